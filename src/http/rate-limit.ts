@@ -1,0 +1,58 @@
+import { systemClock, type Clock } from '../domain/clock.js';
+
+/**
+ * At most `limit` starts in any window of `windowMs` (a sliding log of start times).
+ * A sliding window, unlike fixed spacing, lets a burst through up to the limit and still
+ * never exceeds it over any one-second span the platform measures.
+ */
+export class SlidingWindowLimiter {
+  private readonly starts: number[] = [];
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+    private readonly clock: Clock = systemClock,
+  ) {
+    if (limit < 1) throw new RangeError('limit must be at least 1');
+  }
+
+  /** Resolves when the caller may start; callers are served in arrival order. */
+  acquire(): Promise<void> {
+    const turn = this.chain.then(() => this.waitForSlot());
+    this.chain = turn;
+    return turn;
+  }
+
+  private async waitForSlot(): Promise<void> {
+    for (;;) {
+      const now = this.clock.now();
+      while (this.starts.length > 0 && now - this.starts[0]! >= this.windowMs) this.starts.shift();
+      if (this.starts.length < this.limit) {
+        this.starts.push(now);
+        return;
+      }
+      await this.clock.sleep(this.starts[0]! + this.windowMs - now);
+    }
+  }
+}
+
+/** One limiter per key (e.g. per API path), created on first use. */
+export class KeyedLimiter {
+  private readonly limiters = new Map<string, SlidingWindowLimiter>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  acquire(key: string): Promise<void> {
+    let l = this.limiters.get(key);
+    if (!l) {
+      l = new SlidingWindowLimiter(this.limit, this.windowMs, this.clock);
+      this.limiters.set(key, l);
+    }
+    return l.acquire();
+  }
+}

@@ -1,0 +1,42 @@
+import { systemClock, type Clock } from '../domain/clock.js';
+
+export interface IssuedToken {
+  token: string;
+  expiresInSec: number;
+}
+
+/**
+ * An access token shared by every caller: one fetch in flight at a time (concurrent first
+ * calls wait for the same fetch), refreshed `refreshBeforeMs` before it expires, and evicted
+ * when the platform says it is invalid.
+ */
+export class TokenCache {
+  private current?: { token: string; refreshAt: number };
+  private inflight?: Promise<string>;
+
+  constructor(
+    private readonly fetchToken: () => Promise<IssuedToken>,
+    private readonly refreshBeforeMs: number,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  get(): Promise<string> {
+    if (this.current && this.clock.now() < this.current.refreshAt) return Promise.resolve(this.current.token);
+    if (!this.inflight) {
+      this.inflight = this.fetchToken()
+        .then(({ token, expiresInSec }) => {
+          this.current = { token, refreshAt: this.clock.now() + expiresInSec * 1000 - this.refreshBeforeMs };
+          return token;
+        })
+        .finally(() => {
+          this.inflight = undefined;
+        });
+    }
+    return this.inflight;
+  }
+
+  /** Drop `token` if it is still the current one (a stale failure must not evict a fresh token). */
+  invalidate(token: string): void {
+    if (this.current?.token === token) this.current = undefined;
+  }
+}

@@ -1,0 +1,154 @@
+import type { Dispatcher } from 'undici';
+import { TaskbotError } from '../../domain/errors.js';
+import { systemClock, type Clock } from '../../domain/clock.js';
+import { httpRequest, parseJson } from '../../http/request.js';
+import { callWithToken } from '../../http/authorized-call.js';
+import { KeyedLimiter } from '../../http/rate-limit.js';
+import type { RetryOptions } from '../../http/retry.js';
+import { TokenCache } from '../../http/token-cache.js';
+import type { DingtalkTaskApi } from '../../providers/ports.js';
+import { classifyDingtalk, classifyOapi, type DingtalkCallContext } from './errors.js';
+
+export interface DingtalkOpenApiOptions {
+  clientId: string;
+  clientSecret: string;
+  apiBase: string;
+  oapiBase: string;
+  timeoutMs: number;
+  retry?: RetryOptions;
+  clock?: Clock;
+  /** Client-side cap per API; DingTalk allows 20 QPS per app per API. */
+  perApiPerSecond?: number;
+}
+
+export const DINGTALK_PER_API_PER_SECOND = 18;
+const UNION_ID_CACHE_MAX = 10_000;
+
+export interface OpenApiCall extends DingtalkCallContext {
+  method?: Dispatcher.HttpMethod;
+  path: string;
+  query?: Record<string, string | undefined>;
+  json?: unknown;
+}
+
+/**
+ * DingTalk's OpenAPI over undici: a single-flight access token refreshed 5 minutes before
+ * it expires and evicted on InvalidAuthentication, retries on network errors, 5xx and QPS
+ * limits, and a client-side limit per API below the platform's 20 QPS.
+ */
+export class DingtalkOpenApi implements DingtalkTaskApi {
+  private readonly tokens: TokenCache;
+  private readonly limiter: KeyedLimiter;
+  private readonly unionIds = new Map<string, string>();
+
+  constructor(private readonly opts: DingtalkOpenApiOptions) {
+    const clock = opts.clock ?? systemClock;
+    this.tokens = new TokenCache(() => this.fetchAccessToken(), 5 * 60_000, clock);
+    this.limiter = new KeyedLimiter(opts.perApiPerSecond ?? DINGTALK_PER_API_PER_SECOND, 1000, clock);
+  }
+
+  /** One OpenAPI call; returns the parsed JSON of a 2xx answer. */
+  call(c: OpenApiCall): Promise<unknown> {
+    return callWithToken(
+      this.tokens,
+      async (token) => {
+        await this.limiter.acquire(c.endpoint);
+        const res = await httpRequest({
+          url: `${this.opts.apiBase}${c.path}`,
+          method: c.method ?? 'GET',
+          query: c.query,
+          json: c.json,
+          headers: { 'x-acs-dingtalk-access-token': token },
+          timeoutMs: this.opts.timeoutMs,
+          endpoint: c.endpoint,
+        });
+        if (res.status >= 200 && res.status < 300) return parseJson(res, c.endpoint);
+        let body: unknown;
+        try {
+          body = JSON.parse(res.text);
+        } catch {
+          body = undefined;
+        }
+        throw classifyDingtalk(res.status, res.headers, body, c);
+      },
+      this.opts.retry,
+    );
+  }
+
+  storageTask(taskId: string, unionId: string): Promise<unknown> {
+    return this.call({
+      endpoint: 'storage v1.0 tasks',
+      scopes: ['Storage.Task.Read'],
+      taskId,
+      path: `/v1.0/storage/tasks/${encodeURIComponent(taskId)}`,
+      query: { unionId },
+    });
+  }
+
+  docTask(taskId: string): Promise<unknown> {
+    return this.call({
+      endpoint: 'doc v2.0 task/info',
+      scopes: ['SNS.Document.WorkspaceDocument.Read'],
+      taskId,
+      path: `/v2.0/doc/task/info/${encodeURIComponent(taskId)}`,
+    });
+  }
+
+  /** staffId (userid) → unionId through the legacy oapi; cached, since it never changes. */
+  async unionIdOf(staffId: string): Promise<string> {
+    const hit = this.unionIds.get(staffId);
+    if (hit) return hit;
+    const ctx = { endpoint: 'topapi v2 user/get', scopes: ['qyapi_get_member'] };
+    const body = await callWithToken(
+      this.tokens,
+      async (token) => {
+        await this.limiter.acquire(ctx.endpoint);
+        const res = await httpRequest({
+          url: `${this.opts.oapiBase}/topapi/v2/user/get`,
+          method: 'POST',
+          query: { access_token: token },
+          json: { userid: staffId, language: 'zh_CN' },
+          timeoutMs: this.opts.timeoutMs,
+          endpoint: ctx.endpoint,
+        });
+        if (res.status >= 500) throw classifyDingtalk(res.status, res.headers, undefined, { ...ctx, scopes: [] });
+        const b = parseJson(res, ctx.endpoint) as Record<string, unknown>;
+        const err = classifyOapi(b, ctx);
+        if (err) throw err;
+        return b;
+      },
+      this.opts.retry,
+    );
+    const unionId = (body.result as { unionid?: unknown } | undefined)?.unionid;
+    if (typeof unionId !== 'string' || !unionId) {
+      throw new TaskbotError('BAD_UPSTREAM_RESPONSE', `${ctx.endpoint}: answer has no result.unionid`, { endpoint: ctx.endpoint });
+    }
+    if (this.unionIds.size >= UNION_ID_CACHE_MAX) this.unionIds.delete(this.unionIds.keys().next().value!);
+    this.unionIds.set(staffId, unionId);
+    return unionId;
+  }
+
+  private async fetchAccessToken(): Promise<{ token: string; expiresInSec: number }> {
+    const endpoint = 'dingtalk oauth2 accessToken';
+    const res = await httpRequest({
+      url: `${this.opts.apiBase}/v1.0/oauth2/accessToken`,
+      method: 'POST',
+      json: { appKey: this.opts.clientId, appSecret: this.opts.clientSecret },
+      timeoutMs: this.opts.timeoutMs,
+      endpoint,
+    });
+    if (res.status >= 500 || res.status === 429) throw classifyDingtalk(res.status, res.headers, undefined, { endpoint, scopes: [] });
+    const body = parseJson(res, endpoint) as { accessToken?: unknown; expireIn?: unknown; message?: unknown };
+    if (res.status !== 200) {
+      throw new TaskbotError('AUTH_FAILED', `DingTalk refused DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET: ${String(body.message ?? `HTTP ${res.status}`)}`, {
+        platform: 'dingtalk',
+        endpoint,
+        httpStatus: res.status,
+      });
+    }
+    if (typeof body.accessToken !== 'string' || typeof body.expireIn !== 'number') {
+      throw new TaskbotError('BAD_UPSTREAM_RESPONSE', `${endpoint}: answer has no accessToken`, { endpoint });
+    }
+    return { token: body.accessToken, expiresInSec: body.expireIn };
+  }
+}

@@ -1,0 +1,143 @@
+import * as lark from '@larksuiteoapi/node-sdk';
+import type { Logger } from 'pino';
+import { TaskbotError } from '../../domain/errors.js';
+import { systemClock, type Clock } from '../../domain/clock.js';
+import { httpRequest, parseJson } from '../../http/request.js';
+import { callWithToken } from '../../http/authorized-call.js';
+import { SlidingWindowLimiter } from '../../http/rate-limit.js';
+import type { RetryOptions } from '../../http/retry.js';
+import { TokenCache } from '../../http/token-cache.js';
+import { classifyFeishu, type FeishuCallContext } from './errors.js';
+import { FeishuHttpAnswer, undiciHttpInstance } from './http-instance.js';
+import { sdkLogger } from './sdk-logger.js';
+import type { FeishuTaskApi, ReportQueryBody } from '../../providers/ports.js';
+
+export interface FeishuOpenApiOptions {
+  appId: string;
+  appSecret: string;
+  domain: string;
+  timeoutMs: number;
+  retry?: RetryOptions;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export type CallOptions = ReturnType<typeof lark.withTenantToken>;
+
+/** Feishu documents 10 requests/s for report tasks/query. */
+export const REPORT_QUERY_PER_SECOND = 10;
+
+/**
+ * The SDK Client behind our own rules: a single-flight tenant token (the SDK's cache has none
+ * and never evicts), a deadline on every call, `code != 0` as a typed error, retries with
+ * backoff honouring `x-ogw-ratelimit-reset`, and one fresh-token retry on an invalid token.
+ */
+export class FeishuOpenApi implements FeishuTaskApi {
+  readonly client: lark.Client;
+  private readonly tokens: TokenCache;
+  private readonly reportLimiter: SlidingWindowLimiter;
+
+  constructor(private readonly opts: FeishuOpenApiOptions) {
+    const clock = opts.clock ?? systemClock;
+    this.client = new lark.Client({
+      appId: opts.appId,
+      appSecret: opts.appSecret,
+      domain: opts.domain,
+      disableTokenCache: true,
+      httpInstance: undiciHttpInstance(opts.timeoutMs),
+      logger: sdkLogger(opts.logger),
+      loggerLevel: lark.LoggerLevel.warn,
+    });
+    // Feishu's token lives 2 h; refresh 3 min early as the SDK does.
+    this.tokens = new TokenCache(() => this.fetchTenantToken(), 3 * 60_000, clock);
+    this.reportLimiter = new SlidingWindowLimiter(REPORT_QUERY_PER_SECOND, 1000, clock);
+  }
+
+  /** Runs one SDK call with a tenant token and returns the answer's `data`. */
+  call(ctx: FeishuCallContext, fn: (client: lark.Client, opts: CallOptions) => Promise<unknown>): Promise<unknown> {
+    return callWithToken(
+      this.tokens,
+      async (token) => {
+        let body: unknown;
+        try {
+          body = await fn(this.client, lark.withTenantToken(token));
+        } catch (e) {
+          throw toTaskbotError(e, ctx);
+        }
+        const err = classifyFeishu({ status: 200, headers: {}, body }, ctx);
+        if (err) throw err;
+        return (body as { data?: unknown }).data;
+      },
+      this.opts.retry,
+    );
+  }
+
+  contactTask(taskId: string): Promise<unknown> {
+    return this.call(
+      { endpoint: 'contact v2 task/get', scopes: ['contact:contact', 'contact:contact:readonly_as_app'], taskId },
+      (c, o) => c.request({ method: 'GET', url: '/open-apis/contact/v2/task/get', params: { task_id: taskId } }, o),
+    );
+  }
+
+  driveTaskCheck(taskId: string): Promise<unknown> {
+    return this.call(
+      { endpoint: 'drive v1 task_check', scopes: ['drive:drive', 'drive:drive:readonly', 'drive:drive.metadata:readonly'], taskId },
+      (c, o) => c.drive.v1.file.taskCheck({ params: { task_id: taskId } }, o),
+    );
+  }
+
+  reportQuery(data: ReportQueryBody): Promise<unknown> {
+    return this.call({ endpoint: 'report v1 tasks/query', scopes: ['report:task:readonly'] }, async (c, o) => {
+      await this.reportLimiter.acquire();
+      return c.report.v1.task.query({ data }, o);
+    });
+  }
+
+  private async fetchTenantToken(): Promise<{ token: string; expiresInSec: number }> {
+    const endpoint = 'feishu tenant_access_token';
+    const res = await httpRequest({
+      url: `${this.opts.domain}/open-apis/auth/v3/tenant_access_token/internal`,
+      method: 'POST',
+      json: { app_id: this.opts.appId, app_secret: this.opts.appSecret },
+      timeoutMs: this.opts.timeoutMs,
+      endpoint,
+    });
+    const body = res.status >= 500 ? undefined : parseJson(res, endpoint);
+    const err = classifyFeishu({ status: res.status, headers: res.headers, body }, { endpoint, scopes: [] });
+    const b = body as { tenant_access_token?: unknown; expire?: unknown } | undefined;
+    if (err) {
+      if (err.retryable) throw err;
+      throw new TaskbotError('AUTH_FAILED', `Feishu refused FEISHU_APP_ID / FEISHU_APP_SECRET: ${err.details.upstreamMessage || err.message}`, err.details);
+    }
+    if (typeof b?.tenant_access_token !== 'string' || typeof b.expire !== 'number') {
+      throw new TaskbotError('BAD_UPSTREAM_RESPONSE', `${endpoint}: answer has no tenant_access_token`, { endpoint });
+    }
+    return { token: b.tenant_access_token, expiresInSec: b.expire };
+  }
+}
+
+
+function toTaskbotError(e: unknown, ctx: FeishuCallContext): TaskbotError {
+  if (e instanceof TaskbotError) return e;
+  if (e instanceof FeishuHttpAnswer) {
+    const { status, headers, text } = e.response;
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      if (status < 500 && status !== 429) {
+        return new TaskbotError('BAD_UPSTREAM_RESPONSE', `${ctx.endpoint}: answer is not JSON (HTTP ${status})`, {
+          platform: 'feishu',
+          endpoint: ctx.endpoint,
+          httpStatus: status,
+        });
+      }
+    }
+    return (
+      classifyFeishu({ status, headers, body }, ctx) ??
+      new TaskbotError('BAD_UPSTREAM_RESPONSE', `${ctx.endpoint}: unexpected HTTP ${status}`, { endpoint: ctx.endpoint })
+    );
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return new TaskbotError('UPSTREAM_UNAVAILABLE', `${ctx.endpoint}: ${message}`, { endpoint: ctx.endpoint }, { cause: e });
+}

@@ -1,0 +1,174 @@
+import { FakeServer, FakeTokens, type FakeRequest, type FakeResponse, type Route } from './fake-server.js';
+import { ScriptedTasks, type Progress, type TaskScript } from './scripted-task.js';
+
+export interface FakeReportSubmission {
+  task_id: string;
+  rule_id: string;
+  rule_name: string;
+  from_user_id: string;
+  from_user_name: string;
+  department_name: string;
+  department_ids: string[];
+  commit_time: number;
+  to_user_ids: string[];
+  to_user_names: string[];
+  form_contents: { field_id: string; field_name: string; field_value: string }[];
+}
+
+const SCOPES: Record<string, string[]> = {
+  '/open-apis/contact/v2/task/get': ['contact:contact', 'contact:contact:readonly_as_app'],
+  '/open-apis/drive/v1/files/task_check': ['drive:drive', 'drive:drive.metadata:readonly', 'drive:drive:readonly'],
+  '/open-apis/report/v1/tasks/query': ['report:task:readonly'],
+};
+
+/**
+ * A Feishu open platform on loopback: the tenant token endpoint and the three task endpoints
+ * answering in the documented shapes, driven by scripted tasks.
+ */
+export class FakeFeishu extends FakeServer {
+  readonly tokens = new FakeTokens();
+  readonly tasks: ScriptedTasks;
+  readonly reports: FakeReportSubmission[] = [];
+  private readonly deniedPaths = new Set<string>();
+  /** Seconds a new token is valid for. */
+  tokenLifetimeSec = 7200;
+
+  constructor(
+    readonly appId = 'cli_a1b2c3d4e5f60718',
+    readonly appSecret = 'fake-feishu-secret',
+    now: () => number = Date.now,
+  ) {
+    super();
+    this.tasks = new ScriptedTasks(now);
+  }
+
+  addTask(script: Omit<TaskScript, 'kind'> & { kind: 'contact' | 'drive' }) {
+    return this.tasks.add(script);
+  }
+
+  /** The app loses the scopes of this endpoint path. */
+  denyScope(path: keyof typeof SCOPES | string): void {
+    this.deniedPaths.add(path);
+  }
+
+  protected faultAnswer(kind: '5xx' | '429', resetSec: number): FakeResponse {
+    if (kind === '429') {
+      return { status: 429, body: { code: 99991400, msg: 'request trigger frequency limit' }, headers: { 'x-ogw-ratelimit-reset': String(resetSec) } };
+    }
+    return { status: 500, body: { code: 1061001, msg: 'internal error.' } };
+  }
+
+  protected route(req: FakeRequest): Route | undefined {
+    const key = `${req.method} ${req.path}`;
+    if (key === 'POST /open-apis/auth/v3/tenant_access_token/internal') return (r) => this.token(r);
+    const api: Record<string, Route> = {
+      'GET /open-apis/contact/v2/task/get': (r) => this.contactTask(r),
+      'GET /open-apis/drive/v1/files/task_check': (r) => this.driveTask(r),
+      'POST /open-apis/report/v1/tasks/query': (r) => this.reportQuery(r),
+    };
+    const handler = api[key];
+    return handler && ((r) => this.authorized(r) ?? handler(r));
+  }
+
+  private token(r: FakeRequest): FakeResponse {
+    const b = (r.body ?? {}) as { app_id?: string; app_secret?: string };
+    if (b.app_id !== this.appId) return { status: 400, body: { code: 10003, msg: 'invalid param: app_id' } };
+    if (b.app_secret !== this.appSecret) return { status: 400, body: { code: 10014, msg: 'app secret invalid' } };
+    return { status: 200, body: { code: 0, msg: 'ok', tenant_access_token: this.tokens.issue('t'), expire: this.tokenLifetimeSec } };
+  }
+
+  /** Token and scope checks every API call goes through; undefined when the call may proceed. */
+  private authorized(r: FakeRequest): FakeResponse | undefined {
+    const auth = r.headers.authorization;
+    const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
+    if (!this.tokens.isValid(token)) {
+      return { status: 400, body: { code: 99991663, msg: 'Invalid access token for authorization. Please make a request with token attached.' } };
+    }
+    if (this.deniedPaths.has(r.path)) {
+      const scopes = SCOPES[r.path] ?? [];
+      return {
+        status: 400,
+        body: {
+          code: 99991672,
+          msg: `Access denied. One of the following scopes is required: [${scopes.join(', ')}].应用尚未开通所需的应用身份权限：[${scopes.join(', ')}]`,
+        },
+      };
+    }
+    return undefined;
+  }
+
+  private contactTask(r: FakeRequest): FakeResponse {
+    const id = r.query.get('task_id') ?? '';
+    const t = this.tasks.get('contact', id);
+    if (!t) return { status: 200, body: { code: 40003, msg: 'task not exist' } };
+    const p = t.read();
+    return { status: 200, body: { code: 0, msg: 'success', data: contactData(t.script, p) } };
+  }
+
+  private driveTask(r: FakeRequest): FakeResponse {
+    const id = r.query.get('task_id') ?? '';
+    if (!/^\d+$/.test(id)) return { status: 400, body: { code: 1061002, msg: 'params error.' } };
+    const t = this.tasks.get('drive', id);
+    if (!t) return { status: 404, body: { code: 1061003, msg: 'not found.' } };
+    const p = t.read();
+    const status = p.phase !== 'done' ? 'process' : p.outcome === 'failed' ? 'fail' : 'success';
+    return { status: 200, body: { code: 0, msg: 'success', data: { status } } };
+  }
+
+  private reportQuery(r: FakeRequest): FakeResponse {
+    const b = (r.body ?? {}) as Record<string, unknown>;
+    const size = Number(b.page_size);
+    if (!Number.isInteger(size) || size < 1 || size > 20) return { status: 400, body: { code: 1430002, msg: 'page size invalid' } };
+    if (typeof b.page_token !== 'string') return { status: 400, body: { code: 99992402, msg: 'field validation failed: page_token' } };
+    const ruleId = b.rule_id === undefined ? undefined : String(b.rule_id);
+    if (ruleId !== undefined && !this.reports.some((s) => s.rule_id === ruleId)) {
+      return { status: 400, body: { code: 1430003, msg: 'rule not exist' } };
+    }
+    const from = Number(b.commit_start_time);
+    const to = Number(b.commit_end_time);
+    const matching = this.reports.filter((s) => s.commit_time >= from && s.commit_time <= to && (ruleId === undefined || s.rule_id === ruleId));
+    const start = b.page_token ? Number(b.page_token) : 0;
+    const items = matching.slice(start, start + size);
+    const hasMore = start + size < matching.length;
+    return {
+      status: 200,
+      body: { code: 0, msg: '', data: { items, has_more: hasMore, ...(hasMore && { page_token: String(start + size) }) } },
+    };
+  }
+}
+
+/** contact v2 task/get's data for a scripted task at a point of its progress. */
+function contactData(s: TaskScript, p: Progress) {
+  const status = p.phase === 'done' ? (p.outcome === 'failed' ? 10 : 9) : Math.min(8, p.step);
+  const done = p.phase === 'done' && p.outcome !== 'failed';
+  return {
+    task_id: s.id,
+    type: s.label ?? 'add_user',
+    status,
+    progress: p.percent,
+    total_num: s.total,
+    success_num: p.succeeded,
+    fail_num: p.failed,
+    create_time: Math.floor(p.startedAt.getTime() / 1000),
+    ...(p.finishedAt && { finish_time: Math.floor(p.finishedAt.getTime() / 1000) }),
+    // task_info is left out when the task did not finish normally.
+    ...(done && { task_info: contactItems(s.total, p.failed) }),
+  };
+}
+
+function contactItems(total: number, failed: number) {
+  return Array.from({ length: total }, (_, i) => {
+    const n = i + 1;
+    const ok = i >= failed;
+    return {
+      code: ok ? 0 : 10013,
+      msg: ok ? 'success' : 'invalid user_id',
+      ...(ok && { action: 1, open_id: `ou_${n.toString(16).padStart(32, '0')}` }),
+      departments: ['custom_1'],
+      email: `user${n}@example.com`,
+      mobile: `130${String(n).padStart(8, '0')}`,
+      name: `user_${n}`,
+      user_id: ok ? `user_${n}` : `_user_${n}`,
+    };
+  });
+}

@@ -1,0 +1,139 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface FakeRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+  at: number;
+}
+
+export interface FakeResponse {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** A fault served instead of the real answer, `times` times, to requests whose path matches. */
+export interface Fault {
+  path: string | RegExp;
+  kind: '5xx' | '429' | 'hang' | 'malformed';
+  times?: number;
+  /** For 429: seconds to put in the reset header. */
+  resetSec?: number;
+}
+
+export type Route = (req: FakeRequest) => FakeResponse | Promise<FakeResponse>;
+
+/**
+ * The HTTP side shared by the fake platforms: routing, a log of every request, scripted faults
+ * and orderly shutdown (hanging responses included).
+ */
+export abstract class FakeServer {
+  readonly requests: FakeRequest[] = [];
+  private readonly faults: (Fault & { left: number })[] = [];
+  private readonly sockets = new Set<Socket>();
+  private server?: Server;
+  baseUrl = '';
+
+  protected abstract route(req: FakeRequest): Route | undefined;
+  /** The platform's own body for a fault (each platform words its errors its own way). */
+  protected abstract faultAnswer(kind: '5xx' | '429', resetSec: number): FakeResponse;
+
+  inject(f: Fault): void {
+    this.faults.push({ ...f, left: f.times ?? 1 });
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  /** Requests whose path matches, for assertions. */
+  calls(path: string | RegExp): FakeRequest[] {
+    return this.requests.filter((r) => matches(path, r.path));
+  }
+
+  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
+    const { port: p } = this.server.address() as AddressInfo;
+    this.baseUrl = `http://${host}:${p}`;
+    return this.baseUrl;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* kept as text */
+    }
+    const r: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, at: Date.now() };
+    this.requests.push(r);
+
+    const fault = this.faults.find((f) => f.left > 0 && matches(f.path, r.path));
+    if (fault) {
+      fault.left--;
+      if (fault.kind === 'hang') return; // never answered; the socket is destroyed on close()
+      if (fault.kind === 'malformed') return send(res, { status: 200, body: '{"code":0,"data":{"status":' });
+      return send(res, this.faultAnswer(fault.kind, fault.resetSec ?? 1));
+    }
+    const handler = this.route(r);
+    if (!handler) return send(res, { status: 404, body: { code: 404, msg: `no route ${r.method} ${r.path}` } });
+    try {
+      send(res, await handler(r));
+    } catch (e) {
+      send(res, { status: 500, body: { code: 500, msg: e instanceof Error ? e.message : String(e) } });
+    }
+  }
+}
+
+function matches(p: string | RegExp, path: string): boolean {
+  return typeof p === 'string' ? path === p : p.test(path);
+}
+
+function send(res: ServerResponse, r: FakeResponse): void {
+  const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+  res.writeHead(r.status, { 'content-type': 'application/json; charset=utf-8', ...r.headers });
+  res.end(text);
+}
+
+/** Bearer tokens the fake has issued, and which are still good. */
+export class FakeTokens {
+  private readonly valid = new Set<string>();
+  private n = 0;
+
+  issue(prefix: string): string {
+    const t = `${prefix}-${++this.n}-${Math.random().toString(36).slice(2, 10)}`;
+    this.valid.add(t);
+    return t;
+  }
+
+  isValid(t: string | undefined): boolean {
+    return t !== undefined && this.valid.has(t);
+  }
+
+  /** Every token issued so far stops working (a token revoked mid-run). */
+  revokeAll(): void {
+    this.valid.clear();
+  }
+
+  get issued(): number {
+    return this.n;
+  }
+}
