@@ -1,6 +1,12 @@
 import { systemClock, type Clock } from '../domain/clock.js';
 
 /**
+ * A "per second" platform limit, padded a little: the platform counts arrivals, and network
+ * jitter must not squeeze one request too many into its second.
+ */
+export const RATE_WINDOW_MS = 1030;
+
+/**
  * At most `limit` starts in any window of `windowMs` (a sliding log of start times).
  * A sliding window, unlike fixed spacing, lets a burst through up to the limit and still
  * never exceeds it over any one-second span the platform measures.

@@ -3,7 +3,7 @@ import { TaskbotError } from '../../domain/errors.js';
 import { systemClock, type Clock } from '../../domain/clock.js';
 import { httpRequest, parseJson } from '../../http/request.js';
 import { callWithToken } from '../../http/authorized-call.js';
-import { KeyedLimiter } from '../../http/rate-limit.js';
+import { KeyedLimiter, RATE_WINDOW_MS } from '../../http/rate-limit.js';
 import type { RetryOptions } from '../../http/retry.js';
 import { TokenCache } from '../../http/token-cache.js';
 import type { DingtalkTaskApi } from '../../providers/ports.js';
@@ -40,11 +40,13 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
   private readonly tokens: TokenCache;
   private readonly limiter: KeyedLimiter;
   private readonly unionIds = new Map<string, string>();
+  private readonly retry: RetryOptions;
 
   constructor(private readonly opts: DingtalkOpenApiOptions) {
     const clock = opts.clock ?? systemClock;
+    this.retry = { clock, ...opts.retry };
     this.tokens = new TokenCache(() => this.fetchAccessToken(), 5 * 60_000, clock);
-    this.limiter = new KeyedLimiter(opts.perApiPerSecond ?? DINGTALK_PER_API_PER_SECOND, 1000, clock);
+    this.limiter = new KeyedLimiter(opts.perApiPerSecond ?? DINGTALK_PER_API_PER_SECOND, RATE_WINDOW_MS, clock);
   }
 
   /** One OpenAPI call; returns the parsed JSON of a 2xx answer. */
@@ -71,7 +73,7 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
         }
         throw classifyDingtalk(res.status, res.headers, body, c);
       },
-      this.opts.retry,
+      this.retry,
     );
   }
 
@@ -117,7 +119,7 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
         if (err) throw err;
         return b;
       },
-      this.opts.retry,
+      this.retry,
     );
     const unionId = (body.result as { unionid?: unknown } | undefined)?.unionid;
     if (typeof unionId !== 'string' || !unionId) {

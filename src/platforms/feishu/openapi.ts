@@ -4,7 +4,7 @@ import { TaskbotError } from '../../domain/errors.js';
 import { systemClock, type Clock } from '../../domain/clock.js';
 import { httpRequest, parseJson } from '../../http/request.js';
 import { callWithToken } from '../../http/authorized-call.js';
-import { SlidingWindowLimiter } from '../../http/rate-limit.js';
+import { RATE_WINDOW_MS, SlidingWindowLimiter } from '../../http/rate-limit.js';
 import type { RetryOptions } from '../../http/retry.js';
 import { TokenCache } from '../../http/token-cache.js';
 import { classifyFeishu, type FeishuCallContext } from './errors.js';
@@ -36,9 +36,11 @@ export class FeishuOpenApi implements FeishuTaskApi {
   readonly client: lark.Client;
   private readonly tokens: TokenCache;
   private readonly reportLimiter: SlidingWindowLimiter;
+  private readonly retry: RetryOptions;
 
   constructor(private readonly opts: FeishuOpenApiOptions) {
     const clock = opts.clock ?? systemClock;
+    this.retry = { clock, ...opts.retry };
     this.client = new lark.Client({
       appId: opts.appId,
       appSecret: opts.appSecret,
@@ -50,7 +52,7 @@ export class FeishuOpenApi implements FeishuTaskApi {
     });
     // Feishu's token lives 2 h; refresh 3 min early as the SDK does.
     this.tokens = new TokenCache(() => this.fetchTenantToken(), 3 * 60_000, clock);
-    this.reportLimiter = new SlidingWindowLimiter(REPORT_QUERY_PER_SECOND, 1000, clock);
+    this.reportLimiter = new SlidingWindowLimiter(REPORT_QUERY_PER_SECOND, RATE_WINDOW_MS, clock);
   }
 
   /** Runs one SDK call with a tenant token and returns the answer's `data`. */
@@ -68,7 +70,7 @@ export class FeishuOpenApi implements FeishuTaskApi {
         if (err) throw err;
         return (body as { data?: unknown }).data;
       },
-      this.opts.retry,
+      this.retry,
     );
   }
 

@@ -1,0 +1,36 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Clock } from '../domain/clock.js';
+import { DingtalkOpenApi } from '../platforms/dingtalk/openapi.js';
+import { FeishuOpenApi } from '../platforms/feishu/openapi.js';
+import { DingtalkDocProvider } from '../providers/dingtalk-doc.js';
+import { DingtalkStorageProvider } from '../providers/dingtalk-storage.js';
+import { FeishuContactProvider } from '../providers/feishu-contact.js';
+import { FeishuDriveProvider } from '../providers/feishu-drive.js';
+import { TaskRegistry } from '../providers/registry.js';
+import type { RetryOptions } from '../http/retry.js';
+
+export interface Services {
+  feishu?: FeishuOpenApi;
+  dingtalk?: DingtalkOpenApi;
+  registry: TaskRegistry;
+}
+
+/** The platform clients and task providers for whatever platforms the config enables. */
+export function buildServices(config: Config, opts: { logger?: Logger; clock?: Clock; retry?: RetryOptions } = {}): Services {
+  const retry: RetryOptions = {
+    ...opts.retry,
+    onRetry: (err, attempt, delayMs) => opts.logger?.warn({ code: err.code, err: err.toJSON(), attempt, delayMs }, 'upstream call failed; retrying'),
+  };
+  const feishu = config.feishu
+    ? new FeishuOpenApi({ ...config.feishu, timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock, logger: opts.logger })
+    : undefined;
+  const dingtalk = config.dingtalk
+    ? new DingtalkOpenApi({ ...config.dingtalk, timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock })
+    : undefined;
+  const registry = new TaskRegistry({
+    ...(feishu && { feishu: [new FeishuContactProvider(feishu), new FeishuDriveProvider(feishu)] }),
+    ...(dingtalk && { dingtalk: [new DingtalkStorageProvider(dingtalk), new DingtalkDocProvider(dingtalk)] }),
+  });
+  return { feishu, dingtalk, registry };
+}

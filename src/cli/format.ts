@@ -1,0 +1,73 @@
+import { maskEmail, maskMobile } from '../domain/mask.js';
+import type { TaskSnapshot } from '../domain/task.js';
+import { TaskbotError } from '../domain/errors.js';
+import { progressBar } from '../cards/progress-bar.js';
+import { fill, labelText, messages, type Locale } from '../i18n/messages.js';
+
+export interface FormatOptions {
+  locale: Locale;
+  timeZone: string;
+  /** How many failed items to list before "and N more". */
+  maxItems?: number;
+}
+
+const PLATFORM_NAME = { feishu: 'Feishu', dingtalk: 'DingTalk' } as const;
+
+export function formatTime(d: Date, timeZone: string): string {
+  // sv-SE writes ISO-like "2026-11-21 18:00:00".
+  return new Intl.DateTimeFormat('sv-SE', { timeZone, dateStyle: 'short', timeStyle: 'medium' }).format(d);
+}
+
+/** Terminal text for a snapshot: state, a progress bar, counts, failed items and times. */
+export function formatSnapshot(s: TaskSnapshot, o: FormatOptions): string[] {
+  const m = messages(o.locale);
+  const pad = (w: string) => w.padEnd(o.locale === 'zh' ? 6 : 10);
+  const lines = [
+    `${PLATFORM_NAME[s.ref.platform]} · ${m.kind[s.ref.kind]} ${s.ref.id}`,
+    labelText(o.locale, s.label),
+    `${pad(m.words.state)}${m.state[s.state]}`,
+    `${pad(m.words.progress)}${progressBar(s.progress)} ${s.progress === undefined ? '—' : `${s.progress}%`}`,
+  ];
+  const counts = countsText(s, o.locale);
+  if (counts) lines.push(`${pad(m.words.counts)}${counts}`);
+  if (s.startedAt) lines.push(`${pad(m.words.started)}${formatTime(s.startedAt, o.timeZone)}`);
+  if (s.finishedAt) lines.push(`${pad(m.words.finished)}${formatTime(s.finishedAt, o.timeZone)}`);
+  if (s.failureReason) lines.push(`${pad(m.words.reason)}${s.failureReason}`);
+  const failedItems = (s.items ?? []).filter((i) => !i.ok);
+  if (failedItems.length > 0) {
+    const max = o.maxItems ?? 10;
+    lines.push(m.words.failedItems);
+    for (const i of failedItems.slice(0, max)) {
+      const contact = [i.email && maskEmail(i.email), i.mobile && maskMobile(i.mobile)].filter(Boolean).join(', ');
+      const why = [i.code, i.message].filter(Boolean).join(' ');
+      lines.push(`  ✗ ${i.name}${why ? ` — ${why}` : ''}${contact ? ` (${contact})` : ''}`);
+    }
+    if (failedItems.length > max) lines.push(`  … ${fill(m.words.andMore, { n: failedItems.length - max })}`);
+  }
+  return lines;
+}
+
+export function countsText(s: TaskSnapshot, locale: Locale): string | undefined {
+  if (s.total === undefined && s.succeeded === undefined) return undefined;
+  const m = messages(locale).words;
+  const done = (s.succeeded ?? 0) + (s.failed ?? 0);
+  const total = s.total === undefined ? '' : `/${s.total}`;
+  return `${done}${total} ${m.done} · ${s.succeeded ?? 0} ${m.succeeded} · ${s.failed ?? 0} ${m.failed}`;
+}
+
+/** One line for a watch redraw when the output is not a terminal. */
+export function progressLine(s: TaskSnapshot, o: FormatOptions): string {
+  const m = messages(o.locale);
+  const counts = countsText(s, o.locale);
+  return [formatTime(s.fetchedAt, o.timeZone).slice(11), m.state[s.state], `${progressBar(s.progress)} ${s.progress ?? '—'}%`, counts]
+    .filter(Boolean)
+    .join('  ');
+}
+
+/** A typed error for people: the localized explanation, then the technical detail. */
+export function formatError(e: TaskbotError, locale: Locale): string[] {
+  const m = messages(locale);
+  const lines = [`${e.code}: ${m.error[e.code]}`, `  ${e.message}`];
+  if (e.details.scopes?.length) lines.push(`  ${m.words.scopes}: ${e.details.scopes.join(' | ')}`);
+  return lines;
+}

@@ -1,0 +1,40 @@
+import { ConfigError, cliContext, EXIT, UsageError, type CliIo } from './context.js';
+import { runReports, REPORTS_USAGE } from './reports.js';
+import { runServe } from './serve.js';
+import { runStatus, STATUS_USAGE } from './status.js';
+
+const USAGE = [
+  'usage:',
+  '  taskbot serve                 run the bot (the sandbox when no platform credentials are set)',
+  `  ${STATUS_USAGE}`,
+  `  ${REPORTS_USAGE}`,
+  '',
+  'configuration comes from the environment and an optional .env file (see .env.example)',
+].join('\n');
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    io.out(USAGE);
+    return command ? EXIT.ok : EXIT.usage;
+  }
+  const run = { serve: runServe, status: runStatus, reports: runReports }[command];
+  if (!run) {
+    io.err(`unknown command "${command}"\n${USAGE}`);
+    return EXIT.usage;
+  }
+  try {
+    return await run(cliContext(io), rest);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      e.problems.forEach((p) => io.err(`config: ${p}`));
+      return EXIT.usage;
+    }
+    // parseArgs reports unknown or malformed options with this code.
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err((e as Error).message);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}

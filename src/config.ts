@@ -1,0 +1,184 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Each message names the variable's fix; zod's own wording is never shown to an operator. */
+const url = (name: string, example: string) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => /^https?:\/\/[^\s/]+/.test(v), `${name} must be an http(s) URL, e.g. ${example}`)
+    .transform((v) => v.replace(/\/+$/, ''));
+
+const list = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v?.trim() ? v.trim() : undefined));
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const Env = z
+  .object({
+    FEISHU_APP_ID: optionalText,
+    FEISHU_APP_SECRET: optionalText,
+    FEISHU_DOMAIN: url('FEISHU_DOMAIN', 'https://open.feishu.cn').default('https://open.feishu.cn'),
+    FEISHU_EVENT_MODE: z.enum(['ws', 'webhook'], { error: 'FEISHU_EVENT_MODE must be ws or webhook' }).default('ws'),
+    FEISHU_ENCRYPT_KEY: optionalText,
+    FEISHU_VERIFICATION_TOKEN: optionalText,
+    DINGTALK_CLIENT_ID: optionalText,
+    DINGTALK_CLIENT_SECRET: optionalText,
+    DINGTALK_ROBOT_CODE: optionalText,
+    DINGTALK_API_BASE: url('DINGTALK_API_BASE', 'https://api.dingtalk.com').default('https://api.dingtalk.com'),
+    DINGTALK_OAPI_BASE: url('DINGTALK_OAPI_BASE', 'https://oapi.dingtalk.com').default('https://oapi.dingtalk.com'),
+    DINGTALK_CARD_TEMPLATE_ID: optionalText,
+    DATABASE_URL: z
+      .string()
+      .trim()
+      .default('sqlite:./data/taskbot.db')
+      .refine(
+        (v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v),
+        'DATABASE_URL must be sqlite:PATH or postgres://user@host:port/db',
+      ),
+    HTTP_HOST: z.string().trim().min(1, 'HTTP_HOST must be a host name or address, e.g. 127.0.0.1').default('127.0.0.1'),
+    HTTP_PORT: z.coerce
+      .number({ error: 'HTTP_PORT must be a port number, e.g. 3000' })
+      .int('HTTP_PORT must be a whole number, e.g. 3000')
+      .min(0, 'HTTP_PORT must be between 0 and 65535')
+      .max(65535, 'HTTP_PORT must be between 0 and 65535')
+      .default(3000),
+    BOT_LOCALE: z.enum(['zh', 'en'], { error: 'BOT_LOCALE must be zh or en' }).default('zh'),
+    DIGEST_TIMEZONE: z
+      .string()
+      .trim()
+      .default('Asia/Shanghai')
+      .refine(isTimeZone, 'DIGEST_TIMEZONE must be an IANA time zone, e.g. Asia/Shanghai'),
+    ALLOWED_CHAT_IDS: list,
+    ADMIN_USER_IDS: list,
+    LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    UPSTREAM_TIMEOUT_MS: z.coerce
+      .number({ error: 'UPSTREAM_TIMEOUT_MS must be a number of milliseconds, e.g. 10000' })
+      .int('UPSTREAM_TIMEOUT_MS must be a whole number of milliseconds')
+      .min(100, 'UPSTREAM_TIMEOUT_MS must be at least 100')
+      .max(120_000, 'UPSTREAM_TIMEOUT_MS must be at most 120000')
+      .default(10_000),
+  })
+  .superRefine((e, ctx) => {
+    const pair = (a: keyof typeof e, b: keyof typeof e, where: string) => {
+      if (e[a] && !e[b]) ctx.addIssue({ code: 'custom', path: [b], message: `${b} is missing: set it together with ${a} (${where})` });
+    };
+    pair('FEISHU_APP_ID', 'FEISHU_APP_SECRET', 'Feishu developer console → Credentials & Basic Info');
+    pair('FEISHU_APP_SECRET', 'FEISHU_APP_ID', 'Feishu developer console → Credentials & Basic Info');
+    pair('DINGTALK_CLIENT_ID', 'DINGTALK_CLIENT_SECRET', 'DingTalk developer console → Credentials');
+    pair('DINGTALK_CLIENT_SECRET', 'DINGTALK_CLIENT_ID', 'DingTalk developer console → Credentials');
+    // The SDK's long connection silently does nothing for any other app id shape.
+    if (e.FEISHU_APP_ID && e.FEISHU_EVENT_MODE === 'ws' && !/^cli_[0-9a-f]{16}$/.test(e.FEISHU_APP_ID)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['FEISHU_APP_ID'],
+        message: 'FEISHU_APP_ID must look like cli_ followed by 16 hex digits (copy it from the developer console)',
+      });
+    }
+    if (e.FEISHU_APP_ID && e.FEISHU_EVENT_MODE === 'webhook') {
+      for (const k of ['FEISHU_ENCRYPT_KEY', 'FEISHU_VERIFICATION_TOKEN'] as const) {
+        if (!e[k]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [k],
+            message: `${k} is required when FEISHU_EVENT_MODE=webhook (developer console → Events & Callbacks → Encryption Strategy)`,
+          });
+        }
+      }
+    }
+  });
+
+export type Env = z.output<typeof Env>;
+
+export interface Config {
+  feishu?: { appId: string; appSecret: string; domain: string; eventMode: 'ws' | 'webhook'; encryptKey?: string; verificationToken?: string };
+  dingtalk?: { clientId: string; clientSecret: string; robotCode: string; apiBase: string; oapiBase: string; cardTemplateId?: string };
+  databaseUrl: string;
+  http: { host: string; port: number };
+  locale: 'zh' | 'en';
+  digestTimeZone: string;
+  allowedChatIds: string[];
+  adminUserIds: string[];
+  logLevel: (typeof LOG_LEVELS)[number];
+  upstreamTimeoutMs: number;
+}
+
+/** Start-up stops on this; its message is one line per bad variable, each naming the fix. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** The environment over an optional .env file (the real environment wins). */
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env, envFile = '.env'): Record<string, string | undefined> {
+  const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
+  return { ...fromFile, ...env };
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings mean "unset", as in a copied .env.example.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const r = Env.safeParse(cleaned);
+  if (!r.success) {
+    const seen = new Set<string>();
+    const problems = r.error.issues
+      .map((i) => {
+        const name = String(i.path[0] ?? '');
+        return i.message.startsWith(name) ? i.message : `${name}: ${i.message}`;
+      })
+      .filter((m) => !seen.has(m) && seen.add(m));
+    throw new ConfigError(problems);
+  }
+  const e = r.data;
+  return {
+    ...(e.FEISHU_APP_ID &&
+      e.FEISHU_APP_SECRET && {
+        feishu: {
+          appId: e.FEISHU_APP_ID,
+          appSecret: e.FEISHU_APP_SECRET,
+          domain: e.FEISHU_DOMAIN,
+          eventMode: e.FEISHU_EVENT_MODE,
+          ...(e.FEISHU_ENCRYPT_KEY && { encryptKey: e.FEISHU_ENCRYPT_KEY }),
+          ...(e.FEISHU_VERIFICATION_TOKEN && { verificationToken: e.FEISHU_VERIFICATION_TOKEN }),
+        },
+      }),
+    ...(e.DINGTALK_CLIENT_ID &&
+      e.DINGTALK_CLIENT_SECRET && {
+        dingtalk: {
+          clientId: e.DINGTALK_CLIENT_ID,
+          clientSecret: e.DINGTALK_CLIENT_SECRET,
+          robotCode: e.DINGTALK_ROBOT_CODE ?? e.DINGTALK_CLIENT_ID,
+          apiBase: e.DINGTALK_API_BASE,
+          oapiBase: e.DINGTALK_OAPI_BASE,
+          ...(e.DINGTALK_CARD_TEMPLATE_ID && { cardTemplateId: e.DINGTALK_CARD_TEMPLATE_ID }),
+        },
+      }),
+    databaseUrl: e.DATABASE_URL,
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+    locale: e.BOT_LOCALE,
+    digestTimeZone: e.DIGEST_TIMEZONE,
+    allowedChatIds: e.ALLOWED_CHAT_IDS,
+    adminUserIds: e.ADMIN_USER_IDS,
+    logLevel: e.LOG_LEVEL,
+    upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/domain/clock.js';
+import { TaskbotError } from '../../src/domain/errors.js';
+import { backoffDelay, withRetry } from '../../src/http/retry.js';
+import { SlidingWindowLimiter } from '../../src/http/rate-limit.js';
+import { TokenCache } from '../../src/http/token-cache.js';
+import { callWithToken } from '../../src/http/authorized-call.js';
+
+const policy = { attempts: 4, baseDelayMs: 100, maxDelayMs: 1000 };
+
+describe('withRetry', () => {
+  it('retries retryable errors with growing waits and stops on success', async () => {
+    const clock = new ManualClock();
+    const waits: number[] = [];
+    let calls = 0;
+    const p = withRetry(
+      async () => {
+        calls++;
+        if (calls < 3) throw new TaskbotError('UPSTREAM_UNAVAILABLE', 'boom');
+        return 'ok';
+      },
+      { policy, clock, random: () => 1, onRetry: (_e, _a, d) => waits.push(d) },
+    );
+    await clock.advance(10_000);
+    await expect(p).resolves.toBe('ok');
+    expect(calls).toBe(3);
+    expect(waits).toEqual([100, 200]);
+  });
+
+  it('does not retry a non-retryable error', async () => {
+    let calls = 0;
+    await expect(
+      withRetry(async () => {
+        calls++;
+        throw new TaskbotError('TASK_NOT_FOUND', 'nope');
+      }, { policy }),
+    ).rejects.toMatchObject({ code: 'TASK_NOT_FOUND' });
+    expect(calls).toBe(1);
+  });
+
+  it('gives up after the last attempt with the last error', async () => {
+    const clock = new ManualClock();
+    let calls = 0;
+    const p = withRetry(async () => {
+      calls++;
+      throw new TaskbotError('UPSTREAM_TIMEOUT', `t${calls}`);
+    }, { policy, clock });
+    const settled = expect(p).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT', message: 't4' });
+    await clock.advance(60_000);
+    await settled;
+    expect(calls).toBe(4);
+  });
+
+  it('waits at least what the server asked for (rate-limit reset)', () => {
+    expect(backoffDelay(1, policy, () => 0, 5000)).toBe(5000);
+    expect(backoffDelay(1, policy, () => 0)).toBe(50);
+    // jitter stays within [ceiling/2, ceiling], ceiling capped at maxDelayMs
+    expect(backoffDelay(10, policy, () => 1)).toBe(1000);
+  });
+});
+
+describe('SlidingWindowLimiter', () => {
+  it('lets at most `limit` starts into any window and serves callers in order', async () => {
+    const clock = new ManualClock();
+    const limiter = new SlidingWindowLimiter(10, 1000, clock);
+    const startedAt: number[] = [];
+    const all = Array.from({ length: 25 }, (_, i) => limiter.acquire().then(() => startedAt.push(clock.now()) && i));
+    await clock.advance(5000);
+    const order = await Promise.all(all);
+    expect(order).toEqual([...Array(25).keys()]);
+    for (const t of startedAt) expect(startedAt.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(10);
+    // Full use of the limit: 25 starts need just over two windows.
+    expect(startedAt.at(-1)).toBe(2000);
+  });
+});
+
+describe('TokenCache', () => {
+  it('fetches once for concurrent first callers, refreshes before expiry, and evicts only the token it was told about', async () => {
+    const clock = new ManualClock(0);
+    let n = 0;
+    const cache = new TokenCache(async () => ({ token: `tok${++n}`, expiresInSec: 600 }), 300_000, clock);
+    const first = await Promise.all([cache.get(), cache.get(), cache.get()]);
+    expect(first).toEqual(['tok1', 'tok1', 'tok1']);
+    await clock.advance(299_000);
+    expect(await cache.get()).toBe('tok1');
+    await clock.advance(2_000);
+    expect(await cache.get()).toBe('tok2');
+    cache.invalidate('tok1'); // stale: ignored
+    expect(await cache.get()).toBe('tok2');
+    cache.invalidate('tok2');
+    expect(await cache.get()).toBe('tok3');
+  });
+
+  it('lets the next caller try again after a failed fetch', async () => {
+    let n = 0;
+    const cache = new TokenCache(async () => {
+      if (++n === 1) throw new TaskbotError('UPSTREAM_UNAVAILABLE', 'down');
+      return { token: 'ok', expiresInSec: 600 };
+    }, 0);
+    await expect(cache.get()).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    await expect(cache.get()).resolves.toBe('ok');
+  });
+});
+
+describe('callWithToken', () => {
+  it('evicts an invalid token and retries once with a fresh one, then gives up', async () => {
+    let n = 0;
+    const cache = new TokenCache(async () => ({ token: `t${++n}`, expiresInSec: 600 }), 0);
+    const seen: string[] = [];
+    const invalid = () => new TaskbotError('AUTH_FAILED', 'bad token', { tokenInvalid: true });
+    await expect(
+      callWithToken(cache, async (t) => {
+        seen.push(t);
+        if (t === 't1') throw invalid();
+        return 'done';
+      }),
+    ).resolves.toBe('done');
+    expect(seen).toEqual(['t1', 't2']);
+
+    seen.length = 0;
+    await expect(callWithToken(cache, async (t) => (seen.push(t), Promise.reject(invalid())))).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    expect(seen).toEqual(['t2', 't3']);
+  });
+});
