@@ -1,0 +1,189 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
+import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
+
+const CLI = join(import.meta.dirname, '../../dist/src/cli.js');
+const cwd = mkdtempSync(join(tmpdir(), 'taskbot-cli-')); // no stray .env
+let feishu: FakeFeishu;
+let dingtalk: FakeDingtalk;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd, timeout: 15_000, env: { PATH: process.env.PATH ?? '', BOT_LOCALE: 'en', DIGEST_TIMEZONE: 'Asia/Shanghai', ...env } },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const feishuEnv = () => ({ FEISHU_APP_ID: feishu.appId, FEISHU_APP_SECRET: feishu.appSecret, FEISHU_DOMAIN: feishu.baseUrl });
+const dingtalkEnv = () => ({
+  DINGTALK_CLIENT_ID: dingtalk.clientId,
+  DINGTALK_CLIENT_SECRET: dingtalk.clientSecret,
+  DINGTALK_API_BASE: dingtalk.baseUrl,
+  DINGTALK_OAPI_BASE: dingtalk.baseUrl,
+});
+const CONTACT = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+const DONE = { queuedSteps: 0, runningSteps: 0 };
+
+beforeAll(async () => {
+  feishu = new FakeFeishu();
+  dingtalk = new FakeDingtalk();
+  await Promise.all([feishu.listen(), dingtalk.listen()]);
+  feishu.addTask({ id: CONTACT, kind: 'contact', total: 30, outcome: 'partial', ...DONE });
+  feishu.addTask({ id: '7360595374803812356', kind: 'drive', total: 1, outcome: 'succeeded', ...DONE });
+  feishu.addTask({ id: 'b'.repeat(32), kind: 'contact', total: 9, outcome: 'succeeded', queuedSteps: 1, runningSteps: 3 });
+  dingtalk.addTask({ id: 'mv-9', kind: 'storage', total: 40, outcome: 'failed', ...DONE, failMessage: 'quota exceeded' });
+  dingtalk.addTask({ id: 'cp-1', kind: 'doc', total: 8, outcome: 'succeeded', ...DONE });
+});
+afterAll(async () => {
+  await Promise.all([feishu.close(), dingtalk.close()]);
+});
+
+describe('taskbot status', () => {
+  it('summarises a partly failed Feishu contact task with masked contacts and exits 1', async () => {
+    const r = await run(['status', CONTACT, '--platform', 'feishu'], feishuEnv());
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`Feishu · Contact batch task ${CONTACT}`);
+    expect(r.stdout).toContain('Add users');
+    expect(r.stdout).toMatch(/State\s+Partly failed/);
+    expect(r.stdout).toMatch(/Progress\s+█{20} 100%/);
+    expect(r.stdout).toMatch(/Counts\s+30\/30 done · 24 succeeded · 6 failed/);
+    expect(r.stdout).toContain('✗ user_1 — 10013 invalid user_id (u***@example.com, 130****0001)');
+    expect(r.stdout).not.toContain('user1@example.com');
+    expect(r.stdout).toMatch(/Started\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+  });
+
+  it('summarises a finished Feishu drive task and exits 0', async () => {
+    const r = await run(['status', '7360595374803812356', '--platform', 'feishu'], feishuEnv());
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Drive folder task');
+    expect(r.stdout).toMatch(/State\s+Succeeded/);
+  });
+
+  it('summarises a failed DingTalk storage task with its reason and exits 1', async () => {
+    const r = await run(['status', 'mv-9', '--platform', 'dingtalk', '--union-id', 'u-1'], dingtalkEnv());
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('DingTalk storage task mv-9');
+    expect(r.stdout).toMatch(/State\s+Failed/);
+    expect(r.stdout).toMatch(/Reason\s+quota exceeded/);
+  });
+
+  it('finds a DingTalk doc task without a kind, prints Chinese by default, and --json prints the snapshot', async () => {
+    const zh = await run(['status', 'cp-1', '--platform', 'dingtalk'], { ...dingtalkEnv(), BOT_LOCALE: 'zh' });
+    expect(zh.code).toBe(0);
+    expect(zh.stdout).toContain('钉钉文档任务 cp-1');
+    expect(zh.stdout).toMatch(/状态\s+已完成/);
+    const j = await run(['status', 'cp-1', '--platform', 'dingtalk', '--kind', 'doc', '--json'], dingtalkEnv());
+    expect(j.code).toBe(0);
+    expect(JSON.parse(j.stdout)).toMatchObject({ ref: { platform: 'dingtalk', kind: 'doc', id: 'cp-1' }, state: 'succeeded', total: 8 });
+  });
+
+  it('says clearly when a task does not exist or an id is malformed (exit 1)', async () => {
+    const missing = await run(['status', '123456', '--platform', 'feishu'], feishuEnv());
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^TASK_NOT_FOUND: No such task/);
+    const bad = await run(['status', 'hello', '--platform', 'feishu'], feishuEnv());
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^INVALID_TASK_ID: .*\n.*32 hexadecimal characters/);
+    expect(bad.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  it('names the missing scope', async () => {
+    const f = new FakeFeishu();
+    await f.listen();
+    f.denyScope('/open-apis/drive/v1/files/task_check');
+    try {
+      const r = await run(['status', '1', '--platform', 'feishu'], { FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('PERMISSION_DENIED');
+      expect(r.stderr).toContain('Needed permission: drive:drive | drive:drive.metadata:readonly | drive:drive:readonly');
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('ends with a clear timeout, not a hang, when the upstream never answers', async () => {
+    const f = new FakeFeishu();
+    await f.listen();
+    f.inject({ path: /task_check/, kind: 'hang', times: 10 });
+    try {
+      const r = await run(['status', '1', '--platform', 'feishu'], {
+        FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, UPSTREAM_TIMEOUT_MS: '200',
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^UPSTREAM_TIMEOUT: The platform did not answer in time/);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('--watch redraws progress until the task ends', async () => {
+    const r = await run(['status', 'b'.repeat(32), '--platform', 'feishu', '--watch', '--interval', '0.05'], feishuEnv());
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    const progress = lines.filter((l) => /^\d\d:\d\d:\d\d {2}(Queued|Running|Succeeded)/.test(l));
+    expect(progress.map((l) => l.split('  ')[1])).toEqual(['Queued', 'Running', 'Running', 'Running', 'Succeeded']);
+    expect(r.stdout).toMatch(/State\s+Succeeded/);
+  });
+
+  it.each([
+    [['status', '1'], /--platform must be feishu or dingtalk/],
+    [['status', '--platform', 'feishu'], /give exactly one task id/],
+    [['status', '1', '--platform', 'feishu', '--kind', 'wiki'], /--kind must be one of/],
+    [['status', '1', '--platform', 'feishu', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [['status', '1', '--platform', 'feishu', '--watch', '--interval', '0'], /--interval must be a positive number/],
+    [['reports', '--since', 'yesterday'], /--since takes a duration like 24h/],
+    [['launch'], /unknown command "launch"/],
+  ])('usage error %j exits 2', async (args, message) => {
+    const r = await run(args, feishuEnv());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('a bad setting stops with one line naming it (exit 2)', async () => {
+    const r = await run(['status', '1', '--platform', 'feishu'], { ...feishuEnv(), HTTP_PORT: 'x' });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('config: HTTP_PORT must be a port number, e.g. 3000');
+  });
+});
+
+describe('taskbot reports', () => {
+  it('lists recent submissions and counts them per rule', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    for (const [i, rule] of ['日报', '日报', '周报'].entries()) {
+      feishu.reports.push({
+        task_id: `r${i}`, rule_id: `rule-${rule}`, rule_name: rule, from_user_id: `ou_${i}`, from_user_name: `张${i}`,
+        department_name: '研发部', department_ids: [], commit_time: now - 3600 * (i + 1), to_user_ids: [], to_user_names: [], form_contents: [],
+      });
+    }
+    const r = await run(['reports', '--since', '24h'], feishuEnv());
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}张0 \(研发部\) {2}日报/);
+    expect(r.stdout).toContain('日报: 2 submissions');
+    expect(r.stdout).toContain('周报: 1 submissions');
+    const none = await run(['reports', '--since', '10m'], feishuEnv());
+    expect(none.stdout.trim()).toBe('No reports in this period.');
+  });
+});
+
+describe('taskbot serve', () => {
+  it('without credentials says what to set and exits 2', async () => {
+    const r = await run(['serve']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('FEISHU_APP_ID and FEISHU_APP_SECRET');
+    expect(r.stderr).toContain('DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET');
+  });
+});
