@@ -2,7 +2,10 @@ import { maskEmail, maskMobile } from '../domain/mask.js';
 import type { TaskSnapshot } from '../domain/task.js';
 import { TaskbotError } from '../domain/errors.js';
 import { progressBar } from '../cards/progress-bar.js';
+import { countsText, formatTime } from '../cards/text.js';
 import { fill, labelText, messages, type Locale } from '../i18n/messages.js';
+
+export { formatTime };
 
 export interface FormatOptions {
   locale: Locale;
@@ -12,11 +15,6 @@ export interface FormatOptions {
 }
 
 const PLATFORM_NAME = { feishu: 'Feishu', dingtalk: 'DingTalk' } as const;
-
-export function formatTime(d: Date, timeZone: string): string {
-  // sv-SE writes ISO-like "2026-11-21 18:00:00".
-  return new Intl.DateTimeFormat('sv-SE', { timeZone, dateStyle: 'short', timeStyle: 'medium' }).format(d);
-}
 
 /** Terminal text for a snapshot: state, a progress bar, counts, failed items and times. */
 export function formatSnapshot(s: TaskSnapshot, o: FormatOptions): string[] {
@@ -45,14 +43,6 @@ export function formatSnapshot(s: TaskSnapshot, o: FormatOptions): string[] {
     if (failedItems.length > max) lines.push(`  … ${fill(m.words.andMore, { n: failedItems.length - max })}`);
   }
   return lines;
-}
-
-export function countsText(s: TaskSnapshot, locale: Locale): string | undefined {
-  if (s.total === undefined && s.succeeded === undefined) return undefined;
-  const m = messages(locale).words;
-  const done = (s.succeeded ?? 0) + (s.failed ?? 0);
-  const total = s.total === undefined ? '' : `/${s.total}`;
-  return `${done}${total} ${m.done} · ${s.succeeded ?? 0} ${m.succeeded} · ${s.failed ?? 0} ${m.failed}`;
 }
 
 /** One line for a watch redraw when the output is not a terminal. */

@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'UPSTREAM_REJECTED',
   'NOT_CONFIGURED',
   'CONFIG_INVALID',
+  'CARD_GONE',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -39,6 +39,7 @@ const zh: Table = {
     UPSTREAM_REJECTED: '平台拒绝了请求。',
     NOT_CONFIGURED: '该平台尚未配置。',
     CONFIG_INVALID: '配置有误。',
+    CARD_GONE: '卡片已撤回或已过期。',
   },
   words: {
     progress: '进度', state: '状态', counts: '数量', started: '开始', finished: '结束', failedItems: '失败项',
@@ -71,6 +72,7 @@ const en: Table = {
     UPSTREAM_REJECTED: 'The platform refused the request.',
     NOT_CONFIGURED: 'That platform is not configured.',
     CONFIG_INVALID: 'The configuration is invalid.',
+    CARD_GONE: 'The card was recalled or is too old to update.',
   },
   words: {
     progress: 'Progress', state: 'State', counts: 'Counts', started: 'Started', finished: 'Finished', failedItems: 'Failed items',

@@ -1,0 +1,39 @@
+import type { Locale } from '../i18n/messages.js';
+
+/**
+ * The neutral card: every answer taskbot gives is one of these, rendered per platform
+ * (Feishu card JSON 2.0, the DingTalk template, markdown). Every string here is plain text:
+ * renderers escape it for their format.
+ */
+export type CardColor = 'blue' | 'green' | 'red' | 'orange' | 'grey';
+
+export type Block =
+  | { type: 'fields'; fields: { label: string; value: string }[] }
+  | { type: 'progress'; percent?: number; text: string }
+  | { type: 'list'; title?: string; items: string[]; more: number }
+  | { type: 'text'; text: string };
+
+export type ButtonAction = 'refresh' | 'stop';
+
+export interface CardButton {
+  action: ButtonAction;
+  label: string;
+  style: 'primary' | 'default' | 'danger';
+}
+
+export interface CardModel {
+  type: 'task' | 'list' | 'digest' | 'reports' | 'help' | 'error' | 'notice';
+  locale: Locale;
+  title: string;
+  color: CardColor;
+  blocks: Block[];
+  note?: string;
+  buttons?: CardButton[];
+  /** Task cards: which task the buttons act on. */
+  taskKey?: string;
+}
+
+/** Long upstream strings are cut before they reach a card. */
+export function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}

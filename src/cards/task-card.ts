@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { maskEmail, maskMobile } from '../domain/mask.js';
+import { refKey, type TaskSnapshot, type TaskState } from '../domain/task.js';
+import { fill, labelText, messages, type Locale } from '../i18n/messages.js';
+import { cardTexts } from '../i18n/card-texts.js';
+import { countsText, formatTime } from './text.js';
+import { progressBar } from './progress-bar.js';
+import { clip, type CardColor, type CardModel } from './model.js';
+
+export const STATE_COLOR: Record<TaskState, CardColor> = {
+  queued: 'grey',
+  running: 'blue',
+  succeeded: 'green',
+  partial: 'orange',
+  failed: 'red',
+};
+
+/** How many failed items a card lists before "and N more". */
+export const MAX_CARD_ITEMS = 10;
+
+/**
+ * live: updating, with Refresh and Stop; final: the task ended; stopped: someone pressed Stop;
+ * expired: 24 h without an end; retrying: the last poll failed transiently; error: the watch
+ * ended on an error (not found, no permission) shown in the note.
+ */
+export type TaskCardMode = 'live' | 'final' | 'stopped' | 'expired' | 'retrying' | 'error';
+
+export interface TaskCardOptions {
+  locale: Locale;
+  timeZone: string;
+  mode: TaskCardMode;
+  /** Chats allowed to see contact details unmasked. */
+  showContacts?: boolean;
+  /** For mode 'retrying': the error code to name. */
+  errorCode?: string;
+  /** For mode 'error': what went wrong, for people. */
+  errorText?: string;
+}
+
+export function taskCard(s: TaskSnapshot, o: TaskCardOptions): CardModel {
+  const m = messages(o.locale);
+  const t = cardTexts(o.locale);
+  const fields = [{ label: m.words.state, value: m.state[s.state] }];
+  const counts = countsText(s, o.locale);
+  if (counts) fields.push({ label: m.words.counts, value: counts });
+  if (s.startedAt) fields.push({ label: m.words.started, value: formatTime(s.startedAt, o.timeZone) });
+  if (s.finishedAt) fields.push({ label: m.words.finished, value: formatTime(s.finishedAt, o.timeZone) });
+  if (s.failureReason) fields.push({ label: m.words.reason, value: clip(s.failureReason, 300) });
+
+  const failed = (s.items ?? []).filter((i) => !i.ok);
+  const items = failed.slice(0, MAX_CARD_ITEMS).map((i) => {
+    const contact = [i.email, i.mobile]
+      .filter((v): v is string => Boolean(v))
+      .map((v) => (o.showContacts ? v : v.includes('@') ? maskEmail(v) : maskMobile(v)))
+      .join(', ');
+    const why = [i.code, i.message && clip(i.message, 120)].filter(Boolean).join(' ');
+    return `${clip(i.name, 64)}${why ? ` — ${why}` : ''}${contact ? ` (${contact})` : ''}`;
+  });
+
+  const note = {
+    live: undefined,
+    final: undefined,
+    stopped: t.noteStopped,
+    expired: t.noteExpired,
+    retrying: fill(t.noteRetrying, { code: o.errorCode ?? '' }),
+    error: o.errorText,
+  }[o.mode];
+  const buttons: CardModel['buttons'] =
+    o.mode === 'final'
+      ? undefined
+      : o.mode === 'live' || o.mode === 'retrying'
+        ? [
+            { action: 'refresh', label: t.refresh, style: 'primary' },
+            { action: 'stop', label: t.stop, style: 'default' },
+          ]
+        : [{ action: 'refresh', label: t.refresh, style: 'primary' }];
+
+  return {
+    type: 'task',
+    locale: o.locale,
+    title: fill(t.taskTitle, { kind: m.kind[s.ref.kind], id: s.ref.id }),
+    color: STATE_COLOR[s.state],
+    blocks: [
+      { type: 'text', text: labelText(o.locale, s.label) },
+      { type: 'progress', percent: s.progress, text: `${progressBar(s.progress)} ${s.progress === undefined ? '—' : `${s.progress}%`}` },
+      { type: 'fields', fields },
+      ...(items.length > 0
+        ? [{ type: 'list' as const, title: m.words.failedItems, items, more: failed.length - items.length }]
+        : []),
+    ],
+    ...(note && { note }),
+    ...(buttons && { buttons }),
+    taskKey: refKey(s.ref),
+  };
+}
+
+/** A stable digest of a card's content: equal hashes mean nothing visible changed. */
+export function cardHash(card: CardModel): string {
+  return createHash('sha1').update(JSON.stringify(card)).digest('hex');
+}

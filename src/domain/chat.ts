@@ -1,0 +1,39 @@
+import type { CardModel } from '../cards/model.js';
+import type { Platform } from './task.js';
+
+export interface ChatRef {
+  platform: Platform;
+  chatId: string;
+}
+
+/** A card we can update later: a Feishu message_id or a DingTalk outTrackId. */
+export interface CardHandle extends ChatRef {
+  handle: string;
+  /** Platform delivery facts kept with the handle (e.g. DingTalk markdown fallback). */
+  meta?: Record<string, unknown>;
+}
+
+export function cardKey(h: Pick<CardHandle, 'platform' | 'handle'>): string {
+  return `${h.platform}:${h.handle}`;
+}
+
+export function chatKey(c: ChatRef): string {
+  return `${c.platform}:${c.chatId}`;
+}
+
+/** What the command being answered came with, so a reply can thread to it and stay idempotent. */
+export interface ReplyContext {
+  messageId?: string;
+  /** A key unique to the inbound event: a redelivered event must not post twice. */
+  idempotencyKey?: string;
+  /** DingTalk: the message's session webhook while it is valid. */
+  sessionWebhook?: string;
+  sessionWebhookExpiresAt?: number;
+}
+
+/** The outgoing side of a platform (DESIGN §1 ports). */
+export interface Messenger {
+  send(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<CardHandle>;
+  update(handle: CardHandle, card: CardModel): Promise<void>;
+  sendDigest(chat: ChatRef, card: CardModel): Promise<void>;
+}

@@ -1,0 +1,80 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/** Migrations in code: the same DDL (through kysely's schema builder) on SQLite and PostgreSQL. */
+const migrations: Record<string, Migration> = {
+  '001_initial': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('tasks')
+        .addColumn('task_key', 'text', (c) => c.primaryKey())
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('task_id', 'text', (c) => c.notNull())
+        .addColumn('operator', 'text')
+        .addColumn('snapshot', 'text', (c) => c.notNull())
+        .addColumn('snapshot_hash', 'text', (c) => c.notNull())
+        .addColumn('active', 'integer', (c) => c.notNull())
+        .addColumn('next_due_at', 'bigint', (c) => c.notNull())
+        .addColumn('backoff_ms', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_changed_at', 'bigint', (c) => c.notNull())
+        .addColumn('error_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_error', 'text')
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_until', 'bigint')
+        .execute();
+      await db.schema.createIndex('tasks_due').on('tasks').columns(['active', 'next_due_at']).execute();
+
+      await db.schema
+        .createTable('cards')
+        .addColumn('card_key', 'text', (c) => c.primaryKey())
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('handle', 'text', (c) => c.notNull())
+        .addColumn('chat_id', 'text', (c) => c.notNull())
+        .addColumn('task_key', 'text', (c) => c.notNull())
+        .addColumn('locale', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('rendered_hash', 'text')
+        .addColumn('last_update_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('meta', 'text')
+        .execute();
+      await db.schema.createIndex('cards_task').on('cards').columns(['task_key', 'status']).execute();
+      await db.schema.createIndex('cards_chat').on('cards').columns(['platform', 'chat_id', 'created_at']).execute();
+
+      await db.schema
+        .createTable('digests')
+        .addColumn('chat_key', 'text', (c) => c.primaryKey())
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('chat_id', 'text', (c) => c.notNull())
+        .addColumn('cron', 'text', (c) => c.notNull())
+        .addColumn('time_zone', 'text', (c) => c.notNull())
+        .addColumn('locale', 'text', (c) => c.notNull())
+        .addColumn('spec', 'text', (c) => c.notNull())
+        .addColumn('last_fired_at', 'bigint')
+        .addColumn('next_fire_at', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_until', 'bigint')
+        .execute();
+
+      await db.schema
+        .createTable('dedupe')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('dedupe_expiry').on('dedupe').column('expires_at').execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};
+
+/** Used by tests to start from nothing. */
+export async function dropAll(db: Kysely<any>): Promise<void> {
+  for (const t of ['cards', 'tasks', 'digests', 'dedupe', 'kysely_migration', 'kysely_migration_lock']) {
+    await sql`DROP TABLE IF EXISTS ${sql.table(t)}`.execute(db);
+  }
+}

@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrationProvider } from './migrations.js';
+import type { Database } from './schema.js';
+import { Store } from './store.js';
+
+/** bigint columns hold millisecond times: read them as numbers, not strings. */
+const INT8_OID = 20;
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * Opens the store named by DATABASE_URL (`sqlite:PATH` or `postgres://…`) and brings its
+ * schema up to date. SQLite gets its folder created and WAL mode.
+ */
+export async function openStore(url: string): Promise<Store> {
+  let db: Kysely<Database>;
+  let dialect: 'sqlite' | 'postgres';
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    dialect = 'postgres';
+    db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10, types: pgTypes }) }),
+    });
+  } else {
+    dialect = 'sqlite';
+    const path = url.replace(/^sqlite:/, '');
+    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    const sqlite = new BetterSqlite3(path);
+    sqlite.pragma('journal_mode = WAL');
+    // A briefly locked database (another process, a backup) is waited out rather than failed.
+    sqlite.pragma('busy_timeout = 5000');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+  // Kysely looks for its bookkeeping tables across all schemas; pin it to ours.
+  const schema =
+    dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
+  const { error } = await new Migrator({ db, provider: migrationProvider, ...(schema && { migrationTableSchema: schema }) }).migrateToLatest();
+  if (error) {
+    await db.destroy();
+    throw error;
+  }
+  return new Store(db, dialect);
+}

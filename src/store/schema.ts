@@ -1,0 +1,75 @@
+import type { Generated } from 'kysely';
+
+/** One row per card taskbot keeps up to date (a Feishu message_id or a DingTalk outTrackId). */
+export interface CardTable {
+  /** `${platform}:${handle}` */
+  card_key: string;
+  platform: string;
+  handle: string;
+  chat_id: string;
+  task_key: string;
+  locale: string;
+  /** 'active' while updated; 'done' | 'stopped' | 'expired' | 'gone' | 'error' after. */
+  status: string;
+  /** Hash of the last card content sent to this handle. */
+  rendered_hash: string | null;
+  last_update_at: number | null;
+  created_at: number;
+  /** Platform-specific delivery facts (e.g. DingTalk markdown fallback), JSON. */
+  meta: string | null;
+}
+
+/** One row per distinct upstream task, however many cards show it. */
+export interface TaskTable {
+  task_key: string;
+  platform: string;
+  kind: string;
+  task_id: string;
+  operator: string | null;
+  /** The last TaskSnapshot, JSON. */
+  snapshot: string;
+  snapshot_hash: string;
+  /** 1 while some card still wants updates. */
+  active: number;
+  next_due_at: number;
+  backoff_ms: number;
+  created_at: number;
+  last_changed_at: number;
+  /** Consecutive transient failures, for logs and the card note. */
+  error_count: number;
+  last_error: string | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+}
+
+export interface DigestTable {
+  chat_key: string;
+  platform: string;
+  chat_id: string;
+  cron: string;
+  time_zone: string;
+  locale: string;
+  /** Human description as the user typed it, e.g. "daily 09:00". */
+  spec: string;
+  last_fired_at: number | null;
+  next_fire_at: number;
+  created_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+}
+
+export interface DedupeTable {
+  key: string;
+  expires_at: number;
+}
+
+export interface MigrationMarker {
+  id: Generated<number>;
+}
+
+export interface Database {
+  cards: CardTable;
+  tasks: TaskTable;
+  digests: DigestTable;
+  dedupe: DedupeTable;
+}

@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/open.js';
+import type { Store } from '../../src/store/store.js';
+import { freshStore, STORE_KINDS } from '../helpers/stores.js';
+
+const task = (key: string, over: Record<string, unknown> = {}) => ({
+  task_key: key, platform: 'feishu', kind: 'drive', task_id: key.split(':')[2]!, operator: null,
+  snapshot: '{}', snapshot_hash: 'h0', active: 1, next_due_at: 1000, backoff_ms: 2000, created_at: 0, last_changed_at: 0, ...over,
+});
+const card = (ck: string, taskKey: string, over: Record<string, unknown> = {}) => ({
+  card_key: ck, platform: 'feishu', handle: ck.split(':')[1]!, chat_id: 'oc_1', task_key: taskKey, locale: 'zh', status: 'active', created_at: 0, ...over,
+});
+
+describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
+  let store: Store;
+  let url: string;
+  afterEach(async () => store?.close());
+
+  async function open() {
+    ({ store, url } = await freshStore(kind));
+  }
+
+  it('migrates on open, answers ping, and reopening keeps the data', async () => {
+    await open();
+    await store.ping();
+    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'));
+    await store.close();
+    store = await openStore(url);
+    expect(await store.getCard('feishu:om_1')).toMatchObject({ task_key: 'feishu:drive:1', status: 'active' });
+    expect(await store.countActiveCards()).toBe(1);
+  });
+
+  it('dedupe keys are claimed once until they expire', async () => {
+    await open();
+    expect(await store.claimOnce('evt-1', 1000, 60_000)).toBe(true);
+    expect(await store.claimOnce('evt-1', 2000, 60_000)).toBe(false);
+    const both = await Promise.all([store.claimOnce('evt-2', 1000, 10), store.claimOnce('evt-2', 1000, 10)]);
+    expect(both.filter(Boolean)).toHaveLength(1);
+    expect(await store.claimOnce('evt-1', 62_000, 60_000)).toBe(true);
+    expect(await store.purgeExpired(200_000)).toBe(2);
+  });
+
+  it('leases due tasks to one owner at a time and lets a lapsed lease be taken over', async () => {
+    await open();
+    for (let i = 0; i < 5; i++) await store.addCard(card(`feishu:om_${i}`, `feishu:drive:${i}`), task(`feishu:drive:${i}`, { next_due_at: 1000 + i }));
+    await store.addCard(card('feishu:om_x', 'feishu:drive:99'), task('feishu:drive:99', { next_due_at: 99_999 }));
+    const [a, b] = await Promise.all([store.claimDueTasks('A', 5000, 20_000, 3), store.claimDueTasks('B', 5000, 20_000, 3)]);
+    const keys = [...a, ...b].map((t) => t.task_key);
+    expect(keys).toHaveLength(5);
+    expect(new Set(keys).size).toBe(5);
+    expect(await store.claimDueTasks('C', 6000, 21_000, 10)).toEqual([]);
+    // The leases lapse: C takes the tasks over; A can no longer complete them.
+    const taken = await store.claimDueTasks('C', 20_001, 40_000, 10);
+    expect(taken.map((t) => t.task_key).sort()).toEqual([...keys].sort());
+    const firstOfA = a[0] ?? b[0]!;
+    const ownerOfFirst = a[0] ? 'A' : 'B';
+    expect(await store.completeTask(firstOfA.task_key, ownerOfFirst, { next_due_at: 1 })).toBe(false);
+    expect(await store.completeTask(firstOfA.task_key, 'C', { next_due_at: 50_000, snapshot_hash: 'h1' })).toBe(true);
+    expect(await store.getTask(firstOfA.task_key)).toMatchObject({ lease_owner: null, next_due_at: 50_000, snapshot_hash: 'h1' });
+  });
+
+  it('renews and releases leases', async () => {
+    await open();
+    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'));
+    await store.claimDueTasks('A', 1000, 2000, 10);
+    await store.renewTaskLeases(['feishu:drive:1'], 'A', 9000);
+    expect(await store.claimDueTasks('B', 5000, 6000, 10)).toEqual([]);
+    await store.releaseTaskLeases('A');
+    expect(await store.claimDueTasks('B', 5000, 6000, 10)).toHaveLength(1);
+  });
+
+  it('keeps one task row for many cards and wakes an idle task with a new window', async () => {
+    await open();
+    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1', { created_at: 10 }));
+    await store.addCard(card('feishu:om_2', 'feishu:drive:1', { chat_id: 'oc_2' }), task('feishu:drive:1', { created_at: 20, snapshot_hash: 'new' }));
+    expect(await store.getTask('feishu:drive:1')).toMatchObject({ created_at: 10, snapshot_hash: 'h0' });
+    expect(await store.activeCards('feishu:drive:1')).toHaveLength(2);
+    await store.updateCard('feishu:om_1', { status: 'stopped' });
+    await store.deactivateIfUnwatched('feishu:drive:1');
+    expect((await store.getTask('feishu:drive:1'))!.active).toBe(1);
+    await store.updateCard('feishu:om_2', { status: 'stopped' });
+    await store.deactivateIfUnwatched('feishu:drive:1');
+    expect((await store.getTask('feishu:drive:1'))!.active).toBe(0);
+    await store.addCard(card('feishu:om_3', 'feishu:drive:1'), task('feishu:drive:1', { created_at: 30, snapshot_hash: 'h3' }));
+    expect(await store.getTask('feishu:drive:1')).toMatchObject({ active: 1, created_at: 30, snapshot_hash: 'h3' });
+  });
+
+  it("lists a chat's cards with their task snapshots, newest first", async () => {
+    await open();
+    await store.addCard(card('feishu:om_1', 'feishu:drive:1', { created_at: 1 }), task('feishu:drive:1', { snapshot: '{"a":1}' }));
+    await store.addCard(card('feishu:om_2', 'feishu:drive:2', { created_at: 2 }), task('feishu:drive:2', { snapshot: '{"a":2}' }));
+    await store.addCard(card('feishu:om_3', 'feishu:drive:3', { chat_id: 'other' }), task('feishu:drive:3'));
+    const rows = await store.cardsInChat('feishu', 'oc_1');
+    expect(rows.map((r) => [r.card_key, r.snapshot])).toEqual([
+      ['feishu:om_2', '{"a":2}'],
+      ['feishu:om_1', '{"a":1}'],
+    ]);
+  });
+
+  it('stores digests, claims due ones with a lease, and records firings', async () => {
+    await open();
+    const d = { chat_key: 'feishu:oc_1', platform: 'feishu', chat_id: 'oc_1', cron: '0 9 * * *', time_zone: 'Asia/Shanghai', locale: 'zh', spec: 'daily 09:00', last_fired_at: null, next_fire_at: 5000, created_at: 0 };
+    await store.upsertDigest(d);
+    await store.upsertDigest({ ...d, cron: '30 18 * * 1-5', spec: 'weekdays 18:30' });
+    expect(await store.getDigest('feishu:oc_1')).toMatchObject({ cron: '30 18 * * 1-5', spec: 'weekdays 18:30' });
+    expect(await store.claimDueDigests('A', 4999, 9000)).toEqual([]);
+    const [a, b] = await Promise.all([store.claimDueDigests('A', 5000, 9000), store.claimDueDigests('B', 5000, 9000)]);
+    expect(a.length + b.length).toBe(1);
+    const owner = a.length ? 'A' : 'B';
+    expect(await store.completeDigest('feishu:oc_1', owner === 'A' ? 'B' : 'A', 5000, 90_000)).toBe(false);
+    expect(await store.completeDigest('feishu:oc_1', owner, 5000, 90_000)).toBe(true);
+    expect(await store.getDigest('feishu:oc_1')).toMatchObject({ last_fired_at: 5000, next_fire_at: 90_000, lease_owner: null });
+    expect(await store.deleteDigest('feishu:oc_1')).toBe(true);
+    expect(await store.deleteDigest('feishu:oc_1')).toBe(false);
+  });
+});
