@@ -94,6 +94,11 @@ export class ScriptedTasks {
     return t;
   }
 
+  /** The upstream forgets the task (it answers "not found" from now on). */
+  remove(kind: TaskKind, id: string): void {
+    this.tasks.delete(`${kind}:${id}`);
+  }
+
   get(kind: TaskKind, id: string): ScriptedTask | undefined {
     return this.tasks.get(`${kind}:${id}`);
   }

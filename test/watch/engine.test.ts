@@ -1,0 +1,273 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/domain/clock.js';
+import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
+import { FeishuOpenApi } from '../../src/platforms/feishu/openapi.js';
+import { FeishuContactProvider } from '../../src/providers/feishu-contact.js';
+import { FeishuDriveProvider } from '../../src/providers/feishu-drive.js';
+import { TaskRegistry } from '../../src/providers/registry.js';
+import { openStore } from '../../src/store/open.js';
+import type { Store } from '../../src/store/store.js';
+import { taskCard } from '../../src/cards/task-card.js';
+import { WatchEngine, type WatchOptions } from '../../src/watch/engine.js';
+import { cardKey } from '../../src/domain/chat.js';
+import { RecordingMessenger } from '../helpers/recording-messenger.js';
+import { freshStore, STORE_KINDS } from '../helpers/stores.js';
+
+const T0 = Date.UTC(2026, 10, 21, 2, 0, 0);
+const TZ = 'Asia/Shanghai';
+const hex = (n: number) => n.toString(16).padStart(32, '0');
+
+describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
+  let fake: FakeFeishu;
+  let registry: TaskRegistry;
+  let store: Store;
+  let url: string;
+  let clock: ManualClock;
+  let messenger: RecordingMessenger;
+  const engines: WatchEngine[] = [];
+  const stores: Store[] = [];
+
+  function engine(s: Store = store, options: Partial<WatchOptions> = {}, owner?: string) {
+    const e = new WatchEngine({ store: s, tasks: registry, messengers: { feishu: messenger }, timeZone: TZ, clock, options, ...(owner && { owner }) });
+    engines.push(e);
+    return e;
+  }
+
+  /** What a command does: fetch, send the card, start watching it. */
+  async function showCard(e: WatchEngine, chatId: string, id: string) {
+    const snap = await registry.fetch({ platform: 'feishu', id });
+    const model = taskCard(snap, { locale: 'zh', timeZone: TZ, mode: 'live' });
+    const handle = await messenger.send({ platform: 'feishu', chatId }, model);
+    await e.track(handle, snap, 'zh', model);
+    return handle;
+  }
+
+  const taskCalls = () => fake.calls(/\/open-apis\/(contact|drive)\//).length;
+
+  beforeEach(async () => {
+    fake = new FakeFeishu();
+    await fake.listen();
+    const api = new FeishuOpenApi({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.baseUrl, timeoutMs: 2000, retry: { policy: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 } } });
+    registry = new TaskRegistry({ feishu: [new FeishuContactProvider(api), new FeishuDriveProvider(api)] });
+    ({ store, url } = await freshStore(kind));
+    stores.push(store);
+    clock = new ManualClock(T0);
+    messenger = new RecordingMessenger('feishu', () => clock.now());
+  });
+
+  afterEach(async () => {
+    for (const e of engines.splice(0)) await e.stop().catch(() => undefined);
+    for (const s of stores.splice(0)) await s.close().catch(() => undefined);
+    await fake.close();
+  });
+
+  it('polls each distinct task once per round however many cards show it (100 cards on 10 tasks → 10 fetches)', async () => {
+    const e = engine();
+    for (let t = 0; t < 10; t++) fake.addTask({ id: hex(t + 1), kind: 'contact', total: 50, outcome: 'succeeded', queuedSteps: 0, runningSteps: 20 });
+    for (let c = 0; c < 100; c++) await showCard(e, `oc_${c}`, hex((c % 10) + 1));
+    const before = taskCalls();
+    await clock.advance(2000);
+    expect(await e.tick()).toBe(10);
+    expect(taskCalls() - before).toBe(10);
+    // Every card changed (counts grew), so every card got exactly one update.
+    expect(messenger.updates).toHaveLength(100);
+    expect(new Set(messenger.updates.map((u) => u.handle)).size).toBe(100);
+  });
+
+  it('backs off 2 s → 4 s → 8 s … while nothing changes and sends no update', async () => {
+    const e = engine();
+    fake.addTask({ id: '555', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 1000 });
+    await showCard(e, 'oc_1', '555');
+    const dues: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const t = (await store.getTask('feishu:drive:555'))!;
+      dues.push(t.next_due_at - clock.now());
+      await clock.advance(t.next_due_at - clock.now());
+      expect(await e.tick()).toBe(1);
+    }
+    expect(dues).toEqual([2000, 4000, 8000, 16000, 32000, 60000]);
+    expect((await store.getTask('feishu:drive:555'))!.backoff_ms).toBe(60000);
+    expect(messenger.updates).toHaveLength(0);
+    // Not due yet: nothing happens.
+    await clock.advance(1000);
+    expect(await e.tick()).toBe(0);
+  });
+
+  it('updates on each change, makes a final update at the end and stops watching', async () => {
+    const e = engine();
+    fake.addTask({ id: hex(7), kind: 'contact', total: 10, outcome: 'partial', queuedSteps: 0, runningSteps: 3 });
+    const h = await showCard(e, 'oc_1', hex(7));
+    for (let i = 0; i < 5; i++) {
+      await clock.advance(2000);
+      await e.tick();
+    }
+    const cards = messenger.updatesOf(h.handle);
+    expect(cards.map((c) => c.color)).toEqual(['blue', 'blue', 'orange']);
+    expect(cards.at(-1)!.buttons).toBeUndefined();
+    expect(await store.getCard(cardKey(h))).toMatchObject({ status: 'done' });
+    expect((await store.getTask(`feishu:contact:${hex(7)}`))!.active).toBe(0);
+    const calls = taskCalls();
+    await clock.advance(120_000);
+    expect(await e.tick()).toBe(0);
+    expect(taskCalls()).toBe(calls);
+  });
+
+  it('gives up after 24 h with a note and a Refresh button, and Refresh starts again', async () => {
+    const e = engine();
+    fake.addTask({ id: '77', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 100_000 });
+    const h = await showCard(e, 'oc_1', '77');
+    await clock.advance(24 * 3600_000);
+    expect(await e.tick()).toBe(1);
+    const last = messenger.updatesOf(h.handle).at(-1)!;
+    expect(last.note).toContain('24 小时');
+    expect(last.buttons?.map((b) => b.action)).toEqual(['refresh']);
+    expect(await store.getCard(cardKey(h))).toMatchObject({ status: 'expired' });
+    await clock.advance(3600_000);
+    expect(await e.tick()).toBe(0);
+
+    const fresh = await e.refresh(cardKey(h), { inline: true });
+    expect(fresh?.buttons?.map((b) => b.action)).toEqual(['refresh', 'stop']);
+    expect(await store.getCard(cardKey(h))).toMatchObject({ status: 'active' });
+    const due = (await store.getTask('feishu:drive:77'))!.next_due_at;
+    await clock.advance(due - clock.now());
+    expect(await e.tick()).toBe(1);
+  });
+
+  it('keeps the watch through transient errors, says so after three, and recovers', async () => {
+    const e = engine();
+    fake.addTask({ id: '88', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 4 });
+    const h = await showCard(e, 'oc_1', '88');
+    fake.inject({ path: /task_check/, kind: '5xx', times: 6 }); // 3 polls × 2 attempts
+    for (let i = 0; i < 3; i++) {
+      const t = (await store.getTask('feishu:drive:88'))!;
+      await clock.advance(t.next_due_at - clock.now());
+      await e.tick();
+    }
+    const t = (await store.getTask('feishu:drive:88'))!;
+    expect(t).toMatchObject({ active: 1, error_count: 3, last_error: 'UPSTREAM_UNAVAILABLE' });
+    expect(messenger.updatesOf(h.handle).at(-1)!.note).toContain('UPSTREAM_UNAVAILABLE');
+    await clock.advance(t.next_due_at - clock.now());
+    await e.tick();
+    expect((await store.getTask('feishu:drive:88'))!.error_count).toBe(0);
+    expect(messenger.updatesOf(h.handle).at(-1)!.note).toBeUndefined();
+  });
+
+  it('ends the watch with the error on the card when the task disappears or a scope is lost', async () => {
+    const e = engine();
+    fake.addTask({ id: '91', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 50 });
+    fake.addTask({ id: hex(92), kind: 'contact', total: 5, outcome: 'succeeded', queuedSteps: 0, runningSteps: 50 });
+    const gone = await showCard(e, 'oc_1', '91');
+    const denied = await showCard(e, 'oc_1', hex(92));
+    fake.tasks.remove('drive', '91');
+    fake.denyScope('/open-apis/contact/v2/task/get');
+    await clock.advance(2000);
+    await e.tick();
+    expect(messenger.updatesOf(gone.handle).at(-1)!.note).toMatch(/^TASK_NOT_FOUND: /);
+    expect(messenger.updatesOf(denied.handle).at(-1)!.note).toMatch(/^PERMISSION_DENIED: /);
+    expect(await store.getCard(cardKey(gone))).toMatchObject({ status: 'error' });
+    expect((await store.getTask('feishu:drive:91'))!.active).toBe(0);
+  });
+
+  it('drops a recalled card quietly and keeps the others', async () => {
+    const e = engine();
+    fake.addTask({ id: hex(5), kind: 'contact', total: 9, outcome: 'succeeded', queuedSteps: 0, runningSteps: 5 });
+    const a = await showCard(e, 'oc_1', hex(5));
+    const b = await showCard(e, 'oc_2', hex(5));
+    messenger.gone.add(a.handle);
+    await clock.advance(2000);
+    await e.tick();
+    expect(await store.getCard(cardKey(a))).toMatchObject({ status: 'gone' });
+    expect(messenger.updatesOf(b.handle)).toHaveLength(1);
+    expect((await store.getTask(`feishu:contact:${hex(5)}`))!.active).toBe(1);
+  });
+
+  it('retries a failed card update at the next round', async () => {
+    const e = engine();
+    fake.addTask({ id: hex(6), kind: 'contact', total: 500, outcome: 'succeeded', queuedSteps: 0, runningSteps: 50 });
+    const h = await showCard(e, 'oc_1', hex(6));
+    messenger.failNextUpdates = 1;
+    await clock.advance(2000);
+    await e.tick();
+    expect(messenger.updatesOf(h.handle)).toHaveLength(0);
+    const t = (await store.getTask(`feishu:contact:${hex(6)}`))!;
+    expect(t.next_due_at - clock.now()).toBeLessThanOrEqual(1000);
+    await clock.advance(1000);
+    await e.tick();
+    expect(messenger.updatesOf(h.handle)).toHaveLength(1);
+  });
+
+  it('Stop ends one card; `stop <id>` ends the chat\'s cards; the task keeps going for other chats', async () => {
+    const e = engine();
+    fake.addTask({ id: hex(8), kind: 'contact', total: 500, outcome: 'succeeded', queuedSteps: 0, runningSteps: 50 });
+    const a = await showCard(e, 'oc_1', hex(8));
+    const b = await showCard(e, 'oc_1', hex(8));
+    const c = await showCard(e, 'oc_2', hex(8));
+    const stopped = await e.stopCard(cardKey(a), { inline: true });
+    expect(stopped?.note).toContain('已停止自动更新');
+    expect(messenger.updatesOf(a.handle)).toHaveLength(0); // answered inline
+    expect(await e.stopInChat({ platform: 'feishu', chatId: 'oc_1' }, hex(8))).toBe(1);
+    expect(messenger.updatesOf(b.handle).at(-1)!.note).toContain('已停止自动更新');
+    await clock.advance(2000);
+    await e.tick();
+    expect(messenger.updatesOf(c.handle)).toHaveLength(1);
+    expect(messenger.updatesOf(a.handle)).toHaveLength(0);
+    expect(await e.stopInChat({ platform: 'feishu', chatId: 'oc_2' }, hex(8))).toBe(1);
+    expect((await store.getTask(`feishu:contact:${hex(8)}`))!.active).toBe(0);
+  });
+
+  it('resumes every open watch after the store is closed and reopened', async () => {
+    const first = engine();
+    for (let t = 0; t < 3; t++) fake.addTask({ id: hex(t + 20), kind: 'contact', total: 9, outcome: 'succeeded', queuedSteps: 0, runningSteps: 9 });
+    for (let t = 0; t < 3; t++) await showCard(first, `oc_${t}`, hex(t + 20));
+    await first.stop();
+    await store.close();
+    store = await openStore(url);
+    stores.push(store);
+    const second = engine(store);
+    await clock.advance(2000);
+    expect(await second.tick()).toBe(3);
+    expect(messenger.updates).toHaveLength(3);
+  });
+
+  it('two engines on one database never poll or update the same thing twice', async () => {
+    const other = await openStore(url);
+    stores.push(other);
+    const a = engine(store, { batch: 7 }, 'A');
+    const b = engine(other, { batch: 7 }, 'B');
+    for (let t = 0; t < 20; t++) fake.addTask({ id: hex(t + 100), kind: 'contact', total: 40, outcome: 'succeeded', queuedSteps: 0, runningSteps: 30 });
+    for (let c = 0; c < 40; c++) await showCard(a, `oc_${c}`, hex((c % 20) + 100));
+    for (let round = 0; round < 3; round++) {
+      const before = taskCalls();
+      const updatesBefore = messenger.updates.length;
+      await clock.advance(2000);
+      // Both race over the same due work until none is left.
+      let handled = 0;
+      for (;;) {
+        const [x, y] = await Promise.all([a.tick(), b.tick()]);
+        if (x + y === 0) break;
+        handled += x + y;
+      }
+      expect(handled).toBe(20);
+      expect(taskCalls() - before).toBe(20);
+      const updates = messenger.updates.slice(updatesBefore);
+      expect(updates).toHaveLength(40);
+      expect(new Set(updates.map((u) => u.handle)).size).toBe(40);
+    }
+    expect(a.stats.fetches + b.stats.fetches).toBe(60);
+  });
+
+  it("takes over a crashed engine's work when its lease lapses", async () => {
+    const e = engine(store, { leaseMs: 15_000 }, 'survivor');
+    fake.addTask({ id: hex(300), kind: 'contact', total: 9, outcome: 'succeeded', queuedSteps: 0, runningSteps: 9 });
+    const h = await showCard(e, 'oc_1', hex(300));
+    await clock.advance(2000);
+    // The other engine claims the task and dies before finishing it.
+    expect(await store.claimDueTasks('crashed', clock.now(), clock.now() + 15_000, 10)).toHaveLength(1);
+    expect(await e.tick()).toBe(0);
+    await clock.advance(14_000);
+    expect(await e.tick()).toBe(0);
+    await clock.advance(1_001);
+    expect(await e.tick()).toBe(1);
+    expect(messenger.updatesOf(h.handle)).toHaveLength(1);
+  });
+});
