@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { CardModel } from '../cards/model.js';
+import { chatKey, type ChatRef, type Messenger } from '../domain/chat.js';
+import { systemClock, type Clock } from '../domain/clock.js';
+import { asTaskbotError } from '../domain/errors.js';
+import type { ReportSubmission, ReportWindow } from '../domain/report.js';
+import type { Platform } from '../domain/task.js';
+import { messages, type Locale } from '../i18n/messages.js';
+import type { DigestRow, Store } from '../store/store.js';
+import { chatTasks, digestCard, type ReportSummary } from './builder.js';
+import { latestFireAtOrBefore, nextFire } from './schedule.js';
+
+/** Where report submissions come from (Feishu only). */
+export interface ReportSource {
+  submissions(w: ReportWindow): Promise<ReportSubmission[]>;
+}
+
+export interface DigestDeps {
+  store: Store;
+  messengers: Partial<Record<Platform, Messenger>>;
+  reports?: ReportSource;
+  clock?: Clock;
+  logger?: Logger;
+  owner?: string;
+  /** A digest missed by less than this while we were down fires once; older ones are skipped. */
+  catchUpMs?: number;
+  leaseMs?: number;
+  tickMs?: number;
+}
+
+export interface Schedule {
+  cron: string;
+  spec: string;
+  timeZone: string;
+}
+
+/**
+ * Per-chat digests on cron schedules in their own time zones. Due digests are claimed with a
+ * lease, and the firing is recorded before the digest is sent: a restart never fires twice.
+ */
+export class DigestScheduler {
+  readonly owner: string;
+  private readonly clock: Clock;
+  private running = false;
+  private loop?: Promise<void>;
+
+  constructor(private readonly d: DigestDeps) {
+    this.owner = d.owner ?? `digest-${randomUUID()}`;
+    this.clock = d.clock ?? systemClock;
+  }
+
+  async set(chat: ChatRef, s: Schedule, locale: Locale): Promise<number> {
+    const now = this.clock.now();
+    const next = nextFire(s.cron, s.timeZone, now);
+    await this.d.store.upsertDigest({
+      chat_key: chatKey(chat),
+      platform: chat.platform,
+      chat_id: chat.chatId,
+      cron: s.cron,
+      time_zone: s.timeZone,
+      locale,
+      spec: s.spec,
+      last_fired_at: null,
+      next_fire_at: next,
+      created_at: now,
+    });
+    return next;
+  }
+
+  off(chat: ChatRef): Promise<boolean> {
+    return this.d.store.deleteDigest(chatKey(chat));
+  }
+
+  get(chat: ChatRef): Promise<DigestRow | undefined> {
+    return this.d.store.getDigest(chatKey(chat));
+  }
+
+  /** The digest for a chat covering `since` until now. */
+  async build(chat: ChatRef, locale: Locale, timeZone: string, since: number): Promise<CardModel> {
+    const now = this.clock.now();
+    const rows = await this.d.store.cardsInChat(chat.platform, chat.chatId, since);
+    let reports: ReportSummary | undefined;
+    if (chat.platform === 'feishu' && this.d.reports) {
+      const window = { from: new Date(since), to: new Date(now) };
+      try {
+        reports = { ...window, submissions: await this.d.reports.submissions(window) };
+      } catch (e) {
+        // A missing report scope must not cost the chat its task digest.
+        const err = asTaskbotError(e);
+        reports = { ...window, unavailable: `${err.code} — ${messages(locale).error[err.code]}` };
+      }
+    }
+    return digestCard(chatTasks(rows), { locale, timeZone, since: new Date(since), ...(reports && { reports }) });
+  }
+
+  /** One round: fire (or skip) every due digest. Returns how many fired. */
+  async tick(): Promise<number> {
+    const now = this.clock.now();
+    const due = await this.d.store.claimDueDigests(this.owner, now, now + (this.d.leaseMs ?? 60_000));
+    let fired = 0;
+    for (const row of due) {
+      try {
+        if (await this.fireOrSkip(row, now)) fired++;
+      } catch (e) {
+        this.d.logger?.error({ err: e, chat: row.chat_key }, 'digest failed');
+      }
+    }
+    return fired;
+  }
+
+  private async fireOrSkip(row: DigestRow, now: number): Promise<boolean> {
+    const latest = latestFireAtOrBefore(row.cron, row.time_zone, row.next_fire_at, now);
+    const next = nextFire(row.cron, row.time_zone, now);
+    const fire = latest !== undefined && now - latest < (this.d.catchUpMs ?? 3600_000) && (row.last_fired_at === null || latest > row.last_fired_at);
+    if (!(await this.d.store.completeDigest(row.chat_key, this.owner, fire ? latest : null, next))) return false;
+    if (!fire) {
+      this.d.logger?.info({ chat: row.chat_key, missed: latest }, 'digest missed by more than the catch-up window; skipped');
+      return false;
+    }
+    const chat = { platform: row.platform as Platform, chatId: row.chat_id };
+    const card = await this.build(chat, row.locale as Locale, row.time_zone, row.last_fired_at ?? row.created_at);
+    const messenger = this.d.messengers[chat.platform];
+    if (!messenger) throw new Error(`no messenger for ${chat.platform}`);
+    await messenger.sendDigest(chat, card);
+    return true;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        await this.tick().catch((e) => this.d.logger?.error({ err: e }, 'digest round failed'));
+        if (this.running) await this.clock.sleep(this.d.tickMs ?? 1000);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+}

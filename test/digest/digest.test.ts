@@ -1,0 +1,153 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/domain/clock.js';
+import { DigestScheduler } from '../../src/digest/scheduler.js';
+import { parseSchedule, nextFire } from '../../src/digest/schedule.js';
+import { openStore } from '../../src/store/open.js';
+import type { Store } from '../../src/store/store.js';
+import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
+import { FeishuOpenApi } from '../../src/platforms/feishu/openapi.js';
+import { reportSubmissions } from '../../src/providers/feishu-report.js';
+import { RecordingMessenger } from '../helpers/recording-messenger.js';
+import { freshStore, STORE_KINDS } from '../helpers/stores.js';
+
+const chat = { platform: 'feishu' as const, chatId: 'oc_digest' };
+const iso = (t: number) => new Date(t).toISOString();
+
+describe('digest schedules', () => {
+  it('parses daily, weekdays and cron forms with an optional zone', () => {
+    expect(parseSchedule(['daily', '9:05'], 'Asia/Shanghai')).toEqual({ ok: true, cron: '5 9 * * *', spec: 'daily 09:05', timeZone: 'Asia/Shanghai' });
+    expect(parseSchedule(['weekdays', '18:30', 'America/New_York'], 'Asia/Shanghai')).toEqual({ ok: true, cron: '30 18 * * 1-5', spec: 'weekdays 18:30', timeZone: 'America/New_York' });
+    expect(parseSchedule(['工作日', '08:00'], 'Asia/Shanghai')).toMatchObject({ ok: true, cron: '0 8 * * 1-5' });
+    expect(parseSchedule(['cron', '0 9 * * 1'], 'UTC')).toMatchObject({ ok: true, cron: '0 9 * * 1' });
+  });
+
+  it.each([
+    [['daily', '25:00'], 'time'],
+    [['daily', '9am'], 'time'],
+    [['daily', '09:00', 'Mars/Base'], 'zone'],
+    [['cron', '61 * * * *'], 'cron'],
+    [['cron', '* * * * *'], 'cron'],
+    [['cron', '0 0 9 * * *'], 'cron'],
+    [['hourly', '10'], 'usage'],
+    [['daily'], 'usage'],
+  ])('rejects %j (%s)', (args, error) => {
+    expect(parseSchedule(args, 'Asia/Shanghai')).toMatchObject({ ok: false, error });
+  });
+
+  it('computes firing times in Asia/Shanghai and America/New_York, across a DST change', () => {
+    const from = Date.UTC(2026, 2, 6, 12, 0); // Fri 6 Mar 2026 12:00 UTC
+    expect(iso(nextFire('0 9 * * *', 'Asia/Shanghai', from))).toBe('2026-03-07T01:00:00.000Z');
+    expect(iso(nextFire('30 18 * * 1-5', 'Asia/Shanghai', from))).toBe('2026-03-09T10:30:00.000Z'); // skips the weekend
+    expect(iso(nextFire('0 9 * * *', 'America/New_York', from))).toBe('2026-03-06T14:00:00.000Z'); // EST
+    expect(iso(nextFire('0 9 * * *', 'America/New_York', Date.UTC(2026, 2, 8, 15)))).toBe('2026-03-09T13:00:00.000Z'); // EDT
+  });
+});
+
+describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
+  let store: Store;
+  let url: string;
+  let clock: ManualClock;
+  let messenger: RecordingMessenger;
+  const stores: Store[] = [];
+
+  const scheduler = (s = store, extra = {}) => new DigestScheduler({ store: s, messengers: { feishu: messenger }, clock, ...extra });
+  const daily9 = { cron: '0 9 * * *', spec: 'daily 09:00', timeZone: 'Asia/Shanghai' };
+
+  beforeEach(async () => {
+    ({ store, url } = await freshStore(kind));
+    stores.push(store);
+    clock = new ManualClock(Date.UTC(2026, 10, 20, 12, 0)); // 20:00 in Shanghai
+    messenger = new RecordingMessenger('feishu', () => clock.now());
+  });
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close().catch(() => undefined);
+  });
+
+  it('fires at 09:00 Shanghai time, once, and schedules the next day', async () => {
+    const d = scheduler();
+    const next = await d.set(chat, daily9, 'zh');
+    expect(iso(next)).toBe('2026-11-21T01:00:00.000Z');
+    await clock.advance(next - clock.now() - 1);
+    expect(await d.tick()).toBe(0);
+    await clock.advance(1);
+    expect(await d.tick()).toBe(1);
+    expect(await d.tick()).toBe(0);
+    expect(messenger.digests).toHaveLength(1);
+    expect(messenger.digests[0]!.card).toMatchObject({ type: 'digest', title: '任务摘要' });
+    expect(await store.getDigest('feishu:oc_digest')).toMatchObject({ last_fired_at: next, next_fire_at: next + 86_400_000 });
+  });
+
+  it('never fires twice across a restart', async () => {
+    const first = scheduler();
+    const next = await first.set(chat, daily9, 'zh');
+    await clock.advance(next - clock.now() + 500);
+    expect(await first.tick()).toBe(1);
+    await store.close();
+    store = await openStore(url);
+    stores.push(store);
+    const second = scheduler(store);
+    expect(await second.tick()).toBe(0);
+    expect(messenger.digests).toHaveLength(1);
+  });
+
+  it('a digest missed by less than an hour fires once on start; an older one is skipped', async () => {
+    const d = scheduler();
+    const next = await d.set(chat, daily9, 'zh');
+    // Down over 09:00, back at 09:40: fires once.
+    await clock.advance(next - clock.now() + 40 * 60_000);
+    expect(await scheduler().tick()).toBe(1);
+    // Down over the next 09:00 until 10:30: skipped, scheduled for the day after.
+    await clock.advance(86_400_000 + 50 * 60_000);
+    expect(await scheduler().tick()).toBe(0);
+    expect(messenger.digests).toHaveLength(1);
+    expect(iso((await store.getDigest('feishu:oc_digest'))!.next_fire_at)).toBe('2026-11-23T01:00:00.000Z');
+  });
+
+  it('two schedulers racing fire each digest once', async () => {
+    const other = await openStore(url);
+    stores.push(other);
+    const a = scheduler(store);
+    const b = scheduler(other);
+    const next = await a.set(chat, daily9, 'zh');
+    await clock.advance(next - clock.now());
+    const [x, y] = await Promise.all([a.tick(), b.tick()]);
+    expect(x + y).toBe(1);
+    expect(messenger.digests).toHaveLength(1);
+  });
+
+  it('off removes the schedule', async () => {
+    const d = scheduler();
+    await d.set(chat, daily9, 'zh');
+    expect(await d.off(chat)).toBe(true);
+    await clock.advance(2 * 86_400_000);
+    expect(await d.tick()).toBe(0);
+  });
+
+  it('groups the chat\'s tasks since the last digest and adds Feishu report submissions per rule', async () => {
+    const fake = new FakeFeishu();
+    await fake.listen();
+    try {
+      const api = new FeishuOpenApi({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.baseUrl, timeoutMs: 2000 });
+      const now = Math.floor(clock.now() / 1000);
+      for (const [i, rule] of ['日报', '日报', '周报'].entries()) {
+        fake.reports.push({ task_id: `r${i}`, rule_id: rule, rule_name: rule, from_user_id: 'u', from_user_name: 'u', department_name: '', department_ids: [], commit_time: now - 600, to_user_ids: [], to_user_names: [], form_contents: [] });
+      }
+      const reports = { submissions: async (w: { from: Date; to: Date }) => { const all = []; for await (const s of reportSubmissions(api, w)) all.push(s); return all; } };
+      const snap = (id: string, state: string) => JSON.stringify({ ref: { platform: 'feishu', kind: 'drive', id }, state, label: 'drive_folder_task', fetchedAt: new Date().toISOString() });
+      const t = (id: string, state: string) => ({ task_key: `feishu:drive:${id}`, platform: 'feishu', kind: 'drive', task_id: id, operator: null, snapshot: snap(id, state), snapshot_hash: 'x', active: state === 'running' ? 1 : 0, next_due_at: 0, backoff_ms: 2000, created_at: clock.now(), last_changed_at: clock.now() });
+      const c = (id: string) => ({ card_key: `feishu:om_${id}`, platform: 'feishu', handle: `om_${id}`, chat_id: chat.chatId, task_key: `feishu:drive:${id}`, locale: 'en', status: 'done', created_at: clock.now() });
+      for (const [id, state] of [['1', 'succeeded'], ['2', 'failed'], ['3', 'running'], ['4', 'succeeded']]) await store.addCard(c(id!), t(id!, state!));
+      const card = await scheduler(store, { reports }).build(chat, 'en', 'Asia/Shanghai', clock.now() - 3600_000);
+      const lists = card.blocks.filter((b) => b.type === 'list') as { title?: string; items: string[] }[];
+      expect(lists.map((l) => l.title)).toEqual(['Succeeded (2)', 'Failed (1)', 'Still running (1)', expect.stringMatching(/^Report submissions/)]);
+      expect(lists[3]!.items).toEqual(['日报: 2', '周报: 1']);
+      expect(card.color).toBe('orange');
+
+      fake.denyScope('/open-apis/report/v1/tasks/query');
+      const degraded = await scheduler(store, { reports }).build(chat, 'en', 'Asia/Shanghai', clock.now() - 3600_000);
+      expect(JSON.stringify(degraded)).toContain('Report data unavailable: PERMISSION_DENIED');
+    } finally {
+      await fake.close();
+    }
+  });
+});
