@@ -175,6 +175,11 @@ export class WatchEngine {
     return cards.length;
   }
 
+  /** The cards of one chat with their tasks' last snapshots (for `list`). */
+  chatCards(chat: ChatRef, since = 0) {
+    return this.d.store.cardsInChat(chat.platform, chat.chatId, since);
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;

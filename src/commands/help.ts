@@ -1,0 +1,42 @@
+import type { CardModel } from '../cards/model.js';
+import { fill, type Locale } from '../i18n/messages.js';
+import { cardTexts } from '../i18n/card-texts.js';
+
+const USAGE: Record<Locale, string[]> = {
+  zh: [
+    'status <任务ID> [contact|drive|storage|doc] — 实时任务卡片（别名：状态、查询）',
+    'list — 本群跟踪的任务（列表）',
+    'stop <任务ID> — 停止更新本群的该任务卡片（停止）',
+    'reports [规则ID] [today|yesterday|7d] — 飞书汇报统计（汇报）',
+    'digest daily 09:00 [时区] | weekdays 18:30 | cron "0 9 * * 1" | off | now — 定时摘要（摘要）',
+    'help — 显示本帮助（帮助）',
+  ],
+  en: [
+    'status <task id> [contact|drive|storage|doc] — a live task card',
+    'list — tasks tracked in this chat',
+    'stop <task id> — stop updating that task\'s cards here',
+    'reports [rule id] [today|yesterday|7d] — Feishu report submissions',
+    'digest daily 09:00 [tz] | weekdays 18:30 | cron "0 9 * * 1" | off | now — scheduled digest',
+    'help — this help',
+  ],
+};
+
+/** The usage card; with `unknown`, it opens with "did you mean". */
+export function helpCard(locale: Locale, unknown?: { input: string; suggestion?: string }): CardModel {
+  const t = cardTexts(locale);
+  const lead = unknown
+    ? unknown.suggestion
+      ? fill(t.didYouMean, { input: unknown.input, suggestion: unknown.suggestion })
+      : fill(t.unknownCommand, { input: unknown.input })
+    : t.helpIntro;
+  return {
+    type: 'help',
+    locale,
+    title: t.helpTitle,
+    color: unknown ? 'orange' : 'blue',
+    blocks: [
+      { type: 'text', text: lead },
+      { type: 'list', items: USAGE[locale], more: 0 },
+    ],
+  };
+}

@@ -1,0 +1,43 @@
+import { noticeCard } from '../cards/notices.js';
+import { fill } from '../i18n/messages.js';
+import { cardTexts } from '../i18n/card-texts.js';
+import type { Answer, CommandDeps, HandlerInput, InboundCommand } from './context.js';
+import { digestCommand } from './digest.js';
+import { helpCard } from './help.js';
+import { listCommand } from './list.js';
+import { parseCommand, type CommandName } from './parse.js';
+import { reportsCommand } from './reports.js';
+import { statusCommand } from './status.js';
+import { stopCommand } from './stop.js';
+
+const HANDLERS: Record<CommandName, (i: HandlerInput) => Promise<Answer>> = {
+  status: statusCommand,
+  list: listCommand,
+  stop: stopCommand,
+  reports: reportsCommand,
+  digest: digestCommand,
+  help: async ({ locale }) => ({ card: helpCard(locale) }),
+};
+
+/** Decides the answer to one command: allowlist first, then the handler. Never throws. */
+export async function answer(cmd: InboundCommand, deps: CommandDeps): Promise<Answer> {
+  const locale = deps.settings.locale;
+  const chat = { platform: cmd.platform, chatId: cmd.chatId };
+  const allowed = deps.settings.allowedChatIds;
+  if (allowed.length > 0 && !allowed.includes(cmd.chatId)) {
+    return { card: noticeCard(locale, fill(cardTexts(locale).notAllowed, { chat: cmd.chatId }), { color: 'orange', type: 'error' }) };
+  }
+  const parsed = parseCommand(cmd.text);
+  if (parsed.command === 'empty') return { card: helpCard(locale) };
+  if (parsed.command === 'unknown') return { card: helpCard(locale, parsed) };
+  return HANDLERS[parsed.command]({ cmd, args: parsed.args, chat, locale, deps });
+}
+
+/** Answers a command in its chat and starts watching the card when the answer is a live task. */
+export async function handleCommand(cmd: InboundCommand, deps: CommandDeps): Promise<void> {
+  const a = await answer(cmd, deps);
+  const messenger = deps.messengers[cmd.platform];
+  if (!messenger) throw new Error(`no messenger for ${cmd.platform}`);
+  const handle = await messenger.send({ platform: cmd.platform, chatId: cmd.chatId }, a.card, cmd.reply);
+  if (a.track) await deps.engine.track(handle, a.track, deps.settings.locale, a.card);
+}

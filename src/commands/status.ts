@@ -1,0 +1,25 @@
+import { errorCard, noticeCard } from '../cards/notices.js';
+import { taskCard } from '../cards/task-card.js';
+import { asTaskbotError } from '../domain/errors.js';
+import { isTerminal } from '../domain/task.js';
+import { cardTexts } from '../i18n/card-texts.js';
+import { fill } from '../i18n/messages.js';
+import { clip } from '../cards/model.js';
+import { parseStatusArgs } from './parse.js';
+import type { Answer, HandlerInput } from './context.js';
+
+/** `status <id> [kind]`: a live card, watched until the task ends. */
+export async function statusCommand({ cmd, args, locale, deps }: HandlerInput): Promise<Answer> {
+  const { id, kind, extra } = parseStatusArgs(args);
+  const t = cardTexts(locale);
+  if (!id) return { card: noticeCard(locale, t.missingId, { color: 'orange', type: 'error' }) };
+  if (extra.length > 0) return { card: noticeCard(locale, fill(t.statusUsage, { input: clip(extra.join(' '), 40) }), { color: 'orange', type: 'error' }) };
+  try {
+    const operator = cmd.platform === 'dingtalk' && kind !== 'doc' ? await cmd.operator?.() : undefined;
+    const snap = await deps.registry.fetch({ platform: cmd.platform, id, ...(kind && { kind }), ...(operator && { operator }) });
+    const card = taskCard(snap, { locale, timeZone: deps.settings.timeZone, mode: isTerminal(snap.state) ? 'final' : 'live' });
+    return { card, track: snap };
+  } catch (e) {
+    return { card: errorCard(asTaskbotError(e), locale) };
+  }
+}
