@@ -85,7 +85,7 @@ export function taskCard(s: TaskSnapshot, o: TaskCardOptions): CardModel {
       { type: 'progress', percent: s.progress, text: `${progressBar(s.progress)} ${s.progress === undefined ? '—' : `${s.progress}%`}` },
       { type: 'fields', fields },
       ...(items.length > 0
-        ? [{ type: 'list' as const, title: m.words.failedItems, items, more: failed.length - items.length }]
+        ? [{ type: 'list' as const, title: m.words.failedItems, items, more: Math.max(failed.length, s.failed ?? 0) - items.length }]
         : []),
     ],
     ...(note && { note }),

@@ -40,7 +40,8 @@ export function formatSnapshot(s: TaskSnapshot, o: FormatOptions): string[] {
       const why = [i.code, i.message].filter(Boolean).join(' ');
       lines.push(`  ✗ ${i.name}${why ? ` — ${why}` : ''}${contact ? ` (${contact})` : ''}`);
     }
-    if (failedItems.length > max) lines.push(`  … ${fill(m.words.andMore, { n: failedItems.length - max })}`);
+    const more = Math.max(failedItems.length, s.failed ?? 0) - Math.min(max, failedItems.length);
+    if (more > 0) lines.push(`  … ${fill(m.words.andMore, { n: more })}`);
   }
   return lines;
 }

@@ -38,18 +38,26 @@ export function contactState(d: Pick<ContactTaskData, 'status' | 'progress' | 's
   return d.progress === 0 && d.success_num + d.fail_num === 0 ? 'queued' : 'running';
 }
 
+/**
+ * Only failed sub-tasks are kept, at most this many: a batch of thousands would otherwise be
+ * carried in every snapshot, while cards list ten and count the rest.
+ */
+export const MAX_KEPT_ITEMS = 50;
+
 export function mapContactTask(ref: TaskRef, raw: unknown, now: Date): TaskSnapshot {
   const d = parseUpstream(ContactTaskData, raw, 'contact v2 task/get');
-  const items: TaskItem[] | undefined = d.task_info?.map((t) => ({
+  const failures = d.task_info?.filter((t) => t.code !== 0);
+  const items: TaskItem[] | undefined = failures?.slice(0, MAX_KEPT_ITEMS).map((t) => ({
     // A sub-task is named by its user or department name, else by the id it was sent with.
     name: t.name ?? t.user_id ?? t.department_id ?? '',
-    ok: t.code === 0,
-    ...(t.code !== 0 && { code: String(t.code), message: t.msg }),
+    ok: false,
+    code: String(t.code),
+    ...(t.msg !== undefined && { message: t.msg }),
     ...(t.email !== undefined && { email: t.email }),
     ...(t.mobile !== undefined && { mobile: t.mobile }),
   }));
   const state = contactState(d);
-  const firstFailure = items?.find((i) => !i.ok);
+  const firstFailure = items?.[0];
   return {
     ref,
     state,

@@ -34,6 +34,10 @@ export class FakeDingtalk extends FakeServer {
     this.denied.add(kind);
   }
 
+  protected addScript(script: TaskScript): void {
+    this.tasks.add(script);
+  }
+
   protected faultAnswer(kind: '5xx' | '429'): FakeResponse {
     if (kind === '429') {
       return { status: 403, body: { code: 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi', message: '应用调用该接口的并发量超过限制', requestid: rid() } };

@@ -51,6 +51,10 @@ export class FakeFeishu extends FakeServer {
     this.deniedPaths.add(path);
   }
 
+  protected addScript(script: TaskScript): void {
+    this.tasks.add(script);
+  }
+
   protected faultAnswer(kind: '5xx' | '429', resetSec: number): FakeResponse {
     if (kind === '429') {
       return { status: 429, body: { code: 99991400, msg: 'request trigger frequency limit' }, headers: { 'x-ogw-ratelimit-reset': String(resetSec) } };

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TaskScript } from './scripted-task.js';
 
 export interface FakeRequest {
   method: string;
@@ -32,13 +33,18 @@ export type Route = (req: FakeRequest) => FakeResponse | Promise<FakeResponse>;
  * and orderly shutdown (hanging responses included).
  */
 export abstract class FakeServer {
+  /** The most recent requests (bounded, so a long-running sandbox does not grow). */
   readonly requests: FakeRequest[] = [];
+  /** Requests per path, for the whole life of the server. */
+  readonly counts = new Map<string, number>();
   private readonly faults: (Fault & { left: number })[] = [];
   private readonly sockets = new Set<Socket>();
   private server?: Server;
   baseUrl = '';
 
   protected abstract route(req: FakeRequest): Route | undefined;
+  /** Adds a scripted task (the control API's POST /_fake/tasks). */
+  protected abstract addScript(script: TaskScript): void;
   /** The platform's own body for a fault (each platform words its errors its own way). */
   protected abstract faultAnswer(kind: '5xx' | '429', resetSec: number): FakeResponse;
 
@@ -84,7 +90,10 @@ export abstract class FakeServer {
       /* kept as text */
     }
     const r: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, at: Date.now() };
+    if (r.path.startsWith('/_fake/')) return send(res, this.control(r));
     this.requests.push(r);
+    if (this.requests.length > MAX_LOGGED) this.requests.splice(0, this.requests.length - MAX_LOGGED);
+    this.counts.set(r.path, (this.counts.get(r.path) ?? 0) + 1);
 
     const fault = this.faults.find((f) => f.left > 0 && matches(f.path, r.path));
     if (fault) {
@@ -101,7 +110,19 @@ export abstract class FakeServer {
       send(res, { status: 500, body: { code: 500, msg: e instanceof Error ? e.message : String(e) } });
     }
   }
+
+  /** Control API for other processes (benchmarks, the sandbox console): stats and new tasks. */
+  private control(r: FakeRequest): FakeResponse {
+    if (r.method === 'GET' && r.path === '/_fake/stats') return { status: 200, body: { requests: Object.fromEntries(this.counts) } };
+    if (r.method === 'POST' && r.path === '/_fake/tasks' && Array.isArray(r.body)) {
+      for (const s of r.body as TaskScript[]) this.addScript(s);
+      return { status: 200, body: { added: (r.body as unknown[]).length } };
+    }
+    return { status: 404, body: { error: 'unknown control call' } };
+  }
 }
+
+const MAX_LOGGED = 10_000;
 
 function matches(p: string | RegExp, path: string): boolean {
   return typeof p === 'string' ? path === p : p.test(path);

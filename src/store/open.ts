@@ -32,9 +32,12 @@ export async function openStore(url: string): Promise<Store> {
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
     const sqlite = new BetterSqlite3(path);
     sqlite.pragma('journal_mode = WAL');
+    // With WAL, NORMAL syncs at checkpoints rather than at every commit: no corruption risk,
+    // and the event loop is not blocked by an fsync per card update.
+    sqlite.pragma('synchronous = NORMAL');
     // A briefly locked database (another process, a backup) is waited out rather than failed.
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   }
   // Kysely looks for its bookkeeping tables across all schemas; pin it to ours.
   const schema =
@@ -45,4 +48,23 @@ export async function openStore(url: string): Promise<Store> {
     throw error;
   }
   return new Store(db, dialect);
+}
+
+/**
+ * Kysely prepares every query anew; the same few statements run thousands of times a minute
+ * while watching, so prepared statements are kept by their SQL text.
+ */
+function withStatementCache(db: BetterSqlite3.Database): BetterSqlite3.Database {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  const prepare = (source: string) => {
+    let stmt = cache.get(source);
+    if (!stmt) {
+      stmt = db.prepare(source);
+      // Queries built with variable-length IN lists have many shapes: keep the cache bounded.
+      if (cache.size >= 500) cache.delete(cache.keys().next().value!);
+      cache.set(source, stmt);
+    }
+    return stmt;
+  };
+  return new Proxy(db, { get: (target, prop, receiver) => (prop === 'prepare' ? prepare : Reflect.get(target, prop, receiver)) });
 }

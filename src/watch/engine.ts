@@ -12,6 +12,8 @@ import type { CardRow, Store, TaskRow } from '../store/store.js';
 import { MAX_POLL_MS, MIN_POLL_MS, nextPollDelay, WATCH_GIVE_UP_MS } from './backoff.js';
 import { mapLimit } from './map-limit.js';
 
+const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+
 /** Errors after which watching cannot help: the card shows the error and the watch ends. */
 const ENDS_WATCH: ReadonlySet<ErrorCode> = new Set(['TASK_NOT_FOUND', 'INVALID_TASK_ID', 'INVALID_ARGUMENT', 'PERMISSION_DENIED', 'NOT_CONFIGURED']);
 /** Consecutive transient failures before the card says it is retrying. */
@@ -70,7 +72,7 @@ export class WatchEngine {
   private running = false;
   private loop?: Promise<void>;
   /** Counters for metrics and benchmarks. */
-  readonly stats = { fetches: 0, updates: 0, rounds: 0 };
+  readonly stats = { fetches: 0, updates: 0, rounds: 0, claimed: 0 };
 
   constructor(private readonly d: WatchDeps) {
     this.owner = d.owner ?? `engine-${randomUUID()}`;
@@ -120,6 +122,7 @@ export class WatchEngine {
     const claimed = await this.d.store.claimDueTasks(this.owner, now, now + this.o.leaseMs, this.o.batch);
     if (claimed.length === 0) return 0;
     this.stats.rounds++;
+    this.stats.claimed += claimed.length;
     const working = new Set(claimed.map((t) => t.task_key));
     // Long rounds (slow upstreams) keep their leases alive.
     const renew = setInterval(() => {
@@ -273,15 +276,26 @@ export class WatchEngine {
     const cards = await this.d.store.activeCards(taskKey);
     const status = mode === 'final' ? 'done' : mode === 'expired' ? 'expired' : mode === 'error' ? 'error' : 'active';
     const pass: CardPass = { active: 0, retrySoon: false };
+    // Cards of one task differ only by locale: render each locale once.
+    const rendered = new Map<string, { model: CardModel; hash: string }>();
+    const render = (locale: Locale) => {
+      let r = rendered.get(locale);
+      if (!r) {
+        const model = taskCard(snap, {
+          locale,
+          timeZone: this.d.timeZone,
+          mode,
+          ...(err && { errorCode: err.code, errorText: `${err.code}: ${messages(locale).error[err.code]}` }),
+        });
+        r = { model, hash: cardHash(model) };
+        rendered.set(locale, r);
+      }
+      return r;
+    };
     for (const card of cards) {
-      const locale = card.locale as Locale;
-      const model = taskCard(snap, {
-        locale,
-        timeZone: this.d.timeZone,
-        mode,
-        ...(err && { errorCode: err.code, errorText: `${err.code}: ${messages(locale).error[err.code]}` }),
-      });
-      const hash = cardHash(model);
+      // Store calls on SQLite finish synchronously; let timers and I/O in between cards.
+      await yieldToLoop();
+      const { model, hash } = render(card.locale as Locale);
       const now = this.clock.now();
       if (card.card_key === inlineKey) {
         pass.inline = model;

@@ -31,16 +31,13 @@ describe('Feishu contact v2 task/get', () => {
     expect(s).toMatchObject({ state: 'running', progress: 100, total: 2, succeeded: 1, failed: 1, label: 'add_user' });
     expect(s.startedAt?.toISOString()).toBe('2019-08-15T14:15:19.000Z');
     expect(s.finishedAt?.toISOString()).toBe('2019-08-15T14:15:23.000Z');
-    expect(s.items).toEqual([
-      { name: 'custom_1', ok: true, email: 'custom_1@feishu.cn', mobile: '13000000001' },
-      { name: 'custom_2', ok: false, code: '10013', message: 'invalid user_id', mobile: '13000000002' },
-    ]);
+    // Only failures are kept: the card lists them.
+    expect(s.items).toEqual([{ name: 'custom_2', ok: false, code: '10013', message: 'invalid user_id', mobile: '13000000002' }]);
   });
 
   it('maps the documented add_department example', () => {
     const s = mapContactTask(contactRef, fixture('feishu-contact-add-department.json').data, now);
-    expect(s).toMatchObject({ state: 'running', label: 'add_department', succeeded: 2, failed: 0 });
-    expect(s.items?.map((i) => i.name)).toEqual(['custom_1', 'custom_2']);
+    expect(s).toMatchObject({ state: 'running', label: 'add_department', succeeded: 2, failed: 0, items: [] });
   });
 
   it.each([
@@ -61,6 +58,14 @@ describe('Feishu contact v2 task/get', () => {
     const s = mapContactTask(contactRef, { ...d, status: 10, brand_new_field: { x: 1 } }, now);
     expect(s.state).toBe('failed');
     expect(s.failureReason).toBe('invalid user_id');
+  });
+
+  it('keeps at most 50 failed items, named by id when they have no name', () => {
+    const d = fixture('feishu-contact-add-user.json').data;
+    const many = Array.from({ length: 80 }, (_, i) => ({ code: 10013, msg: 'invalid', user_id: `u${i}` }));
+    const s = mapContactTask(contactRef, { ...d, status: 9, fail_num: 80, task_info: many }, now);
+    expect(s.items).toHaveLength(50);
+    expect(s.items![0]!.name).toBe('u0');
   });
 
   it('rejects a status outside 0..10 and a wrong type where we read a field', () => {

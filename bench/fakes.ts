@@ -1,0 +1,43 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { request } from 'undici';
+import type { TaskScript } from '../src/sandbox/scripted-task.js';
+
+export interface FakesProcess {
+  feishu: string;
+  dingtalk: string;
+  feishuApp: [string, string];
+  dingtalkApp: [string, string];
+  addTasks(platform: 'feishu' | 'dingtalk', scripts: TaskScript[]): Promise<void>;
+  requests(platform: 'feishu' | 'dingtalk', path: RegExp): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Starts the fake platforms in a child process, so their work does not count as taskbot's. */
+export async function startFakes(): Promise<FakesProcess> {
+  const child: ChildProcess = spawn(process.execPath, [new URL('../src/sandbox/fake-process.js', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`fake platforms exited with ${code}`)));
+  });
+  const info = JSON.parse(line) as Pick<FakesProcess, 'feishu' | 'dingtalk' | 'feishuApp' | 'dingtalkApp'>;
+  const base = (p: 'feishu' | 'dingtalk') => (p === 'feishu' ? info.feishu : info.dingtalk);
+  return {
+    ...info,
+    async addTasks(platform, scripts) {
+      for (let i = 0; i < scripts.length; i += 500) {
+        const r = await request(`${base(platform)}/_fake/tasks`, { method: 'POST', body: JSON.stringify(scripts.slice(i, i + 500)), headers: { 'content-type': 'application/json' } });
+        await r.body.text();
+      }
+    },
+    async requests(platform, path) {
+      const r = await request(`${base(platform)}/_fake/stats`);
+      const { requests } = (await r.body.json()) as { requests: Record<string, number> };
+      return Object.entries(requests).filter(([p]) => path.test(p)).reduce((n, [, c]) => n + c, 0);
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
