@@ -18,7 +18,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.out(USAGE);
     return command ? EXIT.ok : EXIT.usage;
   }
-  const run = { serve: runServe, status: runStatus, reports: runReports }[command];
+  const commands = { serve: runServe, status: runStatus, reports: runReports };
+  const run = Object.hasOwn(commands, command) ? commands[command as keyof typeof commands] : undefined;
   if (!run) {
     io.err(`unknown command "${command}"\n${USAGE}`);
     return EXIT.usage;

@@ -3,22 +3,22 @@ import type { TaskKind } from '../domain/task.js';
 export const COMMANDS = ['status', 'list', 'stop', 'reports', 'digest', 'help'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
-/** Every word that names a command, English and Chinese. */
-export const ALIASES: Record<string, CommandName> = {
+/** Every word that names a command (a Map: user text never reaches Object.prototype). */
+export const ALIASES: ReadonlyMap<string, CommandName> = new Map(Object.entries({
   status: 'status', 状态: 'status', 查询: 'status',
   list: 'list', 列表: 'list',
   stop: 'stop', 停止: 'stop',
   reports: 'reports', report: 'reports', 汇报: 'reports',
   digest: 'digest', 摘要: 'digest',
   help: 'help', 帮助: 'help', '?': 'help', '？': 'help',
-};
+} satisfies Record<string, CommandName>));
 
-export const KIND_WORDS: Record<string, TaskKind> = {
+export const KIND_WORDS: ReadonlyMap<string, TaskKind> = new Map(Object.entries({
   contact: 'contact', 通讯录: 'contact',
   drive: 'drive', 云空间: 'drive', 云盘: 'drive',
   storage: 'storage', 存储: 'storage', 钉盘: 'storage',
   doc: 'doc', 文档: 'doc',
-};
+} satisfies Record<string, TaskKind>));
 
 export type Parsed =
   | { command: CommandName; args: string[] }
@@ -44,7 +44,7 @@ export function parseCommand(text: string): Parsed {
   const first = words[0];
   if (first === undefined) return { command: 'empty' };
   const head = first.replace(/^[/／]/, '').toLowerCase();
-  const command = ALIASES[head];
+  const command = ALIASES.get(head);
   if (command) return { command, args: words.slice(1) };
   const suggestion = closest(head);
   return { command: 'unknown', input: first.slice(0, 40), ...(suggestion && { suggestion }) };
@@ -53,7 +53,7 @@ export function parseCommand(text: string): Parsed {
 /** The command word nearest to `word` by edit distance, if near enough to be a typo. */
 function closest(word: string): string | undefined {
   let best: { name: string; d: number } | undefined;
-  for (const alias of Object.keys(ALIASES)) {
+  for (const alias of ALIASES.keys()) {
     const d = editDistance(word, alias);
     if (!best || d < best.d) best = { name: alias, d };
   }
@@ -74,8 +74,8 @@ export function editDistance(a: string, b: string): number {
 
 /** `status <id> [kind]` or `status <kind> <id>`. */
 export function parseStatusArgs(args: string[]): { id?: string; kind?: TaskKind; extra: string[] } {
-  const kinds = args.filter((a) => KIND_WORDS[a.toLowerCase()]);
-  const rest = args.filter((a) => !KIND_WORDS[a.toLowerCase()]);
-  const kind = kinds[0] ? KIND_WORDS[kinds[0].toLowerCase()] : undefined;
+  const kinds = args.filter((a) => KIND_WORDS.has(a.toLowerCase()));
+  const rest = args.filter((a) => !KIND_WORDS.has(a.toLowerCase()));
+  const kind = kinds[0] ? KIND_WORDS.get(kinds[0].toLowerCase()) : undefined;
   return { ...(rest[0] !== undefined && { id: rest[0] }), ...(kind && { kind }), extra: [...rest.slice(1), ...kinds.slice(1)] };
 }

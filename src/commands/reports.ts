@@ -4,11 +4,11 @@ import { asTaskbotError } from '../domain/errors.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import type { Answer, HandlerInput } from './context.js';
 
-const PERIODS: Record<string, 'today' | 'yesterday' | '7d'> = {
+const PERIODS: ReadonlyMap<string, 'today' | 'yesterday' | '7d'> = new Map(Object.entries({
   today: 'today', 今天: 'today', 今日: 'today',
   yesterday: 'yesterday', 昨天: 'yesterday',
   '7d': '7d', week: '7d', 七天: '7d', '7天': '7d', 本周: '7d',
-};
+} as const));
 
 /** Midnight of `now`'s day in `timeZone`, as epoch ms. */
 export function startOfDay(now: number, timeZone: string): number {
@@ -21,8 +21,8 @@ export function startOfDay(now: number, timeZone: string): number {
 export async function reportsCommand({ cmd, args, locale, deps }: HandlerInput): Promise<Answer> {
   const t = cardTexts(locale);
   if (cmd.platform !== 'feishu' || !deps.reports) return { card: noticeCard(locale, t.reportsFeishuOnly, { color: 'orange' }) };
-  const periods = args.map((a) => PERIODS[a.toLowerCase()]).filter(Boolean);
-  const rules = args.filter((a) => !PERIODS[a.toLowerCase()]);
+  const periods = args.map((a) => PERIODS.get(a.toLowerCase())).filter(Boolean);
+  const rules = args.filter((a) => !PERIODS.has(a.toLowerCase()));
   if (periods.length > 1 || rules.length > 1 || (rules[0] && !/^[\w-]{1,64}$/.test(rules[0]))) {
     return { card: noticeCard(locale, t.reportsUsage, { color: 'orange', type: 'error' }) };
   }

@@ -93,5 +93,7 @@ export function fill(template: string, params: Record<string, string | number>):
 }
 
 export function labelText(locale: Locale, label: string): string {
-  return MESSAGES[locale].label[label] ?? label;
+  const labels = MESSAGES[locale].label;
+  // Labels come from upstream: only our own keys count, never inherited ones.
+  return Object.hasOwn(labels, label) ? labels[label]! : label;
 }

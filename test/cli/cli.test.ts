@@ -147,6 +147,7 @@ describe('taskbot status', () => {
     [['status', '1', '--platform', 'feishu', '--watch', '--interval', '0'], /--interval must be a positive number/],
     [['reports', '--since', 'yesterday'], /--since takes a duration like 24h/],
     [['launch'], /unknown command "launch"/],
+    [['constructor'], /unknown command "constructor"/],
   ])('usage error %j exits 2', async (args, message) => {
     const r = await run(args, feishuEnv());
     expect(r.code).toBe(2);

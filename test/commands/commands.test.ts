@@ -38,6 +38,10 @@ describe('command parsing', () => {
     expect(parseCommand('stauts 1')).toEqual({ command: 'unknown', input: 'stauts', suggestion: 'status' });
     expect(parseCommand('lsit')).toMatchObject({ suggestion: 'list' });
     expect(parseCommand('launch rockets')).toEqual({ command: 'unknown', input: 'launch' });
+    // Found by the property below: object-prototype names are not commands.
+    expect(parseCommand('__proto__')).toMatchObject({ command: 'unknown' });
+    expect(parseCommand('status 1 constructor')).toEqual({ command: 'status', args: ['1', 'constructor'] });
+    expect(parseStatusArgs(['toString', '1']).kind).toBeUndefined();
   });
 
   it('takes the kind before or after the id', () => {
@@ -52,7 +56,7 @@ describe('command parsing', () => {
         const p = parseCommand(s);
         expect(['status', 'list', 'stop', 'reports', 'digest', 'help', 'unknown', 'empty']).toContain(p.command);
       }),
-      { numRuns: 500 },
+      { numRuns: 2000 },
     );
   });
 });
