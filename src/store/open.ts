@@ -35,8 +35,9 @@ export async function openStore(url: string): Promise<Store> {
     // With WAL, NORMAL syncs at checkpoints rather than at every commit: no corruption risk,
     // and the event loop is not blocked by an fsync per card update.
     sqlite.pragma('synchronous = NORMAL');
-    // A briefly locked database (another process, a backup) is waited out rather than failed.
-    sqlite.pragma('busy_timeout = 5000');
+    // Another process holding a lock (a backup, a second taskbot) is waited for briefly; the
+    // wait blocks the event loop, so it is short: a busy round fails and the next one retries.
+    sqlite.pragma('busy_timeout = 250');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   }
   // Kysely looks for its bookkeeping tables across all schemas; pin it to ours.

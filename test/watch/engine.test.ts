@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
@@ -254,6 +255,21 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
       expect(new Set(updates.map((u) => u.handle)).size).toBe(40);
     }
     expect(a.stats.fetches + b.stats.fetches).toBe(60);
+  });
+
+  it.runIf(kind === 'sqlite')('survives a database locked by another process: the busy round fails, the next one carries on', async () => {
+    const e = engine();
+    fake.addTask({ id: hex(400), kind: 'contact', total: 500, outcome: 'succeeded', queuedSteps: 0, runningSteps: 9 });
+    const h = await showCard(e, 'oc_1', hex(400));
+    // Another process locks the database for a second.
+    const locker = spawn(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(${JSON.stringify(url.replace(/^sqlite:/, ''))});d.exec('BEGIN EXCLUSIVE');console.log('locked');setTimeout(()=>{d.exec('COMMIT');d.close()},1000)`], { cwd: process.cwd() });
+    await new Promise((r) => locker.stdout.once('data', r));
+    await clock.advance(2000);
+    await expect(e.tick()).rejects.toThrow(/locked|busy/i);
+    await new Promise((r) => locker.once('exit', r));
+    expect(await e.tick()).toBe(1);
+    expect(messenger.updatesOf(h.handle)).toHaveLength(1);
+    expect((await store.getTask(`feishu:contact:${hex(400)}`))!.lease_owner).toBeNull();
   });
 
   it("takes over a crashed engine's work when its lease lapses", async () => {
