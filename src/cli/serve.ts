@@ -1,6 +1,9 @@
+import { startBot } from '../app/bot.js';
+import { asTaskbotError } from '../domain/errors.js';
+import { createLogger } from '../log.js';
 import { EXIT, type CliContext } from './context.js';
 
-/** `taskbot serve`: the bot itself. Until the sandbox exists, no credentials means a clear stop. */
+/** `taskbot serve`: the bot itself, until SIGTERM / SIGINT, then a graceful stop. */
 export async function runServe(ctx: CliContext): Promise<number> {
   const { config, io } = ctx;
   if (!config.feishu && !config.dingtalk) {
@@ -10,6 +13,21 @@ export async function runServe(ctx: CliContext): Promise<number> {
     io.err('  (in the environment or in .env; .env.example lists every setting)');
     return EXIT.usage;
   }
-  io.err('taskbot serve: the chat receivers are not built yet in this version; use `taskbot status` meanwhile.');
-  return EXIT.usage;
+  // The server logs always (JSON to stdout), at LOG_LEVEL.
+  const logger = createLogger(config.logLevel);
+  let bot;
+  try {
+    bot = await startBot(config, { logger });
+  } catch (e) {
+    const err = asTaskbotError(e);
+    logger.fatal({ code: err.code, err: err.toJSON() }, 'taskbot could not start');
+    io.err(`taskbot could not start: ${err.code}: ${err.message}`);
+    return EXIT.failed;
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await bot.stop();
+  return EXIT.ok;
 }

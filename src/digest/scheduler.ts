@@ -44,6 +44,7 @@ export class DigestScheduler {
   private readonly clock: Clock;
   private running = false;
   private loop?: Promise<void>;
+  private wake?: AbortController;
 
   constructor(private readonly d: DigestDeps) {
     this.owner = d.owner ?? `digest-${randomUUID()}`;
@@ -132,13 +133,17 @@ export class DigestScheduler {
     this.loop = (async () => {
       while (this.running) {
         await this.tick().catch((e) => this.d.logger?.error({ err: e }, 'digest round failed'));
-        if (this.running) await this.clock.sleep(this.d.tickMs ?? 1000);
+        if (this.running) {
+          this.wake = new AbortController();
+          await this.clock.sleep(this.d.tickMs ?? 1000, this.wake.signal).catch(() => undefined);
+        }
       }
     })();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.wake?.abort();
     await this.loop;
   }
 }

@@ -45,6 +45,12 @@ const zh = {
   reportsUsage: '用法：reports [规则ID] [today|yesterday|7d]',
   reportsLine: '{rule}：{n} 份',
   reportsTotal: '共 {n} 份汇报',
+  toastRefreshed: '已刷新',
+  toastRefreshing: '正在刷新，卡片稍后更新',
+  toastStopped: '已停止更新',
+  toastUnknownCard: '这张卡片已不再跟踪，请重新发送 status 命令',
+  toastFailed: '操作失败，请稍后再试',
+  busy: '当前请求太多，请稍后再试。',
 };
 
 export type CardTexts = typeof zh;
@@ -93,6 +99,12 @@ const en: CardTexts = {
   reportsUsage: 'Usage: reports [rule id] [today|yesterday|7d]',
   reportsLine: '{rule}: {n}',
   reportsTotal: '{n} submissions in all',
+  toastRefreshed: 'Refreshed',
+  toastRefreshing: 'Refreshing; the card will update shortly',
+  toastStopped: 'Stopped updating',
+  toastUnknownCard: 'This card is no longer tracked: send the status command again',
+  toastFailed: 'That did not work; please try again',
+  busy: 'Too many requests right now; please try again shortly.',
 };
 
 const TEXTS: Record<Locale, CardTexts> = { zh, en };

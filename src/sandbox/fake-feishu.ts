@@ -1,4 +1,8 @@
 import { FakeServer, FakeTokens, type FakeRequest, type FakeResponse, type Route } from './fake-server.js';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { FakeFeishuIm } from './fake-feishu-im.js';
+import { FakeFeishuGateway } from './fake-feishu-ws.js';
 import { ScriptedTasks, type Progress, type TaskScript } from './scripted-task.js';
 
 export interface FakeReportSubmission {
@@ -27,6 +31,10 @@ const SCOPES: Record<string, string[]> = {
  */
 export class FakeFeishu extends FakeServer {
   readonly tokens = new FakeTokens();
+  readonly im: FakeFeishuIm;
+  readonly gateway = new FakeFeishuGateway(() => this.baseUrl);
+  readonly botOpenId = 'ou_fakebot0000000000000000000000';
+  private events = 0;
   readonly tasks: ScriptedTasks;
   readonly reports: FakeReportSubmission[] = [];
   private readonly deniedPaths = new Set<string>();
@@ -40,6 +48,54 @@ export class FakeFeishu extends FakeServer {
   ) {
     super();
     this.tasks = new ScriptedTasks(now);
+    this.im = new FakeFeishuIm(now);
+  }
+
+  protected override upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.gateway.upgrade(req, socket, head);
+  }
+
+  override async close(): Promise<void> {
+    this.gateway.close();
+    await super.close();
+  }
+
+  /** A person writes in a chat; in groups the text is prefixed with a mention of the bot unless told otherwise. */
+  say(chatId: string, text: string, o: { p2p?: boolean; mention?: boolean; user?: string; messageType?: string; content?: string } = {}) {
+    const n = ++this.events;
+    const messageId = `om_in_${n}_${Math.random().toString(36).slice(2, 8)}`;
+    this.im.inbound.set(messageId, chatId);
+    const mention = !o.p2p && o.mention !== false;
+    const event = {
+      schema: '2.0',
+      header: { event_id: `ev_${messageId}`, event_type: 'im.message.receive_v1', create_time: String(Date.now()), token: 'v-token', app_id: this.appId, tenant_key: 'tenant' },
+      event: {
+        sender: { sender_id: { open_id: o.user ?? 'ou_user00000000000000000000000001' }, sender_type: 'user', tenant_key: 'tenant' },
+        message: {
+          message_id: messageId,
+          chat_id: chatId,
+          chat_type: o.p2p ? 'p2p' : 'group',
+          message_type: o.messageType ?? 'text',
+          content: o.content ?? JSON.stringify({ text: mention ? `@_user_1 ${text}` : text }),
+          ...(mention && { mentions: [{ key: '@_user_1', id: { open_id: this.botOpenId }, name: 'taskbot', tenant_key: 'tenant' }] }),
+        },
+      },
+    };
+    return { messageId, event };
+  }
+
+  /** A person presses a button on a card. */
+  click(messageId: string, action: string, o: { chatId?: string; user?: string; eventId?: string } = {}) {
+    return {
+      schema: '2.0',
+      header: { event_id: o.eventId ?? `ev_click_${++this.events}`, event_type: 'card.action.trigger', create_time: String(Date.now()), token: 'v-token', app_id: this.appId, tenant_key: 'tenant' },
+      event: {
+        operator: { open_id: o.user ?? 'ou_user00000000000000000000000001' },
+        token: `c-${this.events}`,
+        action: { value: { action, v: '1' }, tag: 'button' },
+        context: { open_message_id: messageId, open_chat_id: o.chatId ?? this.im.messages.get(messageId)?.chat_id ?? 'oc_unknown' },
+      },
+    };
   }
 
   addTask(script: Omit<TaskScript, 'kind'> & { kind: 'contact' | 'drive' }) {
@@ -65,6 +121,18 @@ export class FakeFeishu extends FakeServer {
   protected route(req: FakeRequest): Route | undefined {
     const key = `${req.method} ${req.path}`;
     if (key === 'POST /open-apis/auth/v3/tenant_access_token/internal') return (r) => this.token(r);
+    if (key === 'POST /callback/ws/endpoint') {
+      return (r) => {
+        const b = (r.body ?? {}) as { AppID?: string; AppSecret?: string };
+        return this.gateway.endpoint(b.AppID === this.appId && b.AppSecret === this.appSecret);
+      };
+    }
+    const reply = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/reply$/.exec(req.path);
+    if (req.method === 'POST' && reply) return (r) => this.authorized(r) ?? this.im.reply(r, reply[1]!);
+    const patch = /^\/open-apis\/im\/v1\/messages\/([^/]+)$/.exec(req.path);
+    if (req.method === 'PATCH' && patch) return (r) => this.authorized(r) ?? this.im.patch(r, patch[1]!);
+    if (key === 'POST /open-apis/im/v1/messages') return (r) => this.authorized(r) ?? this.im.create(r, null);
+    if (key === 'GET /open-apis/bot/v3/info') return (r) => this.authorized(r) ?? { status: 200, body: { code: 0, msg: 'ok', bot: { open_id: this.botOpenId, app_name: 'taskbot', activate_status: 2 } } };
     const api: Record<string, Route> = {
       'GET /open-apis/contact/v2/task/get': (r) => this.contactTask(r),
       'GET /open-apis/drive/v1/files/task_check': (r) => this.driveTask(r),

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TaskScript } from './scripted-task.js';
 
 export interface FakeRequest {
@@ -48,6 +49,11 @@ export abstract class FakeServer {
   /** The platform's own body for a fault (each platform words its errors its own way). */
   protected abstract faultAnswer(kind: '5xx' | '429', resetSec: number): FakeResponse;
 
+  /** WebSocket upgrades (a platform's event gateway); refused unless a fake serves one. */
+  protected upgrade(_req: IncomingMessage, socket: Duplex, _head: Buffer): void {
+    socket.destroy();
+  }
+
   inject(f: Fault): void {
     this.faults.push({ ...f, left: f.times ?? 1 });
   }
@@ -63,6 +69,7 @@ export abstract class FakeServer {
 
   async listen(port = 0, host = '127.0.0.1'): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
     this.server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));

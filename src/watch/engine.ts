@@ -53,6 +53,9 @@ export interface WatchDeps {
   options?: Partial<WatchOptions>;
 }
 
+/** `fresh` carries the new card when it was asked for inline; otherwise the card was updated through the messenger. */
+export type RefreshResult = { status: 'fresh'; card?: CardModel } | { status: 'busy' } | { status: 'unknown' };
+
 interface CardPass {
   inline?: CardModel;
   active: number;
@@ -71,6 +74,7 @@ export class WatchEngine {
   private readonly o: WatchOptions;
   private running = false;
   private loop?: Promise<void>;
+  private wake?: AbortController;
   /** Counters for metrics and benchmarks. */
   readonly stats = { fetches: 0, updates: 0, rounds: 0, claimed: 0 };
 
@@ -146,17 +150,29 @@ export class WatchEngine {
     return claimed.length;
   }
 
-  /** Refresh: poll the card's task now, restarting a stopped or expired card; returns the fresh card for an inline answer. */
-  async refresh(key: string, opts: { inline: boolean }): Promise<CardModel | undefined> {
+  /**
+   * Refresh: poll the card's task now, restarting a stopped or expired card. `fresh` carries the
+   * new card (for an inline answer when asked); `busy` means another replica is polling it right
+   * now and its update will reach the card; `unknown` is a card we do not track.
+   */
+  async refresh(key: string, opts: { inline: boolean }): Promise<RefreshResult> {
     const card = await this.d.store.getCard(key);
-    if (!card) return undefined;
+    if (!card) return { status: 'unknown' };
     if (card.status !== 'active') await this.d.store.updateCard(key, { status: 'active' });
     const now = this.clock.now();
     await this.d.store.makeDue(card.task_key, now, this.o.minPollMs);
     const [task] = await this.d.store.claimDueTasks(this.owner, now, now + this.o.leaseMs, 1, card.task_key);
-    // Another replica holds it right now: its update will reach the card.
-    if (!task) return undefined;
-    return this.process(task, opts.inline ? key : undefined);
+    if (!task) return { status: 'busy' };
+    const fresh = await this.process(task, opts.inline ? key : undefined);
+    return { status: 'fresh', ...(fresh && { card: fresh }) };
+  }
+
+  /** Sends a card computed for an inline answer that could not be given in time. */
+  async deliver(key: string, model: CardModel): Promise<void> {
+    const card = await this.d.store.getCard(key);
+    if (!card) return;
+    await this.send(card, model);
+    await this.d.store.updateCard(key, { rendered_hash: cardHash(model), last_update_at: this.clock.now() });
   }
 
   /** Stop on one card (its button): returns the stopped card, sent through the messenger unless answered inline. */
@@ -195,7 +211,7 @@ export class WatchEngine {
           // The store is unreachable: nothing is lost, the rows wait for us.
           this.d.logger?.error({ err: e }, 'watch round failed');
         }
-        if (n === 0 && this.running) await this.clock.sleep(this.o.tickMs);
+        if (n === 0 && this.running) await this.idle(this.o.tickMs);
       }
     })();
   }
@@ -203,8 +219,15 @@ export class WatchEngine {
   /** Finishes the round in flight, then gives up leases so another replica can take over at once. */
   async stop(): Promise<void> {
     this.running = false;
+    this.wake?.abort();
     await this.loop;
     await this.d.store.releaseTaskLeases(this.owner).catch((e) => this.d.logger?.warn({ err: e }, 'could not release leases'));
+  }
+
+  /** Waits between rounds; stop() cuts the wait short. */
+  private async idle(ms: number): Promise<void> {
+    this.wake = new AbortController();
+    await this.clock.sleep(ms, this.wake.signal).catch(() => undefined);
   }
 
   private async stopOne(card: CardRow, task: TaskRow, inline: boolean): Promise<CardModel> {

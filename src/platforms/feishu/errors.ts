@@ -60,6 +60,12 @@ export function classifyFeishu(ans: FeishuAnswer, ctx: FeishuCallContext): Taskb
       return new TaskbotError('TASK_NOT_FOUND', `no such task: ${where}`, base);
     case 1061004:
       return new TaskbotError('PERMISSION_DENIED', `the app may not see this item: ${where}`, base);
+    case 230011:
+      return new TaskbotError('CARD_GONE', `the message was recalled: ${where}`, base);
+    case 230031:
+      return new TaskbotError('CARD_GONE', `the message is older than 14 days and can no longer be updated: ${where}`, base);
+    case 230020:
+      return new TaskbotError('RATE_LIMITED', `Feishu message rate limit: ${where}`, { ...base, retryAfterMs: 1000 });
     case 1430001:
       return new TaskbotError('AUTH_FAILED', `Feishu does not know this tenant: ${where}`, base);
     case 1430002:

@@ -55,8 +55,8 @@ export class FeishuOpenApi implements FeishuTaskApi {
     this.reportLimiter = new SlidingWindowLimiter(REPORT_QUERY_PER_SECOND, RATE_WINDOW_MS, clock);
   }
 
-  /** Runs one SDK call with a tenant token and returns the answer's `data`. */
-  call(ctx: FeishuCallContext, fn: (client: lark.Client, opts: CallOptions) => Promise<unknown>): Promise<unknown> {
+  /** Runs one SDK call with a tenant token and returns the whole answer (`code` already checked). */
+  call(ctx: FeishuCallContext, fn: (client: lark.Client, opts: CallOptions) => Promise<unknown>): Promise<Record<string, unknown>> {
     return callWithToken(
       this.tokens,
       async (token) => {
@@ -68,31 +68,63 @@ export class FeishuOpenApi implements FeishuTaskApi {
         }
         const err = classifyFeishu({ status: 200, headers: {}, body }, ctx);
         if (err) throw err;
-        return (body as { data?: unknown }).data;
+        return body as Record<string, unknown>;
       },
       this.retry,
     );
   }
 
-  contactTask(taskId: string): Promise<unknown> {
-    return this.call(
+  async contactTask(taskId: string): Promise<unknown> {
+    return (await this.call(
       { endpoint: 'contact v2 task/get', scopes: ['contact:contact', 'contact:contact:readonly_as_app'], taskId },
       (c, o) => c.request({ method: 'GET', url: '/open-apis/contact/v2/task/get', params: { task_id: taskId } }, o),
-    );
+    )).data;
   }
 
-  driveTaskCheck(taskId: string): Promise<unknown> {
-    return this.call(
+  async driveTaskCheck(taskId: string): Promise<unknown> {
+    return (await this.call(
       { endpoint: 'drive v1 task_check', scopes: ['drive:drive', 'drive:drive:readonly', 'drive:drive.metadata:readonly'], taskId },
       (c, o) => c.drive.v1.file.taskCheck({ params: { task_id: taskId } }, o),
-    );
+    )).data;
   }
 
-  reportQuery(data: ReportQueryBody): Promise<unknown> {
-    return this.call({ endpoint: 'report v1 tasks/query', scopes: ['report:task:readonly'] }, async (c, o) => {
+  async reportQuery(data: ReportQueryBody): Promise<unknown> {
+    const body = await this.call({ endpoint: 'report v1 tasks/query', scopes: ['report:task:readonly'] }, async (c, o) => {
       await this.reportLimiter.acquire();
       return c.report.v1.task.query({ data }, o);
     });
+    return body.data;
+  }
+
+  /** The bot's own identity (open_id), to know when a group message mentions it. No typed helper exists. */
+  async botInfo(): Promise<{ openId: string; name: string }> {
+    const body = await this.call({ endpoint: 'bot v3 info', scopes: [] }, (c, o) => c.request({ method: 'GET', url: '/open-apis/bot/v3/info' }, o));
+    const bot = body.bot as { open_id?: unknown; app_name?: unknown } | undefined;
+    if (typeof bot?.open_id !== 'string') throw new TaskbotError('BAD_UPSTREAM_RESPONSE', 'bot v3 info: answer has no bot.open_id', { endpoint: 'bot v3 info' });
+    return { openId: bot.open_id, name: typeof bot.app_name === 'string' ? bot.app_name : '' };
+  }
+
+  /** Replies to a message with a card; `uuid` makes a redelivered event's reply a no-op for an hour. */
+  async replyCard(messageId: string, card: unknown, uuid: string): Promise<string> {
+    const body = await this.call({ endpoint: 'im v1 message reply', scopes: SEND_SCOPES }, (c, o) =>
+      c.im.message.reply({ path: { message_id: messageId }, data: { msg_type: 'interactive', content: JSON.stringify(card), uuid } }, o),
+    );
+    return messageIdOf(body, 'im v1 message reply');
+  }
+
+  /** Posts a card to a chat. */
+  async createCard(chatId: string, card: unknown, uuid?: string): Promise<string> {
+    const body = await this.call({ endpoint: 'im v1 message create', scopes: SEND_SCOPES }, (c, o) =>
+      c.im.message.create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: chatId, msg_type: 'interactive', content: JSON.stringify(card), ...(uuid && { uuid }) } }, o),
+    );
+    return messageIdOf(body, 'im v1 message create');
+  }
+
+  /** Updates a card in place (not updateByCard: that answers 230001 for cards). */
+  async patchCard(messageId: string, card: unknown): Promise<void> {
+    await this.call({ endpoint: 'im v1 message patch', scopes: SEND_SCOPES }, (c, o) =>
+      c.im.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(card) } }, o),
+    );
   }
 
   private async fetchTenantToken(): Promise<{ token: string; expiresInSec: number }> {
@@ -118,6 +150,14 @@ export class FeishuOpenApi implements FeishuTaskApi {
   }
 }
 
+
+const SEND_SCOPES = ['im:message', 'im:message:send_as_bot'];
+
+function messageIdOf(body: Record<string, unknown>, endpoint: string): string {
+  const id = (body.data as { message_id?: unknown } | undefined)?.message_id;
+  if (typeof id !== 'string') throw new TaskbotError('BAD_UPSTREAM_RESPONSE', `${endpoint}: answer has no message_id`, { endpoint });
+  return id;
+}
 
 function toTaskbotError(e: unknown, ctx: FeishuCallContext): TaskbotError {
   if (e instanceof TaskbotError) return e;

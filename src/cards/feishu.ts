@@ -1,0 +1,92 @@
+import { fill, messages } from '../i18n/messages.js';
+import { cardAsset, fillLayout } from './assets.js';
+import type { Block, CardButton, CardColor, CardModel } from './model.js';
+import { plain } from './sanitize.js';
+
+/** Feishu refuses cards over 30 KB; we stay under with room for the platform's own wrapping. */
+export const FEISHU_CARD_MAX_BYTES = 28 * 1024;
+
+type Elements = Record<'text' | 'progress' | 'field' | 'listTitle' | 'listItem' | 'listMore' | 'note' | 'divider' | 'button', unknown>;
+
+/** text_tag colours have their own palette (no grey). */
+const TAG_COLOR: Record<CardColor, string> = { blue: 'blue', green: 'green', red: 'red', orange: 'orange', grey: 'neutral' };
+const BUTTON_TYPE = { primary: 'primary', default: 'default', danger: 'danger' } as const;
+
+/** Card JSON 2.0 for a neutral card, from the layouts in cards/feishu/, always under the size limit. */
+export function renderFeishuCard(card: CardModel): Record<string, unknown> {
+  let model = card;
+  for (;;) {
+    const out = renderOnce(model);
+    if (Buffer.byteLength(JSON.stringify(out)) <= FEISHU_CARD_MAX_BYTES) return out;
+    const smaller = shrink(model);
+    if (!smaller) return out;
+    model = smaller;
+  }
+}
+
+function renderOnce(card: CardModel): Record<string, unknown> {
+  const el = cardAsset<Elements>('feishu/elements.json');
+  const m = messages(card.locale);
+  const elements: unknown[] = [];
+  for (const b of card.blocks) elements.push(...blockElements(b, el, (n) => fill(m.words.andMore, { n })));
+  if (card.note) elements.push(fillLayout(el.note, { text: plain(card.note) }));
+  if (card.buttons?.length) {
+    elements.push(el.divider);
+    for (const b of card.buttons) elements.push(button(b, el));
+  }
+  const stateTag = card.type === 'task' ? taskState(card) : '';
+  return fillLayout(cardAsset(`feishu/${card.type}.json`), {
+    title: plain(card.title),
+    summary: plain(stateTag ? `${stateTag} · ${card.title}` : card.title),
+    color: card.color,
+    tagColor: TAG_COLOR[card.color],
+    state: plain(stateTag),
+    elements,
+  }) as Record<string, unknown>;
+}
+
+function blockElements(b: Block, el: Elements, andMore: (n: number) => string): unknown[] {
+  switch (b.type) {
+    case 'text':
+      return [fillLayout(el.text, { text: plain(b.text) })];
+    case 'progress':
+      return [fillLayout(el.progress, { text: plain(b.text) })];
+    case 'fields':
+      return b.fields.map((f) => fillLayout(el.field, { label: plain(f.label), value: plain(f.value) }));
+    case 'list':
+      return [
+        ...(b.title ? [fillLayout(el.listTitle, { text: plain(b.title) })] : []),
+        ...b.items.map((i) => fillLayout(el.listItem, { text: plain(i) })),
+        ...(b.more > 0 ? [fillLayout(el.listMore, { text: andMore(b.more) })] : []),
+      ];
+  }
+}
+
+function button(b: CardButton, el: Elements): unknown {
+  return fillLayout(el.button, { label: plain(b.label), style: BUTTON_TYPE[b.style], action: b.action });
+}
+
+/** The state word of a task card is its first field's value. */
+function taskState(card: CardModel): string {
+  const fields = card.blocks.find((b) => b.type === 'fields');
+  return fields?.type === 'fields' ? (fields.fields[0]?.value ?? '') : '';
+}
+
+/** One step smaller: drop an item from the longest list (counting it in "more"), else cut long texts. */
+function shrink(card: CardModel): CardModel | undefined {
+  let longest = -1;
+  card.blocks.forEach((b, i) => {
+    if (b.type === 'list' && b.items.length > 0 && (longest < 0 || b.items.length > (card.blocks[longest] as { items: string[] }).items.length)) longest = i;
+  });
+  if (longest >= 0) {
+    const blocks = card.blocks.map((b, i) => {
+      if (i !== longest || b.type !== 'list') return b;
+      const keep = Math.max(0, Math.floor(b.items.length * 0.8));
+      return { ...b, items: b.items.slice(0, keep), more: b.more + (b.items.length - keep) };
+    });
+    return { ...card, blocks };
+  }
+  const texts = card.blocks.some((b) => b.type === 'text' && b.text.length > 200);
+  if (!texts) return undefined;
+  return { ...card, blocks: card.blocks.map((b) => (b.type === 'text' && b.text.length > 200 ? { ...b, text: `${b.text.slice(0, 200)}…` } : b)) };
+}

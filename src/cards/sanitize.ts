@@ -1,0 +1,19 @@
+/**
+ * Text from users or upstream, made safe to show: no mention, link or markup can ride in on it.
+ * Angle brackets become full-width (no <at>, no tags), "://" is broken with a zero-width space
+ * (no auto-linked URLs), @all-style mentions are defused, and control characters go.
+ */
+export function plain(s: string): string {
+  return s
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ')
+    .replace(/</g, '＜')
+    .replace(/>/g, '＞')
+    .replace(/:\/\//g, ':\u200b//')
+    .replace(/@(?=_?all\b|所有人|everyone\b|here\b)/gi, '@\u200b')
+    .replace(/\b(www)\./gi, '$1\u200b.');
+}
+
+/** Markdown-safe text (DingTalk messages): plain() plus every markdown control character escaped. */
+export function markdownText(s: string): string {
+  return plain(s).replace(/([\\`*_{}[\]()#+\-.!|~>])/g, '\\$1').replace(/\n/g, '  \n');
+}

@@ -1,0 +1,67 @@
+import * as lark from '@larksuiteoapi/node-sdk';
+import type { Logger } from 'pino';
+import { cardAction } from '../../app/card-actions.js';
+import { claimDelivery, runDelivery, type InboundDeps } from '../../app/inbound.js';
+import type { WorkQueue } from '../../app/work-queue.js';
+import { renderFeishuCard } from '../../cards/feishu.js';
+import { cardTexts } from '../../i18n/card-texts.js';
+import { CardActionEvent, MessageEvent, toInbound } from './inbound.js';
+import { sdkLogger } from './sdk-logger.js';
+
+export interface FeishuEventDeps extends InboundDeps {
+  queue: WorkQueue;
+  /** The bot's open_id (from bot/v3/info at start). */
+  botOpenId: () => string;
+  logger?: Logger;
+}
+
+/** Feishu wants a card callback answered within 3 s; the work itself gets 1.5 s. */
+export const CARD_ACTION_BUDGET_MS = 1500;
+
+/**
+ * One EventDispatcher for the long connection and webhook mode alike. Messages are acknowledged
+ * at once (the handler only queues); card callbacks are answered within the deadline.
+ */
+export function feishuDispatcher(deps: FeishuEventDeps, keys: { encryptKey?: string; verificationToken?: string } = {}): lark.EventDispatcher {
+  const dispatcher = new lark.EventDispatcher({ ...keys, logger: sdkLogger(deps.logger), loggerLevel: lark.LoggerLevel.warn });
+  dispatcher.register({
+    'im.message.receive_v1': (data: unknown) => {
+      if (!deps.queue.push(() => onMessage(data, deps))) deps.logger?.warn('inbound queue full: message dropped');
+    },
+    'card.action.trigger': (data: unknown) => onCardAction(data, deps),
+  } as unknown as Parameters<lark.EventDispatcher['register']>[0]);
+  return dispatcher;
+}
+
+async function onMessage(data: unknown, deps: FeishuEventDeps): Promise<void> {
+  const parsed = MessageEvent.safeParse(data);
+  if (!parsed.success) {
+    deps.logger?.warn({ issue: parsed.error.issues[0]?.message }, 'malformed im.message.receive_v1 ignored');
+    return;
+  }
+  const ev = parsed.data;
+  const keys = [`feishu:msg:${ev.message.message_id}`, ...(ev.event_id ? [`feishu:event:${ev.event_id}`] : [])];
+  await runDelivery(keys, () => toInbound(ev, deps.botOpenId()), deps);
+}
+
+export type CardCallbackAnswer = { toast: { type: 'success' | 'info' | 'error'; content: string }; card?: { type: 'raw'; data: unknown } };
+
+async function onCardAction(data: unknown, deps: FeishuEventDeps): Promise<CardCallbackAnswer> {
+  const { settings } = deps.commands;
+  const t = cardTexts(settings.locale);
+  const parsed = CardActionEvent.safeParse(data);
+  const action = (parsed.success ? (parsed.data.action.value as { action?: unknown } | undefined)?.action : undefined) as string | undefined;
+  if (!parsed.success || (action !== 'refresh' && action !== 'stop')) {
+    deps.logger?.warn('card callback we do not understand ignored');
+    return { toast: { type: 'info', content: t.toastUnknownCard } };
+  }
+  const ev = parsed.data;
+  const chat = ev.context.open_chat_id;
+  if (chat && settings.allowedChatIds.length > 0 && !settings.allowedChatIds.includes(chat)) return { toast: { type: 'error', content: t.toastFailed } };
+  if (ev.event_id && !(await claimDelivery(deps.store, [`feishu:card:${ev.event_id}`], deps.clock.now()))) {
+    return { toast: { type: 'info', content: t.toastRefreshing } };
+  }
+  const outcome = await cardAction({ cardKey: `feishu:${ev.context.open_message_id}`, action }, { engine: deps.commands.engine, locale: settings.locale, clock: deps.clock, logger: deps.logger }, CARD_ACTION_BUDGET_MS);
+  if (outcome.kind === 'toast') return { toast: { type: outcome.level, content: outcome.toast } };
+  return { toast: { type: 'success', content: outcome.toast }, card: { type: 'raw', data: renderFeishuCard(outcome.card) } };
+}

@@ -1,0 +1,127 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { decodeFrame, encodeFrame, headerOf, type Frame } from './pbbp2.js';
+
+export interface Ack {
+  code: number;
+  /** The handler's answer, decoded from the ACK's base64 `data`. */
+  data?: unknown;
+  ms: number;
+}
+
+/** Client settings handed out with the endpoint and in every pong (seconds). */
+export const WS_CLIENT_CONFIG = { PingInterval: 120, ReconnectCount: -1, ReconnectInterval: 1, ReconnectNonce: 0 };
+
+/**
+ * The Feishu long-connection gateway: hands out the endpoint, speaks pbbp2 frames, answers pings,
+ * pushes events to one open connection and collects their ACKs.
+ */
+export class FakeFeishuGateway {
+  private readonly wss = new WebSocketServer({ noServer: true });
+  readonly sockets = new Set<WebSocket>();
+  private seq = 0;
+  private readonly waiting = new Map<string, (a: { code: number; data?: string }) => void>();
+  endpointCalls = 0;
+  /** Refuse this many endpoint requests (as a gateway under trouble would). */
+  refuseNext = 0;
+
+  constructor(private readonly baseUrl: () => string) {
+    this.wss.on('connection', (ws) => {
+      this.sockets.add(ws);
+      ws.on('close', () => this.sockets.delete(ws));
+      ws.on('message', (buf: Buffer) => this.onFrame(ws, buf));
+    });
+  }
+
+  /** POST /callback/ws/endpoint */
+  endpoint(appOk: boolean): { status: number; body: unknown } {
+    this.endpointCalls++;
+    if (!appOk) return { status: 200, body: { code: 1000040343, msg: 'app id or secret invalid', data: {} } };
+    if (this.refuseNext > 0) {
+      this.refuseNext--;
+      return { status: 200, body: { code: 1, msg: 'system busy', data: {} } };
+    }
+    const url = `${this.baseUrl().replace(/^http/, 'ws')}/callback/ws?fake=1&device_id=dev-1&service_id=7`;
+    return { status: 200, body: { code: 0, msg: 'ok', data: { URL: url, ClientConfig: WS_CLIENT_CONFIG } } };
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (!req.url?.startsWith('/callback/ws')) return void socket.destroy();
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+  }
+
+  get connected(): number {
+    return this.sockets.size;
+  }
+
+  /** Resolves once a client is connected (or after `timeoutMs`, rejecting). */
+  async waitForConnection(timeoutMs = 5000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.sockets.size === 0) {
+      if (Date.now() > until) throw new Error('no long connection');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Pushes an event (the v2 envelope) to one open connection and resolves with its ACK. */
+  push(event: unknown, timeoutMs = 10_000): Promise<Ack> {
+    const ws = [...this.sockets][Math.floor(Math.random() * this.sockets.size)];
+    if (!ws) return Promise.reject(new Error('no long connection'));
+    const id = `msg-${++this.seq}`;
+    const frame: Frame = {
+      SeqID: this.seq,
+      LogID: this.seq,
+      service: 7,
+      method: 1,
+      headers: [
+        { key: 'type', value: 'event' },
+        { key: 'message_id', value: id },
+        { key: 'sum', value: '1' },
+        { key: 'seq', value: '0' },
+        { key: 'trace_id', value: `trace-${this.seq}` },
+      ],
+      payload: Buffer.from(JSON.stringify(event)),
+    };
+    const started = performance.now();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`no ACK for ${id} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.set(id, (a) => {
+        clearTimeout(timer);
+        resolve({ code: a.code, ...(a.data && { data: JSON.parse(Buffer.from(a.data, 'base64').toString('utf8')) }), ms: performance.now() - started });
+      });
+      ws.send(encodeFrame(frame));
+    });
+  }
+
+  /** Drops every connection, as a network blip would; clients reconnect. */
+  dropAll(): void {
+    for (const ws of this.sockets) ws.terminate();
+  }
+
+  close(): void {
+    for (const ws of this.sockets) ws.terminate();
+    this.wss.close();
+  }
+
+  private onFrame(ws: WebSocket, buf: Buffer): void {
+    let f: Frame;
+    try {
+      f = decodeFrame(buf);
+    } catch {
+      return;
+    }
+    if (f.method === 0 && headerOf(f, 'type') === 'ping') {
+      ws.send(encodeFrame({ ...f, headers: [{ key: 'type', value: 'pong' }], payload: Buffer.from(JSON.stringify(WS_CLIENT_CONFIG)) }));
+      return;
+    }
+    const id = headerOf(f, 'message_id');
+    const waiter = id ? this.waiting.get(id) : undefined;
+    if (!waiter || !f.payload) return;
+    this.waiting.delete(id!);
+    waiter(JSON.parse(Buffer.from(f.payload).toString('utf8')) as { code: number; data?: string });
+  }
+}
