@@ -15,6 +15,8 @@ import { WatchEngine, type WatchOptions } from '../watch/engine.js';
 import { buildServices, type Services } from './services.js';
 import { WorkQueue } from './work-queue.js';
 import { startFeishu, type PlatformRuntime } from './feishu-runtime.js';
+import { startDingtalk, type DingtalkRuntimeDeps } from './dingtalk-runtime.js';
+import { DingtalkMessenger } from '../platforms/dingtalk/messenger.js';
 
 export interface Bot {
   url: string;
@@ -29,6 +31,8 @@ export interface BotOptions {
   clock?: Clock;
   /** Tests and the sandbox speed the watch up. */
   watch?: Partial<WatchOptions>;
+  /** Tests shorten DingTalk's reconnect backoff and idle watchdog. */
+  stream?: DingtalkRuntimeDeps['stream'];
 }
 
 /**
@@ -42,6 +46,9 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   const services = buildServices(config, { logger: log, clock });
   const messengers: Partial<Record<Platform, Messenger>> = {};
   if (services.feishu) messengers.feishu = new FeishuMessenger(services.feishu, clock);
+  if (services.dingtalk && config.dingtalk) {
+    messengers.dingtalk = new DingtalkMessenger(services.dingtalk, { robotCode: config.dingtalk.robotCode, cardTemplateId: config.dingtalk.cardTemplateId, now: () => clock.now() });
+  }
   const engine = new WatchEngine({ store, tasks: services.registry, messengers, timeZone: config.digestTimeZone, clock, logger: log.child({ component: 'watch' }), ...(o.watch && { options: o.watch }) });
   const feishuApi = services.feishu;
   const reports: ReportSource | undefined = feishuApi && {
@@ -70,6 +77,9 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   try {
     if (config.feishu && services.feishu) {
       runtimes.push(await startFeishu({ config: config.feishu, api: services.feishu, http, inbound: { store, clock, commands, logger: log }, queue, logger: log }));
+    }
+    if (config.dingtalk && services.dingtalk) {
+      runtimes.push(await startDingtalk({ config: config.dingtalk, api: services.dingtalk, inbound: { store, clock, commands, logger: log }, queue, logger: log, ...(o.stream && { stream: o.stream }) }));
     }
   } catch (e) {
     for (const r of runtimes) r.stop();

@@ -2,6 +2,7 @@ import { fill, messages } from '../i18n/messages.js';
 import { cardAsset, fillLayout } from './assets.js';
 import type { Block, CardButton, CardColor, CardModel } from './model.js';
 import { plain } from './sanitize.js';
+import { shrinkList } from './shrink.js';
 
 /** Feishu refuses cards over 30 KB; we stay under with room for the platform's own wrapping. */
 export const FEISHU_CARD_MAX_BYTES = 28 * 1024;
@@ -72,21 +73,10 @@ function taskState(card: CardModel): string {
   return fields?.type === 'fields' ? (fields.fields[0]?.value ?? '') : '';
 }
 
-/** One step smaller: drop an item from the longest list (counting it in "more"), else cut long texts. */
+/** One step smaller: fewer list items (counted in "more"), else shorter long texts. */
 function shrink(card: CardModel): CardModel | undefined {
-  let longest = -1;
-  card.blocks.forEach((b, i) => {
-    if (b.type === 'list' && b.items.length > 0 && (longest < 0 || b.items.length > (card.blocks[longest] as { items: string[] }).items.length)) longest = i;
-  });
-  if (longest >= 0) {
-    const blocks = card.blocks.map((b, i) => {
-      if (i !== longest || b.type !== 'list') return b;
-      const keep = Math.max(0, Math.floor(b.items.length * 0.8));
-      return { ...b, items: b.items.slice(0, keep), more: b.more + (b.items.length - keep) };
-    });
-    return { ...card, blocks };
-  }
-  const texts = card.blocks.some((b) => b.type === 'text' && b.text.length > 200);
-  if (!texts) return undefined;
+  const blocks = shrinkList(card.blocks);
+  if (blocks) return { ...card, blocks };
+  if (!card.blocks.some((b) => b.type === 'text' && b.text.length > 200)) return undefined;
   return { ...card, blocks: card.blocks.map((b) => (b.type === 'text' && b.text.length > 200 ? { ...b, text: `${b.text.slice(0, 200)}…` } : b)) };
 }

@@ -1,3 +1,4 @@
+import type { TaskState } from '../domain/task.js';
 import type { Locale } from '../i18n/messages.js';
 
 /**
@@ -29,8 +30,11 @@ export interface CardModel {
   blocks: Block[];
   note?: string;
   buttons?: CardButton[];
-  /** Task cards: which task the buttons act on. */
+  /** Task cards: which task the buttons act on, and its state. */
   taskKey?: string;
+  state?: TaskState;
+  /** Task cards: the last card of a watch (ended, stopped, expired or failed). */
+  final?: boolean;
 }
 
 /** Long upstream strings are cut before they reach a card. */

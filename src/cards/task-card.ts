@@ -91,6 +91,8 @@ export function taskCard(s: TaskSnapshot, o: TaskCardOptions): CardModel {
     ...(note && { note }),
     ...(buttons && { buttons }),
     taskKey: refKey(s.ref),
+    state: s.state,
+    ...(o.mode !== 'live' && o.mode !== 'retrying' && { final: true }),
   };
 }
 

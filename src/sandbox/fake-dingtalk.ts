@@ -1,4 +1,8 @@
 import { FakeServer, FakeTokens, type FakeRequest, type FakeResponse, type Route } from './fake-server.js';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { FakeDingtalkIm } from './fake-dingtalk-im.js';
+import { FakeDingtalkStream } from './fake-dingtalk-stream.js';
 import { ScriptedTasks, type TaskScript } from './scripted-task.js';
 
 const SCOPES: Record<string, string> = { storage: 'Storage.Task.Read', doc: 'SNS.Document.WorkspaceDocument.Read' };
@@ -10,6 +14,9 @@ const SCOPES: Record<string, string> = { storage: 'Storage.Task.Read', doc: 'SNS
  */
 export class FakeDingtalk extends FakeServer {
   readonly tokens = new FakeTokens();
+  readonly stream = new FakeDingtalkStream(() => this.baseUrl, () => [this.clientId, this.clientSecret]);
+  readonly im: FakeDingtalkIm;
+  private n = 0;
   readonly tasks: ScriptedTasks;
   /** staffId (userid) → unionId */
   readonly users = new Map<string, string>();
@@ -23,6 +30,46 @@ export class FakeDingtalk extends FakeServer {
   ) {
     super();
     this.tasks = new ScriptedTasks(now);
+    this.im = new FakeDingtalkIm(now);
+  }
+
+  protected override upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.stream.upgrade(req, socket, head);
+  }
+
+  override async close(): Promise<void> {
+    this.stream.close();
+    await super.close();
+  }
+
+  /** A person writes to the robot (in groups the robot only hears messages that @ it). */
+  robotMessage(conversationId: string, text: string, o: { p2p?: boolean; staffId?: string; msgtype?: string; webhook?: boolean } = {}) {
+    const msgId = `msg${++this.n}${Math.random().toString(36).slice(2, 8)}`;
+    const staffId = o.staffId ?? 'staff001';
+    return {
+      msgId,
+      data: {
+        conversationId,
+        conversationType: o.p2p ? '1' : '2',
+        conversationTitle: o.p2p ? undefined : 'Ops group',
+        chatbotUserId: 'bot$fake',
+        robotCode: this.clientId,
+        msgId,
+        senderStaffId: staffId,
+        senderId: `$:LWCP_v1:$${staffId}`,
+        senderNick: '张三',
+        isInAtList: !o.p2p,
+        createAt: Date.now(),
+        msgtype: o.msgtype ?? 'text',
+        text: { content: ` ${text}` },
+        ...(o.webhook !== false && { sessionWebhook: `${this.baseUrl}/robot/session/${msgId}`, sessionWebhookExpiredTime: Date.now() + 3600_000 }),
+      },
+    };
+  }
+
+  /** A person presses a button on a delivered card. */
+  cardClick(outTrackId: string, action: string) {
+    return { type: 'actionCallback', outTrackId, userId: 'staff001', content: JSON.stringify({ cardPrivateData: { actionIds: [action], params: { action } } }) };
   }
 
   addTask(script: Omit<TaskScript, 'kind'> & { kind: 'storage' | 'doc' }) {
@@ -47,6 +94,17 @@ export class FakeDingtalk extends FakeServer {
 
   protected route(req: FakeRequest): Route | undefined {
     if (req.method === 'POST' && req.path === '/v1.0/oauth2/accessToken') return (r) => this.token(r);
+    if (req.method === 'POST' && req.path === '/v1.0/gateway/connections/open') return (r) => this.stream.open((r.body ?? {}) as Parameters<FakeDingtalkStream['open']>[0]);
+    const session = /^\/robot\/session\/([^/]+)$/.exec(req.path);
+    if (req.method === 'POST' && session) return (r) => this.im.session(r, session[1]!);
+    const api: Record<string, Route> = {
+      'POST /v1.0/card/instances/createAndDeliver': (r) => this.im.createAndDeliver(r),
+      'PUT /v1.0/card/instances': (r) => this.im.update(r),
+      'POST /v1.0/robot/groupMessages/send': (r) => this.im.robotSend(r, 'group'),
+      'POST /v1.0/robot/oToMessages/batchSend': (r) => this.im.robotSend(r, 'user'),
+    };
+    const handler = api[`${req.method} ${req.path}`];
+    if (handler) return (r) => this.authorized(r, 'im') ?? handler(r);
     if (req.method === 'POST' && req.path === '/topapi/v2/user/get') return (r) => this.userGet(r);
     if (req.method !== 'GET') return undefined;
     const storage = /^\/v1\.0\/storage\/tasks\/([^/]+)$/.exec(req.path);

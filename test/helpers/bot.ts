@@ -23,6 +23,7 @@ export async function startTestBot(env: Record<string, string>, sink = new LogSi
   const bot = await startBot(config, {
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'debug', sink),
     watch: { minPollMs: 150, tickMs: 20 },
+    stream: { backoffBaseMs: 50, backoffMaxMs: 400, idleMs: 3000 },
   });
   return { bot, sink };
 }

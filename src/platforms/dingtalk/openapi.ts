@@ -22,6 +22,7 @@ export interface DingtalkOpenApiOptions {
 }
 
 export const DINGTALK_PER_API_PER_SECOND = 18;
+const CARD_SCOPES = ['Card.Instance.Write', 'Card.Streaming.Write'];
 const UNION_ID_CACHE_MAX = 10_000;
 
 export interface OpenApiCall extends DingtalkCallContext {
@@ -39,7 +40,8 @@ export interface OpenApiCall extends DingtalkCallContext {
 export class DingtalkOpenApi implements DingtalkTaskApi {
   private readonly tokens: TokenCache;
   private readonly limiter: KeyedLimiter;
-  private readonly unionIds = new Map<string, string>();
+  /** staffId → unionId (a promise, so concurrent first lookups share one call). */
+  private readonly unionIds = new Map<string, Promise<string>>();
   private readonly retry: RetryOptions;
 
   constructor(private readonly opts: DingtalkOpenApiOptions) {
@@ -96,10 +98,76 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
     });
   }
 
+  /** Creates a card from the template and delivers it; fails unless every delivery succeeded. */
+  async createAndDeliverCard(body: Record<string, unknown>): Promise<void> {
+    const endpoint = 'card v1.0 createAndDeliver';
+    const r = (await this.call({ endpoint, scopes: CARD_SCOPES, method: 'POST', path: '/v1.0/card/instances/createAndDeliver', json: body })) as {
+      success?: boolean;
+      result?: { deliverResults?: { success?: boolean; errorMsg?: string }[] };
+    };
+    const failed = r.result?.deliverResults?.find((d) => !d.success);
+    if (r.success === false || failed) {
+      throw new TaskbotError('UPSTREAM_REJECTED', `${endpoint}: the card was not delivered${failed?.errorMsg ? ` (${failed.errorMsg})` : ''}`, { platform: 'dingtalk', endpoint });
+    }
+  }
+
+  /** Updates a delivered card's data in place (only the keys given). */
+  async updateCard(outTrackId: string, cardParamMap: Record<string, string>): Promise<void> {
+    await this.call({
+      endpoint: 'card v1.0 update',
+      scopes: CARD_SCOPES,
+      method: 'PUT',
+      path: '/v1.0/card/instances',
+      json: { outTrackId, cardData: { cardParamMap }, cardUpdateOptions: { updateCardDataByKey: true } },
+    });
+  }
+
+  /** A markdown message to a group. */
+  async groupMarkdown(robotCode: string, openConversationId: string, md: { title: string; text: string }): Promise<void> {
+    await this.call({
+      endpoint: 'robot v1.0 groupMessages/send',
+      scopes: ['qyapi_robot_sendmsg'],
+      method: 'POST',
+      path: '/v1.0/robot/groupMessages/send',
+      json: { robotCode, openConversationId, msgKey: 'sampleMarkdown', msgParam: JSON.stringify(md) },
+    });
+  }
+
+  /** A markdown message to one person (1:1 chat with the robot). */
+  async userMarkdown(robotCode: string, userId: string, md: { title: string; text: string }): Promise<void> {
+    await this.call({
+      endpoint: 'robot v1.0 oToMessages/batchSend',
+      scopes: ['qyapi_robot_sendmsg'],
+      method: 'POST',
+      path: '/v1.0/robot/oToMessages/batchSend',
+      json: { robotCode, userIds: [userId], msgKey: 'sampleMarkdown', msgParam: JSON.stringify(md) },
+    });
+  }
+
+  /** Replies through a message's session webhook (no token; valid until it expires). */
+  async sessionMarkdown(webhook: string, md: { title: string; text: string }): Promise<void> {
+    const endpoint = 'robot sessionWebhook';
+    const res = await httpRequest({ url: webhook, method: 'POST', json: { msgtype: 'markdown', markdown: md }, timeoutMs: this.opts.timeoutMs, endpoint });
+    const b = (res.status < 500 ? parseJson(res, endpoint) : {}) as Record<string, unknown>;
+    if (res.status >= 400 || (typeof b.errcode === 'number' && b.errcode !== 0)) {
+      throw new TaskbotError(res.status >= 500 ? 'UPSTREAM_UNAVAILABLE' : 'UPSTREAM_REJECTED', `${endpoint}: ${String(b.errmsg ?? `HTTP ${res.status}`)}`, { platform: 'dingtalk', endpoint, httpStatus: res.status });
+    }
+  }
+
   /** staffId (userid) → unionId through the legacy oapi; cached, since it never changes. */
-  async unionIdOf(staffId: string): Promise<string> {
-    const hit = this.unionIds.get(staffId);
-    if (hit) return hit;
+  unionIdOf(staffId: string): Promise<string> {
+    let p = this.unionIds.get(staffId);
+    if (!p) {
+      p = this.lookUpUnionId(staffId);
+      // A failed lookup is not remembered.
+      p.catch(() => this.unionIds.delete(staffId));
+      if (this.unionIds.size >= UNION_ID_CACHE_MAX) this.unionIds.delete(this.unionIds.keys().next().value!);
+      this.unionIds.set(staffId, p);
+    }
+    return p;
+  }
+
+  private async lookUpUnionId(staffId: string): Promise<string> {
     const ctx = { endpoint: 'topapi v2 user/get', scopes: ['qyapi_get_member'] };
     const body = await callWithToken(
       this.tokens,
@@ -125,8 +193,6 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
     if (typeof unionId !== 'string' || !unionId) {
       throw new TaskbotError('BAD_UPSTREAM_RESPONSE', `${ctx.endpoint}: answer has no result.unionid`, { endpoint: ctx.endpoint });
     }
-    if (this.unionIds.size >= UNION_ID_CACHE_MAX) this.unionIds.delete(this.unionIds.keys().next().value!);
-    this.unionIds.set(staffId, unionId);
     return unionId;
   }
 

@@ -1,0 +1,88 @@
+import type { FakeRequest, FakeResponse } from './fake-server.js';
+
+export interface FakeCard {
+  outTrackId: string;
+  templateId: string;
+  openSpaceId: string;
+  callbackType?: string;
+  params: Record<string, string>;
+  history: { at: number; params: Record<string, string> }[];
+}
+
+export interface FakeRobotMessage {
+  via: 'group' | 'user' | 'session';
+  to: string;
+  title: string;
+  text: string;
+  at: number;
+}
+
+const MAX_PARAM_BYTES = 1024;
+const MAX_MSG_PARAM_BYTES = 15_000;
+
+/** DingTalk's card and robot-message APIs on the fake: what was delivered, updated and said. */
+export class FakeDingtalkIm {
+  readonly cards = new Map<string, FakeCard>();
+  readonly messages: FakeRobotMessage[] = [];
+  /** Make deliveries report failure (deliverResults[].success = false). */
+  failDelivery = false;
+  readonly listeners = new Set<(kind: 'card' | 'message', item: FakeCard | FakeRobotMessage) => void>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  createAndDeliver(r: FakeRequest): FakeResponse {
+    const b = (r.body ?? {}) as { cardTemplateId?: string; outTrackId?: string; callbackType?: string; openSpaceId?: string; cardData?: { cardParamMap?: Record<string, unknown> } };
+    if (!b.cardTemplateId || !b.outTrackId || !b.openSpaceId) return bad('paramError', 'cardTemplateId, outTrackId and openSpaceId are required');
+    const params = checkParams(b.cardData?.cardParamMap);
+    if (typeof params === 'string') return bad('paramError.cardParamMap', params);
+    if (this.failDelivery) return { status: 200, body: { success: true, result: { outTrackId: b.outTrackId, deliverResults: [{ spaceType: 'IM_GROUP', spaceId: b.openSpaceId, success: false, errorMsg: 'robot not in group' }] } } };
+    const card: FakeCard = { outTrackId: b.outTrackId, templateId: b.cardTemplateId, openSpaceId: b.openSpaceId, ...(b.callbackType && { callbackType: b.callbackType }), params, history: [{ at: this.now(), params }] };
+    this.cards.set(b.outTrackId, card);
+    for (const l of this.listeners) l('card', card);
+    return { status: 200, body: { success: true, result: { outTrackId: b.outTrackId, deliverResults: [{ spaceType: b.openSpaceId.includes('IM_ROBOT') ? 'IM_ROBOT' : 'IM_GROUP', spaceId: b.openSpaceId, success: true }] } } };
+  }
+
+  update(r: FakeRequest): FakeResponse {
+    const b = (r.body ?? {}) as { outTrackId?: string; cardData?: { cardParamMap?: Record<string, unknown> }; cardUpdateOptions?: { updateCardDataByKey?: boolean } };
+    const card = b.outTrackId ? this.cards.get(b.outTrackId) : undefined;
+    if (!card) return bad('cardNotExist', 'card instance not found');
+    const params = checkParams(b.cardData?.cardParamMap);
+    if (typeof params === 'string') return bad('paramError.cardParamMap', params);
+    card.params = b.cardUpdateOptions?.updateCardDataByKey ? { ...card.params, ...params } : params;
+    card.history.push({ at: this.now(), params: card.params });
+    for (const l of this.listeners) l('card', card);
+    return { status: 200, body: { success: true, result: true } };
+  }
+
+  robotSend(r: FakeRequest, via: 'group' | 'user'): FakeResponse {
+    const b = (r.body ?? {}) as { robotCode?: string; openConversationId?: string; userIds?: string[]; msgKey?: string; msgParam?: string };
+    if (b.msgKey !== 'sampleMarkdown' || typeof b.msgParam !== 'string') return bad('paramError.msgKey', 'unsupported msgKey');
+    if (Buffer.byteLength(b.msgParam) > MAX_MSG_PARAM_BYTES) return bad('paramError.msgParam', 'msgParam too long');
+    const p = JSON.parse(b.msgParam) as { title: string; text: string };
+    this.record({ via, to: via === 'group' ? (b.openConversationId ?? '') : (b.userIds?.[0] ?? ''), title: p.title, text: p.text, at: this.now() });
+    return { status: 200, body: via === 'group' ? { processQueryKey: 'pqk' } : { processQueryKey: 'pqk', invalidStaffIdList: [] } };
+  }
+
+  session(r: FakeRequest, id: string): FakeResponse {
+    const b = (r.body ?? {}) as { msgtype?: string; markdown?: { title: string; text: string } };
+    if (b.msgtype !== 'markdown' || !b.markdown) return { status: 200, body: { errcode: 400, errmsg: 'unsupported msgtype' } };
+    this.record({ via: 'session', to: id, title: b.markdown.title, text: b.markdown.text, at: this.now() });
+    return { status: 200, body: { errcode: 0, errmsg: 'ok' } };
+  }
+
+  private record(m: FakeRobotMessage): void {
+    this.messages.push(m);
+    for (const l of this.listeners) l('message', m);
+  }
+}
+
+function checkParams(map: Record<string, unknown> | undefined): Record<string, string> | string {
+  if (!map) return 'cardParamMap is required';
+  for (const [k, v] of Object.entries(map)) {
+    if (typeof v !== 'string') return `cardParamMap.${k} must be a string`;
+    if (Buffer.byteLength(v) > MAX_PARAM_BYTES) return `cardParamMap.${k} is over 1 KB`;
+  }
+  return map as Record<string, string>;
+}
+
+const bad = (code: string, message: string): FakeResponse => ({ status: 400, body: { code, message, requestid: 'fake' } });
