@@ -13,7 +13,13 @@ export function plain(s: string): string {
     .replace(/\b(www)\./gi, '$1\u200b.');
 }
 
-/** Markdown-safe text (DingTalk messages): plain() plus every markdown control character escaped. */
+/**
+ * Markdown-safe text for DingTalk: plain(), on one line, with the characters that open inline
+ * markup escaped, and those that open a block escaped when they lead.
+ */
 export function markdownText(s: string): string {
-  return plain(s).replace(/([\\`*_{}[\]()#+\-.!|~>])/g, '\\$1').replace(/\n/g, '  \n');
+  return plain(s)
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/([\\`*_[\]|~])/g, '\\$1')
+    .replace(/^(\s*)([#>+-]|\d+\.)/, '$1\\$2');
 }
