@@ -33,6 +33,8 @@ export interface BotOptions {
   watch?: Partial<WatchOptions>;
   /** Tests shorten DingTalk's reconnect backoff and idle watchdog. */
   stream?: DingtalkRuntimeDeps['stream'];
+  /** Extra HTTP routes (the sandbox console), added before the server listens. */
+  routes?: (http: HttpServer) => void;
 }
 
 /**
@@ -99,6 +101,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     return { status: ok ? 200 : 503, body: { ok, checks } };
   });
   http.route('GET', '/metrics', async () => ({ status: 200, body: await metrics.text(), contentType: metrics.registry.contentType }));
+  o.routes?.(http);
   const url = await http.listen(config.http.host, config.http.port);
   engine.start();
   digests.start();

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The package root (holding package.json), found from this module in src/ or dist/src/. */
-function packageRoot(): string {
+/** Found from this module in src/ or dist/src/. */
+function findRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir);
@@ -13,7 +13,12 @@ function packageRoot(): string {
   return dir;
 }
 
-const ROOT = packageRoot();
+const ROOT = findRoot();
+
+/** The package root (holding package.json, cards/ and console/). */
+export function packageRoot(): string {
+  return ROOT;
+}
 const cache = new Map<string, unknown>();
 
 /** A JSON file under the package's cards/ folder, read once. */

@@ -1,4 +1,4 @@
-import { ConfigError, cliContext, EXIT, UsageError, type CliIo } from './context.js';
+import { ConfigError, cliContext, EXIT, UsageError, type CliContext, type CliIo } from './context.js';
 import { runReports, REPORTS_USAGE } from './reports.js';
 import { runServe } from './serve.js';
 import { runStatus, STATUS_USAGE } from './status.js';
@@ -6,6 +6,7 @@ import { runStatus, STATUS_USAGE } from './status.js';
 const USAGE = [
   'usage:',
   '  taskbot serve                 run the bot (the sandbox when no platform credentials are set)',
+  '  taskbot sandbox               run the bot against simulated platforms, with the web console',
   `  ${STATUS_USAGE}`,
   `  ${REPORTS_USAGE}`,
   '',
@@ -18,7 +19,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.out(USAGE);
     return command ? EXIT.ok : EXIT.usage;
   }
-  const commands = { serve: runServe, status: runStatus, reports: runReports };
+  const commands = { serve: runServe, status: runStatus, reports: runReports, sandbox: (c: CliContext, a: string[]) => runServe(c, a, true) };
   const run = Object.hasOwn(commands, command) ? commands[command as keyof typeof commands] : undefined;
   if (!run) {
     io.err(`unknown command "${command}"\n${USAGE}`);

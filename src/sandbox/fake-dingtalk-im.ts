@@ -54,6 +54,15 @@ export class FakeDingtalkIm {
     return { status: 200, body: { success: true, result: true } };
   }
 
+  /** What DingTalk does with the data a callback answered: merges it into the card. */
+  applyInline(outTrackId: string, params: Record<string, string>): void {
+    const card = this.cards.get(outTrackId);
+    if (!card) return;
+    card.params = { ...card.params, ...params };
+    card.history.push({ at: this.now(), params: card.params });
+    for (const l of this.listeners) l('card', card);
+  }
+
   robotSend(r: FakeRequest, via: 'group' | 'user'): FakeResponse {
     const b = (r.body ?? {}) as { robotCode?: string; openConversationId?: string; userIds?: string[]; msgKey?: string; msgParam?: string };
     if (b.msgKey !== 'sampleMarkdown' || typeof b.msgParam !== 'string') return bad('paramError.msgKey', 'unsupported msgKey');

@@ -72,6 +72,15 @@ export class FakeFeishuIm {
     return ok({});
   }
 
+  /** What the Feishu client does with a card returned by a callback: shows it in place. */
+  applyInline(id: string, card: Record<string, unknown>): void {
+    const m = this.messages.get(id);
+    if (!m) return;
+    m.card = card;
+    m.history.push({ at: this.now(), card });
+    for (const l of this.listeners) l(m, 'patched');
+  }
+
   /** Messages of one chat in order. */
   inChat(chatId: string): FakeMessage[] {
     return [...this.messages.values()].filter((m) => m.chat_id === chatId);

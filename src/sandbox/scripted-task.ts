@@ -17,6 +17,8 @@ export interface TaskScript {
   /** For kinds that carry one: what the job is (contact: add_user / add_department). */
   label?: string;
   failMessage?: string;
+  /** Time-advanced scripts: start the clock at the first read, not at creation. */
+  startOnFirstRead?: boolean;
 }
 
 export interface Progress {
@@ -38,13 +40,14 @@ const PARTIAL_FAIL_SHARE = 0.2;
 /** A task's scripted life: read its progress now; each read advances a poll-driven script. */
 export class ScriptedTask {
   private reads = 0;
-  readonly createdAt: number;
+  createdAt: number;
 
   constructor(readonly script: TaskScript, private readonly now: () => number = Date.now) {
     this.createdAt = now();
   }
 
   read(): Progress {
+    if (this.reads === 0 && this.script.startOnFirstRead) this.createdAt = this.now();
     const p = this.at(this.stepNow());
     this.reads++;
     return p;

@@ -1,0 +1,190 @@
+// The sandbox console: draws what the bot really sent (Feishu card JSON 2.0, the DingTalk
+// template's cardParamMap, markdown) and sends messages and button presses through the fakes.
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const el = (tag, attrs = {}, ...children) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v);
+  }
+  for (const c of children.flat()) if (c !== undefined && c !== null) e.append(typeof c === 'string' ? document.createTextNode(c) : c);
+  return e;
+};
+
+const entries = new Map();
+let chats = {};
+
+async function post(path, body) {
+  const r = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return r.json();
+}
+
+function toast(text) {
+  $('.toast').textContent = text || '';
+}
+
+// ---- Feishu card JSON 2.0 (the subset taskbot sends) -----------------------------------------
+
+function feishuText(t) {
+  if (!t) return '';
+  return t.content ?? '';
+}
+
+function feishuElement(node, messageId) {
+  switch (node.tag) {
+    case 'div': {
+      const t = node.text ?? {};
+      const cls = [t.text_color === 'grey' ? 'grey' : '', t.text_size === 'heading' ? 'heading' : '', t.text_size === 'notation' ? 'notation' : ''].join(' ');
+      return el('div', { class: cls }, feishuText(t));
+    }
+    case 'markdown':
+      return el('div', {}, node.content ?? '');
+    case 'column_set':
+      return el('div', { class: 'row' }, (node.columns ?? []).map((c) => el('div', {}, (c.elements ?? []).map((x) => feishuElement(x, messageId)))));
+    case 'hr':
+      return el('hr');
+    case 'button': {
+      const action = node.behaviors?.find((b) => b.type === 'callback')?.value?.action;
+      return el('button', { class: node.type === 'primary' ? 'primary' : node.type === 'danger' ? 'danger' : '', 'data-action': action, onclick: () => click('feishu', messageId, action) }, feishuText(node.text));
+    }
+    default:
+      return el('div', { class: 'grey' }, `[${node.tag}]`);
+  }
+}
+
+function feishuCard(card, messageId) {
+  const h = card.header ?? {};
+  const tag = h.text_tag_list?.[0]?.text?.content;
+  const body = card.body?.elements ?? [];
+  const buttons = body.filter((x) => x.tag === 'button');
+  return el(
+    'div',
+    { class: 'card', 'data-card': messageId },
+    el('div', { class: `card-header t-${h.template ?? 'blue'}` }, el('span', { class: 'title' }, feishuText(h.title)), tag ? el('span', { class: 'tag' }, tag) : null),
+    el('div', { class: 'card-body' }, body.filter((x) => x.tag !== 'button').map((x) => feishuElement(x, messageId)), buttons.length ? el('div', { class: 'card-actions' }, buttons.map((b) => feishuElement(b, messageId))) : null),
+  );
+}
+
+// ---- DingTalk: our template (cards/dingtalk/template.json) and markdown ------------------------
+
+/** The little markdown taskbot writes: headings, **bold**, lists, line breaks, backslash escapes. */
+function markdown(text) {
+  const root = el('div');
+  let list = null;
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/ {2}$/, '');
+    if (/^- /.test(line)) {
+      list = list ?? root.appendChild(el('ul'));
+      list.append(el('li', {}, inline(line.slice(2))));
+      continue;
+    }
+    list = null;
+    if (!line.trim()) continue;
+    if (/^#{1,6} /.test(line)) root.append(el('div', { class: 'heading' }, inline(line.replace(/^#+ /, ''))));
+    else if (/^> /.test(line)) root.append(el('div', { class: 'notation' }, inline(line.slice(2))));
+    else root.append(el('div', {}, inline(line)));
+  }
+  return root;
+}
+
+function inline(s) {
+  const out = [];
+  const parts = s.split(/(\*\*(?:\\.|[^*])+\*\*|`[^`]*`)/);
+  for (const p of parts) {
+    if (/^\*\*.*\*\*$/.test(p)) out.push(el('strong', {}, unescape(p.slice(2, -2))));
+    else if (/^`.*`$/.test(p)) out.push(el('code', {}, p.slice(1, -1)));
+    else if (p) out.push(unescape(p));
+  }
+  return out;
+}
+
+const unescape = (s) => s.replace(/\\(.)/g, '$1');
+
+function dingtalkCard(p, outTrackId) {
+  const buttons = [];
+  if (p.showRefresh === 'true') buttons.push(el('button', { class: 'primary', 'data-action': 'refresh', onclick: () => click('dingtalk', outTrackId, 'refresh') }, p.refreshLabel));
+  if (p.showStop === 'true') buttons.push(el('button', { 'data-action': 'stop', onclick: () => click('dingtalk', outTrackId, 'stop') }, p.stopLabel));
+  return el(
+    'div',
+    { class: 'card', 'data-card': outTrackId },
+    el('div', { class: `card-header t-${p.color || 'blue'}` }, el('span', { class: 'title' }, p.title), p.state ? el('span', { class: 'tag' }, p.state) : null),
+    el(
+      'div',
+      { class: 'card-body' },
+      p.progressText ? el('div', { class: 'heading' }, p.progressText) : null,
+      p.body ? markdown(p.body) : null,
+      p.note ? el('div', { class: 'notation' }, p.note) : null,
+      buttons.length ? el('div', { class: 'card-actions' }, buttons) : null,
+    ),
+  );
+}
+
+// ---- the transcript -------------------------------------------------------------------------------
+
+function render(e) {
+  if (e.from === 'user') return el('li', { class: 'msg user', 'data-id': e.id }, `@taskbot ${e.text}`);
+  const content = e.card ? feishuCard(e.card, e.id) : e.params ? dingtalkCard(e.params, e.id) : el('div', { class: 'markdown' }, markdown(e.markdown.text));
+  return el('li', { class: 'msg bot', 'data-id': e.id }, content);
+}
+
+function upsert(e) {
+  entries.set(e.id, e);
+  const list = $(`.chat[data-platform=${e.platform}] .messages`);
+  const old = list.querySelector(`[data-id="${CSS.escape(e.id)}"]`);
+  const node = render(e);
+  if (old) old.replaceWith(node);
+  else {
+    list.append(node);
+    list.scrollTop = list.scrollHeight;
+  }
+}
+
+async function say(platform, text) {
+  if (!text.trim()) return;
+  await post('/console/say', { platform, text });
+}
+
+async function click(platform, id, action) {
+  const r = await post('/console/click', { platform, id, action });
+  toast(r.toast);
+}
+
+async function boot() {
+  const state = await (await fetch('/console/state')).json();
+  chats = state.chats;
+  for (const p of ['feishu', 'dingtalk']) $(`.chat[data-platform=${p}] .chat-id`).textContent = chats[p];
+  state.entries.sort((a, b) => a.at - b.at).forEach(upsert);
+  drawSamples(state.samples);
+  const events = new EventSource('/console/events');
+  events.onmessage = (m) => upsert(JSON.parse(m.data));
+
+  for (const form of document.querySelectorAll('.composer')) {
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const input = form.elements.text;
+      say(form.closest('.chat').dataset.platform, input.value);
+      input.value = '';
+    });
+  }
+  $('.new-task').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.target.elements;
+    const s = await post('/console/tasks', { kind: f.kind.value, outcome: f.outcome.value });
+    state.samples.push(s);
+    drawSamples(state.samples);
+    toast(`started ${s.kind} task ${s.id}`);
+  });
+}
+
+function drawSamples(samples) {
+  const ul = $('.sample-list');
+  ul.replaceChildren(
+    ...samples.map((s) =>
+      el('li', {}, el('button', { 'data-sample': s.id, onclick: () => say(s.platform, `status ${s.id}`) }, `${s.platform} · ${s.kind} · ${s.id}`, el('small', {}, s.description))),
+    ),
+  );
+}
+
+boot();

@@ -1,0 +1,65 @@
+import type { Logger } from 'pino';
+import { startBot, type Bot } from '../app/bot.js';
+import { loadConfig, type Config } from '../config.js';
+import { ConsoleHub } from './console-hub.js';
+import { FakeDingtalk } from './fake-dingtalk.js';
+import { FakeFeishu } from './fake-feishu.js';
+import { SAMPLES, scriptOf } from './samples.js';
+
+export const SANDBOX_CHATS = { feishu: 'oc_sandbox_group', dingtalk: 'cidSandboxGroup==' } as const;
+
+export interface Sandbox {
+  bot: Bot;
+  feishu: FakeFeishu;
+  dingtalk: FakeDingtalk;
+  hub: ConsoleHub;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** The settings the bot runs with in the sandbox: the user's, pointed at the simulated platforms. */
+export function sandboxConfig(base: Config, feishu: FakeFeishu, dingtalk: FakeDingtalk): Config {
+  return {
+    ...base,
+    feishu: { appId: feishu.appId, appSecret: feishu.appSecret, domain: feishu.baseUrl, eventMode: 'ws' },
+    dingtalk: { clientId: dingtalk.clientId, clientSecret: dingtalk.clientSecret, robotCode: dingtalk.clientId, apiBase: dingtalk.baseUrl, oapiBase: dingtalk.baseUrl, cardTemplateId: 'sandbox-template' },
+    // The sandbox's tasks exist only while it runs: keep its state in memory.
+    databaseUrl: 'sqlite::memory:',
+    allowedChatIds: [],
+    adminUserIds: [],
+  };
+}
+
+/**
+ * Simulated Feishu and DingTalk open platforms on loopback, with sample tasks, and the real bot
+ * connected to them exactly as it connects to the real ones (long connection, Stream mode,
+ * OpenAPI), plus the web console on the bot's HTTP server.
+ */
+export async function startSandbox(base: Config = loadConfig({}), o: { logger: Logger; watch?: { minPollMs?: number; tickMs?: number } }): Promise<Sandbox> {
+  const feishu = new FakeFeishu();
+  const dingtalk = new FakeDingtalk();
+  await Promise.all([feishu.listen(), dingtalk.listen()]);
+  for (const s of SAMPLES) (s.platform === 'feishu' ? feishu : dingtalk).tasks.add(scriptOf(s));
+  dingtalk.users.set('staff001', 'union-001');
+  const hub = new ConsoleHub(feishu, dingtalk, SANDBOX_CHATS);
+  let bot: Bot;
+  try {
+    bot = await startBot(sandboxConfig(base, feishu, dingtalk), { logger: o.logger, ...(o.watch && { watch: o.watch }), routes: (http) => hub.routes(http) });
+  } catch (e) {
+    await Promise.all([feishu.close(), dingtalk.close()]);
+    throw e;
+  }
+  return {
+    bot,
+    feishu,
+    dingtalk,
+    hub,
+    url: bot.url,
+    async stop() {
+      hub.close();
+      await bot.stop();
+      await Promise.all([feishu.close(), dingtalk.close()]);
+    },
+  };
+}
+

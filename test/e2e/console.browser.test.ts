@@ -1,0 +1,74 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { SAMPLES } from '../../src/sandbox/samples.js';
+import { LogSink } from '../helpers/bot.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = new URL('../../test-results/', import.meta.url).pathname;
+
+describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, headless Chromium)', () => {
+  let sandbox: Sandbox;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    sandbox = await startSandbox(loadConfig({ HTTP_PORT: '0', BOT_LOCALE: 'en' }), { logger: createLogger('warn', new LogSink()), watch: { minPollMs: 300, tickMs: 50 } });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+    await page.goto(`${sandbox.url}/`);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await sandbox?.stop();
+  });
+
+  for (const platform of ['feishu', 'dingtalk'] as const) {
+    it(`${platform}: a status command shows a card that updates until the task ends; Refresh and Stop work`, async () => {
+      const chat = page.locator(`.chat[data-platform=${platform}]`);
+      const done = SAMPLES.find((s) => s.platform === platform && s.outcome === 'succeeded' && !s.slow)!;
+      await chat.locator('input[name=text]').fill(`status ${done.id}`);
+      await chat.locator('button[type=submit]').click();
+      await expect.poll(() => chat.locator('.msg.user').count()).toBeGreaterThan(0);
+      const card = chat.locator('.msg.bot .card').last();
+      await card.waitFor({ timeout: 10_000 });
+      expect(await card.locator('.card-header').textContent()).toContain(done.id);
+      // The sample progresses every 2.5 s; the card follows until it is green and its buttons are gone.
+      await card.locator('.card-header.t-green').waitFor({ timeout: 30_000 });
+      expect(await card.locator('button').count()).toBe(0);
+
+      // A slow task: press Refresh (answered in place), then Stop.
+      const slow = SAMPLES.find((s) => s.platform === platform && s.slow)!;
+      await page.locator(`[data-sample="${slow.id}"]`).click();
+      const live = chat.locator('.msg.bot .card').last();
+      await live.locator('button[data-action=refresh]').waitFor({ timeout: 10_000 });
+      expect(await live.locator('.card-header').textContent()).toContain(slow.id);
+      await live.locator('button[data-action=refresh]').click();
+      await expect.poll(() => page.locator('.toast').textContent(), { timeout: 5000 }).toMatch(/Refresh/);
+      await live.locator('button[data-action=stop]').click();
+      await live.locator('button[data-action=stop]').waitFor({ state: 'detached', timeout: 5000 });
+      expect(await live.textContent()).toContain('Automatic updates stopped');
+      await page.screenshot({ path: `${ARTIFACTS}console-${platform}.png` });
+    }, 60_000);
+  }
+
+  it('help and list answer in both groups, and the screenshot of the console is saved', async () => {
+    for (const platform of ['feishu', 'dingtalk'] as const) {
+      const chat = page.locator(`.chat[data-platform=${platform}]`);
+      const before = await chat.locator('.msg.bot').count();
+      await chat.locator('input[name=text]').fill('list');
+      await chat.locator('input[name=text]').press('Enter');
+      await expect.poll(() => chat.locator('.msg.bot').count(), { timeout: 10_000 }).toBeGreaterThan(before);
+    }
+    await page.screenshot({ path: `${ARTIFACTS}console.png` });
+    expect(existsSync(`${ARTIFACTS}console.png`)).toBe(true);
+  }, 30_000);
+});
