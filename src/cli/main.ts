@@ -2,6 +2,7 @@ import { ConfigError, cliContext, EXIT, UsageError, type CliContext, type CliIo 
 import { runReports, REPORTS_USAGE } from './reports.js';
 import { runServe } from './serve.js';
 import { runStatus, STATUS_USAGE } from './status.js';
+import { runDoctorCommand } from './doctor.js';
 
 const USAGE = [
   'usage:',
@@ -9,6 +10,7 @@ const USAGE = [
   '  taskbot sandbox               run the bot against simulated platforms, with the web console',
   `  ${STATUS_USAGE}`,
   `  ${REPORTS_USAGE}`,
+  '  taskbot doctor                check credentials, scopes, event delivery, database and clock',
   '',
   'configuration comes from the environment and an optional .env file (see .env.example)',
 ].join('\n');
@@ -19,7 +21,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.out(USAGE);
     return command ? EXIT.ok : EXIT.usage;
   }
-  const commands = { serve: runServe, status: runStatus, reports: runReports, sandbox: (c: CliContext, a: string[]) => runServe(c, a, true) };
+  const commands = { serve: runServe, status: runStatus, reports: runReports, sandbox: (c: CliContext, a: string[]) => runServe(c, a, true), doctor: runDoctorCommand };
   const run = Object.hasOwn(commands, command) ? commands[command as keyof typeof commands] : undefined;
   if (!run) {
     io.err(`unknown command "${command}"\n${USAGE}`);

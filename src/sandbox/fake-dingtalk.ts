@@ -5,7 +5,7 @@ import { FakeDingtalkIm } from './fake-dingtalk-im.js';
 import { FakeDingtalkStream } from './fake-dingtalk-stream.js';
 import { ScriptedTasks, type TaskScript } from './scripted-task.js';
 
-const SCOPES: Record<string, string> = { storage: 'Storage.Task.Read', doc: 'SNS.Document.WorkspaceDocument.Read' };
+const SCOPES: Record<string, string> = { storage: 'Storage.Task.Read', doc: 'SNS.Document.WorkspaceDocument.Read', im: 'Card.Instance.Write' };
 
 /**
  * A DingTalk open platform on loopback: the OAuth2 token, the storage and doc task endpoints
@@ -76,8 +76,8 @@ export class FakeDingtalk extends FakeServer {
     return this.tasks.add(script);
   }
 
-  /** The app loses the permission of this task kind. */
-  denyScope(kind: 'storage' | 'doc'): void {
+  /** The app loses the permission of this task kind (or of cards and robot messages: 'im'). */
+  denyScope(kind: 'storage' | 'doc' | 'im'): void {
     this.denied.add(kind);
   }
 

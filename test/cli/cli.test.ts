@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -180,11 +180,70 @@ describe('taskbot reports', () => {
   });
 });
 
+describe('taskbot doctor', () => {
+  it('runs against the sandbox when no credentials are set, and passes', async () => {
+    const r = await run(['doctor']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('checking against the sandbox');
+    expect(r.stdout).toContain('All checks passed.');
+  });
+
+  it('names a missing scope and a refused secret, with the fix, and exits 1', async () => {
+    const f = new FakeFeishu();
+    const d = new FakeDingtalk();
+    await Promise.all([f.listen(), d.listen()]);
+    f.denyScope('/open-apis/drive/v1/files/task_check');
+    d.denyScope('storage');
+    try {
+      const env = {
+        FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl,
+        DINGTALK_CLIENT_ID: d.clientId, DINGTALK_CLIENT_SECRET: d.clientSecret, DINGTALK_API_BASE: d.baseUrl, DINGTALK_OAPI_BASE: d.baseUrl,
+        DATABASE_URL: `sqlite:${join(cwd, 'doctor.db')}`,
+      };
+      const r = await run(['doctor'], env);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/✗ scope: drive tasks: PERMISSION_DENIED/);
+      expect(r.stdout).toContain('fix: grant drive:drive | drive:drive.metadata:readonly | drive:drive:readonly in the Feishu developer console');
+      expect(r.stdout).toMatch(/✓ scope: contact tasks/);
+      expect(r.stdout).toMatch(/✗ permission: storage tasks: PERMISSION_DENIED/);
+      expect(r.stdout).toContain('fix: grant Storage.Task.Read in the DingTalk developer console');
+      expect(r.stdout).toMatch(/✓ store: sqlite:/);
+
+      const bad = await run(['doctor'], { ...env, FEISHU_APP_SECRET: 'wrong', DINGTALK_CLIENT_SECRET: 'wrong' });
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toMatch(/✗ credentials and token: Feishu refused FEISHU_APP_ID \/ FEISHU_APP_SECRET/);
+      expect(bad.stdout).toContain('fix: copy App ID and App Secret again');
+      expect(bad.stdout).toMatch(/✗ credentials and token; permission: doc tasks: AUTH_FAILED/);
+      expect(bad.stdout).toMatch(/✗ Stream mode/);
+    } finally {
+      await Promise.all([f.close(), d.close()]);
+    }
+  });
+});
+
 describe('taskbot serve', () => {
-  it('without credentials says what to set and exits 2', async () => {
-    const r = await run(['serve']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('FEISHU_APP_ID and FEISHU_APP_SECRET');
-    expect(r.stderr).toContain('DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET');
+  it('without credentials starts the sandbox, prints the console address, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve'], { cwd, env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0' } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no console address in: ${out}`)), 15_000);
+      child.stdout.on('data', () => {
+        const m = /console: {2}(http:\/\/\S+)/.exec(out);
+        if (m) {
+          clearTimeout(t);
+          resolve(m[1]!);
+        }
+      });
+    });
+    expect(out).toContain('no platform credentials are set');
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('taskbot sandbox');
+    const ready = await fetch(new URL('/readyz', url));
+    expect(await ready.json()).toEqual({ ok: true, checks: { store: true, feishu: true, dingtalk: true } });
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code).toBe(0);
   });
 });

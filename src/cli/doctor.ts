@@ -1,0 +1,38 @@
+import { runDoctor, type Check } from '../app/doctor.js';
+import { FakeDingtalk } from '../sandbox/fake-dingtalk.js';
+import { FakeFeishu } from '../sandbox/fake-feishu.js';
+import { sandboxConfig } from '../sandbox/sandbox.js';
+import { EXIT, type CliContext } from './context.js';
+
+/** `taskbot doctor`: a checklist of what taskbot needs, each failure with its fix. Exit 1 on any failure. */
+export async function runDoctorCommand(ctx: CliContext): Promise<number> {
+  const { io } = ctx;
+  let config = ctx.config;
+  let fakes: { close(): Promise<void> }[] = [];
+  if (!config.feishu && !config.dingtalk) {
+    const feishu = new FakeFeishu();
+    const dingtalk = new FakeDingtalk();
+    await Promise.all([feishu.listen(), dingtalk.listen()]);
+    fakes = [feishu, dingtalk];
+    config = sandboxConfig(config, feishu, dingtalk);
+    io.out('No platform credentials are set: checking against the sandbox (simulated Feishu and DingTalk).');
+  }
+  let checks: Check[];
+  try {
+    checks = await runDoctor(config);
+  } finally {
+    await Promise.all(fakes.map((f) => f.close()));
+  }
+  let group = '';
+  for (const c of checks) {
+    if (c.group !== group) {
+      group = c.group;
+      io.out(`\n${group}`);
+    }
+    io.out(`  ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`);
+    if (!c.ok && c.fix) io.out(`      fix: ${c.fix}`);
+  }
+  const failed = checks.filter((c) => !c.ok).length;
+  io.out(failed === 0 ? '\nAll checks passed.' : `\n${failed} check(s) failed.`);
+  return failed === 0 ? EXIT.ok : EXIT.failed;
+}
