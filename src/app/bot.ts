@@ -14,6 +14,7 @@ import type { Store } from '../store/store.js';
 import { WatchEngine, type WatchOptions } from '../watch/engine.js';
 import { buildServices, type Services } from './services.js';
 import { WorkQueue } from './work-queue.js';
+import { FloodGuard, type FloodLimits } from './flood.js';
 import { startFeishu, type PlatformRuntime } from './feishu-runtime.js';
 import { startDingtalk, type DingtalkRuntimeDeps } from './dingtalk-runtime.js';
 import { DingtalkMessenger } from '../platforms/dingtalk/messenger.js';
@@ -33,6 +34,8 @@ export interface BotOptions {
   watch?: Partial<WatchOptions>;
   /** Tests shorten DingTalk's reconnect backoff and idle watchdog. */
   stream?: DingtalkRuntimeDeps['stream'];
+  /** Per-person and per-chat command limits (defaults: 20 and 60 a minute). */
+  flood?: FloodLimits;
   /** Extra HTTP routes (the sandbox console), added before the server listens. */
   routes?: (http: HttpServer) => void;
 }
@@ -72,16 +75,17 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     logger: log,
   };
   const queue = new WorkQueue(16, 1000, (e) => log.error({ err: e }, 'background job failed'));
+  const flood = new FloodGuard(o.flood);
   const http = new HttpServer(log);
   const metrics = new Metrics({ activeCards: () => store.countActiveCards(), watch: () => engine.stats });
   const runtimes: PlatformRuntime[] = [];
 
   try {
     if (config.feishu && services.feishu) {
-      runtimes.push(await startFeishu({ config: config.feishu, api: services.feishu, http, inbound: { store, clock, commands, logger: log }, queue, logger: log }));
+      runtimes.push(await startFeishu({ config: config.feishu, api: services.feishu, http, inbound: { store, clock, commands, logger: log }, queue, flood, logger: log }));
     }
     if (config.dingtalk && services.dingtalk) {
-      runtimes.push(await startDingtalk({ config: config.dingtalk, api: services.dingtalk, inbound: { store, clock, commands, logger: log }, queue, logger: log, ...(o.stream && { stream: o.stream }) }));
+      runtimes.push(await startDingtalk({ config: config.dingtalk, api: services.dingtalk, inbound: { store, clock, commands, logger: log }, queue, flood, logger: log, ...(o.stream && { stream: o.stream }) }));
     }
   } catch (e) {
     for (const r of runtimes) r.stop();

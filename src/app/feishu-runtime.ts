@@ -7,6 +7,7 @@ import { handleFeishuWebhook } from '../platforms/feishu/webhook.js';
 import { FeishuWsReceiver } from '../platforms/feishu/ws-receiver.js';
 import type { InboundDeps } from './inbound.js';
 import type { WorkQueue } from './work-queue.js';
+import type { FloodGuard } from './flood.js';
 
 /** A connected platform, as the bot sees it. */
 export interface PlatformRuntime {
@@ -21,6 +22,7 @@ export interface FeishuRuntimeDeps {
   http: HttpServer;
   inbound: InboundDeps;
   queue: WorkQueue;
+  flood: FloodGuard;
   logger: Logger;
 }
 
@@ -30,7 +32,7 @@ export async function startFeishu(d: FeishuRuntimeDeps): Promise<PlatformRuntime
   const log = d.logger.child({ platform: 'feishu' });
   log.info({ bot: bot.name, openId: bot.openId }, 'Feishu bot identity');
   const keys = { ...(d.config.encryptKey && { encryptKey: d.config.encryptKey }), ...(d.config.verificationToken && { verificationToken: d.config.verificationToken }) };
-  const dispatcher = feishuDispatcher({ ...d.inbound, queue: d.queue, botOpenId: () => bot.openId, logger: log }, keys);
+  const dispatcher = feishuDispatcher({ ...d.inbound, queue: d.queue, flood: d.flood, botOpenId: () => bot.openId, logger: log }, keys);
 
   if (d.config.eventMode === 'webhook') {
     // config.ts guarantees both keys in webhook mode.

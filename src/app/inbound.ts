@@ -4,6 +4,10 @@ import type { CommandDeps, InboundCommand } from '../commands/context.js';
 import type { Clock } from '../domain/clock.js';
 import { asTaskbotError } from '../domain/errors.js';
 import type { Store } from '../store/store.js';
+import { noticeCard } from '../cards/notices.js';
+import { cardTexts } from '../i18n/card-texts.js';
+import type { FloodGuard } from './flood.js';
+import type { WorkQueue } from './work-queue.js';
 
 /** Platforms redeliver for hours at most; a key is remembered for three days. */
 export const DEDUPE_TTL_MS = 3 * 86_400_000;
@@ -24,15 +28,39 @@ export async function claimDelivery(store: Store, keys: string[], now: number): 
   return true;
 }
 
+export interface AdmitDeps extends InboundDeps {
+  queue: WorkQueue;
+  flood: FloodGuard;
+}
+
+/**
+ * Takes one command for background work, called from the event handler (which returns at once):
+ * within the flood limits it is queued; the first command over a limit is answered with a
+ * polite "slow down"; the rest are dropped.
+ */
+export function admit(cmd: InboundCommand, keys: string[], deps: AdmitDeps): void {
+  const verdict = deps.flood.check(cmd.platform, cmd.chatId, cmd.userId, deps.clock.now());
+  if (verdict === 'drop') {
+    deps.logger?.debug({ chat: cmd.chatId, user: cmd.userId }, 'over the command limit: dropped');
+    return;
+  }
+  const job = verdict === 'ok' ? () => runDelivery(keys, cmd, deps) : () => runDelivery(keys, cmd, deps, true);
+  if (!deps.queue.push(job)) deps.logger?.warn({ chat: cmd.chatId }, 'inbound queue full: command dropped');
+}
+
 /** Runs one command delivery: dedupe, then answer. Failures are logged with their code; nothing escapes. */
-export async function runDelivery(keys: string[], build: () => InboundCommand | undefined, deps: InboundDeps): Promise<void> {
+export async function runDelivery(keys: string[], cmd: InboundCommand, deps: InboundDeps, busy = false): Promise<void> {
   if (!(await claimDelivery(deps.store, keys, deps.clock.now()))) {
     deps.logger?.info({ keys }, 'duplicate delivery ignored');
     return;
   }
-  const cmd = build();
-  if (!cmd) return;
   try {
+    if (busy) {
+      deps.logger?.warn({ chat: cmd.chatId, user: cmd.userId }, 'over the command limit: told to slow down');
+      const { messengers, settings } = deps.commands;
+      await messengers[cmd.platform]?.send({ platform: cmd.platform, chatId: cmd.chatId }, noticeCard(settings.locale, cardTexts(settings.locale).busy, { color: 'orange' }), cmd.reply);
+      return;
+    }
     await handleCommand(cmd, deps.commands);
   } catch (e) {
     const err = asTaskbotError(e);

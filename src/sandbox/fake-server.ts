@@ -144,11 +144,14 @@ function send(res: ServerResponse, r: FakeResponse): void {
 /** Bearer tokens the fake has issued, and which are still good. */
 export class FakeTokens {
   private readonly valid = new Set<string>();
+  /** Every token ever issued (tests look for them in logs). */
+  readonly all: string[] = [];
   private n = 0;
 
   issue(prefix: string): string {
     const t = `${prefix}-${++this.n}-${Math.random().toString(36).slice(2, 10)}`;
     this.valid.add(t);
+    this.all.push(t);
     return t;
   }
 

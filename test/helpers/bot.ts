@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
-import { startBot, type Bot } from '../../src/app/bot.js';
+import { startBot, type Bot, type BotOptions } from '../../src/app/bot.js';
 import { createLogger } from '../../src/log.js';
 
 /** Collected log lines of a bot under test (JSON strings). */
@@ -17,13 +17,14 @@ export class LogSink {
 }
 
 /** Starts the real bot against fakes, on a fresh SQLite store and a free port, polling fast. */
-export async function startTestBot(env: Record<string, string>, sink = new LogSink()): Promise<{ bot: Bot; sink: LogSink }> {
+export async function startTestBot(env: Record<string, string>, sink = new LogSink(), extra: Partial<BotOptions> = {}): Promise<{ bot: Bot; sink: LogSink }> {
   const dir = mkdtempSync(join(tmpdir(), 'taskbot-bot-'));
   const config = loadConfig({ DATABASE_URL: `sqlite:${join(dir, 'bot.db')}`, HTTP_PORT: '0', BOT_LOCALE: 'en', ...env });
   const bot = await startBot(config, {
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'debug', sink),
     watch: { minPollMs: 150, tickMs: 20 },
     stream: { backoffBaseMs: 50, backoffMaxMs: 400, idleMs: 3000 },
+    ...extra,
   });
   return { bot, sink };
 }

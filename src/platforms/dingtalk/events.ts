@@ -2,8 +2,7 @@ import { TOPIC_CARD, TOPIC_ROBOT, type DWClientDownStream } from 'dingtalk-strea
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { cardAction } from '../../app/card-actions.js';
-import { claimDelivery, runDelivery, type InboundDeps } from '../../app/inbound.js';
-import type { WorkQueue } from '../../app/work-queue.js';
+import { admit, claimDelivery, type AdmitDeps } from '../../app/inbound.js';
 import type { InboundCommand } from '../../commands/context.js';
 import { renderCardParams } from '../../cards/dingtalk.js';
 import { USER_CHAT_PREFIX } from './messenger.js';
@@ -27,8 +26,7 @@ type RobotMessage = z.output<typeof RobotMessage>;
 
 const CardCallback = z.object({ outTrackId: z.string(), userId: z.string().optional(), content: z.string().optional() });
 
-export interface DingtalkEventDeps extends InboundDeps {
-  queue: WorkQueue;
+export interface DingtalkEventDeps extends AdmitDeps {
   /** staffId → unionId, for storage tasks. */
   unionIdOf: (staffId: string) => Promise<string>;
   logger?: Logger;
@@ -38,21 +36,21 @@ export interface DingtalkEventDeps extends InboundDeps {
 export function registerDingtalkHandlers(client: StreamClient, deps: DingtalkEventDeps): void {
   client.listen(TOPIC_ROBOT, (msg) => {
     client.socketCallBackResponse(msg.headers.messageId, {});
-    if (!deps.queue.push(() => onRobotMessage(msg, deps))) deps.logger?.warn('inbound queue full: message dropped');
+    onRobotMessage(msg, deps);
   });
   client.listen(TOPIC_CARD, async (msg) => {
     client.socketCallBackResponse(msg.headers.messageId, await onCardCallback(msg, deps));
   });
 }
 
-async function onRobotMessage(msg: DWClientDownStream, deps: DingtalkEventDeps): Promise<void> {
+function onRobotMessage(msg: DWClientDownStream, deps: DingtalkEventDeps): void {
   const parsed = RobotMessage.safeParse(safeJson(msg.data));
   if (!parsed.success) {
     deps.logger?.warn({ issue: parsed.error.issues[0]?.message }, 'malformed robot message ignored');
     return;
   }
-  const m = parsed.data;
-  await runDelivery([`dingtalk:msg:${m.msgId}`], () => toInbound(m, deps), deps);
+  const cmd = toInbound(parsed.data, deps);
+  if (cmd) admit(cmd, [`dingtalk:msg:${parsed.data.msgId}`], deps);
 }
 
 /** A robot message as a neutral command; 1:1 chats are keyed by the person. */

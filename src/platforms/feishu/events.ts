@@ -1,15 +1,13 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from 'pino';
 import { cardAction } from '../../app/card-actions.js';
-import { claimDelivery, runDelivery, type InboundDeps } from '../../app/inbound.js';
-import type { WorkQueue } from '../../app/work-queue.js';
+import { admit, claimDelivery, type AdmitDeps } from '../../app/inbound.js';
 import { renderFeishuCard } from '../../cards/feishu.js';
 import { cardTexts } from '../../i18n/card-texts.js';
 import { CardActionEvent, MessageEvent, toInbound } from './inbound.js';
 import { sdkLogger } from './sdk-logger.js';
 
-export interface FeishuEventDeps extends InboundDeps {
-  queue: WorkQueue;
+export interface FeishuEventDeps extends AdmitDeps {
   /** The bot's open_id (from bot/v3/info at start). */
   botOpenId: () => string;
   logger?: Logger;
@@ -25,23 +23,23 @@ export const CARD_ACTION_BUDGET_MS = 1500;
 export function feishuDispatcher(deps: FeishuEventDeps, keys: { encryptKey?: string; verificationToken?: string } = {}): lark.EventDispatcher {
   const dispatcher = new lark.EventDispatcher({ ...keys, logger: sdkLogger(deps.logger), loggerLevel: lark.LoggerLevel.warn });
   dispatcher.register({
-    'im.message.receive_v1': (data: unknown) => {
-      if (!deps.queue.push(() => onMessage(data, deps))) deps.logger?.warn('inbound queue full: message dropped');
-    },
+    'im.message.receive_v1': (data: unknown) => onMessage(data, deps),
     'card.action.trigger': (data: unknown) => onCardAction(data, deps),
   } as unknown as Parameters<lark.EventDispatcher['register']>[0]);
   return dispatcher;
 }
 
-async function onMessage(data: unknown, deps: FeishuEventDeps): Promise<void> {
+/** Synchronous and quick: the ACK goes back as soon as this returns; the work is queued. */
+function onMessage(data: unknown, deps: FeishuEventDeps): void {
   const parsed = MessageEvent.safeParse(data);
   if (!parsed.success) {
     deps.logger?.warn({ issue: parsed.error.issues[0]?.message }, 'malformed im.message.receive_v1 ignored');
     return;
   }
   const ev = parsed.data;
-  const keys = [`feishu:msg:${ev.message.message_id}`, ...(ev.event_id ? [`feishu:event:${ev.event_id}`] : [])];
-  await runDelivery(keys, () => toInbound(ev, deps.botOpenId()), deps);
+  const cmd = toInbound(ev, deps.botOpenId());
+  if (!cmd) return; // not addressed to us
+  admit(cmd, [`feishu:msg:${ev.message.message_id}`, ...(ev.event_id ? [`feishu:event:${ev.event_id}`] : [])], deps);
 }
 
 export type CardCallbackAnswer = { toast: { type: 'success' | 'info' | 'error'; content: string }; card?: { type: 'raw'; data: unknown } };
