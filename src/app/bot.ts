@@ -47,7 +47,7 @@ export interface BotOptions {
 export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   const clock = o.clock ?? systemClock;
   const log = o.logger;
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, (e) => log.warn({ err: e.message }, 'database connection lost; reconnecting'));
   const services = buildServices(config, { logger: log, clock });
   const messengers: Partial<Record<Platform, Messenger>> = {};
   if (services.feishu) messengers.feishu = new FeishuMessenger(services.feishu, clock);

@@ -18,14 +18,16 @@ const pgTypes = {
  * Opens the store named by DATABASE_URL (`sqlite:PATH` or `postgres://…`) and brings its
  * schema up to date. SQLite gets its folder created and WAL mode.
  */
-export async function openStore(url: string): Promise<Store> {
+export async function openStore(url: string, onPoolError?: (e: Error) => void): Promise<Store> {
   let db: Kysely<Database>;
   let dialect: 'sqlite' | 'postgres';
   if (/^postgres(ql)?:\/\//.test(url)) {
     dialect = 'postgres';
-    db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10, types: pgTypes }) }),
-    });
+    const pool = new pg.Pool({ connectionString: url, max: 10, types: pgTypes });
+    // An idle connection cut by a database restart is reported here; unheard, it would crash the
+    // process. The pool replaces it on the next query.
+    pool.on('error', (e) => onPoolError?.(e));
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     dialect = 'sqlite';
     const path = url.replace(/^sqlite:/, '');
