@@ -2,15 +2,24 @@
  * `npm run bench [-- name …]`: runs the benchmarks, prints a table and writes bench/results.json.
  */
 import { writeFileSync } from 'node:fs';
-import { benchWatch, type BenchResult } from './watch.js';
+import { benchWatch } from './watch.js';
+import { benchAck } from './ack.js';
+import { benchButton, benchCommand } from './latency.js';
+import { benchPaging, benchSend } from './throughput.js';
+import type { BenchResult } from './stats.js';
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
+  ack: () => benchAck(),
+  command: () => benchCommand(),
+  button: () => benchButton(),
+  send: () => benchSend(),
+  paging: () => benchPaging(),
   watch: () => benchWatch(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length > 0 ? wanted : Object.keys(BENCHES);
-const unknown = names.filter((n) => !BENCHES[n]);
+const unknown = names.filter((n) => !Object.hasOwn(BENCHES, n));
 if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}`);
   process.exit(2);

@@ -20,13 +20,8 @@ import { TaskRegistry } from '../src/providers/registry.js';
 import { openStore } from '../src/store/open.js';
 import { WatchEngine } from '../src/watch/engine.js';
 import { startFakes } from './fakes.js';
+import type { BenchResult } from './stats.js';
 
-export interface BenchResult {
-  name: string;
-  figures: Record<string, number>;
-  targets: Record<string, string>;
-  pass: boolean;
-}
 
 class CountingMessenger implements Messenger {
   updates = 0;

@@ -23,7 +23,7 @@ export class FakeFeishuIm {
   readonly messages = new Map<string, FakeMessage>();
   private readonly byUuid = new Map<string, string>();
   private n = 0;
-  /** Enforce send 50/s per app and 5/s per chat, patch 5/s per message (answering 99991400 / 230020). */
+  /** Enforce send 50/s and 1000/min per app and 5/s per chat, patch 5/s per message (answering 99991400 / 230020). */
   enforceLimits = false;
   limitViolations = 0;
   private readonly sends: { at: number; chat: string }[] = [];
@@ -100,8 +100,9 @@ export class FakeFeishuIm {
 
   private allowSend(chat: string): boolean {
     const now = this.now();
-    while (this.sends.length && now - this.sends[0]!.at >= 1000) this.sends.shift();
-    if (this.sends.length >= 50 || this.sends.filter((s) => s.chat === chat).length >= 5) {
+    while (this.sends.length && now - this.sends[0]!.at >= 60_000) this.sends.shift();
+    const lastSecond = this.sends.filter((s) => now - s.at < 1000);
+    if (this.sends.length >= 1000 || lastSecond.length >= 50 || lastSecond.filter((s) => s.chat === chat).length >= 5) {
       this.limitViolations++;
       return false;
     }

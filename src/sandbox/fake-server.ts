@@ -54,6 +54,9 @@ export abstract class FakeServer {
     socket.destroy();
   }
 
+  /** Extra latency on matching paths, as a distant upstream would have. */
+  readonly latency: { path: RegExp; ms: number }[] = [];
+
   inject(f: Fault): void {
     this.faults.push({ ...f, left: f.times ?? 1 });
   }
@@ -111,6 +114,8 @@ export abstract class FakeServer {
     }
     const handler = this.route(r);
     if (!handler) return send(res, { status: 404, body: { code: 404, msg: `no route ${r.method} ${r.path}` } });
+    const delay = this.latency.find((l) => l.path.test(r.path))?.ms;
+    if (delay) await new Promise((w) => setTimeout(w, delay));
     try {
       send(res, await handler(r));
     } catch (e) {
