@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { FakeSocketGateway } from './fake-gateway.js';
 
 export interface StreamAck {
   code: number;
@@ -13,9 +14,7 @@ export interface StreamAck {
  * The DingTalk Stream gateway: opens connections (one-use tickets), pushes CALLBACK frames and
  * collects their ACKs, pings, asks clients to reconnect, drops sockets, and can refuse opens.
  */
-export class FakeDingtalkStream {
-  private readonly wss = new WebSocketServer({ noServer: true });
-  readonly sockets = new Set<WebSocket>();
+export class FakeDingtalkStream extends FakeSocketGateway {
   private readonly tickets = new Set<string>();
   private readonly waiting = new Map<string, (ack: { code: number; data?: string }) => void>();
   openCalls = 0;
@@ -25,11 +24,7 @@ export class FakeDingtalkStream {
   pongs = 0;
 
   constructor(private readonly baseUrl: () => string, private readonly creds: () => [string, string]) {
-    this.wss.on('connection', (ws) => {
-      this.sockets.add(ws);
-      ws.on('close', () => this.sockets.delete(ws));
-      ws.on('message', (d: Buffer) => this.onMessage(d));
-    });
+    super('Stream');
   }
 
   /** POST /v1.0/gateway/connections/open */
@@ -54,19 +49,7 @@ export class FakeDingtalkStream {
       socket.write('HTTP/1.1 401 Unauthorized\r\n\r\n');
       return void socket.destroy();
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
-  }
-
-  get connected(): number {
-    return this.sockets.size;
-  }
-
-  async waitForConnection(timeoutMs = 5000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (this.sockets.size === 0) {
-      if (Date.now() > until) throw new Error('no Stream connection');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    this.accept(req, socket, head);
   }
 
   /** Pushes a CALLBACK frame on one socket and resolves with its ACK. */
@@ -119,16 +102,7 @@ export class FakeDingtalkStream {
     }
   }
 
-  dropAll(): void {
-    for (const ws of this.sockets) ws.terminate();
-  }
-
-  close(): void {
-    for (const ws of this.sockets) ws.terminate();
-    this.wss.close();
-  }
-
-  private onMessage(d: Buffer): void {
+  protected onMessage(_ws: WebSocket, d: Buffer): void {
     let ack: { code?: number; headers?: { messageId?: string }; data?: string };
     try {
       ack = JSON.parse(d.toString()) as typeof ack;

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { FakeSocketGateway } from './fake-gateway.js';
 import { decodeFrame, encodeFrame, headerOf, type Frame } from './pbbp2.js';
 
 export interface Ack {
@@ -17,9 +18,7 @@ export const WS_CLIENT_CONFIG = { PingInterval: 120, ReconnectCount: -1, Reconne
  * The Feishu long-connection gateway: hands out the endpoint, speaks pbbp2 frames, answers pings,
  * pushes events to one open connection and collects their ACKs.
  */
-export class FakeFeishuGateway {
-  private readonly wss = new WebSocketServer({ noServer: true });
-  readonly sockets = new Set<WebSocket>();
+export class FakeFeishuGateway extends FakeSocketGateway {
   private seq = 0;
   private readonly waiting = new Map<string, (a: { code: number; data?: string }) => void>();
   endpointCalls = 0;
@@ -27,11 +26,7 @@ export class FakeFeishuGateway {
   refuseNext = 0;
 
   constructor(private readonly baseUrl: () => string) {
-    this.wss.on('connection', (ws) => {
-      this.sockets.add(ws);
-      ws.on('close', () => this.sockets.delete(ws));
-      ws.on('message', (buf: Buffer) => this.onFrame(ws, buf));
-    });
+    super('long');
   }
 
   /** POST /callback/ws/endpoint */
@@ -48,20 +43,7 @@ export class FakeFeishuGateway {
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (!req.url?.startsWith('/callback/ws')) return void socket.destroy();
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
-  }
-
-  get connected(): number {
-    return this.sockets.size;
-  }
-
-  /** Resolves once a client is connected (or after `timeoutMs`, rejecting). */
-  async waitForConnection(timeoutMs = 5000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (this.sockets.size === 0) {
-      if (Date.now() > until) throw new Error('no long connection');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    this.accept(req, socket, head);
   }
 
   /** Pushes an event (the v2 envelope) to one open connection and resolves with its ACK. */
@@ -97,17 +79,7 @@ export class FakeFeishuGateway {
     });
   }
 
-  /** Drops every connection, as a network blip would; clients reconnect. */
-  dropAll(): void {
-    for (const ws of this.sockets) ws.terminate();
-  }
-
-  close(): void {
-    for (const ws of this.sockets) ws.terminate();
-    this.wss.close();
-  }
-
-  private onFrame(ws: WebSocket, buf: Buffer): void {
+  protected onMessage(ws: WebSocket, buf: Buffer): void {
     let f: Frame;
     try {
       f = decodeFrame(buf);
