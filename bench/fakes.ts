@@ -10,6 +10,8 @@ export interface FakesProcess {
   dingtalkApp: [string, string];
   addTasks(platform: 'feishu' | 'dingtalk', scripts: TaskScript[]): Promise<void>;
   requests(platform: 'feishu' | 'dingtalk', path: RegExp): Promise<number>;
+  configure(platform: 'feishu' | 'dingtalk', settings: Record<string, unknown>): Promise<void>;
+  stats(platform: 'feishu' | 'dingtalk'): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -34,6 +36,14 @@ export async function startFakes(): Promise<FakesProcess> {
       const r = await request(`${base(platform)}/_fake/stats`);
       const { requests } = (await r.body.json()) as { requests: Record<string, number> };
       return Object.entries(requests).filter(([p]) => path.test(p)).reduce((n, [, c]) => n + c, 0);
+    },
+    async configure(platform, settings) {
+      const r = await request(`${base(platform)}/_fake/config`, { method: 'POST', body: JSON.stringify(settings), headers: { 'content-type': 'application/json' } });
+      await r.body.text();
+    },
+    async stats(platform) {
+      const r = await request(`${base(platform)}/_fake/stats`);
+      return (await r.body.json()) as Record<string, unknown>;
     },
     async stop() {
       child.kill('SIGTERM');

@@ -8,16 +8,16 @@ import { FeishuOpenApi } from '../src/platforms/feishu/openapi.js';
 import { reportSubmissions } from '../src/providers/feishu-report.js';
 import { FakeFeishu } from '../src/sandbox/fake-feishu.js';
 import { round, type BenchResult } from './stats.js';
+import { startFakes } from './fakes.js';
 
 const card: CardModel = { type: 'notice', locale: 'en', title: 'taskbot', color: 'blue', blocks: [{ type: 'text', text: 'hello' }] };
 
 export async function benchSend(total = 2000, chats = 200): Promise<BenchResult> {
-  const fake = new FakeFeishu();
-  await fake.listen();
-  fake.im.enforceLimits = true;
-  const api = new FeishuOpenApi({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.baseUrl, timeoutMs: 10_000 });
+  // The fake runs in its own process: it counts arrivals as the platform would, undisturbed by our work.
+  const fakes = await startFakes();
+  await fakes.configure('feishu', { enforceLimits: true, inbound: Array.from({ length: chats }, (_, c) => [`om_parent_${c}`, `oc_send_${c}`]) });
+  const api = new FeishuOpenApi({ appId: fakes.feishuApp[0], appSecret: fakes.feishuApp[1], domain: fakes.feishu, timeoutMs: 10_000 });
   const messenger = new FeishuMessenger(api);
-  for (let c = 0; c < chats; c++) fake.im.inbound.set(`om_parent_${c}`, `oc_send_${c}`);
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: total }, (_, i) => {
@@ -26,9 +26,11 @@ export async function benchSend(total = 2000, chats = 200): Promise<BenchResult>
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
-  await fake.close();
-  // The fastest the limits allow: 50/s, and no more than 1000 in any minute.
-  const ideal = (Math.ceil(total / 1000) - 1) * 60 + (((total - 1) % 1000) + 1) / 50;
+  const stats = await fakes.stats('feishu');
+  await fakes.stop();
+  // The fastest the limits allow: 50 a second, no more than 1000 in any minute (send k starts at the
+  // start of its minute plus one second per 50 before it in that minute).
+  const ideal = (Math.ceil(total / 1000) - 1) * 60 + Math.floor(((total - 1) % 1000) / 50);
   const figures = {
     replies: total,
     chats,
@@ -36,7 +38,7 @@ export async function benchSend(total = 2000, chats = 200): Promise<BenchResult>
     achieved_per_s: round(total / seconds, 2),
     limit_bound_seconds: round(ideal),
     ratio_to_limit: round(ideal / seconds, 3),
-    rate_limit_answers: fake.im.limitViolations,
+    rate_limit_answers: Number(stats.limitViolations),
   };
   return { name: 'send-throughput', figures, targets: { ratio_to_limit: '≥ 0.95', rate_limit_answers: '0' }, pass: figures.ratio_to_limit >= 0.95 && figures.rate_limit_answers === 0 };
 }

@@ -50,7 +50,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   const store = await openStore(config.databaseUrl, (e) => log.warn({ err: e.message }, 'database connection lost; reconnecting'));
   const services = buildServices(config, { logger: log, clock });
   const messengers: Partial<Record<Platform, Messenger>> = {};
-  if (services.feishu) messengers.feishu = new FeishuMessenger(services.feishu, clock);
+  if (services.feishu) messengers.feishu = new FeishuMessenger(services.feishu);
   if (services.dingtalk && config.dingtalk) {
     messengers.dingtalk = new DingtalkMessenger(services.dingtalk, { robotCode: config.dingtalk.robotCode, cardTemplateId: config.dingtalk.cardTemplateId, now: () => clock.now() });
   }

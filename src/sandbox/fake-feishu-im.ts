@@ -26,6 +26,8 @@ export class FakeFeishuIm {
   /** Enforce send 50/s and 1000/min per app and 5/s per chat, patch 5/s per message (answering 99991400 / 230020). */
   enforceLimits = false;
   limitViolations = 0;
+  /** Which limit each violation broke. */
+  readonly violations: Record<'perSecond' | 'perMinute' | 'perChat' | 'perMessage', number> = { perSecond: 0, perMinute: 0, perChat: 0, perMessage: 0 };
   private readonly sends: { at: number; chat: string }[] = [];
   private readonly patches = new Map<string, number[]>();
   /** Listeners (the sandbox console) hear every new or changed message. */
@@ -102,8 +104,10 @@ export class FakeFeishuIm {
     const now = this.now();
     while (this.sends.length && now - this.sends[0]!.at >= 60_000) this.sends.shift();
     const lastSecond = this.sends.filter((s) => now - s.at < 1000);
-    if (this.sends.length >= 1000 || lastSecond.length >= 50 || lastSecond.filter((s) => s.chat === chat).length >= 5) {
+    const broke = this.sends.length >= 1000 ? 'perMinute' : lastSecond.length >= 50 ? 'perSecond' : lastSecond.filter((s) => s.chat === chat).length >= 5 ? 'perChat' : undefined;
+    if (broke) {
       this.limitViolations++;
+      this.violations[broke]++;
       return false;
     }
     this.sends.push({ at: now, chat });
@@ -115,6 +119,7 @@ export class FakeFeishuIm {
     const recent = (this.patches.get(id) ?? []).filter((t) => now - t < 1000);
     if (recent.length >= 5) {
       this.limitViolations++;
+      this.violations.perMessage++;
       return false;
     }
     recent.push(now);

@@ -107,6 +107,15 @@ export class FakeFeishu extends FakeServer {
     this.deniedPaths.add(path);
   }
 
+  protected override configure(c: { enforceLimits?: boolean; inbound?: [string, string][] }): void {
+    if (c.enforceLimits !== undefined) this.im.enforceLimits = c.enforceLimits;
+    for (const [id, chat] of c.inbound ?? []) this.im.inbound.set(id, chat);
+  }
+
+  protected override extraStats(): Record<string, unknown> {
+    return { limitViolations: this.im.limitViolations, violations: this.im.violations, messages: this.im.messages.size };
+  }
+
   protected addScript(script: TaskScript): void {
     this.tasks.add(script);
   }

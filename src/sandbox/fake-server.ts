@@ -46,6 +46,14 @@ export abstract class FakeServer {
   protected abstract route(req: FakeRequest): Route | undefined;
   /** Adds a scripted task (the control API's POST /_fake/tasks). */
   protected abstract addScript(script: TaskScript): void;
+
+  /** Platform settings from another process (POST /_fake/config). */
+  protected configure(_settings: Record<string, unknown>): void {}
+
+  /** Platform figures for GET /_fake/stats. */
+  protected extraStats(): Record<string, unknown> {
+    return {};
+  }
   /** The platform's own body for a fault (each platform words its errors its own way). */
   protected abstract faultAnswer(kind: '5xx' | '429', resetSec: number): FakeResponse;
 
@@ -125,7 +133,11 @@ export abstract class FakeServer {
 
   /** Control API for other processes (benchmarks, the sandbox console): stats and new tasks. */
   private control(r: FakeRequest): FakeResponse {
-    if (r.method === 'GET' && r.path === '/_fake/stats') return { status: 200, body: { requests: Object.fromEntries(this.counts) } };
+    if (r.method === 'GET' && r.path === '/_fake/stats') return { status: 200, body: { requests: Object.fromEntries(this.counts), ...this.extraStats() } };
+    if (r.method === 'POST' && r.path === '/_fake/config') {
+      this.configure((r.body ?? {}) as Record<string, unknown>);
+      return { status: 200, body: { ok: true } };
+    }
     if (r.method === 'POST' && r.path === '/_fake/tasks' && Array.isArray(r.body)) {
       for (const s of r.body as TaskScript[]) this.addScript(s);
       return { status: 200, body: { added: (r.body as unknown[]).length } };

@@ -122,3 +122,48 @@ describe('callWithToken', () => {
     expect(seen).toEqual(['t2', 't3']);
   });
 });
+
+describe('SendPacer', () => {
+  it('keeps every window at once (per second, per minute, per chat) without one busy chat holding up others', async () => {
+    const { SendPacer } = await import('../../src/http/send-pacer.js');
+    const clock = new ManualClock();
+    const pacer = new SendPacer({ perSecond: 10, perMinute: 25, perKeyPerSecond: 2 }, clock, 1000);
+    const started: { key: string; at: number }[] = [];
+    const all = [
+      ...Array.from({ length: 10 }, () => 'busy'),
+      ...Array.from({ length: 20 }, (_, i) => `chat${i % 10}`),
+    ].map((key) =>
+      pacer.acquire(key).then((answered) => {
+        started.push({ key, at: clock.now() });
+        answered();
+      }),
+    );
+    for (let i = 0; i < 80; i++) await clock.advance(1000);
+    await Promise.all(all);
+    expect(started).toHaveLength(30);
+    for (const s of started) {
+      expect(started.filter((x) => x.at >= s.at && x.at < s.at + 1000).length).toBeLessThanOrEqual(10);
+      expect(started.filter((x) => x.key === s.key && x.at >= s.at && x.at < s.at + 1000).length).toBeLessThanOrEqual(2);
+      expect(started.filter((x) => x.at >= s.at && x.at < s.at + 60_000).length).toBeLessThanOrEqual(25);
+    }
+    // The busy chat's backlog did not hold the others: the first second served ten sends, two of them its.
+    expect(started.filter((s) => s.at === 0).map((s) => s.key).filter((k) => k === 'busy')).toHaveLength(2);
+    expect(started.filter((s) => s.at === 0)).toHaveLength(10);
+  });
+
+  it('counts a send from when it was answered: a slow answer delays the next window', async () => {
+    const { SendPacer } = await import('../../src/http/send-pacer.js');
+    const clock = new ManualClock();
+    const pacer = new SendPacer({ perSecond: 1, perMinute: 100, perKeyPerSecond: 1 }, clock, 1000);
+    const first = await pacer.acquire('a');
+    let second = false;
+    void pacer.acquire('b').then(() => (second = true));
+    await clock.advance(1500);
+    expect(second).toBe(false); // the first is still in flight
+    first(); // answered at 1500
+    await clock.advance(999);
+    expect(second).toBe(false);
+    await clock.advance(1);
+    expect(second).toBe(true);
+  });
+});

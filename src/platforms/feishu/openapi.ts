@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../../domain/clock.js';
 import { httpRequest, parseJson } from '../../http/request.js';
 import { callWithToken } from '../../http/authorized-call.js';
 import { RATE_WINDOW_MS, SlidingWindowLimiter } from '../../http/rate-limit.js';
+import { SendPacer } from '../../http/send-pacer.js';
 import type { RetryOptions } from '../../http/retry.js';
 import { TokenCache } from '../../http/token-cache.js';
 import { classifyFeishu, type FeishuCallContext } from './errors.js';
@@ -24,6 +25,9 @@ export interface FeishuOpenApiOptions {
 
 export type CallOptions = ReturnType<typeof lark.withTenantToken>;
 
+/** Feishu's documented send limits: 50/s and 1000/min per app, 5/s per chat. */
+export const FEISHU_SEND_LIMITS = { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 };
+
 /** Feishu documents 10 requests/s for report tasks/query. */
 export const REPORT_QUERY_PER_SECOND = 10;
 
@@ -36,6 +40,7 @@ export class FeishuOpenApi implements FeishuTaskApi {
   readonly client: lark.Client;
   private readonly tokens: TokenCache;
   private readonly reportLimiter: SlidingWindowLimiter;
+  private readonly sendPacer: SendPacer;
   private readonly retry: RetryOptions;
 
   constructor(private readonly opts: FeishuOpenApiOptions) {
@@ -53,6 +58,7 @@ export class FeishuOpenApi implements FeishuTaskApi {
     // Feishu's token lives 2 h; refresh 3 min early as the SDK does.
     this.tokens = new TokenCache(() => this.fetchTenantToken(), 3 * 60_000, clock);
     this.reportLimiter = new SlidingWindowLimiter(REPORT_QUERY_PER_SECOND, RATE_WINDOW_MS, clock);
+    this.sendPacer = new SendPacer(FEISHU_SEND_LIMITS, clock);
   }
 
   /** Runs one SDK call with a tenant token and returns the whole answer (`code` already checked). */
@@ -104,19 +110,26 @@ export class FeishuOpenApi implements FeishuTaskApi {
     return { openId: bot.open_id, name: typeof bot.app_name === 'string' ? bot.app_name : '' };
   }
 
-  /** Replies to a message with a card; `uuid` makes a redelivered event's reply a no-op for an hour. */
-  async replyCard(messageId: string, card: unknown, uuid: string): Promise<string> {
-    const body = await this.call({ endpoint: 'im v1 message reply', scopes: SEND_SCOPES }, (c, o) =>
-      c.im.message.reply({ path: { message_id: messageId }, data: { msg_type: 'interactive', content: JSON.stringify(card), uuid } }, o),
-    );
+  /**
+   * Replies to a message in `chatId` with a card; `uuid` makes a redelivered event's reply a no-op
+   * for an hour. Paced right before each attempt goes out, so the platform sees what we counted.
+   */
+  async replyCard(chatId: string, messageId: string, card: unknown, uuid: string): Promise<string> {
+    const content = JSON.stringify(card);
+    const body = await this.call({ endpoint: 'im v1 message reply', scopes: SEND_SCOPES }, async (c, o) => {
+      const answered = await this.sendPacer.acquire(chatId);
+      return c.im.message.reply({ path: { message_id: messageId }, data: { msg_type: 'interactive', content, uuid } }, o).finally(answered);
+    });
     return messageIdOf(body, 'im v1 message reply');
   }
 
-  /** Posts a card to a chat. */
+  /** Posts a card to a chat (paced like replies). */
   async createCard(chatId: string, card: unknown, uuid?: string): Promise<string> {
-    const body = await this.call({ endpoint: 'im v1 message create', scopes: SEND_SCOPES }, (c, o) =>
-      c.im.message.create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: chatId, msg_type: 'interactive', content: JSON.stringify(card), ...(uuid && { uuid }) } }, o),
-    );
+    const content = JSON.stringify(card);
+    const body = await this.call({ endpoint: 'im v1 message create', scopes: SEND_SCOPES }, async (c, o) => {
+      const answered = await this.sendPacer.acquire(chatId);
+      return c.im.message.create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: chatId, msg_type: 'interactive', content, ...(uuid && { uuid }) } }, o).finally(answered);
+    });
     return messageIdOf(body, 'im v1 message create');
   }
 
