@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
@@ -43,6 +47,21 @@ describe('outages during watches', () => {
     expect(JSON.stringify(m.card)).toContain('Partly failed');
     expect(sink.text).toContain('UPSTREAM_UNAVAILABLE');
     expect(sink.text).toContain('BAD_UPSTREAM_RESPONSE');
+  }, 60_000);
+
+  it('SQLite locked by another process for 10 s: no watch is lost, updates resume', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'taskbot-lock-'));
+    const file = join(dir, 'bot.db');
+    await start({ DATABASE_URL: `sqlite:${file}` });
+    fake.addTask({ id: hex(3), kind: 'contact', total: 500, outcome: 'succeeded', queuedSteps: 0, runningSteps: 60, advance: 500 });
+    const m = await card('oc_lock', hex(3));
+    await until('patched', () => m.history.length >= 2, 10_000);
+    const locker = spawn(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(${JSON.stringify(file)});d.exec('BEGIN EXCLUSIVE');console.log('locked');setTimeout(()=>{d.exec('COMMIT');d.close()},10000)`]);
+    await new Promise((r) => locker.stdout.once('data', r));
+    await new Promise((r) => locker.once('exit', r));
+    const afterLock = m.history.length;
+    await until('updates resume', () => m.history.length > afterLock, 15_000);
+    expect(await bot!.store.countActiveCards()).toBe(1);
   }, 60_000);
 
   it.runIf(process.env.TEST_DATABASE_URL)('PostgreSQL unavailable for 10 s: no watch is lost, updates resume', async () => {
