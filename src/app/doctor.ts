@@ -74,7 +74,7 @@ export async function runDoctor(config: Config): Promise<Check[]> {
     out.push(await probe(g, 'permission: storage tasks', () => dingtalk.storageTask('doctor-probe', 'doctor-probe'), console_));
     out.push(await probe(g, 'permission: user lookup (unionId)', () => dingtalk.unionIdOf('taskbot-doctor-probe'), console_));
     out.push(await probe(g, 'permission: cards', () => dingtalk.updateCard('tb-doctor-probe', { note: '' }), console_));
-    out.push(await probe(g, 'permission: robot messages', () => dingtalk.groupMarkdown(d.robotCode, 'cid-taskbot-doctor-probe', { title: 'probe', text: 'probe' }), console_));
+    out.push(await probe(g, 'permission: robot messages', () => dingtalk.robotMarkdown(d.robotCode, { group: 'cid-taskbot-doctor-probe' }, { title: 'probe', text: 'probe' }), console_));
     out.push(
       d.cardTemplateId
         ? { group: g, name: 'card template', ok: true, detail: `DINGTALK_CARD_TEMPLATE_ID=${d.cardTemplateId} (build it from cards/dingtalk/README.md)` }

@@ -63,7 +63,7 @@ export class DingtalkMessenger implements Messenger {
       return this.api.sessionMarkdown(reply.sessionWebhook, md);
     }
     const user = userOf(chat.chatId);
-    return user ? this.api.userMarkdown(this.o.robotCode, user, md) : this.api.groupMarkdown(this.o.robotCode, chat.chatId, md);
+    return this.api.robotMarkdown(this.o.robotCode, user ? { user } : { group: chat.chatId }, md);
   }
 }
 

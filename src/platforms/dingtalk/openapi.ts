@@ -122,25 +122,15 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
     });
   }
 
-  /** A markdown message to a group. */
-  async groupMarkdown(robotCode: string, openConversationId: string, md: { title: string; text: string }): Promise<void> {
+  /** A markdown message from the robot to a group, or to one person (1:1 chat). */
+  async robotMarkdown(robotCode: string, to: { group: string } | { user: string }, md: { title: string; text: string }): Promise<void> {
+    const group = 'group' in to;
     await this.call({
-      endpoint: 'robot v1.0 groupMessages/send',
+      endpoint: group ? 'robot v1.0 groupMessages/send' : 'robot v1.0 oToMessages/batchSend',
       scopes: ['qyapi_robot_sendmsg'],
       method: 'POST',
-      path: '/v1.0/robot/groupMessages/send',
-      json: { robotCode, openConversationId, msgKey: 'sampleMarkdown', msgParam: JSON.stringify(md) },
-    });
-  }
-
-  /** A markdown message to one person (1:1 chat with the robot). */
-  async userMarkdown(robotCode: string, userId: string, md: { title: string; text: string }): Promise<void> {
-    await this.call({
-      endpoint: 'robot v1.0 oToMessages/batchSend',
-      scopes: ['qyapi_robot_sendmsg'],
-      method: 'POST',
-      path: '/v1.0/robot/oToMessages/batchSend',
-      json: { robotCode, userIds: [userId], msgKey: 'sampleMarkdown', msgParam: JSON.stringify(md) },
+      path: group ? '/v1.0/robot/groupMessages/send' : '/v1.0/robot/oToMessages/batchSend',
+      json: { robotCode, ...(group ? { openConversationId: to.group } : { userIds: [to.user] }), msgKey: 'sampleMarkdown', msgParam: JSON.stringify(md) },
     });
   }
 
