@@ -34,6 +34,8 @@ export interface BotOptions {
   watch?: Partial<WatchOptions>;
   /** Tests shorten DingTalk's reconnect backoff and idle watchdog. */
   stream?: DingtalkRuntimeDeps['stream'];
+  /** How often expired dedupe keys are swept (default hourly). */
+  sweepMs?: number;
   /** Per-person and per-chat command limits (defaults: 20 and 60 a minute). */
   flood?: FloodLimits;
   /** Extra HTTP routes (the sandbox console), added before the server listens. */
@@ -109,6 +111,11 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   const url = await http.listen(config.http.host, config.http.port);
   engine.start();
   digests.start();
+  // Dedupe keys expire; sweep them (hourly) so the table stays small.
+  const sweep = setInterval(() => {
+    store.purgeExpired(clock.now()).catch((e) => log.warn({ err: e }, 'dedupe sweep failed'));
+  }, o.sweepMs ?? 3600_000);
+  sweep.unref();
   log.info({ url, platforms: runtimes.map((r) => r.platform) }, 'taskbot is running');
 
   return {
@@ -117,6 +124,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     engine,
     services,
     async stop() {
+      clearInterval(sweep);
       for (const r of runtimes) r.stop();
       await queue.drain();
       await Promise.all([engine.stop(), digests.stop()]);

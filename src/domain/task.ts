@@ -3,7 +3,6 @@
 export type Platform = 'feishu' | 'dingtalk';
 export type TaskKind = 'contact' | 'drive' | 'storage' | 'doc';
 
-export const PLATFORMS: readonly Platform[] = ['feishu', 'dingtalk'];
 export const KINDS_BY_PLATFORM: Readonly<Record<Platform, readonly TaskKind[]>> = {
   feishu: ['contact', 'drive'],
   dingtalk: ['storage', 'doc'],

@@ -105,8 +105,4 @@ export class ScriptedTasks {
   get(kind: TaskKind, id: string): ScriptedTask | undefined {
     return this.tasks.get(`${kind}:${id}`);
   }
-
-  list(): TaskScript[] {
-    return [...this.tasks.values()].map((t) => t.script);
-  }
 }

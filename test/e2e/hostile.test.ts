@@ -61,6 +61,19 @@ describe('hostile input and secrets, end to end (Feishu long connection)', () =>
     expect(text(card.card)).not.toMatch(/user\d+@example\.com|130\d{8}/);
   });
 
+  it('sweeps expired dedupe keys', async () => {
+    const { bot: b } = await startTestBot({ FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret, FEISHU_DOMAIN: fake.baseUrl }, undefined, { sweepMs: 50 });
+    try {
+      await b.store.claimOnce('old-key', Date.now() - 10_000, 1000);
+      await b.store.claimOnce('fresh-key', Date.now(), 60_000);
+      const keys = async () => (await b.store.db.selectFrom('dedupe').select('key').execute()).map((r) => r.key);
+      await until('the sweep', async () => !(await keys()).includes('old-key'), 3000);
+      expect(await keys()).toEqual(['fresh-key']);
+    } finally {
+      await b.stop();
+    }
+  });
+
   it('never writes a secret or a token to the logs of the whole run', () => {
     expect(sink.lines.length).toBeGreaterThan(10);
     expect(fake.tokens.all.length).toBeGreaterThan(0);
