@@ -81,13 +81,14 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   const http = new HttpServer(log);
   const metrics = new Metrics({ activeCards: () => store.countActiveCards(), watch: () => engine.stats });
   const runtimes: PlatformRuntime[] = [];
+  const inbound = { store, clock, commands, logger: log };
 
   try {
     if (config.feishu && services.feishu) {
-      runtimes.push(await startFeishu({ config: config.feishu, api: services.feishu, http, inbound: { store, clock, commands, logger: log }, queue, flood, logger: log }));
+      runtimes.push(await startFeishu({ config: config.feishu, api: services.feishu, http, inbound, queue, flood, logger: log }));
     }
     if (config.dingtalk && services.dingtalk) {
-      runtimes.push(await startDingtalk({ config: config.dingtalk, api: services.dingtalk, inbound: { store, clock, commands, logger: log }, queue, flood, logger: log, ...(o.stream && { stream: o.stream }) }));
+      runtimes.push(await startDingtalk({ config: config.dingtalk, api: services.dingtalk, inbound, queue, flood, logger: log, ...(o.stream && { stream: o.stream }) }));
     }
   } catch (e) {
     for (const r of runtimes) r.stop();

@@ -20,10 +20,10 @@ export interface DingtalkRuntimeDeps {
 }
 
 /** DingTalk: robot messages and card callbacks over Stream mode. */
-export async function startDingtalk(d: DingtalkRuntimeDeps): Promise<PlatformRuntime & { client: StreamClient }> {
+export async function startDingtalk(d: DingtalkRuntimeDeps): Promise<PlatformRuntime> {
   const log = d.logger.child({ platform: 'dingtalk' });
   const client = new StreamClient({ clientId: d.config.clientId, clientSecret: d.config.clientSecret, apiBase: d.config.apiBase, logger: log, ...d.stream });
   registerDingtalkHandlers(client, { ...d.inbound, queue: d.queue, flood: d.flood, unionIdOf: (id) => d.api.unionIdOf(id), logger: log });
   await client.start();
-  return { platform: 'dingtalk', client, connected: () => client.connected, stop: () => client.stop() };
+  return { platform: 'dingtalk', connected: () => client.connected, stop: () => client.stop() };
 }

@@ -44,8 +44,7 @@ export function admit(cmd: InboundCommand, keys: string[], deps: AdmitDeps): voi
     deps.logger?.debug({ chat: cmd.chatId, user: cmd.userId }, 'over the command limit: dropped');
     return;
   }
-  const job = verdict === 'ok' ? () => runDelivery(keys, cmd, deps) : () => runDelivery(keys, cmd, deps, true);
-  if (!deps.queue.push(job)) deps.logger?.warn({ chat: cmd.chatId }, 'inbound queue full: command dropped');
+  if (!deps.queue.push(() => runDelivery(keys, cmd, deps, verdict === 'notify'))) deps.logger?.warn({ chat: cmd.chatId }, 'inbound queue full: command dropped');
 }
 
 /** Runs one command delivery: dedupe, then answer. Failures are logged with their code; nothing escapes. */

@@ -27,6 +27,11 @@ export interface Settings {
   adminUserIds: string[];
 }
 
+/** With an allowlist set, only the chats on it may use the bot. */
+export function chatAllowed(settings: Pick<Settings, 'allowedChatIds'>, chatId: string): boolean {
+  return settings.allowedChatIds.length === 0 || settings.allowedChatIds.includes(chatId);
+}
+
 export interface CommandDeps {
   registry: Pick<TaskRegistry, 'fetch'>;
   engine: WatchEngine;

@@ -1,7 +1,7 @@
 import { noticeCard } from '../cards/notices.js';
 import { fill } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import type { Answer, CommandDeps, HandlerInput, InboundCommand } from './context.js';
+import { chatAllowed, type Answer, type CommandDeps, type HandlerInput, type InboundCommand } from './context.js';
 import { digestCommand } from './digest.js';
 import { helpCard } from './help.js';
 import { listCommand } from './list.js';
@@ -23,8 +23,7 @@ const HANDLERS: Record<CommandName, (i: HandlerInput) => Promise<Answer>> = {
 export async function answer(cmd: InboundCommand, deps: CommandDeps): Promise<Answer> {
   const locale = deps.settings.locale;
   const chat = { platform: cmd.platform, chatId: cmd.chatId };
-  const allowed = deps.settings.allowedChatIds;
-  if (allowed.length > 0 && !allowed.includes(cmd.chatId)) {
+  if (!chatAllowed(deps.settings, cmd.chatId)) {
     return { card: noticeCard(locale, fill(cardTexts(locale).notAllowed, { chat: cmd.chatId }), { color: 'orange', type: 'error' }) };
   }
   const parsed = parseCommand(cmd.text);

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { cardAction } from '../../app/card-actions.js';
 import { admit, claimDelivery, type AdmitDeps } from '../../app/inbound.js';
 import { renderFeishuCard } from '../../cards/feishu.js';
+import { chatAllowed } from '../../commands/context.js';
 import { cardTexts } from '../../i18n/card-texts.js';
 import { CardActionEvent, MessageEvent, toInbound } from './inbound.js';
 import { sdkLogger } from './sdk-logger.js';
@@ -55,7 +56,7 @@ async function onCardAction(data: unknown, deps: FeishuEventDeps): Promise<CardC
   }
   const ev = parsed.data;
   const chat = ev.context.open_chat_id;
-  if (chat && settings.allowedChatIds.length > 0 && !settings.allowedChatIds.includes(chat)) return { toast: { type: 'error', content: t.toastFailed } };
+  if (chat && !chatAllowed(settings, chat)) return { toast: { type: 'error', content: t.toastFailed } };
   if (ev.event_id && !(await claimDelivery(deps.store, [`feishu:card:${ev.event_id}`], deps.clock.now()))) {
     return { toast: { type: 'info', content: t.toastRefreshing } };
   }
