@@ -67,6 +67,7 @@ const Env = z
       .min(100, 'UPSTREAM_TIMEOUT_MS must be at least 100')
       .max(120_000, 'UPSTREAM_TIMEOUT_MS must be at most 120000')
       .default(10_000),
+    METRICS_TOKEN: optionalText,
   })
   .superRefine((e, ctx) => {
     const pair = (a: keyof typeof e, b: keyof typeof e, where: string) => {
@@ -110,6 +111,8 @@ export interface Config {
   adminUserIds: string[];
   logLevel: (typeof LOG_LEVELS)[number];
   upstreamTimeoutMs: number;
+  /** When set, GET /metrics wants `Authorization: Bearer <token>`. */
+  metricsToken?: string;
 }
 
 /** Start-up stops on this; its message is one line per bad variable, each naming the fix. */
@@ -172,5 +175,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminUserIds: e.ADMIN_USER_IDS,
     logLevel: e.LOG_LEVEL,
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+    ...(e.METRICS_TOKEN && { metricsToken: e.METRICS_TOKEN }),
   };
 }

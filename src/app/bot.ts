@@ -5,8 +5,12 @@ import { systemClock, type Clock } from '../domain/clock.js';
 import type { Messenger } from '../domain/chat.js';
 import type { Platform } from '../domain/task.js';
 import { DigestScheduler, type ReportSource } from '../digest/scheduler.js';
-import { HttpServer } from '../http/server.js';
-import { Metrics } from '../http/metrics.js';
+import { HttpServer, type ServerLimits } from '../http/server.js';
+import { bearerMatches } from '../http/auth.js';
+import { Metrics } from '../metrics/metrics.js';
+import { TaskbotError } from '../domain/errors.js';
+import { meteredMessenger } from './metered-messenger.js';
+import type { PlatformRuntime, PlatformStatus } from './platform-runtime.js';
 import { FeishuMessenger } from '../platforms/feishu/messenger.js';
 import { reportSubmissions } from '../providers/feishu-report.js';
 import { openStore } from '../store/open.js';
@@ -15,7 +19,7 @@ import { WatchEngine, type WatchOptions } from '../watch/engine.js';
 import { buildServices, type Services } from './services.js';
 import { WorkQueue } from './work-queue.js';
 import { FloodGuard, type FloodLimits } from './flood.js';
-import { startFeishu, type PlatformRuntime } from './feishu-runtime.js';
+import { startFeishu, type FeishuRuntimeDeps } from './feishu-runtime.js';
 import { startDingtalk, type DingtalkRuntimeDeps } from './dingtalk-runtime.js';
 import { DingtalkMessenger } from '../platforms/dingtalk/messenger.js';
 
@@ -24,16 +28,25 @@ export interface Bot {
   store: Store;
   engine: WatchEngine;
   services: Services;
+  metrics: Metrics;
+  /** Settles only when the bot cannot go on without the operator (refused credentials). */
+  fatal: Promise<TaskbotError>;
+  /** Each configured platform's connection, as /readyz shows it. */
+  platforms(): Partial<Record<Platform, PlatformStatus>>;
   stop(): Promise<void>;
 }
 
 export interface BotOptions {
   logger: Logger;
   clock?: Clock;
-  /** Tests and the sandbox speed the watch up. */
+  /** Tests speed the watch up. */
   watch?: Partial<WatchOptions>;
   /** Tests shorten DingTalk's reconnect backoff and idle watchdog. */
   stream?: DingtalkRuntimeDeps['stream'];
+  /** Tests shorten Feishu's reconnect backoff and first-connection wait. */
+  reconnect?: FeishuRuntimeDeps['reconnect'];
+  /** HTTP server limits (tests shorten the timeouts). */
+  http?: Partial<ServerLimits>;
   /** How often expired dedupe keys are swept (default hourly). */
   sweepMs?: number;
   /** Per-person and per-chat command limits (defaults: 20 and 60 a minute). */
@@ -43,18 +56,29 @@ export interface BotOptions {
 }
 
 /**
- * Assembles and starts taskbot: store, task services, messengers, watch engine, digests, the
- * platforms' receivers and the HTTP server. stop() drains in-flight work and releases leases.
+ * Assembles and starts taskbot: store, HTTP server, watch engine and digests first, then each
+ * platform in the background, so one platform that cannot connect blocks neither the other nor
+ * the rest (it shows in /readyz and keeps retrying). A start that fails undoes what it started.
+ * stop() drains in-flight work and releases leases.
  */
 export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   const clock = o.clock ?? systemClock;
   const log = o.logger;
   const store = await openStore(config.databaseUrl, (e) => log.warn({ err: e.message }, 'database connection lost; reconnecting'));
-  const services = buildServices(config, { logger: log, clock });
+  const queue = new WorkQueue(16, 1000, (e) => log.error({ err: e }, 'background job failed'));
+  const runtimes: PlatformRuntime[] = [];
+  const metrics = new Metrics({
+    activeCards: () => store.countActiveCards(),
+    activeTasks: () => store.countActiveTasks(),
+    queueDepth: () => queue.size,
+    platforms: () => runtimes.map((r) => ({ platform: r.platform, connected: r.status().ok })),
+  });
+  const services = buildServices(config, { logger: log, clock, telemetry: metrics });
   const messengers: Partial<Record<Platform, Messenger>> = {};
-  if (services.feishu) messengers.feishu = new FeishuMessenger(services.feishu);
+  if (services.feishu) messengers.feishu = meteredMessenger('feishu', new FeishuMessenger(services.feishu), metrics);
   if (services.dingtalk && config.dingtalk) {
-    messengers.dingtalk = new DingtalkMessenger(services.dingtalk, { robotCode: config.dingtalk.robotCode, cardTemplateId: config.dingtalk.cardTemplateId, now: () => clock.now() });
+    const dingtalk = new DingtalkMessenger(services.dingtalk, { robotCode: config.dingtalk.robotCode, cardTemplateId: config.dingtalk.cardTemplateId, now: () => clock.now() });
+    messengers.dingtalk = meteredMessenger('dingtalk', dingtalk, metrics);
   }
   const engine = new WatchEngine({ store, tasks: services.registry, messengers, timeZone: config.digestTimeZone, clock, logger: log.child({ component: 'watch' }), ...(o.watch && { options: o.watch }) });
   const feishuApi = services.feishu;
@@ -65,7 +89,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
       return all;
     },
   };
-  const digests = new DigestScheduler({ store, messengers, reports, clock, logger: log.child({ component: 'digest' }) });
+  const digests = new DigestScheduler({ store, messengers, reports, clock, logger: log.child({ component: 'digest' }), telemetry: metrics });
   const commands: CommandDeps = {
     registry: services.registry,
     engine,
@@ -75,41 +99,38 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     clock,
     ...(reports && { reports }),
     logger: log,
+    telemetry: metrics,
   };
-  const queue = new WorkQueue(16, 1000, (e) => log.error({ err: e }, 'background job failed'));
   const flood = new FloodGuard(o.flood);
-  const http = new HttpServer(log);
-  const metrics = new Metrics({ activeCards: () => store.countActiveCards(), watch: () => engine.stats });
-  const runtimes: PlatformRuntime[] = [];
-  const inbound = { store, clock, commands, logger: log };
-
-  try {
-    if (config.feishu && services.feishu) {
-      runtimes.push(await startFeishu({ config: config.feishu, api: services.feishu, http, inbound, queue, flood, logger: log }));
-    }
-    if (config.dingtalk && services.dingtalk) {
-      runtimes.push(await startDingtalk({ config: config.dingtalk, api: services.dingtalk, inbound, queue, flood, logger: log, ...(o.stream && { stream: o.stream }) }));
-    }
-  } catch (e) {
-    for (const r of runtimes) r.stop();
-    await store.close();
-    throw e;
-  }
+  const http = new HttpServer(log, o.http);
+  const inbound = { store, clock, commands, logger: log, telemetry: metrics };
 
   http.route('GET', '/healthz', () => ({ status: 200, body: { ok: true } }));
   http.route('GET', '/readyz', async () => {
-    const checks: Record<string, boolean> = {};
-    checks.store = await store.ping().then(
-      () => true,
-      () => false,
+    const store_ = await store.ping().then(
+      () => ({ ok: true }),
+      (e: unknown) => ({ ok: false, error: e instanceof Error ? e.message : String(e) }),
     );
-    for (const r of runtimes) checks[r.platform] = r.connected();
-    const ok = Object.values(checks).every(Boolean);
+    const checks: Record<string, { ok: boolean }> = { store: store_ };
+    for (const r of runtimes) checks[r.platform] = r.status();
+    const ok = Object.values(checks).every((c) => c.ok);
     return { status: ok ? 200 : 503, body: { ok, checks } };
   });
-  http.route('GET', '/metrics', async () => ({ status: 200, body: await metrics.text(), contentType: metrics.registry.contentType }));
+  http.route('GET', '/metrics', async (req) => {
+    if (config.metricsToken && !bearerMatches(req.headers.authorization, config.metricsToken)) {
+      return { status: 401, body: { error: 'a bearer token is required' }, headers: { 'www-authenticate': 'Bearer' } };
+    }
+    return { status: 200, body: await metrics.text(), contentType: metrics.registry.contentType };
+  });
   o.routes?.(http);
-  const url = await http.listen(config.http.host, config.http.port);
+
+  let url: string;
+  try {
+    url = await http.listen(config.http.host, config.http.port);
+  } catch (e) {
+    await store.close();
+    throw new TaskbotError('CONFIG_INVALID', `cannot listen on ${config.http.host}:${config.http.port}: ${e instanceof Error ? e.message : String(e)} (set HTTP_HOST / HTTP_PORT)`, {}, { cause: e });
+  }
   engine.start();
   digests.start();
   // Dedupe keys expire; sweep them (hourly) so the table stays small.
@@ -117,6 +138,15 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     store.purgeExpired(clock.now()).catch((e) => log.warn({ err: e }, 'dedupe sweep failed'));
   }, o.sweepMs ?? 3600_000);
   sweep.unref();
+
+  let onFatal!: (e: TaskbotError) => void;
+  const fatal = new Promise<TaskbotError>((r) => (onFatal = r));
+  if (config.feishu && services.feishu) {
+    runtimes.push(startFeishu({ config: config.feishu, api: services.feishu, http, inbound, queue, flood, logger: log, onFatal, ...(o.reconnect && { reconnect: o.reconnect }) }));
+  }
+  if (config.dingtalk && services.dingtalk) {
+    runtimes.push(startDingtalk({ config: config.dingtalk, api: services.dingtalk, inbound, queue, flood, logger: log, onFatal, ...(o.stream && { stream: o.stream }) }));
+  }
   log.info({ url, platforms: runtimes.map((r) => r.platform) }, 'taskbot is running');
 
   return {
@@ -124,6 +154,9 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     store,
     engine,
     services,
+    metrics,
+    fatal,
+    platforms: () => Object.fromEntries(runtimes.map((r) => [r.platform, r.status()])),
     async stop() {
       clearInterval(sweep);
       for (const r of runtimes) r.stop();

@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { asTaskbotError } from '../domain/errors.js';
 import { registerDingtalkHandlers } from '../platforms/dingtalk/events.js';
 import type { DingtalkOpenApi } from '../platforms/dingtalk/openapi.js';
 import { StreamClient } from '../platforms/dingtalk/stream-client.js';
-import type { PlatformRuntime } from './feishu-runtime.js';
 import type { InboundDeps } from './inbound.js';
 import type { WorkQueue } from './work-queue.js';
 import type { FloodGuard } from './flood.js';
+import { RECONNECT_POLICY, type OnFatal, type PlatformRuntime } from './platform-runtime.js';
 
 export interface DingtalkRuntimeDeps {
   config: NonNullable<Config['dingtalk']>;
@@ -15,15 +16,34 @@ export interface DingtalkRuntimeDeps {
   queue: WorkQueue;
   flood: FloodGuard;
   logger: Logger;
+  onFatal: OnFatal;
   /** Tests shorten the reconnect backoff and the idle watchdog. */
   stream?: { backoffBaseMs?: number; backoffMaxMs?: number; idleMs?: number };
 }
 
-/** DingTalk: robot messages and card callbacks over Stream mode. */
-export async function startDingtalk(d: DingtalkRuntimeDeps): Promise<PlatformRuntime> {
+/**
+ * DingTalk: robot messages and card callbacks over Stream mode, connected in the background
+ * (the client retries with capped backoff); refused credentials are fatal.
+ */
+export function startDingtalk(d: DingtalkRuntimeDeps): PlatformRuntime {
   const log = d.logger.child({ platform: 'dingtalk' });
-  const client = new StreamClient({ clientId: d.config.clientId, clientSecret: d.config.clientSecret, apiBase: d.config.apiBase, logger: log, ...d.stream });
+  const client = new StreamClient({
+    clientId: d.config.clientId,
+    clientSecret: d.config.clientSecret,
+    apiBase: d.config.apiBase,
+    logger: log,
+    backoffBaseMs: RECONNECT_POLICY.baseDelayMs,
+    backoffMaxMs: RECONNECT_POLICY.maxDelayMs,
+    ...d.stream,
+  });
   registerDingtalkHandlers(client, { ...d.inbound, queue: d.queue, flood: d.flood, unionIdOf: (id) => d.api.unionIdOf(id), logger: log });
-  await client.start();
-  return { platform: 'dingtalk', connected: () => client.connected, stop: () => client.stop() };
+  client.start().catch((e) => d.onFatal(asTaskbotError(e)));
+  return {
+    platform: 'dingtalk',
+    status() {
+      const ok = client.connected;
+      return { ok, state: ok ? 'connected' : client.everConnected ? 'reconnecting' : 'connecting', ...(!ok && client.lastError && { error: client.lastError }) };
+    },
+    stop: () => client.stop(),
+  };
 }

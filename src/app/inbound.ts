@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { handleCommand } from '../commands/router.js';
 import type { CommandDeps, InboundCommand } from '../commands/context.js';
 import type { Clock } from '../domain/clock.js';
+import type { Telemetry } from '../domain/telemetry.js';
 import { asTaskbotError } from '../domain/errors.js';
 import type { Store } from '../store/store.js';
 import { noticeCard } from '../cards/notices.js';
@@ -17,6 +18,7 @@ export interface InboundDeps {
   clock: Clock;
   commands: CommandDeps;
   logger?: Logger;
+  telemetry?: Pick<Telemetry, 'event' | 'command'>;
 }
 
 /**
@@ -41,10 +43,14 @@ export interface AdmitDeps extends InboundDeps {
 export function admit(cmd: InboundCommand, keys: string[], deps: AdmitDeps): void {
   const verdict = deps.flood.check(cmd.platform, cmd.chatId, cmd.userId, deps.clock.now());
   if (verdict === 'drop') {
+    deps.telemetry?.command('any', 'dropped');
     deps.logger?.debug({ chat: cmd.chatId, user: cmd.userId }, 'over the command limit: dropped');
     return;
   }
-  if (!deps.queue.push(() => runDelivery(keys, cmd, deps, verdict === 'notify'))) deps.logger?.warn({ chat: cmd.chatId }, 'inbound queue full: command dropped');
+  if (!deps.queue.push(() => runDelivery(keys, cmd, deps, verdict === 'notify'))) {
+    deps.telemetry?.command('any', 'queue_full');
+    deps.logger?.warn({ chat: cmd.chatId }, 'inbound queue full: command dropped');
+  }
 }
 
 /** Runs one command delivery: dedupe, then answer. Failures are logged with their code; nothing escapes. */
@@ -55,6 +61,7 @@ export async function runDelivery(keys: string[], cmd: InboundCommand, deps: Inb
   }
   try {
     if (busy) {
+      deps.telemetry?.command('any', 'busy');
       deps.logger?.warn({ chat: cmd.chatId, user: cmd.userId }, 'over the command limit: told to slow down');
       const { messengers, settings } = deps.commands;
       await messengers[cmd.platform]?.send({ platform: cmd.platform, chatId: cmd.chatId }, noticeCard(settings.locale, cardTexts(settings.locale).busy, { color: 'orange' }), cmd.reply);

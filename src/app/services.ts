@@ -9,6 +9,7 @@ import { FeishuContactProvider } from '../providers/feishu-contact.js';
 import { FeishuDriveProvider } from '../providers/feishu-drive.js';
 import { TaskRegistry } from '../providers/registry.js';
 import type { RetryOptions } from '../http/retry.js';
+import type { Telemetry } from '../domain/telemetry.js';
 
 export interface Services {
   feishu?: FeishuOpenApi;
@@ -17,16 +18,19 @@ export interface Services {
 }
 
 /** The platform clients and task providers for whatever platforms the config enables. */
-export function buildServices(config: Config, opts: { logger?: Logger; clock?: Clock; retry?: RetryOptions } = {}): Services {
+export function buildServices(config: Config, opts: { logger?: Logger; clock?: Clock; retry?: RetryOptions; telemetry?: Pick<Telemetry, 'upstreamCall' | 'rateLimitWait'> } = {}): Services {
+  const t = opts.telemetry;
   const retry: RetryOptions = {
     ...opts.retry,
     onRetry: (err, attempt, delayMs) => opts.logger?.warn({ code: err.code, err: err.toJSON(), attempt, delayMs }, 'upstream call failed; retrying'),
+    ...(t && { onCall: (api: string, outcome: string, retried: boolean) => t.upstreamCall(api, outcome, retried) }),
   };
+  const onRateWait = t && ((limiter: string) => t.rateLimitWait(limiter));
   const feishu = config.feishu
-    ? new FeishuOpenApi({ ...config.feishu, timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock, logger: opts.logger })
+    ? new FeishuOpenApi({ ...config.feishu, timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock, logger: opts.logger, onRateWait })
     : undefined;
   const dingtalk = config.dingtalk
-    ? new DingtalkOpenApi({ ...config.dingtalk, timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock })
+    ? new DingtalkOpenApi({ ...config.dingtalk, timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock, onRateWait })
     : undefined;
   const registry = new TaskRegistry({
     ...(feishu && { feishu: [new FeishuContactProvider(feishu), new FeishuDriveProvider(feishu)] }),

@@ -1,46 +1,34 @@
+import PQueue from 'p-queue';
+
 /**
  * A bounded queue of background jobs: events are acknowledged at once and worked here, at most
- * `concurrency` at a time. When `maxPending` jobs wait, new ones are refused (the caller says so).
+ * `concurrency` at a time (p-queue). When `maxPending` jobs wait, new ones are refused, so a
+ * flood cannot grow memory without bound; the caller tells the person so.
  */
 export class WorkQueue {
-  private readonly pending: (() => Promise<void>)[] = [];
-  private running = 0;
-  private idleWaiters: (() => void)[] = [];
+  private readonly q: PQueue;
 
   constructor(
-    private readonly concurrency: number,
+    concurrency: number,
     private readonly maxPending: number,
     private readonly onError: (e: unknown) => void,
-  ) {}
+  ) {
+    this.q = new PQueue({ concurrency });
+  }
 
   push(job: () => Promise<void>): boolean {
-    if (this.pending.length >= this.maxPending) return false;
-    this.pending.push(job);
-    this.pump();
+    if (this.q.size >= this.maxPending) return false;
+    this.q.add(job).catch(this.onError);
     return true;
   }
 
+  /** Jobs waiting or running. */
   get size(): number {
-    return this.pending.length + this.running;
+    return this.q.size + this.q.pending;
   }
 
   /** Resolves when every queued job has finished (graceful shutdown). */
   drain(): Promise<void> {
-    if (this.size === 0) return Promise.resolve();
-    return new Promise((r) => this.idleWaiters.push(r));
-  }
-
-  private pump(): void {
-    while (this.running < this.concurrency && this.pending.length > 0) {
-      const job = this.pending.shift()!;
-      this.running++;
-      job()
-        .catch(this.onError)
-        .finally(() => {
-          this.running--;
-          this.pump();
-          if (this.size === 0) for (const w of this.idleWaiters.splice(0)) w();
-        });
-    }
+    return this.q.onIdle();
   }
 }

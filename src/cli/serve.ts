@@ -1,23 +1,37 @@
 import { startBot } from '../app/bot.js';
 import { startSandbox } from '../sandbox/sandbox.js';
-import { asTaskbotError } from '../domain/errors.js';
+import { asTaskbotError, type TaskbotError } from '../domain/errors.js';
 import { createLogger } from '../log.js';
 import { EXIT, type CliContext } from './context.js';
+
+/** Refused credentials and unusable settings need the operator: exit 2 (usage), not 1. */
+const exitFor = (err: TaskbotError) => (err.code === 'AUTH_FAILED' || err.code === 'CONFIG_INVALID' ? EXIT.usage : EXIT.failed);
 
 /**
  * `taskbot serve`: the bot itself until SIGTERM / SIGINT, then a graceful stop. With no platform
  * credentials (or `taskbot sandbox`) it runs against the simulated platforms with the web console.
+ * A signal during start-up stops the bot as soon as it is up; refused credentials stop it too.
  */
 export async function runServe(ctx: CliContext, _args: string[] = [], forceSandbox = false): Promise<number> {
   const { config, io } = ctx;
   const sandbox = forceSandbox || (!config.feishu && !config.dingtalk);
   // The server logs always (JSON to stdout), at LOG_LEVEL; the sandbox keeps the terminal for people.
   const logger = createLogger(sandbox && !ctx.io.env.LOG_LEVEL ? 'warn' : config.logLevel);
-  let bot: { stop(): Promise<void> };
+  const signalled = new Promise<'signal'>((resolve) => {
+    process.once('SIGTERM', () => resolve('signal'));
+    process.once('SIGINT', () => resolve('signal'));
+  });
+  const fail = (e: unknown, what = 'taskbot could not start') => {
+    const err = asTaskbotError(e);
+    logger.fatal({ code: err.code, err: err.toJSON() }, what);
+    io.err(`${what}: ${err.code}: ${err.message}`);
+    return exitFor(err);
+  };
+  let bot: { stop(): Promise<void>; fatal: Promise<TaskbotError> };
   try {
     if (sandbox) {
       const s = await startSandbox(config, { logger });
-      bot = s;
+      bot = { stop: () => s.stop(), fatal: s.bot.fatal };
       io.out(`taskbot sandbox: no platform credentials are set, so taskbot runs against simulated Feishu and DingTalk.`);
       io.out(`  console:  ${s.url}/`);
       io.out(`  to use a real platform, set FEISHU_APP_ID/FEISHU_APP_SECRET or DINGTALK_CLIENT_ID/DINGTALK_CLIENT_SECRET (see .env.example)`);
@@ -25,15 +39,9 @@ export async function runServe(ctx: CliContext, _args: string[] = [], forceSandb
       bot = await startBot(config, { logger });
     }
   } catch (e) {
-    const err = asTaskbotError(e);
-    logger.fatal({ code: err.code, err: err.toJSON() }, 'taskbot could not start');
-    io.err(`taskbot could not start: ${err.code}: ${err.message}`);
-    return EXIT.failed;
+    return fail(e);
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  const why = await Promise.race([signalled, bot.fatal]);
   await bot.stop();
-  return EXIT.ok;
+  return why === 'signal' ? EXIT.ok : fail(why, 'taskbot stopped');
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { CardModel } from '../cards/model.js';
 import type { ChatRef, Messenger, ReplyContext } from '../domain/chat.js';
 import type { Clock } from '../domain/clock.js';
+import type { Telemetry } from '../domain/telemetry.js';
 import type { Platform, TaskSnapshot } from '../domain/task.js';
 import type { DigestScheduler, ReportSource } from '../digest/scheduler.js';
 import type { Locale } from '../i18n/messages.js';
@@ -41,12 +42,19 @@ export interface CommandDeps {
   clock: Clock;
   reports?: ReportSource;
   logger?: Logger;
+  telemetry?: Pick<Telemetry, 'command'>;
 }
 
 /** What a handler answers: a card, and for `status` the snapshot to keep watching. */
 export interface Answer {
   card: CardModel;
   track?: TaskSnapshot;
+}
+
+/** An answer as the router gives it: which command it answers (for metrics and logs) and whether it was refused. */
+export interface RoutedAnswer extends Answer {
+  command: string;
+  denied?: boolean;
 }
 
 export interface HandlerInput {

@@ -1,7 +1,7 @@
 import { noticeCard } from '../cards/notices.js';
 import { fill } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { chatAllowed, type Answer, type CommandDeps, type HandlerInput, type InboundCommand } from './context.js';
+import { chatAllowed, type Answer, type CommandDeps, type HandlerInput, type InboundCommand, type RoutedAnswer } from './context.js';
 import { digestCommand } from './digest.js';
 import { helpCard } from './help.js';
 import { listCommand } from './list.js';
@@ -20,23 +20,31 @@ const HANDLERS: Record<CommandName, (i: HandlerInput) => Promise<Answer>> = {
 };
 
 /** Decides the answer to one command: allowlist first, then the handler. Never throws. */
-export async function answer(cmd: InboundCommand, deps: CommandDeps): Promise<Answer> {
+export async function answer(cmd: InboundCommand, deps: CommandDeps): Promise<RoutedAnswer> {
   const locale = deps.settings.locale;
   const chat = { platform: cmd.platform, chatId: cmd.chatId };
-  if (!chatAllowed(deps.settings, cmd.chatId)) {
-    return { card: noticeCard(locale, fill(cardTexts(locale).notAllowed, { chat: cmd.chatId }), { color: 'orange', type: 'error' }) };
-  }
   const parsed = parseCommand(cmd.text);
-  if (parsed.command === 'empty') return { card: helpCard(locale) };
-  if (parsed.command === 'unknown') return { card: helpCard(locale, parsed) };
-  return HANDLERS[parsed.command]({ cmd, args: parsed.args, chat, locale, deps });
+  const command = parsed.command === 'empty' || parsed.command === 'unknown' ? 'help' : parsed.command;
+  if (!chatAllowed(deps.settings, cmd.chatId)) {
+    return { command, denied: true, card: noticeCard(locale, fill(cardTexts(locale).notAllowed, { chat: cmd.chatId }), { color: 'orange', type: 'error' }) };
+  }
+  if (parsed.command === 'empty') return { command, card: helpCard(locale) };
+  if (parsed.command === 'unknown') return { command, card: helpCard(locale, parsed) };
+  return { command, ...(await HANDLERS[parsed.command]({ cmd, args: parsed.args, chat, locale, deps })) };
 }
 
 /** Answers a command in its chat and starts watching the card when the answer is a live task. */
 export async function handleCommand(cmd: InboundCommand, deps: CommandDeps): Promise<void> {
   const a = await answer(cmd, deps);
-  const messenger = deps.messengers[cmd.platform];
-  if (!messenger) throw new Error(`no messenger for ${cmd.platform}`);
-  const handle = await messenger.send({ platform: cmd.platform, chatId: cmd.chatId }, a.card, cmd.reply);
-  if (a.track) await deps.engine.track(handle, a.track, deps.settings.locale, a.card);
+  const outcome = a.denied ? 'denied' : a.card.type === 'error' ? 'error' : 'ok';
+  try {
+    const messenger = deps.messengers[cmd.platform];
+    if (!messenger) throw new Error(`no messenger for ${cmd.platform}`);
+    const handle = await messenger.send({ platform: cmd.platform, chatId: cmd.chatId }, a.card, cmd.reply);
+    if (a.track) await deps.engine.track(handle, a.track, deps.settings.locale, a.card);
+    deps.telemetry?.command(a.command, outcome);
+  } catch (e) {
+    deps.telemetry?.command(a.command, 'failed');
+    throw e;
+  }
 }

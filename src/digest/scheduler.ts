@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../domain/clock.js';
 import { asTaskbotError } from '../domain/errors.js';
 import type { ReportSubmission, ReportWindow } from '../domain/report.js';
 import type { Platform } from '../domain/task.js';
+import type { Telemetry } from '../domain/telemetry.js';
 import { messages, type Locale } from '../i18n/messages.js';
 import type { DigestRow, Store } from '../store/store.js';
 import { chatTasks, digestCard, type ReportSummary } from './builder.js';
@@ -22,6 +23,7 @@ export interface DigestDeps {
   reports?: ReportSource;
   clock?: Clock;
   logger?: Logger;
+  telemetry?: Pick<Telemetry, 'digestRun'>;
   owner?: string;
   /** A digest missed by less than this while we were down fires once; older ones are skipped. */
   catchUpMs?: number;
@@ -102,8 +104,12 @@ export class DigestScheduler {
     let fired = 0;
     for (const row of due) {
       try {
-        if (await this.fireOrSkip(row, now)) fired++;
+        if (await this.fireOrSkip(row, now)) {
+          fired++;
+          this.d.telemetry?.digestRun('sent');
+        }
       } catch (e) {
+        this.d.telemetry?.digestRun('failed');
         this.d.logger?.error({ err: e, chat: row.chat_key }, 'digest failed');
       }
     }

@@ -11,15 +11,21 @@ export function callWithToken<T>(
   tokens: TokenCache,
   fn: (token: string) => Promise<T>,
   retry: RetryOptions = {},
+  api = 'unnamed',
 ): Promise<T> {
   let refreshed = false;
+  let calls = 0;
   return withRetry(async () => {
     for (;;) {
       const token = await tokens.get();
+      const retried = calls++ > 0;
       try {
-        return await fn(token);
+        const r = await fn(token);
+        retry.onCall?.(api, 'ok', retried);
+        return r;
       } catch (e) {
         const err = asTaskbotError(e);
+        retry.onCall?.(api, err.code, retried);
         if (!err.details.tokenInvalid || refreshed) throw err;
         refreshed = true;
         tokens.invalidate(token);

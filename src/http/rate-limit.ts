@@ -7,6 +7,10 @@ import { systemClock, type Clock } from '../domain/clock.js';
 export const RATE_WINDOW_MS = 1030;
 
 /**
+ * Kept by hand rather than bottleneck or p-throttle: those have no injectable clock (the
+ * benchmarks run limits on a virtual one) and pace by fixed spacing or reservoirs, which either
+ * wastes the burst the platform allows or overshoots its sliding second.
+ *
  * At most `limit` starts in any window of `windowMs` (a sliding log of start times).
  * A sliding window, unlike fixed spacing, lets a burst through up to the limit and still
  * never exceeds it over any one-second span the platform measures.
@@ -19,6 +23,7 @@ export class SlidingWindowLimiter {
     readonly limit: number,
     readonly windowMs: number,
     private readonly clock: Clock = systemClock,
+    private readonly onWait?: () => void,
   ) {
     if (limit < 1) throw new RangeError('limit must be at least 1');
   }
@@ -31,13 +36,14 @@ export class SlidingWindowLimiter {
   }
 
   private async waitForSlot(): Promise<void> {
-    for (;;) {
+    for (let waited = false; ; waited = true) {
       const now = this.clock.now();
       while (this.starts.length > 0 && now - this.starts[0]! >= this.windowMs) this.starts.shift();
       if (this.starts.length < this.limit) {
         this.starts.push(now);
         return;
       }
+      if (!waited) this.onWait?.();
       await this.clock.sleep(this.starts[0]! + this.windowMs - now);
     }
   }
@@ -51,12 +57,13 @@ export class KeyedLimiter {
     private readonly limit: number,
     private readonly windowMs: number,
     private readonly clock: Clock = systemClock,
+    private readonly onWait?: () => void,
   ) {}
 
   acquire(key: string): Promise<void> {
     let l = this.limiters.get(key);
     if (!l) {
-      l = new SlidingWindowLimiter(this.limit, this.windowMs, this.clock);
+      l = new SlidingWindowLimiter(this.limit, this.windowMs, this.clock, this.onWait);
       this.limiters.set(key, l);
     }
     return l.acquire();

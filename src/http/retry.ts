@@ -16,9 +16,15 @@ export interface RetryOptions {
   random?: () => number;
   /** Called before each wait; for logs and metrics. */
   onRetry?: (err: TaskbotError, attempt: number, delayMs: number) => void;
+  /** Called after each attempt of a named call: `ok` or the error code (metrics). */
+  onCall?: (api: string, outcome: string, retried: boolean) => void;
 }
 
 /**
+ * Kept by hand rather than p-retry: the waits run on our Clock (tests and the benchmarks drive
+ * them on a virtual clock), the server's own wait is a floor, and what is retried is decided by
+ * the one classification (TaskbotError.retryable), which p-retry would need wrapping for anyway.
+ *
  * Exponential backoff with full jitter; a server's own wait (rate-limit reset, Retry-After) is a floor.
  * Only errors marked retryable (network, timeout, 5xx, rate limit) are retried; every other 4xx ends at once.
  */
@@ -43,4 +49,38 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: () =>
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   const jittered = Math.round(ceiling / 2 + (random() * ceiling) / 2);
   return Math.max(jittered, floorMs);
+}
+
+export interface PersistOptions {
+  /** Waits grow from the base to the cap (attempts are unlimited here). */
+  policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>;
+  signal: AbortSignal;
+  /** Errors that no retry can fix (bad credentials): they end the loop, thrown to the caller. */
+  isFatal: (err: TaskbotError) => boolean;
+  onFailure?: (err: TaskbotError, attempt: number, delayMs: number) => void;
+  clock?: Clock;
+  random?: () => number;
+}
+
+/**
+ * Tries `fn` until it succeeds, with capped backoff and jitter between attempts, for connections
+ * that must come up eventually (a platform that is down at start). Resolves false when stopped.
+ */
+export async function persist(fn: () => Promise<void>, o: PersistOptions): Promise<boolean> {
+  const clock = o.clock ?? systemClock;
+  const policy = { attempts: Infinity, ...o.policy };
+  for (let attempt = 1; !o.signal.aborted; attempt++) {
+    try {
+      await fn();
+      return !o.signal.aborted;
+    } catch (e) {
+      const err = asTaskbotError(e);
+      if (o.isFatal(err)) throw err;
+      if (o.signal.aborted) break;
+      const wait = backoffDelay(Math.min(attempt, 30), policy, o.random ?? Math.random, err.details.retryAfterMs);
+      o.onFailure?.(err, attempt, wait);
+      await clock.sleep(wait, o.signal).catch(() => undefined);
+    }
+  }
+  return false;
 }

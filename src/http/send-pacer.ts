@@ -30,13 +30,16 @@ export class SendPacer {
     private readonly limits: PacerLimits,
     private readonly clock: Clock = systemClock,
     private readonly windowMs = RATE_WINDOW_MS,
+    private readonly onWait?: () => void,
   ) {}
 
   /** Resolves when `key` may send; call the returned function once the send is answered. */
   acquire(key: string): Promise<() => void> {
     return new Promise((go) => {
-      this.waiting.push({ key, go });
+      const w = { key, go };
+      this.waiting.push(w);
       this.pump();
+      if (this.waiting.includes(w)) this.onWait?.();
     });
   }
 

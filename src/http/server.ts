@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { readBody, type BodyLimits } from './body.js';
 
 export interface HttpAnswer {
   status: number;
@@ -21,67 +22,134 @@ export type HttpHandler = (req: HttpInput) => HttpAnswer | Promise<HttpAnswer>;
 /** Handlers that own the response themselves (server-sent events, static files). */
 export type RawHandler = (req: IncomingMessage, res: ServerResponse, input: HttpInput) => void;
 
+export interface RouteOptions {
+  /** The body must be JSON: declared as JSON, as plain text, or not at all (some proxies drop it); others get 415. */
+  json?: boolean;
+}
+
 /** Webhook bodies are small; anything bigger is refused before it is read whole. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/** The HTTP side: webhooks, health, metrics (and the sandbox console), on one node:http server. */
+export interface ServerLimits extends BodyLimits {
+  /** The whole request line and headers must arrive within this (slow-header clients). */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this (slow-body clients). */
+  requestTimeoutMs: number;
+  /** How often Node looks for requests over those limits. */
+  checkEveryMs: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = { maxBodyBytes: MAX_BODY_BYTES, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, checkEveryMs: 1_000 };
+
+interface Route {
+  handler: HttpHandler | { raw: RawHandler };
+  options: RouteOptions;
+}
+
+/**
+ * The HTTP side: webhooks, health, metrics (and the sandbox console), on one node:http server.
+ * It faces the internet in webhook mode, so no client can crash or wedge it: bodies are read
+ * with a size cap and through an error boundary, slow clients are cut off by deadlines, and a
+ * handler's failure is a 500 and a log line.
+ */
 export class HttpServer {
-  private readonly routes = new Map<string, HttpHandler | { raw: RawHandler }>();
+  private readonly routes = new Map<string, Route>();
   private server?: Server;
+  private readonly limits: ServerLimits;
 
-  constructor(private readonly logger?: Logger) {}
+  constructor(
+    private readonly logger?: Logger,
+    limits: Partial<ServerLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
 
-  route(method: string, path: string, handler: HttpHandler): this {
-    this.routes.set(`${method} ${path}`, handler);
+  route(method: string, path: string, handler: HttpHandler, options: RouteOptions = {}): this {
+    this.routes.set(`${method} ${path}`, { handler, options });
     return this;
   }
 
   raw(method: string, path: string, handler: RawHandler): this {
-    this.routes.set(`${method} ${path}`, { raw: handler });
+    this.routes.set(`${method} ${path}`, { handler: { raw: handler }, options: {} });
     return this;
   }
 
   async listen(host: string, port: number): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(port, host, resolve);
+    const l = this.limits;
+    const server = createServer(
+      { headersTimeout: l.headersTimeoutMs, requestTimeout: l.requestTimeoutMs, connectionsCheckingInterval: l.checkEveryMs },
+      (req, res) => {
+        this.handle(req, res).catch((e: unknown) => this.fail(res, e, req.url));
+      },
+    );
+    // Malformed requests and timed-out ones: answer if the socket still takes it, then close it.
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      this.logger?.debug({ err: err.message, code: err.code }, 'HTTP client error');
+      if (socket.writable && !socket.destroyed) {
+        const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+        socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      }
+      socket.destroy();
     });
-    const a = this.server.address() as AddressInfo;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (e) => this.logger?.error({ err: e }, 'HTTP server error'));
+    const a = server.address() as AddressInfo;
     return `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`;
   }
 
   async close(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((r) => this.server!.close(() => r()));
+    const server = this.server;
+    if (!server?.listening) return;
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Any error on these streams is handled here or by the read below, never left unheard.
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://taskbot');
-    const handler = this.routes.get(`${req.method} ${url.pathname}`);
-    if (!handler) return send(res, { status: 404, body: { error: 'not found' } });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size > MAX_BODY_BYTES) return send(res, { status: 413, body: { error: 'body too large' } });
-      chunks.push(c as Buffer);
+    const route = this.routes.get(`${req.method} ${url.pathname}`);
+    if (!route) return send(res, { status: 404, body: { error: 'not found' } });
+    if (route.options.json && !isJson(req.headers['content-type'])) {
+      return send(res, { status: 415, body: { error: 'content-type must be application/json' } }, true);
     }
-    const input: HttpInput = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, rawBody: Buffer.concat(chunks) };
-    try {
-      if ('raw' in handler) return handler.raw(req, res, input);
-      send(res, await handler(input));
-    } catch (e) {
-      this.logger?.error({ err: e, path: url.pathname }, 'HTTP handler failed');
-      send(res, { status: 500, body: { error: 'internal error' } });
+    const body = await readBody(req, this.limits);
+    if (body.kind === 'too-large') return send(res, { status: 413, body: { error: `body over ${this.limits.maxBodyBytes} bytes` } }, true);
+    if (body.kind === 'aborted') {
+      this.logger?.debug({ path: url.pathname }, 'client went away while sending its body');
+      res.destroy();
+      return;
     }
+    const input: HttpInput = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, rawBody: body.bytes };
+    const { handler } = route;
+    if ('raw' in handler) return handler.raw(req, res, input);
+    send(res, await handler(input));
+  }
+
+  private fail(res: ServerResponse, e: unknown, path?: string): void {
+    this.logger?.error({ err: e, path }, 'HTTP handler failed');
+    send(res, { status: 500, body: { error: 'internal error' } });
   }
 }
 
-function send(res: ServerResponse, a: HttpAnswer): void {
-  if (res.headersSent) return;
+function isJson(contentType: string | undefined): boolean {
+  if (!contentType) return true;
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  return type === 'application/json' || type.endsWith('+json') || type === 'text/plain';
+}
+
+/** Writes an answer unless one was written or the client is gone; `close` ends the connection after it. */
+function send(res: ServerResponse, a: HttpAnswer, close = false): void {
+  if (res.headersSent || res.destroyed) return;
   const text = typeof a.body === 'string' ? a.body : JSON.stringify(a.body);
-  res.writeHead(a.status, { 'content-type': a.contentType ?? 'application/json; charset=utf-8', ...a.headers });
+  res.writeHead(a.status, { 'content-type': a.contentType ?? 'application/json; charset=utf-8', ...(close && { connection: 'close' }), ...a.headers });
   res.end(text);
 }

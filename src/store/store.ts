@@ -188,6 +188,12 @@ export class Store {
     return Number(r.n);
   }
 
+  /** Every task still polled, for metrics. */
+  async countActiveTasks(): Promise<number> {
+    const r = await this.db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n')).where('active', '=', 1).executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
   // ---- digests ------------------------------------------------------------
 
   async upsertDigest(d: Omit<DigestRow, 'lease_owner' | 'lease_until'>): Promise<void> {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
+import { until } from '../helpers/bot.js';
 
 const CLI = join(import.meta.dirname, '../../dist/src/cli.js');
 const cwd = mkdtempSync(join(tmpdir(), 'taskbot-cli-')); // no stray .env
@@ -240,8 +241,10 @@ describe('taskbot serve', () => {
     const page = await fetch(url);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('taskbot sandbox');
-    const ready = await fetch(new URL('/readyz', url));
-    expect(await ready.json()).toEqual({ ok: true, checks: { store: true, feishu: true, dingtalk: true } });
+    // The platforms connect in the background: ready within moments.
+    const ready = await until('ready', async () => ((await fetch(new URL('/readyz', url))).status === 200 ? await (await fetch(new URL('/readyz', url))).json() : undefined), 10_000);
+    const up = { ok: true, state: 'connected' };
+    expect(ready).toEqual({ ok: true, checks: { store: { ok: true }, feishu: up, dingtalk: up } });
     child.kill('SIGTERM');
     const code = await new Promise((r) => child.once('exit', r));
     expect(code).toBe(0);

@@ -207,6 +207,20 @@ describe('command handlers', () => {
     expect(text(await say('reports', { platform: 'dingtalk', chatId: 'cid' }))).toContain('汇报功能仅支持飞书');
   });
 
+  it('reports counts days in the chat\'s zone, also across a clock change (New York, spring forward)', async () => {
+    settings.timeZone = 'America/New_York';
+    // 2026-03-09 15:00 EDT; the day before (2026-03-08) had 23 hours there.
+    clock = new ManualClock(Date.UTC(2026, 2, 9, 19, 0));
+    deps.clock = clock;
+    const windows = () => feishu.calls(/report\/v1\/tasks?\/query/).map((r) => r.body as { commit_start_time: number; commit_end_time: number });
+    await say('reports today');
+    await say('reports yesterday');
+    const [today, yesterday] = windows();
+    expect(today!.commit_start_time).toBe(Date.UTC(2026, 2, 9, 4, 0) / 1000); // midnight EDT
+    expect(yesterday!.commit_start_time).toBe(Date.UTC(2026, 2, 8, 5, 0) / 1000); // midnight EST
+    expect(yesterday!.commit_end_time).toBe(Math.floor((Date.UTC(2026, 2, 9, 4, 0) - 1) / 1000));
+  });
+
   it('a chat not on the allowlist is told so, and nothing else happens', async () => {
     settings.allowedChatIds = ['oc_ok'];
     feishu.addTask({ id: '5', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 9 });

@@ -1,26 +1,9 @@
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import type { Bot } from '../../src/app/bot.js';
 import { startTestBot, until } from '../helpers/bot.js';
-
-const ENCRYPT_KEY = 'test-encrypt-key-123';
-const TOKEN = 'v-token';
-
-function encrypt(plain: unknown): string {
-  const key = createHash('sha256').update(ENCRYPT_KEY).digest();
-  const iv = randomBytes(16);
-  const c = createCipheriv('aes-256-cbc', key, iv);
-  return Buffer.concat([iv, c.update(JSON.stringify(plain), 'utf8'), c.final()]).toString('base64');
-}
-
-function signed(body: string, o: { ts?: number; key?: string } = {}) {
-  const ts = String(Math.floor((o.ts ?? Date.now()) / 1000));
-  const nonce = randomBytes(8).toString('hex');
-  const signature = createHash('sha256').update(ts + nonce + (o.key ?? ENCRYPT_KEY) + body).digest('hex');
-  return { 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': nonce, 'x-lark-signature': signature, 'content-type': 'application/json' };
-}
+import { encrypt, signed, VERIFICATION_TOKEN as TOKEN, webhookEnv } from '../helpers/feishu-webhook.js';
 
 describe('Feishu bot in webhook mode', () => {
   let fake: FakeFeishu;
@@ -29,14 +12,7 @@ describe('Feishu bot in webhook mode', () => {
   beforeAll(async () => {
     fake = new FakeFeishu();
     await fake.listen();
-    ({ bot } = await startTestBot({
-      FEISHU_APP_ID: fake.appId,
-      FEISHU_APP_SECRET: fake.appSecret,
-      FEISHU_DOMAIN: fake.baseUrl,
-      FEISHU_EVENT_MODE: 'webhook',
-      FEISHU_ENCRYPT_KEY: ENCRYPT_KEY,
-      FEISHU_VERIFICATION_TOKEN: TOKEN,
-    }));
+    ({ bot } = await startTestBot(webhookEnv(fake)));
     fake.addTask({ id: '42', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 50 });
   });
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,24 +7,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import { freshStoreUrl } from '../helpers/stores.js';
 import { until } from '../helpers/bot.js';
+import { exited, serve } from '../helpers/serve.js';
 
-const CLI = join(import.meta.dirname, '../../dist/src/cli.js');
 const hex = (n: number) => `fa${n.toString(16).padStart(30, '0')}`;
 
-/** `taskbot serve` in a process of its own, against the fake Feishu. */
-function serve(fake: FakeFeishu, databaseUrl: string): { child: ChildProcess; ready: Promise<void>; log: () => string } {
-  const child = spawn(process.execPath, [CLI, 'serve'], {
-    cwd: mkdtempSync(join(tmpdir(), 'taskbot-proc-')),
-    env: { PATH: process.env.PATH ?? '', FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret, FEISHU_DOMAIN: fake.baseUrl, DATABASE_URL: databaseUrl, HTTP_PORT: '0', LOG_LEVEL: 'info', BOT_LOCALE: 'en' },
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const ready = until('taskbot is running', () => out.includes('taskbot is running'), 15_000).then(() => undefined);
-  return { child, ready, log: () => out };
-}
-
-const exited = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
+/** `taskbot serve` against the fake Feishu. */
+const serveOn = (fake: FakeFeishu, databaseUrl: string) => serve({ FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret, FEISHU_DOMAIN: fake.baseUrl, DATABASE_URL: databaseUrl });
 
 describe('processes: crashes, restarts, replicas and shutdown', () => {
   let fake: FakeFeishu;
@@ -54,7 +42,7 @@ describe('processes: crashes, restarts, replicas and shutdown', () => {
 
   it('kill -9 during watches: a restarted process resumes every open card within 30 s', async () => {
     const db = `sqlite:${join(mkdtempSync(join(tmpdir(), 'taskbot-kill-')), 'bot.db')}`;
-    const a = serve(fake, db);
+    const a = serveOn(fake, db);
     children.push(a.child);
     await a.ready;
     await fake.gateway.waitForConnection();
@@ -64,7 +52,7 @@ describe('processes: crashes, restarts, replicas and shutdown', () => {
     await exited(a.child);
     const before = cards.map(patches);
 
-    const b = serve(fake, db);
+    const b = serveOn(fake, db);
     children.push(b.child);
     const restartedAt = Date.now();
     await b.ready;
@@ -74,8 +62,8 @@ describe('processes: crashes, restarts, replicas and shutdown', () => {
 
   it.runIf(process.env.TEST_DATABASE_URL)('two replicas on one PostgreSQL: when one is killed, the other takes over within the lease time', async () => {
     const db = await freshStoreUrl('postgres');
-    const a = serve(fake, db);
-    const b = serve(fake, db);
+    const a = serveOn(fake, db);
+    const b = serveOn(fake, db);
     children.push(a.child, b.child);
     await Promise.all([a.ready, b.ready]);
     await until('two connections', () => fake.gateway.connected === 2);
@@ -97,7 +85,7 @@ describe('processes: crashes, restarts, replicas and shutdown', () => {
 
   it.runIf(process.env.TEST_DATABASE_URL)('SIGTERM drains in-flight work, releases its leases and exits 0', async () => {
     const db = await freshStoreUrl('postgres');
-    const a = serve(fake, db);
+    const a = serveOn(fake, db);
     children.push(a.child);
     await a.ready;
     await fake.gateway.waitForConnection();

@@ -44,6 +44,7 @@ export function registerDingtalkHandlers(client: StreamClient, deps: DingtalkEve
 }
 
 function onRobotMessage(msg: DWClientDownStream, deps: DingtalkEventDeps): void {
+  deps.telemetry?.event('dingtalk', 'robot_message');
   const parsed = RobotMessage.safeParse(safeJson(msg.data));
   if (!parsed.success) {
     deps.logger?.warn({ issue: parsed.error.issues[0]?.message }, 'malformed robot message ignored');
@@ -75,6 +76,7 @@ export function toInbound(m: RobotMessage, deps: Pick<DingtalkEventDeps, 'unionI
 }
 
 async function onCardCallback(msg: DWClientDownStream, deps: DingtalkEventDeps): Promise<Record<string, unknown>> {
+  deps.telemetry?.event('dingtalk', 'card_callback');
   const { settings } = deps.commands;
   const parsed = CardCallback.safeParse(safeJson(msg.data));
   const action = parsed.success ? actionOf(parsed.data.content) : undefined;

@@ -19,6 +19,8 @@ export interface DingtalkOpenApiOptions {
   clock?: Clock;
   /** Client-side cap per API; DingTalk allows 20 QPS per app per API. */
   perApiPerSecond?: number;
+  /** Told each time our per-API limiter holds a call back (metrics). */
+  onRateWait?: (limiter: string) => void;
 }
 
 export const DINGTALK_PER_API_PER_SECOND = 18;
@@ -48,7 +50,7 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
     const clock = opts.clock ?? systemClock;
     this.retry = { clock, ...opts.retry };
     this.tokens = new TokenCache(() => this.fetchAccessToken(), 5 * 60_000, clock);
-    this.limiter = new KeyedLimiter(opts.perApiPerSecond ?? DINGTALK_PER_API_PER_SECOND, RATE_WINDOW_MS, clock);
+    this.limiter = new KeyedLimiter(opts.perApiPerSecond ?? DINGTALK_PER_API_PER_SECOND, RATE_WINDOW_MS, clock, () => opts.onRateWait?.('dingtalk api'));
   }
 
   /** One OpenAPI call; returns the parsed JSON of a 2xx answer. */
@@ -76,6 +78,7 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
         throw classifyDingtalk(res.status, res.headers, body, c);
       },
       this.retry,
+      `dingtalk ${c.endpoint}`,
     );
   }
 
@@ -178,6 +181,7 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
         return b;
       },
       this.retry,
+      `dingtalk ${ctx.endpoint}`,
     );
     const unionId = (body.result as { unionid?: unknown } | undefined)?.unionid;
     if (typeof unionId !== 'string' || !unionId) {

@@ -35,6 +35,10 @@ type Listener = (msg: DWClientDownStream) => void | Promise<void>;
 export class StreamClient extends DWClient {
   /** Gateway opens attempted (for tests: no reconnect storm). */
   gatewayCalls = 0;
+  /** Why the last attempt to connect failed, while not connected (for /readyz). */
+  lastError?: string;
+  /** Whether a connection was ever up (reconnecting, rather than connecting). */
+  everConnected = false;
   private attempt = 0;
   private stopped = false;
   private retryTimer?: NodeJS.Timeout;
@@ -71,8 +75,9 @@ export class StreamClient extends DWClient {
           await this.openOnce();
           resolve();
         } catch (e) {
+          if (this.stopped) return;
           if (e instanceof TaskbotError && e.code === 'AUTH_FAILED') return reject(e);
-          this.o.logger?.warn({ err: e instanceof Error ? e.message : String(e) }, 'DingTalk Stream: connect failed; retrying');
+          this.failed(e, 'DingTalk Stream: connect failed; retrying');
           this.retryTimer = setTimeout(() => void first(), this.nextDelay());
         }
       };
@@ -127,6 +132,8 @@ export class StreamClient extends DWClient {
       ws.once('open', () => {
         opened = true;
         this.connected = true;
+        this.everConnected = true;
+        this.lastError = undefined;
         this.attempt = 0;
         this.touch(ws);
         this.pingTimer = setInterval(() => ws.readyState === WebSocket.OPEN && ws.ping(), this.idleMs() / 3);
@@ -190,7 +197,8 @@ export class StreamClient extends DWClient {
         await this.openOnce();
         this.o.logger?.info('DingTalk Stream reconnected');
       } catch (e) {
-        this.o.logger?.warn({ err: e instanceof Error ? e.message : String(e) }, 'DingTalk Stream: reconnect failed');
+        if (this.stopped) return;
+        this.failed(e, 'DingTalk Stream: reconnect failed');
         this.reconnect('reconnect failed');
       }
     }, delay);
@@ -198,7 +206,14 @@ export class StreamClient extends DWClient {
 
   private async openOnce(): Promise<void> {
     await this.getEndpoint();
+    // stop() may have come while the gateway answered: open nothing then.
+    if (this.stopped) throw new Error('stopped');
     await this._connect();
+  }
+
+  private failed(e: unknown, what: string): void {
+    this.lastError = e instanceof TaskbotError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+    this.o.logger?.warn({ err: this.lastError }, what);
   }
 
   /** Exponential backoff with jitter, capped (30 s by default). */

@@ -32,6 +32,7 @@ export function feishuDispatcher(deps: FeishuEventDeps, keys: { encryptKey?: str
 
 /** Synchronous and quick: the ACK goes back as soon as this returns; the work is queued. */
 function onMessage(data: unknown, deps: FeishuEventDeps): void {
+  deps.telemetry?.event('feishu', 'im.message.receive_v1');
   const parsed = MessageEvent.safeParse(data);
   if (!parsed.success) {
     deps.logger?.warn({ issue: parsed.error.issues[0]?.message }, 'malformed im.message.receive_v1 ignored');
@@ -46,6 +47,7 @@ function onMessage(data: unknown, deps: FeishuEventDeps): void {
 export type CardCallbackAnswer = { toast: { type: 'success' | 'info' | 'error'; content: string }; card?: { type: 'raw'; data: unknown } };
 
 async function onCardAction(data: unknown, deps: FeishuEventDeps): Promise<CardCallbackAnswer> {
+  deps.telemetry?.event('feishu', 'card.action.trigger');
   const { settings } = deps.commands;
   const t = cardTexts(settings.locale);
   const parsed = CardActionEvent.safeParse(data);

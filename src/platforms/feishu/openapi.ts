@@ -21,6 +21,8 @@ export interface FeishuOpenApiOptions {
   retry?: RetryOptions;
   clock?: Clock;
   logger?: Logger;
+  /** Told each time one of our limiters holds a call back (metrics). */
+  onRateWait?: (limiter: string) => void;
 }
 
 export type CallOptions = ReturnType<typeof lark.withTenantToken>;
@@ -57,8 +59,8 @@ export class FeishuOpenApi implements FeishuTaskApi {
     });
     // Feishu's token lives 2 h; refresh 3 min early as the SDK does.
     this.tokens = new TokenCache(() => this.fetchTenantToken(), 3 * 60_000, clock);
-    this.reportLimiter = new SlidingWindowLimiter(REPORT_QUERY_PER_SECOND, RATE_WINDOW_MS, clock);
-    this.sendPacer = new SendPacer(FEISHU_SEND_LIMITS, clock);
+    this.reportLimiter = new SlidingWindowLimiter(REPORT_QUERY_PER_SECOND, RATE_WINDOW_MS, clock, () => opts.onRateWait?.('feishu report'));
+    this.sendPacer = new SendPacer(FEISHU_SEND_LIMITS, clock, RATE_WINDOW_MS, () => opts.onRateWait?.('feishu send'));
   }
 
   /** Runs one SDK call with a tenant token and returns the whole answer (`code` already checked). */
@@ -77,6 +79,7 @@ export class FeishuOpenApi implements FeishuTaskApi {
         return body as Record<string, unknown>;
       },
       this.retry,
+      `feishu ${ctx.endpoint}`,
     );
   }
 

@@ -1,5 +1,6 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from 'pino';
+import { TaskbotError } from '../../domain/errors.js';
 import { undiciHttpInstance } from './http-instance.js';
 import { sdkLogger } from './sdk-logger.js';
 
@@ -11,19 +12,36 @@ export interface FeishuWsOptions {
   logger?: Logger;
   /** How long start() waits for the first connection. */
   readyTimeoutMs?: number;
+  /** The SDK gave up on a connection that was up (its own reconnects exhausted or refused). */
+  onLost?: (e: Error) => void;
 }
 
-/** The long connection (the default event mode): the SDK's WSClient, its state visible to /readyz. */
+/**
+ * The long connection (the default event mode): the SDK's WSClient, its state visible to /readyz.
+ * The SDK reconnects a dropped connection itself; a first connection that does not come up in
+ * time is closed and reported, so the caller can try again on its own backoff (the SDK would
+ * wait two minutes between attempts).
+ */
 export class FeishuWsReceiver {
   private client?: lark.WSClient;
+  private abandon?: (e: Error) => void;
 
   constructor(private readonly o: FeishuWsOptions) {}
 
-  /** Resolves once connected; rejects on a non-recoverable error (bad credentials) or the timeout. */
+  /** Resolves once connected; rejects when the SDK reports a failure or the first connection is late. */
   start(): Promise<void> {
     const log = this.o.logger?.child({ component: 'feishu-ws' });
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('Feishu long connection: not connected in time (check FEISHU_DOMAIN and the network)')), this.o.readyTimeoutMs ?? 30_000);
+      let ready = false;
+      const fail = (e: Error) => {
+        clearTimeout(timer);
+        this.abandon = undefined;
+        this.client?.close({ force: true });
+        reject(e);
+      };
+      this.abandon = fail;
+      const timeoutMs = this.o.readyTimeoutMs ?? 20_000;
+      const timer = setTimeout(() => fail(new TaskbotError('UPSTREAM_UNAVAILABLE', `Feishu long connection: not connected within ${timeoutMs / 1000} s (check FEISHU_DOMAIN, the network, and that the app subscribes to events over the long connection)`)), timeoutMs);
       this.client = new lark.WSClient({
         appId: this.o.appId,
         appSecret: this.o.appSecret,
@@ -34,13 +52,15 @@ export class FeishuWsReceiver {
         autoReconnect: true,
         onReady: () => {
           clearTimeout(timer);
+          ready = true;
+          this.abandon = undefined;
           log?.info('Feishu long connection ready');
           resolve();
         },
         onError: (e: Error) => {
-          clearTimeout(timer);
           log?.error({ err: e.message }, 'Feishu long connection failed');
-          reject(e);
+          if (!ready) return fail(new TaskbotError('UPSTREAM_UNAVAILABLE', `Feishu long connection: ${e.message}`));
+          this.o.onLost?.(e);
         },
         onReconnecting: () => log?.warn('Feishu long connection lost; reconnecting'),
         onReconnected: () => log?.info('Feishu long connection restored'),
@@ -54,6 +74,7 @@ export class FeishuWsReceiver {
   }
 
   stop(): void {
+    this.abandon?.(new TaskbotError('UPSTREAM_UNAVAILABLE', 'Feishu long connection: stopped'));
     this.client?.close({ force: true });
   }
 }

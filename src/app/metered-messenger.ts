@@ -1,0 +1,22 @@
+import type { Messenger } from '../domain/chat.js';
+import { asTaskbotError } from '../domain/errors.js';
+import type { Telemetry } from '../domain/telemetry.js';
+
+/** A messenger that counts every card write and its outcome; the writes themselves are unchanged. */
+export function meteredMessenger(platform: string, m: Messenger, t: Pick<Telemetry, 'cardWrite'>): Messenger {
+  const count = async <T>(op: 'send' | 'update' | 'digest', write: () => Promise<T>): Promise<T> => {
+    try {
+      const r = await write();
+      t.cardWrite(platform, op, 'ok');
+      return r;
+    } catch (e) {
+      t.cardWrite(platform, op, asTaskbotError(e).code);
+      throw e;
+    }
+  };
+  return {
+    send: (chat, card, reply) => count('send', () => m.send(chat, card, reply)),
+    update: (handle, card) => count('update', () => m.update(handle, card)),
+    sendDigest: (chat, card) => count('digest', () => m.sendDigest(chat, card)),
+  };
+}

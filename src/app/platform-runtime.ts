@@ -1,0 +1,28 @@
+import type { TaskbotError } from '../domain/errors.js';
+import type { Platform } from '../domain/task.js';
+
+/** How a platform's event connection is doing, for /readyz and metrics. */
+export interface PlatformStatus {
+  ok: boolean;
+  state: 'connecting' | 'connected' | 'reconnecting';
+  /** The last failure while not connected, as an operator should read it. */
+  error?: string;
+}
+
+/** A platform as the bot sees it: started in the background, never blocking the rest. */
+export interface PlatformRuntime {
+  platform: Platform;
+  status(): PlatformStatus;
+  stop(): void;
+}
+
+/** Told when a platform cannot work without the operator (bad credentials): the bot stops. */
+export type OnFatal = (err: TaskbotError) => void;
+
+/** Only refused credentials and broken configuration are worth stopping for; the rest is retried. */
+export function isFatal(err: TaskbotError): boolean {
+  return err.code === 'AUTH_FAILED' || err.code === 'CONFIG_INVALID';
+}
+
+/** Backoff while a platform cannot be reached: 1 s growing to one minute. */
+export const RECONNECT_POLICY = { baseDelayMs: 1000, maxDelayMs: 60_000 };

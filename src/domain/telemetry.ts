@@ -1,0 +1,27 @@
+/**
+ * What the core reports as it works, for metrics. The core calls these; the app wires them to
+ * Prometheus (src/metrics). Each is a count of one thing that happened.
+ */
+export interface Telemetry {
+  /** An inbound event from a platform (message, card callback, unknown). */
+  event(platform: string, type: string): void;
+  /** A command answered: its name and how it went (`ok`, `error`, `denied`, `busy`, `failed`). */
+  command(name: string, outcome: string): void;
+  /** One upstream call attempt: the API, `ok` or the error code, and whether it was a retry. */
+  upstreamCall(api: string, outcome: string, retried: boolean): void;
+  /** A card written to a chat: `send`, `update` or `digest`, and `ok` or the error code. */
+  cardWrite(platform: string, op: 'send' | 'update' | 'digest', outcome: string): void;
+  /** A call held back by one of our own rate limiters before it went out. */
+  rateLimitWait(limiter: string): void;
+  /** A scheduled digest run: `sent` or `failed`. */
+  digestRun(outcome: string): void;
+}
+
+export const noTelemetry: Telemetry = {
+  event: () => undefined,
+  command: () => undefined,
+  upstreamCall: () => undefined,
+  cardWrite: () => undefined,
+  rateLimitWait: () => undefined,
+  digestRun: () => undefined,
+};

@@ -1,0 +1,63 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Telemetry } from '../domain/telemetry.js';
+
+/** What the gauges read when /metrics is scraped. */
+export interface MetricSources {
+  activeCards(): Promise<number>;
+  activeTasks(): Promise<number>;
+  queueDepth(): number;
+  platforms(): { platform: string; connected: boolean }[];
+}
+
+/**
+ * Prometheus metrics for GET /metrics; one registry per bot (tests run several). Things that
+ * happen are Counters (fed through Telemetry); states are Gauges read at scrape time.
+ */
+export class Metrics implements Telemetry {
+  readonly registry = new Registry();
+  private readonly events = this.counter('taskbot_events_total', 'Inbound platform events, by platform and type', ['platform', 'type']);
+  private readonly commands = this.counter('taskbot_commands_total', 'Commands answered, by command and outcome', ['command', 'outcome']);
+  private readonly upstream = this.counter('taskbot_upstream_calls_total', 'Upstream API call attempts, by API, outcome (ok or error code) and whether it was a retry', ['api', 'outcome', 'retried']);
+  private readonly cards = this.counter('taskbot_card_writes_total', 'Cards sent, updated and digests posted, by platform, operation and outcome', ['platform', 'op', 'outcome']);
+  private readonly waits = this.counter('taskbot_rate_limit_waits_total', 'Calls held back by our own rate limiters, by limiter', ['limiter']);
+  private readonly digests = this.counter('taskbot_digest_runs_total', 'Scheduled digest runs, by outcome', ['outcome']);
+
+  constructor(sources: MetricSources) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'taskbot_' });
+    const gauge = (name: string, help: string, read: (g: Gauge) => void | Promise<void>, labelNames: string[] = []) =>
+      new Gauge({ name, help, labelNames, registers: [this.registry], collect() { return read(this); } });
+    gauge('taskbot_active_cards', 'Cards being kept up to date', async (g) => g.set(await sources.activeCards()));
+    gauge('taskbot_active_tasks', 'Distinct upstream tasks being polled', async (g) => g.set(await sources.activeTasks()));
+    gauge('taskbot_work_queue_depth', 'Inbound commands waiting or running', (g) => g.set(sources.queueDepth()));
+    gauge('taskbot_platform_connected', '1 while the platform connection is up, by platform', (g) => {
+      for (const p of sources.platforms()) g.set({ platform: p.platform }, p.connected ? 1 : 0);
+    }, ['platform']);
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  event(platform: string, type: string): void {
+    this.events.inc({ platform, type });
+  }
+  command(command: string, outcome: string): void {
+    this.commands.inc({ command, outcome });
+  }
+  upstreamCall(api: string, outcome: string, retried: boolean): void {
+    this.upstream.inc({ api, outcome, retried: String(retried) });
+  }
+  cardWrite(platform: string, op: string, outcome: string): void {
+    this.cards.inc({ platform, op, outcome });
+  }
+  rateLimitWait(limiter: string): void {
+    this.waits.inc({ limiter });
+  }
+  digestRun(outcome: string): void {
+    this.digests.inc({ outcome });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

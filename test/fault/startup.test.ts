@@ -1,0 +1,141 @@
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { TOPIC_ROBOT } from 'dingtalk-stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
+import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
+import type { Bot } from '../../src/app/bot.js';
+import { startTestBot, until } from '../helpers/bot.js';
+import { exited, serve, type Served } from '../helpers/serve.js';
+import { bothEnv } from '../helpers/env.js';
+
+const FOREVER = 1e9;
+
+const readyz = async (bot: Bot) => {
+  const r = await fetch(`${bot.url}/readyz`);
+  return { status: r.status, body: (await r.json()) as { ok: boolean; checks: Record<string, { ok: boolean; state?: string; error?: string }> } };
+};
+
+describe('one platform down: the other works, and the bot says which is down', () => {
+  let feishu: FakeFeishu;
+  let dingtalk: FakeDingtalk;
+  let bot: Bot | undefined;
+
+  async function start() {
+    feishu = new FakeFeishu();
+    dingtalk = new FakeDingtalk();
+    await Promise.all([feishu.listen(), dingtalk.listen()]);
+    dingtalk.users.set('staff001', 'union-001');
+  }
+  afterEach(async () => {
+    await bot?.stop();
+    bot = undefined;
+    await Promise.all([feishu.close(), dingtalk.close()]);
+  });
+
+  it('DingTalk gateway refusing every connection: Feishu cards are answered and updated to the end', async () => {
+    await start();
+    dingtalk.stream.refuseNext = FOREVER;
+    ({ bot } = await startTestBot(bothEnv(feishu, dingtalk), undefined, { connected: false }));
+    await feishu.gateway.waitForConnection();
+
+    feishu.addTask({ id: '7001', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 4 });
+    const { messageId, event } = feishu.say('oc_up', 'status 7001');
+    await feishu.gateway.push(event);
+    const reply = await until('the reply', () => feishu.im.inChat('oc_up').find((m) => m.reply_to === messageId));
+    await until('the final card', () => JSON.stringify(reply.card).includes('Succeeded'), 10_000);
+
+    const r = await readyz(bot);
+    expect(r.status).toBe(503);
+    expect(r.body.checks.feishu).toEqual({ ok: true, state: 'connected' });
+    expect(r.body.checks.dingtalk).toMatchObject({ ok: false, state: 'connecting' });
+    expect(r.body.checks.dingtalk!.error).toMatch(/HTTP 503/);
+    expect(dingtalk.stream.openCalls).toBeGreaterThan(1); // still trying
+
+    // The gateway comes back: DingTalk connects without a restart.
+    dingtalk.stream.refuseNext = 0;
+    await until('DingTalk connected', async () => (await readyz(bot!)).status === 200, 10_000);
+  }, 30_000);
+
+  it('Feishu endpoint failing: DingTalk cards are answered and updated to the end', async () => {
+    await start();
+    feishu.gateway.refuseNext = FOREVER;
+    ({ bot } = await startTestBot(bothEnv(feishu, dingtalk), undefined, { connected: false }));
+    await dingtalk.stream.waitForConnection();
+
+    dingtalk.addTask({ id: 'copy-9', kind: 'doc', total: 10, outcome: 'succeeded', queuedSteps: 0, runningSteps: 3 });
+    await dingtalk.stream.push(TOPIC_ROBOT, dingtalk.robotMessage('cidUp==', 'status copy-9').data);
+    const card = await until('the card', () => [...dingtalk.im.cards.values()][0]);
+    await until('the final update', () => card.params.stateCode === 'succeeded', 10_000);
+
+    const r = await readyz(bot);
+    expect(r.status).toBe(503);
+    expect(r.body.checks.dingtalk).toEqual({ ok: true, state: 'connected' });
+    expect(r.body.checks.feishu).toMatchObject({ ok: false });
+    expect(r.body.checks.feishu!.error).toMatch(/system busy/);
+    expect(feishu.gateway.endpointCalls).toBeGreaterThan(1);
+    feishu.gateway.refuseNext = 0;
+    await until('Feishu connected', async () => (await readyz(bot!)).status === 200, 10_000);
+  }, 30_000);
+});
+
+describe('start-up and shutdown of the process', () => {
+  let feishu: FakeFeishu;
+  let dingtalk: FakeDingtalk;
+  let child: Served | undefined;
+  let blocker: Server | undefined;
+
+  afterEach(async () => {
+    if (child && child.child.exitCode === null) child.child.kill('SIGKILL');
+    child = undefined;
+    await new Promise((r) => (blocker ? blocker.close(r) : r(undefined)));
+    blocker = undefined;
+    await Promise.all([feishu.close(), dingtalk.close()]);
+  });
+
+  async function fakes() {
+    feishu = new FakeFeishu();
+    dingtalk = new FakeDingtalk();
+    await Promise.all([feishu.listen(), dingtalk.listen()]);
+  }
+
+  it('port in use: one clear line, exit 2, and no platform connection left open', async () => {
+    await fakes();
+    blocker = createServer();
+    await new Promise<void>((r) => blocker!.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as AddressInfo).port;
+    child = serve({ ...bothEnv(feishu, dingtalk), HTTP_PORT: String(port), DATABASE_URL: 'sqlite::memory:' });
+    const code = await exited(child.child);
+    expect(code).toBe(2);
+    expect(child.log()).toMatch(/taskbot could not start: CONFIG_INVALID: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE.*HTTP_PORT/);
+    expect(feishu.gateway.connected).toBe(0);
+    expect(dingtalk.stream.connected).toBe(0);
+    expect(feishu.gateway.endpointCalls + dingtalk.stream.openCalls).toBe(0);
+  }, 30_000);
+
+  it('refused credentials: one clear line naming them, exit 2, nothing left open', async () => {
+    await fakes();
+    child = serve({ ...bothEnv(feishu, dingtalk), DINGTALK_CLIENT_SECRET: 'wrong-secret', DATABASE_URL: 'sqlite::memory:' });
+    const code = await exited(child.child);
+    expect(code).toBe(2);
+    expect(child.log()).toMatch(/taskbot stopped: AUTH_FAILED: .*DINGTALK_CLIENT_ID \/ DINGTALK_CLIENT_SECRET refused/);
+    await until('Feishu connection closed', () => feishu.gateway.connected === 0);
+  }, 30_000);
+
+  it('SIGTERM while a platform is still connecting: stops at once and exits 0', async () => {
+    await fakes();
+    dingtalk.stream.refuseNext = FOREVER;
+    child = serve({ ...bothEnv(feishu, dingtalk), DATABASE_URL: 'sqlite::memory:' });
+    await child.ready;
+    await feishu.gateway.waitForConnection();
+    const openCalls = dingtalk.stream.openCalls;
+    child.child.kill('SIGTERM');
+    const started = Date.now();
+    expect(await exited(child.child)).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(child.log()).toContain('taskbot stopped');
+    await until('Feishu connection closed', () => feishu.gateway.connected === 0);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(dingtalk.stream.openCalls).toBeLessThanOrEqual(openCalls + 1);
+  }, 30_000);
+});
