@@ -27,6 +27,10 @@ export async function openStore(url: string, onPoolError?: (e: Error) => void): 
     // An idle connection cut by a database restart is reported here; unheard, it would crash the
     // process. The pool replaces it on the next query.
     pool.on('error', (e) => onPoolError?.(e));
+    // The pool listens only to idle clients: one cut while checked out (mid-transaction, during a
+    // database restart) would emit an unheard 'error' and crash the process. Its query fails
+    // and is retried by the caller; the event itself only needs a listener.
+    pool.on('connect', (client) => client.on('error', (e) => onPoolError?.(e)));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     dialect = 'sqlite';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import type { Bot } from '../../src/app/bot.js';
-import { startTestBot, until } from '../helpers/bot.js';
+import { startTestBot, until, type LogSink } from '../helpers/bot.js';
 import { signed, webhookEnv } from '../helpers/feishu-webhook.js';
 import { postHead, rawHttp } from '../helpers/raw-http.js';
 import { exited, serve } from '../helpers/serve.js';
@@ -52,11 +52,18 @@ describe('a taskbot process facing hostile HTTP clients', () => {
 describe('the HTTP server under hostile clients', () => {
   let fake: FakeFeishu;
   let bot: Bot;
+  let sink: LogSink;
 
   beforeAll(async () => {
     fake = new FakeFeishu();
     await fake.listen();
-    ({ bot } = await startTestBot(webhookEnv(fake), undefined, { http: { headersTimeoutMs: 400, requestTimeoutMs: 800, checkEveryMs: 100 } }));
+    ({ bot, sink } = await startTestBot(webhookEnv(fake), undefined, {
+      http: { headersTimeoutMs: 400, requestTimeoutMs: 800, checkEveryMs: 100 },
+      // A handler with a bug in it, to show what the error boundary does.
+      routes: (http) => http.route('POST', '/test/buggy', () => {
+        throw new TypeError('a bug');
+      }),
+    }));
   });
   afterAll(async () => {
     await bot.stop();
@@ -64,6 +71,14 @@ describe('the HTTP server under hostile clients', () => {
   });
 
   const healthy = async () => (await fetch(`${bot.url}/healthz`)).status === 200;
+
+  it('answers a handler that throws with 500 and a log line, and goes on', async () => {
+    const r = await fetch(`${bot.url}/test/buggy`, { method: 'POST', body: '{}' });
+    expect(r.status).toBe(500);
+    expect(await r.json()).toEqual({ error: 'internal error' });
+    expect(sink.text).toContain('HTTP handler failed');
+    expect(await healthy()).toBe(true);
+  });
 
   it('cuts off a body that stalls, with 408', async () => {
     const r = await rawHttp(bot.url, [postHead(PATH, 100), '{"a":'], { waitMs: 3000 });

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { sql } from 'kysely';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
 import { freshStore, STORE_KINDS } from '../helpers/stores.js';
@@ -112,5 +114,32 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     expect(await store.getDigest('feishu:oc_1')).toMatchObject({ last_fired_at: 5000, next_fire_at: 90_000, lease_owner: null });
     expect(await store.deleteDigest('feishu:oc_1')).toBe(true);
     expect(await store.deleteDigest('feishu:oc_1')).toBe(false);
+  });
+});
+
+describe.runIf(process.env.TEST_DATABASE_URL)('PostgreSQL connections cut under the store', () => {
+  it('a connection cut mid-transaction fails that transaction, not the process', async () => {
+    const { store } = await freshStore('postgres');
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await admin.connect();
+    try {
+      const tx = store.db.transaction().execute(async (t) => {
+        const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(t);
+        await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+        // The cut reaches the checked-out client while it waits here.
+        await new Promise((r) => setTimeout(r, 300));
+        await sql`select 1`.execute(t);
+      });
+      await expect(tx).rejects.toThrow();
+      await store.ping(); // a fresh connection serves the next query
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await admin.end();
+      await store.close();
+    }
   });
 });
