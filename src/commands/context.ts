@@ -16,6 +16,8 @@ export interface InboundCommand {
   chatType: 'group' | 'p2p';
   userId: string;
   text: string;
+  /** Set when the message carried no text (a picture, a file): its type, for the "text only" answer. */
+  unsupported?: string;
   reply: ReplyContext;
   /** DingTalk storage tasks are read as the sender: their unionId, looked up on demand. */
   operator?: () => Promise<string | undefined>;

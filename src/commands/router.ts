@@ -28,6 +28,9 @@ export async function answer(cmd: InboundCommand, deps: CommandDeps): Promise<Ro
   if (!chatAllowed(deps.settings, cmd.chatId)) {
     return { command, denied: true, card: noticeCard(locale, fill(cardTexts(locale).notAllowed, { chat: cmd.chatId }), { color: 'orange', type: 'error' }) };
   }
+  if (cmd.unsupported && parsed.command === 'empty') {
+    return { command: 'not_text', card: noticeCard(locale, fill(cardTexts(locale).textOnly, { type: cmd.unsupported }), { color: 'grey' }) };
+  }
   if (parsed.command === 'empty') return { command, card: helpCard(locale) };
   if (parsed.command === 'unknown') return { command, card: helpCard(locale, parsed) };
   return { command, ...(await HANDLERS[parsed.command]({ cmd, args: parsed.args, chat, locale, deps })) };

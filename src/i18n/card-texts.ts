@@ -51,6 +51,7 @@ const zh = {
   toastUnknownCard: '这张卡片已不再跟踪，请重新发送 status 命令',
   toastFailed: '操作失败，请稍后再试',
   busy: '当前请求太多，请稍后再试。',
+  textOnly: '我只读文字消息（收到的是 {type}）。请发送文字命令，例如：status <任务ID>；发送“帮助”查看全部用法。',
 };
 
 export type CardTexts = typeof zh;
@@ -105,6 +106,7 @@ const en: CardTexts = {
   toastUnknownCard: 'This card is no longer tracked: send the status command again',
   toastFailed: 'That did not work; please try again',
   busy: 'Too many requests right now; please try again shortly.',
+  textOnly: 'I read text messages only (this was {type}). Send a text command, e.g. status <task id>; send "help" for everything I can do.',
 };
 
 const TEXTS: Record<Locale, CardTexts> = { zh, en };

@@ -1,30 +1,17 @@
 import { TOPIC_CARD, TOPIC_ROBOT, type DWClientDownStream } from 'dingtalk-stream';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { loose, parseJsonText } from '../lenient.js';
+import { readRobotMessage } from './inbound.js';
 import { cardAction } from '../../app/card-actions.js';
 import { admit, claimDelivery, type AdmitDeps } from '../../app/inbound.js';
-import type { InboundCommand } from '../../commands/context.js';
 import { renderCardParams } from '../../cards/dingtalk.js';
-import { USER_CHAT_PREFIX } from './messenger.js';
 import type { StreamClient } from './stream-client.js';
 
 /** DingTalk wants a card callback answered within 2 s; the work itself gets 1.2 s. */
 export const DINGTALK_CARD_BUDGET_MS = 1200;
 
-const RobotMessage = z.object({
-  msgId: z.string(),
-  conversationId: z.string(),
-  conversationType: z.string(),
-  senderStaffId: z.string().optional(),
-  senderId: z.string().optional(),
-  msgtype: z.string().optional(),
-  text: z.object({ content: z.string() }).optional(),
-  sessionWebhook: z.string().optional(),
-  sessionWebhookExpiredTime: z.number().optional(),
-});
-type RobotMessage = z.output<typeof RobotMessage>;
-
-const CardCallback = z.object({ outTrackId: z.string(), userId: z.string().optional(), content: z.string().optional() });
+const CardCallback = z.object({ outTrackId: loose.id, userId: loose.string, content: z.unknown().optional() });
 
 export interface DingtalkEventDeps extends AdmitDeps {
   /** staffId → unionId, for storage tasks. */
@@ -45,40 +32,16 @@ export function registerDingtalkHandlers(client: StreamClient, deps: DingtalkEve
 
 function onRobotMessage(msg: DWClientDownStream, deps: DingtalkEventDeps): void {
   deps.telemetry?.event('dingtalk', 'robot_message');
-  const parsed = RobotMessage.safeParse(safeJson(msg.data));
-  if (!parsed.success) {
-    deps.logger?.warn({ issue: parsed.error.issues[0]?.message }, 'malformed robot message ignored');
-    return;
-  }
-  const cmd = toInbound(parsed.data, deps);
-  if (cmd) admit(cmd, [`dingtalk:msg:${parsed.data.msgId}`], deps);
-}
-
-/** A robot message as a neutral command; 1:1 chats are keyed by the person. */
-export function toInbound(m: RobotMessage, deps: Pick<DingtalkEventDeps, 'unionIdOf'>): InboundCommand | undefined {
-  const staffId = m.senderStaffId;
-  const p2p = m.conversationType === '1';
-  if (p2p && !staffId) return undefined; // nobody to answer
-  return {
-    platform: 'dingtalk',
-    chatId: p2p ? `${USER_CHAT_PREFIX}${staffId}` : m.conversationId,
-    chatType: p2p ? 'p2p' : 'group',
-    userId: staffId ?? m.senderId ?? '',
-    // Only text carries a command; anything else addressed to the bot gets the help card.
-    text: m.msgtype === 'text' || m.msgtype === undefined ? (m.text?.content ?? '').trim() : '',
-    reply: {
-      messageId: m.msgId,
-      idempotencyKey: `dingtalk:${m.msgId}`,
-      ...(m.sessionWebhook && { sessionWebhook: m.sessionWebhook, sessionWebhookExpiresAt: m.sessionWebhookExpiredTime ?? 0 }),
-    },
-    ...(staffId && { operator: () => deps.unionIdOf(staffId) }),
-  };
+  const read = readRobotMessage(msg.data, deps);
+  if ('issue' in read) return void deps.logger?.warn({ issue: read.issue }, 'malformed robot message ignored');
+  if (read.cmd) admit(read.cmd, read.keys, deps);
+  else deps.logger?.info('1:1 robot message without a senderStaffId: nobody to answer');
 }
 
 async function onCardCallback(msg: DWClientDownStream, deps: DingtalkEventDeps): Promise<Record<string, unknown>> {
   deps.telemetry?.event('dingtalk', 'card_callback');
   const { settings } = deps.commands;
-  const parsed = CardCallback.safeParse(safeJson(msg.data));
+  const parsed = CardCallback.safeParse(parseJsonText(msg.data));
   const action = parsed.success ? actionOf(parsed.data.content) : undefined;
   if (!parsed.success || (action !== 'refresh' && action !== 'stop')) {
     deps.logger?.warn({ topic: msg.headers.topic }, 'card callback we do not understand: acknowledged');
@@ -94,18 +57,10 @@ async function onCardCallback(msg: DWClientDownStream, deps: DingtalkEventDeps):
   return { cardData: { cardParamMap }, cardUpdateOptions: { updateCardDataByKey: true } };
 }
 
-/** content: '{"cardPrivateData":{"actionIds":["refresh"],"params":{"action":"refresh"}}}' */
-function actionOf(content: string | undefined): string | undefined {
-  const c = safeJson(content ?? '') as { cardPrivateData?: { actionIds?: unknown[]; params?: { action?: unknown } } } | undefined;
+/** content: '{"cardPrivateData":{"actionIds":["refresh"],"params":{"action":"refresh"}}}' (a JSON string, or already an object). */
+function actionOf(content: unknown): string | undefined {
+  const c = (typeof content === 'string' ? parseJsonText(content) : content) as { cardPrivateData?: { actionIds?: unknown[]; params?: { action?: unknown } } } | undefined;
   const p = c?.cardPrivateData;
   const a = p?.params?.action ?? p?.actionIds?.[0];
   return typeof a === 'string' ? a : undefined;
-}
-
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return undefined;
-  }
 }

@@ -5,7 +5,7 @@ import { admit, claimDelivery, type AdmitDeps } from '../../app/inbound.js';
 import { renderFeishuCard } from '../../cards/feishu.js';
 import { chatAllowed } from '../../commands/context.js';
 import { cardTexts } from '../../i18n/card-texts.js';
-import { CardActionEvent, MessageEvent, toInbound } from './inbound.js';
+import { CardActionEvent, readMessage } from './inbound.js';
 import { sdkLogger } from './sdk-logger.js';
 
 export interface FeishuEventDeps extends AdmitDeps {
@@ -33,15 +33,9 @@ export function feishuDispatcher(deps: FeishuEventDeps, keys: { encryptKey?: str
 /** Synchronous and quick: the ACK goes back as soon as this returns; the work is queued. */
 function onMessage(data: unknown, deps: FeishuEventDeps): void {
   deps.telemetry?.event('feishu', 'im.message.receive_v1');
-  const parsed = MessageEvent.safeParse(data);
-  if (!parsed.success) {
-    deps.logger?.warn({ issue: parsed.error.issues[0]?.message }, 'malformed im.message.receive_v1 ignored');
-    return;
-  }
-  const ev = parsed.data;
-  const cmd = toInbound(ev, deps.botOpenId());
-  if (!cmd) return; // not addressed to us
-  admit(cmd, [`feishu:msg:${ev.message.message_id}`, ...(ev.event_id ? [`feishu:event:${ev.event_id}`] : [])], deps);
+  const read = readMessage(data, deps.botOpenId());
+  if ('issue' in read) return void deps.logger?.warn({ issue: read.issue }, 'malformed im.message.receive_v1 ignored');
+  if (read.cmd) admit(read.cmd, read.keys, deps); // else: not addressed to us
 }
 
 export type CardCallbackAnswer = { toast: { type: 'success' | 'info' | 'error'; content: string }; card?: { type: 'raw'; data: unknown } };
@@ -51,7 +45,7 @@ async function onCardAction(data: unknown, deps: FeishuEventDeps): Promise<CardC
   const { settings } = deps.commands;
   const t = cardTexts(settings.locale);
   const parsed = CardActionEvent.safeParse(data);
-  const action = (parsed.success ? (parsed.data.action.value as { action?: unknown } | undefined)?.action : undefined) as string | undefined;
+  const action = (parsed.success ? (parsed.data.action?.value as { action?: unknown } | undefined)?.action : undefined) as string | undefined;
   if (!parsed.success || (action !== 'refresh' && action !== 'stop')) {
     deps.logger?.warn('card callback we do not understand ignored');
     return { toast: { type: 'info', content: t.toastUnknownCard } };

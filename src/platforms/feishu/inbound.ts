@@ -1,20 +1,40 @@
 import { z } from 'zod';
 import type { InboundCommand } from '../../commands/context.js';
+import { loose, looseArray, looseObject, parseJsonText } from '../lenient.js';
 
-/** The fields of im.message.receive_v1 we use (the SDK hands header and event merged). */
+const UserIds = looseObject({ open_id: loose.string, user_id: loose.string, union_id: loose.string });
+
+/**
+ * The fields of im.message.receive_v1 we use (the SDK hands header and event merged). Lenient:
+ * ids are often null (no employee-id scope), and fields come and go; only the message and chat
+ * ids, which say what to answer where, are required.
+ */
 export const MessageEvent = z.object({
-  event_id: z.string().optional(),
-  sender: z.object({ sender_id: z.object({ open_id: z.string().optional(), user_id: z.string().optional() }).optional(), sender_type: z.string().optional() }),
+  event_id: loose.string,
+  sender: looseObject({ sender_id: UserIds, sender_type: loose.string }),
   message: z.object({
-    message_id: z.string(),
-    chat_id: z.string(),
-    chat_type: z.string(),
-    message_type: z.string(),
-    content: z.string(),
-    mentions: z.array(z.object({ key: z.string(), id: z.object({ open_id: z.string().optional() }).partial().optional(), name: z.string().optional() })).optional(),
+    message_id: loose.id,
+    chat_id: loose.id,
+    chat_type: loose.string,
+    message_type: loose.string,
+    content: loose.string,
+    mentions: looseArray(looseObject({ key: loose.string, id: UserIds, name: loose.string, mentioned_type: loose.string })),
   }),
 });
 export type MessageEvent = z.output<typeof MessageEvent>;
+
+export type ReadResult = { cmd?: InboundCommand; keys: string[] } | { issue: string };
+
+/**
+ * Reads a delivered message: the command for us (undefined when it is not addressed to us) and
+ * the ids to dedupe it by, or why it could not be read at all. Never throws.
+ */
+export function readMessage(data: unknown, botOpenId: string): ReadResult {
+  const parsed = MessageEvent.safeParse(data);
+  if (!parsed.success) return { issue: `${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}` };
+  const ev = parsed.data;
+  return { cmd: toInbound(ev, botOpenId), keys: [`feishu:msg:${ev.message.message_id}`, ...(ev.event_id ? [`feishu:event:${ev.event_id}`] : [])] };
+}
 
 /**
  * A message for us, as a neutral command: group messages only when they mention the bot,
@@ -22,51 +42,55 @@ export type MessageEvent = z.output<typeof MessageEvent>;
  */
 export function toInbound(ev: MessageEvent, botOpenId: string): InboundCommand | undefined {
   const m = ev.message;
-  if (ev.sender.sender_type && ev.sender.sender_type !== 'user') return undefined; // other bots, system
+  const sender = ev.sender;
+  if (sender?.sender_type && sender.sender_type !== 'user') return undefined; // other bots, system
   const p2p = m.chat_type === 'p2p';
-  const mentionsBot = (m.mentions ?? []).some((x) => x.id?.open_id === botOpenId);
+  const mentionsBot = botOpenId !== '' && m.mentions.some((x) => x?.id?.open_id === botOpenId);
   if (!p2p && !mentionsBot) return undefined;
-  let text = messageText(m.message_type, m.content);
-  for (const x of m.mentions ?? []) text = text.split(x.key).join(' ');
+  const type = m.message_type ?? 'text';
+  const read = messageText(type, m.content ?? '');
+  let text = read ?? '';
+  for (const x of m.mentions) if (x?.key) text = text.split(x.key).join(' ');
   text = text.replace(/@_all\b/g, ' ').replace(/@_user_\d+/g, ' ').trim();
+  const ids = sender?.sender_id;
   return {
     platform: 'feishu',
     chatId: m.chat_id,
     chatType: p2p ? 'p2p' : 'group',
-    userId: ev.sender.sender_id?.open_id ?? ev.sender.sender_id?.user_id ?? '',
+    userId: ids?.open_id ?? ids?.union_id ?? ids?.user_id ?? '',
     text,
+    ...(read === undefined && { unsupported: type }),
     reply: { messageId: m.message_id, idempotencyKey: `feishu:${m.message_id}` },
   };
 }
 
-/** Text of a text or post (rich text) message; other kinds carry no command. */
-export function messageText(type: string, content: string): string {
-  let c: unknown;
-  try {
-    c = JSON.parse(content);
-  } catch {
-    return '';
-  }
-  if (type === 'text') return typeof (c as { text?: unknown }).text === 'string' ? (c as { text: string }).text : '';
+/**
+ * The text of a message: text and post (rich text: its text, md and link parts; at-mentions are
+ * placeholders, skipped) and, leniently, any other type that carries a `text` field. Undefined
+ * for a message that holds no text (a picture, a file, a sticker): it is answered "I read text only".
+ */
+export function messageText(type: string, content: string): string | undefined {
+  const c = parseJsonText(content) as Record<string, unknown> | undefined;
   if (type === 'post') {
     // A post is {title, content: [[{tag, text}]]}, sometimes wrapped per language.
-    const post = (c as { content?: unknown }).content ? c : Object.values(c as object)[0];
-    const rows = (post as { content?: unknown } | undefined)?.content;
+    const post = (c?.content ? c : c && typeof c === 'object' ? Object.values(c)[0] : undefined) as { content?: unknown } | undefined;
+    const rows = post?.content;
     if (!Array.isArray(rows)) return '';
     return rows
       .flatMap((row) => (Array.isArray(row) ? row : []))
-      .map((seg: { tag?: string; text?: string }) => (seg.tag === 'text' || seg.tag === 'md' ? (seg.text ?? '') : ''))
+      .map((seg: { tag?: unknown; text?: unknown }) => (['text', 'md', 'a'].includes(String(seg?.tag)) && typeof seg.text === 'string' ? seg.text : ''))
       .join(' ');
   }
-  return '';
+  if (typeof c?.text === 'string') return c.text;
+  return type === 'text' ? '' : undefined;
 }
 
-/** The fields of card.action.trigger we use. */
+/** The fields of card.action.trigger we use; `value` is what our button put there (or its JSON text). */
 export const CardActionEvent = z.object({
-  event_id: z.string().optional(),
-  token: z.string().optional(),
-  operator: z.object({ open_id: z.string().optional() }).optional(),
-  action: z.object({ value: z.unknown() }),
-  context: z.object({ open_message_id: z.string(), open_chat_id: z.string().optional() }),
+  event_id: loose.string,
+  token: loose.string,
+  operator: looseObject({ open_id: loose.string, user_id: loose.string, union_id: loose.string }),
+  action: looseObject({ value: z.unknown().transform((v) => (typeof v === 'string' ? parseJsonText(v) : v)).optional(), tag: loose.string }),
+  context: z.object({ open_message_id: loose.id, open_chat_id: loose.string }),
 });
 export type CardActionEvent = z.output<typeof CardActionEvent>;
