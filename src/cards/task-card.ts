@@ -96,6 +96,18 @@ export function taskCard(s: TaskSnapshot, o: TaskCardOptions): CardModel {
   };
 }
 
+/**
+ * The same card, smaller: no item list, texts clipped. Sent once when the platform refuses a card
+ * for its content (too long, a component it will not take), before giving up on that card.
+ */
+export function compactCard(card: CardModel): CardModel {
+  return {
+    ...card,
+    blocks: card.blocks.filter((b) => b.type !== 'list').map((b) => (b.type === 'text' ? { ...b, text: clip(b.text, 200) } : b)),
+    ...(card.note && { note: clip(card.note, 200) }),
+  };
+}
+
 /** A stable digest of a card's content: equal hashes mean nothing visible changed. */
 export function cardHash(card: CardModel): string {
   return createHash('sha1').update(JSON.stringify(card)).digest('hex');

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * Typed errors with a stable `code`: the chat message, the CLI and the logs all key on it.
- * `retryable` tells the retry layer and the watch engine whether trying again can help.
+ * `persistence` tells the retry layer and the watch engine whether trying again can help.
  */
 
 export const ERROR_CODES = [
@@ -18,14 +20,40 @@ export const ERROR_CODES = [
   'NOT_CONFIGURED',
   'CONFIG_INVALID',
   'CARD_GONE',
+  'CARD_REJECTED',
+  'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set([
-  'RATE_LIMITED',
-  'UPSTREAM_UNAVAILABLE',
-  'UPSTREAM_TIMEOUT',
-]);
+/**
+ * Whether trying again can help: `transient` (the platform or we had a passing fault: retry with
+ * backoff), `rate-limit` (retry after the wait the platform asks for) or `permanent` (the same call
+ * will get the same answer: never spend another call on it). The one table every caller uses.
+ */
+export type Persistence = 'permanent' | 'transient' | 'rate-limit';
+
+const PERSISTENCE: Readonly<Record<ErrorCode, Persistence>> = {
+  TASK_NOT_FOUND: 'permanent',
+  INVALID_TASK_ID: 'permanent',
+  INVALID_ARGUMENT: 'permanent',
+  PERMISSION_DENIED: 'permanent',
+  RATE_LIMITED: 'rate-limit',
+  QUOTA_EXCEEDED: 'permanent',
+  AUTH_FAILED: 'permanent',
+  UPSTREAM_UNAVAILABLE: 'transient',
+  UPSTREAM_TIMEOUT: 'transient',
+  BAD_UPSTREAM_RESPONSE: 'permanent',
+  UPSTREAM_REJECTED: 'permanent',
+  NOT_CONFIGURED: 'permanent',
+  CONFIG_INVALID: 'permanent',
+  CARD_GONE: 'permanent',
+  CARD_REJECTED: 'permanent',
+  INTERNAL: 'transient',
+};
+
+export function persistenceOf(code: ErrorCode): Persistence {
+  return PERSISTENCE[code];
+}
 
 export interface ErrorDetails {
   /** Scopes the app lacks (PERMISSION_DENIED). */
@@ -42,6 +70,8 @@ export interface ErrorDetails {
   taskId?: string;
   /** Set when an invalid-token answer should make the caller evict its token and retry once. */
   tokenInvalid?: boolean;
+  /** INTERNAL: a short id that the apology shown to people and the log line share. */
+  errorId?: string;
 }
 
 export class TaskbotError extends Error {
@@ -55,13 +85,18 @@ export class TaskbotError extends Error {
     this.details = details;
   }
 
-  get retryable(): boolean {
-    return RETRYABLE.has(this.code);
+  get persistence(): Persistence {
+    return persistenceOf(this.code);
   }
 
-  /** A plain object for pino: code, message and details, never a stack of upstream internals. */
+  get retryable(): boolean {
+    return this.persistence !== 'permanent';
+  }
+
+  /** A plain object for pino: code, message and details; the stack only for our own faults (INTERNAL). */
   toJSON(): Record<string, unknown> {
-    return { code: this.code, message: this.message, ...this.details };
+    const stack = this.code === 'INTERNAL' && this.cause instanceof Error ? { stack: this.cause.stack } : {};
+    return { code: this.code, message: this.message, ...this.details, ...stack };
   }
 }
 
@@ -69,9 +104,13 @@ export function isTaskbotError(e: unknown, code?: ErrorCode): e is TaskbotError 
   return e instanceof TaskbotError && (code === undefined || e.code === code);
 }
 
-/** Anything thrown becomes a TaskbotError; unknown throwables are an upstream fault, not a crash. */
+/**
+ * Anything thrown becomes a TaskbotError. What does not come from an upstream (a bug, a store
+ * error) is INTERNAL: retried with backoff, logged with its stack (the cause), and shown to people
+ * only as an apology with an error id.
+ */
 export function asTaskbotError(e: unknown): TaskbotError {
   if (e instanceof TaskbotError) return e;
   const message = e instanceof Error ? e.message : String(e);
-  return new TaskbotError('UPSTREAM_UNAVAILABLE', message, {}, { cause: e });
+  return new TaskbotError('INTERNAL', message, { errorId: randomBytes(4).toString('hex') }, { cause: e });
 }

@@ -10,7 +10,7 @@ type Table = {
   error: Record<ErrorCode, string>;
   words: Record<
     | 'progress' | 'state' | 'counts' | 'started' | 'finished' | 'failedItems' | 'reason' | 'andMore' | 'total'
-    | 'succeeded' | 'failed' | 'done' | 'scopes' | 'task' | 'noReports' | 'reports' | 'submissions' | 'retrying',
+    | 'succeeded' | 'failed' | 'done' | 'scopes' | 'task' | 'noReports' | 'reports' | 'submissions' | 'retrying' | 'errorId',
     string
   >;
 };
@@ -40,11 +40,13 @@ const zh: Table = {
     NOT_CONFIGURED: '该平台尚未配置。',
     CONFIG_INVALID: '配置有误。',
     CARD_GONE: '卡片已撤回或已过期。',
+    CARD_REJECTED: '平台拒绝了这张卡片的内容。',
+    INTERNAL: '我们这边出了点问题，已记录并会自动重试。',
   },
   words: {
     progress: '进度', state: '状态', counts: '数量', started: '开始', finished: '结束', failedItems: '失败项',
     reason: '原因', andMore: '还有 {n} 项', total: '共', succeeded: '成功', failed: '失败', done: '已处理',
-    scopes: '需要的权限', task: '任务', noReports: '这段时间没有汇报。', reports: '汇报', submissions: '份', retrying: '重试中',
+    scopes: '需要的权限', task: '任务', noReports: '这段时间没有汇报。', reports: '汇报', submissions: '份', retrying: '重试中', errorId: '错误编号',
   },
 };
 
@@ -73,11 +75,13 @@ const en: Table = {
     NOT_CONFIGURED: 'That platform is not configured.',
     CONFIG_INVALID: 'The configuration is invalid.',
     CARD_GONE: 'The card was recalled or is too old to update.',
+    CARD_REJECTED: 'The platform refused the card as it was drawn.',
+    INTERNAL: 'Something went wrong on our side; it has been logged and will be retried.',
   },
   words: {
     progress: 'Progress', state: 'State', counts: 'Counts', started: 'Started', finished: 'Finished', failedItems: 'Failed items',
     reason: 'Reason', andMore: 'and {n} more', total: 'total', succeeded: 'succeeded', failed: 'failed', done: 'done',
-    scopes: 'Needed permission', task: 'Task', noReports: 'No reports in this period.', reports: 'Reports', submissions: 'submissions', retrying: 'retrying',
+    scopes: 'Needed permission', task: 'Task', noReports: 'No reports in this period.', reports: 'Reports', submissions: 'submissions', retrying: 'retrying', errorId: 'Error id',
   },
 };
 

@@ -37,8 +37,11 @@ export class FakeFeishuIm {
 
   /** Messages people sent (through the fake gateway), so replies know their chat. */
   readonly inbound = new Map<string, string>();
+  /** Messages people sent and then recalled: replies to them are refused. */
+  readonly recalledInbound = new Set<string>();
 
   reply(r: FakeRequest, parentId: string): FakeResponse {
+    if (this.recalledInbound.has(parentId)) return { status: 400, body: { code: 230011, msg: 'The message is recalled.' } };
     const chat = this.messages.get(parentId)?.chat_id ?? this.inbound.get(parentId);
     if (!chat) return { status: 400, body: { code: 230001, msg: 'parent message not found' } };
     return this.create(r, chat, parentId);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { cardHash, taskCard, type TaskCardMode } from '../cards/task-card.js';
+import { cardHash, compactCard, taskCard, type TaskCardMode } from '../cards/task-card.js';
 import type { CardModel } from '../cards/model.js';
 import { cardKey, type CardHandle, type ChatRef, type Messenger } from '../domain/chat.js';
 import { systemClock, type Clock } from '../domain/clock.js';
@@ -276,9 +276,13 @@ export class WatchEngine {
     const ends = ENDS_WATCH.has(err.code);
     this.d.logger?.[ends ? 'warn' : 'info']({ code: err.code, err: err.toJSON(), task: task.task_key }, ends ? 'watch ended by an error' : 'poll failed; backing off');
     const errors = task.error_count + 1;
+    // The 24 h give-up counts while the upstream fails, too.
+    const expired = !ends && now - task.created_at >= this.o.giveUpMs;
     let pass: CardPass = { active: 1, retrySoon: false };
     if (ends) {
       pass = await this.updateCards(task.task_key, prev, 'error', inlineKey, err);
+    } else if (expired) {
+      pass = await this.updateCards(task.task_key, prev, 'expired', inlineKey);
     } else if (errors >= RETRY_NOTE_AFTER || inlineKey) {
       pass = await this.updateCards(task.task_key, prev, 'retrying', inlineKey, err);
     }
@@ -286,7 +290,7 @@ export class WatchEngine {
     // Rate limits say how long to wait; never come back sooner.
     const wait = Math.max(backoff, err.details.retryAfterMs ?? 0);
     await this.d.store.completeTask(task.task_key, this.owner, {
-      active: ends && !pass.retrySoon ? 0 : 1,
+      active: (ends || expired) && !pass.retrySoon ? 0 : 1,
       next_due_at: now + wait,
       backoff_ms: backoff,
       error_count: errors,
@@ -333,15 +337,15 @@ export class WatchEngine {
           continue;
         }
         if (wait > 0) await this.clock.sleep(wait); // a last update is worth the short wait
-        try {
-          await this.send(card, model);
+        const er = await this.sendOrCompact(card, model);
+        if (!er) {
           await this.d.store.updateCard(card.card_key, { rendered_hash: hash, last_update_at: this.clock.now(), status });
-        } catch (e) {
-          const er = asTaskbotError(e);
-          if (er.code === 'CARD_GONE') {
-            await this.d.store.updateCard(card.card_key, { status: 'gone' });
-            continue;
-          }
+        } else if (er.persistence === 'permanent') {
+          // Recalled, deleted, a dissolved chat, a card refused even when small: it costs no more calls.
+          this.d.logger?.warn({ code: er.code, err: er.toJSON(), card: card.card_key }, 'card can no longer be updated; its watch ends');
+          await this.d.store.updateCard(card.card_key, { status: 'gone' });
+          continue;
+        } else {
           this.d.logger?.warn({ code: er.code, err: er.toJSON(), card: card.card_key }, 'card update failed; will retry');
           pass.retrySoon = true;
           pass.active++;
@@ -351,6 +355,22 @@ export class WatchEngine {
       if (status === 'active') pass.active++;
     }
     return pass;
+  }
+
+  /** Sends an update; a card refused for its content is sent once more, smaller. Resolves with the failure, if any. */
+  private async sendOrCompact(card: CardRow, model: CardModel): Promise<TaskbotError | undefined> {
+    try {
+      await this.send(card, model);
+      return undefined;
+    } catch (e) {
+      const er = asTaskbotError(e);
+      if (er.code !== 'CARD_REJECTED') return er;
+      this.d.logger?.warn({ err: er.toJSON(), card: card.card_key }, 'the platform refused the card; sending a smaller one');
+      return this.send(card, compactCard(model)).then(
+        () => undefined,
+        (e2: unknown) => asTaskbotError(e2),
+      );
+    }
   }
 
   private send(card: CardRow, model: CardModel): Promise<void> {

@@ -92,9 +92,6 @@ describe('DingTalk bot over Stream mode (real DWClient subclass, fake gateway an
     await fake.stream.push(TOPIC_ROBOT, image.data);
     await until('the text-only answer for a picture', () => fake.im.messages.length === 2);
     expect(fake.im.messages[1]!.text).toContain('I read text messages only (this was picture)');
-
-
-
     expect((await fake.stream.push(TOPIC_ROBOT, { nonsense: true })).code).toBe(200);
     expect((await fake.stream.push(TOPIC_CARD, fake.cardClick('tb-unknown', 'refresh'))).data).toEqual({ response: { cardData: { cardParamMap: { note: 'This card is no longer tracked: send the status command again' } }, cardUpdateOptions: { updateCardDataByKey: true } } });
     expect((await fake.stream.push(TOPIC_CARD, { weird: 1 })).data).toEqual({ response: {} });

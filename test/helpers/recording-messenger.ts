@@ -1,6 +1,6 @@
 import type { CardModel } from '../../src/cards/model.js';
 import type { CardHandle, ChatRef, Messenger, ReplyContext } from '../../src/domain/chat.js';
-import { TaskbotError } from '../../src/domain/errors.js';
+import { TaskbotError, type ErrorCode } from '../../src/domain/errors.js';
 import type { Platform } from '../../src/domain/task.js';
 
 /** A Messenger that keeps what it was asked to send, for platform-neutral tests. */
@@ -10,6 +10,12 @@ export class RecordingMessenger implements Messenger {
   readonly digests: { chat: ChatRef; card: CardModel }[] = [];
   /** Handles whose updates fail as if the message was recalled. */
   readonly gone = new Set<string>();
+  /** Handles whose updates always fail with this code. */
+  readonly failWith = new Map<string, ErrorCode>();
+  /** Handles whose cards are refused while they carry an item list (too long for the platform). */
+  readonly refuseLists = new Set<string>();
+  /** Every update tried, failed ones included. */
+  attempts = 0;
   failNextUpdates = 0;
   private n = 0;
 
@@ -22,7 +28,11 @@ export class RecordingMessenger implements Messenger {
   }
 
   async update(h: CardHandle, card: CardModel): Promise<void> {
+    this.attempts++;
     if (this.gone.has(h.handle)) throw new TaskbotError('CARD_GONE', 'recalled');
+    const code = this.failWith.get(h.handle);
+    if (code) throw new TaskbotError(code, 'refused');
+    if (this.refuseLists.has(h.handle) && card.blocks.some((b) => b.type === 'list')) throw new TaskbotError('CARD_REJECTED', 'content too long');
     if (this.failNextUpdates > 0) {
       this.failNextUpdates--;
       throw new TaskbotError('UPSTREAM_UNAVAILABLE', 'send failed');

@@ -183,6 +183,51 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     expect((await store.getTask(`feishu:contact:${hex(5)}`))!.active).toBe(1);
   });
 
+  it('ends a card on any permanent answer (a refused update), and the task with no card left costs no more polls', async () => {
+    const e = engine();
+    fake.addTask({ id: hex(8), kind: 'contact', total: 500, outcome: 'succeeded', queuedSteps: 0, runningSteps: 100 });
+    const h = await showCard(e, 'oc_1', hex(8));
+    messenger.failWith.set(h.handle, 'UPSTREAM_REJECTED');
+    await clock.advance(2000);
+    await e.tick();
+    expect(await store.getCard(cardKey(h))).toMatchObject({ status: 'gone' });
+    expect((await store.getTask(`feishu:contact:${hex(8)}`))!.active).toBe(0);
+    const polls = taskCalls();
+    const attempts = messenger.attempts;
+    await clock.advance(600_000);
+    await e.tick();
+    expect(taskCalls()).toBe(polls);
+    expect(messenger.attempts).toBe(attempts);
+  });
+
+  it('a card refused for its content gets a smaller one once; refused again, it ends', async () => {
+    const e = engine();
+    fake.addTask({ id: hex(9), kind: 'contact', total: 500, outcome: 'partial', queuedSteps: 0, runningSteps: 100 });
+    fake.addTask({ id: hex(10), kind: 'contact', total: 500, outcome: 'partial', queuedSteps: 0, runningSteps: 100 });
+    const small = await showCard(e, 'oc_1', hex(9));
+    const never = await showCard(e, 'oc_2', hex(10));
+    messenger.refuseLists.add(small.handle);
+    messenger.failWith.set(never.handle, 'CARD_REJECTED');
+    await clock.advance(2000);
+    await e.tick();
+    const sent = messenger.updatesOf(small.handle).at(-1)!;
+    expect(sent.blocks.some((b) => b.type === 'list')).toBe(false);
+    expect(sent.blocks.some((b) => b.type === 'progress')).toBe(true);
+    expect(await store.getCard(cardKey(small))).toMatchObject({ status: 'active' });
+    expect(await store.getCard(cardKey(never))).toMatchObject({ status: 'gone' });
+  });
+
+  it('the 24 h give-up applies while the upstream keeps failing', async () => {
+    const e = engine();
+    fake.addTask({ id: '93', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 100_000 });
+    const h = await showCard(e, 'oc_1', '93');
+    fake.inject({ path: /task_check/, kind: '5xx', times: 1_000 });
+    await clock.advance(24 * 3600_000);
+    await e.tick();
+    expect(await store.getCard(cardKey(h))).toMatchObject({ status: 'expired' });
+    expect((await store.getTask('feishu:drive:93'))!.active).toBe(0);
+  });
+
   it('retries a failed card update at the next round', async () => {
     const e = engine();
     fake.addTask({ id: hex(6), kind: 'contact', total: 500, outcome: 'succeeded', queuedSteps: 0, runningSteps: 50 });

@@ -1,4 +1,4 @@
-import { TaskbotError } from '../../domain/errors.js';
+import { TaskbotError, type ErrorCode } from '../../domain/errors.js';
 import { retryAfterMs } from '../../http/request.js';
 
 export interface DingtalkCallContext {
@@ -6,10 +6,34 @@ export interface DingtalkCallContext {
   /** Permission points this endpoint needs, named when the answer does not say. */
   scopes: string[];
   taskId?: string;
+  /** What the call acts on: for a card, "does not exist" means the card is gone (or the template is wrong). */
+  target?: 'card' | 'template';
 }
 
 /** DingTalk asks for about a second after a QPS limit answer. */
 const QPS_WAIT_MS = 1000;
+
+const NOT_EXIST = /not.?exist|not.?found/i;
+
+/**
+ * DingTalk's OpenAPI answer codes, first match wins: each to our code (whose persistence, in
+ * domain/errors.ts, says whether a retry can help). Codes not matched: 5xx and 404 by status,
+ * anything else refused.
+ */
+export const DINGTALK_RULES: readonly { match: (code: string, ctx: DingtalkCallContext, message: string) => boolean; code: ErrorCode; means: string }[] = [
+  { match: (c) => c === 'InvalidAuthentication', code: 'AUTH_FAILED', means: 'access token invalid' },
+  { match: (c) => c.startsWith('Forbidden.AccessDenied.QpsLimit'), code: 'RATE_LIMITED', means: 'QPS limit' },
+  { match: (c) => c === 'Forbidden.AccessDenied.ApiCountLimitForOrg', code: 'QUOTA_EXCEEDED', means: "the organisation's monthly API quota is used up" },
+  { match: (c) => c.startsWith('Forbidden.AccessDenied'), code: 'PERMISSION_DENIED', means: 'the app lacks a permission' },
+  { match: (c) => c === 'taskNotExist', code: 'TASK_NOT_FOUND', means: 'no such task' },
+  { match: (c, ctx, m) => ctx.target === 'card' && (NOT_EXIST.test(c) || NOT_EXIST.test(m)), code: 'CARD_GONE', means: 'the card no longer exists' },
+  { match: (c, ctx, m) => ctx.target === 'template' && /template/i.test(`${c} ${m}`), code: 'NOT_CONFIGURED', means: 'the card template is not usable: check DINGTALK_CARD_TEMPLATE_ID' },
+  // A paramError that names the sender's unionId is about the person, not the task id.
+  { match: (c, _ctx, m) => c.startsWith('paramError') && /union.?id/i.test(`${c} ${m}`), code: 'INVALID_ARGUMENT', means: "the sender's unionId was refused" },
+  { match: (c) => c === 'paramError' || c === 'paramError.taskId', code: 'INVALID_TASK_ID', means: 'the task id is not valid' },
+  { match: (c) => c.startsWith('paramError'), code: 'INVALID_ARGUMENT', means: 'a parameter was refused' },
+  { match: (c) => c === 'systemError' || c === 'unknownError' || c === 'operationTimeout', code: 'UPSTREAM_UNAVAILABLE', means: 'server error' },
+];
 
 /** Turns a non-2xx DingTalk OpenAPI answer (`{code, message, requestid}`) into a typed error. */
 export function classifyDingtalk(
@@ -30,35 +54,18 @@ export function classifyDingtalk(
     taskId: ctx.taskId,
   };
   const where = `${ctx.endpoint} answered ${code || `HTTP ${status}`}${message ? ` (${message})` : ''}`;
-
-  if (code === 'InvalidAuthentication') {
-    return new TaskbotError('AUTH_FAILED', `DingTalk rejected the access token: ${where}`, { ...base, tokenInvalid: true });
+  const rule = code ? DINGTALK_RULES.find((r) => r.match(code, ctx, message)) : undefined;
+  if (rule?.code === 'AUTH_FAILED') return new TaskbotError('AUTH_FAILED', `DingTalk rejected the access token: ${where}`, { ...base, tokenInvalid: true });
+  if (rule?.code === 'RATE_LIMITED' || (!rule && status === 429)) {
+    return new TaskbotError('RATE_LIMITED', `DingTalk rate limit: ${where}`, { ...base, retryAfterMs: retryAfterMs(headers) ?? QPS_WAIT_MS });
   }
-  if (code.startsWith('Forbidden.AccessDenied.QpsLimit') || status === 429) {
-    return new TaskbotError('RATE_LIMITED', `DingTalk rate limit: ${where}`, {
-      ...base,
-      retryAfterMs: retryAfterMs(headers) ?? QPS_WAIT_MS,
-    });
-  }
-  if (code === 'Forbidden.AccessDenied.ApiCountLimitForOrg') {
-    return new TaskbotError('QUOTA_EXCEEDED', `the organisation's monthly DingTalk API quota is used up: ${where}`, base);
-  }
-  if (code.startsWith('Forbidden.AccessDenied')) {
+  if (rule?.code === 'PERMISSION_DENIED') {
     const scopes = requiredScopes(b) ?? ctx.scopes;
-    return new TaskbotError('PERMISSION_DENIED', `the DingTalk app lacks a permission for ${ctx.endpoint}: grant ${scopes.join(', ')}`, {
-      ...base,
-      scopes,
-    });
+    return new TaskbotError('PERMISSION_DENIED', `the DingTalk app lacks a permission for ${ctx.endpoint}: grant ${scopes.join(', ')}`, { ...base, scopes });
   }
-  if (code === 'taskNotExist') return new TaskbotError('TASK_NOT_FOUND', `no such task: ${where}`, base);
-  if (code === 'paramError' || code === 'paramError.taskId') {
-    return new TaskbotError('INVALID_TASK_ID', `DingTalk does not accept this task id: ${where}`, base);
-  }
-  if (code.startsWith('paramError')) return new TaskbotError('INVALID_ARGUMENT', `DingTalk rejected a parameter: ${where}`, base);
-  if (status >= 500 || code === 'systemError' || code === 'unknownError' || code === 'operationTimeout') {
-    return new TaskbotError('UPSTREAM_UNAVAILABLE', `DingTalk server error: ${where}`, base);
-  }
-  if (status === 404) return new TaskbotError('TASK_NOT_FOUND', `no such task: ${where}`, base);
+  if (rule) return new TaskbotError(rule.code, `${rule.means}: ${where}`, base);
+  if (status >= 500) return new TaskbotError('UPSTREAM_UNAVAILABLE', `DingTalk server error: ${where}`, base);
+  if (status === 404 && ctx.taskId !== undefined) return new TaskbotError('TASK_NOT_FOUND', `no such task: ${where}`, base);
   if (!code) return new TaskbotError('BAD_UPSTREAM_RESPONSE', `${ctx.endpoint}: HTTP ${status} without an error code`, base);
   return new TaskbotError('UPSTREAM_REJECTED', `DingTalk refused: ${where}`, base);
 }

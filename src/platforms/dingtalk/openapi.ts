@@ -104,7 +104,7 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
   /** Creates a card from the template and delivers it; fails unless every delivery succeeded. */
   async createAndDeliverCard(body: Record<string, unknown>): Promise<void> {
     const endpoint = 'card v1.0 createAndDeliver';
-    const r = (await this.call({ endpoint, scopes: CARD_SCOPES, method: 'POST', path: '/v1.0/card/instances/createAndDeliver', json: body })) as {
+    const r = (await this.call({ endpoint, scopes: CARD_SCOPES, target: 'template', method: 'POST', path: '/v1.0/card/instances/createAndDeliver', json: body })) as {
       success?: boolean;
       result?: { deliverResults?: { success?: boolean; errorMsg?: string }[] };
     };
@@ -119,6 +119,7 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
     await this.call({
       endpoint: 'card v1.0 update',
       scopes: CARD_SCOPES,
+      target: 'card',
       method: 'PUT',
       path: '/v1.0/card/instances',
       json: { outTrackId, cardData: { cardParamMap }, cardUpdateOptions: { updateCardDataByKey: true } },

@@ -1,10 +1,40 @@
-import { TaskbotError } from '../../domain/errors.js';
+import { TaskbotError, type ErrorCode } from '../../domain/errors.js';
 import { retryAfterMs } from '../../http/request.js';
 
-/** Feishu's answer codes we act on. Anything else non-zero is UPSTREAM_REJECTED with the code kept. */
-const TOKEN_INVALID = new Set([99991661, 99991663, 99991664, 99991671]);
-const SCOPE_MISSING = new Set([99991672, 99991679]);
-const RATE_LIMIT = 99991400;
+/**
+ * Feishu's answer codes, each to our code (whose persistence, in domain/errors.ts, says whether
+ * a retry can help) and what it means. Codes not listed: 5xx is transient, anything else refused.
+ * Sources: the seed documents, the im message/patch error tables, and codes seen from tenants.
+ */
+export const FEISHU_CODES: ReadonlyMap<number, { code: ErrorCode; means: string }> = new Map(
+  Object.entries({
+    99991400: { code: 'RATE_LIMITED', means: 'rate limit' },
+    230020: { code: 'RATE_LIMITED', means: 'message rate limit' },
+    99991661: { code: 'AUTH_FAILED', means: 'access token missing or malformed' },
+    99991663: { code: 'AUTH_FAILED', means: 'tenant access token invalid' },
+    99991664: { code: 'AUTH_FAILED', means: 'tenant access token expired' },
+    99991671: { code: 'AUTH_FAILED', means: 'access token invalid' },
+    99991672: { code: 'PERMISSION_DENIED', means: 'the app lacks a scope' },
+    99991679: { code: 'PERMISSION_DENIED', means: 'the user lacks a scope' },
+    1061001: { code: 'UPSTREAM_UNAVAILABLE', means: 'internal error' },
+    1061002: { code: 'INVALID_TASK_ID', means: 'the task id is not valid' },
+    1061003: { code: 'TASK_NOT_FOUND', means: 'no such task' },
+    1061004: { code: 'PERMISSION_DENIED', means: 'the app may not see this item' },
+    1430001: { code: 'AUTH_FAILED', means: 'unknown tenant' },
+    1430002: { code: 'INVALID_ARGUMENT', means: 'page size rejected' },
+    1430003: { code: 'INVALID_ARGUMENT', means: 'no such report rule' },
+    230001: { code: 'UPSTREAM_REJECTED', means: 'invalid request parameter' },
+    230002: { code: 'CARD_GONE', means: 'the bot is not in the chat' },
+    230011: { code: 'CARD_GONE', means: 'the message was recalled' },
+    230110: { code: 'CARD_GONE', means: 'the message was deleted' },
+    231003: { code: 'CARD_GONE', means: 'the message was deleted' },
+    232009: { code: 'CARD_GONE', means: 'the chat was dissolved' },
+    230031: { code: 'CARD_GONE', means: 'the message is older than 14 days and can no longer be updated' },
+    230099: { code: 'CARD_REJECTED', means: 'the card content is invalid' },
+    230025: { code: 'CARD_REJECTED', means: 'the card content is too long' },
+    11246: { code: 'CARD_REJECTED', means: 'a mention in the card is invalid' },
+  }).map(([k, v]) => [Number(k), v as { code: ErrorCode; means: string }]),
+);
 
 export interface FeishuAnswer {
   status: number;
@@ -37,44 +67,25 @@ export function classifyFeishu(ans: FeishuAnswer, ctx: FeishuCallContext): Taskb
   };
   const where = `${ctx.endpoint} answered ${code ?? `HTTP ${ans.status}`}${msg ? ` (${msg})` : ''}`;
 
-  if (code === RATE_LIMIT || ans.status === 429) {
-    const wait = retryAfterMs(ans.headers, 'x-ogw-ratelimit-reset') ?? retryAfterMs(ans.headers);
+  const known = code === undefined ? undefined : FEISHU_CODES.get(code);
+  if (known?.code === 'RATE_LIMITED' || (!known && ans.status === 429)) {
+    const wait = retryAfterMs(ans.headers, 'x-ogw-ratelimit-reset') ?? retryAfterMs(ans.headers) ?? (code === 230020 ? 1000 : undefined);
     return new TaskbotError('RATE_LIMITED', `Feishu rate limit: ${where}`, { ...base, retryAfterMs: wait });
   }
-  if (code !== undefined && TOKEN_INVALID.has(code)) {
+  if (known?.code === 'AUTH_FAILED' && code !== 1430001) {
     return new TaskbotError('AUTH_FAILED', `Feishu rejected the access token: ${where}`, { ...base, tokenInvalid: true });
   }
-  if (code !== undefined && SCOPE_MISSING.has(code)) {
+  if (known?.code === 'PERMISSION_DENIED' && code !== 1061004) {
     const scopes = scopesFromMessage(msg) ?? ctx.scopes;
     return new TaskbotError('PERMISSION_DENIED', `the Feishu app lacks a scope for ${ctx.endpoint}: grant one of ${scopes.join(', ')}`, {
       ...base,
       scopes,
     });
   }
-  switch (code) {
-    case 1061001:
-      return new TaskbotError('UPSTREAM_UNAVAILABLE', `Feishu internal error: ${where}`, base);
-    case 1061002:
-      return new TaskbotError('INVALID_TASK_ID', `Feishu does not accept this task id: ${where}`, base);
-    case 1061003:
-      return new TaskbotError('TASK_NOT_FOUND', `no such task: ${where}`, base);
-    case 1061004:
-      return new TaskbotError('PERMISSION_DENIED', `the app may not see this item: ${where}`, base);
-    case 230011:
-      return new TaskbotError('CARD_GONE', `the message was recalled: ${where}`, base);
-    case 230031:
-      return new TaskbotError('CARD_GONE', `the message is older than 14 days and can no longer be updated: ${where}`, base);
-    case 230020:
-      return new TaskbotError('RATE_LIMITED', `Feishu message rate limit: ${where}`, { ...base, retryAfterMs: 1000 });
-    case 1430001:
-      return new TaskbotError('AUTH_FAILED', `Feishu does not know this tenant: ${where}`, base);
-    case 1430002:
-      return new TaskbotError('INVALID_ARGUMENT', `page size rejected: ${where}`, base);
-    case 1430003:
-      return new TaskbotError('INVALID_ARGUMENT', `no such report rule: ${where}`, base);
-  }
+  if (known) return new TaskbotError(known.code, `${known.means}: ${where}`, base);
   if (ans.status >= 500) return new TaskbotError('UPSTREAM_UNAVAILABLE', `Feishu server error: ${where}`, base);
-  if (ans.status === 404 || /not (exist|found)/i.test(msg)) {
+  // contact v2 has no documented "not found" code: only a task lookup reads 404 / "not exist" that way.
+  if (ctx.taskId !== undefined && (ans.status === 404 || /not (exist|found)/i.test(msg))) {
     return new TaskbotError('TASK_NOT_FOUND', `no such task: ${where}`, base);
   }
   if (code === undefined) {
