@@ -49,6 +49,8 @@ export interface BotOptions {
   http?: Partial<ServerLimits>;
   /** How often expired dedupe keys are swept (default hourly). */
   sweepMs?: number;
+  /** Inbound work: commands worked at once and waiting (defaults: 16 and 1000). */
+  queue?: { concurrency: number; maxPending: number };
   /** Per-person and per-chat command limits (defaults: 20 and 60 a minute). */
   flood?: FloodLimits;
   /** Extra HTTP routes (the sandbox console), added before the server listens. */
@@ -65,7 +67,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   const clock = o.clock ?? systemClock;
   const log = o.logger;
   const store = await openStore(config.databaseUrl, (e) => log.warn({ err: e.message }, 'database connection lost; reconnecting'));
-  const queue = new WorkQueue(16, 1000, (e) => log.error({ err: e }, 'background job failed'));
+  const queue = new WorkQueue(o.queue?.concurrency ?? 16, o.queue?.maxPending ?? 1000, (e) => log.error({ err: e }, 'background job failed'));
   const runtimes: PlatformRuntime[] = [];
   const metrics = new Metrics({
     activeCards: () => store.countActiveCards(),
@@ -77,7 +79,12 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   const messengers: Partial<Record<Platform, Messenger>> = {};
   if (services.feishu) messengers.feishu = meteredMessenger('feishu', new FeishuMessenger(services.feishu), metrics);
   if (services.dingtalk && config.dingtalk) {
-    const dingtalk = new DingtalkMessenger(services.dingtalk, { robotCode: config.dingtalk.robotCode, cardTemplateId: config.dingtalk.cardTemplateId, now: () => clock.now() });
+    const dingtalk = new DingtalkMessenger(services.dingtalk, {
+      robotCode: config.dingtalk.robotCode,
+      cardTemplateId: config.dingtalk.cardTemplateId,
+      now: () => clock.now(),
+      onCardsBroken: (err) => log.error({ code: err.code, err: err.toJSON() }, 'DingTalk cards cannot be created: answering in markdown; check DINGTALK_CARD_TEMPLATE_ID and the Card.Instance.Write permission'),
+    });
     messengers.dingtalk = meteredMessenger('dingtalk', dingtalk, metrics);
   }
   const engine = new WatchEngine({ store, tasks: services.registry, messengers, timeZone: config.digestTimeZone, clock, logger: log.child({ component: 'watch' }), ...(o.watch && { options: o.watch }) });

@@ -5,10 +5,14 @@ import { asTaskbotError } from '../domain/errors.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import type { Locale } from '../i18n/messages.js';
 import type { WatchEngine } from '../watch/engine.js';
+import { chatAllowed } from '../commands/context.js';
+import type { InboundDeps } from './inbound.js';
 
 export interface CardActionInput {
   cardKey: string;
   action: ButtonAction;
+  /** The chat the card is in, when the callback says (Feishu); otherwise the card's record says. */
+  chatId?: string;
 }
 
 export type CardActionOutcome =
@@ -20,6 +24,14 @@ export interface CardActionDeps {
   locale: Locale;
   clock: Clock;
   logger?: Logger;
+  /** ALLOWED_CHAT_IDS, the same check commands get. */
+  allowed: (chatId: string) => boolean;
+}
+
+/** The deps of a button press, from the platform's event deps. */
+export function cardActionDeps(d: InboundDeps): CardActionDeps {
+  const { engine, settings } = d.commands;
+  return { engine, locale: settings.locale, clock: d.clock, ...(d.logger && { logger: d.logger }), allowed: (chat) => chatAllowed(settings, chat) };
 }
 
 const TIMEOUT: unique symbol = Symbol('timeout');
@@ -33,6 +45,8 @@ export async function cardAction(input: CardActionInput, deps: CardActionDeps, b
   const t = cardTexts(deps.locale);
   const deadline = <T>(p: Promise<T>): Promise<T | typeof TIMEOUT> => Promise.race([p, deps.clock.sleep(budgetMs).then((): typeof TIMEOUT => TIMEOUT)]);
   try {
+    const chat = input.chatId ?? (await deps.engine.cardChat(input.cardKey));
+    if (chat && !deps.allowed(chat)) return { kind: 'toast', toast: t.toastNotAllowed, level: 'error' };
     if (input.action === 'stop') {
       const r = await deadline(deps.engine.stopCard(input.cardKey, { inline: true }));
       if (r === TIMEOUT) return { kind: 'toast', toast: t.toastFailed, level: 'error' };

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { handleCommand } from '../commands/router.js';
+import { parseCommand } from '../commands/parse.js';
 import type { CommandDeps, InboundCommand } from '../commands/context.js';
 import type { Clock } from '../domain/clock.js';
 import type { Telemetry } from '../domain/telemetry.js';
@@ -49,7 +50,27 @@ export function admit(cmd: InboundCommand, keys: string[], deps: AdmitDeps): voi
   }
   if (!deps.queue.push(() => runDelivery(keys, cmd, deps, verdict === 'notify'))) {
     deps.telemetry?.command('any', 'queue_full');
-    deps.logger?.warn({ chat: cmd.chatId }, 'inbound queue full: command dropped');
+    deps.logger?.warn({ chat: cmd.chatId }, 'inbound queue full: told the person to try again in a minute');
+    void answerOverload(keys, cmd, deps);
+  }
+}
+
+/** Overload answers in flight at once: beyond this the process is in trouble and they are only logged. */
+const MAX_OVERLOAD_ANSWERS = 8;
+let overloadAnswers = 0;
+
+/** "Busy, try again in a minute", sent outside the full queue (bounded), so a command is never met with silence. */
+async function answerOverload(keys: string[], cmd: InboundCommand, deps: InboundDeps): Promise<void> {
+  if (overloadAnswers >= MAX_OVERLOAD_ANSWERS) return void deps.logger?.error({ chat: cmd.chatId }, 'overloaded: a command could not even be told to wait');
+  overloadAnswers++;
+  try {
+    if (!(await claimDelivery(deps.store, keys, deps.clock.now()))) return;
+    const { messengers, settings } = deps.commands;
+    await messengers[cmd.platform]?.send({ platform: cmd.platform, chatId: cmd.chatId }, noticeCard(settings.locale, cardTexts(settings.locale).queueFull, { color: 'orange' }), cmd.reply);
+  } catch (e) {
+    deps.logger?.error({ err: asTaskbotError(e).toJSON(), chat: cmd.chatId }, 'could not send the busy answer');
+  } finally {
+    overloadAnswers--;
   }
 }
 
@@ -69,7 +90,9 @@ export async function runDelivery(keys: string[], cmd: InboundCommand, deps: Inb
     }
     await handleCommand(cmd, deps.commands);
   } catch (e) {
+    // The answer could not be sent, retries included: say which command in which chat went unanswered.
     const err = asTaskbotError(e);
-    deps.logger?.error({ code: err.code, err: err.toJSON(), platform: cmd.platform, chat: cmd.chatId }, 'command failed');
+    const parsed = parseCommand(cmd.text);
+    deps.logger?.error({ code: err.code, err: err.toJSON(), platform: cmd.platform, chat: cmd.chatId, command: parsed.command }, 'could not answer a command');
   }
 }

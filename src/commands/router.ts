@@ -1,5 +1,7 @@
-import { noticeCard } from '../cards/notices.js';
-import { fill } from '../i18n/messages.js';
+import { errorCard, noticeCard } from '../cards/notices.js';
+import { asTaskbotError } from '../domain/errors.js';
+import { fill, messages } from '../i18n/messages.js';
+import { taskCard } from '../cards/task-card.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import { chatAllowed, type Answer, type CommandDeps, type HandlerInput, type InboundCommand, type RoutedAnswer } from './context.js';
 import { digestCommand } from './digest.js';
@@ -33,7 +35,14 @@ export async function answer(cmd: InboundCommand, deps: CommandDeps): Promise<Ro
   }
   if (parsed.command === 'empty') return { command, card: helpCard(locale) };
   if (parsed.command === 'unknown') return { command, card: helpCard(locale, parsed) };
-  return { command, ...(await HANDLERS[parsed.command]({ cmd, args: parsed.args, chat, locale, deps })) };
+  try {
+    return { command, ...(await HANDLERS[parsed.command]({ cmd, args: parsed.args, chat, locale, deps })) };
+  } catch (e) {
+    // A handler that fails (the store is down, a bug) still answers: an error card, never a throw.
+    const err = asTaskbotError(e);
+    deps.logger?.error({ code: err.code, err: err.toJSON(), command, chat: cmd.chatId }, 'command handler failed');
+    return { command, card: errorCard(err, locale) };
+  }
 }
 
 /** Answers a command in its chat and starts watching the card when the answer is a live task. */
@@ -44,7 +53,17 @@ export async function handleCommand(cmd: InboundCommand, deps: CommandDeps): Pro
     const messenger = deps.messengers[cmd.platform];
     if (!messenger) throw new Error(`no messenger for ${cmd.platform}`);
     const handle = await messenger.send({ platform: cmd.platform, chatId: cmd.chatId }, a.card, cmd.reply);
-    if (a.track) await deps.engine.track(handle, a.track, deps.settings.locale, a.card);
+    if (a.track) {
+      const snap = a.track;
+      await deps.engine.track(handle, snap, deps.settings.locale, a.card).catch(async (e: unknown) => {
+        // The card is out but cannot be watched (the store is down): it must not pretend to be live.
+        const err = asTaskbotError(e);
+        deps.logger?.error({ code: err.code, err: err.toJSON(), chat: cmd.chatId }, 'could not start watching a card');
+        const m = messages(deps.settings.locale);
+        const errorText = `${m.error[err.code]} (${m.words.errorId}: ${err.details.errorId ?? err.code})`;
+        await messenger.update(handle, taskCard(snap, { locale: deps.settings.locale, timeZone: deps.settings.timeZone, mode: 'error', errorText }));
+      });
+    }
     deps.telemetry?.command(a.command, outcome);
   } catch (e) {
     deps.telemetry?.command(a.command, 'failed');

@@ -15,8 +15,7 @@ export async function statusCommand({ cmd, args, locale, deps }: HandlerInput): 
   if (!id) return { card: noticeCard(locale, t.missingId, { color: 'orange', type: 'error' }) };
   if (extra.length > 0) return { card: noticeCard(locale, fill(t.statusUsage, { input: clip(extra.join(' '), 40) }), { color: 'orange', type: 'error' }) };
   try {
-    const operator = cmd.platform === 'dingtalk' && kind !== 'doc' ? await cmd.operator?.() : undefined;
-    const snap = await deps.registry.fetch({ platform: cmd.platform, id, ...(kind && { kind }), ...(operator && { operator }) });
+    const snap = await deps.registry.fetch({ platform: cmd.platform, id, ...(kind && { kind }), ...(cmd.operator && { operatorOf: cmd.operator }) });
     const card = taskCard(snap, { locale, timeZone: deps.settings.timeZone, mode: isTerminal(snap.state) ? 'final' : 'live' });
     return { card, track: snap };
   } catch (e) {

@@ -4,6 +4,7 @@ import type { CardModel } from '../cards/model.js';
 import { chatKey, type ChatRef, type Messenger } from '../domain/chat.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { asTaskbotError } from '../domain/errors.js';
+import { backoffDelay } from '../http/retry.js';
 import type { ReportSubmission, ReportWindow } from '../domain/report.js';
 import type { Platform } from '../domain/task.js';
 import type { Telemetry } from '../domain/telemetry.js';
@@ -11,6 +12,10 @@ import { messages, type Locale } from '../i18n/messages.js';
 import type { DigestRow, Store } from '../store/store.js';
 import { chatTasks, digestCard, type ReportSummary } from './builder.js';
 import { latestFireAtOrBefore, nextFire } from './schedule.js';
+
+/** A digest whose send keeps failing is tried this often (backoff from 30 s to 8 min), then skipped. */
+const MAX_DIGEST_ATTEMPTS = 5;
+const DIGEST_RETRY = { attempts: MAX_DIGEST_ATTEMPTS, baseDelayMs: 30_000, maxDelayMs: 8 * 60_000 };
 
 /** Where report submissions come from (Feishu only). */
 export interface ReportSource {
@@ -39,7 +44,8 @@ export interface Schedule {
 
 /**
  * Per-chat digests on cron schedules in their own time zones. Due digests are claimed with a
- * lease, and the firing is recorded before the digest is sent: a restart never fires twice.
+ * lease (no two replicas send one), and a firing is recorded only after it was sent: a failed
+ * send is retried, and a restart loses none.
  */
 export class DigestScheduler {
   readonly owner: string;
@@ -97,39 +103,56 @@ export class DigestScheduler {
     return digestCard(chatTasks(rows), { locale, timeZone, since: new Date(since), ...(reports && { reports }) });
   }
 
-  /** One round: fire (or skip) every due digest. Returns how many fired. */
+  /** One round: fire (or skip) every due digest. Returns how many were sent. */
   async tick(): Promise<number> {
     const now = this.clock.now();
     const due = await this.d.store.claimDueDigests(this.owner, now, now + (this.d.leaseMs ?? 60_000));
     let fired = 0;
     for (const row of due) {
       try {
-        if (await this.fireOrSkip(row, now)) {
-          fired++;
-          this.d.telemetry?.digestRun('sent');
-        }
+        if (await this.fireOrSkip(row, now)) fired++;
       } catch (e) {
-        this.d.telemetry?.digestRun('failed');
-        this.d.logger?.error({ err: e, chat: row.chat_key }, 'digest failed');
+        this.d.logger?.error({ err: e, chat: row.chat_key }, 'digest round failed for a chat');
       }
     }
     return fired;
   }
 
+  /**
+   * Sends a due digest and only then records it as sent; a failed send keeps it due and is tried
+   * again with backoff (also by another replica, or after a restart) a few times, then given up.
+   */
   private async fireOrSkip(row: DigestRow, now: number): Promise<boolean> {
     const latest = latestFireAtOrBefore(row.cron, row.time_zone, row.next_fire_at, now);
     const next = nextFire(row.cron, row.time_zone, now);
     const fire = latest !== undefined && now - latest < (this.d.catchUpMs ?? 3600_000) && (row.last_fired_at === null || latest > row.last_fired_at);
-    if (!(await this.d.store.completeDigest(row.chat_key, this.owner, fire ? latest : null, next))) return false;
     if (!fire) {
       this.d.logger?.info({ chat: row.chat_key, missed: latest }, 'digest missed by more than the catch-up window; skipped');
+      await this.d.store.completeDigest(row.chat_key, this.owner, null, next);
       return false;
     }
     const chat = { platform: row.platform as Platform, chatId: row.chat_id };
-    const card = await this.build(chat, row.locale as Locale, row.time_zone, row.last_fired_at ?? row.created_at);
-    const messenger = this.d.messengers[chat.platform];
-    if (!messenger) throw new Error(`no messenger for ${chat.platform}`);
-    await messenger.sendDigest(chat, card);
+    try {
+      const card = await this.build(chat, row.locale as Locale, row.time_zone, row.last_fired_at ?? row.created_at);
+      const messenger = this.d.messengers[chat.platform];
+      if (!messenger) throw new Error(`no messenger for ${chat.platform}`);
+      await messenger.sendDigest(chat, card);
+    } catch (e) {
+      const err = asTaskbotError(e);
+      const attempts = row.failed_attempts + 1;
+      this.d.telemetry?.digestRun('failed');
+      if (!err.retryable || attempts >= MAX_DIGEST_ATTEMPTS) {
+        this.d.logger?.error({ code: err.code, err: err.toJSON(), chat: row.chat_key, attempts }, 'digest could not be sent; this one is given up');
+        await this.d.store.completeDigest(row.chat_key, this.owner, null, next);
+      } else {
+        const wait = backoffDelay(attempts, DIGEST_RETRY, Math.random, err.details.retryAfterMs);
+        this.d.logger?.warn({ code: err.code, err: err.toJSON(), chat: row.chat_key, attempts, retryInMs: wait }, 'digest send failed; will retry');
+        await this.d.store.retryDigest(row.chat_key, this.owner, attempts, now + wait);
+      }
+      return false;
+    }
+    await this.d.store.completeDigest(row.chat_key, this.owner, latest, next);
+    this.d.telemetry?.digestRun('sent');
     return true;
   }
 

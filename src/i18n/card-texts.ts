@@ -21,6 +21,7 @@ const zh = {
   unknownCommand: '没有“{input}”这个命令。',
   missingId: '请提供任务 ID，例如：status 7360595374803812356',
   statusUsage: '没看懂“{input}”。用法：status <任务ID> [contact|drive|storage|doc]',
+  stopUsage: '没看懂“{input}”。用法：stop <任务ID> [contact|drive|storage|doc]',
   notAllowed: '本群未被允许使用 taskbot，请联系管理员把群 ID {chat} 加入 ALLOWED_CHAT_IDS。',
   adminOnly: '只有管理员可以修改摘要设置（ADMIN_USER_IDS）。',
   digestTitle: '任务摘要',
@@ -50,7 +51,10 @@ const zh = {
   toastStopped: '已停止更新',
   toastUnknownCard: '这张卡片已不再跟踪，请重新发送 status 命令',
   toastFailed: '操作失败，请稍后再试',
+  toastNotAllowed: '本群未被允许使用 taskbot',
   busy: '当前请求太多，请稍后再试。',
+  queueFull: 'taskbot 现在太忙，没能处理这条命令，请一分钟后再试。',
+  cardsBroken: '（管理员请注意：无法创建钉钉互动卡片，{code}。已改用文字消息回复。请检查 DINGTALK_CARD_TEMPLATE_ID 是否为已导入的模板 ID，并为应用开通权限 {scopes}。）',
   textOnly: '我只读文字消息（收到的是 {type}）。请发送文字命令，例如：status <任务ID>；发送“帮助”查看全部用法。',
 };
 
@@ -76,6 +80,7 @@ const en: CardTexts = {
   unknownCommand: 'There is no "{input}" command.',
   missingId: 'Give a task id, e.g. status 7360595374803812356',
   statusUsage: 'Did not understand "{input}". Usage: status <task id> [contact|drive|storage|doc]',
+  stopUsage: 'Did not understand "{input}". Usage: stop <task id> [contact|drive|storage|doc]',
   notAllowed: 'This chat may not use taskbot. Ask an admin to add chat id {chat} to ALLOWED_CHAT_IDS.',
   adminOnly: 'Only admins (ADMIN_USER_IDS) may change the digest.',
   digestTitle: 'Task digest',
@@ -105,7 +110,10 @@ const en: CardTexts = {
   toastStopped: 'Stopped updating',
   toastUnknownCard: 'This card is no longer tracked: send the status command again',
   toastFailed: 'That did not work; please try again',
+  toastNotAllowed: 'This chat may not use taskbot',
   busy: 'Too many requests right now; please try again shortly.',
+  queueFull: 'taskbot is too busy to take this command right now; please try again in a minute.',
+  cardsBroken: '(For the admin: DingTalk interactive cards could not be created, {code}; answering in text instead. Check that DINGTALK_CARD_TEMPLATE_ID is the id of an imported template and grant the app {scopes}.)',
   textOnly: 'I read text messages only (this was {type}). Send a text command, e.g. status <task id>; send "help" for everything I can do.',
 };
 

@@ -17,12 +17,14 @@ export interface Lookup {
   kind?: TaskKind;
   /** The DingTalk user on whose behalf storage tasks are read (unionId). */
   operator?: string;
+  /** The same, looked up only if a storage task has to be asked (the lookup needs a permission). */
+  operatorOf?: () => Promise<string | undefined>;
 }
 
 /**
  * Picks the provider for an id (DESIGN §2). Feishu: 32 hex → contact, digits → drive.
- * DingTalk: ask storage (when the operator is known) and doc together and keep the one
- * that does not answer "not found".
+ * DingTalk: ask doc first (it needs nothing of the asker), then storage as the asker (their
+ * unionId is looked up only then), and keep the one that does not answer "not found".
  */
 export class TaskRegistry {
   private readonly providers = new Map<string, TaskProvider>();
@@ -56,19 +58,27 @@ export class TaskRegistry {
   async fetch(l: Lookup): Promise<TaskSnapshot> {
     const kinds = this.candidates(l);
     const id = l.id.trim();
-    const refs: TaskRef[] = kinds.map((kind) => ({ platform: l.platform, kind, id, ...(l.operator && { operator: l.operator }) }));
-    if (refs.length === 1) return this.fetchRef(refs[0]!);
-
-    // Storage can only be asked on someone's behalf; without an operator only doc is asked.
-    const askable = refs.filter((r) => r.kind !== 'storage' || r.operator);
-    const results = await Promise.allSettled(askable.map((r) => this.fetchRef(r)));
-    const found = results.find((r): r is PromiseFulfilledResult<TaskSnapshot> => r.status === 'fulfilled');
-    if (found) return found.value;
-    const errors = results.map((r) => (r as PromiseRejectedResult).reason as unknown);
-    const real = errors.find((e) => !isTaskbotError(e, 'TASK_NOT_FOUND') && !isTaskbotError(e, 'INVALID_TASK_ID'));
-    if (real) throw real;
-    const skipped = askable.length < refs.length ? ' (storage tasks are looked up as the user who started them: ask them to send the command)' : '';
-    throw new TaskbotError('TASK_NOT_FOUND', `no ${l.platform} task has the id ${id}${skipped}`, { taskId: id, platform: l.platform });
+    // Storage is asked last: it is read as the asker, whose unionId costs a lookup and a permission.
+    const ordered = [...kinds.filter((k) => k !== 'storage'), ...kinds.filter((k) => k === 'storage')];
+    let skipped = false;
+    for (const kind of ordered) {
+      let operator = l.operator;
+      if (kind === 'storage' && !operator) {
+        operator = await l.operatorOf?.(); // a failed lookup (a missing permission) is the answer
+        if (!operator) {
+          skipped = true;
+          continue;
+        }
+      }
+      try {
+        return await this.fetchRef({ platform: l.platform, kind, id, ...(operator && { operator }) });
+      } catch (e) {
+        const notThisKind = isTaskbotError(e, 'TASK_NOT_FOUND') || isTaskbotError(e, 'INVALID_TASK_ID');
+        if (kinds.length === 1 || !notThisKind) throw e;
+      }
+    }
+    const why = skipped ? ' (storage tasks are looked up as the user who started them: ask them to send the command)' : '';
+    throw new TaskbotError('TASK_NOT_FOUND', `no ${l.platform} task has the id ${id}${why}`, { taskId: id, platform: l.platform });
   }
 
   fetchRef(ref: TaskRef): Promise<TaskSnapshot> {

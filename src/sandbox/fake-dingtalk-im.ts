@@ -26,6 +26,8 @@ export class FakeDingtalkIm {
   readonly messages: FakeRobotMessage[] = [];
   /** Make deliveries report failure (deliverResults[].success = false). */
   failDelivery = false;
+  /** The card templates that exist in the card platform; empty: any id is taken. */
+  readonly templates = new Set<string>();
   readonly listeners = new Set<(kind: 'card' | 'message', item: FakeCard | FakeRobotMessage) => void>();
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -33,6 +35,7 @@ export class FakeDingtalkIm {
   createAndDeliver(r: FakeRequest): FakeResponse {
     const b = (r.body ?? {}) as { cardTemplateId?: string; outTrackId?: string; callbackType?: string; openSpaceId?: string; cardData?: { cardParamMap?: Record<string, unknown> } };
     if (!b.cardTemplateId || !b.outTrackId || !b.openSpaceId) return bad('paramError', 'cardTemplateId, outTrackId and openSpaceId are required');
+    if (this.templates.size > 0 && !this.templates.has(b.cardTemplateId)) return bad('paramError', `template not exist: ${b.cardTemplateId}`);
     const params = checkParams(b.cardData?.cardParamMap);
     if (typeof params === 'string') return bad('paramError.cardParamMap', params);
     if (this.failDelivery) return { status: 200, body: { success: true, result: { outTrackId: b.outTrackId, deliverResults: [{ spaceType: 'IM_GROUP', spaceId: b.openSpaceId, success: false, errorMsg: 'robot not in group' }] } } };

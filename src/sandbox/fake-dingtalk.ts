@@ -5,7 +5,7 @@ import { FakeDingtalkIm } from './fake-dingtalk-im.js';
 import { FakeDingtalkStream } from './fake-dingtalk-stream.js';
 import { ScriptedTasks, type TaskScript } from './scripted-task.js';
 
-const SCOPES: Record<string, string> = { storage: 'Storage.Task.Read', doc: 'SNS.Document.WorkspaceDocument.Read', im: 'Card.Instance.Write' };
+const SCOPES: Record<string, string> = { storage: 'Storage.Task.Read', doc: 'SNS.Document.WorkspaceDocument.Read', im: 'qyapi_robot_sendmsg', card: 'Card.Instance.Write' };
 
 /**
  * A DingTalk open platform on loopback: the OAuth2 token, the storage and doc task endpoints
@@ -76,8 +76,8 @@ export class FakeDingtalk extends FakeServer {
     return this.tasks.add(script);
   }
 
-  /** The app loses the permission of this task kind (or of cards and robot messages: 'im'). */
-  denyScope(kind: 'storage' | 'doc' | 'im'): void {
+  /** The app loses the permission of this task kind (of cards and robot messages: 'im'; of cards only: 'card'; of user lookups: 'member'). */
+  denyScope(kind: 'storage' | 'doc' | 'im' | 'card' | 'member'): void {
     this.denied.add(kind);
   }
 
@@ -104,7 +104,8 @@ export class FakeDingtalk extends FakeServer {
       'POST /v1.0/robot/oToMessages/batchSend': (r) => this.im.robotSend(r, 'user'),
     };
     const handler = api[`${req.method} ${req.path}`];
-    if (handler) return (r) => this.authorized(r, 'im') ?? handler(r);
+    const kind = req.path.startsWith('/v1.0/card/') ? 'card' : 'im';
+    if (handler) return (r) => this.authorized(r, 'im') ?? (kind === 'card' ? this.authorized(r, 'card') : undefined) ?? handler(r);
     if (req.method === 'POST' && req.path === '/topapi/v2/user/get') return (r) => this.userGet(r);
     if (req.method !== 'GET') return undefined;
     const storage = /^\/v1\.0\/storage\/tasks\/([^/]+)$/.exec(req.path);
@@ -175,6 +176,7 @@ export class FakeDingtalk extends FakeServer {
 
   private userGet(r: FakeRequest): FakeResponse {
     if (!this.tokens.isValid(r.query.get('access_token') ?? undefined)) return { status: 200, body: { errcode: 40014, errmsg: '不合法的access_token' } };
+    if (this.denied.has('member')) return { status: 200, body: { errcode: 60011, errmsg: '没有调用该接口的权限', request_id: rid() } };
     const userid = (r.body as { userid?: string } | undefined)?.userid ?? '';
     const unionid = this.users.get(userid);
     if (!unionid) return { status: 200, body: { errcode: 60121, errmsg: '找不到该用户', request_id: rid() } };

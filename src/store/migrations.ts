@@ -66,6 +66,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('dedupe_expiry').on('dedupe').column('expires_at').execute();
     },
   },
+  '002_digest_attempts': {
+    // A digest is recorded as sent only once it was sent; failed sends are counted and retried.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('digests').addColumn('failed_attempts', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -54,6 +54,8 @@ export interface DigestTable {
   last_fired_at: number | null;
   next_fire_at: number;
   created_at: number;
+  /** Failed sends of the firing that is due (reset once it is sent). */
+  failed_attempts: Generated<number>;
   lease_owner: string | null;
   lease_until: number | null;
 }

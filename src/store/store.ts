@@ -196,12 +196,22 @@ export class Store {
 
   // ---- digests ------------------------------------------------------------
 
-  async upsertDigest(d: Omit<DigestRow, 'lease_owner' | 'lease_until'>): Promise<void> {
+  /** A send failed: the firing stays due, and is claimable again (by any replica) from `notBefore`. */
+  async retryDigest(chatKey: string, owner: string, failedAttempts: number, notBefore: number): Promise<void> {
+    await this.db
+      .updateTable('digests')
+      .set({ failed_attempts: failedAttempts, lease_owner: null, lease_until: notBefore })
+      .where('chat_key', '=', chatKey)
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
+  async upsertDigest(d: Omit<DigestRow, 'lease_owner' | 'lease_until' | 'failed_attempts'>): Promise<void> {
     await this.db
       .insertInto('digests')
       .values({ ...d, lease_owner: null, lease_until: null })
       .onConflict((oc) =>
-        oc.column('chat_key').doUpdateSet({ cron: d.cron, time_zone: d.time_zone, locale: d.locale, spec: d.spec, next_fire_at: d.next_fire_at }),
+        oc.column('chat_key').doUpdateSet({ cron: d.cron, time_zone: d.time_zone, locale: d.locale, spec: d.spec, next_fire_at: d.next_fire_at, failed_attempts: 0 }),
       )
       .execute();
   }
@@ -231,11 +241,11 @@ export class Store {
       .execute();
   }
 
-  /** Records a firing (or a skip) and releases the lease; false when the lease was lost. */
+  /** Records a firing that was sent (or a skip) and releases the lease; false when the lease was lost. */
   async completeDigest(chatKey: string, owner: string, lastFiredAt: number | null, nextFireAt: number): Promise<boolean> {
     const r = await this.db
       .updateTable('digests')
-      .set({ ...(lastFiredAt !== null && { last_fired_at: lastFiredAt }), next_fire_at: nextFireAt, lease_owner: null, lease_until: null })
+      .set({ ...(lastFiredAt !== null && { last_fired_at: lastFiredAt }), next_fire_at: nextFireAt, failed_attempts: 0, lease_owner: null, lease_until: null })
       .where('chat_key', '=', chatKey)
       .where('lease_owner', '=', owner)
       .executeTakeFirst();

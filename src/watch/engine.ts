@@ -184,14 +184,20 @@ export class WatchEngine {
     return this.stopOne(card, task, opts.inline);
   }
 
-  /** `stop <id>` in a chat: every active card of that task in the chat stops. */
-  async stopInChat(chat: ChatRef, taskId: string): Promise<number> {
-    const cards = (await this.d.store.cardsInChat(chat.platform, chat.chatId)).filter((c) => c.status === 'active' && c.task_key.endsWith(`:${taskId}`));
+  /** `stop <id> [kind]` in a chat: every active card of that task (of that kind, when named) in the chat stops. */
+  async stopInChat(chat: ChatRef, taskId: string, kind?: string): Promise<number> {
+    const suffix = kind ? `:${kind}:${taskId}` : `:${taskId}`;
+    const cards = (await this.d.store.cardsInChat(chat.platform, chat.chatId)).filter((c) => c.status === 'active' && c.task_key.endsWith(suffix));
     for (const c of cards) {
       const task = await this.d.store.getTask(c.task_key);
       if (task) await this.stopOne(c, task, false);
     }
     return cards.length;
+  }
+
+  /** The chat a card is in, if we track it. */
+  async cardChat(key: string): Promise<string | undefined> {
+    return (await this.d.store.getCard(key))?.chat_id;
   }
 
   /** The cards of one chat with their tasks' last snapshots (for `list`). */

@@ -221,6 +221,33 @@ describe('command handlers', () => {
     expect(yesterday!.commit_end_time).toBe(Math.floor((Date.UTC(2026, 2, 9, 4, 0) - 1) / 1000));
   });
 
+  it('stop takes the kind before or after the id, like status', async () => {
+    feishu.addTask({ id: '3', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 9 });
+    await say('status 3');
+    expect(text(await say('stop contact 3'))).toContain('本群没有正在更新的任务 3');
+    expect(text(await say('stop drive 3'))).toContain('已停止更新 1 张任务卡片');
+    expect(text(await say('stop 3 drive extra'))).toContain('用法：stop');
+  });
+
+  it.each(['list', 'stop 3', 'digest', 'digest daily 09:00'])('"%s" with the store down answers an apology with an error id, never throws', async (command) => {
+    feishu.addTask({ id: '3', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 9 });
+    await store.close();
+    const card = await say(command);
+    expect(card.type).toBe('error');
+    expect(text(card)).toContain('错误编号');
+    expect(text(card)).not.toMatch(/sqlite|database|closed|connection/i);
+  });
+
+  it('a status card that cannot be watched (store down) says so instead of pretending to be live', async () => {
+    feishu.addTask({ id: '4', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 9 });
+    await store.close();
+    const live = await say('status 4');
+    expect(live.type).toBe('task');
+    const fixed = fm.updates.at(-1)!;
+    expect(fixed.card.buttons?.map((b) => b.action)).toEqual(['refresh']);
+    expect(fixed.card.note).toMatch(/错误编号: [0-9a-f]{8}/);
+  });
+
   it('a chat not on the allowlist is told so, and nothing else happens', async () => {
     settings.allowedChatIds = ['oc_ok'];
     feishu.addTask({ id: '5', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 9 });

@@ -90,6 +90,42 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
     expect(messenger.digests).toHaveLength(1);
   });
 
+  it('is recorded as sent only once it was sent: a failed send is retried, also after a restart', async () => {
+    const first = scheduler();
+    const next = await first.set(chat, daily9, 'zh');
+    messenger.failNextDigests = 2;
+    await clock.advance(next - clock.now());
+    expect(await first.tick()).toBe(0);
+    expect(await store.getDigest('feishu:oc_digest')).toMatchObject({ last_fired_at: null, next_fire_at: next, failed_attempts: 1 });
+    // The process restarts; the firing is still due and is tried again after its backoff.
+    await store.close();
+    store = await openStore(url);
+    stores.push(store);
+    const second = scheduler(store);
+    expect(await second.tick()).toBe(0); // not before the backoff
+    await clock.advance(60_000);
+    expect(await second.tick()).toBe(0); // the second failure
+    expect((await store.getDigest('feishu:oc_digest'))!.failed_attempts).toBe(2);
+    await clock.advance(2 * 60_000);
+    expect(await second.tick()).toBe(1);
+    expect(messenger.digests).toHaveLength(1);
+    expect(await store.getDigest('feishu:oc_digest')).toMatchObject({ last_fired_at: next, next_fire_at: next + 86_400_000, failed_attempts: 0 });
+  });
+
+  it('gives a firing up after five failed sends and fires the next day as usual', async () => {
+    const d = scheduler();
+    const next = await d.set(chat, daily9, 'zh');
+    messenger.failNextDigests = 5;
+    await clock.advance(next - clock.now());
+    for (let i = 0; i < 5; i++) {
+      expect(await d.tick()).toBe(0);
+      await clock.advance(9 * 60_000);
+    }
+    expect(await store.getDigest('feishu:oc_digest')).toMatchObject({ last_fired_at: null, next_fire_at: next + 86_400_000, failed_attempts: 0 });
+    await clock.advance(next + 86_400_000 - clock.now());
+    expect(await d.tick()).toBe(1);
+  });
+
   it('a digest missed by less than an hour fires once on start; an older one is skipped', async () => {
     const d = scheduler();
     const next = await d.set(chat, daily9, 'zh');

@@ -17,6 +17,8 @@ export class RecordingMessenger implements Messenger {
   /** Every update tried, failed ones included. */
   attempts = 0;
   failNextUpdates = 0;
+  /** Digest sends that fail (transiently) before one goes through. */
+  failNextDigests = 0;
   private n = 0;
 
   constructor(readonly platform: Platform = 'feishu', private readonly now: () => number = Date.now) {}
@@ -41,6 +43,10 @@ export class RecordingMessenger implements Messenger {
   }
 
   async sendDigest(chat: ChatRef, card: CardModel): Promise<void> {
+    if (this.failNextDigests > 0) {
+      this.failNextDigests--;
+      throw new TaskbotError('UPSTREAM_UNAVAILABLE', 'send failed');
+    }
     this.digests.push({ chat, card });
   }
 

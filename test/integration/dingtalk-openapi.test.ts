@@ -52,7 +52,7 @@ describe('DingTalk task providers over undici against the fake', () => {
     expect(states[2]).toMatchObject({ succeeded: 4, failed: 1, total: 5 });
   });
 
-  it('asks storage and doc together and keeps the one that knows the id', async () => {
+  it('asks doc, then storage, and keeps the one that knows the id', async () => {
     fake.addTask({ id: 'only-storage', kind: 'storage', total: 3, outcome: 'succeeded' });
     fake.addTask({ id: 'only-doc', kind: 'doc', total: 3, outcome: 'succeeded' });
     expect((await registry.fetch({ platform: 'dingtalk', id: 'only-storage', operator: UNION })).ref.kind).toBe('storage');
@@ -63,6 +63,17 @@ describe('DingTalk task providers over undici against the fake', () => {
     const e = await registry.fetch({ platform: 'dingtalk', id: 'only-storage' }).catch((x) => x);
     expect(e).toMatchObject({ code: 'TASK_NOT_FOUND' });
     expect(e.message).toMatch(/storage tasks are looked up as the user/);
+  });
+
+  it('asks doc first: a doc task needs no unionId, and a missing qyapi_get_member is named only when storage needed it', async () => {
+    fake.addTask({ id: 'a-doc', kind: 'doc', total: 3, outcome: 'succeeded' });
+    fake.addTask({ id: 'a-storage', kind: 'storage', total: 3, outcome: 'succeeded' });
+    fake.denyScope('member');
+    const operatorOf = () => api.unionIdOf('staff001');
+    expect((await registry.fetch({ platform: 'dingtalk', id: 'a-doc', operatorOf })).ref.kind).toBe('doc');
+    expect(fake.calls('/topapi/v2/user/get')).toHaveLength(0);
+    const e = await registry.fetch({ platform: 'dingtalk', id: 'a-storage', operatorOf }).catch((x) => x);
+    expect(e).toMatchObject({ code: 'PERMISSION_DENIED', details: { scopes: ['qyapi_get_member'] } });
   });
 
   it('surfaces a real error from one side of "ask both" rather than not-found', async () => {

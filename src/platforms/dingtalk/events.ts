@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { loose, parseJsonText } from '../lenient.js';
 import { readRobotMessage } from './inbound.js';
-import { cardAction } from '../../app/card-actions.js';
+import { cardAction, cardActionDeps } from '../../app/card-actions.js';
 import { admit, claimDelivery, type AdmitDeps } from '../../app/inbound.js';
 import { renderCardParams } from '../../cards/dingtalk.js';
 import type { StreamClient } from './stream-client.js';
@@ -48,11 +48,7 @@ async function onCardCallback(msg: DWClientDownStream, deps: DingtalkEventDeps):
     return {};
   }
   if (!(await claimDelivery(deps.store, [`dingtalk:card:${msg.headers.messageId}`], deps.clock.now()))) return {};
-  const outcome = await cardAction(
-    { cardKey: `dingtalk:${parsed.data.outTrackId}`, action },
-    { engine: deps.commands.engine, locale: settings.locale, clock: deps.clock, logger: deps.logger },
-    DINGTALK_CARD_BUDGET_MS,
-  );
+  const outcome = await cardAction({ cardKey: `dingtalk:${parsed.data.outTrackId}`, action }, cardActionDeps(deps), DINGTALK_CARD_BUDGET_MS);
   const cardParamMap = outcome.kind === 'card' ? renderCardParams(outcome.card) : { note: outcome.toast };
   return { cardData: { cardParamMap }, cardUpdateOptions: { updateCardDataByKey: true } };
 }

@@ -3,6 +3,9 @@ import { renderCardParams } from '../../cards/dingtalk.js';
 import { renderMarkdown } from '../../cards/markdown.js';
 import type { CardModel } from '../../cards/model.js';
 import type { CardHandle, ChatRef, Messenger, ReplyContext } from '../../domain/chat.js';
+import { asTaskbotError, type TaskbotError } from '../../domain/errors.js';
+import { cardTexts } from '../../i18n/card-texts.js';
+import { fill } from '../../i18n/messages.js';
 import type { DingtalkOpenApi } from './openapi.js';
 
 /** 1:1 chats are keyed by the person: `user:<staffId>`; groups by their openConversationId. */
@@ -13,7 +16,12 @@ export interface DingtalkMessengerOptions {
   /** The imported card template; without it, answers are markdown messages. */
   cardTemplateId?: string;
   now?: () => number;
+  /** Told when cards cannot be created (wrong template id, missing card permission), for the log. */
+  onCardsBroken?: (err: TaskbotError) => void;
 }
+
+/** How long answers stay markdown after the template or the card permission failed. */
+const CARD_RETRY_AFTER_MS = 10 * 60_000;
 
 /**
  * Cards in DingTalk chats: with a template, interactive cards created with callbackType STREAM and
@@ -21,17 +29,46 @@ export interface DingtalkMessengerOptions {
  * send APIs) and one more message when the task ends.
  */
 export class DingtalkMessenger implements Messenger {
+  /** After the template or the card permission failed, markdown until then. */
+  private cardsBrokenUntil = 0;
+  /** Chats already told what the admin must fix. */
+  private readonly toldChats = new Set<string>();
+
   constructor(private readonly api: DingtalkOpenApi, private readonly o: DingtalkMessengerOptions) {}
 
+  private now(): number {
+    return this.o.now?.() ?? Date.now();
+  }
+
   async send(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<CardHandle> {
-    if (!this.o.cardTemplateId || card.type !== 'task') {
-      await this.markdown(chat, card, reply);
-      return { ...chat, handle: `md-${randomUUID()}`, meta: { markdown: true } };
+    if (!this.o.cardTemplateId || card.type !== 'task' || this.now() < this.cardsBrokenUntil) return this.sendMarkdown(chat, card, reply);
+    try {
+      return await this.createCard(chat, card, this.o.cardTemplateId);
+    } catch (e) {
+      const err = asTaskbotError(e);
+      if (err.code !== 'NOT_CONFIGURED' && err.code !== 'PERMISSION_DENIED') throw err;
+      // The template or the card permission is wrong: answer in markdown all the same, and tell
+      // the admin what to fix (in the log and, once, in the chat); cards are not tried for a while.
+      this.cardsBrokenUntil = this.now() + CARD_RETRY_AFTER_MS;
+      this.o.onCardsBroken?.(err);
+      const tellChat = !this.toldChats.has(chat.chatId);
+      this.toldChats.add(chat.chatId);
+      const scopes = err.details.scopes?.join(', ') ?? 'Card.Instance.Write';
+      const fix = fill(cardTexts(card.locale).cardsBroken, { code: err.code, scopes });
+      return this.sendMarkdown(chat, tellChat ? { ...card, note: card.note ? `${card.note}\n${fix}` : fix } : card, reply);
     }
+  }
+
+  private async sendMarkdown(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<CardHandle> {
+    await this.markdown(chat, card, reply);
+    return { ...chat, handle: `md-${randomUUID()}`, meta: { markdown: true } };
+  }
+
+  private async createCard(chat: ChatRef, card: CardModel, cardTemplateId: string): Promise<CardHandle> {
     const outTrackId = `tb-${randomUUID()}`;
     const user = userOf(chat.chatId);
     await this.api.createAndDeliverCard({
-      cardTemplateId: this.o.cardTemplateId,
+      cardTemplateId,
       outTrackId,
       callbackType: 'STREAM',
       cardData: { cardParamMap: renderCardParams(card) },
@@ -58,8 +95,7 @@ export class DingtalkMessenger implements Messenger {
 
   private async markdown(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<void> {
     const md = renderMarkdown(card);
-    const now = this.o.now?.() ?? Date.now();
-    if (reply?.sessionWebhook && (reply.sessionWebhookExpiresAt ?? 0) > now + 5_000) {
+    if (reply?.sessionWebhook && (reply.sessionWebhookExpiresAt ?? 0) > this.now() + 5_000) {
       return this.api.sessionMarkdown(reply.sessionWebhook, md);
     }
     const user = userOf(chat.chatId);

@@ -1,9 +1,8 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from 'pino';
-import { cardAction } from '../../app/card-actions.js';
+import { cardAction, cardActionDeps } from '../../app/card-actions.js';
 import { admit, claimDelivery, type AdmitDeps } from '../../app/inbound.js';
 import { renderFeishuCard } from '../../cards/feishu.js';
-import { chatAllowed } from '../../commands/context.js';
 import { cardTexts } from '../../i18n/card-texts.js';
 import { CardActionEvent, readMessage } from './inbound.js';
 import { sdkLogger } from './sdk-logger.js';
@@ -51,12 +50,14 @@ async function onCardAction(data: unknown, deps: FeishuEventDeps): Promise<CardC
     return { toast: { type: 'info', content: t.toastUnknownCard } };
   }
   const ev = parsed.data;
-  const chat = ev.context.open_chat_id;
-  if (chat && !chatAllowed(settings, chat)) return { toast: { type: 'error', content: t.toastFailed } };
   if (ev.event_id && !(await claimDelivery(deps.store, [`feishu:card:${ev.event_id}`], deps.clock.now()))) {
     return { toast: { type: 'info', content: t.toastRefreshing } };
   }
-  const outcome = await cardAction({ cardKey: `feishu:${ev.context.open_message_id}`, action }, { engine: deps.commands.engine, locale: settings.locale, clock: deps.clock, logger: deps.logger }, CARD_ACTION_BUDGET_MS);
+  const outcome = await cardAction(
+    { cardKey: `feishu:${ev.context.open_message_id}`, action, ...(ev.context.open_chat_id && { chatId: ev.context.open_chat_id }) },
+    cardActionDeps(deps),
+    CARD_ACTION_BUDGET_MS,
+  );
   if (outcome.kind === 'toast') return { toast: { type: outcome.level, content: outcome.toast } };
   return { toast: { type: 'success', content: outcome.toast }, card: { type: 'raw', data: renderFeishuCard(outcome.card) } };
 }
