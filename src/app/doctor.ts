@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
+import type { DingtalkOpenApi } from '../platforms/dingtalk/openapi.js';
 import { asTaskbotError, type TaskbotError } from '../domain/errors.js';
 import { httpRequest } from '../http/request.js';
 import { StreamClient } from '../platforms/dingtalk/stream-client.js';
@@ -73,13 +75,8 @@ export async function runDoctor(config: Config): Promise<Check[]> {
     out.push(await probe(g, 'credentials and token; permission: doc tasks', () => dingtalk.docTask('doctor-probe'), console_));
     out.push(await probe(g, 'permission: storage tasks', () => dingtalk.storageTask('doctor-probe', 'doctor-probe'), console_));
     out.push(await probe(g, 'permission: user lookup (unionId)', () => dingtalk.unionIdOf('taskbot-doctor-probe'), console_));
-    out.push(await probe(g, 'permission: cards', () => dingtalk.updateCard('tb-doctor-probe', { note: '' }), console_));
     out.push(await probe(g, 'permission: robot messages', () => dingtalk.robotMarkdown(d.robotCode, { group: 'cid-taskbot-doctor-probe' }, { title: 'probe', text: 'probe' }), console_));
-    out.push(
-      d.cardTemplateId
-        ? { group: g, name: 'card template', ok: true, detail: `DINGTALK_CARD_TEMPLATE_ID=${d.cardTemplateId} (build it from cards/dingtalk/README.md)` }
-        : { group: g, name: 'card template', ok: true, detail: 'not set: answers are markdown (set DINGTALK_CARD_TEMPLATE_ID for live cards)' },
-    );
+    out.push(await cardTemplate(dingtalk, d.cardTemplateId, g, console_));
     try {
       await new StreamClient({ clientId: d.clientId, clientSecret: d.clientSecret, apiBase: d.apiBase, timeoutMs: config.upstreamTimeoutMs }).getEndpoint();
       out.push({ group: g, name: 'Stream mode', ok: true, detail: 'gateway issued a connection ticket' });
@@ -98,6 +95,29 @@ export async function runDoctor(config: Config): Promise<Check[]> {
     out.push({ group: 'Database', name: 'store', ok: false, detail: e instanceof Error ? e.message : String(e), fix: 'check DATABASE_URL (sqlite:PATH or postgres://user@host:5432/db) and that the database is running' });
   }
   return out;
+}
+
+/**
+ * The template and the card permission, proven by creating a card instance from the template
+ * without delivering it (nobody sees it): success means the id is a template of this app and the
+ * app may create cards; the platform's refusal says which of the two is wrong.
+ */
+async function cardTemplate(api: DingtalkOpenApi, templateId: string | undefined, group: string, where: string): Promise<Check> {
+  const name = 'card template and card permission';
+  if (!templateId) return { group, name, ok: true, detail: 'DINGTALK_CARD_TEMPLATE_ID not set: answers are markdown (import cards/dingtalk/taskbot-card.json for live cards)' };
+  try {
+    await api.createCardInstance(templateId, `tb-doctor-${randomUUID()}`);
+    return { group, name, ok: true, detail: `template ${templateId} exists and the app may create cards (an undelivered card instance was created)` };
+  } catch (e) {
+    const err = asTaskbotError(e);
+    const fix =
+      err.code === 'NOT_CONFIGURED'
+        ? 'DINGTALK_CARD_TEMPLATE_ID is not a template of this app: import cards/dingtalk/taskbot-card.json in the card platform (卡片平台 → 更多 → 导入), save it, and copy its template id'
+        : err.code === 'PERMISSION_DENIED'
+          ? `grant ${err.details.scopes?.join(' | ') ?? 'Card.Instance.Write'} in ${where}, then publish the app again`
+          : 'check the credentials and the network, then run doctor again';
+    return { group, name, ok: false, detail: `${err.code}: ${err.message}`, fix };
+  }
 }
 
 async function feishuEvents(f: NonNullable<Config['feishu']>, group: string): Promise<Check> {

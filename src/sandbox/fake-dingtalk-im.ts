@@ -45,6 +45,18 @@ export class FakeDingtalkIm {
     return { status: 200, body: { success: true, result: { outTrackId: b.outTrackId, deliverResults: [{ spaceType: b.openSpaceId.includes('IM_ROBOT') ? 'IM_ROBOT' : 'IM_GROUP', spaceId: b.openSpaceId, success: true }] } } };
   }
 
+  /** Card instances created but not delivered (by id). */
+  readonly undelivered = new Set<string>();
+
+  /** POST /v1.0/card/instances: a card instance that is not delivered anywhere. */
+  create(r: FakeRequest): FakeResponse {
+    const b = (r.body ?? {}) as { cardTemplateId?: string; outTrackId?: string };
+    if (!b.cardTemplateId || !b.outTrackId) return bad('paramError', 'cardTemplateId and outTrackId are required');
+    if (this.templates.size > 0 && !this.templates.has(b.cardTemplateId)) return bad('paramError', `template not exist: ${b.cardTemplateId}`);
+    this.undelivered.add(b.outTrackId);
+    return { status: 200, body: { success: true, result: b.outTrackId } };
+  }
+
   update(r: FakeRequest): FakeResponse {
     const b = (r.body ?? {}) as { outTrackId?: string; cardData?: { cardParamMap?: Record<string, unknown> }; cardUpdateOptions?: { updateCardDataByKey?: boolean } };
     const card = b.outTrackId ? this.cards.get(b.outTrackId) : undefined;

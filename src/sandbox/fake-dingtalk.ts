@@ -100,6 +100,7 @@ export class FakeDingtalk extends FakeServer {
     const api: Record<string, Route> = {
       'POST /v1.0/card/instances/createAndDeliver': (r) => this.im.createAndDeliver(r),
       'PUT /v1.0/card/instances': (r) => this.im.update(r),
+      'POST /v1.0/card/instances': (r) => this.im.create(r),
       'POST /v1.0/robot/groupMessages/send': (r) => this.im.robotSend(r, 'group'),
       'POST /v1.0/robot/oToMessages/batchSend': (r) => this.im.robotSend(r, 'user'),
     };

@@ -114,6 +114,21 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
     }
   }
 
+  /**
+   * Creates a card instance without delivering it anywhere (nobody sees it): proves that the
+   * template id is one of this app's and that the app may create cards (doctor).
+   */
+  async createCardInstance(cardTemplateId: string, outTrackId: string): Promise<void> {
+    await this.call({
+      endpoint: 'card v1.0 create',
+      scopes: CARD_SCOPES,
+      target: 'template',
+      method: 'POST',
+      path: '/v1.0/card/instances',
+      json: { cardTemplateId, outTrackId, callbackType: 'STREAM', cardData: { cardParamMap: {} } },
+    });
+  }
+
   /** Updates a delivered card's data in place (only the keys given). */
   async updateCard(outTrackId: string, cardParamMap: Record<string, string>): Promise<void> {
     await this.call({

@@ -1,0 +1,45 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runDoctor } from '../../src/app/doctor.js';
+import { loadConfig } from '../../src/config.js';
+import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
+import { dingtalkEnv } from '../helpers/env.js';
+
+describe('taskbot doctor: the DingTalk card template', () => {
+  let fake: FakeDingtalk;
+  beforeEach(async () => {
+    fake = new FakeDingtalk();
+    await fake.listen();
+    fake.im.templates.add('tpl-taskbot');
+  });
+  afterEach(() => fake.close());
+
+  const check = async (env: Record<string, string> = {}) => {
+    const config = loadConfig({ ...dingtalkEnv(fake), DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'doctor-')), 'd.db')}`, ...env });
+    return (await runDoctor(config)).find((c) => c.name === 'card template and card permission')!;
+  };
+
+  it('proves the template exists and cards may be created, with a card nobody sees', async () => {
+    const c = await check();
+    expect(c).toMatchObject({ ok: true });
+    expect(c.detail).toContain('undelivered');
+    expect(fake.im.undelivered.size).toBe(1);
+    expect(fake.im.cards.size).toBe(0); // nothing was delivered to any chat
+  });
+
+  it('names a template id that is not one of the app\'s, and how to get one', async () => {
+    const c = await check({ DINGTALK_CARD_TEMPLATE_ID: 'tpl-typo' });
+    expect(c).toMatchObject({ ok: false });
+    expect(c.detail).toMatch(/^NOT_CONFIGURED: /);
+    expect(c.fix).toContain('cards/dingtalk/taskbot-card.json');
+  });
+
+  it('names the card permission when the app lacks it', async () => {
+    fake.denyScope('card');
+    const c = await check();
+    expect(c).toMatchObject({ ok: false });
+    expect(c.fix).toContain('Card.Instance.Write');
+  });
+});
