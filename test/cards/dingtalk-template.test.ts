@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderCardParams } from '../../src/cards/dingtalk.js';
+import { sampleCards } from '../helpers/card-samples.js';
+
+const EXPORT = JSON.parse(readFileSync(join(import.meta.dirname, '../../cards/dingtalk/taskbot-card.json'), 'utf8')) as Record<string, unknown>;
+const editor = JSON.parse(String(EXPORT.editorData)) as {
+  schema: { componentsTree: Node[] };
+  variableList: { name: string; id: string; private: boolean }[];
+  mockData: { cardData: Record<string, string> };
+};
+interface Node {
+  componentName: string;
+  props: Record<string, unknown>;
+  children?: Node[];
+}
+const layout = String(EXPORT.widgetInfo);
+const declared = new Set(editor.variableList.map((v) => v.name));
+const nodes = (n: Node[]): Node[] => n.flatMap((x) => [x, ...nodes(x.children ?? [])]);
+
+describe('cards/dingtalk/taskbot-card.json, the importable template', () => {
+  it('has the card platform export shape (as its official helloworld example): editor data, layout, standard message card', () => {
+    expect(Object.keys(EXPORT).sort()).toEqual(['editorData', 'mode', 'type', 'widgetInfo']);
+    expect(EXPORT).toMatchObject({ type: 'standard', mode: 'card' });
+    expect(editor.schema.componentsTree[0]!.componentName).toBe('StdCard');
+  });
+
+  it('declares every variable the renderer fills, as public card data', () => {
+    const filled = new Set(Object.values(sampleCards('zh')).flatMap((c) => Object.keys(renderCardParams(c))));
+    for (const name of filled) expect(declared, name).toContain(name);
+    expect(editor.variableList.every((v) => !v.private && v.id === v.name)).toBe(true);
+    expect(Object.keys(editor.mockData.cardData).sort()).toEqual([...declared].sort());
+  });
+
+  it('reads only declared variables, in the designer tree and in the layout', () => {
+    const tree = JSON.stringify(editor.schema.componentsTree);
+    const used = new Set([
+      ...[...tree.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!),
+      ...[...tree.matchAll(/"variable":"(\w+)"/g)].map((m) => m[1]!),
+      ...[...layout.matchAll(/data\.cardData\.(\w+)/g)].map((m) => m[1]!),
+    ]);
+    expect(used.size).toBeGreaterThan(8);
+    for (const name of used) expect(declared, name).toContain(name);
+  });
+
+  it.each([
+    ['refresh', 'showRefresh', 'refreshLabel'],
+    ['stop', 'showStop', 'stopLabel'],
+  ])('binds the %s button as a callback carrying action=%s, shown by %s', (action, show, label) => {
+    const buttons = nodes(editor.schema.componentsTree).find((n) => n.componentName === 'ButtonBlock')!.props.buttons as Record<string, unknown>[];
+    const b = buttons.find((x) => x.id === action)!;
+    expect(b).toMatchObject({
+      actionType: 'request',
+      actionId: { content: action },
+      params: [{ type: 'fixed', name: 'action', value: action }],
+      text: { content: `\${${label}}` },
+      visible: { valueType: 'condition', condition: { conditions: [{ variable: show, op: 'equal', value: 'true' }] } },
+    });
+    // The compiled layout sends what src/platforms/dingtalk/events.ts reads: cardPrivateData.params.action and actionIds.
+    const press = layout.replace(/&#039;/g, "'");
+    expect(press).toContain(`'actionId','${action}'`);
+    expect(press).toContain(`'params',@dtMapAppend{null,'action','${action}'},'actionIds',@dtArrayAppend{null,'${action}'}`);
+    expect(press).toContain(`@equal{@toStr{@data{data.cardData.${show}}},'true'}`);
+  });
+});
