@@ -2,7 +2,7 @@
  * Send throughput: 2,000 replies across 200 chats against a fake that enforces Feishu's send
  * limits (50/s and 1000/min per app, 5/s per chat). Report paging: 100 pages at 10 requests/s.
  */
-import type { CardModel } from '../src/cards/model.js';
+import type { CardModel } from '../src/domain/card.js';
 import { FeishuMessenger } from '../src/platforms/feishu/messenger.js';
 import { FeishuOpenApi } from '../src/platforms/feishu/openapi.js';
 import { reportSubmissions } from '../src/providers/feishu-report.js';

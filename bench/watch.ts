@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { CardModel } from '../src/cards/model.js';
+import type { CardModel } from '../src/domain/card.js';
 import { cardHash, taskCard } from '../src/cards/task-card.js';
 import type { CardHandle, ChatRef, Messenger } from '../src/domain/chat.js';
 import { snapshotFingerprint } from '../src/domain/snapshot-json.js';

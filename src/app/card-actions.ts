@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ButtonAction, CardModel } from '../cards/model.js';
+import type { CardActionOutcome, CardPress } from '../domain/inbound.js';
 import type { Clock } from '../domain/clock.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { cardTexts } from '../i18n/card-texts.js';
@@ -7,17 +7,6 @@ import type { Locale } from '../i18n/messages.js';
 import type { WatchEngine } from '../watch/engine.js';
 import { chatAllowed } from '../commands/context.js';
 import type { InboundDeps } from './inbound.js';
-
-export interface CardActionInput {
-  cardKey: string;
-  action: ButtonAction;
-  /** The chat the card is in, when the callback says (Feishu); otherwise the card's record says. */
-  chatId?: string;
-}
-
-export type CardActionOutcome =
-  | { kind: 'card'; card: CardModel; toast: string }
-  | { kind: 'toast'; toast: string; level: 'info' | 'error' };
 
 export interface CardActionDeps {
   engine: WatchEngine;
@@ -41,7 +30,7 @@ const TIMEOUT: unique symbol = Symbol('timeout');
  * finishes in time, otherwise with a toast now and an update through the messenger later;
  * Stop answers with the stopped card. Never throws.
  */
-export async function cardAction(input: CardActionInput, deps: CardActionDeps, budgetMs: number): Promise<CardActionOutcome> {
+export async function cardAction(input: CardPress, deps: CardActionDeps, budgetMs: number): Promise<CardActionOutcome> {
   const t = cardTexts(deps.locale);
   const deadline = <T>(p: Promise<T>): Promise<T | typeof TIMEOUT> => Promise.race([p, deps.clock.sleep(budgetMs).then((): typeof TIMEOUT => TIMEOUT)]);
   try {

@@ -4,7 +4,7 @@ import { asTaskbotError } from '../domain/errors.js';
 import { registerDingtalkHandlers } from '../platforms/dingtalk/events.js';
 import type { DingtalkOpenApi } from '../platforms/dingtalk/openapi.js';
 import { StreamClient } from '../platforms/dingtalk/stream-client.js';
-import type { InboundDeps } from './inbound.js';
+import { inboundPort, type InboundDeps } from './inbound.js';
 import type { WorkQueue } from './work-queue.js';
 import type { FloodGuard } from './flood.js';
 import { RECONNECT_POLICY, type OnFatal, type PlatformRuntime } from './platform-runtime.js';
@@ -36,7 +36,7 @@ export function startDingtalk(d: DingtalkRuntimeDeps): PlatformRuntime {
     backoffMaxMs: RECONNECT_POLICY.maxDelayMs,
     ...d.stream,
   });
-  registerDingtalkHandlers(client, { ...d.inbound, queue: d.queue, flood: d.flood, unionIdOf: (id) => d.api.unionIdOf(id), logger: log });
+  registerDingtalkHandlers(client, { port: inboundPort({ ...d.inbound, queue: d.queue, flood: d.flood }), unionIdOf: (id) => d.api.unionIdOf(id), logger: log });
   client.start().catch((e) => d.onFatal(asTaskbotError(e)));
   return {
     platform: 'dingtalk',

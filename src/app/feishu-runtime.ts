@@ -6,7 +6,7 @@ import { feishuDispatcher } from '../platforms/feishu/events.js';
 import type { FeishuOpenApi } from '../platforms/feishu/openapi.js';
 import { handleFeishuWebhook } from '../platforms/feishu/webhook.js';
 import { FeishuWsReceiver } from '../platforms/feishu/ws-receiver.js';
-import type { InboundDeps } from './inbound.js';
+import { inboundPort, type InboundDeps } from './inbound.js';
 import type { WorkQueue } from './work-queue.js';
 import type { FloodGuard } from './flood.js';
 import { isFatal, RECONNECT_POLICY, type OnFatal, type PlatformRuntime, type PlatformStatus } from './platform-runtime.js';
@@ -36,7 +36,7 @@ export function startFeishu(d: FeishuRuntimeDeps): PlatformRuntime {
   let ws: FeishuWsReceiver | undefined;
   let error: string | undefined;
   const keys = { ...(d.config.encryptKey && { encryptKey: d.config.encryptKey }), ...(d.config.verificationToken && { verificationToken: d.config.verificationToken }) };
-  const dispatcher = feishuDispatcher({ ...d.inbound, queue: d.queue, flood: d.flood, botOpenId: () => identity?.openId ?? '', logger: log }, keys);
+  const dispatcher = feishuDispatcher({ port: inboundPort({ ...d.inbound, queue: d.queue, flood: d.flood }), botOpenId: () => identity?.openId ?? '', logger: log }, keys);
   const webhook = d.config.eventMode === 'webhook';
 
   if (webhook) {

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import { handleCommand } from '../commands/router.js';
 import { parseCommand } from '../commands/parse.js';
-import type { CommandDeps, InboundCommand } from '../commands/context.js';
+import type { CommandDeps } from '../commands/context.js';
+import type { InboundCommand, InboundPort } from '../domain/inbound.js';
+import { cardAction, cardActionDeps } from './card-actions.js';
 import type { Clock } from '../domain/clock.js';
 import type { Telemetry } from '../domain/telemetry.js';
 import { asTaskbotError } from '../domain/errors.js';
@@ -95,4 +97,20 @@ export async function runDelivery(keys: string[], cmd: InboundCommand, deps: Inb
     const parsed = parseCommand(cmd.text);
     deps.logger?.error({ code: err.code, err: err.toJSON(), platform: cmd.platform, chat: cmd.chatId, command: parsed.command }, 'could not answer a command');
   }
+}
+
+/** The app side of the receivers: what a platform's events turn into. */
+export function inboundPort(deps: AdmitDeps): InboundPort {
+  const actions = cardActionDeps(deps);
+  return {
+    locale: deps.commands.settings.locale,
+    command: (cmd, keys) => admit(cmd, keys, deps),
+    event: (platform, type) => deps.telemetry?.event(platform, type),
+    async cardAction(press, budgetMs) {
+      if (press.deliveryKey && !(await claimDelivery(deps.store, [press.deliveryKey], deps.clock.now()).catch(() => true))) {
+        return { kind: 'duplicate', toast: cardTexts(actions.locale).toastRefreshing };
+      }
+      return cardAction(press, actions, budgetMs);
+    },
+  };
 }

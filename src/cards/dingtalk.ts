@@ -1,6 +1,6 @@
 import type { TaskState } from '../domain/task.js';
 import { renderMarkdown } from './markdown.js';
-import type { CardModel } from './model.js';
+import type { CardModel } from '../domain/card.js';
 import { plain } from './sanitize.js';
 import { clipBytes } from './shrink.js';
 

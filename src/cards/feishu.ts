@@ -1,6 +1,6 @@
 import { fill, messages } from '../i18n/messages.js';
 import { cardAsset, fillLayout } from './assets.js';
-import type { Block, CardButton, CardColor, CardModel } from './model.js';
+import type { Block, CardButton, CardColor, CardModel } from '../domain/card.js';
 import { plain } from './sanitize.js';
 import { shrinkList } from './shrink.js';
 

@@ -1,5 +1,5 @@
 import { fill, messages } from '../i18n/messages.js';
-import type { Block, CardModel } from './model.js';
+import type { Block, CardModel } from '../domain/card.js';
 import { clipBytes, shrinkList } from './shrink.js';
 import { markdownText } from './sanitize.js';
 

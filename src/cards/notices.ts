@@ -1,7 +1,7 @@
 import type { TaskbotError } from '../domain/errors.js';
 import { messages, type Locale } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { clip, type Block, type CardColor, type CardModel } from './model.js';
+import { clip, type Block, type CardColor, type CardModel } from '../domain/card.js';
 
 /** A short answer: a title and a line or two. */
 export function noticeCard(locale: Locale, text: string, opts: { title?: string; color?: CardColor; type?: CardModel['type'] } = {}): CardModel {

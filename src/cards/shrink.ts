@@ -1,4 +1,4 @@
-import type { Block } from './model.js';
+import type { Block } from '../domain/card.js';
 
 /** Drops a fifth of the longest list's items, counting them in "more". */
 export function shrinkList(blocks: Block[]): Block[] | undefined {

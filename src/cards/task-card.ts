@@ -5,7 +5,7 @@ import { fill, labelText, messages, type Locale } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import { countsText, formatTime } from './text.js';
 import { progressBar } from './progress-bar.js';
-import { clip, type CardColor, type CardModel } from './model.js';
+import { clip, type CardColor, type CardModel } from '../domain/card.js';
 
 export const STATE_COLOR: Record<TaskState, CardColor> = {
   queued: 'grey',

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
-import type { CardModel } from '../cards/model.js';
-import type { ChatRef, Messenger, ReplyContext } from '../domain/chat.js';
+import type { CardModel } from '../domain/card.js';
+import type { ChatRef, Messenger } from '../domain/chat.js';
+import type { InboundCommand } from '../domain/inbound.js';
 import type { Clock } from '../domain/clock.js';
 import type { Telemetry } from '../domain/telemetry.js';
 import type { Platform, TaskSnapshot } from '../domain/task.js';
@@ -9,19 +10,7 @@ import type { Locale } from '../i18n/messages.js';
 import type { TaskRegistry } from '../providers/registry.js';
 import type { WatchEngine } from '../watch/engine.js';
 
-/** A command as the platform layer hands it over: mentions stripped, sender known. */
-export interface InboundCommand {
-  platform: Platform;
-  chatId: string;
-  chatType: 'group' | 'p2p';
-  userId: string;
-  text: string;
-  /** Set when the message carried no text (a picture, a file): its type, for the "text only" answer. */
-  unsupported?: string;
-  reply: ReplyContext;
-  /** DingTalk storage tasks are read as the sender: their unionId, looked up on demand. */
-  operator?: () => Promise<string | undefined>;
-}
+export type { InboundCommand };
 
 export interface Settings {
   locale: Locale;

@@ -1,4 +1,4 @@
-import type { CardModel } from '../cards/model.js';
+import type { CardModel } from '../domain/card.js';
 import { fill, type Locale } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
 

@@ -4,7 +4,7 @@ import { asTaskbotError } from '../domain/errors.js';
 import { isTerminal } from '../domain/task.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import { fill } from '../i18n/messages.js';
-import { clip } from '../cards/model.js';
+import { clip } from '../domain/card.js';
 import { parseStatusArgs } from './parse.js';
 import type { Answer, HandlerInput } from './context.js';
 

@@ -1,7 +1,7 @@
 import { noticeCard } from '../cards/notices.js';
 import { fill } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { clip } from '../cards/model.js';
+import { clip } from '../domain/card.js';
 import { parseStatusArgs } from './parse.js';
 import type { Answer, HandlerInput } from './context.js';
 

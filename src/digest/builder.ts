@@ -4,7 +4,7 @@ import type { TaskSnapshot, TaskState } from '../domain/task.js';
 import { fill, messages, type Locale } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import { formatTime } from '../cards/text.js';
-import { clip, type Block, type CardModel } from '../cards/model.js';
+import { clip, type Block, type CardModel } from '../domain/card.js';
 
 /** Lines per group before "and N more". */
 const MAX_GROUP_LINES = 15;

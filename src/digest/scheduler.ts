@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { CardModel } from '../cards/model.js';
+import type { CardModel } from '../domain/card.js';
 import { chatKey, type ChatRef, type Messenger } from '../domain/chat.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { asTaskbotError } from '../domain/errors.js';

@@ -1,4 +1,4 @@
-import type { CardModel } from '../cards/model.js';
+import type { CardModel } from './card.js';
 import type { Platform } from './task.js';
 
 export interface ChatRef {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { cardHash, compactCard, taskCard, type TaskCardMode } from '../cards/task-card.js';
-import type { CardModel } from '../cards/model.js';
+import type { CardModel } from '../domain/card.js';
 import { cardKey, type CardHandle, type ChatRef, type Messenger } from '../domain/chat.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { asTaskbotError, type ErrorCode, type TaskbotError } from '../domain/errors.js';

@@ -16,7 +16,7 @@ import { DigestScheduler } from '../../src/digest/scheduler.js';
 import { handleCommand } from '../../src/commands/router.js';
 import { parseCommand, parseStatusArgs, tokenize } from '../../src/commands/parse.js';
 import type { CommandDeps, InboundCommand, Settings } from '../../src/commands/context.js';
-import type { CardModel } from '../../src/cards/model.js';
+import type { CardModel } from '../../src/domain/card.js';
 import type { Store } from '../../src/store/store.js';
 import { RecordingMessenger } from '../helpers/recording-messenger.js';
 import { freshStore } from '../helpers/stores.js';

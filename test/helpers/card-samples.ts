@@ -1,4 +1,4 @@
-import type { CardModel } from '../../src/cards/model.js';
+import type { CardModel } from '../../src/domain/card.js';
 import { errorCard, noticeCard } from '../../src/cards/notices.js';
 import { taskCard } from '../../src/cards/task-card.js';
 import { helpCard } from '../../src/commands/help.js';

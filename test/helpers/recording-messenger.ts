@@ -1,4 +1,4 @@
-import type { CardModel } from '../../src/cards/model.js';
+import type { CardModel } from '../../src/domain/card.js';
 import type { CardHandle, ChatRef, Messenger, ReplyContext } from '../../src/domain/chat.js';
 import { TaskbotError, type ErrorCode } from '../../src/domain/errors.js';
 import type { Platform } from '../../src/domain/task.js';

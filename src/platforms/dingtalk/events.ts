@@ -3,8 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { loose, parseJsonText } from '../lenient.js';
 import { readRobotMessage } from './inbound.js';
-import { cardAction, cardActionDeps } from '../../app/card-actions.js';
-import { admit, claimDelivery, type AdmitDeps } from '../../app/inbound.js';
+import type { InboundPort } from '../../domain/inbound.js';
 import { renderCardParams } from '../../cards/dingtalk.js';
 import type { StreamClient } from './stream-client.js';
 
@@ -13,7 +12,8 @@ export const DINGTALK_CARD_BUDGET_MS = 1200;
 
 const CardCallback = z.object({ outTrackId: loose.id, userId: loose.string, content: z.unknown().optional() });
 
-export interface DingtalkEventDeps extends AdmitDeps {
+export interface DingtalkEventDeps {
+  port: InboundPort;
   /** staffId → unionId, for storage tasks. */
   unionIdOf: (staffId: string) => Promise<string>;
   logger?: Logger;
@@ -31,24 +31,26 @@ export function registerDingtalkHandlers(client: StreamClient, deps: DingtalkEve
 }
 
 function onRobotMessage(msg: DWClientDownStream, deps: DingtalkEventDeps): void {
-  deps.telemetry?.event('dingtalk', 'robot_message');
+  deps.port.event('dingtalk', 'robot_message');
   const read = readRobotMessage(msg.data, deps);
   if ('issue' in read) return void deps.logger?.warn({ issue: read.issue }, 'malformed robot message ignored');
-  if (read.cmd) admit(read.cmd, read.keys, deps);
+  if (read.cmd) deps.port.command(read.cmd, read.keys);
   else deps.logger?.info('1:1 robot message without a senderStaffId: nobody to answer');
 }
 
 async function onCardCallback(msg: DWClientDownStream, deps: DingtalkEventDeps): Promise<Record<string, unknown>> {
-  deps.telemetry?.event('dingtalk', 'card_callback');
-  const { settings } = deps.commands;
+  deps.port.event('dingtalk', 'card_callback');
   const parsed = CardCallback.safeParse(parseJsonText(msg.data));
   const action = parsed.success ? actionOf(parsed.data.content) : undefined;
   if (!parsed.success || (action !== 'refresh' && action !== 'stop')) {
     deps.logger?.warn({ topic: msg.headers.topic }, 'card callback we do not understand: acknowledged');
     return {};
   }
-  if (!(await claimDelivery(deps.store, [`dingtalk:card:${msg.headers.messageId}`], deps.clock.now()))) return {};
-  const outcome = await cardAction({ cardKey: `dingtalk:${parsed.data.outTrackId}`, action }, cardActionDeps(deps), DINGTALK_CARD_BUDGET_MS);
+  const outcome = await deps.port.cardAction(
+    { cardKey: `dingtalk:${parsed.data.outTrackId}`, action, deliveryKey: `dingtalk:card:${msg.headers.messageId}` },
+    DINGTALK_CARD_BUDGET_MS,
+  );
+  if (outcome.kind === 'duplicate') return {};
   const cardParamMap = outcome.kind === 'card' ? renderCardParams(outcome.card) : { note: outcome.toast };
   return { cardData: { cardParamMap }, cardUpdateOptions: { updateCardDataByKey: true } };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { renderCardParams } from '../../cards/dingtalk.js';
 import { renderMarkdown } from '../../cards/markdown.js';
-import type { CardModel } from '../../cards/model.js';
+import type { CardModel } from '../../domain/card.js';
 import type { CardHandle, ChatRef, Messenger, ReplyContext } from '../../domain/chat.js';
 import { asTaskbotError, type TaskbotError } from '../../domain/errors.js';
 import { cardTexts } from '../../i18n/card-texts.js';

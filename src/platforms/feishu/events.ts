@@ -1,13 +1,13 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from 'pino';
-import { cardAction, cardActionDeps } from '../../app/card-actions.js';
-import { admit, claimDelivery, type AdmitDeps } from '../../app/inbound.js';
 import { renderFeishuCard } from '../../cards/feishu.js';
+import type { InboundPort } from '../../domain/inbound.js';
 import { cardTexts } from '../../i18n/card-texts.js';
 import { CardActionEvent, readMessage } from './inbound.js';
 import { sdkLogger } from './sdk-logger.js';
 
-export interface FeishuEventDeps extends AdmitDeps {
+export interface FeishuEventDeps {
+  port: InboundPort;
   /** The bot's open_id (from bot/v3/info at start). */
   botOpenId: () => string;
   logger?: Logger;
@@ -31,33 +31,32 @@ export function feishuDispatcher(deps: FeishuEventDeps, keys: { encryptKey?: str
 
 /** Synchronous and quick: the ACK goes back as soon as this returns; the work is queued. */
 function onMessage(data: unknown, deps: FeishuEventDeps): void {
-  deps.telemetry?.event('feishu', 'im.message.receive_v1');
+  deps.port.event('feishu', 'im.message.receive_v1');
   const read = readMessage(data, deps.botOpenId());
   if ('issue' in read) return void deps.logger?.warn({ issue: read.issue }, 'malformed im.message.receive_v1 ignored');
-  if (read.cmd) admit(read.cmd, read.keys, deps); // else: not addressed to us
+  if (read.cmd) deps.port.command(read.cmd, read.keys); // else: not addressed to us
 }
 
 export type CardCallbackAnswer = { toast: { type: 'success' | 'info' | 'error'; content: string }; card?: { type: 'raw'; data: unknown } };
 
 async function onCardAction(data: unknown, deps: FeishuEventDeps): Promise<CardCallbackAnswer> {
-  deps.telemetry?.event('feishu', 'card.action.trigger');
-  const { settings } = deps.commands;
-  const t = cardTexts(settings.locale);
+  deps.port.event('feishu', 'card.action.trigger');
   const parsed = CardActionEvent.safeParse(data);
   const action = (parsed.success ? (parsed.data.action?.value as { action?: unknown } | undefined)?.action : undefined) as string | undefined;
   if (!parsed.success || (action !== 'refresh' && action !== 'stop')) {
     deps.logger?.warn('card callback we do not understand ignored');
-    return { toast: { type: 'info', content: t.toastUnknownCard } };
+    return { toast: { type: 'info', content: cardTexts(deps.port.locale).toastUnknownCard } };
   }
   const ev = parsed.data;
-  if (ev.event_id && !(await claimDelivery(deps.store, [`feishu:card:${ev.event_id}`], deps.clock.now()))) {
-    return { toast: { type: 'info', content: t.toastRefreshing } };
-  }
-  const outcome = await cardAction(
-    { cardKey: `feishu:${ev.context.open_message_id}`, action, ...(ev.context.open_chat_id && { chatId: ev.context.open_chat_id }) },
-    cardActionDeps(deps),
+  const outcome = await deps.port.cardAction(
+    {
+      cardKey: `feishu:${ev.context.open_message_id}`,
+      action,
+      ...(ev.context.open_chat_id && { chatId: ev.context.open_chat_id }),
+      ...(ev.event_id && { deliveryKey: `feishu:card:${ev.event_id}` }),
+    },
     CARD_ACTION_BUDGET_MS,
   );
-  if (outcome.kind === 'toast') return { toast: { type: outcome.level, content: outcome.toast } };
-  return { toast: { type: 'success', content: outcome.toast }, card: { type: 'raw', data: renderFeishuCard(outcome.card) } };
+  if (outcome.kind === 'card') return { toast: { type: 'success', content: outcome.toast }, card: { type: 'raw', data: renderFeishuCard(outcome.card) } };
+  return { toast: { type: outcome.kind === 'duplicate' ? 'info' : outcome.level, content: outcome.toast } };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { InboundCommand } from '../../commands/context.js';
+import type { InboundCommand } from '../../domain/inbound.js';
 import { loose, looseArray, looseObject, parseJsonText } from '../lenient.js';
 
 const UserIds = looseObject({ open_id: loose.string, user_id: loose.string, union_id: loose.string });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { renderFeishuCard } from '../../cards/feishu.js';
-import type { CardModel } from '../../cards/model.js';
+import type { CardModel } from '../../domain/card.js';
 import type { CardHandle, ChatRef, Messenger, ReplyContext } from '../../domain/chat.js';
 import { isTaskbotError } from '../../domain/errors.js';
 import type { FeishuOpenApi } from './openapi.js';

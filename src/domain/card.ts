@@ -1,4 +1,4 @@
-import type { TaskState } from '../domain/task.js';
+import type { TaskState } from './task.js';
 import type { Locale } from '../i18n/messages.js';
 
 /**

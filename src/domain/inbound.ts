@@ -1,0 +1,49 @@
+import type { ButtonAction, CardModel } from './card.js';
+import type { ReplyContext } from './chat.js';
+import type { Platform } from './task.js';
+import type { Locale } from '../i18n/messages.js';
+
+/** A command as the platform layer hands it over: mentions stripped, sender known. */
+export interface InboundCommand {
+  platform: Platform;
+  chatId: string;
+  chatType: 'group' | 'p2p';
+  userId: string;
+  text: string;
+  /** Set when the message carried no text (a picture, a file): its type, for the "text only" answer. */
+  unsupported?: string;
+  reply: ReplyContext;
+  /** DingTalk storage tasks are read as the sender: their unionId, looked up on demand. */
+  operator?: () => Promise<string | undefined>;
+}
+
+/** A button pressed on one of our cards, as the platform layer hands it over. */
+export interface CardPress {
+  cardKey: string;
+  action: ButtonAction;
+  /** The chat the card is in, when the callback says (Feishu); otherwise the card's record says. */
+  chatId?: string;
+  /** The platform's id of this delivery: a redelivered press is answered but not acted on twice. */
+  deliveryKey?: string;
+}
+
+export type CardActionOutcome =
+  | { kind: 'card'; card: CardModel; toast: string }
+  | { kind: 'toast'; toast: string; level: 'info' | 'error' }
+  /** A redelivery of a press already being answered: acknowledge, change nothing. */
+  | { kind: 'duplicate'; toast: string };
+
+/**
+ * What a platform receiver hands its inbound traffic to (DESIGN §1 `Receiver`): the app builds it,
+ * the receivers only translate wire formats into these calls, so `platforms/` never imports `app/`.
+ */
+export interface InboundPort {
+  /** A message addressed to the bot: taken for background work; returns at once. `keys` identify the delivery. */
+  command(cmd: InboundCommand, keys: string[]): void;
+  /** A card button: answered within `budgetMs`; never throws. */
+  cardAction(press: CardPress, budgetMs: number): Promise<CardActionOutcome>;
+  /** Something arrived (for metrics), whether or not it is understood. */
+  event(platform: Platform, type: string): void;
+  /** The language of the receivers' own short answers. */
+  readonly locale: Locale;
+}
