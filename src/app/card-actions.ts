@@ -4,7 +4,7 @@ import type { Clock } from '../domain/clock.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import type { Locale } from '../i18n/messages.js';
-import type { WatchEngine } from '../watch/engine.js';
+import type { RefreshResult, StopResult, WatchEngine } from '../watch/engine.js';
 import { chatAllowed } from '../commands/context.js';
 import type { InboundDeps } from './inbound.js';
 
@@ -26,9 +26,9 @@ export function cardActionDeps(d: InboundDeps): CardActionDeps {
 const TIMEOUT: unique symbol = Symbol('timeout');
 
 /**
- * A button press, answered within `budgetMs`: Refresh answers with the fresh card when the poll
- * finishes in time, otherwise with a toast now and an update through the messenger later;
- * Stop answers with the stopped card. Never throws.
+ * A button press, answered within `budgetMs`: with the fresh (Refresh) or stopped (Stop) card when
+ * it is ready in time, otherwise with a toast now and an update through the messenger later.
+ * Never throws.
  */
 export async function cardAction(input: CardPress, deps: CardActionDeps, budgetMs: number): Promise<CardActionOutcome> {
   const t = cardTexts(deps.locale);
@@ -36,23 +36,27 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
   try {
     const chat = input.chatId ?? (await deps.engine.cardChat(input.cardKey));
     if (chat && !deps.allowed(chat)) return { kind: 'toast', toast: t.toastNotAllowed, level: 'error' };
-    if (input.action === 'stop') {
-      const r = await deadline(deps.engine.stopCard(input.cardKey, { inline: true }));
-      if (r === TIMEOUT) return { kind: 'toast', toast: t.toastFailed, level: 'error' };
-      return r ? { kind: 'card', card: r, toast: t.toastStopped } : { kind: 'toast', toast: t.toastUnknownCard, level: 'info' };
-    }
-    const work = deps.engine.refresh(input.cardKey, { inline: true });
+    const work: Promise<RefreshResult | StopResult> = input.action === 'stop' ? deps.engine.stopCard(input.cardKey, { inline: true }) : deps.engine.refresh(input.cardKey, { inline: true });
     const r = await deadline(work);
     if (r === TIMEOUT) {
-      // Too slow for the answer: deliver the fresh card as an update once it is there.
+      // Too slow for the answer: the card gets the fresh rendering as an update once it is there.
       work
-        .then((late) => (late.status === 'fresh' && late.card ? deps.engine.deliver(input.cardKey, late.card) : undefined))
-        .catch((e) => deps.logger?.warn({ err: asTaskbotError(e).toJSON(), card: input.cardKey }, 'late refresh failed'));
+        .then((late) => ('card' in late && late.card ? deps.engine.inlineLost(input.cardKey, late.card) : undefined))
+        .catch((e) => deps.logger?.warn({ err: asTaskbotError(e).toJSON(), card: input.cardKey }, 'late card action failed'));
       return { kind: 'toast', toast: t.toastRefreshing, level: 'info' };
     }
-    if (r.status === 'unknown') return { kind: 'toast', toast: t.toastUnknownCard, level: 'info' };
-    if (r.status === 'busy' || !r.card) return { kind: 'toast', toast: t.toastRefreshing, level: 'info' };
-    return { kind: 'card', card: r.card, toast: t.toastRefreshed };
+    switch (r.status) {
+      case 'unknown':
+        return { kind: 'toast', toast: t.toastUnknownCard, level: 'info' };
+      case 'ended':
+        return { kind: 'toast', toast: t.toastEnded, level: 'info' };
+      case 'busy':
+        return { kind: 'toast', toast: t.toastRefreshing, level: 'info' };
+      case 'stopped':
+        return r.card ? { kind: 'card', card: r.card, toast: t.toastStopped } : { kind: 'toast', toast: t.toastStopped, level: 'info' };
+      case 'fresh':
+        return r.card ? { kind: 'card', card: r.card, toast: t.toastRefreshed } : { kind: 'toast', toast: t.toastRefreshing, level: 'info' };
+    }
   } catch (e) {
     deps.logger?.warn({ err: asTaskbotError(e).toJSON(), card: input.cardKey }, 'card action failed');
     return { kind: 'toast', toast: t.toastFailed, level: 'error' };

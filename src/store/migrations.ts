@@ -72,6 +72,21 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('digests').addColumn('failed_attempts', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     },
   },
+  '003_card_lifecycle': {
+    // Cards record what the platform shows and their own send failures; a task knows whether any
+    // card still owes a final rendering and whether someone asked for it while it was leased.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('cards').addColumn('shown', 'text').execute();
+      await db.schema.alterTable('cards').addColumn('fail_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('cards').addColumn('retry_at', 'bigint').execute();
+      await sql`UPDATE cards SET shown = status`.execute(db);
+      await db.schema.alterTable('tasks').addColumn('pending', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('tasks').addColumn('poked', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.createIndex('tasks_pending').on('tasks').columns(['pending', 'next_due_at']).execute();
+      // Retention deletes ended cards by age; `list` reads a chat's recent cards.
+      await db.schema.createIndex('cards_ended').on('cards').columns(['status', 'created_at']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

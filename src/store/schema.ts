@@ -1,36 +1,48 @@
 import type { Generated } from 'kysely';
+import type { CardStatus } from '../domain/card-status.js';
+import type { Platform } from '../domain/task.js';
+import type { Locale } from '../i18n/messages.js';
 
 /** One row per card taskbot keeps up to date (a Feishu message_id or a DingTalk outTrackId). */
 export interface CardTable {
   /** `${platform}:${handle}` */
   card_key: string;
-  platform: string;
+  platform: Platform;
   handle: string;
   chat_id: string;
   task_key: string;
-  locale: string;
-  /** 'active' while updated; 'done' | 'stopped' | 'expired' | 'gone' | 'error' after. */
-  status: string;
+  locale: Locale;
+  /** Written only by watch/lifecycle.ts, each move conditional on the status it expects. */
+  status: CardStatus;
+  /** The status whose rendering the platform last took (null: not known to be shown). */
+  shown: CardStatus | null;
   /** Hash of the last card content sent to this handle. */
   rendered_hash: string | null;
   last_update_at: number | null;
   created_at: number;
   /** Platform-specific delivery facts (e.g. DingTalk markdown fallback), JSON. */
   meta: string | null;
+  /** Consecutive failed sends to this card, and when to try again. */
+  fail_count: Generated<number>;
+  retry_at: number | null;
 }
 
 /** One row per distinct upstream task, however many cards show it. */
 export interface TaskTable {
   task_key: string;
-  platform: string;
+  platform: Platform;
   kind: string;
   task_id: string;
   operator: string | null;
   /** The last TaskSnapshot, JSON. */
   snapshot: string;
   snapshot_hash: string;
-  /** 1 while some card still wants updates. */
+  /** 1 exactly while the task has an active card (kept in step with the cards in every card write). */
   active: number;
+  /** 1 while an ended card still owes its last rendering (no polling needed, only a send). */
+  pending: Generated<number>;
+  /** Someone asked for the task while a round held it: due again as soon as the round ends. */
+  poked: Generated<number>;
   next_due_at: number;
   backoff_ms: number;
   created_at: number;

@@ -1,11 +1,15 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { CardStatus } from '../domain/card-status.js';
 import type { CardTable, Database, DigestTable, TaskTable } from './schema.js';
 
 export type CardRow = Selectable<CardTable>;
 export type TaskRow = Selectable<TaskTable>;
 export type DigestRow = Selectable<DigestTable>;
 
-export type CardStatus = 'active' | 'done' | 'stopped' | 'expired' | 'gone' | 'error';
+export type NewCard = Omit<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'shown' | 'fail_count' | 'retry_at'> & Partial<Pick<CardRow, 'rendered_hash' | 'last_update_at' | 'meta'>>;
+export type NewTask = Omit<TaskRow, 'lease_owner' | 'lease_until' | 'error_count' | 'last_error' | 'active' | 'pending' | 'poked'>;
+type CardPatch = Partial<Pick<CardRow, 'shown' | 'rendered_hash' | 'last_update_at' | 'fail_count' | 'retry_at'>>;
+type TaskPatch = Partial<Pick<TaskRow, 'snapshot' | 'snapshot_hash' | 'next_due_at' | 'backoff_ms' | 'last_changed_at' | 'error_count' | 'last_error'>>;
 
 /**
  * The persistent state: cards and the tasks they show, digests, leases and dedupe keys.
@@ -45,24 +49,32 @@ export class Store {
   }
 
   // ---- tasks and cards ----------------------------------------------------
+  // Card statuses change only through transitionCard (called from watch/lifecycle.ts); every card
+  // write that can change what a task needs runs in one transaction with syncTask, so a task is
+  // active exactly while it has an active card, and pending while an ended card owes a send.
 
   /**
-   * Records a new card and the task it shows. An existing task keeps its schedule while it
-   * is being watched; an idle one is woken with the fresh snapshot and a new 24 h window.
+   * Records a new card and the task it shows. An existing task keeps its schedule while it is
+   * watched; an idle one is woken with the fresh snapshot and a new 24 h window. A finished
+   * snapshot is news for the task's other cards: it is stored and the task made due at once.
    */
-  async addCard(card: Omit<CardRow, 'rendered_hash' | 'last_update_at' | 'meta'> & Partial<CardRow>, task: Omit<TaskRow, 'lease_owner' | 'lease_until' | 'error_count' | 'last_error'>): Promise<void> {
+  async addCard(card: NewCard, task: NewTask, terminal: boolean): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
-      const existing = await tx.selectFrom('tasks').select(['active']).where('task_key', '=', task.task_key).executeTakeFirst();
-      if (!existing) {
-        await tx.insertInto('tasks').values({ ...task, error_count: 0, last_error: null, lease_owner: null, lease_until: null }).execute();
-      } else if (!existing.active || !task.active) {
+      // Two `status` commands for one new task at once: one inserts, the other waits on the row and updates it.
+      const inserted = await tx
+        .insertInto('tasks')
+        .values({ ...task, active: 0, error_count: 0, last_error: null, lease_owner: null, lease_until: null })
+        .onConflict((oc) => oc.column('task_key').doNothing())
+        .executeTakeFirst();
+      const existing = Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0 ? undefined : await this.lockTask(tx, task.task_key);
+      if (existing && (!existing.active || terminal)) {
         await tx
           .updateTable('tasks')
           .set({
             snapshot: task.snapshot,
             snapshot_hash: task.snapshot_hash,
-            active: task.active,
-            next_due_at: task.next_due_at,
+            next_due_at: terminal ? task.created_at : task.next_due_at,
+            poked: terminal ? 1 : 0,
             backoff_ms: task.backoff_ms,
             ...(task.operator && { operator: task.operator }),
             ...(!existing.active && { created_at: task.created_at, error_count: 0, last_error: null }),
@@ -73,27 +85,122 @@ export class Store {
       }
       await tx
         .insertInto('cards')
-        .values({ rendered_hash: null, last_update_at: null, meta: null, ...card })
-        .onConflict((oc) => oc.column('card_key').doUpdateSet({ task_key: card.task_key, status: card.status, rendered_hash: card.rendered_hash ?? null }))
+        .values({ rendered_hash: null, last_update_at: null, meta: null, retry_at: null, ...card, shown: card.status })
+        .onConflict((oc) => oc.column('card_key').doUpdateSet({ task_key: card.task_key, status: card.status, shown: card.status, rendered_hash: card.rendered_hash ?? null }))
         .execute();
+      await this.syncTask(tx, task.task_key);
     });
   }
 
-  /** Leases up to `limit` due tasks (or just `onlyKey`) to `owner` until `leaseUntil`; rows another owner holds are skipped. */
-  async claimDueTasks(owner: string, now: number, leaseUntil: number, limit: number, onlyKey?: string): Promise<TaskRow[]> {
+  /**
+   * Moves a card from one of `from` to `to` (with `patch`), only if it is in one of them now.
+   * Returns the card as written, or undefined when the card was elsewhere: the caller lost.
+   */
+  async transitionCard(key: string, from: readonly CardStatus[], to: CardStatus, patch: CardPatch = {}): Promise<CardRow | undefined> {
+    return this.db.transaction().execute(async (tx) => {
+      const card = await tx.selectFrom('cards').select('task_key').where('card_key', '=', key).executeTakeFirst();
+      if (!card) return undefined;
+      await this.lockTask(tx, card.task_key);
+      const row = await tx
+        .updateTable('cards')
+        .set({ ...patch, status: to })
+        .where('card_key', '=', key)
+        .where('status', 'in', [...from])
+        .returningAll()
+        .executeTakeFirst();
+      if (row) await this.syncTask(tx, card.task_key);
+      return row;
+    });
+  }
+
+  /**
+   * The platform took the rendering of `status` (written by the lease holder, the only sender, so
+   * it is a fact whatever the status is now). True when the card is still in `status`; false when
+   * it moved meanwhile and now owes the rendering of its new status. `onlyIfStill` writes nothing
+   * unless the card is in `status`.
+   */
+  async recordShown(key: string, status: CardStatus, hash: string, at: number, onlyIfStill = false): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const card = await tx.selectFrom('cards').select('task_key').where('card_key', '=', key).executeTakeFirst();
+      if (!card) return false;
+      await this.lockTask(tx, card.task_key);
+      const row = await tx
+        .updateTable('cards')
+        .set({ shown: status, rendered_hash: hash, last_update_at: at, fail_count: 0, retry_at: null })
+        .where('card_key', '=', key)
+        // An inline answer not given yet is recorded only if it still fits (else it is not given).
+        .$if(onlyIfStill, (q) => q.where('status', '=', status))
+        .returning('status')
+        .executeTakeFirst();
+      await this.syncTask(tx, card.task_key);
+      return row?.status === status;
+    });
+  }
+
+  /** An inline answer with `hash` never reached the platform: the card owes it again, and its task is due. */
+  async forgetShown(key: string, hash: string, now: number): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const card = await tx.selectFrom('cards').select('task_key').where('card_key', '=', key).executeTakeFirst();
+      if (!card) return;
+      await this.lockTask(tx, card.task_key);
+      await tx.updateTable('cards').set({ shown: null, rendered_hash: null }).where('card_key', '=', key).where('rendered_hash', '=', hash).execute();
+      await this.syncTask(tx, card.task_key);
+      await tx.updateTable('tasks').set({ poked: 1, next_due_at: now }).where('task_key', '=', card.task_key).execute();
+    });
+  }
+
+  /** A send to this card failed and may work later. */
+  async recordCardFailure(key: string, failCount: number, retryAt: number): Promise<void> {
+    await this.db.updateTable('cards').set({ fail_count: failCount, retry_at: retryAt }).where('card_key', '=', key).execute();
+  }
+
+  /** The task's flags from its cards: active while one is active, pending while an ended one owes a send. */
+  private async syncTask(tx: Kysely<Database>, taskKey: string): Promise<void> {
+    await tx
+      .updateTable('tasks')
+      .set((eb) => ({
+        active: eb.case().when(eb.exists(eb.selectFrom('cards').select('card_key').where('cards.task_key', '=', taskKey).where('cards.status', '=', 'active'))).then(1).else(0).end(),
+        pending: eb
+          .case()
+          .when(
+            eb.exists(
+              eb
+                .selectFrom('cards')
+                .select('card_key')
+                .where('cards.task_key', '=', taskKey)
+                .where('cards.status', 'not in', ['active', 'gone'])
+                .where((c) => c.or([c('cards.shown', 'is', null), c('cards.shown', '!=', c.ref('cards.status'))])),
+            ),
+          )
+          .then(1)
+          .else(0)
+          .end(),
+      }))
+      .where('task_key', '=', taskKey)
+      .execute();
+  }
+
+  /** Serialises card writes of one task: on PostgreSQL by locking its row (SQLite runs one writer at a time). */
+  private lockTask(tx: Kysely<Database>, taskKey: string): Promise<Pick<TaskRow, 'active'> | undefined> {
+    let q = tx.selectFrom('tasks').select('active').where('task_key', '=', taskKey);
+    if (this.dialect === 'postgres') q = q.forUpdate();
+    return q.executeTakeFirst();
+  }
+
+  /** Leases up to `limit` due tasks that have work (or just `onlyKey`) to `owner` until `leaseUntil`; rows another owner holds are skipped. */
+  async claimDueTasks(owner: string, now: number, leaseUntil: number, limit: number): Promise<TaskRow[]> {
     let due = this.db
       .selectFrom('tasks')
       .select('task_key')
-      .where('active', '=', 1)
+      .where((eb) => eb.or([eb('active', '=', 1), eb('pending', '=', 1)]))
       .where('next_due_at', '<=', now)
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
       .orderBy('next_due_at')
       .limit(limit);
-    if (onlyKey !== undefined) due = due.where('task_key', '=', onlyKey);
     if (this.dialect === 'postgres') due = due.forUpdate().skipLocked();
     return this.db
       .updateTable('tasks')
-      .set({ lease_owner: owner, lease_until: leaseUntil })
+      .set({ lease_owner: owner, lease_until: leaseUntil, poked: 0 })
       .where('task_key', 'in', due)
       // Re-checked on the row itself, so two replicas racing for a row cannot both win it.
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
@@ -101,24 +208,46 @@ export class Store {
       .execute();
   }
 
+  /** Leases one task whatever its schedule (Stop, Refresh); undefined while another owner holds it. */
+  async leaseTask(key: string, owner: string, now: number, leaseUntil: number): Promise<TaskRow | undefined> {
+    return this.db
+      .updateTable('tasks')
+      .set({ lease_owner: owner, lease_until: leaseUntil, poked: 0 })
+      .where('task_key', '=', key)
+      // Not re-entrant: a round of this same engine holding the task counts as another holder.
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .returningAll()
+      .executeTakeFirst();
+  }
+
   async renewTaskLeases(keys: string[], owner: string, leaseUntil: number): Promise<void> {
     if (keys.length === 0) return;
     await this.db.updateTable('tasks').set({ lease_until: leaseUntil }).where('task_key', 'in', keys).where('lease_owner', '=', owner).execute();
   }
 
-  /** Writes the outcome of a poll and releases the lease; false when the lease was lost meanwhile. */
-  async completeTask(
-    key: string,
-    owner: string,
-    patch: Partial<Pick<TaskRow, 'snapshot' | 'snapshot_hash' | 'active' | 'next_due_at' | 'backoff_ms' | 'last_changed_at' | 'error_count' | 'last_error'>>,
-  ): Promise<boolean> {
+  /**
+   * Writes the outcome of a round and releases the lease; a task poked meanwhile is due at `now`.
+   * False when the lease was lost meanwhile.
+   */
+  async completeTask(key: string, owner: string, now: number, patch: TaskPatch): Promise<boolean> {
     const r = await this.db
       .updateTable('tasks')
-      .set({ ...patch, lease_owner: null, lease_until: null })
+      .set((eb) => ({
+        ...patch,
+        ...(patch.next_due_at !== undefined && { next_due_at: eb.case().when('poked', '=', 1).then(now).else(patch.next_due_at).end() }),
+        poked: 0,
+        lease_owner: null,
+        lease_until: null,
+      }))
       .where('task_key', '=', key)
       .where('lease_owner', '=', owner)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** Someone wants the task looked at now: due at once, or right after the round that holds it. */
+  async poke(key: string, now: number): Promise<void> {
+    await this.db.updateTable('tasks').set({ poked: 1, next_due_at: now }).where('task_key', '=', key).execute();
   }
 
   /** Lets go of leases without changing anything else (shutdown). */
@@ -131,55 +260,54 @@ export class Store {
     return this.db.selectFrom('tasks').selectAll().where('task_key', '=', key).executeTakeFirst();
   }
 
-  /** Makes a task due now (Refresh) with the backoff reset; an idle task starts a new 24 h window. */
-  async makeDue(key: string, now: number, backoffMs: number): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      const t = await tx.selectFrom('tasks').select('active').where('task_key', '=', key).executeTakeFirst();
-      if (!t) return;
-      await tx
-        .updateTable('tasks')
-        .set({ next_due_at: now, backoff_ms: backoffMs, active: 1, ...(!t.active && { created_at: now, error_count: 0 }) })
-        .where('task_key', '=', key)
-        .execute();
-    });
+  /** Refresh: the task is due now with its backoff reset; `newWindow` starts a new 24 h window (it was idle). */
+  async makeDue(key: string, now: number, backoffMs: number, newWindow: boolean): Promise<void> {
+    await this.db
+      .updateTable('tasks')
+      .set({ next_due_at: now, poked: 1, backoff_ms: backoffMs, ...(newWindow && { created_at: now, error_count: 0, last_error: null }) })
+      .where('task_key', '=', key)
+      .execute();
   }
 
-  activeCards(taskKey: string): Promise<CardRow[]> {
-    return this.db.selectFrom('cards').selectAll().where('task_key', '=', taskKey).where('status', '=', 'active').execute();
+  /** The cards a round works on: active ones, and ended ones that still owe their last rendering. */
+  workCards(taskKey: string): Promise<CardRow[]> {
+    return this.db
+      .selectFrom('cards')
+      .selectAll()
+      .where('task_key', '=', taskKey)
+      .where((eb) => eb.or([eb('status', '=', 'active'), eb.and([eb('status', '!=', 'gone'), eb.or([eb('shown', 'is', null), eb('shown', '!=', eb.ref('status'))])])]))
+      .execute();
   }
 
   getCard(cardKey: string): Promise<CardRow | undefined> {
     return this.db.selectFrom('cards').selectAll().where('card_key', '=', cardKey).executeTakeFirst();
   }
 
-  async updateCard(cardKey: string, patch: Partial<Pick<CardRow, 'status' | 'rendered_hash' | 'last_update_at' | 'meta'>>): Promise<void> {
-    await this.db.updateTable('cards').set(patch).where('card_key', '=', cardKey).execute();
-  }
-
-  /** Cards of one chat with their task rows, newest first. */
-  cardsInChat(platform: string, chatId: string, since = 0): Promise<(CardRow & Pick<TaskRow, 'snapshot' | 'last_changed_at' | 'active'>)[]> {
+  /** Cards of one chat with their task rows, newest first: the active ones and the `limit` newest since `since`. */
+  cardsInChat(platform: string, chatId: string, since = 0, limit = 50): Promise<(CardRow & Pick<TaskRow, 'snapshot' | 'last_changed_at' | 'active'>)[]> {
     return this.db
       .selectFrom('cards')
       .innerJoin('tasks', 'tasks.task_key', 'cards.task_key')
       .selectAll('cards')
       .select(['tasks.snapshot', 'tasks.last_changed_at', 'tasks.active'])
-      .where('cards.platform', '=', platform)
+      .where('cards.platform', '=', platform as CardRow['platform'])
       .where('cards.chat_id', '=', chatId)
-      .where((eb) => eb.or([eb('cards.created_at', '>=', since), eb('tasks.last_changed_at', '>=', since), eb('cards.status', '=', 'active')]))
+      .where((eb) => eb.or([eb('cards.created_at', '>=', since), eb('cards.status', '=', 'active')]))
       .orderBy('cards.created_at', 'desc')
+      .limit(limit)
       .execute();
   }
 
-  /** Turns the task off when no card wants it any more. */
-  async deactivateIfUnwatched(taskKey: string): Promise<void> {
-    const left = await this.db
-      .selectFrom('cards')
-      .select('card_key')
-      .where('task_key', '=', taskKey)
-      .where('status', '=', 'active')
-      .limit(1)
+  /** Deletes ended cards created before `before`, then tasks no card shows any more. */
+  async prune(before: number): Promise<{ cards: number; tasks: number }> {
+    const c = await this.db.deleteFrom('cards').where('status', '!=', 'active').where('created_at', '<', before).executeTakeFirst();
+    const t = await this.db
+      .deleteFrom('tasks')
+      .where('active', '=', 0)
+      .where('pending', '=', 0)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('cards').select('card_key').whereRef('cards.task_key', '=', 'tasks.task_key'))))
       .executeTakeFirst();
-    if (!left) await this.db.updateTable('tasks').set({ active: 0 }).where('task_key', '=', taskKey).execute();
+    return { cards: Number(c.numDeletedRows), tasks: Number(t.numDeletedRows) };
   }
 
   /** Every card still updated, for metrics and resumption checks. */

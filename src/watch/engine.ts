@@ -1,25 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { cardHash, compactCard, taskCard, type TaskCardMode } from '../cards/task-card.js';
 import type { CardModel } from '../domain/card.js';
-import { cardKey, type CardHandle, type ChatRef, type Messenger } from '../domain/chat.js';
+import type { CardHandle, ChatRef, Messenger } from '../domain/chat.js';
 import { systemClock, type Clock } from '../domain/clock.js';
-import { asTaskbotError, type ErrorCode, type TaskbotError } from '../domain/errors.js';
+import { asTaskbotError, ERROR_CODES, type ErrorCode, type TaskbotError } from '../domain/errors.js';
 import { snapshotFingerprint, snapshotFromJson, snapshotToJson } from '../domain/snapshot-json.js';
-import { isTerminal, refKey, type Platform, type TaskRef, type TaskSnapshot } from '../domain/task.js';
-import { messages, type Locale } from '../i18n/messages.js';
+import { isTerminal, type Platform, type TaskRef, type TaskSnapshot } from '../domain/task.js';
+import type { Locale } from '../i18n/messages.js';
 import type { CardRow, Store, TaskRow } from '../store/store.js';
 import { MAX_POLL_MS, MIN_POLL_MS, nextPollDelay, WATCH_GIVE_UP_MS } from './backoff.js';
+import { CardLifecycle, type InlineCard, type RoundView } from './lifecycle.js';
 import { mapLimit } from './map-limit.js';
-
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /** Errors after which watching cannot help: the card shows the error and the watch ends. */
 const ENDS_WATCH: ReadonlySet<ErrorCode> = new Set(['TASK_NOT_FOUND', 'INVALID_TASK_ID', 'INVALID_ARGUMENT', 'PERMISSION_DENIED', 'NOT_CONFIGURED']);
 /** Consecutive transient failures before the card says it is retrying. */
 const RETRY_NOTE_AFTER = 3;
-/** Feishu allows 5 updates a second per message; we keep every card to one. */
-export const CARD_MIN_INTERVAL_MS = 1000;
 
 export interface WatchOptions {
   leaseMs: number;
@@ -53,15 +49,13 @@ export interface WatchDeps {
   options?: Partial<WatchOptions>;
 }
 
-/** `fresh` carries the new card when it was asked for inline; otherwise the card was updated through the messenger. */
-export type RefreshResult = { status: 'fresh'; card?: CardModel } | { status: 'busy' } | { status: 'unknown' };
-
-interface CardPass {
-  inline?: CardModel;
-  active: number;
-  /** A card was skipped for the one-update-a-second rule or a failed send: come back soon. */
-  retrySoon: boolean;
-}
+/**
+ * `fresh` carries the new card when it was asked for inline; `busy`: another round holds the task
+ * and will update the card; `ended`: the card shows a final state; `unknown`: not a card we track.
+ */
+export type RefreshResult = { status: 'fresh'; card?: CardModel } | { status: 'busy' } | { status: 'ended' } | { status: 'unknown' };
+/** `stopped` carries the stopped card when it was asked for inline and this call could give it. */
+export type StopResult = { status: 'stopped'; card?: CardModel } | { status: 'ended' } | { status: 'unknown' };
 
 /**
  * Keeps cards up to date: one poll per distinct task per due time however many cards show it,
@@ -75,6 +69,7 @@ export class WatchEngine {
   private running = false;
   private loop?: Promise<void>;
   private wake?: AbortController;
+  private readonly life: CardLifecycle;
   /** Counters for metrics and benchmarks. */
   readonly stats = { fetches: 0, updates: 0, rounds: 0, claimed: 0 };
 
@@ -82,42 +77,19 @@ export class WatchEngine {
     this.owner = d.owner ?? `engine-${randomUUID()}`;
     this.clock = d.clock ?? systemClock;
     this.o = { ...DEFAULT_WATCH, ...d.options };
+    this.life = new CardLifecycle({
+      store: d.store,
+      messengers: d.messengers,
+      timeZone: d.timeZone,
+      clock: this.clock,
+      ...(d.logger && { logger: d.logger }),
+      onSend: () => this.stats.updates++,
+    });
   }
 
   /** Starts watching a card that was just sent showing `snap`. A finished task is recorded, not watched. */
-  async track(handle: CardHandle, snap: TaskSnapshot, locale: Locale, rendered: CardModel): Promise<void> {
-    const now = this.clock.now();
-    const terminal = isTerminal(snap.state);
-    const key = refKey(snap.ref);
-    await this.d.store.addCard(
-      {
-        card_key: cardKey(handle),
-        platform: handle.platform,
-        handle: handle.handle,
-        chat_id: handle.chatId,
-        task_key: key,
-        locale,
-        status: terminal ? 'done' : 'active',
-        rendered_hash: cardHash(rendered),
-        last_update_at: now,
-        created_at: now,
-        meta: handle.meta ? JSON.stringify(handle.meta) : null,
-      },
-      {
-        task_key: key,
-        platform: snap.ref.platform,
-        kind: snap.ref.kind,
-        task_id: snap.ref.id,
-        operator: snap.ref.operator ?? null,
-        snapshot: snapshotToJson(snap),
-        snapshot_hash: snapshotFingerprint(snap),
-        active: terminal ? 0 : 1,
-        next_due_at: now + this.o.minPollMs,
-        backoff_ms: this.o.minPollMs,
-        created_at: now,
-        last_changed_at: now,
-      },
-    );
+  track(handle: CardHandle, snap: TaskSnapshot, locale: Locale, rendered: CardModel): Promise<void> {
+    return this.life.track(handle, snap, locale, rendered, this.o.minPollMs);
   }
 
   /** One round: claim what is due, poll each task once, update its cards. Returns how many tasks it handled. */
@@ -151,48 +123,48 @@ export class WatchEngine {
   }
 
   /**
-   * Refresh: poll the card's task now, restarting a stopped or expired card. `fresh` carries the
-   * new card (for an inline answer when asked); `busy` means another replica is polling it right
-   * now and its update will reach the card; `unknown` is a card we do not track.
+   * Refresh: poll the card's task now, restarting a stopped, expired or failed card. `fresh`
+   * carries the new card (for an inline answer when asked).
    */
   async refresh(key: string, opts: { inline: boolean }): Promise<RefreshResult> {
     const card = await this.d.store.getCard(key);
     if (!card) return { status: 'unknown' };
-    if (card.status !== 'active') await this.d.store.updateCard(key, { status: 'active' });
-    const now = this.clock.now();
-    await this.d.store.makeDue(card.task_key, now, this.o.minPollMs);
-    const [task] = await this.d.store.claimDueTasks(this.owner, now, now + this.o.leaseMs, 1, card.task_key);
-    if (!task) return { status: 'busy' };
-    const fresh = await this.process(task, opts.inline ? key : undefined);
-    return { status: 'fresh', ...(fresh && { card: fresh }) };
+    const idle = (await this.d.store.getTask(card.task_key))?.active === 0;
+    const now = await this.life.restart(key);
+    if (!now) return { status: 'unknown' };
+    if (now.status !== 'active') return { status: 'ended' };
+    await this.d.store.makeDue(card.task_key, this.clock.now(), this.o.minPollMs, idle);
+    const fresh = await this.leased(card.task_key, (task) => this.process(task, opts.inline ? key : undefined));
+    if (fresh === BUSY) return { status: 'busy' };
+    if (!fresh) return { status: 'fresh' };
+    // Stopped meanwhile: no inline card, it would land after the stop.
+    return (await this.life.commitInline(key, fresh)) ? { status: 'fresh', card: fresh.model } : { status: 'busy' };
   }
 
-  /** Sends a card computed for an inline answer that could not be given in time. */
-  async deliver(key: string, model: CardModel): Promise<void> {
-    const card = await this.d.store.getCard(key);
-    if (!card) return;
-    await this.send(card, model);
-    await this.d.store.updateCard(key, { rendered_hash: cardHash(model), last_update_at: this.clock.now() });
-  }
-
-  /** Stop on one card (its button): returns the stopped card, sent through the messenger unless answered inline. */
-  async stopCard(key: string, opts: { inline: boolean }): Promise<CardModel | undefined> {
-    const card = await this.d.store.getCard(key);
-    if (!card) return undefined;
-    const task = await this.d.store.getTask(card.task_key);
-    if (!task) return undefined;
-    return this.stopOne(card, task, opts.inline);
+  /** Stop on one card (its button). The stopped card is answered inline when asked, else sent. */
+  async stopCard(key: string, opts: { inline: boolean }): Promise<StopResult> {
+    const card = await this.life.stop(key);
+    if (!card) return { status: 'unknown' };
+    if (card.status !== 'stopped') return { status: 'ended' };
+    if (card.shown === 'stopped') return { status: 'stopped' }; // pressed twice
+    const model = await this.leased(card.task_key, (task) => this.process(task, opts.inline ? key : undefined, key));
+    // Another round holds the task: it shows the stopped card as soon as it has finished.
+    if (model === BUSY || !model) return { status: 'stopped' };
+    return (await this.life.commitInline(key, model)) ? { status: 'stopped', card: model.model } : { status: 'stopped' };
   }
 
   /** `stop <id> [kind]` in a chat: every active card of that task (of that kind, when named) in the chat stops. */
   async stopInChat(chat: ChatRef, taskId: string, kind?: string): Promise<number> {
     const suffix = kind ? `:${kind}:${taskId}` : `:${taskId}`;
     const cards = (await this.d.store.cardsInChat(chat.platform, chat.chatId)).filter((c) => c.status === 'active' && c.task_key.endsWith(suffix));
-    for (const c of cards) {
-      const task = await this.d.store.getTask(c.task_key);
-      if (task) await this.stopOne(c, task, false);
-    }
-    return cards.length;
+    let stopped = 0;
+    for (const c of cards) if ((await this.stopCard(c.card_key, { inline: false })).status === 'stopped') stopped++;
+    return stopped;
+  }
+
+  /** An inline answer (a button's) could not be given in time: the card gets it as an update instead. */
+  inlineLost(key: string, model: CardModel): Promise<void> {
+    return this.life.inlineLost(key, model);
   }
 
   /** The chat a card is in, if we track it. */
@@ -236,37 +208,54 @@ export class WatchEngine {
     await this.clock.sleep(ms, this.wake.signal).catch(() => undefined);
   }
 
-  private async stopOne(card: CardRow, task: TaskRow, inline: boolean): Promise<CardModel> {
-    const model = taskCard(snapshotFromJson(task.snapshot), { locale: card.locale as Locale, timeZone: this.d.timeZone, mode: 'stopped' });
-    if (!inline) await this.send(card, model).catch((e) => this.d.logger?.warn({ err: asTaskbotError(e).toJSON(), card: card.card_key }, 'stop update failed'));
-    await this.d.store.updateCard(card.card_key, { status: 'stopped', rendered_hash: cardHash(model), last_update_at: this.clock.now() });
-    await this.d.store.deactivateIfUnwatched(card.task_key);
-    return model;
+  /** Runs `work` under the task's lease, or tells the task's current holder to look again soon. */
+  private async leased<T>(taskKey: string, work: (task: TaskRow) => Promise<T>): Promise<T | typeof BUSY> {
+    const now = this.clock.now();
+    const task = await this.d.store.leaseTask(taskKey, this.owner, now, now + this.o.leaseMs);
+    if (!task) {
+      await this.d.store.poke(taskKey, now);
+      return BUSY;
+    }
+    try {
+      return await work(task);
+    } catch (e) {
+      await this.d.store.completeTask(taskKey, this.owner, this.clock.now(), {}).catch(() => undefined);
+      throw e;
+    }
   }
 
-  private async process(task: TaskRow, inlineKey?: string): Promise<CardModel | undefined> {
-    const ref: TaskRef = { platform: task.platform as Platform, kind: task.kind as TaskRef['kind'], id: task.task_id, ...(task.operator && { operator: task.operator }) };
+  /**
+   * One task under its lease: poll it when an active card wants news (never when it has ended or
+   * only ended cards owe a rendering), then bring its cards (or just `only`) up to date.
+   */
+  private async process(task: TaskRow, inlineKey?: string, only?: string): Promise<InlineCard | undefined> {
     const now = this.clock.now();
+    const cards = (await this.d.store.workCards(task.task_key)).filter((c) => !only || c.card_key === only);
+    const stored = snapshotFromJson(task.snapshot);
+    const terminal = isTerminal(stored.state);
+    if (only || terminal || !cards.some((c) => c.status === 'active')) {
+      const pass = await this.life.settle(cards, { snap: stored, target: terminal ? 'done' : 'active', live: null, ...(inlineKey && { inlineKey }), ...errorOf(task) });
+      await this.d.store.completeTask(task.task_key, this.owner, now, only ? {} : { next_due_at: pass.retryAt ?? now + task.backoff_ms });
+      return pass.inline;
+    }
+    const ref: TaskRef = { platform: task.platform, kind: task.kind as TaskRef['kind'], id: task.task_id, ...(task.operator && { operator: task.operator }) };
     let snap: TaskSnapshot;
     try {
       this.stats.fetches++;
       snap = await this.d.tasks.fetchRef(ref);
     } catch (e) {
-      return this.failed(task, asTaskbotError(e), inlineKey);
+      return this.failed(task, cards, asTaskbotError(e), inlineKey);
     }
     const fingerprint = snapshotFingerprint(snap);
     const changed = fingerprint !== task.snapshot_hash;
-    const terminal = isTerminal(snap.state);
-    const expired = !terminal && now - task.created_at >= this.o.giveUpMs;
-    const mode: TaskCardMode = terminal ? 'final' : expired ? 'expired' : 'live';
-    const pass = await this.updateCards(task.task_key, snap, mode, inlineKey);
+    const ended = isTerminal(snap.state);
+    const expired = !ended && now - task.created_at >= this.o.giveUpMs;
+    const pass = await this.life.settle(cards, { snap, target: ended ? 'done' : expired ? 'expired' : 'active', live: 'live', ...(inlineKey && { inlineKey }) });
     const backoff = nextPollDelay(task.backoff_ms, changed, this.o.minPollMs, this.o.maxPollMs);
-    const keepGoing = (!terminal && !expired && pass.active > 0) || pass.retrySoon;
-    await this.d.store.completeTask(task.task_key, this.owner, {
+    await this.d.store.completeTask(task.task_key, this.owner, now, {
       snapshot: snapshotToJson(snap),
       snapshot_hash: fingerprint,
-      active: keepGoing ? 1 : 0,
-      next_due_at: now + (pass.retrySoon ? Math.min(backoff, CARD_MIN_INTERVAL_MS) : backoff),
+      next_due_at: Math.min(now + backoff, pass.retryAt ?? Infinity),
       backoff_ms: backoff,
       last_changed_at: changed ? now : task.last_changed_at,
       error_count: 0,
@@ -276,119 +265,38 @@ export class WatchEngine {
   }
 
   /** A failed poll: transient errors back off (and after a few, say so on the card); the rest end the watch. */
-  private async failed(task: TaskRow, err: TaskbotError, inlineKey?: string): Promise<CardModel | undefined> {
+  private async failed(task: TaskRow, cards: CardRow[], err: TaskbotError, inlineKey?: string): Promise<InlineCard | undefined> {
     const now = this.clock.now();
-    const prev = snapshotFromJson(task.snapshot);
     const ends = ENDS_WATCH.has(err.code);
     this.d.logger?.[ends ? 'warn' : 'info']({ code: err.code, err: err.toJSON(), task: task.task_key }, ends ? 'watch ended by an error' : 'poll failed; backing off');
     const errors = task.error_count + 1;
     // The 24 h give-up counts while the upstream fails, too.
     const expired = !ends && now - task.created_at >= this.o.giveUpMs;
-    let pass: CardPass = { active: 1, retrySoon: false };
-    if (ends) {
-      pass = await this.updateCards(task.task_key, prev, 'error', inlineKey, err);
-    } else if (expired) {
-      pass = await this.updateCards(task.task_key, prev, 'expired', inlineKey);
-    } else if (errors >= RETRY_NOTE_AFTER || inlineKey) {
-      pass = await this.updateCards(task.task_key, prev, 'retrying', inlineKey, err);
-    }
+    const view: RoundView = {
+      snap: snapshotFromJson(task.snapshot),
+      target: ends ? 'error' : expired ? 'expired' : 'active',
+      live: errors >= RETRY_NOTE_AFTER || inlineKey ? 'retrying' : null,
+      errorCode: err.code,
+      ...(inlineKey && { inlineKey }),
+    };
+    const pass = await this.life.settle(cards, view);
     const backoff = nextPollDelay(task.backoff_ms, false, this.o.minPollMs, this.o.maxPollMs);
     // Rate limits say how long to wait; never come back sooner.
     const wait = Math.max(backoff, err.details.retryAfterMs ?? 0);
-    await this.d.store.completeTask(task.task_key, this.owner, {
-      active: (ends || expired) && !pass.retrySoon ? 0 : 1,
-      next_due_at: now + wait,
+    await this.d.store.completeTask(task.task_key, this.owner, now, {
+      next_due_at: Math.min(now + wait, pass.retryAt ?? Infinity),
       backoff_ms: backoff,
       error_count: errors,
       last_error: err.code,
     });
     return pass.inline;
   }
+}
 
-  private async updateCards(taskKey: string, snap: TaskSnapshot, mode: TaskCardMode, inlineKey?: string, err?: TaskbotError): Promise<CardPass> {
-    const cards = await this.d.store.activeCards(taskKey);
-    const status = mode === 'final' ? 'done' : mode === 'expired' ? 'expired' : mode === 'error' ? 'error' : 'active';
-    const pass: CardPass = { active: 0, retrySoon: false };
-    // Cards of one task differ only by locale: render each locale once.
-    const rendered = new Map<string, { model: CardModel; hash: string }>();
-    const render = (locale: Locale) => {
-      let r = rendered.get(locale);
-      if (!r) {
-        const model = taskCard(snap, {
-          locale,
-          timeZone: this.d.timeZone,
-          mode,
-          ...(err && { errorCode: err.code, errorText: `${err.code}: ${messages(locale).error[err.code]}` }),
-        });
-        r = { model, hash: cardHash(model) };
-        rendered.set(locale, r);
-      }
-      return r;
-    };
-    for (const card of cards) {
-      // Store calls on SQLite finish synchronously; let timers and I/O in between cards.
-      await yieldToLoop();
-      const { model, hash } = render(card.locale as Locale);
-      const now = this.clock.now();
-      if (card.card_key === inlineKey) {
-        pass.inline = model;
-        await this.d.store.updateCard(card.card_key, { rendered_hash: hash, last_update_at: now, status });
-      } else if (hash === card.rendered_hash) {
-        if (status !== card.status) await this.d.store.updateCard(card.card_key, { status });
-      } else {
-        const wait = card.last_update_at === null ? 0 : card.last_update_at + CARD_MIN_INTERVAL_MS - now;
-        if (wait > 0 && status === 'active') {
-          pass.retrySoon = true;
-          pass.active++;
-          continue;
-        }
-        if (wait > 0) await this.clock.sleep(wait); // a last update is worth the short wait
-        const er = await this.sendOrCompact(card, model);
-        if (!er) {
-          await this.d.store.updateCard(card.card_key, { rendered_hash: hash, last_update_at: this.clock.now(), status });
-        } else if (er.persistence === 'permanent') {
-          // Recalled, deleted, a dissolved chat, a card refused even when small: it costs no more calls.
-          this.d.logger?.warn({ code: er.code, err: er.toJSON(), card: card.card_key }, 'card can no longer be updated; its watch ends');
-          await this.d.store.updateCard(card.card_key, { status: 'gone' });
-          continue;
-        } else {
-          this.d.logger?.warn({ code: er.code, err: er.toJSON(), card: card.card_key }, 'card update failed; will retry');
-          pass.retrySoon = true;
-          pass.active++;
-          continue;
-        }
-      }
-      if (status === 'active') pass.active++;
-    }
-    return pass;
-  }
+const BUSY: unique symbol = Symbol('busy');
 
-  /** Sends an update; a card refused for its content is sent once more, smaller. Resolves with the failure, if any. */
-  private async sendOrCompact(card: CardRow, model: CardModel): Promise<TaskbotError | undefined> {
-    try {
-      await this.send(card, model);
-      return undefined;
-    } catch (e) {
-      const er = asTaskbotError(e);
-      if (er.code !== 'CARD_REJECTED') return er;
-      this.d.logger?.warn({ err: er.toJSON(), card: card.card_key }, 'the platform refused the card; sending a smaller one');
-      return this.send(card, compactCard(model)).then(
-        () => undefined,
-        (e2: unknown) => asTaskbotError(e2),
-      );
-    }
-  }
-
-  private send(card: CardRow, model: CardModel): Promise<void> {
-    const messenger = this.d.messengers[card.platform as Platform];
-    if (!messenger) return Promise.reject(new Error(`no messenger for ${card.platform}`));
-    this.stats.updates++;
-    const handle: CardHandle = {
-      platform: card.platform as Platform,
-      chatId: card.chat_id,
-      handle: card.handle,
-      ...(card.meta && { meta: JSON.parse(card.meta) as Record<string, unknown> }),
-    };
-    return messenger.update(handle, model);
-  }
+/** The error an ended card names when it is drawn again (its task's last error). */
+function errorOf(task: TaskRow): { errorCode?: ErrorCode } {
+  const code = task.last_error as ErrorCode | null;
+  return code && ERROR_CODES.includes(code) ? { errorCode: code } : {};
 }

@@ -170,9 +170,9 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
       }
       const reports = { submissions: async (w: { from: Date; to: Date }) => { const all = []; for await (const s of reportSubmissions(api, w)) all.push(s); return all; } };
       const snap = (id: string, state: string) => JSON.stringify({ ref: { platform: 'feishu', kind: 'drive', id }, state, label: 'drive_folder_task', fetchedAt: new Date().toISOString() });
-      const t = (id: string, state: string) => ({ task_key: `feishu:drive:${id}`, platform: 'feishu', kind: 'drive', task_id: id, operator: null, snapshot: snap(id, state), snapshot_hash: 'x', active: state === 'running' ? 1 : 0, next_due_at: 0, backoff_ms: 2000, created_at: clock.now(), last_changed_at: clock.now() });
+      const t = (id: string, state: string) => ({ task_key: `feishu:drive:${id}`, platform: 'feishu', kind: 'drive', task_id: id, operator: null, snapshot: snap(id, state), snapshot_hash: 'x', next_due_at: 0, backoff_ms: 2000, created_at: clock.now(), last_changed_at: clock.now() });
       const c = (id: string) => ({ card_key: `feishu:om_${id}`, platform: 'feishu', handle: `om_${id}`, chat_id: chat.chatId, task_key: `feishu:drive:${id}`, locale: 'en', status: 'done', created_at: clock.now() });
-      for (const [id, state] of [['1', 'succeeded'], ['2', 'failed'], ['3', 'running'], ['4', 'succeeded']]) await store.addCard(c(id!), t(id!, state!));
+      for (const [id, state] of [['1', 'succeeded'], ['2', 'failed'], ['3', 'running'], ['4', 'succeeded']]) await store.addCard(c(id!), t(id!, state!), false);
       const card = await scheduler(store, { reports }).build(chat, 'en', 'Asia/Shanghai', clock.now() - 3600_000);
       const lists = card.blocks.filter((b) => b.type === 'list') as { title?: string; items: string[] }[];
       expect(lists.map((l) => l.title)).toEqual(['Succeeded (2)', 'Failed (1)', 'Still running (1)', expect.stringMatching(/^Report submissions/)]);

@@ -17,6 +17,8 @@ export class RecordingMessenger implements Messenger {
   /** Every update tried, failed ones included. */
   attempts = 0;
   failNextUpdates = 0;
+  /** Awaited before an update lands (to hold a send in flight). */
+  gate: (handle: string) => Promise<void> = async () => undefined;
   /** Digest sends that fail (transiently) before one goes through. */
   failNextDigests = 0;
   private n = 0;
@@ -31,6 +33,7 @@ export class RecordingMessenger implements Messenger {
 
   async update(h: CardHandle, card: CardModel): Promise<void> {
     this.attempts++;
+    await this.gate(h.handle);
     if (this.gone.has(h.handle)) throw new TaskbotError('CARD_GONE', 'recalled');
     const code = this.failWith.get(h.handle);
     if (code) throw new TaskbotError(code, 'refused');

@@ -7,7 +7,7 @@ import { freshStore, STORE_KINDS } from '../helpers/stores.js';
 
 const task = (key: string, over: Record<string, unknown> = {}) => ({
   task_key: key, platform: 'feishu', kind: 'drive', task_id: key.split(':')[2]!, operator: null,
-  snapshot: '{}', snapshot_hash: 'h0', active: 1, next_due_at: 1000, backoff_ms: 2000, created_at: 0, last_changed_at: 0, ...over,
+  snapshot: '{}', snapshot_hash: 'h0', next_due_at: 1000, backoff_ms: 2000, created_at: 0, last_changed_at: 0, ...over,
 });
 const card = (ck: string, taskKey: string, over: Record<string, unknown> = {}) => ({
   card_key: ck, platform: 'feishu', handle: ck.split(':')[1]!, chat_id: 'oc_1', task_key: taskKey, locale: 'zh', status: 'active', created_at: 0, ...over,
@@ -25,7 +25,7 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
   it('migrates on open, answers ping, and reopening keeps the data', async () => {
     await open();
     await store.ping();
-    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'));
+    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
     await store.close();
     store = await openStore(url);
     expect(await store.getCard('feishu:om_1')).toMatchObject({ task_key: 'feishu:drive:1', status: 'active' });
@@ -44,8 +44,8 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
 
   it('leases due tasks to one owner at a time and lets a lapsed lease be taken over', async () => {
     await open();
-    for (let i = 0; i < 5; i++) await store.addCard(card(`feishu:om_${i}`, `feishu:drive:${i}`), task(`feishu:drive:${i}`, { next_due_at: 1000 + i }));
-    await store.addCard(card('feishu:om_x', 'feishu:drive:99'), task('feishu:drive:99', { next_due_at: 99_999 }));
+    for (let i = 0; i < 5; i++) await store.addCard(card(`feishu:om_${i}`, `feishu:drive:${i}`), task(`feishu:drive:${i}`, { next_due_at: 1000 + i }), false);
+    await store.addCard(card('feishu:om_x', 'feishu:drive:99'), task('feishu:drive:99', { next_due_at: 99_999 }), false);
     const [a, b] = await Promise.all([store.claimDueTasks('A', 5000, 20_000, 3), store.claimDueTasks('B', 5000, 20_000, 3)]);
     const keys = [...a, ...b].map((t) => t.task_key);
     expect(keys).toHaveLength(5);
@@ -56,14 +56,14 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     expect(taken.map((t) => t.task_key).sort()).toEqual([...keys].sort());
     const firstOfA = a[0] ?? b[0]!;
     const ownerOfFirst = a[0] ? 'A' : 'B';
-    expect(await store.completeTask(firstOfA.task_key, ownerOfFirst, { next_due_at: 1 })).toBe(false);
-    expect(await store.completeTask(firstOfA.task_key, 'C', { next_due_at: 50_000, snapshot_hash: 'h1' })).toBe(true);
+    expect(await store.completeTask(firstOfA.task_key, ownerOfFirst, 20_001, { next_due_at: 1 })).toBe(false);
+    expect(await store.completeTask(firstOfA.task_key, 'C', 20_001, { next_due_at: 50_000, snapshot_hash: 'h1' })).toBe(true);
     expect(await store.getTask(firstOfA.task_key)).toMatchObject({ lease_owner: null, next_due_at: 50_000, snapshot_hash: 'h1' });
   });
 
   it('renews and releases leases', async () => {
     await open();
-    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'));
+    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
     await store.claimDueTasks('A', 1000, 2000, 10);
     await store.renewTaskLeases(['feishu:drive:1'], 'A', 9000);
     expect(await store.claimDueTasks('B', 5000, 6000, 10)).toEqual([]);
@@ -73,25 +73,65 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
 
   it('keeps one task row for many cards and wakes an idle task with a new window', async () => {
     await open();
-    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1', { created_at: 10 }));
-    await store.addCard(card('feishu:om_2', 'feishu:drive:1', { chat_id: 'oc_2' }), task('feishu:drive:1', { created_at: 20, snapshot_hash: 'new' }));
-    expect(await store.getTask('feishu:drive:1')).toMatchObject({ created_at: 10, snapshot_hash: 'h0' });
-    expect(await store.activeCards('feishu:drive:1')).toHaveLength(2);
-    await store.updateCard('feishu:om_1', { status: 'stopped' });
-    await store.deactivateIfUnwatched('feishu:drive:1');
-    expect((await store.getTask('feishu:drive:1'))!.active).toBe(1);
-    await store.updateCard('feishu:om_2', { status: 'stopped' });
-    await store.deactivateIfUnwatched('feishu:drive:1');
-    expect((await store.getTask('feishu:drive:1'))!.active).toBe(0);
-    await store.addCard(card('feishu:om_3', 'feishu:drive:1'), task('feishu:drive:1', { created_at: 30, snapshot_hash: 'h3' }));
+    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1', { created_at: 10 }), false);
+    await store.addCard(card('feishu:om_2', 'feishu:drive:1', { chat_id: 'oc_2' }), task('feishu:drive:1', { created_at: 20, snapshot_hash: 'new' }), false);
+    expect(await store.getTask('feishu:drive:1')).toMatchObject({ created_at: 10, snapshot_hash: 'h0', active: 1 });
+    expect(await store.workCards('feishu:drive:1')).toHaveLength(2);
+    await store.transitionCard('feishu:om_1', ['active'], 'stopped');
+    expect(await store.getTask('feishu:drive:1')).toMatchObject({ active: 1, pending: 1 });
+    await store.transitionCard('feishu:om_2', ['active'], 'stopped');
+    expect(await store.getTask('feishu:drive:1')).toMatchObject({ active: 0, pending: 1 });
+    await store.recordShown('feishu:om_1', 'stopped', 'x', 1);
+    await store.recordShown('feishu:om_2', 'stopped', 'y', 1);
+    expect(await store.getTask('feishu:drive:1')).toMatchObject({ active: 0, pending: 0 });
+    await store.addCard(card('feishu:om_3', 'feishu:drive:1'), task('feishu:drive:1', { created_at: 30, snapshot_hash: 'h3' }), false);
     expect(await store.getTask('feishu:drive:1')).toMatchObject({ active: 1, created_at: 30, snapshot_hash: 'h3' });
+  });
+
+  it('moves a card only from the status the writer expects, and says who won', async () => {
+    await open();
+    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
+    const [a, b] = await Promise.all([store.transitionCard('feishu:om_1', ['active'], 'stopped'), store.transitionCard('feishu:om_1', ['active'], 'done')]);
+    expect([a, b].filter(Boolean)).toHaveLength(1);
+    const winner = (a ?? b)!.status;
+    expect((await store.getCard('feishu:om_1'))!.status).toBe(winner);
+    // A rendering is recorded only for the status it was drawn for.
+    expect(await store.recordShown('feishu:om_1', 'active', 'h', 5)).toBe(false);
+    expect(await store.recordShown('feishu:om_1', winner, 'h', 5)).toBe(true);
+    expect(await store.transitionCard('feishu:om_404', ['active'], 'stopped')).toBeUndefined();
+  });
+
+  it('a task with two cards ended at once by two writers is left inactive (the task row serialises them)', async () => {
+    await open();
+    for (let round = 0; round < 20; round++) {
+      const tk = `feishu:drive:r${round}`;
+      await store.addCard(card(`feishu:a${round}`, tk), task(tk), false);
+      await store.addCard(card(`feishu:b${round}`, tk), task(tk), false);
+      await Promise.all([store.transitionCard(`feishu:a${round}`, ['active'], 'stopped'), store.transitionCard(`feishu:b${round}`, ['active'], 'done')]);
+      expect((await store.getTask(tk))!.active).toBe(0);
+    }
+  });
+
+  it('a poke during a round makes the task due as soon as the round ends', async () => {
+    await open();
+    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1', { next_due_at: 0 }), false);
+    const [t] = await store.claimDueTasks('A', 100, 10_000, 1);
+    expect(t).toBeDefined();
+    expect(await store.leaseTask('feishu:drive:1', 'B', 200, 10_000)).toBeUndefined();
+    await store.poke('feishu:drive:1', 200);
+    await store.completeTask('feishu:drive:1', 'A', 300, { next_due_at: 60_000 });
+    expect((await store.getTask('feishu:drive:1'))!.next_due_at).toBe(300);
+    await store.completeTask('feishu:drive:1', 'nobody', 400, { next_due_at: 60_000 });
+    const [again] = await store.claimDueTasks('A', 400, 10_000, 1);
+    await store.completeTask(again!.task_key, 'A', 400, { next_due_at: 60_000 });
+    expect((await store.getTask('feishu:drive:1'))!.next_due_at).toBe(60_000);
   });
 
   it("lists a chat's cards with their task snapshots, newest first", async () => {
     await open();
-    await store.addCard(card('feishu:om_1', 'feishu:drive:1', { created_at: 1 }), task('feishu:drive:1', { snapshot: '{"a":1}' }));
-    await store.addCard(card('feishu:om_2', 'feishu:drive:2', { created_at: 2 }), task('feishu:drive:2', { snapshot: '{"a":2}' }));
-    await store.addCard(card('feishu:om_3', 'feishu:drive:3', { chat_id: 'other' }), task('feishu:drive:3'));
+    await store.addCard(card('feishu:om_1', 'feishu:drive:1', { created_at: 1 }), task('feishu:drive:1', { snapshot: '{"a":1}' }), false);
+    await store.addCard(card('feishu:om_2', 'feishu:drive:2', { created_at: 2 }), task('feishu:drive:2', { snapshot: '{"a":2}' }), false);
+    await store.addCard(card('feishu:om_3', 'feishu:drive:3', { chat_id: 'other' }), task('feishu:drive:3'), false);
     const rows = await store.cardsInChat('feishu', 'oc_1');
     expect(rows.map((r) => [r.card_key, r.snapshot])).toEqual([
       ['feishu:om_2', '{"a":2}'],

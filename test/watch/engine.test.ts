@@ -250,7 +250,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const b = await showCard(e, 'oc_1', hex(8));
     const c = await showCard(e, 'oc_2', hex(8));
     const stopped = await e.stopCard(cardKey(a), { inline: true });
-    expect(stopped?.note).toContain('已停止自动更新');
+    expect(stopped.status === 'stopped' && stopped.card?.note).toContain('已停止自动更新');
     expect(messenger.updatesOf(a.handle)).toHaveLength(0); // answered inline
     expect(await e.stopInChat({ platform: 'feishu', chatId: 'oc_1' }, hex(8))).toBe(1);
     expect(messenger.updatesOf(b.handle).at(-1)!.note).toContain('已停止自动更新');

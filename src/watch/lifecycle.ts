@@ -1,0 +1,235 @@
+import type { Logger } from 'pino';
+import { cardHash, compactCard, taskCard, type TaskCardMode } from '../cards/task-card.js';
+import type { CardModel } from '../domain/card.js';
+import { RESTARTABLE, sourcesOf, type CardStatus } from '../domain/card-status.js';
+import { cardKey, type CardHandle, type Messenger } from '../domain/chat.js';
+import type { Clock } from '../domain/clock.js';
+import { asTaskbotError, type ErrorCode, type TaskbotError } from '../domain/errors.js';
+import { snapshotFingerprint, snapshotToJson } from '../domain/snapshot-json.js';
+import { isTerminal, refKey, type Platform, type TaskSnapshot } from '../domain/task.js';
+import { messages, type Locale } from '../i18n/messages.js';
+import type { CardRow, Store } from '../store/store.js';
+import { cardRetryDelay, MAX_CARD_FAILURES } from './backoff.js';
+
+const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/** Feishu allows 5 updates a second per message; we keep every card to one. */
+export const CARD_MIN_INTERVAL_MS = 1000;
+/** A card that keeps changing under a send (Stop, Refresh) is left for the next round after this many tries. */
+const MAX_TRIES = 3;
+
+/** What one round knows about a task, for its cards. */
+export interface RoundView {
+  snap: TaskSnapshot;
+  /** Where active cards go: stay `active`, or end as `done`, `expired` or `error`. */
+  target: Extract<CardStatus, 'active' | 'done' | 'expired' | 'error'>;
+  /** How active cards that stay active are drawn; null leaves them as they are (no news). */
+  live: Extract<TaskCardMode, 'live' | 'retrying'> | null;
+  /** The error an `error` or `retrying` card names. */
+  errorCode?: ErrorCode;
+  /** This card's rendering is answered inline (a button callback), not sent. */
+  inlineKey?: string;
+}
+
+/** A rendering to answer a button with, drawn for `status`. */
+export interface InlineCard {
+  model: CardModel;
+  status: CardStatus;
+  hash: string;
+}
+
+export interface Settlement {
+  inline?: InlineCard;
+  /** Cards still active after the round. */
+  active: number;
+  /** The earliest time a card asked to be tried again (a failed send, the one-a-second rule). */
+  retryAt?: number;
+}
+
+const MODE: Record<Exclude<CardStatus, 'active' | 'gone'>, TaskCardMode> = { done: 'final', stopped: 'stopped', expired: 'expired', error: 'error' };
+
+/**
+ * The one owner of a card's life (DESIGN: active → stopped | done | expired | error | gone, Refresh
+ * back to active). Every status change is a conditional write in the store that reports whether it
+ * won; a loser re-reads the card and acts on what is there. Sends to a task's cards happen only
+ * under that task's lease (a round, a Stop or a Refresh), so they never overlap, and a card whose
+ * status moved while a send was in flight gets the rendering of its new status right after.
+ */
+export class CardLifecycle {
+  constructor(
+    private readonly d: {
+      store: Store;
+      messengers: Partial<Record<Platform, Messenger>>;
+      timeZone: string;
+      clock: Clock;
+      logger?: Logger;
+      /** Counts every send, for metrics and benchmarks. */
+      onSend?: () => void;
+    },
+  ) {}
+
+  /** A card was just sent showing `snap`: record it (ended already when the task has). */
+  async track(handle: CardHandle, snap: TaskSnapshot, locale: Locale, rendered: CardModel, pollMs: number): Promise<void> {
+    const now = this.d.clock.now();
+    const terminal = isTerminal(snap.state);
+    const key = refKey(snap.ref);
+    await this.d.store.addCard(
+      {
+        card_key: cardKey(handle),
+        platform: handle.platform,
+        handle: handle.handle,
+        chat_id: handle.chatId,
+        task_key: key,
+        locale,
+        status: terminal ? 'done' : 'active',
+        rendered_hash: cardHash(rendered),
+        last_update_at: now,
+        created_at: now,
+        meta: handle.meta ? JSON.stringify(handle.meta) : null,
+      },
+      {
+        task_key: key,
+        platform: snap.ref.platform,
+        kind: snap.ref.kind,
+        task_id: snap.ref.id,
+        operator: snap.ref.operator ?? null,
+        snapshot: snapshotToJson(snap),
+        snapshot_hash: snapshotFingerprint(snap),
+        next_due_at: now + pollMs,
+        backoff_ms: pollMs,
+        created_at: now,
+        last_changed_at: now,
+      },
+      terminal,
+    );
+  }
+
+  /** Stop: active → stopped. Returns the card as it is now (stopped, or whatever it had become). */
+  async stop(key: string): Promise<CardRow | undefined> {
+    return (await this.d.store.transitionCard(key, ['active'], 'stopped')) ?? this.d.store.getCard(key);
+  }
+
+  /** Refresh: stopped, expired or failed → active. Returns the card as it is now. */
+  async restart(key: string): Promise<CardRow | undefined> {
+    return (await this.d.store.transitionCard(key, RESTARTABLE, 'active')) ?? this.d.store.getCard(key);
+  }
+
+  /**
+   * An inline answer is about to be given: recorded as shown if the card is still in the status it
+   * was drawn for. False: the card moved meanwhile; give no inline answer (the next round sends).
+   */
+  commitInline(key: string, inline: InlineCard): Promise<boolean> {
+    return this.d.store.recordShown(key, inline.status, inline.hash, this.d.clock.now(), true);
+  }
+
+  /** An inline answer never reached the platform: the card owes it again. */
+  inlineLost(key: string, model: CardModel): Promise<void> {
+    return this.d.store.forgetShown(key, cardHash(model), this.d.clock.now());
+  }
+
+  /** Brings every given card of one task (the caller holds its lease) to what `view` says. */
+  async settle(cards: CardRow[], view: RoundView): Promise<Settlement> {
+    const pass: Settlement = { active: 0 };
+    const later = (at: number) => (pass.retryAt = Math.min(pass.retryAt ?? at, at));
+    for (const card of cards) {
+      // Store calls on SQLite finish synchronously; let timers and I/O in between cards.
+      await yieldToLoop();
+      const now = this.d.clock.now();
+      if (card.retry_at !== null && card.retry_at > now && card.card_key !== view.inlineKey) {
+        later(card.retry_at);
+        if (card.status === 'active') pass.active++;
+        continue;
+      }
+      const left = await this.settleCard(card, view, pass, later);
+      if (left?.status === 'active') pass.active++;
+    }
+    return pass;
+  }
+
+  /** One card to the view; resolves with the card as left. */
+  private async settleCard(card: CardRow, view: RoundView, pass: Settlement, later: (at: number) => void): Promise<CardRow | undefined> {
+    let c: CardRow | undefined = card;
+    for (let i = 0; c && i < MAX_TRIES; i++) {
+      if (c.status === 'active' && view.target !== 'active') {
+        const moved: CardRow | undefined = await this.d.store.transitionCard(c.card_key, ['active'], view.target);
+        if (!moved) {
+          c = await this.d.store.getCard(c.card_key); // someone else moved it first: act on what it is now
+          continue;
+        }
+        c = moved;
+      }
+      if (c.status === 'gone' || (c.status === 'active' && view.live === null)) return c;
+      const model = this.render(c, view);
+      const hash = cardHash(model);
+      const now = this.d.clock.now();
+      if (c.card_key === view.inlineKey) {
+        // Answered by the caller, who records it with commitInline if it still fits by then.
+        pass.inline = { model, status: c.status, hash };
+        return c;
+      }
+      if (c.shown === c.status && hash === c.rendered_hash) return c; // nothing new to show
+      // Progress keeps to one update a second per card; a last rendering goes at once (the platform allows 5/s).
+      const wait = c.last_update_at === null ? 0 : c.last_update_at + CARD_MIN_INTERVAL_MS - now;
+      if (wait > 0 && c.status === 'active') {
+        later(now + wait);
+        return c;
+      }
+      const er = await this.sendOrCompact(c, model);
+      if (er) return this.sendFailed(c, er, later);
+      if (await this.d.store.recordShown(c.card_key, c.status, hash, this.d.clock.now())) return c;
+      // Stopped or restarted while the send was in flight: show what it is now.
+      c = await this.d.store.getCard(c.card_key);
+    }
+    if (c) this.d.logger?.warn({ card: c.card_key }, 'card kept changing under the round; left for the next one');
+    return c;
+  }
+
+  private async sendFailed(c: CardRow, er: TaskbotError, later: (at: number) => void): Promise<CardRow | undefined> {
+    const failures = c.fail_count + 1;
+    if (er.persistence === 'permanent' || failures >= MAX_CARD_FAILURES) {
+      // Recalled, deleted, a dissolved chat, a card refused even when small: it costs no more calls.
+      this.d.logger?.warn({ code: er.code, err: er.toJSON(), card: c.card_key, failures }, 'card can no longer be updated; its watch ends');
+      return (await this.d.store.transitionCard(c.card_key, sourcesOf('gone'), 'gone')) ?? this.d.store.getCard(c.card_key);
+    }
+    const at = this.d.clock.now() + Math.max(cardRetryDelay(failures), er.details.retryAfterMs ?? 0);
+    this.d.logger?.warn({ code: er.code, err: er.toJSON(), card: c.card_key, failures }, 'card update failed; will retry');
+    await this.d.store.recordCardFailure(c.card_key, failures, at);
+    later(at);
+    return c;
+  }
+
+  private render(c: CardRow, view: RoundView): CardModel {
+    const mode = c.status === 'active' ? (view.live ?? 'live') : MODE[c.status as keyof typeof MODE];
+    const code = view.errorCode;
+    return taskCard(view.snap, {
+      locale: c.locale,
+      timeZone: this.d.timeZone,
+      mode,
+      ...(code && (mode === 'error' || mode === 'retrying') && { errorCode: code, errorText: `${code}: ${messages(c.locale).error[code]}` }),
+    });
+  }
+
+  /** Sends an update; a card refused for its content is sent once more, smaller. Resolves with the failure, if any. */
+  private async sendOrCompact(card: CardRow, model: CardModel): Promise<TaskbotError | undefined> {
+    try {
+      await this.send(card, model);
+      return undefined;
+    } catch (e) {
+      const er = asTaskbotError(e);
+      if (er.code !== 'CARD_REJECTED') return er;
+      this.d.logger?.warn({ err: er.toJSON(), card: card.card_key }, 'the platform refused the card; sending a smaller one');
+      return this.send(card, compactCard(model)).then(
+        () => undefined,
+        (e2: unknown) => asTaskbotError(e2),
+      );
+    }
+  }
+
+  private send(card: CardRow, model: CardModel): Promise<void> {
+    const messenger = this.d.messengers[card.platform];
+    if (!messenger) return Promise.reject(new Error(`no messenger for ${card.platform}`));
+    this.d.onSend?.();
+    const handle: CardHandle = { platform: card.platform, chatId: card.chat_id, handle: card.handle, ...(card.meta && { meta: JSON.parse(card.meta) as Record<string, unknown> }) };
+    return messenger.update(handle, model);
+  }
+}

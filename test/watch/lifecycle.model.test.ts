@@ -1,0 +1,317 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { cardHash, taskCard } from '../../src/cards/task-card.js';
+import type { CardModel } from '../../src/domain/card.js';
+import { cardKey, type CardHandle } from '../../src/domain/chat.js';
+import { ManualClock } from '../../src/domain/clock.js';
+import { isTerminal, type TaskState } from '../../src/domain/task.js';
+import { cardTexts } from '../../src/i18n/card-texts.js';
+import { openStore } from '../../src/store/open.js';
+import type { Store } from '../../src/store/store.js';
+import { WatchEngine } from '../../src/watch/engine.js';
+import { RecordingMessenger } from '../helpers/recording-messenger.js';
+import { ScriptedTasks } from '../helpers/scripted-tasks.js';
+import { freshStoreUrl, STORE_KINDS } from '../helpers/stores.js';
+
+/**
+ * Model-based test of the card lifecycle: random interleavings of task progress, new cards, Stop,
+ * `stop <id>`, Refresh, vanished cards, failing sends and polls, two engines and engine restarts,
+ * run against the real engine and store, with the invariants of the card-lifecycle issue checked
+ * after every step against a reference model of what people asked for and what they saw.
+ */
+
+const TASKS = ['a', 'b', 'c'];
+const CHATS = ['oc_1', 'oc_2'];
+
+type Op =
+  | { t: 'progress'; task: number }
+  | { t: 'finish'; task: number; state: TaskState }
+  | { t: 'show'; task: number; chat: number }
+  | { t: 'stop'; card: number; inline: boolean; engine: number }
+  | { t: 'stopCmd'; card: number; engine: number }
+  | { t: 'refresh'; card: number; inline: boolean; engine: number }
+  | { t: 'gone'; card: number }
+  | { t: 'sendFail'; n: number }
+  | { t: 'pollFail'; task: number; on: boolean }
+  | { t: 'tick'; engine: number }
+  | { t: 'advance'; ms: number }
+  | { t: 'restart'; engine: number };
+
+const nat = (max: number) => fc.integer({ min: 0, max });
+const single: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('progress' as const), task: nat(2) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('finish' as const), task: nat(2), state: fc.constantFrom<TaskState>('succeeded', 'partial', 'failed') }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('show' as const), task: nat(2), chat: nat(1) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('stop' as const), card: nat(20), inline: fc.boolean(), engine: nat(1) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('stopCmd' as const), card: nat(20), engine: nat(1) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('refresh' as const), card: nat(20), inline: fc.boolean(), engine: nat(1) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('gone' as const), card: nat(20) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('sendFail' as const), n: nat(3) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('pollFail' as const), task: nat(2), on: fc.boolean() }) },
+  { weight: 4, arbitrary: fc.record({ t: fc.constant('tick' as const), engine: nat(1) }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('advance' as const), ms: fc.constantFrom(500, 1000, 2000, 5000, 30_000, 65_000) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('restart' as const), engine: nat(1) }) },
+);
+/** A step is one operation or several started together (their awaits interleave at random). */
+const step = fc.record({ ops: fc.array(single, { minLength: 1, maxLength: 3 }), jitter: fc.array(nat(3), { minLength: 8, maxLength: 8 }) });
+
+interface Seen {
+  handle: string;
+  model: CardModel;
+}
+
+class World {
+  readonly clock = new ManualClock(Date.UTC(2026, 10, 22, 2));
+  readonly tasks = new ScriptedTasks();
+  readonly messenger = new RecordingMessenger('feishu', () => this.clock.now());
+  readonly engines: WatchEngine[] = [];
+  readonly cards: { handle: CardHandle; task: string }[] = [];
+  /** Every rendering that reached a card, in order: messenger updates and inline answers. */
+  readonly seen: Seen[] = [];
+  /** Reference model: the cards a person refreshed since the last check (they may show live again). */
+  private refreshed = new Set<string>();
+  private progress = new Map<string, number>();
+  private jitter: number[] = [];
+  private j = 0;
+
+  constructor(
+    readonly stores: Store[],
+    private readonly violations: string[],
+  ) {
+    for (const id of TASKS) this.tasks.set(id, 'running', 0);
+    this.messenger.gate = () => this.yieldSome();
+    this.tasks.gate = () => this.yieldSome();
+    this.engines.push(this.engine(0), this.engine(1));
+  }
+
+  engine(i: number): WatchEngine {
+    const store = this.stores[i % this.stores.length]!;
+    const messenger = this.messenger;
+    const seen = this.seen;
+    // Updates are recorded as they land, whichever engine sent them.
+    const recording = { ...messenger, update: async (h: CardHandle, m: CardModel) => {
+      await messenger.update(h, m);
+      seen.push({ handle: h.handle, model: m });
+    }, send: messenger.send.bind(messenger), sendDigest: messenger.sendDigest.bind(messenger) };
+    return new WatchEngine({ store, tasks: this.tasks, messengers: { feishu: recording }, timeZone: 'Asia/Shanghai', clock: this.clock, options: { leaseMs: 60 * 60_000 } });
+  }
+
+  /** A random number of turns of the event loop, so concurrent operations interleave differently. */
+  private async yieldSome(): Promise<void> {
+    const n = this.jitter.length ? this.jitter[this.j++ % this.jitter.length]! : 0;
+    for (let i = 0; i < n; i++) await new Promise<void>((r) => setImmediate(r));
+  }
+
+  async run(ops: Op[], jitter: number[]): Promise<void> {
+    this.jitter = jitter;
+    this.j = 0;
+    await Promise.all(ops.map((op) => this.apply(op)));
+  }
+
+  private card(i: number) {
+    return this.cards.length ? this.cards[i % this.cards.length]! : undefined;
+  }
+
+  private inline(handle: string, m: CardModel | undefined) {
+    if (m) this.seen.push({ handle, model: m });
+  }
+
+  readonly log: string[] = [];
+  /** Tasks someone asked for in this step (`status`, Refresh): they may be polled. */
+  readonly touched = new Set<string>();
+
+  private async apply(op: Op): Promise<void> {
+    if (process.env.MODEL_DEBUG) this.log.push(`start ${JSON.stringify(op)}`);
+    await this.apply1(op);
+    if (process.env.MODEL_DEBUG) this.log.push(`end ${op.t} seen=${this.seen.length}`);
+  }
+
+  private async apply1(op: Op): Promise<void> {
+    switch (op.t) {
+      case 'progress': {
+        const id = TASKS[op.task]!;
+        const snap = this.tasks.snapshot(id);
+        if (isTerminal(snap.state)) return;
+        const p = Math.min(99, (this.progress.get(id) ?? 0) + 7);
+        this.progress.set(id, p);
+        return this.tasks.set(id, 'running', p);
+      }
+      case 'finish':
+        return this.tasks.set(TASKS[op.task]!, op.state, 100);
+      case 'show': {
+        // What `status <id>` does: fetch, send a new card, watch it.
+        const id = TASKS[op.task]!;
+        this.touched.add(id);
+        const snap = this.tasks.snapshot(id);
+        const model = taskCard(snap, { locale: 'en', timeZone: 'Asia/Shanghai', mode: isTerminal(snap.state) ? 'final' : 'live' });
+        const handle = await this.messenger.send({ platform: 'feishu', chatId: CHATS[op.chat]! }, model);
+        this.seen.push({ handle: handle.handle, model });
+        await this.engines[0]!.track(handle, snap, 'en', model);
+        this.cards.push({ handle, task: id });
+        return;
+      }
+      case 'stop': {
+        const c = this.card(op.card);
+        if (!c) return;
+        const r = await this.engines[op.engine]!.stopCard(cardKey(c.handle), { inline: op.inline });
+        if (process.env.MODEL_DEBUG) this.log.push(`stop -> ${r.status}`);
+        if (r.status === 'stopped') this.inline(c.handle.handle, r.card);
+        return;
+      }
+      case 'stopCmd': {
+        const c = this.card(op.card);
+        if (c) await this.engines[op.engine]!.stopInChat(c.handle, c.task, 'contact');
+        return;
+      }
+      case 'refresh': {
+        const c = this.card(op.card);
+        if (!c) return;
+        this.refreshed.add(c.handle.handle);
+        this.touched.add(c.task);
+        const r = await this.engines[op.engine]!.refresh(cardKey(c.handle), { inline: op.inline });
+        if (process.env.MODEL_DEBUG) this.log.push(`refresh -> ${r.status}`);
+        if (r.status === 'fresh') this.inline(c.handle.handle, r.card);
+        return;
+      }
+      case 'gone': {
+        const c = this.card(op.card);
+        if (c) this.messenger.gone.add(c.handle.handle);
+        return;
+      }
+      case 'sendFail':
+        this.messenger.failNextUpdates = op.n;
+        return;
+      case 'pollFail':
+        if (op.on) this.tasks.failWith.set(`feishu:contact:${TASKS[op.task]}`, 'UPSTREAM_UNAVAILABLE');
+        else this.tasks.failWith.delete(`feishu:contact:${TASKS[op.task]}`);
+        return;
+      case 'tick':
+        await this.engines[op.engine]!.tick();
+        return;
+      case 'advance':
+        return this.clock.advance(op.ms);
+      case 'restart': {
+        // A crash: leases are left behind (the lease here is long, so the new engine waits them out only on 'advance').
+        this.engines[op.engine] = this.engine(op.engine);
+        return;
+      }
+    }
+  }
+
+  /** Checks the invariants on what was seen since `from` and on the store, then clears the per-step model. */
+  async check(from: number, fetchesBefore: Map<string, number>, idleBefore: Set<string>): Promise<void> {
+    const touched = this.touched;
+    const v = (s: string) => this.violations.push(s);
+    const store = this.stores[0]!;
+    for (const c of this.cards) {
+      const row = (await store.getCard(cardKey(c.handle)))!;
+      const mine = this.seen.filter((s) => s.handle === c.handle.handle);
+      const finalAt = mine.findIndex((s) => isFinalState(s.model));
+      // No card is updated after its final state.
+      if (finalAt >= 0 && finalAt < mine.length - 1) v(`${c.handle.handle}: updated after its final state`);
+      // A stopped card shows "stopped" and gets nothing live after it, unless it was refreshed.
+      if (row.status === 'stopped' && row.shown === 'stopped' && !this.refreshed.has(c.handle.handle)) {
+        const lastStop = mine.findLastIndex((s) => s.model.note === STOPPED_NOTE);
+        if (lastStop >= 0 && mine.slice(lastStop + 1).some((s) => !s.model.final)) v(`${c.handle.handle}: live update after it was stopped`);
+      }
+      // No two consecutive identical renderings: one change is sent once, by one engine.
+      for (let i = Math.max(1, from); i < this.seen.length; i++) {
+        const cur = this.seen[i]!;
+        if (cur.handle !== c.handle.handle) continue;
+        const prev = this.seen.slice(0, i).findLast((s) => s.handle === c.handle.handle);
+        if (prev && cardHash(prev.model) === cardHash(cur.model) && !this.refreshed.has(c.handle.handle)) v(`${c.handle.handle}: the same rendering sent twice`);
+      }
+    }
+    // A task is active exactly while it has an active card; pending exactly while an ended card owes a rendering.
+    for (const id of TASKS) {
+      const key = `feishu:contact:${id}`;
+      const t = await store.getTask(key);
+      if (!t) continue;
+      const cards = (await Promise.all(this.cards.filter((c) => c.task === id).map((c) => store.getCard(cardKey(c.handle))))).filter((r) => r !== undefined);
+      const active = cards.some((r) => r.status === 'active') ? 1 : 0;
+      const pending = cards.some((r) => r.status !== 'active' && r.status !== 'gone' && r.shown !== r.status) ? 1 : 0;
+      if (t.active !== active || t.pending !== pending) v(`${key}: flags active=${t.active} pending=${t.pending}, cards say ${active}/${pending}`);
+      // A task with no active card is never polled (unless someone asked for it in this step).
+      if (idleBefore.has(key) && !touched.has(id) && (this.tasks.fetches.get(key) ?? 0) !== (fetchesBefore.get(key) ?? 0)) v(`${key}: polled without an active card`);
+    }
+    this.refreshed.clear();
+    this.touched.clear();
+  }
+
+  /** The 'settle' check: with failures cleared and enough time, every card of an ended task shows the end. */
+  async settle(): Promise<void> {
+    this.messenger.failNextUpdates = 0;
+    this.tasks.failWith.clear();
+    const store = this.stores[0]!;
+    for (let r = 0; r < 4; r++) {
+      await this.clock.advance(11 * 60_000);
+      for (const e of this.engines) await e.tick();
+    }
+    for (const c of this.cards) {
+      const row = (await store.getCard(cardKey(c.handle)))!;
+      const ended = isTerminal(this.tasks.snapshot(c.task).state);
+      if (ended && row.status === 'active') this.violations.push(`${c.handle.handle}: still active after its task ended`);
+      if (row.status === 'done') {
+        const last = this.seen.findLast((s) => s.handle === c.handle.handle);
+        if (!last || !isFinalState(last.model)) this.violations.push(`${c.handle.handle}: done but not showing the final state`);
+      }
+      if (row.status !== 'gone' && row.status !== 'active' && row.shown !== row.status) this.violations.push(`${c.handle.handle}: ${row.status} still owed after settling`);
+    }
+  }
+
+  async idleTasks(): Promise<Set<string>> {
+    const idle = new Set<string>();
+    for (const id of TASKS) {
+      const t = await this.stores[0]!.getTask(`feishu:contact:${id}`);
+      if (t && t.active === 0) idle.add(`feishu:contact:${id}`);
+    }
+    return idle;
+  }
+}
+
+/** The last rendering of a finished task: final and without buttons (stopped, expired and failed ones keep Refresh). */
+const isFinalState = (m: CardModel) => m.final === true && m.buttons === undefined;
+const STOPPED_NOTE = cardTexts('en').noteStopped;
+
+
+export async function runModel(kind: string, opts: { runs: number; steps: number; seed?: number }): Promise<{ steps: number }> {
+  let total = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { minLength: Math.min(15, opts.steps), maxLength: opts.steps }), async (steps) => {
+      const url = await freshStoreUrl(kind);
+      const stores = [await openStore(url)];
+      if (kind === 'postgres') stores.push(await openStore(url)); // two replicas, two pools
+      const violations: string[] = [];
+      const w = new World(stores, violations);
+      try {
+        for (const s of steps) {
+          const from = w.seen.length;
+          const fetches = new Map(w.tasks.fetches);
+          const idle = await w.idleTasks();
+          await w.run(s.ops, s.jitter);
+          await w.check(from, fetches, idle);
+          total++;
+          if (violations.length) break;
+        }
+        if (!violations.length) await w.settle();
+      } finally {
+        for (const st of stores) await st.close();
+      }
+      if (violations.length && process.env.MODEL_DEBUG) console.log(w.log.join('\n'), JSON.stringify(w.seen.map((x) => [x.handle, x.model.note ?? (x.model.final ? 'final' : 'live'), cardHash(x.model).slice(0, 6)])));
+      expect(violations).toEqual([]);
+    }),
+    { numRuns: opts.runs, ...(opts.seed !== undefined && { seed: opts.seed }), endOnFailure: false },
+  );
+  return { steps: total };
+}
+
+describe.each(STORE_KINDS)('card lifecycle model (%s)', (kind) => {
+  // CI runs a fixed seed; `npm run model` runs longer with fresh seeds (MODEL_RUNS, MODEL_SEED).
+  const runs = Number(process.env.MODEL_RUNS ?? (kind === 'sqlite' ? 120 : 40));
+  const seed = process.env.MODEL_RUNS ? (process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : undefined) : 20261122;
+  it(`keeps every invariant over random interleavings (${runs} runs, seed ${seed ?? 'random'})`, async () => {
+    const { steps } = await runModel(kind, { runs, steps: 60, ...(seed !== undefined && { seed }) });
+    console.log(`lifecycle model (${kind}): ${runs} runs, ${steps} steps, seed ${seed ?? 'random'}`);
+    expect(steps).toBeGreaterThan(runs * 20);
+  }, 3_600_000);
+});

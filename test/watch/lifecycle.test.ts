@@ -1,0 +1,193 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { taskCard } from '../../src/cards/task-card.js';
+import { cardKey, type CardHandle } from '../../src/domain/chat.js';
+import { ManualClock } from '../../src/domain/clock.js';
+import type { Store } from '../../src/store/store.js';
+import { WatchEngine } from '../../src/watch/engine.js';
+import { RecordingMessenger } from '../helpers/recording-messenger.js';
+import { ScriptedTasks } from '../helpers/scripted-tasks.js';
+import { freshStore, STORE_KINDS } from '../helpers/stores.js';
+
+const TZ = 'Asia/Shanghai';
+
+/** Resolves the returned promise's `open()` to let a held call go on. */
+function latch() {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  let entered!: () => void;
+  const reached = new Promise<void>((r) => (entered = r));
+  return { open, opened, reached, enter: entered };
+}
+
+describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
+  let store: Store;
+  let clock: ManualClock;
+  let tasks: ScriptedTasks;
+  let messenger: RecordingMessenger;
+  let engine: WatchEngine;
+
+  beforeEach(async () => {
+    ({ store } = await freshStore(kind));
+    clock = new ManualClock(Date.UTC(2026, 10, 22, 2));
+    tasks = new ScriptedTasks();
+    messenger = new RecordingMessenger('feishu', () => clock.now());
+    engine = new WatchEngine({ store, tasks, messengers: { feishu: messenger }, timeZone: TZ, clock });
+  });
+  afterEach(async () => {
+    await engine.stop();
+    await store.close();
+  });
+
+  async function show(id: string, chatId = 'oc_1'): Promise<CardHandle> {
+    const snap = tasks.snapshot(id);
+    const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
+    const handle = await messenger.send({ platform: 'feishu', chatId }, model);
+    await engine.track(handle, snap, 'en', model);
+    return handle;
+  }
+
+  const last = (h: CardHandle) => messenger.updatesOf(h.handle).at(-1);
+  const status = async (h: CardHandle) => (await store.getCard(cardKey(h)))!.status;
+
+  it('regression: Stop pressed while a round is sending to that card is not undone by the round', async () => {
+    tasks.set('1', 'running', 10);
+    const a = await show('1');
+    tasks.set('1', 'running', 20);
+    await clock.advance(2000);
+    const held = latch();
+    messenger.gate = async () => {
+      held.enter();
+      await held.opened;
+    };
+    const round = engine.tick();
+    await held.reached; // the round is sending a progress update to the card
+    messenger.gate = async () => undefined;
+    const stop = await engine.stopCard(cardKey(a), { inline: false });
+    expect(stop.status).toBe('stopped');
+    held.open();
+    await round;
+    await engine.tick(); // the task was poked: the stopped rendering follows the progress update
+    expect(await status(a)).toBe('stopped');
+    expect(last(a)?.note).toContain('updates stopped');
+    const sent = messenger.updatesOf(a.handle).length;
+    for (let i = 0; i < 5; i++) {
+      tasks.set('1', 'running', 30 + i * 10);
+      await clock.advance(60_000);
+      await engine.tick();
+    }
+    expect(messenger.updatesOf(a.handle)).toHaveLength(sent);
+    expect((await store.getTask('feishu:contact:1'))!.active).toBe(0);
+  });
+
+  it('regression: asking again for a finished task brings its older cards to the final state at once, without another poll', async () => {
+    tasks.set('2', 'running', 50);
+    const older = [await show('2', 'oc_1'), await show('2', 'oc_2')];
+    tasks.set('2', 'succeeded', 100);
+    const fresh = await show('2', 'oc_3'); // `status` fetched the finished task and sent a final card
+    expect(await status(fresh)).toBe('done');
+    const polls = tasks.fetchCount('2');
+    await engine.tick(); // no clock advance: the news made the task due now
+    for (const h of older) {
+      expect(await status(h)).toBe('done');
+      expect(last(h)?.final).toBe(true);
+    }
+    expect(tasks.fetchCount('2')).toBe(polls);
+    expect((await store.getTask('feishu:contact:2'))!).toMatchObject({ active: 0, pending: 0 });
+  });
+
+  it('regression: a card whose updates keep failing backs off on its own and its ended task is not polled again', async () => {
+    tasks.set('3', 'running', 10);
+    const a = await show('3');
+    messenger.failWith.set(a.handle, 'UPSTREAM_UNAVAILABLE');
+    tasks.set('3', 'succeeded', 100);
+    await clock.advance(2000);
+    await engine.tick();
+    expect(await status(a)).toBe('done'); // the final state is decided; only showing it is owed
+    const polls = tasks.fetchCount('3');
+    const attempts = messenger.attempts;
+    for (let s = 0; s < 600; s++) {
+      await clock.advance(1000);
+      await engine.tick();
+    }
+    expect(tasks.fetchCount('3')).toBe(polls);
+    // 1 s, 2 s, 4 s … 256 s apart: nine more tries in ten minutes, not six hundred.
+    expect(messenger.attempts - attempts).toBeLessThanOrEqual(10);
+    expect(messenger.attempts - attempts).toBeGreaterThanOrEqual(5);
+    messenger.failWith.delete(a.handle);
+    await clock.advance(600_000);
+    await engine.tick();
+    expect(last(a)?.final).toBe(true);
+    expect((await store.getTask('feishu:contact:3'))!).toMatchObject({ active: 0, pending: 0 });
+  });
+
+  it("one card's failing sends do not make its task hot for the other cards", async () => {
+    tasks.set('4', 'running', 10);
+    const bad = await show('4', 'oc_1');
+    await show('4', 'oc_2');
+    messenger.failWith.set(bad.handle, 'UPSTREAM_UNAVAILABLE');
+    const polls = tasks.fetchCount('4');
+    for (let s = 0; s < 120; s++) {
+      await clock.advance(1000);
+      await engine.tick();
+    }
+    // Nothing changed upstream: polls back off 2 → 4 → … → 60 s whatever the bad card does.
+    expect(tasks.fetchCount('4') - polls).toBeLessThanOrEqual(7);
+  });
+
+  it('a permanent send failure ends only that card (gone), and costs no more calls', async () => {
+    tasks.set('5', 'running', 10);
+    const gone = await show('5', 'oc_1');
+    const ok = await show('5', 'oc_2');
+    messenger.gone.add(gone.handle);
+    tasks.set('5', 'running', 20);
+    await clock.advance(2000);
+    await engine.tick();
+    expect(await status(gone)).toBe('gone');
+    expect(await status(ok)).toBe('active');
+    const attempts = messenger.attempts;
+    tasks.set('5', 'running', 30);
+    await clock.advance(4000);
+    await engine.tick();
+    expect(messenger.attempts - attempts).toBe(1); // only the good card
+  });
+
+  it('Refresh restarts a stopped card; on a finished card it says so and sends nothing', async () => {
+    tasks.set('6', 'running', 10);
+    const a = await show('6');
+    await engine.stopCard(cardKey(a), { inline: false });
+    tasks.set('6', 'running', 40);
+    const r = await engine.refresh(cardKey(a), { inline: true });
+    expect(r.status === 'fresh' && r.card !== undefined && !r.card.final).toBe(true);
+    expect(await status(a)).toBe('active');
+    tasks.set('6', 'succeeded', 100);
+    await clock.advance(2000);
+    await engine.tick();
+    expect(await status(a)).toBe('done');
+    const sent = messenger.updates.length;
+    expect(await engine.refresh(cardKey(a), { inline: true })).toEqual({ status: 'ended' });
+    expect(await engine.stopCard(cardKey(a), { inline: true })).toEqual({ status: 'ended' });
+    expect(messenger.updates.length).toBe(sent);
+  });
+
+  it('Stop while another round holds the task answers at once, and that round shows the stopped card', async () => {
+    tasks.set('7', 'running', 10);
+    const a = await show('7');
+    await clock.advance(2000);
+    const held = latch();
+    tasks.gate = async () => {
+      held.enter();
+      await held.opened;
+    };
+    const round = engine.tick();
+    await held.reached;
+    const other = new WatchEngine({ store, tasks, messengers: { feishu: messenger }, timeZone: TZ, clock });
+    expect(await other.stopCard(cardKey(a), { inline: true })).toEqual({ status: 'stopped' }); // no inline card: the round sends it
+    tasks.gate = async () => undefined;
+    held.open();
+    await round;
+    await engine.tick();
+    expect(await status(a)).toBe('stopped');
+    expect(last(a)?.note).toContain('updates stopped');
+    expect(messenger.updatesOf(a.handle).filter((c) => c.note?.includes('updates stopped'))).toHaveLength(1);
+  });
+});
