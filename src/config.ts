@@ -68,6 +68,12 @@ const Env = z
       .max(120_000, 'UPSTREAM_TIMEOUT_MS must be at most 120000')
       .default(10_000),
     METRICS_TOKEN: optionalText,
+    RETENTION_DAYS: z.coerce
+      .number({ error: 'RETENTION_DAYS must be a number of days, e.g. 30' })
+      .int('RETENTION_DAYS must be a whole number of days')
+      .min(1, 'RETENTION_DAYS must be at least 1')
+      .max(3650, 'RETENTION_DAYS must be at most 3650')
+      .default(30),
   })
   .superRefine((e, ctx) => {
     const pair = (a: keyof typeof e, b: keyof typeof e, where: string) => {
@@ -111,6 +117,8 @@ export interface Config {
   adminUserIds: string[];
   logLevel: (typeof LOG_LEVELS)[number];
   upstreamTimeoutMs: number;
+  /** Ended cards and unwatched tasks older than this are deleted. */
+  retentionDays: number;
   /** When set, GET /metrics wants `Authorization: Bearer <token>`. */
   metricsToken?: string;
 }
@@ -175,6 +183,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminUserIds: e.ADMIN_USER_IDS,
     logLevel: e.LOG_LEVEL,
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+    retentionDays: e.RETENTION_DAYS,
     ...(e.METRICS_TOKEN && { metricsToken: e.METRICS_TOKEN }),
   };
 }

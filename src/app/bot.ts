@@ -140,9 +140,13 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   }
   engine.start();
   digests.start();
-  // Dedupe keys expire; sweep them (hourly) so the table stays small.
+  // Hourly: expired dedupe keys go, and ended cards (with tasks no card shows) past RETENTION_DAYS.
   const sweep = setInterval(() => {
     store.purgeExpired(clock.now()).catch((e) => log.warn({ err: e }, 'dedupe sweep failed'));
+    store
+      .prune(clock.now() - config.retentionDays * 86_400_000)
+      .then((n) => n.cards + n.tasks > 0 && log.info(n, 'pruned ended cards and tasks past the retention period'))
+      .catch((e) => log.warn({ err: e }, 'retention sweep failed'));
   }, o.sweepMs ?? 3600_000);
   sweep.unref();
 

@@ -127,6 +127,32 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     expect((await store.getTask('feishu:drive:1'))!.next_due_at).toBe(60_000);
   });
 
+  it('prunes ended cards past retention and the tasks no card shows any more; active cards and their tasks stay', async () => {
+    await open();
+    const day = 86_400_000;
+    await store.addCard(card('feishu:old_done', 'feishu:drive:1', { created_at: 1 * day, status: 'done' }), task('feishu:drive:1'), true);
+    await store.addCard(card('feishu:old_active', 'feishu:drive:2', { created_at: 1 * day }), task('feishu:drive:2'), false);
+    await store.addCard(card('feishu:old_stopped', 'feishu:drive:3', { created_at: 1 * day }), task('feishu:drive:3'), false);
+    await store.addCard(card('feishu:new_stopped', 'feishu:drive:3', { created_at: 40 * day }), task('feishu:drive:3'), false);
+    await store.transitionCard('feishu:old_stopped', ['active'], 'stopped');
+    await store.transitionCard('feishu:new_stopped', ['active'], 'stopped');
+    expect(await store.prune(35 * day)).toEqual({ cards: 2, tasks: 1 });
+    expect(await store.getCard('feishu:old_done')).toBeUndefined();
+    expect(await store.getTask('feishu:drive:1')).toBeUndefined();
+    expect(await store.getCard('feishu:old_active')).toBeDefined();
+    expect(await store.getTask('feishu:drive:3')).toBeDefined(); // a newer card still shows it
+    expect(await store.prune(35 * day)).toEqual({ cards: 0, tasks: 0 });
+  });
+
+  it("reads a chat's recent cards only, bounded, with active ones whatever their age", async () => {
+    await open();
+    for (let i = 0; i < 60; i++) await store.addCard(card(`feishu:c${i}`, `feishu:drive:${i}`, { created_at: 1000 + i, status: 'done' }), task(`feishu:drive:${i}`), true);
+    await store.addCard(card('feishu:active_old', 'feishu:drive:x', { created_at: 1 }), task('feishu:drive:x'), false);
+    const rows = await store.cardsInChat('feishu', 'oc_1', 1050, 50);
+    expect(rows.map((r) => r.card_key)).toEqual([...Array.from({ length: 10 }, (_, i) => `feishu:c${59 - i}`), 'feishu:active_old']);
+    expect(await store.cardsInChat('feishu', 'oc_1', 0, 5)).toHaveLength(5);
+  });
+
   it("lists a chat's cards with their task snapshots, newest first", async () => {
     await open();
     await store.addCard(card('feishu:om_1', 'feishu:drive:1', { created_at: 1 }), task('feishu:drive:1', { snapshot: '{"a":1}' }), false);
