@@ -235,7 +235,8 @@ export class WatchEngine {
     const terminal = isTerminal(stored.state);
     if (only || terminal || !cards.some((c) => c.status === 'active')) {
       const pass = await this.life.settle(cards, { snap: stored, target: terminal ? 'done' : 'active', live: null, ...(inlineKey && { inlineKey }), ...errorOf(task) });
-      await this.d.store.completeTask(task.task_key, this.owner, now, only ? {} : { next_due_at: pass.retryAt ?? now + task.backoff_ms });
+      const due = only ? Math.min(task.next_due_at, pass.retryAt ?? Infinity) : (pass.retryAt ?? now + task.backoff_ms);
+      await this.d.store.completeTask(task.task_key, this.owner, now, { next_due_at: due });
       return pass.inline;
     }
     const ref: TaskRef = { platform: task.platform, kind: task.kind as TaskRef['kind'], id: task.task_id, ...(task.operator && { operator: task.operator }) };

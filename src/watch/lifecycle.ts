@@ -168,9 +168,9 @@ export class CardLifecycle {
         return c;
       }
       if (c.shown === c.status && hash === c.rendered_hash) return c; // nothing new to show
-      // Progress keeps to one update a second per card; a last rendering goes at once (the platform allows 5/s).
+      // One update a second per card, last renderings included: they come back when the second is up.
       const wait = c.last_update_at === null ? 0 : c.last_update_at + CARD_MIN_INTERVAL_MS - now;
-      if (wait > 0 && c.status === 'active') {
+      if (wait > 0) {
         later(now + wait);
         return c;
       }

@@ -74,8 +74,11 @@ describe('DingTalk bot over Stream mode (real DWClient subclass, fake gateway an
     expect(slow.ms).toBeLessThan(2000);
     expect(slow.data).toEqual({ response: { cardData: { cardParamMap: { note: 'Refreshing; the card will update shortly' } }, cardUpdateOptions: { updateCardDataByKey: true } } });
 
+    // The slow refresh still holds the task: Stop answers at once, and that round shows the stopped card.
     const stop = await fake.stream.push(TOPIC_CARD, fake.cardClick(card.outTrackId, 'stop'));
-    expect(stop.data).toMatchObject({ response: { cardData: { cardParamMap: { showStop: 'false', showRefresh: 'true' } } } });
+    expect(stop.ms).toBeLessThan(2000);
+    expect(stop.data).toMatchObject({ response: { cardData: { cardParamMap: { note: 'Stopped updating' } } } });
+    await until('the stopped card', () => card.params.showStop === 'false' && card.params.showRefresh === 'true', 8000);
   });
 
   it('answers the same msgId once, and politely acknowledges what it cannot use', async () => {

@@ -249,6 +249,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const a = await showCard(e, 'oc_1', hex(8));
     const b = await showCard(e, 'oc_1', hex(8));
     const c = await showCard(e, 'oc_2', hex(8));
+    await clock.advance(1000); // one update a second per card
     const stopped = await e.stopCard(cardKey(a), { inline: true });
     expect(stopped.status === 'stopped' && stopped.card?.note).toContain('已停止自动更新');
     expect(messenger.updatesOf(a.handle)).toHaveLength(0); // answered inline

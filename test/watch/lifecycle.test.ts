@@ -66,6 +66,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     expect(stop.status).toBe('stopped');
     held.open();
     await round;
+    await clock.advance(1000); // one update a second per card
     await engine.tick(); // the task was poked: the stopped rendering follows the progress update
     expect(await status(a)).toBe('stopped');
     expect(last(a)?.note).toContain('updates stopped');
@@ -82,6 +83,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
   it('regression: asking again for a finished task brings its older cards to the final state at once, without another poll', async () => {
     tasks.set('2', 'running', 50);
     const older = [await show('2', 'oc_1'), await show('2', 'oc_2')];
+    await clock.advance(1000);
     tasks.set('2', 'succeeded', 100);
     const fresh = await show('2', 'oc_3'); // `status` fetched the finished task and sent a final card
     expect(await status(fresh)).toBe('done');
@@ -185,6 +187,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     tasks.gate = async () => undefined;
     held.open();
     await round;
+    await clock.advance(1000);
     await engine.tick();
     expect(await status(a)).toBe('stopped');
     expect(last(a)?.note).toContain('updates stopped');
