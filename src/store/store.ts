@@ -97,10 +97,7 @@ export class Store {
    * Returns the card as written, or undefined when the card was elsewhere: the caller lost.
    */
   async transitionCard(key: string, from: readonly CardStatus[], to: CardStatus, patch: CardPatch = {}): Promise<CardRow | undefined> {
-    return this.db.transaction().execute(async (tx) => {
-      const card = await tx.selectFrom('cards').select('task_key').where('card_key', '=', key).executeTakeFirst();
-      if (!card) return undefined;
-      await this.lockTask(tx, card.task_key);
+    const r = await this.cardWrite(key, async (tx, taskKey) => {
       const row = await tx
         .updateTable('cards')
         .set({ ...patch, status: to })
@@ -108,9 +105,10 @@ export class Store {
         .where('status', 'in', [...from])
         .returningAll()
         .executeTakeFirst();
-      if (row) await this.syncTask(tx, card.task_key);
+      if (row) await this.syncTask(tx, taskKey);
       return row;
     });
+    return r ?? undefined;
   }
 
   /**
@@ -120,10 +118,7 @@ export class Store {
    * unless the card is in `status`.
    */
   async recordShown(key: string, status: CardStatus, hash: string, at: number, onlyIfStill = false): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
-      const card = await tx.selectFrom('cards').select('task_key').where('card_key', '=', key).executeTakeFirst();
-      if (!card) return false;
-      await this.lockTask(tx, card.task_key);
+    const shown = await this.cardWrite(key, async (tx, taskKey) => {
       const row = await tx
         .updateTable('cards')
         .set({ shown: status, rendered_hash: hash, last_update_at: at, fail_count: 0, retry_at: null })
@@ -132,20 +127,18 @@ export class Store {
         .$if(onlyIfStill, (q) => q.where('status', '=', status))
         .returning('status')
         .executeTakeFirst();
-      await this.syncTask(tx, card.task_key);
+      await this.syncTask(tx, taskKey);
       return row?.status === status;
     });
+    return shown === true;
   }
 
   /** An inline answer with `hash` never reached the platform: the card owes it again, and its task is due. */
   async forgetShown(key: string, hash: string, now: number): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      const card = await tx.selectFrom('cards').select('task_key').where('card_key', '=', key).executeTakeFirst();
-      if (!card) return;
-      await this.lockTask(tx, card.task_key);
+    await this.cardWrite(key, async (tx, taskKey) => {
       await tx.updateTable('cards').set({ shown: null, rendered_hash: null }).where('card_key', '=', key).where('rendered_hash', '=', hash).execute();
-      await this.syncTask(tx, card.task_key);
-      await tx.updateTable('tasks').set({ poked: 1, next_due_at: now }).where('task_key', '=', card.task_key).execute();
+      await this.syncTask(tx, taskKey);
+      await tx.updateTable('tasks').set({ poked: 1, next_due_at: now }).where('task_key', '=', taskKey).execute();
     });
   }
 
@@ -178,6 +171,16 @@ export class Store {
       }))
       .where('task_key', '=', taskKey)
       .execute();
+  }
+
+  /** Runs `write` in a transaction holding the card's task (null when there is no such card). */
+  private cardWrite<T>(key: string, write: (tx: Kysely<Database>, taskKey: string) => Promise<T>): Promise<T | null> {
+    return this.db.transaction().execute(async (tx) => {
+      const card = await tx.selectFrom('cards').select('task_key').where('card_key', '=', key).executeTakeFirst();
+      if (!card) return null;
+      await this.lockTask(tx, card.task_key);
+      return write(tx, card.task_key);
+    });
   }
 
   /** Serialises card writes of one task: on PostgreSQL by locking its row (SQLite runs one writer at a time). */

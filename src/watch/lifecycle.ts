@@ -40,8 +40,6 @@ export interface InlineCard {
 
 export interface Settlement {
   inline?: InlineCard;
-  /** Cards still active after the round. */
-  active: number;
   /** The earliest time a card asked to be tried again (a failed send, the one-a-second rule). */
   retryAt?: number;
 }
@@ -129,7 +127,7 @@ export class CardLifecycle {
 
   /** Brings every given card of one task (the caller holds its lease) to what `view` says. */
   async settle(cards: CardRow[], view: RoundView): Promise<Settlement> {
-    const pass: Settlement = { active: 0 };
+    const pass: Settlement = {};
     const later = (at: number) => (pass.retryAt = Math.min(pass.retryAt ?? at, at));
     for (const card of cards) {
       // Store calls on SQLite finish synchronously; let timers and I/O in between cards.
@@ -137,11 +135,9 @@ export class CardLifecycle {
       const now = this.d.clock.now();
       if (card.retry_at !== null && card.retry_at > now && card.card_key !== view.inlineKey) {
         later(card.retry_at);
-        if (card.status === 'active') pass.active++;
         continue;
       }
-      const left = await this.settleCard(card, view, pass, later);
-      if (left?.status === 'active') pass.active++;
+      await this.settleCard(card, view, pass, later);
     }
     return pass;
   }
