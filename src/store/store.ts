@@ -115,7 +115,7 @@ export class Store {
    * The platform took the rendering of `status` (written by the lease holder, the only sender, so
    * it is a fact whatever the status is now). True when the card is still in `status`; false when
    * it moved meanwhile and now owes the rendering of its new status. `onlyIfStill` writes nothing
-   * unless the card is in `status`.
+   * unless the card is in `status` and does not show this rendering already.
    */
   async recordShown(key: string, status: CardStatus, hash: string, at: number, onlyIfStill = false): Promise<boolean> {
     const shown = await this.cardWrite(key, async (tx, taskKey) => {
@@ -123,8 +123,13 @@ export class Store {
         .updateTable('cards')
         .set({ shown: status, rendered_hash: hash, last_update_at: at, fail_count: 0, retry_at: null })
         .where('card_key', '=', key)
-        // An inline answer not given yet is recorded only if it still fits (else it is not given).
-        .$if(onlyIfStill, (q) => q.where('status', '=', status))
+        // An inline answer not given yet is recorded only if it still fits and is news (else it is
+        // not given: two presses at once must not both draw the same card).
+        .$if(onlyIfStill, (q) =>
+          q
+            .where('status', '=', status)
+            .where((eb) => eb.or([eb('shown', 'is', null), eb('shown', '!=', status), eb('rendered_hash', 'is', null), eb('rendered_hash', '!=', hash)])),
+        )
         .returning('status')
         .executeTakeFirst();
       await this.syncTask(tx, taskKey);

@@ -42,6 +42,16 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     expect(await store.purgeExpired(200_000)).toBe(2);
   });
 
+  it('an inline answer is committed once: a second press drawing the same card gives none', async () => {
+    await open();
+    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
+    await store.transitionCard('feishu:om_1', ['active'], 'stopped');
+    const both = await Promise.all([store.recordShown('feishu:om_1', 'stopped', 'h-stop', 10, true), store.recordShown('feishu:om_1', 'stopped', 'h-stop', 11, true)]);
+    expect(both.filter(Boolean)).toHaveLength(1);
+    expect(await store.recordShown('feishu:om_1', 'stopped', 'h-stop', 12, true)).toBe(false);
+    expect(await store.recordShown('feishu:om_1', 'stopped', 'h-other', 13, true)).toBe(true);
+  });
+
   it('leases due tasks to one owner at a time and lets a lapsed lease be taken over', async () => {
     await open();
     for (let i = 0; i < 5; i++) await store.addCard(card(`feishu:om_${i}`, `feishu:drive:${i}`), task(`feishu:drive:${i}`, { next_due_at: 1000 + i }), false);

@@ -274,7 +274,7 @@ const isFinalState = (m: CardModel) => m.final === true && m.buttons === undefin
 const STOPPED_NOTE = cardTexts('en').noteStopped;
 
 
-export async function runModel(kind: string, opts: { runs: number; steps: number; seed?: number }): Promise<{ steps: number }> {
+export async function runModel(kind: string, opts: { runs: number; steps: number; seed?: number; path?: string }): Promise<{ steps: number }> {
   let total = 0;
   await fc.assert(
     fc.asyncProperty(fc.array(step, { minLength: Math.min(15, opts.steps), maxLength: opts.steps }), async (steps) => {
@@ -300,7 +300,7 @@ export async function runModel(kind: string, opts: { runs: number; steps: number
       if (violations.length && process.env.MODEL_DEBUG) console.log(w.log.join('\n'), JSON.stringify(w.seen.map((x) => [x.handle, x.model.note ?? (x.model.final ? 'final' : 'live'), cardHash(x.model).slice(0, 6)])));
       expect(violations).toEqual([]);
     }),
-    { numRuns: opts.runs, ...(opts.seed !== undefined && { seed: opts.seed }), endOnFailure: false },
+    { numRuns: opts.runs, ...(opts.seed !== undefined && { seed: opts.seed }), ...(opts.path && { path: opts.path }), endOnFailure: false },
   );
   return { steps: total };
 }
@@ -310,7 +310,8 @@ describe.each(STORE_KINDS)('card lifecycle model (%s)', (kind) => {
   const runs = Number(process.env.MODEL_RUNS ?? (kind === 'sqlite' ? 120 : 40));
   const seed = process.env.MODEL_RUNS ? (process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : undefined) : 20261122;
   it(`keeps every invariant over random interleavings (${runs} runs, seed ${seed ?? 'random'})`, async () => {
-    const { steps } = await runModel(kind, { runs, steps: 60, ...(seed !== undefined && { seed }) });
+    // MODEL_PATH replays one counterexample that fast-check printed (with its MODEL_SEED).
+    const { steps } = await runModel(kind, { runs, steps: 60, ...(seed !== undefined && { seed }), ...(process.env.MODEL_PATH && { path: process.env.MODEL_PATH }) });
     console.log(`lifecycle model (${kind}): ${runs} runs, ${steps} steps, seed ${seed ?? 'random'}`);
     expect(steps).toBeGreaterThan(runs * 20);
   }, 3_600_000);
