@@ -33,6 +33,7 @@ class CountingMessenger implements Messenger {
     this.updates++;
   }
   async sendDigest(): Promise<void> {}
+  async mention(): Promise<void> {}
 }
 
 export async function benchWatch(opts: { tasks?: number; cardsPerTask?: number; stepMs?: number; items?: number; storeUrl?: string } = {}): Promise<BenchResult> {

@@ -68,6 +68,8 @@ const Env = z
       .max(120_000, 'UPSTREAM_TIMEOUT_MS must be at most 120000')
       .default(10_000),
     METRICS_TOKEN: optionalText,
+    API_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, 'API_TOKEN must be at least 16 characters (e.g. openssl rand -hex 24)'),
+    PUBLIC_URL: url('PUBLIC_URL', 'https://taskbot.example.com').optional(),
     RETENTION_DAYS: z.coerce
       .number({ error: 'RETENTION_DAYS must be a number of days, e.g. 30' })
       .int('RETENTION_DAYS must be a whole number of days')
@@ -121,6 +123,10 @@ export interface Config {
   retentionDays: number;
   /** When set, GET /metrics wants `Authorization: Bearer <token>`. */
   metricsToken?: string;
+  /** When set, the script API (/api/v1/watches) is on and wants `Authorization: Bearer <token>`. */
+  apiToken?: string;
+  /** Where scripts reach this server (shown by `chatid`); default http://HTTP_HOST:HTTP_PORT. */
+  publicUrl: string;
 }
 
 /** Start-up stops on this; its message is one line per bad variable, each naming the fix. */
@@ -185,5 +191,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
     retentionDays: e.RETENTION_DAYS,
     ...(e.METRICS_TOKEN && { metricsToken: e.METRICS_TOKEN }),
+    ...(e.API_TOKEN && { apiToken: e.API_TOKEN }),
+    publicUrl: e.PUBLIC_URL ?? `http://${e.HTTP_HOST}:${e.HTTP_PORT}`,
   };
 }

@@ -14,6 +14,7 @@ import type { PlatformRuntime, PlatformStatus } from './platform-runtime.js';
 import { FeishuMessenger } from '../platforms/feishu/messenger.js';
 import { reportSubmissions } from '../providers/feishu-report.js';
 import { openStore } from '../store/open.js';
+import { chatPrefs } from '../store/chat-settings.js';
 import type { Store } from '../store/store.js';
 import { WatchEngine, type WatchOptions } from '../watch/engine.js';
 import { buildServices, type Services } from './services.js';
@@ -102,7 +103,8 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     engine,
     digests,
     messengers,
-    settings: { locale: config.locale, timeZone: config.digestTimeZone, allowedChatIds: config.allowedChatIds, adminUserIds: config.adminUserIds },
+    settings: { locale: config.locale, timeZone: config.digestTimeZone, allowedChatIds: config.allowedChatIds, adminUserIds: config.adminUserIds, publicUrl: config.publicUrl },
+    chats: chatPrefs(store, () => clock.now()),
     clock,
     ...(reports && { reports }),
     logger: log,

@@ -4,7 +4,7 @@ import type { Clock } from '../domain/clock.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import type { Locale } from '../i18n/messages.js';
-import type { RefreshResult, StopResult, WatchEngine } from '../watch/engine.js';
+import type { NotifyResult, RefreshResult, StopResult, WatchEngine } from '../watch/engine.js';
 import { chatAllowed } from '../commands/context.js';
 import type { InboundDeps } from './inbound.js';
 
@@ -31,12 +31,20 @@ const TIMEOUT: unique symbol = Symbol('timeout');
  * Never throws.
  */
 export async function cardAction(input: CardPress, deps: CardActionDeps, budgetMs: number): Promise<CardActionOutcome> {
-  const t = cardTexts(deps.locale);
+  let t = cardTexts(deps.locale);
   const deadline = <T>(p: Promise<T>): Promise<T | typeof TIMEOUT> => Promise.race([p, deps.clock.sleep(budgetMs).then((): typeof TIMEOUT => TIMEOUT)]);
   try {
-    const chat = input.chatId ?? (await deps.engine.cardChat(input.cardKey));
+    const card = await deps.engine.cardInfo(input.cardKey);
+    if (card) t = cardTexts(card.locale); // the chat's language, as its card was drawn in
+    const chat = input.chatId ?? card?.chatId;
     if (chat && !deps.allowed(chat)) return { kind: 'toast', toast: t.toastNotAllowed, level: 'error' };
-    const work: Promise<RefreshResult | StopResult> = input.action === 'stop' ? deps.engine.stopCard(input.cardKey, { inline: true }) : deps.engine.refresh(input.cardKey, { inline: true });
+    if (input.action === 'notify' && !input.userId) return { kind: 'toast', toast: t.toastFailed, level: 'error' };
+    const work: Promise<RefreshResult | StopResult | NotifyResult> =
+      input.action === 'stop'
+        ? deps.engine.stopCard(input.cardKey, { inline: true })
+        : input.action === 'notify'
+          ? deps.engine.toggleNotify(input.cardKey, input.userId!, { inline: true })
+          : deps.engine.refresh(input.cardKey, { inline: true });
     const r = await deadline(work);
     if (r === TIMEOUT) {
       // Too slow for the answer: the card gets the fresh rendering as an update once it is there.
@@ -56,6 +64,13 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
         return r.card ? { kind: 'card', card: r.card, toast: t.toastStopped } : { kind: 'toast', toast: t.toastStopped, level: 'info' };
       case 'fresh':
         return r.card ? { kind: 'card', card: r.card, toast: t.toastRefreshed } : { kind: 'toast', toast: t.toastRefreshing, level: 'info' };
+      case 'on':
+      case 'off': {
+        const toast = r.status === 'on' ? t.toastNotifyOn : t.toastNotifyOff;
+        return r.card ? { kind: 'card', card: r.card, toast } : { kind: 'toast', toast, level: 'info' };
+      }
+      case 'inactive':
+        return { kind: 'toast', toast: t.toastNotifyInactive, level: 'info' };
     }
   } catch (e) {
     deps.logger?.warn({ err: asTaskbotError(e).toJSON(), card: input.cardKey }, 'card action failed');

@@ -4,7 +4,7 @@ import type { Telemetry } from '../domain/telemetry.js';
 
 /** A messenger that counts every card write and its outcome; the writes themselves are unchanged. */
 export function meteredMessenger(platform: string, m: Messenger, t: Pick<Telemetry, 'cardWrite'>): Messenger {
-  const count = async <T>(op: 'send' | 'update' | 'digest', write: () => Promise<T>): Promise<T> => {
+  const count = async <T>(op: 'send' | 'update' | 'digest' | 'mention', write: () => Promise<T>): Promise<T> => {
     try {
       const r = await write();
       t.cardWrite(platform, op, 'ok');
@@ -18,5 +18,6 @@ export function meteredMessenger(platform: string, m: Messenger, t: Pick<Telemet
     send: (chat, card, reply) => count('send', () => m.send(chat, card, reply)),
     update: (handle, card) => count('update', () => m.update(handle, card)),
     sendDigest: (chat, card) => count('digest', () => m.sendDigest(chat, card)),
+    mention: (card, users, text, key) => count('mention', () => m.mention(card, users, text, key)),
   };
 }

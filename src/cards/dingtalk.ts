@@ -33,5 +33,7 @@ export function renderCardParams(card: CardModel): Record<string, string> {
     showStop: String(actions.has('stop')),
     refreshLabel: plain(card.buttons?.find((b) => b.action === 'refresh')?.label ?? ''),
     stopLabel: plain(card.buttons?.find((b) => b.action === 'stop')?.label ?? ''),
+    showNotify: String(actions.has('notify')),
+    notifyLabel: plain(card.buttons?.find((b) => b.action === 'notify')?.label ?? ''),
   };
 }

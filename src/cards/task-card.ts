@@ -3,7 +3,8 @@ import { maskEmail, maskMobile } from '../domain/mask.js';
 import { refKey, type TaskSnapshot, type TaskState } from '../domain/task.js';
 import { fill, labelText, messages, type Locale } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { countsText, formatTime } from './text.js';
+import type { Estimate } from '../domain/eta.js';
+import { countsText, estimateText, formatTime } from './text.js';
 import { progressBar } from './progress-bar.js';
 import { clip, type CardColor, type CardModel } from '../domain/card.js';
 
@@ -35,6 +36,12 @@ export interface TaskCardOptions {
   errorCode?: string;
   /** For mode 'error': what went wrong, for people. */
   errorText?: string;
+  /** Live cards: the time left (or how long nothing moved), when it is worth showing. */
+  estimate?: Estimate;
+  /** How many people wait to be told when the task ends. */
+  waiting?: number;
+  /** A title of the card's own (the script API's), instead of the task's kind and id. */
+  title?: string;
 }
 
 export function taskCard(s: TaskSnapshot, o: TaskCardOptions): CardModel {
@@ -65,25 +72,30 @@ export function taskCard(s: TaskSnapshot, o: TaskCardOptions): CardModel {
     retrying: fill(t.noteRetrying, { code: o.errorCode ?? '' }),
     error: o.errorText,
   }[o.mode];
+  const live = o.mode === 'live' || o.mode === 'retrying';
   const buttons: CardModel['buttons'] =
     o.mode === 'final'
       ? undefined
-      : o.mode === 'live' || o.mode === 'retrying'
+      : live
         ? [
             { action: 'refresh', label: t.refresh, style: 'primary' },
             { action: 'stop', label: t.stop, style: 'default' },
+            { action: 'notify', label: t.notify, style: 'default' },
           ]
         : [{ action: 'refresh', label: t.refresh, style: 'primary' }];
+  const percent = `${progressBar(s.progress)} ${s.progress === undefined ? '—' : `${s.progress}%`}`;
+  const waiting = live && o.waiting ? [{ type: 'text' as const, text: fill(t.waiting, { n: o.waiting }) }] : [];
 
   return {
     type: 'task',
     locale: o.locale,
-    title: fill(t.taskTitle, { kind: m.kind[s.ref.kind], id: s.ref.id }),
+    title: o.title ? clip(o.title, 100) : fill(t.taskTitle, { kind: m.kind[s.ref.kind], id: s.ref.id }),
     color: STATE_COLOR[s.state],
     blocks: [
       { type: 'text', text: labelText(o.locale, s.label) },
-      { type: 'progress', percent: s.progress, text: `${progressBar(s.progress)} ${s.progress === undefined ? '—' : `${s.progress}%`}` },
+      { type: 'progress', percent: s.progress, text: live && o.estimate ? `${percent} · ${estimateText(o.estimate, o.locale)}` : percent },
       { type: 'fields', fields },
+      ...waiting,
       ...(items.length > 0
         ? [{ type: 'list' as const, title: m.words.failedItems, items, more: Math.max(failed.length, s.failed ?? 0) - items.length }]
         : []),

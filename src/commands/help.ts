@@ -4,19 +4,23 @@ import { cardTexts } from '../i18n/card-texts.js';
 
 const USAGE: Record<Locale, string[]> = {
   zh: [
-    'status <任务ID> [contact|drive|storage|doc] — 实时任务卡片（别名：状态、查询）',
+    'status <任务ID> [contact|drive|storage|doc] [notify] — 实时任务卡片；加 notify 在结束时 @ 你（别名：状态、查询；提醒）',
     'list — 本群跟踪的任务（列表）',
     'stop <任务ID> — 停止更新本群的该任务卡片（停止）',
     'reports [规则ID] [today|yesterday|7d] — 飞书汇报统计（汇报）',
     'digest daily 09:00 [时区] | weekdays 18:30 | cron "0 9 * * 1" | off | now — 定时摘要（摘要）',
+    'notify on | off — 本群查询任务的人都在结束时被 @（提醒）',
+    'lang zh | en — 本群语言（语言）；settings — 本群设置（设置）；chatid — 本群 ID 与脚本用法（群ID）',
     'help — 显示本帮助（帮助）',
   ],
   en: [
-    'status <task id> [contact|drive|storage|doc] — a live task card',
+    'status <task id> [contact|drive|storage|doc] [notify] — a live task card; with notify you are mentioned when it ends',
     'list — tasks tracked in this chat',
     'stop <task id> — stop updating that task\'s cards here',
     'reports [rule id] [today|yesterday|7d] — Feishu report submissions',
     'digest daily 09:00 [tz] | weekdays 18:30 | cron "0 9 * * 1" | off | now — scheduled digest',
+    'notify on | off — mention whoever asks for a task here when it ends',
+    'lang zh | en — this chat\'s language; settings — this chat\'s settings; chatid — this chat\'s id, for scripts',
     'help — this help',
   ],
 };

@@ -1,6 +1,6 @@
 import type { TaskKind } from '../domain/task.js';
 
-export const COMMANDS = ['status', 'list', 'stop', 'reports', 'digest', 'help'] as const;
+export const COMMANDS = ['status', 'list', 'stop', 'reports', 'digest', 'notify', 'lang', 'settings', 'chatid', 'help'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Every word that names a command (a Map: user text never reaches Object.prototype). */
@@ -10,6 +10,10 @@ export const ALIASES: ReadonlyMap<string, CommandName> = new Map(Object.entries(
   stop: 'stop', 停止: 'stop',
   reports: 'reports', report: 'reports', 汇报: 'reports',
   digest: 'digest', 摘要: 'digest',
+  notify: 'notify', 提醒: 'notify',
+  lang: 'lang', language: 'lang', 语言: 'lang',
+  settings: 'settings', 设置: 'settings',
+  chatid: 'chatid', 群id: 'chatid',
   help: 'help', 帮助: 'help', '?': 'help', '？': 'help',
 } satisfies Record<string, CommandName>));
 
@@ -72,10 +76,24 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-/** `status <id> [kind]` or `status <kind> <id>`. */
-export function parseStatusArgs(args: string[]): { id?: string; kind?: TaskKind; extra: string[] } {
+/** The word that asks to be told when the task ends: `status <id> notify`. */
+const NOTIFY_WORDS: ReadonlySet<string> = new Set(['notify', '提醒']);
+
+/** `status <id> [kind] [notify]` or `status <kind> <id>`, words in any order after the command. */
+export function parseStatusArgs(args: string[]): { id?: string; kind?: TaskKind; notify?: true; extra: string[] } {
+  const word = (a: string) => KIND_WORDS.has(a.toLowerCase()) || NOTIFY_WORDS.has(a.toLowerCase());
   const kinds = args.filter((a) => KIND_WORDS.has(a.toLowerCase()));
-  const rest = args.filter((a) => !KIND_WORDS.has(a.toLowerCase()));
+  const notify = args.some((a) => NOTIFY_WORDS.has(a.toLowerCase()));
+  const rest = args.filter((a) => !word(a));
   const kind = kinds[0] ? KIND_WORDS.get(kinds[0].toLowerCase()) : undefined;
-  return { ...(rest[0] !== undefined && { id: rest[0] }), ...(kind && { kind }), extra: [...rest.slice(1), ...kinds.slice(1)] };
+  return { ...(rest[0] !== undefined && { id: rest[0] }), ...(kind && { kind }), ...(notify && { notify: true as const }), extra: [...rest.slice(1), ...kinds.slice(1)] };
+}
+
+const ON = new Set(['on', '开', '开启', '打开']);
+const OFF = new Set(['off', '关', '关闭', '取消']);
+
+/** on / off in either language; undefined for anything else. */
+export function parseSwitch(word: string | undefined): boolean | undefined {
+  const w = word?.toLowerCase();
+  return w === undefined ? undefined : ON.has(w) ? true : OFF.has(w) ? false : undefined;
 }

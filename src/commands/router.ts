@@ -11,6 +11,9 @@ import { parseCommand, type CommandName } from './parse.js';
 import { reportsCommand } from './reports.js';
 import { statusCommand } from './status.js';
 import { stopCommand } from './stop.js';
+import { chatidCommand, langCommand, notifyCommand, settingsCommand } from './chat-settings.js';
+import { cardKey } from '../domain/chat.js';
+import type { ChatSettings } from '../store/chat-settings.js';
 
 const HANDLERS: Record<CommandName, (i: HandlerInput) => Promise<Answer>> = {
   status: statusCommand,
@@ -18,13 +21,22 @@ const HANDLERS: Record<CommandName, (i: HandlerInput) => Promise<Answer>> = {
   stop: stopCommand,
   reports: reportsCommand,
   digest: digestCommand,
+  notify: notifyCommand,
+  lang: langCommand,
+  settings: settingsCommand,
+  chatid: chatidCommand,
   help: async ({ locale }) => ({ card: helpCard(locale) }),
 };
 
 /** Decides the answer to one command: allowlist first, then the handler. Never throws. */
 export async function answer(cmd: InboundCommand, deps: CommandDeps): Promise<RoutedAnswer> {
-  const locale = deps.settings.locale;
   const chat = { platform: cmd.platform, chatId: cmd.chatId };
+  // The chat's own settings; when the store cannot say, the operator's defaults still answer.
+  const prefs = await deps.chats.get(chat).catch((e: unknown): ChatSettings => {
+    deps.logger?.warn({ err: asTaskbotError(e).toJSON(), chat: cmd.chatId }, 'chat settings unreadable; using the defaults');
+    return {};
+  });
+  const locale = prefs.locale ?? deps.settings.locale;
   const parsed = parseCommand(cmd.text);
   const command = parsed.command === 'empty' || parsed.command === 'unknown' ? 'help' : parsed.command;
   if (!chatAllowed(deps.settings, cmd.chatId)) {
@@ -36,7 +48,7 @@ export async function answer(cmd: InboundCommand, deps: CommandDeps): Promise<Ro
   if (parsed.command === 'empty') return { command, card: helpCard(locale) };
   if (parsed.command === 'unknown') return { command, card: helpCard(locale, parsed) };
   try {
-    return { command, ...(await HANDLERS[parsed.command]({ cmd, args: parsed.args, chat, locale, deps })) };
+    return { command, ...(await HANDLERS[parsed.command]({ cmd, args: parsed.args, chat, locale, prefs, deps })) };
   } catch (e) {
     // A handler that fails (the store is down, a bug) still answers: an error card, never a throw.
     const err = asTaskbotError(e);
@@ -55,13 +67,18 @@ export async function handleCommand(cmd: InboundCommand, deps: CommandDeps): Pro
     const handle = await messenger.send({ platform: cmd.platform, chatId: cmd.chatId }, a.card, cmd.reply);
     if (a.track) {
       const snap = a.track;
-      await deps.engine.track(handle, snap, deps.settings.locale, a.card).catch(async (e: unknown) => {
+      const locale = a.card.locale;
+      const watched = async () => {
+        await deps.engine.track(handle, snap, locale, a.card);
+        if (a.subscribe) await deps.engine.subscribe(cardKey(handle), cmd.userId);
+      };
+      await watched().catch(async (e: unknown) => {
         // The card is out but cannot be watched (the store is down): it must not pretend to be live.
         const err = asTaskbotError(e);
         deps.logger?.error({ code: err.code, err: err.toJSON(), chat: cmd.chatId }, 'could not start watching a card');
-        const m = messages(deps.settings.locale);
+        const m = messages(locale);
         const errorText = `${m.error[err.code]} (${m.words.errorId}: ${err.details.errorId ?? err.code})`;
-        await messenger.update(handle, taskCard(snap, { locale: deps.settings.locale, timeZone: deps.settings.timeZone, mode: 'error', errorText }));
+        await messenger.update(handle, taskCard(snap, { locale, timeZone: deps.settings.timeZone, mode: 'error', errorText }));
       });
     }
     deps.telemetry?.command(a.command, outcome);

@@ -5,19 +5,23 @@ import { isTerminal } from '../domain/task.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import { fill } from '../i18n/messages.js';
 import { clip } from '../domain/card.js';
+import { isPlatformUserId } from '../domain/user-id.js';
 import { parseStatusArgs } from './parse.js';
 import type { Answer, HandlerInput } from './context.js';
 
 /** `status <id> [kind]`: a live card, watched until the task ends. */
-export async function statusCommand({ cmd, args, locale, deps }: HandlerInput): Promise<Answer> {
-  const { id, kind, extra } = parseStatusArgs(args);
+export async function statusCommand({ cmd, args, locale, prefs, deps }: HandlerInput): Promise<Answer> {
+  const { id, kind, notify, extra } = parseStatusArgs(args);
   const t = cardTexts(locale);
   if (!id) return { card: noticeCard(locale, t.missingId, { color: 'orange', type: 'error' }) };
   if (extra.length > 0) return { card: noticeCard(locale, fill(t.statusUsage, { input: clip(extra.join(' '), 40) }), { color: 'orange', type: 'error' }) };
   try {
     const snap = await deps.registry.fetch({ platform: cmd.platform, id, ...(kind && { kind }), ...(cmd.operator && { operatorOf: cmd.operator }) });
-    const card = taskCard(snap, { locale, timeZone: deps.settings.timeZone, mode: isTerminal(snap.state) ? 'final' : 'live' });
-    return { card, track: snap };
+    const live = !isTerminal(snap.state);
+    // The asker waits for the end when they said `notify`, or the chat does that for everyone.
+    const subscribe = live && (notify ?? prefs.notifyDefault ?? false) && isPlatformUserId(cmd.userId);
+    const card = taskCard(snap, { locale, timeZone: deps.settings.timeZone, mode: live ? 'live' : 'final', ...(subscribe && { waiting: 1 }) });
+    return { card, track: snap, ...(subscribe && { subscribe }) };
   } catch (e) {
     return { card: errorCard(asTaskbotError(e), locale) };
   }

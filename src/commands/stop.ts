@@ -8,7 +8,8 @@ import type { Answer, HandlerInput } from './context.js';
 /** `stop <id> [kind]` or `stop <kind> <id>` (parsed like status): stop updating that task's cards in this chat. */
 export async function stopCommand({ args, chat, locale, deps }: HandlerInput): Promise<Answer> {
   const t = cardTexts(locale);
-  const { id, kind, extra } = parseStatusArgs(args);
+  const { id, kind, notify, extra } = parseStatusArgs(args);
+  if (notify) extra.push('notify');
   if (!id) return { card: noticeCard(locale, t.missingId, { color: 'orange', type: 'error' }) };
   if (extra.length > 0) return { card: noticeCard(locale, fill(t.stopUsage, { input: clip(extra.join(' '), 40) }), { color: 'orange', type: 'error' }) };
   const n = await deps.engine.stopInChat(chat, id, kind);

@@ -10,6 +10,7 @@ import type { Platform } from '../domain/task.js';
 import type { Telemetry } from '../domain/telemetry.js';
 import { messages, type Locale } from '../i18n/messages.js';
 import type { DigestRow, Store } from '../store/store.js';
+import { getChatSettings } from '../store/chat-settings.js';
 import { chatTasks, digestCard, type ReportSummary } from './builder.js';
 import { latestFireAtOrBefore, nextFire } from './schedule.js';
 
@@ -133,7 +134,9 @@ export class DigestScheduler {
     }
     const chat = { platform: row.platform as Platform, chatId: row.chat_id };
     try {
-      const card = await this.build(chat, row.locale as Locale, row.time_zone, row.last_fired_at ?? row.created_at);
+      // The chat's language now (`lang`), else the one the digest was set in.
+      const locale = (await getChatSettings(this.d.store, chat)).locale ?? (row.locale as Locale);
+      const card = await this.build(chat, locale, row.time_zone, row.last_fired_at ?? row.created_at);
       const messenger = this.d.messengers[chat.platform];
       if (!messenger) throw new Error(`no messenger for ${chat.platform}`);
       await messenger.sendDigest(chat, card);

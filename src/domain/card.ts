@@ -14,7 +14,8 @@ export type Block =
   | { type: 'list'; title?: string; items: string[]; more: number }
   | { type: 'text'; text: string };
 
-export type ButtonAction = 'refresh' | 'stop';
+export type ButtonAction = 'refresh' | 'stop' | 'notify';
+export const BUTTON_ACTIONS: readonly ButtonAction[] = ['refresh', 'stop', 'notify'];
 
 export interface CardButton {
   action: ButtonAction;

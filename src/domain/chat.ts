@@ -36,4 +36,10 @@ export interface Messenger {
   send(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<CardHandle>;
   update(handle: CardHandle, card: CardModel): Promise<void>;
   sendDigest(chat: ChatRef, card: CardModel): Promise<void>;
+  /**
+   * Mentions `userIds` (platform user ids the platform gave us) in the card's chat with a short
+   * plain `text`, pointing at the card. `key` is the same for a repeat of the same mention, so a
+   * platform that dedupes sends posts it once.
+   */
+  mention(card: CardHandle, userIds: string[], text: string, key: string): Promise<void>;
 }

@@ -25,6 +25,8 @@ export interface CardPress {
   chatId?: string;
   /** The platform's id of this delivery: a redelivered press is answered but not acted on twice. */
   deliveryKey?: string;
+  /** Who pressed it (Feishu open_id, DingTalk staffId), as the platform says: Notify me needs it. */
+  userId?: string;
 }
 
 export type CardActionOutcome =

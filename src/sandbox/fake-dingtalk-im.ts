@@ -15,6 +15,8 @@ export interface FakeRobotMessage {
   title: string;
   text: string;
   at: number;
+  /** Session webhook messages: the staffIds mentioned (`at.atUserIds`). */
+  atUserIds?: string[];
 }
 
 const MAX_PARAM_BYTES = 1024;
@@ -29,6 +31,8 @@ export class FakeDingtalkIm {
   /** The card templates that exist in the card platform; empty: any id is taken. */
   readonly templates = new Set<string>();
   readonly listeners = new Set<(kind: 'card' | 'message', item: FakeCard | FakeRobotMessage) => void>();
+  /** Which conversation each message's session webhook answers into. */
+  readonly sessionChats = new Map<string, string>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -83,14 +87,15 @@ export class FakeDingtalkIm {
     if (b.msgKey !== 'sampleMarkdown' || typeof b.msgParam !== 'string') return bad('paramError.msgKey', 'unsupported msgKey');
     if (Buffer.byteLength(b.msgParam) > MAX_MSG_PARAM_BYTES) return bad('paramError.msgParam', 'msgParam too long');
     const p = JSON.parse(b.msgParam) as { title: string; text: string };
-    this.record({ via, to: via === 'group' ? (b.openConversationId ?? '') : (b.userIds?.[0] ?? ''), title: p.title, text: p.text, at: this.now() });
+    for (const to of via === 'group' ? [b.openConversationId ?? ''] : (b.userIds ?? [])) this.record({ via, to, title: p.title, text: p.text, at: this.now() });
     return { status: 200, body: via === 'group' ? { processQueryKey: 'pqk' } : { processQueryKey: 'pqk', invalidStaffIdList: [] } };
   }
 
   session(r: FakeRequest, id: string): FakeResponse {
-    const b = (r.body ?? {}) as { msgtype?: string; markdown?: { title: string; text: string } };
+    const b = (r.body ?? {}) as { msgtype?: string; markdown?: { title: string; text: string }; at?: { atUserIds?: unknown } };
     if (b.msgtype !== 'markdown' || !b.markdown) return { status: 200, body: { errcode: 400, errmsg: 'unsupported msgtype' } };
-    this.record({ via: 'session', to: id, title: b.markdown.title, text: b.markdown.text, at: this.now() });
+    const at = Array.isArray(b.at?.atUserIds) ? b.at.atUserIds.filter((x): x is string => typeof x === 'string') : undefined;
+    this.record({ via: 'session', to: this.sessionChats.get(id) ?? id, title: b.markdown.title, text: b.markdown.text, at: this.now(), ...(at && { atUserIds: at }) });
     return { status: 200, body: { errcode: 0, errmsg: 'ok' } };
   }
 

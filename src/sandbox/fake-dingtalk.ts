@@ -46,6 +46,7 @@ export class FakeDingtalk extends FakeServer {
   robotMessage(conversationId: string, text: string, o: { p2p?: boolean; staffId?: string; msgtype?: string; webhook?: boolean } = {}) {
     const msgId = `msg${++this.n}${Math.random().toString(36).slice(2, 8)}`;
     const staffId = o.staffId ?? 'staff001';
+    this.im.sessionChats.set(msgId, o.p2p ? `user:${staffId}` : conversationId);
     return {
       msgId,
       data: {
@@ -68,8 +69,8 @@ export class FakeDingtalk extends FakeServer {
   }
 
   /** A person presses a button on a delivered card. */
-  cardClick(outTrackId: string, action: string) {
-    return { type: 'actionCallback', outTrackId, userId: 'staff001', content: JSON.stringify({ cardPrivateData: { actionIds: [action], params: { action } } }) };
+  cardClick(outTrackId: string, action: string, user = 'staff001') {
+    return { type: 'actionCallback', outTrackId, userId: user, content: JSON.stringify({ cardPrivateData: { actionIds: [action], params: { action } } }) };
   }
 
   addTask(script: Omit<TaskScript, 'kind'> & { kind: 'storage' | 'doc' }) {

@@ -4,8 +4,10 @@ export interface FakeMessage {
   message_id: string;
   chat_id: string;
   reply_to?: string;
-  /** The card as sent, then as last patched. */
+  /** The card as sent, then as last patched (empty for a text message). */
   card: Record<string, unknown>;
+  /** A text message's text, `<at user_id="…"></at>` mentions included. */
+  text?: string;
   history: { at: number; card: Record<string, unknown> }[];
   created_at: number;
   recalled?: boolean;
@@ -52,15 +54,23 @@ export class FakeFeishuIm {
     const chat = chatId ?? b.receive_id;
     if (!chat) return { status: 400, body: { code: 99992402, msg: 'field validation failed: receive_id' } };
     if (b.uuid && this.byUuid.has(b.uuid)) return ok({ message_id: this.byUuid.get(b.uuid), chat_id: chat });
-    const card = this.card(b);
+    const card = b.msg_type === 'text' ? textOf(b.content) : this.card(b);
     if ('status' in card) return card;
     if (this.enforceLimits && !this.allowSend(chat)) return limited();
     const id = `om_fake${String(++this.n).padStart(6, '0')}`;
-    const m: FakeMessage = { message_id: id, chat_id: chat, ...(replyTo && { reply_to: replyTo }), card: card.card, history: [{ at: this.now(), card: card.card }], created_at: this.now() };
+    const m: FakeMessage = {
+      message_id: id,
+      chat_id: chat,
+      ...(replyTo && { reply_to: replyTo }),
+      card: card.card,
+      ...('text' in card && { text: String(card.text) }),
+      history: [{ at: this.now(), card: card.card }],
+      created_at: this.now(),
+    };
     this.messages.set(id, m);
     if (b.uuid) this.byUuid.set(b.uuid, id);
     for (const l of this.listeners) l(m, 'created');
-    return ok({ message_id: id, chat_id: chat, msg_type: 'interactive' });
+    return ok({ message_id: id, chat_id: chat, msg_type: b.msg_type });
   }
 
   patch(r: FakeRequest, id: string): FakeResponse {
@@ -129,6 +139,17 @@ export class FakeFeishuIm {
     this.patches.set(id, recent);
     return true;
   }
+}
+
+/** A text message: content is `{"text": …}`. */
+function textOf(content: string | undefined): { card: Record<string, unknown>; text: string } | FakeResponse {
+  try {
+    const c = JSON.parse(content ?? '') as { text?: unknown };
+    if (typeof c.text === 'string' && c.text.trim()) return { card: {}, text: c.text };
+  } catch {
+    // answered below
+  }
+  return { status: 400, body: { code: 230001, msg: 'invalid text content' } };
 }
 
 const ok = (data: unknown): FakeResponse => ({ status: 200, body: { code: 0, msg: 'success', data } });

@@ -87,6 +87,39 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('cards_ended').on('cards').columns(['status', 'created_at']).execute();
     },
   },
+  '004_follow_through': {
+    // People waiting for a card's task to end; per-chat settings; a task's progress history (for
+    // the time-left estimate); a card's own title (from the script API); script API idempotency keys.
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('subscribers')
+        .addColumn('card_key', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('notified_at', 'bigint')
+        .addPrimaryKeyConstraint('subscribers_pk', ['card_key', 'user_id'])
+        .execute();
+      await db.schema
+        .createTable('chat_settings')
+        .addColumn('chat_key', 'text', (c) => c.primaryKey())
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('chat_id', 'text', (c) => c.notNull())
+        .addColumn('locale', 'text')
+        .addColumn('notify_default', 'integer')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('api_requests')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('body_hash', 'text', (c) => c.notNull())
+        .addColumn('status', 'integer', (c) => c.notNull())
+        .addColumn('response', 'text')
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('tasks').addColumn('history', 'text').execute();
+      await db.schema.alterTable('cards').addColumn('title', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {
@@ -95,7 +128,7 @@ export const migrationProvider: MigrationProvider = {
 
 /** Used by tests to start from nothing. */
 export async function dropAll(db: Kysely<any>): Promise<void> {
-  for (const t of ['cards', 'tasks', 'digests', 'dedupe', 'kysely_migration', 'kysely_migration_lock']) {
+  for (const t of ['cards', 'tasks', 'digests', 'dedupe', 'subscribers', 'chat_settings', 'api_requests', 'kysely_migration', 'kysely_migration_lock']) {
     await sql`DROP TABLE IF EXISTS ${sql.table(t)}`.execute(db);
   }
 }

@@ -25,6 +25,8 @@ export interface CardTable {
   /** Consecutive failed sends to this card, and when to try again. */
   fail_count: Generated<number>;
   retry_at: number | null;
+  /** A title of its own (given by the script that posted the card); null: the task's kind and id. */
+  title: string | null;
 }
 
 /** One row per distinct upstream task, however many cards show it. */
@@ -52,6 +54,38 @@ export interface TaskTable {
   last_error: string | null;
   lease_owner: string | null;
   lease_until: number | null;
+  /** Recent progress samples, JSON `[[at, percent], …]`, for the time-left estimate. */
+  history: string | null;
+}
+
+/** Someone waiting to be told (mentioned once) when the task of a card ends. */
+export interface SubscriberTable {
+  card_key: string;
+  user_id: string;
+  created_at: number;
+  /** When the mention was sent; null while it is owed. */
+  notified_at: number | null;
+}
+
+/** A chat's own settings; null columns follow the operator's defaults. */
+export interface ChatSettingsTable {
+  chat_key: string;
+  platform: Platform;
+  chat_id: string;
+  locale: Locale | null;
+  /** 1: every `status` asker is notified when the task ends. */
+  notify_default: number | null;
+  updated_at: number;
+}
+
+/** Script API requests by Idempotency-Key: a retry gets the first answer instead of a second card. */
+export interface ApiRequestTable {
+  key: string;
+  body_hash: string;
+  /** The HTTP status answered, 0 while the first request is still working. */
+  status: number;
+  response: string | null;
+  expires_at: number;
 }
 
 export interface DigestTable {
@@ -86,4 +120,7 @@ export interface Database {
   tasks: TaskTable;
   digests: DigestTable;
   dedupe: DedupeTable;
+  subscribers: SubscriberTable;
+  chat_settings: ChatSettingsTable;
+  api_requests: ApiRequestTable;
 }

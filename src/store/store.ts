@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { CardStatus } from '../domain/card-status.js';
 import type { CardTable, Database, DigestTable, TaskTable } from './schema.js';
 
@@ -6,10 +6,12 @@ export type CardRow = Selectable<CardTable>;
 export type TaskRow = Selectable<TaskTable>;
 export type DigestRow = Selectable<DigestTable>;
 
-export type NewCard = Omit<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'shown' | 'fail_count' | 'retry_at'> & Partial<Pick<CardRow, 'rendered_hash' | 'last_update_at' | 'meta'>>;
-export type NewTask = Omit<TaskRow, 'lease_owner' | 'lease_until' | 'error_count' | 'last_error' | 'active' | 'pending' | 'poked'>;
+export type NewCard = Omit<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'shown' | 'fail_count' | 'retry_at' | 'title'> & Partial<Pick<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'title'>>;
+export type NewTask = Omit<TaskRow, 'lease_owner' | 'lease_until' | 'error_count' | 'last_error' | 'active' | 'pending' | 'poked' | 'history'> & Partial<Pick<TaskRow, 'history'>>;
+/** A card with the number of people waiting for its task to end. */
+export type WatchedCard = CardRow & { waiting: number };
 type CardPatch = Partial<Pick<CardRow, 'shown' | 'rendered_hash' | 'last_update_at' | 'fail_count' | 'retry_at'>>;
-type TaskPatch = Partial<Pick<TaskRow, 'snapshot' | 'snapshot_hash' | 'next_due_at' | 'backoff_ms' | 'last_changed_at' | 'error_count' | 'last_error'>>;
+type TaskPatch = Partial<Pick<TaskRow, 'snapshot' | 'snapshot_hash' | 'next_due_at' | 'backoff_ms' | 'last_changed_at' | 'error_count' | 'last_error' | 'history'>>;
 
 /**
  * The persistent state: cards and the tasks they show, digests, leases and dedupe keys.
@@ -43,9 +45,11 @@ export class Store {
     return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
+  /** Deletes expired dedupe keys and script API idempotency keys. */
   async purgeExpired(now: number): Promise<number> {
     const r = await this.db.deleteFrom('dedupe').where('expires_at', '<', now).executeTakeFirst();
-    return Number(r.numDeletedRows);
+    const a = await this.db.deleteFrom('api_requests').where('expires_at', '<', now).executeTakeFirst();
+    return Number(r.numDeletedRows) + Number(a.numDeletedRows);
   }
 
   // ---- tasks and cards ----------------------------------------------------
@@ -63,7 +67,7 @@ export class Store {
       // Two `status` commands for one new task at once: one inserts, the other waits on the row and updates it.
       const inserted = await tx
         .insertInto('tasks')
-        .values({ ...task, active: 0, error_count: 0, last_error: null, lease_owner: null, lease_until: null })
+        .values({ history: null, ...task, active: 0, error_count: 0, last_error: null, lease_owner: null, lease_until: null })
         .onConflict((oc) => oc.column('task_key').doNothing())
         .executeTakeFirst();
       const existing = Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0 ? undefined : await this.lockTask(tx, task.task_key);
@@ -77,7 +81,7 @@ export class Store {
             poked: terminal ? 1 : 0,
             backoff_ms: task.backoff_ms,
             ...(task.operator && { operator: task.operator }),
-            ...(!existing.active && { created_at: task.created_at, error_count: 0, last_error: null }),
+            ...(!existing.active && { created_at: task.created_at, error_count: 0, last_error: null, history: task.history ?? null }),
             last_changed_at: task.last_changed_at,
           })
           .where('task_key', '=', task.task_key)
@@ -85,7 +89,7 @@ export class Store {
       }
       await tx
         .insertInto('cards')
-        .values({ rendered_hash: null, last_update_at: null, meta: null, retry_at: null, ...card, shown: card.status })
+        .values({ rendered_hash: null, last_update_at: null, meta: null, retry_at: null, title: null, ...card, shown: card.status })
         .onConflict((oc) => oc.column('card_key').doUpdateSet({ task_key: card.task_key, status: card.status, shown: card.status, rendered_hash: card.rendered_hash ?? null }))
         .execute();
       await this.syncTask(tx, task.task_key);
@@ -167,7 +171,7 @@ export class Store {
                 .select('card_key')
                 .where('cards.task_key', '=', taskKey)
                 .where('cards.status', 'not in', ['active', 'gone'])
-                .where((c) => c.or([c('cards.shown', 'is', null), c('cards.shown', '!=', c.ref('cards.status'))])),
+                .where((c) => c.or([c('cards.shown', 'is', null), c('cards.shown', '!=', c.ref('cards.status')), c.and([c('cards.status', '=', 'done'), c.exists(owed(c))])])),
             ),
           )
           .then(1)
@@ -277,18 +281,70 @@ export class Store {
       .execute();
   }
 
-  /** The cards a round works on: active ones, and ended ones that still owe their last rendering. */
-  workCards(taskKey: string): Promise<CardRow[]> {
+  /** The cards a round works on: active ones, and ended ones that still owe their last rendering or a finished task's mentions. */
+  async workCards(taskKey: string): Promise<WatchedCard[]> {
+    const rows = await this.watchedCards()
+      .where('task_key', '=', taskKey)
+      .where((eb) =>
+        eb.or([
+          eb('status', '=', 'active'),
+          eb.and([eb('status', '!=', 'gone'), eb.or([eb('shown', 'is', null), eb('shown', '!=', eb.ref('status')), eb.and([eb('status', '=', 'done'), eb.exists(owed(eb))])])]),
+        ]),
+      )
+      .execute();
+    return rows.map(withWaiting);
+  }
+
+  async getCard(cardKey: string): Promise<WatchedCard | undefined> {
+    const row = await this.watchedCards().where('card_key', '=', cardKey).executeTakeFirst();
+    return row && withWaiting(row);
+  }
+
+  private watchedCards() {
     return this.db
       .selectFrom('cards')
       .selectAll()
-      .where('task_key', '=', taskKey)
-      .where((eb) => eb.or([eb('status', '=', 'active'), eb.and([eb('status', '!=', 'gone'), eb.or([eb('shown', 'is', null), eb('shown', '!=', eb.ref('status'))])])]))
-      .execute();
+      .select((eb) => eb.selectFrom('subscribers').select(eb.fn.countAll<number | string>().as('n')).whereRef('subscribers.card_key', '=', 'cards.card_key').where('subscribers.notified_at', 'is', null).as('waiting'));
   }
 
-  getCard(cardKey: string): Promise<CardRow | undefined> {
-    return this.db.selectFrom('cards').selectAll().where('card_key', '=', cardKey).executeTakeFirst();
+  // ---- people waiting for a task's end ----------------------------------
+
+  /**
+   * Adds `userId` to the people waiting on an active card, or takes them off when they were on it
+   * already (the button toggles). Undefined when the card is not active (nothing to wait for).
+   */
+  async toggleSubscriber(cardKey: string, userId: string, now: number, only?: 'on'): Promise<'on' | 'off' | undefined> {
+    const r = await this.cardWrite(cardKey, async (tx) => {
+      const card = await tx.selectFrom('cards').select('status').where('card_key', '=', cardKey).executeTakeFirst();
+      if (card?.status !== 'active') return undefined;
+      const had = await tx.selectFrom('subscribers').select('notified_at').where('card_key', '=', cardKey).where('user_id', '=', userId).executeTakeFirst();
+      if (had && had.notified_at === null && only !== 'on') {
+        await tx.deleteFrom('subscribers').where('card_key', '=', cardKey).where('user_id', '=', userId).execute();
+        return 'off' as const;
+      }
+      await tx
+        .insertInto('subscribers')
+        .values({ card_key: cardKey, user_id: userId, created_at: now, notified_at: null })
+        .onConflict((oc) => oc.columns(['card_key', 'user_id']).doUpdateSet({ created_at: now, notified_at: null }))
+        .execute();
+      return 'on' as const;
+    });
+    return r ?? undefined;
+  }
+
+  /** The people a card still owes a mention, in the order they asked. */
+  async owedSubscribers(cardKey: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('subscribers').select('user_id').where('card_key', '=', cardKey).where('notified_at', 'is', null).orderBy('created_at').orderBy('user_id').execute();
+    return rows.map((r) => r.user_id);
+  }
+
+  /** The mention of `userIds` went out (or was given up): they are owed nothing more. */
+  async markNotified(cardKey: string, userIds: string[], at: number): Promise<void> {
+    if (userIds.length === 0) return;
+    await this.cardWrite(cardKey, async (tx, taskKey) => {
+      await tx.updateTable('subscribers').set({ notified_at: at }).where('card_key', '=', cardKey).where('user_id', 'in', userIds).where('notified_at', 'is', null).execute();
+      await this.syncTask(tx, taskKey);
+    });
   }
 
   /** Cards of one chat with their task rows, newest first: the active ones and the `limit` newest since `since`. */
@@ -306,9 +362,14 @@ export class Store {
       .execute();
   }
 
-  /** Deletes ended cards created before `before`, then tasks no card shows any more. */
+  /** Deletes ended cards created before `before` (with their subscribers), then tasks no card shows any more. */
   async prune(before: number): Promise<{ cards: number; tasks: number }> {
-    const c = await this.db.deleteFrom('cards').where('status', '!=', 'active').where('created_at', '<', before).executeTakeFirst();
+    const old = (eb: ExpressionBuilder<Database, 'cards'>) => eb.and([eb('status', '!=', 'active'), eb('created_at', '<', before)]);
+    await this.db
+      .deleteFrom('subscribers')
+      .where('card_key', 'in', (eb) => eb.selectFrom('cards').select('card_key').where((c) => old(c)))
+      .execute();
+    const c = await this.db.deleteFrom('cards').where((eb) => old(eb)).executeTakeFirst();
     const t = await this.db
       .deleteFrom('tasks')
       .where('active', '=', 0)
@@ -387,4 +448,13 @@ export class Store {
       .executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
+}
+
+/** Subscribers of the card in scope still waiting for their mention. */
+function owed(eb: ExpressionBuilder<Database, 'cards'>) {
+  return eb.selectFrom('subscribers').select('subscribers.card_key').whereRef('subscribers.card_key', '=', 'cards.card_key').where('subscribers.notified_at', 'is', null);
+}
+
+function withWaiting<T extends CardRow & { waiting: number | string | null }>(row: T): WatchedCard {
+  return { ...row, waiting: Number(row.waiting ?? 0) };
 }

@@ -5,12 +5,13 @@ import type { CardHandle, ChatRef, Messenger } from '../domain/chat.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { asTaskbotError, ERROR_CODES, type ErrorCode, type TaskbotError } from '../domain/errors.js';
 import { snapshotFingerprint, snapshotFromJson, snapshotToJson } from '../domain/snapshot-json.js';
-import { isTerminal, type Platform, type TaskRef, type TaskSnapshot } from '../domain/task.js';
+import { computeProgress, isTerminal, type Platform, type TaskRef, type TaskSnapshot } from '../domain/task.js';
 import type { Locale } from '../i18n/messages.js';
 import type { CardRow, Store, TaskRow } from '../store/store.js';
 import { MAX_POLL_MS, MIN_POLL_MS, nextPollDelay, WATCH_GIVE_UP_MS } from './backoff.js';
 import { CardLifecycle, type InlineCard, type RoundView } from './lifecycle.js';
 import { mapLimit } from './map-limit.js';
+import { addSample, estimate, parseHistory, type Estimate } from '../domain/eta.js';
 
 /** Errors after which watching cannot help: the card shows the error and the watch ends. */
 const ENDS_WATCH: ReadonlySet<ErrorCode> = new Set(['TASK_NOT_FOUND', 'INVALID_TASK_ID', 'INVALID_ARGUMENT', 'PERMISSION_DENIED', 'NOT_CONFIGURED']);
@@ -56,6 +57,8 @@ export interface WatchDeps {
 export type RefreshResult = { status: 'fresh'; card?: CardModel } | { status: 'busy' } | { status: 'ended' } | { status: 'unknown' };
 /** `stopped` carries the stopped card when it was asked for inline and this call could give it. */
 export type StopResult = { status: 'stopped'; card?: CardModel } | { status: 'ended' } | { status: 'unknown' };
+/** `on`/`off`: whether the person now waits; `inactive`: the card is stopped or expired (Refresh first). */
+export type NotifyResult = { status: 'on' | 'off'; card?: CardModel } | { status: 'ended' } | { status: 'inactive' } | { status: 'unknown' };
 
 /**
  * Keeps cards up to date: one poll per distinct task per due time however many cards show it,
@@ -88,8 +91,27 @@ export class WatchEngine {
   }
 
   /** Starts watching a card that was just sent showing `snap`. A finished task is recorded, not watched. */
-  track(handle: CardHandle, snap: TaskSnapshot, locale: Locale, rendered: CardModel): Promise<void> {
-    return this.life.track(handle, snap, locale, rendered, this.o.minPollMs);
+  track(handle: CardHandle, snap: TaskSnapshot, locale: Locale, rendered: CardModel, title?: string): Promise<void> {
+    return this.life.track(handle, snap, locale, rendered, this.o.minPollMs, title);
+  }
+
+  /** `userId` waits for the card's task to end (`status … notify`, the script API); false when the card is not active. */
+  async subscribe(key: string, userId: string): Promise<boolean> {
+    return (await this.life.toggleWaiting(key, userId, 'on')) === 'on';
+  }
+
+  /**
+   * The Notify me button: toggles `userId` waiting on the card, and redraws the card (its count of
+   * people waiting) under the task's lease, inline when asked and this call could give it.
+   */
+  async toggleNotify(key: string, userId: string, opts: { inline: boolean }): Promise<NotifyResult> {
+    const card = await this.d.store.getCard(key);
+    if (!card) return { status: 'unknown' };
+    const now = await this.life.toggleWaiting(key, userId);
+    if (!now) return { status: card.status === 'done' || card.status === 'gone' ? 'ended' : 'inactive' };
+    const model = await this.leased(card.task_key, (task) => this.process(task, { ...(opts.inline && { inlineKey: key }), only: key, redraw: true }));
+    if (model === BUSY || !model) return { status: now };
+    return (await this.life.commitInline(key, model)) ? { status: now, card: model.model } : { status: now };
   }
 
   /** One round: claim what is due, poll each task once, update its cards. Returns how many tasks it handled. */
@@ -134,7 +156,7 @@ export class WatchEngine {
     if (!now) return { status: 'unknown' };
     if (now.status !== 'active') return { status: 'ended' };
     await this.d.store.makeDue(card.task_key, this.clock.now(), this.o.minPollMs, idle);
-    const fresh = await this.leased(card.task_key, (task) => this.process(task, opts.inline ? key : undefined));
+    const fresh = await this.leased(card.task_key, (task) => this.process(task, opts.inline ? { inlineKey: key } : {}));
     if (fresh === BUSY) return { status: 'busy' };
     if (!fresh) return { status: 'fresh' };
     // Stopped meanwhile: no inline card, it would land after the stop.
@@ -147,7 +169,7 @@ export class WatchEngine {
     if (!card) return { status: 'unknown' };
     if (card.status !== 'stopped') return { status: 'ended' };
     if (card.shown === 'stopped') return { status: 'stopped' }; // pressed twice
-    const model = await this.leased(card.task_key, (task) => this.process(task, opts.inline ? key : undefined, key));
+    const model = await this.leased(card.task_key, (task) => this.process(task, { ...(opts.inline && { inlineKey: key }), only: key }));
     // Another round holds the task: it shows the stopped card as soon as it has finished.
     if (model === BUSY || !model) return { status: 'stopped' };
     return (await this.life.commitInline(key, model)) ? { status: 'stopped', card: model.model } : { status: 'stopped' };
@@ -167,9 +189,10 @@ export class WatchEngine {
     return this.life.inlineLost(key, model);
   }
 
-  /** The chat a card is in, if we track it. */
-  async cardChat(key: string): Promise<string | undefined> {
-    return (await this.d.store.getCard(key))?.chat_id;
+  /** The chat a card is in and its language, if we track it. */
+  async cardInfo(key: string): Promise<{ chatId: string; locale: Locale } | undefined> {
+    const c = await this.d.store.getCard(key);
+    return c && { chatId: c.chat_id, locale: c.locale };
   }
 
   /** The cards of one chat with their tasks' last snapshots (for `list`). */
@@ -226,15 +249,21 @@ export class WatchEngine {
 
   /**
    * One task under its lease: poll it when an active card wants news (never when it has ended or
-   * only ended cards owe a rendering), then bring its cards (or just `only`) up to date.
+   * only ended cards owe a rendering), then bring its cards (or just `only`) up to date. `redraw`
+   * draws `only` again from what is stored (its count of people waiting changed).
    */
-  private async process(task: TaskRow, inlineKey?: string, only?: string): Promise<InlineCard | undefined> {
+  private async process(task: TaskRow, o: { inlineKey?: string; only?: string; redraw?: boolean } = {}): Promise<InlineCard | undefined> {
     const now = this.clock.now();
+    const { inlineKey, only } = o;
     const cards = (await this.d.store.workCards(task.task_key)).filter((c) => !only || c.card_key === only);
     const stored = snapshotFromJson(task.snapshot);
     const terminal = isTerminal(stored.state);
+    const history = parseHistory(task.history);
     if (only || terminal || !cards.some((c) => c.status === 'active')) {
-      const pass = await this.life.settle(cards, { snap: stored, target: terminal ? 'done' : 'active', live: null, ...(inlineKey && { inlineKey }), ...errorOf(task) });
+      const live = o.redraw ? (task.error_count >= RETRY_NOTE_AFTER ? 'retrying' : 'live') : null;
+      const est = live ? estimate(history, now) : undefined;
+      const view: RoundView = { snap: stored, target: terminal ? 'done' : 'active', live, ...(inlineKey && { inlineKey }), ...errorOf(task), ...(est && { estimate: est }) };
+      const pass = await this.life.settle(cards, view);
       const due = only ? Math.min(task.next_due_at, pass.retryAt ?? Infinity) : (pass.retryAt ?? now + task.backoff_ms);
       await this.d.store.completeTask(task.task_key, this.owner, now, { next_due_at: due });
       return pass.inline;
@@ -251,16 +280,20 @@ export class WatchEngine {
     const changed = fingerprint !== task.snapshot_hash;
     const ended = isTerminal(snap.state);
     const expired = !ended && now - task.created_at >= this.o.giveUpMs;
-    const pass = await this.life.settle(cards, { snap, target: ended ? 'done' : expired ? 'expired' : 'active', live: 'live', ...(inlineKey && { inlineKey }) });
+    const samples = addSample(history, now, computeProgress(snap));
+    const est = ended ? undefined : estimate(samples, now);
+    const view: RoundView = { snap, target: ended ? 'done' : expired ? 'expired' : 'active', live: 'live', ...(inlineKey && { inlineKey }), ...(est && { estimate: est }) };
+    const pass = await this.life.settle(cards, view);
     const backoff = nextPollDelay(task.backoff_ms, changed, this.o.minPollMs, this.o.maxPollMs);
     await this.d.store.completeTask(task.task_key, this.owner, now, {
       snapshot: snapshotToJson(snap),
       snapshot_hash: fingerprint,
-      next_due_at: Math.min(now + backoff, pass.retryAt ?? Infinity),
+      next_due_at: Math.min(now + pollDelay(backoff, est, this.o.maxPollMs), pass.retryAt ?? Infinity),
       backoff_ms: backoff,
       last_changed_at: changed ? now : task.last_changed_at,
       error_count: 0,
       last_error: null,
+      history: JSON.stringify(samples),
     });
     return pass.inline;
   }
@@ -295,6 +328,15 @@ export class WatchEngine {
 }
 
 const BUSY: unique symbol = Symbol('busy');
+
+/** Polls spread over the time left: a task an hour from its end need not be asked every few seconds. */
+const POLLS_IN_TIME_LEFT = 10;
+
+/** The wait before the next poll: the change backoff, stretched (never past `max`) when the end is far. */
+export function pollDelay(backoffMs: number, est: Estimate | undefined, maxMs: number): number {
+  if (est?.kind !== 'eta') return backoffMs;
+  return Math.max(backoffMs, Math.min(maxMs, est.remainingMs / POLLS_IN_TIME_LEFT));
+}
 
 /** The error an ended card names when it is drawn again (its task's last error). */
 function errorOf(task: TaskRow): { errorCode?: ErrorCode } {

@@ -6,8 +6,11 @@ import { cardKey, type CardHandle, type Messenger } from '../domain/chat.js';
 import type { Clock } from '../domain/clock.js';
 import { asTaskbotError, type ErrorCode, type TaskbotError } from '../domain/errors.js';
 import { snapshotFingerprint, snapshotToJson } from '../domain/snapshot-json.js';
-import { isTerminal, refKey, type Platform, type TaskSnapshot } from '../domain/task.js';
-import { messages, type Locale } from '../i18n/messages.js';
+import { computeProgress, isTerminal, refKey, type Platform, type TaskSnapshot } from '../domain/task.js';
+import { fill, messages, type Locale } from '../i18n/messages.js';
+import { cardTexts } from '../i18n/card-texts.js';
+import { countsText } from '../cards/text.js';
+import { addSample, type Estimate } from '../domain/eta.js';
 import type { CardRow, Store } from '../store/store.js';
 import { cardRetryDelay, MAX_CARD_FAILURES } from './backoff.js';
 
@@ -29,6 +32,8 @@ export interface RoundView {
   errorCode?: ErrorCode;
   /** This card's rendering is answered inline (a button callback), not sent. */
   inlineKey?: string;
+  /** Live cards show the time left (or how long nothing moved). */
+  estimate?: Estimate;
 }
 
 /** A rendering to answer a button with, drawn for `status`. */
@@ -67,7 +72,7 @@ export class CardLifecycle {
   ) {}
 
   /** A card was just sent showing `snap`: record it (ended already when the task has). */
-  async track(handle: CardHandle, snap: TaskSnapshot, locale: Locale, rendered: CardModel, pollMs: number): Promise<void> {
+  async track(handle: CardHandle, snap: TaskSnapshot, locale: Locale, rendered: CardModel, pollMs: number, title?: string): Promise<void> {
     const now = this.d.clock.now();
     const terminal = isTerminal(snap.state);
     const key = refKey(snap.ref);
@@ -84,6 +89,7 @@ export class CardLifecycle {
         last_update_at: now,
         created_at: now,
         meta: handle.meta ? JSON.stringify(handle.meta) : null,
+        title: title ?? null,
       },
       {
         task_key: key,
@@ -97,9 +103,18 @@ export class CardLifecycle {
         backoff_ms: pollMs,
         created_at: now,
         last_changed_at: now,
+        history: JSON.stringify(addSample([], now, computeProgress(snap))),
       },
       terminal,
     );
+  }
+
+  /**
+   * The Notify me button: `userId` starts (or stops) waiting for the card's task to end. Undefined
+   * when the card is not active: an ended card has nothing to wait for, a stopped one is not watched.
+   */
+  toggleWaiting(key: string, userId: string, only?: 'on'): Promise<'on' | 'off' | undefined> {
+    return this.d.store.toggleSubscriber(key, userId, this.d.clock.now(), only);
   }
 
   /** Stop: active → stopped. Returns the card as it is now (stopped, or whatever it had become). */
@@ -137,9 +152,40 @@ export class CardLifecycle {
         later(card.retry_at);
         continue;
       }
-      await this.settleCard(card, view, pass, later);
+      const left = await this.settleCard(card, view, pass, later);
+      if (left?.status === 'done' && left.card_key !== view.inlineKey) await this.mentionWaiting(left, view.snap, later);
     }
     return pass;
+  }
+
+  /**
+   * A finished task's card tells the people waiting on it, once: under the task's lease (no two
+   * senders), recorded after it went out, with a key that makes a repeat after a crash a no-op on
+   * platforms that dedupe sends. Transient failures back off with the card; permanent ones are logged and given up.
+   */
+  private async mentionWaiting(c: CardRow, snap: TaskSnapshot, later: (at: number) => void): Promise<void> {
+    const users = await this.d.store.owedSubscribers(c.card_key);
+    if (users.length === 0) return;
+    const messenger = this.d.messengers[c.platform];
+    const t = cardTexts(c.locale);
+    const counts = countsText(snap, c.locale);
+    const title = c.title ?? fill(t.taskTitle, { kind: messages(c.locale).kind[snap.ref.kind], id: snap.ref.id });
+    const text = fill(t.notifyMessage, { title, state: messages(c.locale).state[snap.state], counts: counts ? ` (${counts})` : '' });
+    try {
+      if (!messenger) throw new Error(`no messenger for ${c.platform}`);
+      await messenger.mention(handleOf(c), users, text, `${c.card_key}:notify:${users.join(',')}`);
+    } catch (e) {
+      const er = asTaskbotError(e);
+      const failures = c.fail_count + 1;
+      if (er.retryable && failures < MAX_CARD_FAILURES) {
+        const at = this.d.clock.now() + Math.max(cardRetryDelay(failures), er.details.retryAfterMs ?? 0);
+        this.d.logger?.warn({ code: er.code, err: er.toJSON(), card: c.card_key, failures }, 'could not mention the people waiting; will retry');
+        await this.d.store.recordCardFailure(c.card_key, failures, at);
+        return later(at);
+      }
+      this.d.logger?.error({ code: er.code, err: er.toJSON(), card: c.card_key, users: users.length }, 'could not mention the people waiting for a task; given up');
+    }
+    await this.d.store.markNotified(c.card_key, users, this.d.clock.now());
   }
 
   /** One card to the view; resolves with the card as left. */
@@ -194,13 +240,16 @@ export class CardLifecycle {
     return c;
   }
 
-  private render(c: CardRow, view: RoundView): CardModel {
+  private render(c: CardRow & { waiting?: number }, view: RoundView): CardModel {
     const mode = c.status === 'active' ? (view.live ?? 'live') : MODE[c.status as keyof typeof MODE];
     const code = view.errorCode;
     return taskCard(view.snap, {
       locale: c.locale,
       timeZone: this.d.timeZone,
       mode,
+      ...(c.title && { title: c.title }),
+      ...(view.estimate && { estimate: view.estimate }),
+      ...(c.waiting && { waiting: c.waiting }),
       ...(code && (mode === 'error' || mode === 'retrying') && { errorCode: code, errorText: `${code}: ${messages(c.locale).error[code]}` }),
     });
   }
@@ -225,7 +274,10 @@ export class CardLifecycle {
     const messenger = this.d.messengers[card.platform];
     if (!messenger) return Promise.reject(new Error(`no messenger for ${card.platform}`));
     this.d.onSend?.();
-    const handle: CardHandle = { platform: card.platform, chatId: card.chat_id, handle: card.handle, ...(card.meta && { meta: JSON.parse(card.meta) as Record<string, unknown> }) };
-    return messenger.update(handle, model);
+    return messenger.update(handleOf(card), model);
   }
+}
+
+function handleOf(card: CardRow): CardHandle {
+  return { platform: card.platform, chatId: card.chat_id, handle: card.handle, ...(card.meta && { meta: JSON.parse(card.meta) as Record<string, unknown> }) };
 }

@@ -47,6 +47,7 @@ describe('cards/dingtalk/taskbot-card.json, the importable template', () => {
   it.each([
     ['refresh', 'showRefresh', 'refreshLabel'],
     ['stop', 'showStop', 'stopLabel'],
+    ['notify', 'showNotify', 'notifyLabel'],
   ])('binds the %s button as a callback carrying action=%s, shown by %s', (action, show, label) => {
     const buttons = nodes(editor.schema.componentsTree).find((n) => n.componentName === 'ButtonBlock')!.props.buttons as Record<string, unknown>[];
     const b = buttons.find((x) => x.id === action)!;

@@ -14,12 +14,13 @@ import { reportSubmissions } from '../../src/providers/feishu-report.js';
 import { WatchEngine } from '../../src/watch/engine.js';
 import { DigestScheduler } from '../../src/digest/scheduler.js';
 import { handleCommand } from '../../src/commands/router.js';
-import { parseCommand, parseStatusArgs, tokenize } from '../../src/commands/parse.js';
+import { COMMANDS, parseCommand, parseStatusArgs, tokenize } from '../../src/commands/parse.js';
 import type { CommandDeps, InboundCommand, Settings } from '../../src/commands/context.js';
 import type { CardModel } from '../../src/domain/card.js';
 import type { Store } from '../../src/store/store.js';
 import { RecordingMessenger } from '../helpers/recording-messenger.js';
 import { freshStore } from '../helpers/stores.js';
+import { chatPrefs } from '../../src/store/chat-settings.js';
 
 const text = (c: CardModel) => JSON.stringify(c);
 
@@ -54,7 +55,7 @@ describe('command parsing', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), (s) => {
         const p = parseCommand(s);
-        expect(['status', 'list', 'stop', 'reports', 'digest', 'help', 'unknown', 'empty']).toContain(p.command);
+        expect([...COMMANDS, 'unknown', 'empty']).toContain(p.command);
       }),
       { numRuns: 2000 },
     );
@@ -95,6 +96,7 @@ describe('command handlers', () => {
       digests: new DigestScheduler({ store, messengers, clock, reports }),
       messengers,
       settings,
+      chats: chatPrefs(store, () => clock.now()),
       clock,
       reports,
     };
@@ -119,7 +121,7 @@ describe('command handlers', () => {
     feishu.addTask({ id: '7360595374803812356', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 3 });
     const card = await say('状态 7360595374803812356');
     expect(card).toMatchObject({ type: 'task', color: 'blue', title: '云空间文件夹任务 · 7360595374803812356' });
-    expect(card.buttons?.map((b) => b.label)).toEqual(['刷新', '停止更新']);
+    expect(card.buttons?.map((b) => b.label)).toEqual(['刷新', '停止更新', '完成时提醒我']);
     expect(await store.countActiveCards()).toBe(1);
   });
 
@@ -188,7 +190,7 @@ describe('command handlers', () => {
     expect(text(await say('digest weekdays 18:30 America/New_York'))).toContain('已设置本群摘要：weekdays 18:30（America/New_York），下次发送：2026-11-23 18:30');
     expect(text(await say('digest'))).toContain('本群摘要：weekdays 18:30');
     settings.adminUserIds = ['ou_admin'];
-    expect(text(await say('digest off'))).toContain('只有管理员可以修改摘要设置');
+    expect(text(await say('digest off'))).toContain('只有管理员可以修改本群设置');
     expect(text(await say('digest now'))).toContain('任务摘要');
     expect(text(await say('digest off', { userId: 'ou_admin' }))).toContain('已关闭本群的定时摘要');
     expect(text(await say('digest'))).toContain('本群没有设置定时摘要');
@@ -254,5 +256,80 @@ describe('command handlers', () => {
     expect(text(await say('status 5'))).toContain('本群未被允许使用 taskbot');
     expect(feishu.calls(/task_check/)).toHaveLength(0);
     expect((await say('status 5', { chatId: 'oc_ok' })).type).toBe('task');
+  });
+  it('status … notify (提醒) has the asker wait for the end: the card counts them, and a finished task needs no waiting', async () => {
+    feishu.addTask({ id: '9001', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 5 });
+    const card = await say('status 9001 提醒');
+    expect(text(card)).toContain('1 人等待通知');
+    const key = `feishu:${fm.sent.at(-1)!.handle}`;
+    expect(await store.owedSubscribers(key)).toEqual(['ou_1']);
+    feishu.addTask({ id: '9002', kind: 'drive', total: 1, outcome: 'failed', queuedSteps: 0, runningSteps: 0 });
+    expect(text(await say('status notify 9002'))).not.toContain('等待通知');
+    expect(await store.owedSubscribers(`feishu:${fm.sent.at(-1)!.handle}`)).toEqual([]);
+    // A sender id we could not mention (none given) is never subscribed.
+    feishu.addTask({ id: '9003', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 5 });
+    expect(text(await say('status 9003 notify', { userId: '' }))).not.toContain('等待通知');
+    expect(text(await say('stop 9001 notify'))).toContain('没看懂');
+  });
+
+  it('notify on|off sets the chat default (admin-only with ADMIN_USER_IDS); every asker then waits', async () => {
+    expect(text(await say('notify'))).toContain('本群自动提醒：关闭');
+    expect(text(await say('notify maybe'))).toContain('用法：notify on | notify off');
+    settings.adminUserIds = ['ou_admin'];
+    expect(text(await say('提醒 开'))).toContain('只有管理员可以修改本群设置');
+    expect(text(await say('提醒 开', { userId: 'ou_admin' }))).toContain('已开启自动提醒');
+    expect(text(await say('notify'))).toContain('本群自动提醒：开启');
+    feishu.addTask({ id: '9010', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 5 });
+    await say('status 9010', { userId: 'ou_2' });
+    expect(await store.owedSubscribers(`feishu:${fm.sent.at(-1)!.handle}`)).toEqual(['ou_2']);
+    // Another chat keeps its own default.
+    await say('status 9010', { chatId: 'oc_other', userId: 'ou_3' });
+    expect(await store.owedSubscribers(`feishu:${fm.sent.at(-1)!.handle}`)).toEqual([]);
+    expect(text(await say('notify off', { userId: 'ou_admin' }))).toContain('已关闭自动提醒');
+  });
+
+  it('lang en|zh switches the chat: its answers, its cards, and its digests; settings shows it all', async () => {
+    expect(text(await say('lang fr'))).toContain('用法：lang zh | lang en');
+    expect(text(await say('语言 en'))).toContain('This chat now uses English.');
+    expect(text(await say('help'))).toContain('taskbot help');
+    expect(text(await say('help', { chatId: 'oc_other' }))).toContain('taskbot 使用帮助');
+    feishu.addTask({ id: '9020', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 5 });
+    const card = await say('status 9020');
+    expect(card.locale).toBe('en');
+    expect((await store.getCard(`feishu:${fm.sent.at(-1)!.handle}`))!.locale).toBe('en');
+    await say('digest daily 09:00');
+    const s = await say('settings');
+    expect(text(s)).toContain('English');
+    expect(text(s)).toContain('daily 09:00 (Asia/Shanghai)');
+    expect(text(s)).toContain('Notify by default');
+    // Switching after the digest was set: the digest follows the chat's language when it fires.
+    expect(text(await say('lang zh'))).toContain('本群已改用中文');
+    const fire = async () => {
+      const d = (await deps.digests.get({ platform: 'feishu', chatId: 'oc_1' }))!;
+      await clock.advance(d.next_fire_at - clock.now() + 1000);
+      await deps.digests.tick();
+    };
+    await fire();
+    expect(fm.digests.at(-1)!.card).toMatchObject({ locale: 'zh', title: '任务摘要' });
+    await say('lang en');
+    await fire();
+    expect(fm.digests.at(-1)!.card).toMatchObject({ locale: 'en' });
+    settings.adminUserIds = ['ou_admin'];
+    expect(text(await say('lang zh'))).toContain('Only admins');
+  });
+
+  it('chatid (群ID) gives the chat id and a curl line for scripts, with the public URL', async () => {
+    settings.publicUrl = 'https://taskbot.example.com';
+    const card = await say('群ID');
+    expect(text(card)).toContain('oc_1');
+    expect(text(card)).toContain('curl -X POST https://taskbot.example.com/api/v1/watches');
+    expect(text(card)).toContain('\\"chatId\\":\\"oc_1\\"');
+    const ding = await say('chatid', { platform: 'dingtalk', chatId: 'cidGroup==' });
+    expect(text(ding)).toContain('\\"platform\\":\\"dingtalk\\"');
+  });
+
+  it('a store that cannot read the chat settings still answers, in the default language', async () => {
+    deps.chats = { get: async () => { throw new Error('db down'); }, set: async () => undefined };
+    expect(text(await say('help'))).toContain('taskbot 使用帮助');
   });
 });

@@ -57,6 +57,9 @@ export function sampleCards(locale: Locale): Record<string, CardModel> {
   ];
   return {
     'task-live': taskCard(RUNNING_CONTACT, { ...o, mode: 'live' }),
+    // Four minutes left by the estimate, two people waiting, a script's own title.
+    'task-live-eta': taskCard(RUNNING_CONTACT, { ...o, mode: 'live', estimate: { kind: 'eta', remainingMs: 4 * 60_000 + 10_000 }, waiting: 2, title: 'Nightly HR import' }),
+    'task-live-stalled': taskCard(RUNNING_CONTACT, { ...o, mode: 'retrying', errorCode: 'UPSTREAM_TIMEOUT', estimate: { kind: 'stalled', sinceMs: 17 * 60_000 } }),
     'task-final': taskCard({ ...DONE_DRIVE }, { ...o, mode: 'final' }),
     'task-failed': taskCard(FAILED_STORAGE, { ...o, mode: 'final' }),
     'task-stopped': taskCard(RUNNING_CONTACT, { ...o, mode: 'stopped' }),

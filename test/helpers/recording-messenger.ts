@@ -8,6 +8,9 @@ export class RecordingMessenger implements Messenger {
   readonly sent: { chat: ChatRef; card: CardModel; reply?: ReplyContext; handle: string }[] = [];
   readonly updates: { handle: string; card: CardModel; at: number }[] = [];
   readonly digests: { chat: ChatRef; card: CardModel }[] = [];
+  readonly mentions: { card: string; chatId: string; userIds: string[]; text: string; key: string }[] = [];
+  /** Mentions that fail (transiently) before one goes through. */
+  failNextMentions = 0;
   /** Handles whose updates fail as if the message was recalled. */
   readonly gone = new Set<string>();
   /** Handles whose updates always fail with this code. */
@@ -51,6 +54,15 @@ export class RecordingMessenger implements Messenger {
       throw new TaskbotError('UPSTREAM_UNAVAILABLE', 'send failed');
     }
     this.digests.push({ chat, card });
+  }
+
+  async mention(card: CardHandle, userIds: string[], text: string, key: string): Promise<void> {
+    await this.gate(card.handle);
+    if (this.failNextMentions > 0) {
+      this.failNextMentions--;
+      throw new TaskbotError('UPSTREAM_UNAVAILABLE', 'send failed');
+    }
+    this.mentions.push({ card: card.handle, chatId: card.chatId, userIds, text, key });
   }
 
   updatesOf(handle: string): CardModel[] {

@@ -4,6 +4,8 @@ import { sql } from 'kysely';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
 import { freshStore, STORE_KINDS } from '../helpers/stores.js';
+import { getChatSettings, setChatSettings } from '../../src/store/chat-settings.js';
+import { answerRequest, claimRequest, IDEMPOTENCY_TTL_MS, releaseRequest } from '../../src/store/api-requests.js';
 
 const task = (key: string, over: Record<string, unknown> = {}) => ({
   task_key: key, platform: 'feishu', kind: 'drive', task_id: key.split(':')[2]!, operator: null,
@@ -50,6 +52,63 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     expect(both.filter(Boolean)).toHaveLength(1);
     expect(await store.recordShown('feishu:om_1', 'stopped', 'h-stop', 12, true)).toBe(false);
     expect(await store.recordShown('feishu:om_1', 'stopped', 'h-other', 13, true)).toBe(true);
+  });
+
+  it('people wait on active cards only; a finished card owes them a mention (the task stays pending) until it is marked sent', async () => {
+    await open();
+    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
+    await store.addCard(card('feishu:om_2', 'feishu:drive:1'), task('feishu:drive:1'), false);
+    expect(await store.toggleSubscriber('feishu:om_1', 'ou_a', 1)).toBe('on');
+    expect(await store.toggleSubscriber('feishu:om_1', 'ou_b', 2)).toBe('on');
+    expect(await store.toggleSubscriber('feishu:om_1', 'ou_b', 3)).toBe('off');
+    expect(await store.toggleSubscriber('feishu:om_1', 'ou_b', 4, 'on')).toBe('on');
+    expect(await store.toggleSubscriber('feishu:om_1', 'ou_b', 5, 'on')).toBe('on'); // 'on' never takes back
+    expect(await store.toggleSubscriber('feishu:nope', 'ou_a', 5)).toBeUndefined();
+    expect((await store.getCard('feishu:om_1'))!.waiting).toBe(2);
+    expect((await store.getCard('feishu:om_2'))!.waiting).toBe(0);
+    // The task ends and the card shows it: still pending, the mention is owed.
+    await store.transitionCard('feishu:om_1', ['active'], 'done');
+    await store.transitionCard('feishu:om_2', ['active'], 'done');
+    await store.recordShown('feishu:om_1', 'done', 'h', 10);
+    await store.recordShown('feishu:om_2', 'done', 'h', 10);
+    expect(await store.toggleSubscriber('feishu:om_1', 'ou_c', 11)).toBeUndefined(); // nothing left to wait for
+    expect((await store.getTask('feishu:drive:1'))!).toMatchObject({ active: 0, pending: 1 });
+    expect((await store.workCards('feishu:drive:1')).map((c) => c.card_key)).toEqual(['feishu:om_1']);
+    expect(await store.owedSubscribers('feishu:om_1')).toEqual(['ou_a', 'ou_b']);
+    await store.markNotified('feishu:om_1', ['ou_a', 'ou_b'], 12);
+    expect(await store.owedSubscribers('feishu:om_1')).toEqual([]);
+    expect((await store.getTask('feishu:drive:1'))!).toMatchObject({ active: 0, pending: 0 });
+    expect(await store.workCards('feishu:drive:1')).toEqual([]);
+    // Retention takes the subscribers with their cards.
+    await store.prune(1_000_000);
+    expect(await store.db.selectFrom('subscribers').selectAll().execute()).toEqual([]);
+  });
+
+  it('chat settings: each field on its own, per chat', async () => {
+    await open();
+    const chat = { platform: 'feishu' as const, chatId: 'oc_1' };
+    expect(await getChatSettings(store, chat)).toEqual({});
+    await setChatSettings(store, chat, { locale: 'en' }, 1);
+    await setChatSettings(store, chat, { notifyDefault: true }, 2);
+    expect(await getChatSettings(store, chat)).toEqual({ locale: 'en', notifyDefault: true });
+    await setChatSettings(store, chat, { notifyDefault: false }, 3);
+    expect(await getChatSettings(store, chat)).toEqual({ locale: 'en', notifyDefault: false });
+    expect(await getChatSettings(store, { platform: 'dingtalk', chatId: 'oc_1' })).toEqual({});
+  });
+
+  it('idempotency keys: one request wins, a retry gets its answer, another body is a conflict, a released key is free', async () => {
+    await open();
+    const both = await Promise.all([claimRequest(store, 'k1', 'b1', 0), claimRequest(store, 'k1', 'b1', 0)]);
+    expect(both.map((c) => c.kind).sort()).toEqual(['new', 'working']);
+    await answerRequest(store, 'k1', 201, { cardKey: 'feishu:om_1' });
+    expect(await claimRequest(store, 'k1', 'b1', 10)).toEqual({ kind: 'answered', status: 201, body: { cardKey: 'feishu:om_1' } });
+    expect(await claimRequest(store, 'k1', 'b2', 10)).toEqual({ kind: 'conflict' });
+    expect(await claimRequest(store, 'k2', 'b1', 10)).toEqual({ kind: 'new' });
+    await releaseRequest(store, 'k2');
+    expect(await claimRequest(store, 'k2', 'b1', 10)).toEqual({ kind: 'new' });
+    // Expired keys are claimable again and swept.
+    expect(await claimRequest(store, 'k1', 'b2', IDEMPOTENCY_TTL_MS + 1)).toEqual({ kind: 'new' });
+    expect(await store.purgeExpired(3 * IDEMPOTENCY_TTL_MS)).toBe(2);
   });
 
   it('leases due tasks to one owner at a time and lets a lapsed lease be taken over', async () => {

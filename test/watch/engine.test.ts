@@ -127,7 +127,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     expect(await e.tick()).toBe(0);
 
     const fresh = await e.refresh(cardKey(h), { inline: true });
-    expect(fresh.status === 'fresh' && fresh.card.buttons?.map((b) => b.action)).toEqual(['refresh', 'stop']);
+    expect(fresh.status === 'fresh' && fresh.card.buttons?.map((b) => b.action)).toEqual(['refresh', 'stop', 'notify']);
     expect(await e.refresh('feishu:om_nope', { inline: true })).toEqual({ status: 'unknown' });
     expect(await store.getCard(cardKey(h))).toMatchObject({ status: 'active' });
     const due = (await store.getTask('feishu:drive:77'))!.next_due_at;

@@ -92,7 +92,7 @@ class World {
     const recording = { ...messenger, update: async (h: CardHandle, m: CardModel) => {
       await messenger.update(h, m);
       seen.push({ handle: h.handle, model: m });
-    }, send: messenger.send.bind(messenger), sendDigest: messenger.sendDigest.bind(messenger) };
+    }, send: messenger.send.bind(messenger), sendDigest: messenger.sendDigest.bind(messenger), mention: messenger.mention.bind(messenger) };
     return new WatchEngine({ store, tasks: this.tasks, messengers: { feishu: recording }, timeZone: 'Asia/Shanghai', clock: this.clock, options: { leaseMs: 60 * 60_000 } });
   }
 

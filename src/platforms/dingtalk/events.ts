@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { loose, parseJsonText } from '../lenient.js';
 import { readRobotMessage } from './inbound.js';
 import type { InboundPort } from '../../domain/inbound.js';
+import { BUTTON_ACTIONS, type ButtonAction } from '../../domain/card.js';
 import { renderCardParams } from '../../cards/dingtalk.js';
 import type { StreamClient } from './stream-client.js';
 
@@ -42,12 +43,12 @@ async function onCardCallback(msg: DWClientDownStream, deps: DingtalkEventDeps):
   deps.port.event('dingtalk', 'card_callback');
   const parsed = CardCallback.safeParse(parseJsonText(msg.data));
   const action = parsed.success ? actionOf(parsed.data.content) : undefined;
-  if (!parsed.success || (action !== 'refresh' && action !== 'stop')) {
+  if (!parsed.success || !action) {
     deps.logger?.warn({ topic: msg.headers.topic }, 'card callback we do not understand: acknowledged');
     return {};
   }
   const outcome = await deps.port.cardAction(
-    { cardKey: `dingtalk:${parsed.data.outTrackId}`, action, deliveryKey: `dingtalk:card:${msg.headers.messageId}` },
+    { cardKey: `dingtalk:${parsed.data.outTrackId}`, action, deliveryKey: `dingtalk:card:${msg.headers.messageId}`, ...(parsed.data.userId && { userId: parsed.data.userId }) },
     DINGTALK_CARD_BUDGET_MS,
   );
   if (outcome.kind === 'duplicate') return {};
@@ -56,9 +57,9 @@ async function onCardCallback(msg: DWClientDownStream, deps: DingtalkEventDeps):
 }
 
 /** content: '{"cardPrivateData":{"actionIds":["refresh"],"params":{"action":"refresh"}}}' (a JSON string, or already an object). */
-function actionOf(content: unknown): string | undefined {
+function actionOf(content: unknown): ButtonAction | undefined {
   const c = (typeof content === 'string' ? parseJsonText(content) : content) as { cardPrivateData?: { actionIds?: unknown[]; params?: { action?: unknown } } } | undefined;
   const p = c?.cardPrivateData;
   const a = p?.params?.action ?? p?.actionIds?.[0];
-  return typeof a === 'string' ? a : undefined;
+  return BUTTON_ACTIONS.find((x) => x === a);
 }

@@ -7,6 +7,8 @@ import { asTaskbotError, type TaskbotError } from '../../domain/errors.js';
 import { cardTexts } from '../../i18n/card-texts.js';
 import { fill } from '../../i18n/messages.js';
 import type { DingtalkOpenApi } from './openapi.js';
+import { markdownText } from '../../cards/sanitize.js';
+import { isPlatformUserId } from '../../domain/user-id.js';
 
 /** 1:1 chats are keyed by the person: `user:<staffId>`; groups by their openConversationId. */
 export const USER_CHAT_PREFIX = 'user:';
@@ -40,7 +42,14 @@ export class DingtalkMessenger implements Messenger {
     return this.o.now?.() ?? Date.now();
   }
 
+  /** A task card keeps the asking message's session webhook: the one way to @ people in a group later. */
   async send(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<CardHandle> {
+    const h = await this.sendOrFallBack(chat, card, reply);
+    if (card.type !== 'task' || !reply?.sessionWebhook) return h;
+    return { ...h, meta: { ...h.meta, sessionWebhook: reply.sessionWebhook, sessionWebhookExpiresAt: reply.sessionWebhookExpiresAt ?? 0 } };
+  }
+
+  private async sendOrFallBack(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<CardHandle> {
     if (!this.o.cardTemplateId || card.type !== 'task' || this.now() < this.cardsBrokenUntil) return this.sendMarkdown(chat, card, reply);
     try {
       return await this.createCard(chat, card, this.o.cardTemplateId);
@@ -93,13 +102,27 @@ export class DingtalkMessenger implements Messenger {
     return this.markdown(chat, card);
   }
 
+  /**
+   * In a group, a real @ needs a session webhook (the robot send APIs cannot mention): the card's,
+   * while it is valid. Past that the people are told in their 1:1 chat with the robot instead.
+   */
+  async mention(card: CardHandle, userIds: string[], text: string): Promise<void> {
+    const ids = userIds.filter(isPlatformUserId);
+    const title = text.slice(0, 60);
+    const user = userOf(card.chatId);
+    const hook = typeof card.meta?.sessionWebhook === 'string' ? card.meta.sessionWebhook : undefined;
+    const valid = hook !== undefined && Number(card.meta?.sessionWebhookExpiresAt ?? 0) > this.now() + 5_000;
+    if (!user && valid) return this.api.sessionMarkdown(hook, { title, text: `${ids.map((id) => `@${id}`).join(' ')} ${markdownText(text)}` }, ids);
+    for (let i = 0; i < ids.length; i += 20) await this.api.robotMarkdown(this.o.robotCode, { users: ids.slice(i, i + 20) }, { title, text: markdownText(text) });
+  }
+
   private async markdown(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<void> {
     const md = renderMarkdown(card);
     if (reply?.sessionWebhook && (reply.sessionWebhookExpiresAt ?? 0) > this.now() + 5_000) {
       return this.api.sessionMarkdown(reply.sessionWebhook, md);
     }
     const user = userOf(chat.chatId);
-    return this.api.robotMarkdown(this.o.robotCode, user ? { user } : { group: chat.chatId }, md);
+    return this.api.robotMarkdown(this.o.robotCode, user ? { users: [user] } : { group: chat.chatId }, md);
   }
 }
 

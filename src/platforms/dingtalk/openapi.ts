@@ -141,22 +141,23 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
     });
   }
 
-  /** A markdown message from the robot to a group, or to one person (1:1 chat). */
-  async robotMarkdown(robotCode: string, to: { group: string } | { user: string }, md: { title: string; text: string }): Promise<void> {
+  /** A markdown message from the robot to a group, or to people (their 1:1 chats with the robot; at most 20). */
+  async robotMarkdown(robotCode: string, to: { group: string } | { users: string[] }, md: { title: string; text: string }): Promise<void> {
     const group = 'group' in to;
     await this.call({
       endpoint: group ? 'robot v1.0 groupMessages/send' : 'robot v1.0 oToMessages/batchSend',
       scopes: ['qyapi_robot_sendmsg'],
       method: 'POST',
       path: group ? '/v1.0/robot/groupMessages/send' : '/v1.0/robot/oToMessages/batchSend',
-      json: { robotCode, ...(group ? { openConversationId: to.group } : { userIds: [to.user] }), msgKey: 'sampleMarkdown', msgParam: JSON.stringify(md) },
+      json: { robotCode, ...(group ? { openConversationId: to.group } : { userIds: to.users }), msgKey: 'sampleMarkdown', msgParam: JSON.stringify(md) },
     });
   }
 
-  /** Replies through a message's session webhook (no token; valid until it expires). */
-  async sessionMarkdown(webhook: string, md: { title: string; text: string }): Promise<void> {
+  /** Replies through a message's session webhook (no token; valid until it expires); `atUserIds` are mentioned (staffIds). */
+  async sessionMarkdown(webhook: string, md: { title: string; text: string }, atUserIds?: string[]): Promise<void> {
     const endpoint = 'robot sessionWebhook';
-    const res = await httpRequest({ url: webhook, method: 'POST', json: { msgtype: 'markdown', markdown: md }, timeoutMs: this.opts.timeoutMs, endpoint });
+    const json = { msgtype: 'markdown', markdown: md, ...(atUserIds?.length && { at: { atUserIds, isAtAll: false } }) };
+    const res = await httpRequest({ url: webhook, method: 'POST', json, timeoutMs: this.opts.timeoutMs, endpoint });
     const b = (res.status < 500 ? parseJson(res, endpoint) : {}) as Record<string, unknown>;
     if (res.status >= 400 || (typeof b.errcode === 'number' && b.errcode !== 0)) {
       throw new TaskbotError(res.status >= 500 ? 'UPSTREAM_UNAVAILABLE' : 'UPSTREAM_REJECTED', `${endpoint}: ${String(b.errmsg ?? `HTTP ${res.status}`)}`, { platform: 'dingtalk', endpoint, httpStatus: res.status });

@@ -2,6 +2,7 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from 'pino';
 import { renderFeishuCard } from '../../cards/feishu.js';
 import type { InboundPort } from '../../domain/inbound.js';
+import { BUTTON_ACTIONS, type ButtonAction } from '../../domain/card.js';
 import { cardTexts } from '../../i18n/card-texts.js';
 import { CardActionEvent, readMessage } from './inbound.js';
 import { sdkLogger } from './sdk-logger.js';
@@ -42,8 +43,8 @@ export type CardCallbackAnswer = { toast: { type: 'success' | 'info' | 'error'; 
 async function onCardAction(data: unknown, deps: FeishuEventDeps): Promise<CardCallbackAnswer> {
   deps.port.event('feishu', 'card.action.trigger');
   const parsed = CardActionEvent.safeParse(data);
-  const action = (parsed.success ? (parsed.data.action?.value as { action?: unknown } | undefined)?.action : undefined) as string | undefined;
-  if (!parsed.success || (action !== 'refresh' && action !== 'stop')) {
+  const action = (parsed.success ? (parsed.data.action?.value as { action?: unknown } | undefined)?.action : undefined) as ButtonAction | undefined;
+  if (!parsed.success || !action || !BUTTON_ACTIONS.includes(action)) {
     deps.logger?.warn('card callback we do not understand ignored');
     return { toast: { type: 'info', content: cardTexts(deps.port.locale).toastUnknownCard } };
   }
@@ -54,6 +55,7 @@ async function onCardAction(data: unknown, deps: FeishuEventDeps): Promise<CardC
       action,
       ...(ev.context.open_chat_id && { chatId: ev.context.open_chat_id }),
       ...(ev.event_id && { deliveryKey: `feishu:card:${ev.event_id}` }),
+      ...(ev.operator?.open_id && { userId: ev.operator.open_id }),
     },
     CARD_ACTION_BUDGET_MS,
   );

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { renderFeishuCard } from '../../cards/feishu.js';
+import { plain } from '../../cards/sanitize.js';
 import type { CardModel } from '../../domain/card.js';
 import type { CardHandle, ChatRef, Messenger, ReplyContext } from '../../domain/chat.js';
 import { isTaskbotError } from '../../domain/errors.js';
-import type { FeishuOpenApi } from './openapi.js';
+import { isPlatformUserId } from '../../domain/user-id.js';
+import { cardMessage, type FeishuMessage, type FeishuOpenApi } from './openapi.js';
 
 /** Answers to a reply whose parent message is gone (recalled, deleted): the chat itself is still there. */
 const PARENT_GONE: ReadonlySet<number> = new Set([230011, 230110, 231003]);
@@ -14,15 +16,10 @@ export class FeishuMessenger implements Messenger {
 
   /** Replies to the asking message; when that message was recalled or deleted meanwhile, posts to the chat instead. */
   async send(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<CardHandle> {
-    const json = renderFeishuCard(card);
+    const msg = cardMessage(renderFeishuCard(card));
     const uuid = reply?.idempotencyKey ? idempotencyUuid(reply.idempotencyKey) : undefined;
-    if (!reply?.messageId) return { ...chat, handle: await this.api.createCard(chat.chatId, json, uuid) };
-    try {
-      return { ...chat, handle: await this.api.replyCard(chat.chatId, reply.messageId, json, uuid ?? idempotencyUuid(reply.messageId)) };
-    } catch (e) {
-      if (!isTaskbotError(e, 'CARD_GONE') || !PARENT_GONE.has(Number(e.details.upstreamCode))) throw e;
-      return { ...chat, handle: await this.api.createCard(chat.chatId, json, uuid) };
-    }
+    if (!reply?.messageId) return { ...chat, handle: await this.api.post(chat.chatId, msg, uuid) };
+    return { ...chat, handle: await this.replyOrPost(chat.chatId, reply.messageId, msg, uuid ?? idempotencyUuid(reply.messageId)) };
   }
 
   update(handle: CardHandle, card: CardModel): Promise<void> {
@@ -30,7 +27,23 @@ export class FeishuMessenger implements Messenger {
   }
 
   async sendDigest(chat: ChatRef, card: CardModel): Promise<void> {
-    await this.api.createCard(chat.chatId, renderFeishuCard(card));
+    await this.api.post(chat.chatId, cardMessage(renderFeishuCard(card)));
+  }
+
+  /** A text message replying to the card, `<at>` for each person (open_ids from Feishu only), the text made plain. */
+  async mention(card: CardHandle, userIds: string[], text: string, key: string): Promise<void> {
+    const ats = userIds.filter(isPlatformUserId).map((id) => `<at user_id="${id}"></at>`);
+    const msg: FeishuMessage = { msg_type: 'text', content: JSON.stringify({ text: `${ats.join(' ')} ${plain(text)}` }) };
+    await this.replyOrPost(card.chatId, card.handle, msg, idempotencyUuid(key));
+  }
+
+  private async replyOrPost(chatId: string, parentId: string, msg: FeishuMessage, uuid: string): Promise<string> {
+    try {
+      return await this.api.reply(chatId, parentId, msg, uuid);
+    } catch (e) {
+      if (!isTaskbotError(e, 'CARD_GONE') || !PARENT_GONE.has(Number(e.details.upstreamCode))) throw e;
+      return this.api.post(chatId, msg, uuid);
+    }
   }
 }
 

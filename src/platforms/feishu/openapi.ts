@@ -114,24 +114,22 @@ export class FeishuOpenApi implements FeishuTaskApi {
   }
 
   /**
-   * Replies to a message in `chatId` with a card; `uuid` makes a redelivered event's reply a no-op
-   * for an hour. Paced right before each attempt goes out, so the platform sees what we counted.
+   * Replies to a message in `chatId` (a card, or text); `uuid` makes a redelivered event's reply a
+   * no-op for an hour. Paced right before each attempt goes out, so the platform sees what we counted.
    */
-  async replyCard(chatId: string, messageId: string, card: unknown, uuid: string): Promise<string> {
-    const content = JSON.stringify(card);
+  async reply(chatId: string, messageId: string, msg: FeishuMessage, uuid: string): Promise<string> {
     const body = await this.call({ endpoint: 'im v1 message reply', scopes: SEND_SCOPES }, async (c, o) => {
       const answered = await this.sendPacer.acquire(chatId);
-      return c.im.message.reply({ path: { message_id: messageId }, data: { msg_type: 'interactive', content, uuid } }, o).finally(answered);
+      return c.im.message.reply({ path: { message_id: messageId }, data: { ...msg, uuid } }, o).finally(answered);
     });
     return messageIdOf(body, 'im v1 message reply');
   }
 
-  /** Posts a card to a chat (paced like replies). */
-  async createCard(chatId: string, card: unknown, uuid?: string): Promise<string> {
-    const content = JSON.stringify(card);
+  /** Posts a message to a chat (paced like replies). */
+  async post(chatId: string, msg: FeishuMessage, uuid?: string): Promise<string> {
     const body = await this.call({ endpoint: 'im v1 message create', scopes: SEND_SCOPES }, async (c, o) => {
       const answered = await this.sendPacer.acquire(chatId);
-      return c.im.message.create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: chatId, msg_type: 'interactive', content, ...(uuid && { uuid }) } }, o).finally(answered);
+      return c.im.message.create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: chatId, ...msg, ...(uuid && { uuid }) } }, o).finally(answered);
     });
     return messageIdOf(body, 'im v1 message create');
   }
@@ -168,6 +166,14 @@ export class FeishuOpenApi implements FeishuTaskApi {
 
 
 const SEND_SCOPES = ['im:message', 'im:message:send_as_bot'];
+
+/** A message body as im v1 takes it: `content` is the JSON text of the card or of `{text}`. */
+export interface FeishuMessage {
+  msg_type: 'interactive' | 'text';
+  content: string;
+}
+
+export const cardMessage = (card: unknown): FeishuMessage => ({ msg_type: 'interactive', content: JSON.stringify(card) });
 
 function messageIdOf(body: Record<string, unknown>, endpoint: string): string {
   const id = (body.data as { message_id?: unknown } | undefined)?.message_id;

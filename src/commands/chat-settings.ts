@@ -1,0 +1,75 @@
+import { noticeCard } from '../cards/notices.js';
+import type { CardModel } from '../domain/card.js';
+import { fill, type Locale } from '../i18n/messages.js';
+import { cardTexts } from '../i18n/card-texts.js';
+import { isAdmin, type Answer, type HandlerInput } from './context.js';
+import { parseSwitch } from './parse.js';
+
+const LOCALES: ReadonlyMap<string, Locale> = new Map(Object.entries({ zh: 'zh', cn: 'zh', 中文: 'zh', en: 'en', english: 'en', 英文: 'en' } satisfies Record<string, Locale>));
+
+const refused = (locale: Locale): Answer => ({ card: noticeCard(locale, cardTexts(locale).adminOnly, { color: 'orange', type: 'error' }) });
+const usage = (locale: Locale, text: string): Answer => ({ card: noticeCard(locale, text, { color: 'orange', type: 'error' }) });
+
+/** `notify on|off`: every `status` asker in this chat is told when the task ends (or not); `notify` alone shows it. */
+export async function notifyCommand({ cmd, args, chat, locale, prefs, deps }: HandlerInput): Promise<Answer> {
+  const t = cardTexts(locale);
+  if (args.length === 0) return { card: noticeCard(locale, `${fill(t.notifyCurrent, { state: prefs.notifyDefault ? t.on : t.off })}\n${t.notifyUsage}`) };
+  const on = parseSwitch(args[0]);
+  if (on === undefined || args.length > 1) return usage(locale, t.notifyUsage);
+  if (!isAdmin(deps.settings, cmd.userId)) return refused(locale);
+  await deps.chats.set(chat, { notifyDefault: on });
+  return { card: noticeCard(locale, on ? t.notifyOn : t.notifyOff, { color: on ? 'green' : 'grey' }) };
+}
+
+/** `lang zh|en`: this chat's language for cards, errors and digests; answered in the new language. */
+export async function langCommand({ cmd, args, chat, locale, deps }: HandlerInput): Promise<Answer> {
+  const next = args.length === 1 ? LOCALES.get(args[0]!.toLowerCase()) : undefined;
+  if (!next) return usage(locale, cardTexts(locale).langUsage);
+  if (!isAdmin(deps.settings, cmd.userId)) return refused(locale);
+  await deps.chats.set(chat, { locale: next });
+  return { card: noticeCard(next, cardTexts(next).langSet, { color: 'green' }) };
+}
+
+/** `settings`: the chat's language, digest schedule and notify default. */
+export async function settingsCommand({ chat, locale, prefs, deps }: HandlerInput): Promise<Answer> {
+  const t = cardTexts(locale);
+  const digest = await deps.digests.get(chat);
+  const card: CardModel = {
+    type: 'notice',
+    locale,
+    title: t.settingsTitle,
+    color: 'blue',
+    blocks: [
+      {
+        type: 'fields',
+        fields: [
+          { label: t.settingLang, value: cardTexts(locale).langName },
+          { label: t.settingDigest, value: digest ? `${digest.spec} (${digest.time_zone})` : t.notSet },
+          { label: t.settingNotify, value: prefs.notifyDefault ? t.on : t.off },
+        ],
+      },
+    ],
+  };
+  return { card };
+}
+
+/** `chatid`: this chat's id, and the line a script pastes to post a live card here. */
+export async function chatidCommand({ chat, locale, deps }: HandlerInput): Promise<Answer> {
+  const t = cardTexts(locale);
+  const base = deps.settings.publicUrl ?? 'http://127.0.0.1:3000';
+  const body = JSON.stringify({ platform: chat.platform, chatId: chat.chatId, taskId: '<taskId>' });
+  const curl = `curl -X POST ${base}/api/v1/watches -H "Authorization: Bearer $API_TOKEN" -H "Content-Type: application/json" -d '${body}'`;
+  return {
+    card: {
+      type: 'notice',
+      locale,
+      title: t.chatIdTitle,
+      color: 'blue',
+      blocks: [
+        { type: 'fields', fields: [{ label: 'chatId', value: chat.chatId }] },
+        { type: 'text', text: t.chatIdScript },
+        { type: 'text', text: curl },
+      ],
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { chatKey, type ChatRef } from '../domain/chat.js';
+import type { Locale } from '../i18n/messages.js';
+import type { Store } from './store.js';
+
+/** What a chat chose for itself; an absent field follows the operator's default. */
+export interface ChatSettings {
+  locale?: Locale;
+  notifyDefault?: boolean;
+}
+
+export async function getChatSettings(store: Store, chat: ChatRef): Promise<ChatSettings> {
+  const row = await store.db.selectFrom('chat_settings').select(['locale', 'notify_default']).where('chat_key', '=', chatKey(chat)).executeTakeFirst();
+  return { ...(row?.locale && { locale: row.locale }), ...(row?.notify_default !== null && row?.notify_default !== undefined && { notifyDefault: row.notify_default === 1 }) };
+}
+
+/** Writes the given settings of one chat, leaving the others as they are. */
+export async function setChatSettings(store: Store, chat: ChatRef, patch: ChatSettings, now: number): Promise<void> {
+  const set = {
+    ...(patch.locale && { locale: patch.locale }),
+    ...(patch.notifyDefault !== undefined && { notify_default: patch.notifyDefault ? 1 : 0 }),
+    updated_at: now,
+  };
+  await store.db
+    .insertInto('chat_settings')
+    .values({ chat_key: chatKey(chat), platform: chat.platform, chat_id: chat.chatId, locale: null, notify_default: null, ...set })
+    .onConflict((oc) => oc.column('chat_key').doUpdateSet(set))
+    .execute();
+}
+
+/** The per-chat settings of the store, as commands use them. */
+export function chatPrefs(store: Store, now: () => number) {
+  return {
+    get: (chat: ChatRef) => getChatSettings(store, chat),
+    set: (chat: ChatRef, patch: ChatSettings) => setChatSettings(store, chat, patch, now()),
+  };
+}

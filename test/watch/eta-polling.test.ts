@@ -1,0 +1,56 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { taskCard } from '../../src/cards/task-card.js';
+import { ManualClock } from '../../src/domain/clock.js';
+import type { Store } from '../../src/store/store.js';
+import { WatchEngine } from '../../src/watch/engine.js';
+import { RecordingMessenger } from '../helpers/recording-messenger.js';
+import { ScriptedTasks } from '../helpers/scripted-tasks.js';
+import { freshStore } from '../helpers/stores.js';
+
+const TZ = 'Asia/Shanghai';
+
+describe('the time-left estimate on the card and in polling', () => {
+  let store: Store;
+  let clock: ManualClock;
+  let tasks: ScriptedTasks;
+  let messenger: RecordingMessenger;
+  let engine: WatchEngine;
+
+  beforeEach(async () => {
+    ({ store } = await freshStore('sqlite'));
+    clock = new ManualClock(Date.UTC(2026, 10, 22, 2));
+    tasks = new ScriptedTasks();
+    messenger = new RecordingMessenger('feishu', () => clock.now());
+    engine = new WatchEngine({ store, tasks, messengers: { feishu: messenger }, timeZone: TZ, clock });
+  });
+  afterEach(async () => store.close());
+
+  /** A task moving 1 % every `secPerPercent` seconds, watched for `minutes`; returns the polls made. */
+  async function watch(secPerPercent: number, minutes: number): Promise<number> {
+    const start = clock.now();
+    tasks.set('1', 'running', 0);
+    const snap = tasks.snapshot('1');
+    const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
+    await engine.track(await messenger.send({ platform: 'feishu', chatId: 'oc_1' }, model), snap, 'en', model);
+    for (let s = 0; s < minutes * 60; s++) {
+      await clock.advance(1000);
+      tasks.set('1', 'running', Math.min(99, Math.floor((clock.now() - start) / 1000 / secPerPercent)));
+      await engine.tick();
+    }
+    return tasks.fetchCount('1');
+  }
+
+  it('a task an hour from its end is not polled every few seconds, and its card says how long is left', async () => {
+    const polls = await watch(36, 15); // 1 % every 36 s: about an hour in all
+    // Without the estimate every change resets the backoff to 2 s: ~300 polls in 15 minutes.
+    expect(polls).toBeLessThan(40);
+    const last = messenger.updates.at(-1)!.card;
+    const bar = last.blocks.find((b) => b.type === 'progress');
+    expect(bar?.type === 'progress' && bar.text).toMatch(/about (4\d|50|55) min left/);
+  });
+
+  it('a task that will end within a minute keeps the quick backoff', async () => {
+    const polls = await watch(0.5, 0.75); // 1 % every half second
+    expect(polls).toBeGreaterThan(10);
+  });
+});
