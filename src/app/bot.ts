@@ -2,27 +2,25 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { CommandDeps } from '../commands/context.js';
 import { systemClock, type Clock } from '../domain/clock.js';
-import type { Messenger } from '../domain/chat.js';
 import type { Platform } from '../domain/task.js';
 import { DigestScheduler, type ReportSource } from '../digest/scheduler.js';
 import { HttpServer, type ServerLimits } from '../http/server.js';
 import { bearerMatches } from '../http/auth.js';
 import { Metrics } from '../metrics/metrics.js';
 import { TaskbotError } from '../domain/errors.js';
-import { meteredMessenger } from './metered-messenger.js';
 import type { PlatformRuntime, PlatformStatus } from './platform-runtime.js';
-import { FeishuMessenger } from '../platforms/feishu/messenger.js';
 import { reportSubmissions } from '../providers/feishu-report.js';
 import { openStore } from '../store/open.js';
 import { chatPrefs } from '../store/chat-settings.js';
 import type { Store } from '../store/store.js';
 import { WatchEngine, type WatchOptions } from '../watch/engine.js';
 import { buildServices, type Services } from './services.js';
+import { apiRoutes } from './api.js';
+import { buildMessengers } from './messengers.js';
 import { WorkQueue } from './work-queue.js';
 import { FloodGuard, type FloodLimits } from './flood.js';
 import { startFeishu, type FeishuRuntimeDeps } from './feishu-runtime.js';
 import { startDingtalk, type DingtalkRuntimeDeps } from './dingtalk-runtime.js';
-import { DingtalkMessenger } from '../platforms/dingtalk/messenger.js';
 
 export interface Bot {
   url: string;
@@ -77,17 +75,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     platforms: () => runtimes.map((r) => ({ platform: r.platform, connected: r.status().ok })),
   });
   const services = buildServices(config, { logger: log, clock, telemetry: metrics });
-  const messengers: Partial<Record<Platform, Messenger>> = {};
-  if (services.feishu) messengers.feishu = meteredMessenger('feishu', new FeishuMessenger(services.feishu), metrics);
-  if (services.dingtalk && config.dingtalk) {
-    const dingtalk = new DingtalkMessenger(services.dingtalk, {
-      robotCode: config.dingtalk.robotCode,
-      cardTemplateId: config.dingtalk.cardTemplateId,
-      now: () => clock.now(),
-      onCardsBroken: (err) => log.error({ code: err.code, err: err.toJSON() }, 'DingTalk cards cannot be created: answering in markdown; check DINGTALK_CARD_TEMPLATE_ID and the Card.Instance.Write permission'),
-    });
-    messengers.dingtalk = meteredMessenger('dingtalk', dingtalk, metrics);
-  }
+  const messengers = buildMessengers(config, services, { clock, logger: log, telemetry: metrics });
   const engine = new WatchEngine({ store, tasks: services.registry, messengers, timeZone: config.digestTimeZone, clock, logger: log.child({ component: 'watch' }), ...(o.watch && { options: o.watch }) });
   const feishuApi = services.feishu;
   const reports: ReportSource | undefined = feishuApi && {
@@ -131,6 +119,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     }
     return { status: 200, body: await metrics.text(), contentType: metrics.registry.contentType };
   });
+  if (config.apiToken) apiRoutes(http, { token: config.apiToken, store, commands });
   o.routes?.(http);
 
   let url: string;

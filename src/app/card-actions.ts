@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { CardActionOutcome, CardPress } from '../domain/inbound.js';
 import type { Clock } from '../domain/clock.js';
 import { asTaskbotError } from '../domain/errors.js';
+import { isPlatformUserId } from '../domain/user-id.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import type { Locale } from '../i18n/messages.js';
 import type { NotifyResult, RefreshResult, StopResult, WatchEngine } from '../watch/engine.js';
@@ -38,7 +39,8 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
     if (card) t = cardTexts(card.locale); // the chat's language, as its card was drawn in
     const chat = input.chatId ?? card?.chatId;
     if (chat && !deps.allowed(chat)) return { kind: 'toast', toast: t.toastNotAllowed, level: 'error' };
-    if (input.action === 'notify' && !input.userId) return { kind: 'toast', toast: t.toastFailed, level: 'error' };
+    // Only an id the platform gave us, of the shape it hands out, is ever mentioned.
+    if (input.action === 'notify' && !(input.userId && isPlatformUserId(input.userId))) return { kind: 'toast', toast: t.toastFailed, level: 'error' };
     const work: Promise<RefreshResult | StopResult | NotifyResult> =
       input.action === 'stop'
         ? deps.engine.stopCard(input.cardKey, { inline: true })

@@ -3,6 +3,7 @@ import { runReports, REPORTS_USAGE } from './reports.js';
 import { runServe } from './serve.js';
 import { runStatus, STATUS_USAGE } from './status.js';
 import { runDoctorCommand } from './doctor.js';
+import { runWatch, WATCH_USAGE } from './watch.js';
 
 const USAGE = [
   'usage:',
@@ -10,6 +11,7 @@ const USAGE = [
   '  taskbot sandbox               run the bot against simulated platforms, with the web console',
   `  ${STATUS_USAGE}`,
   `  ${REPORTS_USAGE}`,
+  `  ${WATCH_USAGE}`,
   '  taskbot doctor                check credentials, scopes, event delivery, database and clock',
   '',
   'configuration comes from the environment and an optional .env file (see .env.example)',
@@ -21,7 +23,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.out(USAGE);
     return command ? EXIT.ok : EXIT.usage;
   }
-  const commands = { serve: runServe, status: runStatus, reports: runReports, sandbox: (c: CliContext, a: string[]) => runServe(c, a, true), doctor: runDoctorCommand };
+  const commands = { serve: runServe, status: runStatus, reports: runReports, sandbox: (c: CliContext, a: string[]) => runServe(c, a, true), doctor: runDoctorCommand, watch: runWatch };
   const run = Object.hasOwn(commands, command) ? commands[command as keyof typeof commands] : undefined;
   if (!run) {
     io.err(`unknown command "${command}"\n${USAGE}`);

@@ -64,6 +64,7 @@ export class HttpServer {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
   }
 
+  /** `path` is exact, or ends with `/*` for any one last segment there (the handler reads it from `req.path`). */
   route(method: string, path: string, handler: HttpHandler, options: RouteOptions = {}): this {
     this.routes.set(`${method} ${path}`, { handler, options });
     return this;
@@ -116,7 +117,7 @@ export class HttpServer {
     req.on('error', () => undefined);
     res.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://taskbot');
-    const route = this.routes.get(`${req.method} ${url.pathname}`);
+    const route = this.routes.get(`${req.method} ${url.pathname}`) ?? this.routes.get(`${req.method} ${url.pathname.replace(/\/[^/]+$/, '/*')}`);
     if (!route) return send(res, { status: 404, body: { error: 'not found' } });
     if (route.options.json && !isJson(req.headers['content-type'])) {
       return send(res, { status: 415, body: { error: 'content-type must be application/json' } }, true);

@@ -7,7 +7,7 @@ import { asTaskbotError, ERROR_CODES, type ErrorCode, type TaskbotError } from '
 import { snapshotFingerprint, snapshotFromJson, snapshotToJson } from '../domain/snapshot-json.js';
 import { computeProgress, isTerminal, type Platform, type TaskRef, type TaskSnapshot } from '../domain/task.js';
 import type { Locale } from '../i18n/messages.js';
-import type { CardRow, Store, TaskRow } from '../store/store.js';
+import type { CardRow, Store, TaskRow, WatchedCard } from '../store/store.js';
 import { MAX_POLL_MS, MIN_POLL_MS, nextPollDelay, WATCH_GIVE_UP_MS } from './backoff.js';
 import { CardLifecycle, type InlineCard, type RoundView } from './lifecycle.js';
 import { mapLimit } from './map-limit.js';
@@ -187,6 +187,14 @@ export class WatchEngine {
   /** An inline answer (a button's) could not be given in time: the card gets it as an update instead. */
   inlineLost(key: string, model: CardModel): Promise<void> {
     return this.life.inlineLost(key, model);
+  }
+
+  /** A card as it is now, with its task's last snapshot (the script API's GET). */
+  async describe(key: string): Promise<{ card: WatchedCard; snapshot?: TaskSnapshot } | undefined> {
+    const card = await this.d.store.getCard(key);
+    if (!card) return undefined;
+    const task = await this.d.store.getTask(card.task_key);
+    return { card, ...(task && { snapshot: snapshotFromJson(task.snapshot) }) };
   }
 
   /** The chat a card is in and its language, if we track it. */

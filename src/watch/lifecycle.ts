@@ -11,6 +11,7 @@ import { fill, messages, type Locale } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import { countsText } from '../cards/text.js';
 import { addSample, type Estimate } from '../domain/eta.js';
+import { isPlatformUserId } from '../domain/user-id.js';
 import type { CardRow, Store } from '../store/store.js';
 import { cardRetryDelay, MAX_CARD_FAILURES } from './backoff.js';
 
@@ -164,7 +165,7 @@ export class CardLifecycle {
    * platforms that dedupe sends. Transient failures back off with the card; permanent ones are logged and given up.
    */
   private async mentionWaiting(c: CardRow, snap: TaskSnapshot, later: (at: number) => void): Promise<void> {
-    const users = await this.d.store.owedSubscribers(c.card_key);
+    const users = (await this.d.store.owedSubscribers(c.card_key)).filter(isPlatformUserId);
     if (users.length === 0) return;
     const messenger = this.d.messengers[c.platform];
     const t = cardTexts(c.locale);

@@ -250,3 +250,48 @@ describe('taskbot serve', () => {
     expect(code).toBe(0);
   });
 });
+
+describe('taskbot watch', () => {
+  const db = () => `sqlite:${join(mkdtempSync(join(tmpdir(), 'taskbot-watch-')), 'w.db')}`;
+
+  it('posts a live card into the chat and records it in the store for the serving taskbot', async () => {
+    feishu.addTask({ id: '424242', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 10_000 });
+    const r = await run(['watch', '424242', '--platform', 'feishu', '--chat', 'oc_cli', '--title', 'Archive move', '--notify', 'ou_alice', '--json'], { ...feishuEnv(), DATABASE_URL: db() });
+    expect(r.code).toBe(0);
+    const posted = JSON.parse(r.stdout) as { cardKey: string; state: string };
+    expect(posted).toMatchObject({ cardKey: expect.stringMatching(/^feishu:om_/), state: 'running' });
+    const card = feishu.im.messages.get(posted.cardKey.slice('feishu:'.length))!;
+    expect(card.chat_id).toBe('oc_cli');
+    expect(JSON.stringify(card.card)).toContain('Archive move');
+    expect(JSON.stringify(card.card)).toContain('1 waiting to be notified');
+  });
+
+  it('says what is wrong: usage (exit 2), an unknown task (exit 1, nothing posted)', async () => {
+    const before = feishu.im.inChat('oc_cli2').length;
+    expect((await run(['watch', '1', '--platform', 'feishu'], feishuEnv())).stderr).toContain('--chat');
+    expect((await run(['watch', '1', '--platform', 'feishu'], feishuEnv())).code).toBe(2);
+    expect((await run(['watch', '1', '--platform', 'feishu', '--chat', 'c', '--kind', 'doc'], feishuEnv())).stderr).toContain('--kind: this kind does not exist on this platform');
+    const missing = await run(['watch', '404404', '--platform', 'feishu', '--chat', 'oc_cli2'], { ...feishuEnv(), DATABASE_URL: db() });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('TASK_NOT_FOUND');
+    expect(feishu.im.inChat('oc_cli2')).toHaveLength(before);
+    expect((await run(['watch', '1', '--platform', 'feishu', '--chat', 'c', '--url', 'http://127.0.0.1:1'], feishuEnv())).stderr).toContain('API_TOKEN');
+  });
+
+  it('--url asks a running taskbot through its script API', async () => {
+    const { startTestBot } = await import('../helpers/bot.js');
+    const token = 'cli-api-token-0123456789';
+    const { bot } = await startTestBot({ ...feishuEnv(), API_TOKEN: token });
+    try {
+      feishu.addTask({ id: '515151', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 10_000 });
+      const r = await run(['watch', '515151', '--platform', 'feishu', '--chat', 'oc_cli3', '--url', bot.url], { ...feishuEnv(), API_TOKEN: token });
+      expect(r.stdout).toMatch(/^posted feishu:om_\S+ \(running\) in oc_cli3/);
+      expect(r.code).toBe(0);
+      const refused = await run(['watch', '515151', '--platform', 'feishu', '--chat', 'oc_cli3', '--url', bot.url], { ...feishuEnv(), API_TOKEN: 'wrong-token-0123456789' });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('answered 401');
+    } finally {
+      await bot.stop();
+    }
+  });
+});

@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { CommandDeps } from '../commands/context.js';
+import { asTaskbotError, type ErrorCode } from '../domain/errors.js';
+import { bearerMatches } from '../http/auth.js';
+import type { HttpAnswer, HttpInput, HttpServer } from '../http/server.js';
+import { answerRequest, claimRequest, releaseRequest } from '../store/api-requests.js';
+import type { Store } from '../store/store.js';
+import { describeWatch, postWatch, WatchRequest } from './watches.js';
+import { openApiDocument } from './openapi-doc.js';
+
+/** How a typed error answers a script: the one table of HTTP statuses for our codes. */
+const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  TASK_NOT_FOUND: 404,
+  INVALID_TASK_ID: 400,
+  INVALID_ARGUMENT: 400,
+  PERMISSION_DENIED: 403,
+  QUOTA_EXCEEDED: 403,
+  NOT_CONFIGURED: 422,
+  RATE_LIMITED: 429,
+  AUTH_FAILED: 502,
+  BAD_UPSTREAM_RESPONSE: 502,
+  UPSTREAM_REJECTED: 502,
+  CARD_GONE: 502,
+  CARD_REJECTED: 502,
+  UPSTREAM_UNAVAILABLE: 503,
+  UPSTREAM_TIMEOUT: 504,
+  CONFIG_INVALID: 500,
+  INTERNAL: 500,
+};
+
+export interface ApiDeps {
+  token: string;
+  store: Store;
+  commands: CommandDeps;
+}
+
+const PREFIX = '/api/v1/watches';
+
+/** The script API (DESIGN §7): post a live card, read it, stop it; bearer token compared in constant time. */
+export function apiRoutes(http: HttpServer, d: ApiDeps): void {
+  const guarded = (h: (req: HttpInput) => Promise<HttpAnswer>) => async (req: HttpInput): Promise<HttpAnswer> => {
+    if (!bearerMatches(req.headers.authorization, d.token)) return { status: 401, body: problem('UNAUTHORIZED', 'Authorization: Bearer <API_TOKEN> is required'), headers: { 'www-authenticate': 'Bearer' } };
+    try {
+      return await h(req);
+    } catch (e) {
+      return errorAnswer(e);
+    }
+  };
+  http.route('POST', PREFIX, guarded((req) => create(req, d)), { json: true });
+  http.route('GET', `${PREFIX}/*`, guarded(async (req) => {
+    const w = await describeWatch(d.commands, keyOf(req));
+    return w ? { status: 200, body: w } : { status: 404, body: problem('CARD_NOT_FOUND', 'no card with this key') };
+  }));
+  http.route('DELETE', `${PREFIX}/*`, guarded(async (req) => {
+    const key = keyOf(req);
+    const r = await d.commands.engine.stopCard(key, { inline: false });
+    if (r.status === 'unknown') return { status: 404, body: problem('CARD_NOT_FOUND', 'no card with this key') };
+    return { status: 200, body: { cardKey: key, status: r.status === 'stopped' ? 'stopped' : (await d.commands.engine.describe(key))?.card.status } };
+  }));
+  http.route('GET', '/api/v1/openapi.json', async () => ({ status: 200, body: openApiDocument() }));
+}
+
+/** POST: validate, then (once per Idempotency-Key) fetch the task, post the card, watch it. */
+async function create(req: HttpInput, d: ApiDeps): Promise<HttpAnswer> {
+  let json: unknown;
+  try {
+    json = JSON.parse(req.rawBody.toString('utf8'));
+  } catch {
+    return { status: 400, body: problem('INVALID_JSON', 'the body is not JSON') };
+  }
+  const parsed = WatchRequest.safeParse(json);
+  if (!parsed.success) return { status: 400, body: { error: { code: 'INVALID_REQUEST', message: 'the request does not fit', issues: issues(parsed.error) } } };
+  const key = header(req, 'idempotency-key');
+  if (key !== undefined && (key.length === 0 || key.length > 200)) return { status: 400, body: problem('INVALID_REQUEST', 'Idempotency-Key must be 1 to 200 characters') };
+  if (key === undefined) return created(await postWatch(d.commands, parsed.data));
+  const now = d.commands.clock.now();
+  const claim = await claimRequest(d.store, key, createHash('sha256').update(JSON.stringify(parsed.data)).digest('hex'), now);
+  if (claim.kind === 'answered') return { status: claim.status, body: claim.body, headers: { 'idempotent-replayed': 'true' } };
+  if (claim.kind === 'working') return { status: 409, body: problem('IN_PROGRESS', 'a request with this Idempotency-Key is still being worked; try again shortly') };
+  if (claim.kind === 'conflict') return { status: 422, body: problem('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request') };
+  try {
+    const answer = created(await postWatch(d.commands, parsed.data, key));
+    await answerRequest(d.store, key, answer.status, answer.body);
+    return answer;
+  } catch (e) {
+    const err = asTaskbotError(e);
+    // A permanent answer is the answer for this key; a passing fault may go better next time.
+    if (err.persistence === 'permanent') await answerRequest(d.store, key, HTTP_STATUS[err.code], errorBody(err));
+    else await releaseRequest(d.store, key);
+    throw err;
+  }
+}
+
+const created = (w: { cardKey: string; state: string }) => ({ status: 201, body: w, headers: { location: `${PREFIX}/${encodeURIComponent(w.cardKey)}` } });
+
+function errorAnswer(e: unknown): HttpAnswer {
+  const err = asTaskbotError(e);
+  const retry = err.details.retryAfterMs;
+  return { status: HTTP_STATUS[err.code], body: errorBody(err), ...(retry !== undefined && { headers: { 'retry-after': String(Math.ceil(retry / 1000)) } }) };
+}
+
+function errorBody(err: ReturnType<typeof asTaskbotError>) {
+  const message = err.code === 'INTERNAL' ? `internal error (error id ${err.details.errorId ?? '—'})` : err.message;
+  return { error: { code: err.code, message, ...(err.details.scopes?.length && { scopes: err.details.scopes }) } };
+}
+
+const problem = (code: string, message: string) => ({ error: { code, message } });
+
+function issues(e: z.ZodError): { path: string; message: string }[] {
+  return e.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : i.message }));
+}
+
+function keyOf(req: HttpInput): string {
+  try {
+    return decodeURIComponent(req.path.slice(PREFIX.length + 1));
+  } catch {
+    return '';
+  }
+}
+
+function header(req: HttpInput, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}

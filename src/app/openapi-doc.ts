@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { ERROR_CODES } from '../domain/errors.js';
+import { WatchRequest } from './watches.js';
+
+const Problem = { type: 'object', properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', examples: [...ERROR_CODES, 'INVALID_REQUEST', 'UNAUTHORIZED', 'CARD_NOT_FOUND'] }, message: { type: 'string' }, scopes: { type: 'array', items: { type: 'string' } }, issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } } } } } };
+const err = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Problem' } } } });
+const cardKey = { name: 'cardKey', in: 'path', required: true, description: 'as POST answered, URL-encoded (e.g. feishu%3Aom_…)', schema: { type: 'string' } };
+
+/** GET /api/v1/openapi.json: the script API described (the request schema is the one the server validates with). */
+export function openApiDocument(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'taskbot script API', version: '1', description: 'Post a live task card into a Feishu or DingTalk chat, read its latest snapshot, stop it. Enabled when API_TOKEN is set.' },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'the API_TOKEN' } },
+      schemas: {
+        WatchRequest: z.toJSONSchema(WatchRequest, { io: 'input', unrepresentable: 'any' }),
+        Watch: { type: 'object', required: ['cardKey', 'state'], properties: { cardKey: { type: 'string' }, state: { type: 'string', enum: ['queued', 'running', 'succeeded', 'partial', 'failed'] } } },
+        Problem,
+      },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/api/v1/watches': {
+        post: {
+          summary: 'Post a live card of a task into a chat and keep it up to date',
+          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, description: 'a retry with the same key and body gets the first answer and never posts twice (24 h)', schema: { type: 'string', maxLength: 200 } }],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/WatchRequest' } } } },
+          responses: {
+            '201': { description: 'posted and watched', content: { 'application/json': { schema: { $ref: '#/components/schemas/Watch' } } } },
+            '400': err('the body does not fit (each issue named), or the task id is malformed'),
+            '401': err('no or wrong bearer token'),
+            '403': err('the app lacks a scope (named in scopes), or the chat is not allowed'),
+            '404': err('no such task'),
+            '409': err('the same Idempotency-Key is still being worked'),
+            '422': err('the platform is not configured, or the Idempotency-Key was used for another request'),
+            '429': err('rate-limited upstream (Retry-After)'),
+            '502': err('the platform refused or answered nonsense'),
+            '503': err('the platform is unavailable: try again'),
+          },
+        },
+      },
+      '/api/v1/watches/{cardKey}': {
+        get: { summary: "The card's status and its task's latest snapshot", parameters: [cardKey], responses: { '200': { description: 'the card' }, '401': err('no or wrong bearer token'), '404': err('no such card') } },
+        delete: { summary: 'Stop updating the card', parameters: [cardKey], responses: { '200': { description: 'stopped (or already ended: its status says how)' }, '401': err('no or wrong bearer token'), '404': err('no such card') } },
+      },
+    },
+  };
+}
