@@ -106,6 +106,7 @@ function dingtalkCard(p, outTrackId) {
   const buttons = [];
   if (p.showRefresh === 'true') buttons.push(el('button', { class: 'primary', 'data-action': 'refresh', onclick: () => click('dingtalk', outTrackId, 'refresh') }, p.refreshLabel));
   if (p.showStop === 'true') buttons.push(el('button', { 'data-action': 'stop', onclick: () => click('dingtalk', outTrackId, 'stop') }, p.stopLabel));
+  if (p.showNotify === 'true') buttons.push(el('button', { 'data-action': 'notify', onclick: () => click('dingtalk', outTrackId, 'notify') }, p.notifyLabel));
   return el(
     'div',
     { class: 'card', 'data-card': outTrackId },
@@ -123,8 +124,17 @@ function dingtalkCard(p, outTrackId) {
 
 // ---- the transcript -------------------------------------------------------------------------------
 
+/** A Feishu text message: `<at user_id="…"></at>` mentions drawn as @ chips, the rest as text. */
+function textWithMentions(text) {
+  return text.split(/(<at user_id="[^"]*"><\/at>)/).filter(Boolean).map((part) => {
+    const m = /^<at user_id="([^"]*)"><\/at>$/.exec(part);
+    return m ? el('span', { class: 'mention' }, `@${m[1] === 'ou_user00000000000000000000000001' ? 'you' : m[1]}`) : part;
+  });
+}
+
 function render(e) {
   if (e.from === 'user') return el('li', { class: 'msg user', 'data-id': e.id }, `@taskbot ${e.text}`);
+  if (e.text !== undefined) return el('li', { class: 'msg bot', 'data-id': e.id }, el('div', { class: 'markdown mention-message' }, textWithMentions(e.text)));
   const content = e.card ? feishuCard(e.card, e.id) : e.params ? dingtalkCard(e.params, e.id) : el('div', { class: 'markdown' }, markdown(e.markdown.text));
   return el('li', { class: 'msg bot', 'data-id': e.id }, content);
 }
@@ -168,6 +178,12 @@ async function boot() {
       input.value = '';
     });
   }
+  $('.script').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.target.elements;
+    const r = await post('/console/script', { platform: f.platform.value, taskId: f.taskId.value.trim(), notify: f.notify.checked, ...(f.title.value.trim() && { title: f.title.value.trim() }) });
+    $('.script-answer').textContent = `${r.curl ?? ''}\n→ ${r.status} ${JSON.stringify(r.body)}`;
+  });
   $('.new-task').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const f = ev.target.elements;

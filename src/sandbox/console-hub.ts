@@ -22,10 +22,15 @@ export interface Entry {
   params?: Record<string, string>;
   /** DingTalk: a markdown message. */
   markdown?: { title: string; text: string };
+  /** What a script's POST /api/v1/watches answered (the console's script form). */
+  script?: { status: number; body: unknown };
 }
 
 const Say = z.object({ platform: z.enum(['feishu', 'dingtalk']), text: z.string().max(2000) });
-const Click = z.object({ platform: z.enum(['feishu', 'dingtalk']), id: z.string().max(200), action: z.enum(['refresh', 'stop']) });
+const Click = z.object({ platform: z.enum(['feishu', 'dingtalk']), id: z.string().max(200), action: z.enum(['refresh', 'stop', 'notify']) });
+const Script = z.object({ platform: z.enum(['feishu', 'dingtalk']), taskId: z.string().min(1).max(200), title: z.string().max(100).optional(), notify: z.boolean().optional() });
+/** The person at the console, as each platform knows them. */
+export const CONSOLE_USER = { feishu: 'ou_user00000000000000000000000001', dingtalk: 'staff001' } as const;
 const NewTask = z.object({ kind: z.enum(ALL_KINDS as [TaskKind, ...TaskKind[]]), outcome: z.enum(['succeeded', 'partial', 'failed']) });
 
 const STATIC: Record<string, string> = { '/': 'index.html', '/console/app.js': 'app.js', '/console/style.css': 'style.css' };
@@ -43,7 +48,7 @@ export class ConsoleHub {
 
   constructor(private readonly feishu: FakeFeishu, private readonly dingtalk: FakeDingtalk, private readonly chats: { feishu: string; dingtalk: string }) {
     feishu.im.listeners.add((m) => {
-      if (m.chat_id === chats.feishu) this.put({ id: m.message_id, platform: 'feishu', from: 'bot', at: m.created_at, card: m.card });
+      if (m.chat_id === chats.feishu) this.put({ id: m.message_id, platform: 'feishu', from: 'bot', at: m.created_at, ...(m.text === undefined ? { card: m.card } : { text: m.text }) });
     });
     let n = 0;
     dingtalk.im.listeners.add((kind, item) => {
@@ -73,6 +78,11 @@ export class ConsoleHub {
       if (!p.success) return { status: 400, body: { error: 'platform, id and action are required' } };
       return { status: 200, body: await this.click(p.data.platform, p.data.id, p.data.action) };
     });
+    http.route('POST', '/console/script', async (req) => {
+      const p = Script.safeParse(parse(req.rawBody));
+      if (!p.success || !this.api) return { status: 400, body: { error: 'platform and taskId are required' } };
+      return { status: 200, body: await this.script(p.data) };
+    });
     http.route('POST', '/console/tasks', (req) => {
       const p = NewTask.safeParse(parse(req.rawBody));
       if (!p.success) return { status: 400, body: { error: 'kind and outcome are required' } };
@@ -97,18 +107,31 @@ export class ConsoleHub {
     return { id: msgId };
   }
 
+  /** Where the script form sends its request: the bot's own API (set once the bot listens). */
+  api?: { url: string; token: string };
+
+  /** What a script does: POST /api/v1/watches over HTTP with the bearer token, for the sandbox group. */
+  async script(s: z.output<typeof Script>): Promise<{ status: number; body: unknown; curl: string }> {
+    const body = { platform: s.platform, chatId: this.chats[s.platform], taskId: s.taskId, ...(s.title && { title: s.title }), ...(s.notify && { notify: [CONSOLE_USER[s.platform]] }) };
+    const res = await fetch(`${this.api!.url}/api/v1/watches`, { method: 'POST', headers: { authorization: `Bearer ${this.api!.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const answer = { status: res.status, body: (await res.json()) as unknown };
+    const curl = `curl -X POST ${this.api!.url}/api/v1/watches -H "Authorization: Bearer $API_TOKEN" -H "Content-Type: application/json" -d '${JSON.stringify(body)}'`;
+    return { ...answer, curl };
+  }
+
   /** A person presses a card button; the answer is shown in place as the platform's client would. */
-  async click(platform: 'feishu' | 'dingtalk', id: string, action: 'refresh' | 'stop'): Promise<{ toast: string }> {
+  async click(platform: 'feishu' | 'dingtalk', id: string, action: 'refresh' | 'stop' | 'notify'): Promise<{ toast: string }> {
     if (platform === 'feishu') {
-      const ack = await this.feishu.gateway.push(this.feishu.click(id, action, { chatId: this.chats.feishu }));
+      const ack = await this.feishu.gateway.push(this.feishu.click(id, action, { chatId: this.chats.feishu, user: CONSOLE_USER.feishu }));
       const answer = ack.data as { toast?: { content?: string }; card?: { data?: Record<string, unknown> } } | undefined;
       if (answer?.card?.data) this.feishu.im.applyInline(id, answer.card.data);
       return { toast: answer?.toast?.content ?? '' };
     }
-    const ack = await this.dingtalk.stream.push(TOPIC_CARD, this.dingtalk.cardClick(id, action));
+    const ack = await this.dingtalk.stream.push(TOPIC_CARD, this.dingtalk.cardClick(id, action, CONSOLE_USER.dingtalk));
     const params = (ack.data as { response?: { cardData?: { cardParamMap?: Record<string, string> } } } | undefined)?.response?.cardData?.cardParamMap;
     if (params) this.dingtalk.im.applyInline(id, params);
-    return { toast: params?.note || (params ? `${action === 'stop' ? 'Stopped' : 'Refreshed'}: the callback answered with fresh card data` : '') };
+    const did = { stop: 'Stopped', refresh: 'Refreshed', notify: 'Notify me toggled' }[action];
+    return { toast: params?.note || (params ? `${did}: the callback answered with fresh card data` : '') };
   }
 
   close(): void {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { startBot, type Bot } from '../app/bot.js';
 import { loadConfig, type Config } from '../config.js';
@@ -25,6 +26,8 @@ export function sandboxConfig(base: Config, feishu: FakeFeishu, dingtalk: FakeDi
     dingtalk: { clientId: dingtalk.clientId, clientSecret: dingtalk.clientSecret, robotCode: dingtalk.clientId, apiBase: dingtalk.baseUrl, oapiBase: dingtalk.baseUrl, cardTemplateId: 'sandbox-template' },
     // The sandbox's tasks exist only while it runs: keep its state in memory.
     databaseUrl: 'sqlite::memory:',
+    // The script API is on, for the console's "post from a script" form (the token stays on the server).
+    apiToken: base.apiToken ?? randomBytes(24).toString('hex'),
     allowedChatIds: [],
     adminUserIds: [],
   };
@@ -42,13 +45,15 @@ export async function startSandbox(base: Config = loadConfig({}), o: { logger: L
   for (const s of SAMPLES) (s.platform === 'feishu' ? feishu : dingtalk).tasks.add(scriptOf(s));
   dingtalk.users.set('staff001', 'union-001');
   const hub = new ConsoleHub(feishu, dingtalk, SANDBOX_CHATS);
+  const config = sandboxConfig(base, feishu, dingtalk);
   let bot: Bot;
   try {
-    bot = await startBot(sandboxConfig(base, feishu, dingtalk), { logger: o.logger, ...(o.watch && { watch: o.watch }), routes: (http) => hub.routes(http) });
+    bot = await startBot(config, { logger: o.logger, ...(o.watch && { watch: o.watch }), routes: (http) => hub.routes(http) });
   } catch (e) {
     await Promise.all([feishu.close(), dingtalk.close()]);
     throw e;
   }
+  hub.api = { url: bot.url, token: config.apiToken! };
   return {
     bot,
     feishu,

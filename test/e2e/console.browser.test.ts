@@ -60,6 +60,52 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
     }, 60_000);
   }
 
+  it('Notify me: pressed on a live card, the card counts one waiting and the end mentions you (both groups); a slow card shows the time left', async () => {
+    for (const platform of ['feishu', 'dingtalk'] as const) {
+      const chat = page.locator(`.chat[data-platform=${platform}]`);
+      // A fresh task (about 12 s long) from the console's "start a task" form.
+      await page.locator('.new-task select[name=kind]').selectOption(platform === 'feishu' ? 'drive' : 'doc');
+      await page.locator('.new-task button[type=submit]').click();
+      const sample = page.locator('.sample-list button').last();
+      await sample.click();
+      const live = chat.locator('.msg.bot .card').last();
+      await live.locator('button[data-action=notify]').waitFor({ timeout: 10_000 });
+      const mentions = await chat.locator(platform === 'feishu' ? '.mention-message' : '.markdown').count();
+      await live.locator('button[data-action=notify]').click();
+      await expect.poll(() => page.locator('.toast').textContent(), { timeout: 5000 }).toMatch(/mentioned here|Notify me toggled/);
+      await expect.poll(() => live.textContent(), { timeout: 5000 }).toContain('1 waiting to be notified');
+      // The end: one message mentioning the person at the console.
+      await expect.poll(() => chat.locator(platform === 'feishu' ? '.mention-message' : '.markdown').count(), { timeout: 40_000 }).toBeGreaterThan(mentions);
+      const said = await chat.locator(platform === 'feishu' ? '.mention-message' : '.markdown').last().textContent();
+      expect(said).toContain(platform === 'feishu' ? '@you' : '@staff001');
+      expect(said).toContain('has ended');
+    }
+    // A slow task says how long is left once its pace is known.
+    const chat = page.locator('.chat[data-platform=feishu]');
+    const slow = SAMPLES.filter((s) => s.platform === 'feishu' && s.slow)[0]!;
+    await page.locator(`[data-sample="${slow.id}"]`).click();
+    await expect.poll(() => chat.locator('.msg.bot .card').last().textContent(), { timeout: 45_000 }).toMatch(/about \d+ min left|less than a minute left/);
+    await page.screenshot({ path: `${ARTIFACTS}console-notify.png` });
+  }, 120_000);
+
+  it('the script form posts through the API and the card appears in the group', async () => {
+    const chat = page.locator('.chat[data-platform=feishu]');
+    const before = await chat.locator('.msg.bot .card').count();
+    const done = SAMPLES.find((s) => s.platform === 'feishu' && s.kind === 'drive' && s.outcome === 'succeeded')!;
+    await page.locator('.script select[name=platform]').selectOption('feishu');
+    await page.locator('.script input[name=taskId]').fill(done.id);
+    await page.locator('.script input[name=title]').fill('Posted by a script');
+    await page.locator('.script button[type=submit]').click();
+    await expect.poll(() => page.locator('.script-answer').textContent(), { timeout: 10_000 }).toMatch(/→ 201 .*"cardKey":"feishu:om_/);
+    expect(await page.locator('.script-answer').textContent()).toContain('curl -X POST');
+    await expect.poll(() => chat.locator('.msg.bot .card').count(), { timeout: 10_000 }).toBeGreaterThan(before);
+    expect(await chat.locator('.msg.bot .card').last().textContent()).toContain('Posted by a script');
+    // And chatid answers with the line to paste.
+    await chat.locator('input[name=text]').fill('chatid');
+    await chat.locator('input[name=text]').press('Enter');
+    await expect.poll(() => chat.locator('.msg.bot').last().textContent(), { timeout: 10_000 }).toContain('oc_sandbox_group');
+  }, 30_000);
+
   it('help and list answer in both groups, and the screenshot of the console is saved', async () => {
     for (const platform of ['feishu', 'dingtalk'] as const) {
       const chat = page.locator(`.chat[data-platform=${platform}]`);
