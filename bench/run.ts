@@ -3,6 +3,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { benchWatch } from './watch.js';
+import { benchFreshness } from './freshness.js';
 import { benchAck } from './ack.js';
 import { benchButton, benchCommand } from './latency.js';
 import { benchPaging, benchSend } from './throughput.js';
@@ -15,6 +16,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   send: () => benchSend(),
   paging: () => benchPaging(),
   watch: () => benchWatch(),
+  freshness: () => benchFreshness(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -65,7 +65,8 @@ export async function benchWatch(opts: { tasks?: number; cardsPerTask?: number; 
   const storeUrl = opts.storeUrl ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'taskbot-bench-')), 'bench.db')}`;
   const store = await openStore(storeUrl);
   const messenger = new CountingMessenger();
-  const engine = new WatchEngine({ store, tasks: observed, messengers: { feishu: messenger }, timeZone: 'Asia/Shanghai', options: { tickMs: 50 } });
+  // No poll budget here: this measures coalescing and diffing at full speed (freshness measures the budget).
+  const engine = new WatchEngine({ store, tasks: observed, messengers: { feishu: messenger }, timeZone: 'Asia/Shanghai', options: { tickMs: 50, pollBudget: {} } });
 
   const hex = (n: number) => n.toString(16).padStart(32, '0');
   await fakes.addTasks(

@@ -10,7 +10,8 @@
 export type ProgressSample = [number, number];
 
 export type Estimate =
-  | { kind: 'eta'; remainingMs: number }
+  /** `fit`: how well the recent progress follows a line (R², 0.8…1). */
+  | { kind: 'eta'; remainingMs: number; fit: number }
   /** No movement for `sinceMs` (at least STALL_MS). */
   | { kind: 'stalled'; sinceMs: number };
 
@@ -20,7 +21,7 @@ const WINDOW_MS = 20 * 60_000;
 const HALF_LIFE_MS = 2 * 60_000;
 /** Below this fit quality the progress is too irregular to extrapolate. */
 const MIN_R2 = 0.8;
-const MIN_SPAN_MS = 20_000;
+const MIN_SPAN_MS = 6_000;
 const MAX_ETA_MS = 48 * 3600_000;
 
 /** The history with `percent` observed at `at` (kept only when it moved; bounded). */
@@ -44,8 +45,10 @@ export function estimate(history: readonly ProgressSample[], now: number): Estim
   const points: ProgressSample[] = quiet > 2 * medianGap(recent) ? [...recent, [now, last[1]]] : recent;
   const fit = weightedFit(points, now);
   if (!fit || fit.slope <= 0 || fit.r2 < MIN_R2) return undefined;
-  const remainingMs = (100 - last[1]) / fit.slope;
-  return remainingMs > MAX_ETA_MS ? undefined : { kind: 'eta', remainingMs };
+  // From where the line says the task is now: time spent since the last move counts (a task at
+  // 99 % for a while is nearer its end than one that just got there).
+  const remainingMs = Math.max(0, (100 - Math.max(last[1], fit.at(now))) / fit.slope);
+  return remainingMs > MAX_ETA_MS ? undefined : { kind: 'eta', remainingMs, fit: fit.r2 };
 }
 
 function medianGap(samples: readonly ProgressSample[]): number {
@@ -53,8 +56,8 @@ function medianGap(samples: readonly ProgressSample[]): number {
   return gaps[Math.floor(gaps.length / 2)] ?? 0;
 }
 
-/** Weighted least squares of percent over time: slope in percent per ms, and the fit's R². */
-function weightedFit(points: readonly ProgressSample[], now: number): { slope: number; r2: number } | undefined {
+/** Weighted least squares of percent over time: slope in percent per ms, the fit's R², and the line. */
+function weightedFit(points: readonly ProgressSample[], now: number): { slope: number; r2: number; at: (t: number) => number } | undefined {
   let sw = 0;
   let st = 0;
   let sp = 0;
@@ -76,7 +79,7 @@ function weightedFit(points: readonly ProgressSample[], now: number): { slope: n
   });
   if (stt === 0 || spp === 0) return undefined;
   const slope = stp / stt;
-  return { slope, r2: (stp * stp) / (stt * spp) };
+  return { slope, r2: (stp * stp) / (stt * spp), at: (t) => mp + slope * (t - mt) };
 }
 
 /** The history as stored (JSON), read leniently: anything unreadable is an empty history. */

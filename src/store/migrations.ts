@@ -120,6 +120,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('cards').addColumn('title', 'text').execute();
     },
   },
+  '005_interest': {
+    // Until when someone's recent interest (a Refresh, a second `status`) makes the task poll faster.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('tasks').addColumn('interest_until', 'bigint').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -56,6 +56,8 @@ export interface TaskTable {
   lease_until: number | null;
   /** Recent progress samples, JSON `[[at, percent], …]`, for the time-left estimate. */
   history: string | null;
+  /** Someone looked again (Refresh, another `status`): polled faster until then. */
+  interest_until: number | null;
 }
 
 /** Someone waiting to be told (mentioned once) when the task of a card ends. */

@@ -7,7 +7,10 @@ export type TaskRow = Selectable<TaskTable>;
 export type DigestRow = Selectable<DigestTable>;
 
 export type NewCard = Omit<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'shown' | 'fail_count' | 'retry_at' | 'title'> & Partial<Pick<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'title'>>;
-export type NewTask = Omit<TaskRow, 'lease_owner' | 'lease_until' | 'error_count' | 'last_error' | 'active' | 'pending' | 'poked' | 'history'> & Partial<Pick<TaskRow, 'history'>>;
+export type NewTask = Omit<TaskRow, 'lease_owner' | 'lease_until' | 'error_count' | 'last_error' | 'active' | 'pending' | 'poked' | 'history' | 'interest_until'> & Partial<Pick<TaskRow, 'history'>>;
+/** How long a Refresh or a repeated `status` makes its task poll faster. */
+export const INTEREST_MS = 3 * 60_000;
+
 /** A card with the number of people waiting for its task to end. */
 export type WatchedCard = CardRow & { waiting: number };
 type CardPatch = Partial<Pick<CardRow, 'shown' | 'rendered_hash' | 'last_update_at' | 'fail_count' | 'retry_at'>>;
@@ -67,10 +70,12 @@ export class Store {
       // Two `status` commands for one new task at once: one inserts, the other waits on the row and updates it.
       const inserted = await tx
         .insertInto('tasks')
-        .values({ history: null, ...task, active: 0, error_count: 0, last_error: null, lease_owner: null, lease_until: null })
+        .values({ history: null, interest_until: null, ...task, active: 0, error_count: 0, last_error: null, lease_owner: null, lease_until: null })
         .onConflict((oc) => oc.column('task_key').doNothing())
         .executeTakeFirst();
       const existing = Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0 ? undefined : await this.lockTask(tx, task.task_key);
+      // Asked for again while watched: someone is looking, poll it faster for a while.
+      if (existing?.active) await tx.updateTable('tasks').set({ interest_until: task.created_at + INTEREST_MS }).where('task_key', '=', task.task_key).execute();
       if (existing && (!existing.active || terminal)) {
         await tx
           .updateTable('tasks')
@@ -118,22 +123,19 @@ export class Store {
   /**
    * The platform took the rendering of `status` (written by the lease holder, the only sender, so
    * it is a fact whatever the status is now). True when the card is still in `status`; false when
-   * it moved meanwhile and now owes the rendering of its new status. `onlyIfStill` writes nothing
-   * unless the card is in `status` and does not show this rendering already.
+   * it moved meanwhile and now owes the rendering of its new status. `only` writes nothing unless
+   * the card is `still` in `status` (and, with `news`, does not show this rendering already).
    */
-  async recordShown(key: string, status: CardStatus, hash: string, at: number, onlyIfStill = false): Promise<boolean> {
+  async recordShown(key: string, status: CardStatus, hash: string, at: number, only?: 'still' | 'news'): Promise<boolean> {
     const shown = await this.cardWrite(key, async (tx, taskKey) => {
       const row = await tx
         .updateTable('cards')
         .set({ shown: status, rendered_hash: hash, last_update_at: at, fail_count: 0, retry_at: null })
         .where('card_key', '=', key)
-        // An inline answer not given yet is recorded only if it still fits and is news (else it is
-        // not given: two presses at once must not both draw the same card).
-        .$if(onlyIfStill, (q) =>
-          q
-            .where('status', '=', status)
-            .where((eb) => eb.or([eb('shown', 'is', null), eb('shown', '!=', status), eb('rendered_hash', 'is', null), eb('rendered_hash', '!=', hash)])),
-        )
+        // An inline answer not given yet is recorded only if it still fits (else it is not given)
+        // and, for a Stop, is news: two presses at once must not both draw the stopped card.
+        .$if(only !== undefined, (q) => q.where('status', '=', status))
+        .$if(only === 'news', (q) => q.where((eb) => eb.or([eb('shown', 'is', null), eb('shown', '!=', status), eb('rendered_hash', 'is', null), eb('rendered_hash', '!=', hash)])))
         .returning('status')
         .executeTakeFirst();
       await this.syncTask(tx, taskKey);
@@ -272,11 +274,11 @@ export class Store {
     return this.db.selectFrom('tasks').selectAll().where('task_key', '=', key).executeTakeFirst();
   }
 
-  /** Refresh: the task is due now with its backoff reset; `newWindow` starts a new 24 h window (it was idle). */
+  /** Refresh: the task is due now with its backoff reset, and polled faster for a while; `newWindow` starts a new 24 h window (it was idle). */
   async makeDue(key: string, now: number, backoffMs: number, newWindow: boolean): Promise<void> {
     await this.db
       .updateTable('tasks')
-      .set({ next_due_at: now, poked: 1, backoff_ms: backoffMs, ...(newWindow && { created_at: now, error_count: 0, last_error: null }) })
+      .set({ next_due_at: now, poked: 1, backoff_ms: backoffMs, interest_until: now + INTEREST_MS, ...(newWindow && { created_at: now, error_count: 0, last_error: null }) })
       .where('task_key', '=', key)
       .execute();
   }

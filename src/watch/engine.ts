@@ -11,7 +11,9 @@ import type { CardRow, Store, TaskRow, WatchedCard } from '../store/store.js';
 import { MAX_POLL_MS, MIN_POLL_MS, nextPollDelay, WATCH_GIVE_UP_MS } from './backoff.js';
 import { CardLifecycle, type InlineCard, type RoundView } from './lifecycle.js';
 import { mapLimit } from './map-limit.js';
-import { addSample, estimate, parseHistory, type Estimate } from '../domain/eta.js';
+import { addSample, estimate, parseHistory } from '../domain/eta.js';
+import { pollDelay } from './poll-plan.js';
+import { DEFAULT_POLL_BUDGET, PollBudget } from './poll-budget.js';
 
 /** Errors after which watching cannot help: the card shows the error and the watch ends. */
 const ENDS_WATCH: ReadonlySet<ErrorCode> = new Set(['TASK_NOT_FOUND', 'INVALID_TASK_ID', 'INVALID_ARGUMENT', 'PERMISSION_DENIED', 'NOT_CONFIGURED']);
@@ -27,6 +29,8 @@ export interface WatchOptions {
   giveUpMs: number;
   /** Idle wait between rounds when nothing was due. */
   tickMs: number;
+  /** Background polls per second per upstream API (`platform:kind`); see poll-budget.ts. */
+  pollBudget: Readonly<Record<string, number>>;
 }
 
 export const DEFAULT_WATCH: WatchOptions = {
@@ -37,6 +41,7 @@ export const DEFAULT_WATCH: WatchOptions = {
   maxPollMs: MAX_POLL_MS,
   giveUpMs: WATCH_GIVE_UP_MS,
   tickMs: 250,
+  pollBudget: DEFAULT_POLL_BUDGET,
 };
 
 export interface WatchDeps {
@@ -74,12 +79,14 @@ export class WatchEngine {
   private wake?: AbortController;
   private readonly life: CardLifecycle;
   /** Counters for metrics and benchmarks. */
-  readonly stats = { fetches: 0, updates: 0, rounds: 0, claimed: 0 };
+  readonly stats = { fetches: 0, updates: 0, rounds: 0, claimed: 0, deferred: 0 };
+  private readonly budget: PollBudget;
 
   constructor(private readonly d: WatchDeps) {
     this.owner = d.owner ?? `engine-${randomUUID()}`;
     this.clock = d.clock ?? systemClock;
     this.o = { ...DEFAULT_WATCH, ...d.options };
+    this.budget = new PollBudget(this.o.pollBudget);
     this.life = new CardLifecycle({
       store: d.store,
       messengers: d.messengers,
@@ -156,7 +163,7 @@ export class WatchEngine {
     if (!now) return { status: 'unknown' };
     if (now.status !== 'active') return { status: 'ended' };
     await this.d.store.makeDue(card.task_key, this.clock.now(), this.o.minPollMs, idle);
-    const fresh = await this.leased(card.task_key, (task) => this.process(task, opts.inline ? { inlineKey: key } : {}));
+    const fresh = await this.leased(card.task_key, (task) => this.process(task, { interactive: true, ...(opts.inline && { inlineKey: key }) }));
     if (fresh === BUSY) return { status: 'busy' };
     if (!fresh) return { status: 'fresh' };
     // Stopped meanwhile: no inline card, it would land after the stop.
@@ -172,7 +179,7 @@ export class WatchEngine {
     const model = await this.leased(card.task_key, (task) => this.process(task, { ...(opts.inline && { inlineKey: key }), only: key }));
     // Another round holds the task: it shows the stopped card as soon as it has finished.
     if (model === BUSY || !model) return { status: 'stopped' };
-    return (await this.life.commitInline(key, model)) ? { status: 'stopped', card: model.model } : { status: 'stopped' };
+    return (await this.life.commitInline(key, model, true)) ? { status: 'stopped', card: model.model } : { status: 'stopped' };
   }
 
   /** `stop <id> [kind]` in a chat: every active card of that task (of that kind, when named) in the chat stops. */
@@ -258,9 +265,10 @@ export class WatchEngine {
   /**
    * One task under its lease: poll it when an active card wants news (never when it has ended or
    * only ended cards owe a rendering), then bring its cards (or just `only`) up to date. `redraw`
-   * draws `only` again from what is stored (its count of people waiting changed).
+   * draws `only` again from what is stored (its count of people waiting changed); background polls
+   * keep within the API's poll budget, `interactive` ones (Refresh) do not wait for it.
    */
-  private async process(task: TaskRow, o: { inlineKey?: string; only?: string; redraw?: boolean } = {}): Promise<InlineCard | undefined> {
+  private async process(task: TaskRow, o: { inlineKey?: string; only?: string; redraw?: boolean; interactive?: boolean } = {}): Promise<InlineCard | undefined> {
     const now = this.clock.now();
     const { inlineKey, only } = o;
     const cards = (await this.d.store.workCards(task.task_key)).filter((c) => !only || c.card_key === only);
@@ -277,6 +285,14 @@ export class WatchEngine {
       return pass.inline;
     }
     const ref: TaskRef = { platform: task.platform, kind: task.kind as TaskRef['kind'], id: task.task_id, ...(task.operator && { operator: task.operator }) };
+    // A person's Refresh is not a background poll: it never waits for the budget.
+    const slot = o.interactive ? ({ ok: true } as const) : this.budget.take(`${task.platform}:${task.kind}`, task.task_key, now);
+    if (!slot.ok) {
+      // Over the API's poll budget this second: due again when it has room (people's calls go first).
+      this.stats.deferred++;
+      await this.d.store.completeTask(task.task_key, this.owner, now, { next_due_at: slot.retryAt });
+      return undefined;
+    }
     let snap: TaskSnapshot;
     try {
       this.stats.fetches++;
@@ -296,7 +312,7 @@ export class WatchEngine {
     await this.d.store.completeTask(task.task_key, this.owner, now, {
       snapshot: snapshotToJson(snap),
       snapshot_hash: fingerprint,
-      next_due_at: Math.min(now + pollDelay(backoff, est, this.o.maxPollMs), pass.retryAt ?? Infinity),
+      next_due_at: Math.min(now + pollDelay({ backoffMs: backoff, estimate: est, interested: (task.interest_until ?? 0) > now, minMs: this.o.minPollMs, maxMs: this.o.maxPollMs }), pass.retryAt ?? Infinity),
       backoff_ms: backoff,
       last_changed_at: changed ? now : task.last_changed_at,
       error_count: 0,
@@ -336,15 +352,6 @@ export class WatchEngine {
 }
 
 const BUSY: unique symbol = Symbol('busy');
-
-/** Polls spread over the time left: a task an hour from its end need not be asked every few seconds. */
-const POLLS_IN_TIME_LEFT = 10;
-
-/** The wait before the next poll: the change backoff, stretched (never past `max`) when the end is far. */
-export function pollDelay(backoffMs: number, est: Estimate | undefined, maxMs: number): number {
-  if (est?.kind !== 'eta') return backoffMs;
-  return Math.max(backoffMs, Math.min(maxMs, est.remainingMs / POLLS_IN_TIME_LEFT));
-}
 
 /** The error an ended card names when it is drawn again (its task's last error). */
 function errorOf(task: TaskRow): { errorCode?: ErrorCode } {

@@ -130,10 +130,11 @@ export class CardLifecycle {
 
   /**
    * An inline answer is about to be given: recorded as shown if the card is still in the status it
-   * was drawn for. False: the card moved meanwhile; give no inline answer (the next round sends).
+   * was drawn for (and, `onlyNews`, does not show it already). False: give no inline answer (the
+   * card moved meanwhile, and the next round sends; or another press already drew it).
    */
-  commitInline(key: string, inline: InlineCard): Promise<boolean> {
-    return this.d.store.recordShown(key, inline.status, inline.hash, this.d.clock.now(), true);
+  commitInline(key: string, inline: InlineCard, onlyNews = false): Promise<boolean> {
+    return this.d.store.recordShown(key, inline.status, inline.hash, this.d.clock.now(), onlyNews ? 'news' : 'still');
   }
 
   /** An inline answer never reached the platform: the card owes it again. */

@@ -48,10 +48,13 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     await open();
     await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
     await store.transitionCard('feishu:om_1', ['active'], 'stopped');
-    const both = await Promise.all([store.recordShown('feishu:om_1', 'stopped', 'h-stop', 10, true), store.recordShown('feishu:om_1', 'stopped', 'h-stop', 11, true)]);
+    const both = await Promise.all([store.recordShown('feishu:om_1', 'stopped', 'h-stop', 10, 'news'), store.recordShown('feishu:om_1', 'stopped', 'h-stop', 11, 'news')]);
     expect(both.filter(Boolean)).toHaveLength(1);
-    expect(await store.recordShown('feishu:om_1', 'stopped', 'h-stop', 12, true)).toBe(false);
-    expect(await store.recordShown('feishu:om_1', 'stopped', 'h-other', 13, true)).toBe(true);
+    expect(await store.recordShown('feishu:om_1', 'stopped', 'h-stop', 12, 'news')).toBe(false);
+    expect(await store.recordShown('feishu:om_1', 'stopped', 'h-other', 13, 'news')).toBe(true);
+    // A Refresh may answer with the card it already shows (nothing changed); a moved card may not.
+    expect(await store.recordShown('feishu:om_1', 'stopped', 'h-other', 14, 'still')).toBe(true);
+    expect(await store.recordShown('feishu:om_1', 'active', 'h-other', 15, 'still')).toBe(false);
   });
 
   it('people wait on active cards only; a finished card owes them a mention (the task stays pending) until it is marked sent', async () => {

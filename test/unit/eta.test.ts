@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addSample, estimate, parseHistory, STALL_MS, type Estimate, type ProgressSample } from '../../src/domain/eta.js';
 import { estimateText } from '../../src/cards/text.js';
-import { pollDelay } from '../../src/watch/engine.js';
+import { pollDelay } from '../../src/watch/poll-plan.js';
+import { PollBudget } from '../../src/watch/poll-budget.js';
 
 /** A progress curve as a poller saw it: [seconds since start, percent] per poll, and when the task really ended. */
 interface Curve {
@@ -93,11 +94,30 @@ describe('time left from recorded progress curves', () => {
     expect(estimateText({ kind: 'eta', remainingMs: 100 * 60_000 }, 'en')).toBe('about 1.5 h left');
   });
 
-  it('feeds polling: a task an hour from its end is polled about once a minute, one near its end at the backoff', () => {
-    expect(pollDelay(2000, { kind: 'eta', remainingMs: 3600_000 }, 60_000)).toBe(60_000);
-    expect(pollDelay(2000, { kind: 'eta', remainingMs: 5 * 60_000 }, 60_000)).toBe(30_000);
-    expect(pollDelay(2000, { kind: 'eta', remainingMs: 10_000 }, 60_000)).toBe(2000);
-    expect(pollDelay(8000, undefined, 60_000)).toBe(8000);
-    expect(pollDelay(8000, { kind: 'stalled', sinceMs: STALL_MS }, 60_000)).toBe(8000);
+  it('feeds polling: a fifth of the time left, past 60 s only for a close fit (at most 10 min); without an estimate the backoff; interest caps the wait', () => {
+    const o = { minMs: 2000, maxMs: 60_000 };
+    const eta = (remainingMs: number, fit = 0.99) => ({ kind: 'eta' as const, remainingMs, fit });
+    expect(pollDelay({ ...o, backoffMs: 2000, estimate: eta(5 * 3600_000) })).toBe(10 * 60_000);
+    expect(pollDelay({ ...o, backoffMs: 2000, estimate: eta(5 * 3600_000, 0.9) })).toBe(60_000); // a loose fit waits no longer than usual
+    expect(pollDelay({ ...o, backoffMs: 2000, estimate: eta(100_000) })).toBe(20_000);
+    expect(pollDelay({ ...o, backoffMs: 32_000, estimate: eta(5000) })).toBe(2000); // the end is near, whatever the backoff
+    expect(pollDelay({ ...o, backoffMs: 8000 })).toBe(8000);
+    expect(pollDelay({ ...o, backoffMs: 8000, estimate: { kind: 'stalled', sinceMs: STALL_MS } })).toBe(8000);
+    expect(pollDelay({ ...o, backoffMs: 60_000, estimate: eta(3600_000), interested: true })).toBe(5000);
+  });
+});
+
+describe('the poll budget', () => {
+  it('lets at most its share through in any second, per API, and serves those it turned away first', () => {
+    const b = new PollBudget({ 'feishu:drive': 2 });
+    expect(b.take('feishu:drive', 'a', 1000)).toEqual({ ok: true });
+    expect(b.take('feishu:drive', 'b', 1400)).toEqual({ ok: true });
+    expect(b.take('feishu:drive', 'c', 1500)).toEqual({ ok: false, retryAt: 2000 });
+    expect(b.take('feishu:drive', 'd', 1600)).toEqual({ ok: false, retryAt: 2400 });
+    expect(b.take('feishu:contact', 'x', 1600)).toEqual({ ok: true }); // another API, not limited here
+    // At 2000 one slot is free: it is c's, not the newcomer a's.
+    expect(b.take('feishu:drive', 'a', 2000)).toMatchObject({ ok: false });
+    expect(b.take('feishu:drive', 'c', 2000)).toEqual({ ok: true });
+    expect(b.take('feishu:drive', 'd', 2400)).toEqual({ ok: true });
   });
 });

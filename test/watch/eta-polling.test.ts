@@ -53,4 +53,58 @@ describe('the time-left estimate on the card and in polling', () => {
     const polls = await watch(0.5, 0.75); // 1 % every half second
     expect(polls).toBeGreaterThan(10);
   });
+
+  it('someone looking again (a Refresh) makes the task poll at least every 5 s for a few minutes, then it calms down', async () => {
+    tasks.set('2', 'running', 10);
+    const snap = tasks.snapshot('2');
+    const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
+    const h = await messenger.send({ platform: 'feishu', chatId: 'oc_1' }, model);
+    await engine.track(h, snap, 'en', model);
+    const count = async (seconds: number) => {
+      const before = tasks.fetchCount('2');
+      for (let s = 0; s < seconds; s++) {
+        await clock.advance(1000);
+        await engine.tick();
+      }
+      return tasks.fetchCount('2') - before;
+    };
+    await count(300); // nothing moves: backed off to once a minute
+    expect(await count(60)).toBeLessThanOrEqual(2);
+    await engine.refresh(`feishu:${h.handle}`, { inline: false });
+    expect(await count(60)).toBeGreaterThanOrEqual(11);
+    await count(150);
+    expect(await count(60)).toBeLessThanOrEqual(2);
+  });
+
+  it('background polls keep within the API budget and nobody starves; a Refresh does not wait for it', async () => {
+    const limited = new WatchEngine({ store, tasks, messengers: { feishu: messenger }, timeZone: TZ, clock, options: { pollBudget: { 'feishu:contact': 2 } } });
+    const handles = [];
+    for (let i = 0; i < 10; i++) {
+      tasks.set(`b${i}`, 'running', 10);
+      const snap = tasks.snapshot(`b${i}`);
+      const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
+      const h = await messenger.send({ platform: 'feishu', chatId: `oc_${i}` }, model);
+      await limited.track(h, snap, 'en', model);
+      handles.push(h);
+    }
+    await clock.advance(2000); // all ten due at once
+    const perSecond: number[] = [];
+    for (let s = 0; s < 6; s++) {
+      const before = tasks.totalFetches();
+      for (let ms = 0; ms < 1000; ms += 100) {
+        await limited.tick();
+        await clock.advance(100);
+      }
+      perSecond.push(tasks.totalFetches() - before);
+    }
+    expect(Math.max(...perSecond)).toBeLessThanOrEqual(2);
+    for (let i = 0; i < 10; i++) expect(tasks.fetchCount(`b${i}`)).toBeGreaterThanOrEqual(1); // nobody starves
+    expect(limited.stats.deferred).toBeGreaterThan(0);
+    // Saturate the budget again, then a person presses Refresh: polled at once.
+    for (let i = 0; i < 10; i++) await store.poke(`feishu:contact:b${i}`, clock.now());
+    await limited.tick();
+    const before = tasks.fetchCount('b9');
+    expect((await limited.refresh(`feishu:${handles[9]!.handle}`, { inline: true })).status).toBe('fresh');
+    expect(tasks.fetchCount('b9')).toBe(before + 1);
+  });
 });

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { taskCard } from '../../src/cards/task-card.js';
 import { cardKey, type CardHandle } from '../../src/domain/chat.js';
 import { ManualClock } from '../../src/domain/clock.js';
-import type { Store } from '../../src/store/store.js';
+import { INTEREST_MS, type Store } from '../../src/store/store.js';
 import { WatchEngine } from '../../src/watch/engine.js';
 import { RecordingMessenger } from '../helpers/recording-messenger.js';
 import { ScriptedTasks } from '../helpers/scripted-tasks.js';
@@ -122,11 +122,22 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     expect((await store.getTask('feishu:contact:3'))!).toMatchObject({ active: 0, pending: 0 });
   });
 
+  it('Refresh with nothing new answers with the card as it is (inline), not "refreshing"', async () => {
+    tasks.set('9', 'running', 10);
+    const a = await show('9');
+    await clock.advance(1000);
+    const r = await engine.refresh(cardKey(a), { inline: true });
+    expect(r.status).toBe('fresh');
+    expect(r.status === 'fresh' && r.card?.state).toBe('running');
+  });
+
   it("one card's failing sends do not make its task hot for the other cards", async () => {
     tasks.set('4', 'running', 10);
     const bad = await show('4', 'oc_1');
     await show('4', 'oc_2');
     messenger.failWith.set(bad.handle, 'UPSTREAM_UNAVAILABLE');
+    await clock.advance(INTEREST_MS); // the second `status` made the task interesting for a while
+    await engine.tick();
     const polls = tasks.fetchCount('4');
     for (let s = 0; s < 120; s++) {
       await clock.advance(1000);

@@ -1,0 +1,48 @@
+/**
+ * Background polls per upstream API, within a budget per second (per replica). Polling never
+ * spends more than its share of an API's limit, so a person's `status` or Refresh (which do not
+ * come out of this budget) never waits behind the watch engine's polls. Over the budget, polls
+ * wait their turn first come, first served: a deferred task is given a slot before any newcomer.
+ */
+export class PollBudget {
+  private readonly recent = new Map<string, number[]>();
+  /** Tasks waiting for a slot, per API, in the order they were turned away (with when). */
+  private readonly waiting = new Map<string, { key: string; since: number }[]>();
+
+  /** `perSecond`: the budget of each API (e.g. `feishu:drive`); APIs not named are not limited. */
+  constructor(private readonly perSecond: Readonly<Record<string, number>>) {}
+
+  /** Takes one poll of `api` for task `key` at `now`, or says when its turn comes. */
+  take(api: string, key: string, now: number): { ok: true } | { ok: false; retryAt: number } {
+    const limit = this.perSecond[api];
+    if (limit === undefined) return { ok: true };
+    const times = (this.recent.get(api) ?? []).filter((t) => now - t < 1000);
+    this.recent.set(api, times);
+    // A task that never came back for its turn (it ended meanwhile) gives it up.
+    const queue = (this.waiting.get(api) ?? []).filter((w) => now - w.since < 30_000);
+    this.waiting.set(api, queue);
+    const free = limit - times.length;
+    let pos = queue.findIndex((w) => w.key === key);
+    if (free > 0 && (pos === -1 ? queue.length < free : pos < free)) {
+      if (pos >= 0) queue.splice(pos, 1);
+      times.push(now);
+      return { ok: true };
+    }
+    if (pos === -1) pos = queue.push({ key, since: now }) - 1;
+    // Slots free up as the polls of the last second age out; the pos-th waiting task gets the pos-th.
+    const ageOut = times[pos % limit] ?? now;
+    return { ok: false, retryAt: Math.max(now + 1, ageOut + 1000 + Math.floor(pos / limit) * 1000) };
+  }
+}
+
+/**
+ * Default poll budgets, leaving the rest of each API's limit to people: Feishu's usual limit is
+ * 50/s per app (contact v2 documents none; 20 here), drive task_check has a "special", lower one;
+ * DingTalk allows 20 QPS per app and API.
+ */
+export const DEFAULT_POLL_BUDGET: Readonly<Record<string, number>> = {
+  'feishu:contact': 20,
+  'feishu:drive': 5,
+  'dingtalk:storage': 10,
+  'dingtalk:doc': 10,
+};
