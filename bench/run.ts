@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { benchWatch } from './watch.js';
 import { benchFreshness } from './freshness.js';
+import { benchGrowth } from './growth.js';
 import { benchAck } from './ack.js';
 import { benchButton, benchCommand } from './latency.js';
 import { benchPaging, benchSend } from './throughput.js';
@@ -17,6 +18,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   paging: () => benchPaging(),
   watch: () => benchWatch(),
   freshness: () => benchFreshness(),
+  growth: () => benchGrowth(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
