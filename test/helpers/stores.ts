@@ -26,3 +26,16 @@ export async function freshStore(kind: string): Promise<{ store: Store; url: str
   const url = await freshStoreUrl(kind);
   return { store: await openStore(url), url };
 }
+
+/** Drops a PostgreSQL store's schema (a SQLite file is left to the temp folder). */
+export async function dropFreshStore(url: string): Promise<void> {
+  const schema = /search_path(?:=|%3D)(t_[a-z0-9_]+)/i.exec(decodeURIComponent(url))?.[1];
+  if (!schema || !url.startsWith('postgres')) return;
+  const c = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL! });
+  await c.connect();
+  try {
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await c.end();
+  }
+}

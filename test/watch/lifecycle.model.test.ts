@@ -11,7 +11,7 @@ import type { Store } from '../../src/store/store.js';
 import { WatchEngine } from '../../src/watch/engine.js';
 import { RecordingMessenger } from '../helpers/recording-messenger.js';
 import { ScriptedTasks } from '../helpers/scripted-tasks.js';
-import { freshStoreUrl, STORE_KINDS } from '../helpers/stores.js';
+import { dropFreshStore, freshStoreUrl, STORE_KINDS } from '../helpers/stores.js';
 
 /**
  * Model-based test of the card lifecycle: random interleavings of task progress, new cards, Stop,
@@ -296,11 +296,12 @@ export async function runModel(kind: string, opts: { runs: number; steps: number
         if (!violations.length) await w.settle();
       } finally {
         for (const st of stores) await st.close();
+        await dropFreshStore(url);
       }
       if (violations.length && process.env.MODEL_DEBUG) console.log(w.log.join('\n'), JSON.stringify(w.seen.map((x) => [x.handle, x.model.note ?? (x.model.final ? 'final' : 'live'), cardHash(x.model).slice(0, 6)])));
       expect(violations).toEqual([]);
     }),
-    { numRuns: opts.runs, ...(opts.seed !== undefined && { seed: opts.seed }), ...(opts.path && { path: opts.path }), endOnFailure: false },
+    { numRuns: opts.runs, ...(opts.seed !== undefined && { seed: opts.seed }), ...(opts.path && { path: opts.path }), endOnFailure: process.env.MODEL_NO_SHRINK === '1' },
   );
   return { steps: total };
 }
