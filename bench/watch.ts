@@ -25,12 +25,18 @@ import type { BenchResult } from './stats.js';
 
 class CountingMessenger implements Messenger {
   updates = 0;
+  /** Updates that showed nothing new on their card (the same content as its last one). */
+  unchanged = 0;
+  private readonly last = new Map<string, string>();
   private n = 0;
   async send(chat: ChatRef): Promise<CardHandle> {
     return { ...chat, handle: `om_${++this.n}` };
   }
-  async update(_h: CardHandle, _c: CardModel): Promise<void> {
+  async update(h: CardHandle, c: CardModel): Promise<void> {
     this.updates++;
+    const hash = cardHash(c);
+    if (this.last.get(h.handle) === hash) this.unchanged++;
+    this.last.set(h.handle, hash);
   }
   async sendDigest(): Promise<void> {}
   async mention(): Promise<void> {}
@@ -108,8 +114,9 @@ export async function benchWatch(opts: { tasks?: number; cardsPerTask?: number; 
     ideal_fetches: ideal,
     fetch_ratio: Math.round((fetches / ideal) * 1000) / 1000,
     card_updates: messenger.updates,
-    visible_changes: visibleChanges,
-    update_ratio: Math.round((messenger.updates / visibleChanges) * 1000) / 1000,
+    // Task changes times cards; cards also change without one (the time left moving on), so more updates than this can be right.
+    task_changes_x_cards: visibleChanges,
+    updates_showing_nothing_new: messenger.unchanged,
     baseline_rss_mb: Math.round(baselineRss / 1024 / 1024),
     rss_after_setup_mb: Math.round(setupRss / 1024 / 1024),
     peak_rss_mb: Math.round(peakRss / 1024 / 1024),
@@ -117,11 +124,11 @@ export async function benchWatch(opts: { tasks?: number; cardsPerTask?: number; 
   };
   await store.close();
   await fakes.stop();
-  const pass = figures.fetch_ratio === 1 && figures.update_ratio === 1 && figures.peak_rss_mb < 200 && figures.event_loop_p99_ms < 20;
+  const pass = figures.fetch_ratio === 1 && figures.updates_showing_nothing_new === 0 && figures.peak_rss_mb < 200 && figures.event_loop_p99_ms < 20;
   return {
     name: 'watch',
     figures,
-    targets: { fetch_ratio: '1.00', update_ratio: '1.00', peak_rss_mb: '< 200', event_loop_p99_ms: '< 20' },
+    targets: { fetch_ratio: '1.00', updates_showing_nothing_new: '0', peak_rss_mb: '< 200', event_loop_p99_ms: '< 20' },
     pass,
   };
 }
