@@ -1,5 +1,6 @@
 import { TOPIC_CARD, TOPIC_ROBOT } from 'dingtalk-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPlatformUserId } from '../../src/domain/user-id.js';
 import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import type { Bot } from '../../src/app/bot.js';
@@ -83,6 +84,28 @@ for (const transport of ['long connection', 'webhook'] as const) {
       click.event.context.open_chat_id = reply.chat_id;
       const answer = (await deliver(click)) as { toast?: { type: string } };
       expect(['success', 'info']).toContain(answer.toast?.type);
+    });
+
+    it.each(manifest.feishu.cards.map((c) => [c.file] as const))('%s carrying our Notify me value: the presser (its operator.open_id) waits, and the card counts one', async (file) => {
+      const { envelope, messageId } = feishuReplay(manifest.feishu.messages[1]!, fake.botOpenId, 'status 42');
+      await deliver(envelope);
+      const reply = await until('the card', () => answersTo(messageId)[0]);
+      const click = fixture(file) as { header: Record<string, unknown>; event: { operator: { open_id: string }; action: Record<string, unknown>; context: Record<string, unknown> } };
+      click.header.event_id = `${String(click.header.event_id)}-notify-${messageId}`;
+      click.event.action.value = { action: 'notify' };
+      click.event.context.open_message_id = reply.message_id;
+      click.event.context.open_chat_id = reply.chat_id;
+      const answer = (await deliver(click)) as { toast?: { content: string }; card?: { data: unknown } };
+      const presser = click.event.operator.open_id;
+      if (isPlatformUserId(presser)) {
+        expect(answer.toast?.content).toContain('mentioned here when the task ends');
+        expect(JSON.stringify(answer.card?.data)).toContain('1 waiting to be notified');
+        expect(await bot.store.owedSubscribers(`feishu:${reply.message_id}`)).toEqual([presser]);
+      } else {
+        // The doc sample's open_id is masked ("ou_3c14…*****"): not an id anyone can be mentioned by.
+        expect(answer.toast?.content).toContain('did not work');
+        expect(await bot.store.owedSubscribers(`feishu:${reply.message_id}`)).toEqual([]);
+      }
     });
   });
 }
