@@ -117,8 +117,7 @@ export class WatchEngine {
     const now = await this.life.toggleWaiting(key, userId);
     if (!now) return { status: card.status === 'done' || card.status === 'gone' ? 'ended' : 'inactive' };
     const model = await this.leased(card.task_key, (task) => this.process(task, { ...(opts.inline && { inlineKey: key }), only: key, redraw: true }));
-    if (model === BUSY || !model) return { status: now };
-    return (await this.life.commitInline(key, model)) ? { status: now, card: model.model } : { status: now };
+    return model === BUSY || !model ? { status: now } : { status: now, card: model.model };
   }
 
   /** One round: claim what is due, poll each task once, update its cards. Returns how many tasks it handled. */
@@ -165,9 +164,8 @@ export class WatchEngine {
     await this.d.store.makeDue(card.task_key, this.clock.now(), this.o.minPollMs, idle);
     const fresh = await this.leased(card.task_key, (task) => this.process(task, { interactive: true, ...(opts.inline && { inlineKey: key }) }));
     if (fresh === BUSY) return { status: 'busy' };
-    if (!fresh) return { status: 'fresh' };
-    // Stopped meanwhile: no inline card, it would land after the stop.
-    return (await this.life.commitInline(key, fresh)) ? { status: 'fresh', card: fresh.model } : { status: 'busy' };
+    // No inline card when it moved meanwhile (stopped): it would land after the stop.
+    return fresh ? { status: 'fresh', card: fresh.model } : { status: 'fresh' };
   }
 
   /** Stop on one card (its button). The stopped card is answered inline when asked, else sent. */
@@ -176,10 +174,9 @@ export class WatchEngine {
     if (!card) return { status: 'unknown' };
     if (card.status !== 'stopped') return { status: 'ended' };
     if (card.shown === 'stopped') return { status: 'stopped' }; // pressed twice
-    const model = await this.leased(card.task_key, (task) => this.process(task, { ...(opts.inline && { inlineKey: key }), only: key }));
+    const model = await this.leased(card.task_key, (task) => this.process(task, { ...(opts.inline && { inlineKey: key }), only: key, news: true }));
     // Another round holds the task: it shows the stopped card as soon as it has finished.
-    if (model === BUSY || !model) return { status: 'stopped' };
-    return (await this.life.commitInline(key, model, true)) ? { status: 'stopped', card: model.model } : { status: 'stopped' };
+    return model === BUSY || !model ? { status: 'stopped' } : { status: 'stopped', card: model.model };
   }
 
   /** `stop <id> [kind]` in a chat: every active card of that task (of that kind, when named) in the chat stops. */
@@ -268,7 +265,7 @@ export class WatchEngine {
    * draws `only` again from what is stored (its count of people waiting changed); background polls
    * keep within the API's poll budget, `interactive` ones (Refresh) do not wait for it.
    */
-  private async process(task: TaskRow, o: { inlineKey?: string; only?: string; redraw?: boolean; interactive?: boolean } = {}): Promise<InlineCard | undefined> {
+  private async process(task: TaskRow, o: { inlineKey?: string; only?: string; redraw?: boolean; interactive?: boolean; news?: boolean } = {}): Promise<InlineCard | undefined> {
     const now = this.clock.now();
     const { inlineKey, only } = o;
     const cards = (await this.d.store.workCards(task.task_key)).filter((c) => !only || c.card_key === only);
@@ -280,9 +277,10 @@ export class WatchEngine {
       const est = live ? estimate(history, now) : undefined;
       const view: RoundView = { snap: stored, target: terminal ? 'done' : 'active', live, ...(inlineKey && { inlineKey }), ...errorOf(task), ...(est && { estimate: est }) };
       const pass = await this.life.settle(cards, view);
+      const inline = await this.committed(pass.inline, inlineKey, o.news);
       const due = only ? Math.min(task.next_due_at, pass.retryAt ?? Infinity) : (pass.retryAt ?? now + task.backoff_ms);
       await this.d.store.completeTask(task.task_key, this.owner, now, { next_due_at: due });
-      return pass.inline;
+      return inline;
     }
     const ref: TaskRef = { platform: task.platform, kind: task.kind as TaskRef['kind'], id: task.task_id, ...(task.operator && { operator: task.operator }) };
     // A person's Refresh is not a background poll: it never waits for the budget.
@@ -308,6 +306,7 @@ export class WatchEngine {
     const est = ended ? undefined : estimate(samples, now);
     const view: RoundView = { snap, target: ended ? 'done' : expired ? 'expired' : 'active', live: 'live', ...(inlineKey && { inlineKey }), ...(est && { estimate: est }) };
     const pass = await this.life.settle(cards, view);
+    const inline = await this.committed(pass.inline, inlineKey);
     const backoff = nextPollDelay(task.backoff_ms, changed, this.o.minPollMs, this.o.maxPollMs);
     await this.d.store.completeTask(task.task_key, this.owner, now, {
       snapshot: snapshotToJson(snap),
@@ -319,7 +318,16 @@ export class WatchEngine {
       last_error: null,
       history: JSON.stringify(samples),
     });
-    return pass.inline;
+    return inline;
+  }
+
+  /**
+   * An inline answer is recorded as shown while the lease is still held, so no other holder sends
+   * the same rendering meanwhile; undefined when it no longer fits (the card moved) or, `news`,
+   * when the card shows it already (another press drew it).
+   */
+  private async committed(inline: InlineCard | undefined, key: string | undefined, news = false): Promise<InlineCard | undefined> {
+    return inline && key && (await this.life.commitInline(key, inline, news)) ? inline : undefined;
   }
 
   /** A failed poll: transient errors back off (and after a few, say so on the card); the rest end the watch. */
@@ -338,6 +346,7 @@ export class WatchEngine {
       ...(inlineKey && { inlineKey }),
     };
     const pass = await this.life.settle(cards, view);
+    const inline = await this.committed(pass.inline, inlineKey);
     const backoff = nextPollDelay(task.backoff_ms, false, this.o.minPollMs, this.o.maxPollMs);
     // Rate limits say how long to wait; never come back sooner.
     const wait = Math.max(backoff, err.details.retryAfterMs ?? 0);
@@ -347,7 +356,7 @@ export class WatchEngine {
       error_count: errors,
       last_error: err.code,
     });
-    return pass.inline;
+    return inline;
   }
 }
 

@@ -207,7 +207,7 @@ export class CardLifecycle {
       const hash = cardHash(model);
       const now = this.d.clock.now();
       if (c.card_key === view.inlineKey) {
-        // Answered by the caller, who records it with commitInline if it still fits by then.
+        // Answered by the caller, recorded (commitInline) before the lease goes if it still fits.
         pass.inline = { model, status: c.status, hash };
         return c;
       }

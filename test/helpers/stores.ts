@@ -12,7 +12,8 @@ export const STORE_KINDS = ['sqlite', ...(process.env.TEST_DATABASE_URL ? ['post
 export async function freshStoreUrl(kind: string): Promise<string> {
   if (kind === 'sqlite') return `sqlite:${join(mkdtempSync(join(tmpdir(), 'taskbot-store-')), 'nested', 'taskbot.db')}`;
   const base = process.env.TEST_DATABASE_URL!;
-  const schema = `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  // t_<time>_<run>_<n>: test/global-setup.ts drops a run's own, and stale ones by their time.
+  const schema = `t_${Date.now().toString(36)}_${process.env.TEST_SCHEMA_RUN ?? 'x'}_${Math.random().toString(36).slice(2, 8)}`;
   const c = new pg.Client({ connectionString: base });
   await c.connect();
   await c.query(`CREATE SCHEMA ${schema}`);

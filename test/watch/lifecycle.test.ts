@@ -122,6 +122,41 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     expect((await store.getTask('feishu:contact:3'))!).toMatchObject({ active: 0, pending: 0 });
   });
 
+  it('regression (found by the PostgreSQL model, seed 20261205): a Refresh while a Stop of another card of the task is answered inline never draws the stopped card twice', async () => {
+    tasks.set('10', 'running', 10);
+    const x = await show('10', 'oc_1');
+    const y = await show('10', 'oc_2');
+    await engine.stopCard(cardKey(y), { inline: false }); // y is stopped, so Refresh has something to restart
+    await clock.advance(2000);
+    // Hold the Stop's inline commit, and the Refresh's record of what it sent, to open the old window.
+    const commit = latch();
+    const record = latch();
+    const recordShown = store.recordShown.bind(store);
+    store.recordShown = async (key, status, hash, at, only) => {
+      if (only === 'news') {
+        commit.enter();
+        await commit.opened;
+      } else if (key === cardKey(x) && only === undefined) {
+        record.enter();
+        await record.opened;
+      }
+      return recordShown(key, status, hash, at, only);
+    };
+    const stop = engine.stopCard(cardKey(x), { inline: true });
+    await commit.reached;
+    const refresh = engine.refresh(cardKey(y), { inline: true });
+    await Promise.race([record.reached, refresh]);
+    commit.open();
+    const stopped = await stop;
+    record.open();
+    await refresh;
+    store.recordShown = recordShown;
+    await clock.advance(1000);
+    await engine.tick();
+    const drawnStopped = [...(stopped.status === 'stopped' && stopped.card ? [stopped.card] : []), ...messenger.updatesOf(x.handle)].filter((c) => c.note?.includes('updates stopped'));
+    expect(drawnStopped).toHaveLength(1);
+  });
+
   it('Refresh with nothing new answers with the card as it is (inline), not "refreshing"', async () => {
     tasks.set('9', 'running', 10);
     const a = await show('9');
