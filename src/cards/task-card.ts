@@ -89,7 +89,7 @@ export function taskCard(s: TaskSnapshot, o: TaskCardOptions): CardModel {
   return {
     type: 'task',
     locale: o.locale,
-    title: o.title ? clip(o.title, 100) : fill(t.taskTitle, { kind: m.kind[s.ref.kind], id: s.ref.id }),
+    title: taskTitle(s.ref, o.locale, o.title),
     color: STATE_COLOR[s.state],
     blocks: [
       { type: 'text', text: labelText(o.locale, s.label) },
@@ -106,6 +106,11 @@ export function taskCard(s: TaskSnapshot, o: TaskCardOptions): CardModel {
     state: s.state,
     ...(o.mode !== 'live' && o.mode !== 'retrying' && { final: true }),
   };
+}
+
+/** A task card's title: its own (a script's), else the task's kind and id. */
+export function taskTitle(ref: TaskSnapshot['ref'], locale: Locale, own?: string | null): string {
+  return own ? clip(own, 100) : fill(cardTexts(locale).taskTitle, { kind: messages(locale).kind[ref.kind], id: ref.id });
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { cardHash, compactCard, taskCard, type TaskCardMode } from '../cards/task-card.js';
+import { cardHash, compactCard, taskCard, taskTitle, type TaskCardMode } from '../cards/task-card.js';
 import type { CardModel } from '../domain/card.js';
 import { RESTARTABLE, sourcesOf, type CardStatus } from '../domain/card-status.js';
 import { cardKey, type CardHandle, type Messenger } from '../domain/chat.js';
@@ -166,16 +166,17 @@ export class CardLifecycle {
    * platforms that dedupe sends. Transient failures back off with the card; permanent ones are logged and given up.
    */
   private async mentionWaiting(c: CardRow, snap: TaskSnapshot, later: (at: number) => void): Promise<void> {
-    const users = (await this.d.store.owedSubscribers(c.card_key)).filter(isPlatformUserId);
-    if (users.length === 0) return;
+    const owed = await this.d.store.owedSubscribers(c.card_key);
+    // Only ids of the platform's shape are mentioned; the rest are settled with them, never owed forever.
+    const users = owed.filter(isPlatformUserId);
+    if (owed.length === 0) return;
     const messenger = this.d.messengers[c.platform];
-    const t = cardTexts(c.locale);
     const counts = countsText(snap, c.locale);
-    const title = c.title ?? fill(t.taskTitle, { kind: messages(c.locale).kind[snap.ref.kind], id: snap.ref.id });
-    const text = fill(t.notifyMessage, { title, state: messages(c.locale).state[snap.state], counts: counts ? ` (${counts})` : '' });
+    const title = taskTitle(snap.ref, c.locale, c.title);
+    const text = fill(cardTexts(c.locale).notifyMessage, { title, state: messages(c.locale).state[snap.state], counts: counts ? ` (${counts})` : '' });
     try {
       if (!messenger) throw new Error(`no messenger for ${c.platform}`);
-      await messenger.mention(handleOf(c), users, text, `${c.card_key}:notify:${users.join(',')}`);
+      if (users.length > 0) await messenger.mention(handleOf(c), users, text, `${c.card_key}:notify:${users.join(',')}`);
     } catch (e) {
       const er = asTaskbotError(e);
       const failures = c.fail_count + 1;
@@ -187,7 +188,7 @@ export class CardLifecycle {
       }
       this.d.logger?.error({ code: er.code, err: er.toJSON(), card: c.card_key, users: users.length }, 'could not mention the people waiting for a task; given up');
     }
-    await this.d.store.markNotified(c.card_key, users, this.d.clock.now());
+    await this.d.store.markNotified(c.card_key, owed, this.d.clock.now());
   }
 
   /** One card to the view; resolves with the card as left. */

@@ -153,4 +153,17 @@ describe.each(STORE_KINDS)('notify me when done (%s)', (kind) => {
     await engines[0]!.tick();
     expect(messenger.mentions).toEqual([expect.objectContaining({ card: older.handle, userIds: ['ou_alice'] })]);
   });
+
+  it('an owed id that is not of the platform\'s shape is never mentioned, and never owed forever', async () => {
+    tasks.set('11', 'running', 10);
+    const h = await show('11');
+    await stores[0]!.toggleSubscriber(cardKey(h), 'ou_x"></at><at user_id="all', clock.now()); // only reachable past every boundary check
+    await engines[0]!.subscribe(cardKey(h), 'ou_alice');
+    tasks.set('11', 'succeeded', 100);
+    await clock.advance(5000);
+    await engines[0]!.tick();
+    expect(messenger.mentions.map((m) => m.userIds)).toEqual([['ou_alice']]);
+    expect(await stores[0]!.owedSubscribers(cardKey(h))).toEqual([]);
+    expect((await stores[0]!.getTask('feishu:contact:11'))!).toMatchObject({ pending: 0 });
+  });
 });
