@@ -16,7 +16,7 @@ export function meteredMessenger(platform: string, m: Messenger, t: Pick<Telemet
   };
   return {
     send: (chat, card, reply) => count('send', () => m.send(chat, card, reply)),
-    update: (handle, card) => count('update', () => m.update(handle, card)),
+    update: (handle, card, lane) => count('update', () => m.update(handle, card, lane)),
     sendDigest: (chat, card) => count('digest', () => m.sendDigest(chat, card)),
     mention: (card, users, text, key) => count('mention', () => m.mention(card, users, text, key)),
   };

@@ -31,10 +31,19 @@ export interface ReplyContext {
   sessionWebhookExpiresAt?: number;
 }
 
-/** The outgoing side of a platform (DESIGN §1 ports). */
+/**
+ * What a write is worth, highest first, when the platform's budget is short: answers to people
+ * (replies, a button's follow-up), final states (and the mentions they owe), cards someone
+ * looked at recently (and digests), then progress.
+ */
+export const SEND_LANES = ['people', 'final', 'interest', 'progress'] as const;
+export type SendLane = (typeof SEND_LANES)[number];
+export const laneRank = (l: SendLane): number => SEND_LANES.indexOf(l);
+
+/** The outgoing side of a platform (DESIGN §1 ports). Sends are people's answers; updates say their lane. */
 export interface Messenger {
   send(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<CardHandle>;
-  update(handle: CardHandle, card: CardModel): Promise<void>;
+  update(handle: CardHandle, card: CardModel, lane?: SendLane): Promise<void>;
   sendDigest(chat: ChatRef, card: CardModel): Promise<void>;
   /**
    * Mentions `userIds` (platform user ids the platform gave us) in the card's chat with a short

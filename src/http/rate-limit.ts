@@ -48,24 +48,3 @@ export class SlidingWindowLimiter {
     }
   }
 }
-
-/** One limiter per key (e.g. per API path), created on first use. */
-export class KeyedLimiter {
-  private readonly limiters = new Map<string, SlidingWindowLimiter>();
-
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-    private readonly clock: Clock = systemClock,
-    private readonly onWait?: () => void,
-  ) {}
-
-  acquire(key: string): Promise<void> {
-    let l = this.limiters.get(key);
-    if (!l) {
-      l = new SlidingWindowLimiter(this.limit, this.windowMs, this.clock, this.onWait);
-      this.limiters.set(key, l);
-    }
-    return l.acquire();
-  }
-}

@@ -9,11 +9,13 @@ import { computeProgress, isTerminal, type Platform, type TaskRef, type TaskSnap
 import type { Locale } from '../i18n/messages.js';
 import type { CardRow, Store, TaskRow, WatchedCard } from '../store/store.js';
 import { MAX_POLL_MS, MIN_POLL_MS, nextPollDelay, WATCH_GIVE_UP_MS } from './backoff.js';
-import { CardLifecycle, type InlineCard, type RoundView } from './lifecycle.js';
+import { CardLifecycle, type Delivery, type InlineCard, type RoundView } from './lifecycle.js';
 import { mapLimit } from './map-limit.js';
 import { addSample, estimate, parseHistory } from '../domain/eta.js';
 import { pollDelay } from './poll-plan.js';
 import { DEFAULT_POLL_BUDGET, PollBudget } from './poll-budget.js';
+import { CardQueue, type QueuedCard } from './card-queue.js';
+import { SEND_LANES, type SendLane } from '../domain/chat.js';
 
 /** Errors after which watching cannot help: the card shows the error and the watch ends. */
 const ENDS_WATCH: ReadonlySet<ErrorCode> = new Set(['TASK_NOT_FOUND', 'INVALID_TASK_ID', 'INVALID_ARGUMENT', 'PERMISSION_DENIED', 'NOT_CONFIGURED']);
@@ -31,6 +33,8 @@ export interface WatchOptions {
   tickMs: number;
   /** Background polls per second per upstream API (`platform:kind`); see poll-budget.ts. */
   pollBudget: Readonly<Record<string, number>>;
+  /** Queued card updates drawn and sent at once per platform (the platform's pacer keeps the rate). */
+  sendConcurrency: number;
 }
 
 export const DEFAULT_WATCH: WatchOptions = {
@@ -42,6 +46,7 @@ export const DEFAULT_WATCH: WatchOptions = {
   giveUpMs: WATCH_GIVE_UP_MS,
   tickMs: 250,
   pollBudget: DEFAULT_POLL_BUDGET,
+  sendConcurrency: 8,
 };
 
 export interface WatchDeps {
@@ -79,8 +84,10 @@ export class WatchEngine {
   private wake?: AbortController;
   private readonly life: CardLifecycle;
   /** Counters for metrics and benchmarks. */
-  readonly stats = { fetches: 0, updates: 0, rounds: 0, claimed: 0, deferred: 0 };
+  readonly stats = { fetches: 0, updates: 0, rounds: 0, claimed: 0, deferred: 0, sent: Object.fromEntries(SEND_LANES.map((l) => [l, 0])) as Record<SendLane, number> };
   private readonly budget: PollBudget;
+  /** One card queue per platform (per app): rounds offer what cards owe, it sends the most valuable first. */
+  private readonly queues = new Map<Platform, CardQueue>();
 
   constructor(private readonly d: WatchDeps) {
     this.owner = d.owner ?? `engine-${randomUUID()}`;
@@ -93,8 +100,25 @@ export class WatchEngine {
       timeZone: d.timeZone,
       clock: this.clock,
       ...(d.logger && { logger: d.logger }),
-      onSend: () => this.stats.updates++,
+      onSend: (lane) => {
+        this.stats.updates++;
+        this.stats.sent[lane]++;
+      },
     });
+    for (const p of Object.keys(d.messengers) as Platform[]) {
+      this.queues.set(p, new CardQueue((c) => this.sendQueued(c), this.clock, this.o.sendConcurrency, d.logger));
+    }
+  }
+
+  /** Card updates offered to the queues and superseded by newer content before their turn. */
+  queueStats(): { offered: number; superseded: number; waiting: number } {
+    const all = [...this.queues.values()];
+    return { offered: sum(all.map((q) => q.stats.offered)), superseded: sum(all.map((q) => q.stats.superseded)), waiting: sum(all.map((q) => q.size)) };
+  }
+
+  /** Sends every queued card update that is due now (tests and one-shot runs; the loop does it on its own). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.drain()));
   }
 
   /** Starts watching a card that was just sent showing `snap`. A finished task is recorded, not watched. */
@@ -116,7 +140,7 @@ export class WatchEngine {
     if (!card) return { status: 'unknown' };
     const now = await this.life.toggleWaiting(key, userId);
     if (!now) return { status: card.status === 'done' || card.status === 'gone' ? 'ended' : 'inactive' };
-    const model = await this.leased(card.task_key, (task) => this.process(task, { ...(opts.inline && { inlineKey: key }), only: key, redraw: true }));
+    const model = await this.leased(card.task_key, (task) => this.process(task, { ...(opts.inline && { inlineKey: key }), only: key, redraw: true, lane: 'people' }));
     return model === BUSY || !model ? { status: now } : { status: now, card: model.model };
   }
 
@@ -162,7 +186,7 @@ export class WatchEngine {
     if (!now) return { status: 'unknown' };
     if (now.status !== 'active') return { status: 'ended' };
     await this.d.store.makeDue(card.task_key, this.clock.now(), this.o.minPollMs, idle);
-    const fresh = await this.leased(card.task_key, (task) => this.process(task, { interactive: true, ...(opts.inline && { inlineKey: key }) }));
+    const fresh = await this.leased(card.task_key, (task) => this.process(task, { interactive: true, direct: key, ...(opts.inline && { inlineKey: key }) }));
     if (fresh === BUSY) return { status: 'busy' };
     // No inline card when it moved meanwhile (stopped): it would land after the stop.
     return fresh ? { status: 'fresh', card: fresh.model } : { status: 'fresh' };
@@ -174,7 +198,7 @@ export class WatchEngine {
     if (!card) return { status: 'unknown' };
     if (card.status !== 'stopped') return { status: 'ended' };
     if (card.shown === 'stopped') return { status: 'stopped' }; // pressed twice
-    const model = await this.leased(card.task_key, (task) => this.process(task, { ...(opts.inline && { inlineKey: key }), only: key, news: true }));
+    const model = await this.leased(card.task_key, (task) => this.process(task, { ...(opts.inline && { inlineKey: key }), only: key, news: true, lane: 'people' }));
     // Another round holds the task: it shows the stopped card as soon as it has finished.
     return model === BUSY || !model ? { status: 'stopped' } : { status: 'stopped', card: model.model };
   }
@@ -188,9 +212,12 @@ export class WatchEngine {
     return stopped;
   }
 
-  /** An inline answer (a button's) could not be given in time: the card gets it as an update instead. */
-  inlineLost(key: string, model: CardModel): Promise<void> {
-    return this.life.inlineLost(key, model);
+  /** An inline answer (a button's) could not be given in time: the card gets it as an update instead, first in line. */
+  async inlineLost(key: string, model: CardModel): Promise<void> {
+    await this.life.inlineLost(key, model);
+    const c = await this.d.store.getCard(key);
+    const now = this.clock.now();
+    if (c) this.queues.get(c.platform)?.offer({ key, taskKey: c.task_key, lane: 'people', shownAt: c.last_update_at ?? now, notBefore: now, hash: '' });
   }
 
   /** A card as it is now, with its task's last snapshot (the script API's GET). */
@@ -215,6 +242,7 @@ export class WatchEngine {
   start(): void {
     if (this.running) return;
     this.running = true;
+    for (const q of this.queues.values()) q.start();
     this.loop = (async () => {
       while (this.running) {
         let n = 0;
@@ -234,6 +262,7 @@ export class WatchEngine {
     this.running = false;
     this.wake?.abort();
     await this.loop;
+    await Promise.all([...this.queues.values()].map((q) => q.stop()));
     await this.d.store.releaseTaskLeases(this.owner).catch((e) => this.d.logger?.warn({ err: e }, 'could not release leases'));
   }
 
@@ -243,12 +272,21 @@ export class WatchEngine {
     await this.clock.sleep(ms, this.wake.signal).catch(() => undefined);
   }
 
-  /** Runs `work` under the task's lease, or tells the task's current holder to look again soon. */
-  private async leased<T>(taskKey: string, work: (task: TaskRow) => Promise<T>): Promise<T | typeof BUSY> {
+  /**
+   * A queued card's turn: drawn from what the store holds now (the latest state) and sent at its
+   * lane, under its task's lease like every write to the task's cards.
+   */
+  private async sendQueued(c: QueuedCard): Promise<'done' | 'busy'> {
+    const r = await this.leased(c.taskKey, (task) => this.process(task, { only: c.key, redraw: true, lane: c.lane }), false);
+    return r === BUSY ? 'busy' : 'done';
+  }
+
+  /** Runs `work` under the task's lease, or (`poke`) tells the task's current holder to look again soon. */
+  private async leased<T>(taskKey: string, work: (task: TaskRow) => Promise<T>, poke = true): Promise<T | typeof BUSY> {
     const now = this.clock.now();
     const task = await this.d.store.leaseTask(taskKey, this.owner, now, now + this.o.leaseMs);
     if (!task) {
-      await this.d.store.poke(taskKey, now);
+      if (poke) await this.d.store.poke(taskKey, now);
       return BUSY;
     }
     try {
@@ -263,9 +301,25 @@ export class WatchEngine {
    * One task under its lease: poll it when an active card wants news (never when it has ended or
    * only ended cards owe a rendering), then bring its cards (or just `only`) up to date. `redraw`
    * draws `only` again from what is stored (its count of people waiting changed); background polls
-   * keep within the API's poll budget, `interactive` ones (Refresh) do not wait for it.
+   * keep within the API's poll budget, `interactive` ones (Refresh) do not wait for it. With `lane`
+   * the cards are written now at that lane; without, they are offered to the card queue, all but
+   * `direct` (the card a person pressed, answered now).
    */
-  private async process(task: TaskRow, o: { inlineKey?: string; only?: string; redraw?: boolean; interactive?: boolean; news?: boolean } = {}): Promise<InlineCard | undefined> {
+  private async process(task: TaskRow, o: ProcessOptions = {}): Promise<InlineCard | undefined> {
+    const queue = this.queues.get(task.platform);
+    // A round's offers reach the queue once it has let the task go: before, their turns would find it held.
+    const offers: QueuedCard[] = [];
+    const how: Delivery = o.lane
+      ? { lane: o.lane }
+      : { lane: 'people', ...(queue && { queue: (c: QueuedCard) => offers.push(c) }), ...(o.direct && { now: o.direct }), interested: o.interactive === true || (task.interest_until ?? 0) > this.clock.now() };
+    try {
+      return await this.settleTask(task, o, how);
+    } finally {
+      for (const c of offers) queue?.offer(c);
+    }
+  }
+
+  private async settleTask(task: TaskRow, o: ProcessOptions, how: Delivery): Promise<InlineCard | undefined> {
     const now = this.clock.now();
     const { inlineKey, only } = o;
     const cards = (await this.d.store.workCards(task.task_key)).filter((c) => !only || c.card_key === only);
@@ -276,7 +330,7 @@ export class WatchEngine {
       const live = o.redraw ? (task.error_count >= RETRY_NOTE_AFTER ? 'retrying' : 'live') : null;
       const est = live ? estimate(history, now) : undefined;
       const view: RoundView = { snap: stored, target: terminal ? 'done' : 'active', live, ...(inlineKey && { inlineKey }), ...errorOf(task), ...(est && { estimate: est }) };
-      const pass = await this.life.settle(cards, view);
+      const pass = await this.life.settle(cards, view, how);
       const inline = await this.committed(pass.inline, inlineKey, o.news);
       const due = only ? Math.min(task.next_due_at, pass.retryAt ?? Infinity) : (pass.retryAt ?? now + task.backoff_ms);
       await this.d.store.completeTask(task.task_key, this.owner, now, { next_due_at: due });
@@ -296,7 +350,7 @@ export class WatchEngine {
       this.stats.fetches++;
       snap = await this.d.tasks.fetchRef(ref);
     } catch (e) {
-      return this.failed(task, cards, asTaskbotError(e), inlineKey);
+      return this.failed(task, cards, asTaskbotError(e), how, inlineKey);
     }
     const fingerprint = snapshotFingerprint(snap);
     const changed = fingerprint !== task.snapshot_hash;
@@ -305,7 +359,7 @@ export class WatchEngine {
     const samples = addSample(history, now, computeProgress(snap));
     const est = ended ? undefined : estimate(samples, now);
     const view: RoundView = { snap, target: ended ? 'done' : expired ? 'expired' : 'active', live: 'live', ...(inlineKey && { inlineKey }), ...(est && { estimate: est }) };
-    const pass = await this.life.settle(cards, view);
+    const pass = await this.life.settle(cards, view, how);
     const inline = await this.committed(pass.inline, inlineKey);
     const backoff = nextPollDelay(task.backoff_ms, changed, this.o.minPollMs, this.o.maxPollMs);
     await this.d.store.completeTask(task.task_key, this.owner, now, {
@@ -331,7 +385,7 @@ export class WatchEngine {
   }
 
   /** A failed poll: transient errors back off (and after a few, say so on the card); the rest end the watch. */
-  private async failed(task: TaskRow, cards: CardRow[], err: TaskbotError, inlineKey?: string): Promise<InlineCard | undefined> {
+  private async failed(task: TaskRow, cards: CardRow[], err: TaskbotError, how: Delivery, inlineKey?: string): Promise<InlineCard | undefined> {
     const now = this.clock.now();
     const ends = ENDS_WATCH.has(err.code);
     this.d.logger?.[ends ? 'warn' : 'info']({ code: err.code, err: err.toJSON(), task: task.task_key }, ends ? 'watch ended by an error' : 'poll failed; backing off');
@@ -345,7 +399,7 @@ export class WatchEngine {
       errorCode: err.code,
       ...(inlineKey && { inlineKey }),
     };
-    const pass = await this.life.settle(cards, view);
+    const pass = await this.life.settle(cards, view, how);
     const inline = await this.committed(pass.inline, inlineKey);
     const backoff = nextPollDelay(task.backoff_ms, false, this.o.minPollMs, this.o.maxPollMs);
     // Rate limits say how long to wait; never come back sooner.
@@ -360,7 +414,20 @@ export class WatchEngine {
   }
 }
 
+interface ProcessOptions {
+  inlineKey?: string;
+  only?: string;
+  redraw?: boolean;
+  interactive?: boolean;
+  news?: boolean;
+  /** Write the cards now at this lane; without, they are offered to the card queue (all but `direct`). */
+  lane?: SendLane;
+  /** The card a person pressed: answered now, not queued. */
+  direct?: string;
+}
+
 const BUSY: unique symbol = Symbol('busy');
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** The error an ended card names when it is drawn again (its task's last error). */
 function errorOf(task: TaskRow): { errorCode?: ErrorCode } {

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { cardHash, compactCard, taskCard, taskTitle, type TaskCardMode } from '../cards/task-card.js';
 import type { CardModel } from '../domain/card.js';
 import { RESTARTABLE, sourcesOf, type CardStatus } from '../domain/card-status.js';
-import { cardKey, type CardHandle, type Messenger } from '../domain/chat.js';
+import { cardKey, type CardHandle, type Messenger, type SendLane } from '../domain/chat.js';
+import type { QueuedCard } from './card-queue.js';
 import type { Clock } from '../domain/clock.js';
 import { asTaskbotError, type ErrorCode, type TaskbotError } from '../domain/errors.js';
 import { snapshotFingerprint, snapshotToJson } from '../domain/snapshot-json.js';
@@ -44,6 +45,18 @@ export interface InlineCard {
   hash: string;
 }
 
+/**
+ * How a settle pass writes: everything at `lane` now, or (with `queue`) only the card `now` names
+ * (a person's answer), offering the rest to the app's card queue in their lane.
+ */
+export interface Delivery {
+  lane: SendLane;
+  queue?: (c: QueuedCard) => void;
+  now?: string;
+  /** Someone asked about the task lately: its live cards go before plain progress. */
+  interested?: boolean;
+}
+
 export interface Settlement {
   inline?: InlineCard;
   /** The earliest time a card asked to be tried again (a failed send, the one-a-second rule). */
@@ -68,7 +81,7 @@ export class CardLifecycle {
       clock: Clock;
       logger?: Logger;
       /** Counts every send, for metrics and benchmarks. */
-      onSend?: () => void;
+      onSend?: (lane: SendLane) => void;
     },
   ) {}
 
@@ -143,9 +156,12 @@ export class CardLifecycle {
   }
 
   /** Brings every given card of one task (the caller holds its lease) to what `view` says. */
-  async settle(cards: CardRow[], view: RoundView): Promise<Settlement> {
+  async settle(cards: CardRow[], view: RoundView, how: Delivery = { lane: 'people' }): Promise<Settlement> {
     const pass: Settlement = {};
     const later = (at: number) => (pass.retryAt = Math.min(pass.retryAt ?? at, at));
+    const queued = new Set<string>();
+    const offer = how.queue && ((c: QueuedCard) => (queued.add(c.key), how.queue!(c)));
+    const send = { lane: how.lane, ...(offer && { offer }), ...(how.now && { now: how.now }), ...(how.interested && { interested: true }) };
     for (const card of cards) {
       // Store calls on SQLite finish synchronously; let timers and I/O in between cards.
       await yieldToLoop();
@@ -154,8 +170,9 @@ export class CardLifecycle {
         later(card.retry_at);
         continue;
       }
-      const left = await this.settleCard(card, view, pass, later);
-      if (left?.status === 'done' && left.card_key !== view.inlineKey) await this.mentionWaiting(left, view.snap, later);
+      const left = await this.settleCard(card, view, pass, later, send);
+      // The people waiting are told once the final state went out (a queued one tells them on its turn).
+      if (left?.status === 'done' && left.card_key !== view.inlineKey && !queued.has(left.card_key)) await this.mentionWaiting(left, view.snap, later);
     }
     return pass;
   }
@@ -192,7 +209,13 @@ export class CardLifecycle {
   }
 
   /** One card to the view; resolves with the card as left. */
-  private async settleCard(card: CardRow, view: RoundView, pass: Settlement, later: (at: number) => void): Promise<CardRow | undefined> {
+  private async settleCard(
+    card: CardRow,
+    view: RoundView,
+    pass: Settlement,
+    later: (at: number) => void,
+    how: { lane: SendLane; offer?: (c: QueuedCard) => void; now?: string; interested?: boolean },
+  ): Promise<CardRow | undefined> {
     let c: CardRow | undefined = card;
     for (let i = 0; c && i < MAX_TRIES; i++) {
       if (c.status === 'active' && view.target !== 'active') {
@@ -215,11 +238,16 @@ export class CardLifecycle {
       if (c.shown === c.status && hash === c.rendered_hash) return c; // nothing new to show
       // One update a second per card, last renderings included: they come back when the second is up.
       const wait = c.last_update_at === null ? 0 : c.last_update_at + CARD_MIN_INTERVAL_MS - now;
+      if (how.offer && c.card_key !== how.now) {
+        const lane: SendLane = c.status !== 'active' ? 'final' : how.interested ? 'interest' : 'progress';
+        how.offer({ key: c.card_key, taskKey: c.task_key, lane, shownAt: c.last_update_at ?? c.created_at, notBefore: now + Math.max(0, wait), hash });
+        return c;
+      }
       if (wait > 0) {
         later(now + wait);
         return c;
       }
-      const er = await this.sendOrCompact(c, model);
+      const er = await this.sendOrCompact(c, model, how.lane);
       if (er) return this.sendFailed(c, er, later);
       if (await this.d.store.recordShown(c.card_key, c.status, hash, this.d.clock.now())) return c;
       // Stopped or restarted while the send was in flight: show what it is now.
@@ -258,26 +286,26 @@ export class CardLifecycle {
   }
 
   /** Sends an update; a card refused for its content is sent once more, smaller. Resolves with the failure, if any. */
-  private async sendOrCompact(card: CardRow, model: CardModel): Promise<TaskbotError | undefined> {
+  private async sendOrCompact(card: CardRow, model: CardModel, lane: SendLane): Promise<TaskbotError | undefined> {
     try {
-      await this.send(card, model);
+      await this.send(card, model, lane);
       return undefined;
     } catch (e) {
       const er = asTaskbotError(e);
       if (er.code !== 'CARD_REJECTED') return er;
       this.d.logger?.warn({ err: er.toJSON(), card: card.card_key }, 'the platform refused the card; sending a smaller one');
-      return this.send(card, compactCard(model)).then(
+      return this.send(card, compactCard(model), lane).then(
         () => undefined,
         (e2: unknown) => asTaskbotError(e2),
       );
     }
   }
 
-  private send(card: CardRow, model: CardModel): Promise<void> {
+  private send(card: CardRow, model: CardModel, lane: SendLane): Promise<void> {
     const messenger = this.d.messengers[card.platform];
     if (!messenger) return Promise.reject(new Error(`no messenger for ${card.platform}`));
-    this.d.onSend?.();
-    return messenger.update(handleOf(card), model);
+    this.d.onSend?.(lane);
+    return messenger.update(handleOf(card), model, lane);
   }
 }
 

@@ -166,4 +166,37 @@ describe('SendPacer', () => {
     await clock.advance(1);
     expect(second).toBe(true);
   });
+
+  it('serves the most valuable lane first, and keeps a reserve for people that background writes never touch', async () => {
+    const { SendPacer } = await import('../../src/http/send-pacer.js');
+    const clock = new ManualClock();
+    const pacer = new SendPacer({ perSecond: 10, perMinute: 100, reserve: { perSecond: 2, perMinute: 40 } }, clock, 1000);
+    const order: string[] = [];
+    const go = (name: string, lane: 'people' | 'final' | 'interest' | 'progress') =>
+      pacer.acquire(name, lane).then((answered) => {
+        order.push(`${name}@${clock.now()}`);
+        answered();
+      });
+    // A backlog of progress, then a final and a person's reply: they overtake it.
+    const all = [...Array.from({ length: 5 }, (_, i) => go(`p${i}`, 'progress')), go('f', 'final'), go('r', 'people')];
+    for (let i = 0; i < 60; i++) await clock.advance(100);
+    await Promise.all(all);
+    // Background writes are spread over the minute (60 a minute: one a second); a person's goes at once.
+    expect(order.slice(0, 3)).toEqual(['p0@0', 'r@0', 'f@1000']);
+    expect(order.slice(3)).toEqual(['p1@2000', 'p2@3000', 'p3@4000', 'p4@5000']);
+  });
+
+  it('background lanes stop short of each limit by the reserve, so a person is answered at once under a burst', async () => {
+    const { SendPacer } = await import('../../src/http/send-pacer.js');
+    const clock = new ManualClock();
+    const pacer = new SendPacer({ perSecond: 10, reserve: { perSecond: 3, perMinute: 0 } }, clock, 1000);
+    let background = 0;
+    for (let i = 0; i < 50; i++) void pacer.acquire('', 'progress').then((a) => (background++, a()));
+    await clock.advance(0);
+    expect(background).toBe(7); // 10 a second, 3 of them kept
+    let replied = -1;
+    void pacer.acquire('', 'people').then((a) => ((replied = clock.now()), a()));
+    await clock.advance(0);
+    expect(replied).toBe(0);
+  });
 });

@@ -13,6 +13,7 @@ import { WatchEngine, type WatchOptions } from '../../src/watch/engine.js';
 import { cardKey } from '../../src/domain/chat.js';
 import { RecordingMessenger } from '../helpers/recording-messenger.js';
 import { freshStore, STORE_KINDS } from '../helpers/stores.js';
+import { round } from '../helpers/round.js';
 
 const T0 = Date.UTC(2026, 10, 21, 2, 0, 0);
 const TZ = 'Asia/Shanghai';
@@ -68,7 +69,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     for (let c = 0; c < 100; c++) await showCard(e, `oc_${c}`, hex((c % 10) + 1));
     const before = taskCalls();
     await clock.advance(2000);
-    expect(await e.tick()).toBe(10);
+    expect(await round(e)).toBe(10);
     expect(taskCalls() - before).toBe(10);
     // Every card changed (counts grew), so every card got exactly one update.
     expect(messenger.updates).toHaveLength(100);
@@ -84,14 +85,14 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
       const t = (await store.getTask('feishu:drive:555'))!;
       dues.push(t.next_due_at - clock.now());
       await clock.advance(t.next_due_at - clock.now());
-      expect(await e.tick()).toBe(1);
+      expect(await round(e)).toBe(1);
     }
     expect(dues).toEqual([2000, 4000, 8000, 16000, 32000, 60000]);
     expect((await store.getTask('feishu:drive:555'))!.backoff_ms).toBe(60000);
     expect(messenger.updates).toHaveLength(0);
     // Not due yet: nothing happens.
     await clock.advance(1000);
-    expect(await e.tick()).toBe(0);
+    expect(await round(e)).toBe(0);
   });
 
   it('updates on each change, makes a final update at the end and stops watching', async () => {
@@ -100,7 +101,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const h = await showCard(e, 'oc_1', hex(7));
     for (let i = 0; i < 5; i++) {
       await clock.advance(2000);
-      await e.tick();
+      await round(e);
     }
     const cards = messenger.updatesOf(h.handle);
     expect(cards.map((c) => c.color)).toEqual(['blue', 'blue', 'orange']);
@@ -109,7 +110,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     expect((await store.getTask(`feishu:contact:${hex(7)}`))!.active).toBe(0);
     const calls = taskCalls();
     await clock.advance(120_000);
-    expect(await e.tick()).toBe(0);
+    expect(await round(e)).toBe(0);
     expect(taskCalls()).toBe(calls);
   });
 
@@ -118,13 +119,13 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     fake.addTask({ id: '77', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 100_000 });
     const h = await showCard(e, 'oc_1', '77');
     await clock.advance(24 * 3600_000);
-    expect(await e.tick()).toBe(1);
+    expect(await round(e)).toBe(1);
     const last = messenger.updatesOf(h.handle).at(-1)!;
     expect(last.note).toContain('24 小时');
     expect(last.buttons?.map((b) => b.action)).toEqual(['refresh']);
     expect(await store.getCard(cardKey(h))).toMatchObject({ status: 'expired' });
     await clock.advance(3600_000);
-    expect(await e.tick()).toBe(0);
+    expect(await round(e)).toBe(0);
 
     const fresh = await e.refresh(cardKey(h), { inline: true });
     expect(fresh.status === 'fresh' && fresh.card.buttons?.map((b) => b.action)).toEqual(['refresh', 'stop', 'notify']);
@@ -132,7 +133,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     expect(await store.getCard(cardKey(h))).toMatchObject({ status: 'active' });
     const due = (await store.getTask('feishu:drive:77'))!.next_due_at;
     await clock.advance(due - clock.now());
-    expect(await e.tick()).toBe(1);
+    expect(await round(e)).toBe(1);
   });
 
   it('keeps the watch through transient errors, says so after three, and recovers', async () => {
@@ -143,13 +144,13 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     for (let i = 0; i < 3; i++) {
       const t = (await store.getTask('feishu:drive:88'))!;
       await clock.advance(t.next_due_at - clock.now());
-      await e.tick();
+      await round(e);
     }
     const t = (await store.getTask('feishu:drive:88'))!;
     expect(t).toMatchObject({ active: 1, error_count: 3, last_error: 'UPSTREAM_UNAVAILABLE' });
     expect(messenger.updatesOf(h.handle).at(-1)!.note).toContain('UPSTREAM_UNAVAILABLE');
     await clock.advance(t.next_due_at - clock.now());
-    await e.tick();
+    await round(e);
     expect((await store.getTask('feishu:drive:88'))!.error_count).toBe(0);
     expect(messenger.updatesOf(h.handle).at(-1)!.note).toBeUndefined();
   });
@@ -163,7 +164,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     fake.tasks.remove('drive', '91');
     fake.denyScope('/open-apis/contact/v2/task/get');
     await clock.advance(2000);
-    await e.tick();
+    await round(e);
     expect(messenger.updatesOf(gone.handle).at(-1)!.note).toMatch(/^TASK_NOT_FOUND: /);
     expect(messenger.updatesOf(denied.handle).at(-1)!.note).toMatch(/^PERMISSION_DENIED: /);
     expect(await store.getCard(cardKey(gone))).toMatchObject({ status: 'error' });
@@ -177,7 +178,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const b = await showCard(e, 'oc_2', hex(5));
     messenger.gone.add(a.handle);
     await clock.advance(2000);
-    await e.tick();
+    await round(e);
     expect(await store.getCard(cardKey(a))).toMatchObject({ status: 'gone' });
     expect(messenger.updatesOf(b.handle)).toHaveLength(1);
     expect((await store.getTask(`feishu:contact:${hex(5)}`))!.active).toBe(1);
@@ -189,13 +190,13 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const h = await showCard(e, 'oc_1', hex(8));
     messenger.failWith.set(h.handle, 'UPSTREAM_REJECTED');
     await clock.advance(2000);
-    await e.tick();
+    await round(e);
     expect(await store.getCard(cardKey(h))).toMatchObject({ status: 'gone' });
     expect((await store.getTask(`feishu:contact:${hex(8)}`))!.active).toBe(0);
     const polls = taskCalls();
     const attempts = messenger.attempts;
     await clock.advance(600_000);
-    await e.tick();
+    await round(e);
     expect(taskCalls()).toBe(polls);
     expect(messenger.attempts).toBe(attempts);
   });
@@ -209,7 +210,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     messenger.refuseLists.add(small.handle);
     messenger.failWith.set(never.handle, 'CARD_REJECTED');
     await clock.advance(2000);
-    await e.tick();
+    await round(e);
     const sent = messenger.updatesOf(small.handle).at(-1)!;
     expect(sent.blocks.some((b) => b.type === 'list')).toBe(false);
     expect(sent.blocks.some((b) => b.type === 'progress')).toBe(true);
@@ -223,7 +224,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const h = await showCard(e, 'oc_1', '93');
     fake.inject({ path: /task_check/, kind: '5xx', times: 1_000 });
     await clock.advance(24 * 3600_000);
-    await e.tick();
+    await round(e);
     expect(await store.getCard(cardKey(h))).toMatchObject({ status: 'expired' });
     expect((await store.getTask('feishu:drive:93'))!.active).toBe(0);
   });
@@ -234,12 +235,12 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const h = await showCard(e, 'oc_1', hex(6));
     messenger.failNextUpdates = 1;
     await clock.advance(2000);
-    await e.tick();
+    await round(e);
     expect(messenger.updatesOf(h.handle)).toHaveLength(0);
     const t = (await store.getTask(`feishu:contact:${hex(6)}`))!;
     expect(t.next_due_at - clock.now()).toBeLessThanOrEqual(1000);
     await clock.advance(1000);
-    await e.tick();
+    await round(e);
     expect(messenger.updatesOf(h.handle)).toHaveLength(1);
   });
 
@@ -256,7 +257,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     expect(await e.stopInChat({ platform: 'feishu', chatId: 'oc_1' }, hex(8))).toBe(1);
     expect(messenger.updatesOf(b.handle).at(-1)!.note).toContain('已停止自动更新');
     await clock.advance(2000);
-    await e.tick();
+    await round(e);
     expect(messenger.updatesOf(c.handle)).toHaveLength(1);
     expect(messenger.updatesOf(a.handle)).toHaveLength(0);
     expect(await e.stopInChat({ platform: 'feishu', chatId: 'oc_2' }, hex(8))).toBe(1);
@@ -273,7 +274,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     stores.push(store);
     const second = engine(store);
     await clock.advance(2000);
-    expect(await second.tick()).toBe(3);
+    expect(await round(second)).toBe(3);
     expect(messenger.updates).toHaveLength(3);
   });
 
@@ -284,14 +285,14 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const b = engine(other, { batch: 7 }, 'B');
     for (let t = 0; t < 20; t++) fake.addTask({ id: hex(t + 100), kind: 'contact', total: 40, outcome: 'succeeded', queuedSteps: 0, runningSteps: 30 });
     for (let c = 0; c < 40; c++) await showCard(a, `oc_${c}`, hex((c % 20) + 100));
-    for (let round = 0; round < 3; round++) {
+    for (let r = 0; r < 3; r++) {
       const before = taskCalls();
       const updatesBefore = messenger.updates.length;
       await clock.advance(2000);
       // Both race over the same due work until none is left.
       let handled = 0;
       for (;;) {
-        const [x, y] = await Promise.all([a.tick(), b.tick()]);
+        const [x, y] = await Promise.all([round(a), round(b)]);
         if (x + y === 0) break;
         handled += x + y;
       }
@@ -312,9 +313,9 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const locker = spawn(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(${JSON.stringify(url.replace(/^sqlite:/, ''))});d.exec('BEGIN EXCLUSIVE');console.log('locked');setTimeout(()=>{d.exec('COMMIT');d.close()},1000)`], { cwd: process.cwd() });
     await new Promise((r) => locker.stdout.once('data', r));
     await clock.advance(2000);
-    await expect(e.tick()).rejects.toThrow(/locked|busy/i);
+    await expect(round(e)).rejects.toThrow(/locked|busy/i);
     await new Promise((r) => locker.once('exit', r));
-    expect(await e.tick()).toBe(1);
+    expect(await round(e)).toBe(1);
     expect(messenger.updatesOf(h.handle)).toHaveLength(1);
     expect((await store.getTask(`feishu:contact:${hex(400)}`))!.lease_owner).toBeNull();
   });
@@ -326,11 +327,11 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     await clock.advance(2000);
     // The other engine claims the task and dies before finishing it.
     expect(await store.claimDueTasks('crashed', clock.now(), clock.now() + 15_000, 10)).toHaveLength(1);
-    expect(await e.tick()).toBe(0);
+    expect(await round(e)).toBe(0);
     await clock.advance(14_000);
-    expect(await e.tick()).toBe(0);
+    expect(await round(e)).toBe(0);
     await clock.advance(1_001);
-    expect(await e.tick()).toBe(1);
+    expect(await round(e)).toBe(1);
     expect(messenger.updatesOf(h.handle)).toHaveLength(1);
   });
 });

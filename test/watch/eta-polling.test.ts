@@ -6,6 +6,7 @@ import { WatchEngine } from '../../src/watch/engine.js';
 import { RecordingMessenger } from '../helpers/recording-messenger.js';
 import { ScriptedTasks } from '../helpers/scripted-tasks.js';
 import { freshStore } from '../helpers/stores.js';
+import { round } from '../helpers/round.js';
 
 const TZ = 'Asia/Shanghai';
 
@@ -35,7 +36,7 @@ describe('the time-left estimate on the card and in polling', () => {
     for (let s = 0; s < minutes * 60; s++) {
       await clock.advance(1000);
       tasks.set('1', 'running', Math.min(99, Math.floor((clock.now() - start) / 1000 / secPerPercent)));
-      await engine.tick();
+      await round(engine);
     }
     return tasks.fetchCount('1');
   }
@@ -64,7 +65,7 @@ describe('the time-left estimate on the card and in polling', () => {
       const before = tasks.fetchCount('2');
       for (let s = 0; s < seconds; s++) {
         await clock.advance(1000);
-        await engine.tick();
+        await round(engine);
       }
       return tasks.fetchCount('2') - before;
     };
@@ -92,7 +93,7 @@ describe('the time-left estimate on the card and in polling', () => {
     for (let s = 0; s < 6; s++) {
       const before = tasks.totalFetches();
       for (let ms = 0; ms < 1000; ms += 100) {
-        await limited.tick();
+        await round(limited);
         await clock.advance(100);
       }
       perSecond.push(tasks.totalFetches() - before);
@@ -102,7 +103,7 @@ describe('the time-left estimate on the card and in polling', () => {
     expect(limited.stats.deferred).toBeGreaterThan(0);
     // Saturate the budget again, then a person presses Refresh: polled at once.
     for (let i = 0; i < 10; i++) await store.poke(`feishu:contact:b${i}`, clock.now());
-    await limited.tick();
+    await round(limited);
     const before = tasks.fetchCount('b9');
     expect((await limited.refresh(`feishu:${handles[9]!.handle}`, { inline: true })).status).toBe('fresh');
     expect(tasks.fetchCount('b9')).toBe(before + 1);

@@ -12,10 +12,12 @@ import { WatchEngine } from '../../src/watch/engine.js';
 import { RecordingMessenger } from '../helpers/recording-messenger.js';
 import { ScriptedTasks } from '../helpers/scripted-tasks.js';
 import { dropFreshStore, freshStoreUrl, STORE_KINDS } from '../helpers/stores.js';
+import { round } from '../helpers/round.js';
 
 /**
  * Model-based test of the card lifecycle: random interleavings of task progress, new cards, Stop,
- * `stop <id>`, Refresh, vanished cards, failing sends and polls, two engines and engine restarts,
+ * `stop <id>`, Refresh, vanished cards, failing sends and polls, two engines (each with its card
+ * queue, sending on its own turns) and engine restarts,
  * run against the real engine and store, with the invariants of the card-lifecycle issue checked
  * after every step against a reference model of what people asked for and what they saw.
  */
@@ -34,6 +36,7 @@ type Op =
   | { t: 'sendFail'; n: number }
   | { t: 'pollFail'; task: number; on: boolean }
   | { t: 'tick'; engine: number }
+  | { t: 'send'; engine: number }
   | { t: 'advance'; ms: number }
   | { t: 'restart'; engine: number };
 
@@ -49,6 +52,7 @@ const single: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('sendFail' as const), n: nat(3) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('pollFail' as const), task: nat(2), on: fc.boolean() }) },
   { weight: 4, arbitrary: fc.record({ t: fc.constant('tick' as const), engine: nat(1) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('send' as const), engine: nat(1) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('advance' as const), ms: fc.constantFrom(500, 1000, 2000, 5000, 30_000, 65_000) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('restart' as const), engine: nat(1) }) },
 );
@@ -186,8 +190,11 @@ class World {
         else this.tasks.failWith.delete(`feishu:contact:${TASKS[op.task]}`);
         return;
       case 'tick':
-        await this.engines[op.engine]!.tick();
+        await round(this.engines[op.engine]!);
         return;
+      case 'send':
+        // The card queue's turn on its own, racing whatever else this step does.
+        return this.engines[op.engine]!.flush();
       case 'advance':
         return this.clock.advance(op.ms);
       case 'restart': {
@@ -245,7 +252,7 @@ class World {
     const store = this.stores[0]!;
     for (let r = 0; r < 4; r++) {
       await this.clock.advance(11 * 60_000);
-      for (const e of this.engines) await e.tick();
+      for (const e of this.engines) await round(e);
     }
     for (const c of this.cards) {
       const row = (await store.getCard(cardKey(c.handle)))!;

@@ -7,6 +7,7 @@ import { WatchEngine } from '../../src/watch/engine.js';
 import { RecordingMessenger } from '../helpers/recording-messenger.js';
 import { ScriptedTasks } from '../helpers/scripted-tasks.js';
 import { freshStore, STORE_KINDS } from '../helpers/stores.js';
+import { round } from '../helpers/round.js';
 
 const TZ = 'Asia/Shanghai';
 
@@ -59,25 +60,59 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
       held.enter();
       await held.opened;
     };
-    const round = engine.tick();
+    const ticking = round(engine);
     await held.reached; // the round is sending a progress update to the card
     messenger.gate = async () => undefined;
     const stop = await engine.stopCard(cardKey(a), { inline: false });
     expect(stop.status).toBe('stopped');
     held.open();
-    await round;
+    await ticking;
     await clock.advance(1000); // one update a second per card
-    await engine.tick(); // the task was poked: the stopped rendering follows the progress update
+    await round(engine); // the task was poked: the stopped rendering follows the progress update
     expect(await status(a)).toBe('stopped');
     expect(last(a)?.note).toContain('updates stopped');
     const sent = messenger.updatesOf(a.handle).length;
     for (let i = 0; i < 5; i++) {
       tasks.set('1', 'running', 30 + i * 10);
       await clock.advance(60_000);
-      await engine.tick();
+      await round(engine);
     }
     expect(messenger.updatesOf(a.handle)).toHaveLength(sent);
     expect((await store.getTask('feishu:contact:1'))!.active).toBe(0);
+  });
+
+  it('while the platform is slow, a final overtakes waiting progress, and progress superseded before its turn is never sent', async () => {
+    await engine.stop();
+    engine = new WatchEngine({ store, tasks, messengers: { feishu: messenger }, timeZone: TZ, clock, options: { sendConcurrency: 1 } });
+    for (const id of ['a', 'b', 'c']) tasks.set(id, 'running', 10);
+    const [a, b, c] = [await show('a', 'oc_1'), await show('b', 'oc_2'), await show('c', 'oc_3')];
+    for (const id of ['a', 'b', 'c']) tasks.set(id, 'running', 20);
+    await clock.advance(2000);
+    await engine.tick(); // three progress updates queued
+    const held = latch();
+    messenger.gate = async () => {
+      held.enter();
+      await held.opened;
+    };
+    const sending = engine.flush();
+    await held.reached; // the first (the stalest: a) is in flight, the platform slow to answer
+    messenger.gate = async () => undefined;
+    tasks.set('b', 'running', 30);
+    tasks.set('c', 'succeeded', 100);
+    await clock.advance(2000);
+    await engine.tick(); // b's newer progress replaces its queued one; c's final joins the queue
+    held.open();
+    await sending;
+    expect(messenger.updates.map((u) => [u.handle, u.card.final === true])).toEqual([
+      [a.handle, false],
+      [c.handle, true],
+      [b.handle, false],
+    ]);
+    expect(messenger.updatesOf(b.handle)).toHaveLength(1); // its 20 % never went out: it showed 30 % at once
+    expect(JSON.stringify(last(b))).toContain('30');
+    expect(messenger.updatesOf(c.handle)).toHaveLength(1); // its 20 % was superseded by the end
+    expect(engine.queueStats()).toMatchObject({ superseded: 2, waiting: 0 });
+    expect(engine.stats.sent).toMatchObject({ final: 1, progress: 2 });
   });
 
   it('regression: asking again for a finished task brings its older cards to the final state at once, without another poll', async () => {
@@ -88,7 +123,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     const fresh = await show('2', 'oc_3'); // `status` fetched the finished task and sent a final card
     expect(await status(fresh)).toBe('done');
     const polls = tasks.fetchCount('2');
-    await engine.tick(); // no clock advance: the news made the task due now
+    await round(engine); // no clock advance: the news made the task due now
     for (const h of older) {
       expect(await status(h)).toBe('done');
       expect(last(h)?.final).toBe(true);
@@ -103,13 +138,13 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     messenger.failWith.set(a.handle, 'UPSTREAM_UNAVAILABLE');
     tasks.set('3', 'succeeded', 100);
     await clock.advance(2000);
-    await engine.tick();
+    await round(engine);
     expect(await status(a)).toBe('done'); // the final state is decided; only showing it is owed
     const polls = tasks.fetchCount('3');
     const attempts = messenger.attempts;
     for (let s = 0; s < 600; s++) {
       await clock.advance(1000);
-      await engine.tick();
+      await round(engine);
     }
     expect(tasks.fetchCount('3')).toBe(polls);
     // 1 s, 2 s, 4 s … 256 s apart: nine more tries in ten minutes, not six hundred.
@@ -117,7 +152,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     expect(messenger.attempts - attempts).toBeGreaterThanOrEqual(5);
     messenger.failWith.delete(a.handle);
     await clock.advance(600_000);
-    await engine.tick();
+    await round(engine);
     expect(last(a)?.final).toBe(true);
     expect((await store.getTask('feishu:contact:3'))!).toMatchObject({ active: 0, pending: 0 });
   });
@@ -152,7 +187,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     await refresh;
     store.recordShown = recordShown;
     await clock.advance(1000);
-    await engine.tick();
+    await round(engine);
     const drawnStopped = [...(stopped.status === 'stopped' && stopped.card ? [stopped.card] : []), ...messenger.updatesOf(x.handle)].filter((c) => c.note?.includes('updates stopped'));
     expect(drawnStopped).toHaveLength(1);
   });
@@ -172,11 +207,11 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     await show('4', 'oc_2');
     messenger.failWith.set(bad.handle, 'UPSTREAM_UNAVAILABLE');
     await clock.advance(INTEREST_MS); // the second `status` made the task interesting for a while
-    await engine.tick();
+    await round(engine);
     const polls = tasks.fetchCount('4');
     for (let s = 0; s < 120; s++) {
       await clock.advance(1000);
-      await engine.tick();
+      await round(engine);
     }
     // Nothing changed upstream: polls back off 2 → 4 → … → 60 s whatever the bad card does.
     expect(tasks.fetchCount('4') - polls).toBeLessThanOrEqual(7);
@@ -189,13 +224,13 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     messenger.gone.add(gone.handle);
     tasks.set('5', 'running', 20);
     await clock.advance(2000);
-    await engine.tick();
+    await round(engine);
     expect(await status(gone)).toBe('gone');
     expect(await status(ok)).toBe('active');
     const attempts = messenger.attempts;
     tasks.set('5', 'running', 30);
     await clock.advance(4000);
-    await engine.tick();
+    await round(engine);
     expect(messenger.attempts - attempts).toBe(1); // only the good card
   });
 
@@ -209,7 +244,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     expect(await status(a)).toBe('active');
     tasks.set('6', 'succeeded', 100);
     await clock.advance(2000);
-    await engine.tick();
+    await round(engine);
     expect(await status(a)).toBe('done');
     const sent = messenger.updates.length;
     expect(await engine.refresh(cardKey(a), { inline: true })).toEqual({ status: 'ended' });
@@ -226,15 +261,15 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
       held.enter();
       await held.opened;
     };
-    const round = engine.tick();
+    const ticking = round(engine);
     await held.reached;
     const other = new WatchEngine({ store, tasks, messengers: { feishu: messenger }, timeZone: TZ, clock });
     expect(await other.stopCard(cardKey(a), { inline: true })).toEqual({ status: 'stopped' }); // no inline card: the round sends it
     tasks.gate = async () => undefined;
     held.open();
-    await round;
+    await ticking;
     await clock.advance(1000);
-    await engine.tick();
+    await round(engine);
     expect(await status(a)).toBe('stopped');
     expect(last(a)?.note).toContain('updates stopped');
     expect(messenger.updatesOf(a.handle).filter((c) => c.note?.includes('updates stopped'))).toHaveLength(1);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { renderCardParams } from '../../cards/dingtalk.js';
 import { renderMarkdown } from '../../cards/markdown.js';
 import type { CardModel } from '../../domain/card.js';
-import type { CardHandle, ChatRef, Messenger, ReplyContext } from '../../domain/chat.js';
+import type { CardHandle, ChatRef, Messenger, ReplyContext, SendLane } from '../../domain/chat.js';
 import { asTaskbotError, type TaskbotError } from '../../domain/errors.js';
 import { cardTexts } from '../../i18n/card-texts.js';
 import { fill } from '../../i18n/messages.js';
@@ -92,14 +92,14 @@ export class DingtalkMessenger implements Messenger {
     return { ...chat, handle: outTrackId };
   }
 
-  async update(handle: CardHandle, card: CardModel): Promise<void> {
-    if (!handle.meta?.markdown) return this.api.updateCard(handle.handle, renderCardParams(card));
+  async update(handle: CardHandle, card: CardModel, lane?: SendLane): Promise<void> {
+    if (!handle.meta?.markdown) return this.api.updateCard(handle.handle, renderCardParams(card), lane);
     // A markdown answer cannot change: only the end of the task is worth one more message.
-    if (card.final) await this.markdown(handle, card);
+    if (card.final) await this.markdown(handle, card, undefined, lane);
   }
 
   sendDigest(chat: ChatRef, card: CardModel): Promise<void> {
-    return this.markdown(chat, card);
+    return this.markdown(chat, card, undefined, 'interest');
   }
 
   /**
@@ -113,16 +113,16 @@ export class DingtalkMessenger implements Messenger {
     const hook = typeof card.meta?.sessionWebhook === 'string' ? card.meta.sessionWebhook : undefined;
     const valid = hook !== undefined && Number(card.meta?.sessionWebhookExpiresAt ?? 0) > this.now() + 5_000;
     if (!user && valid) return this.api.sessionMarkdown(hook, { title, text: `${ids.map((id) => `@${id}`).join(' ')} ${markdownText(text)}` }, ids);
-    for (let i = 0; i < ids.length; i += 20) await this.api.robotMarkdown(this.o.robotCode, { users: ids.slice(i, i + 20) }, { title, text: markdownText(text) });
+    for (let i = 0; i < ids.length; i += 20) await this.api.robotMarkdown(this.o.robotCode, { users: ids.slice(i, i + 20) }, { title, text: markdownText(text) }, 'final');
   }
 
-  private async markdown(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<void> {
+  private async markdown(chat: ChatRef, card: CardModel, reply?: ReplyContext, lane?: SendLane): Promise<void> {
     const md = renderMarkdown(card);
     if (reply?.sessionWebhook && (reply.sessionWebhookExpiresAt ?? 0) > this.now() + 5_000) {
       return this.api.sessionMarkdown(reply.sessionWebhook, md);
     }
     const user = userOf(chat.chatId);
-    return this.api.robotMarkdown(this.o.robotCode, user ? { users: [user] } : { group: chat.chatId }, md);
+    return this.api.robotMarkdown(this.o.robotCode, user ? { users: [user] } : { group: chat.chatId }, md, lane);
   }
 }
 

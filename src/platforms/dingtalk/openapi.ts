@@ -3,7 +3,9 @@ import { TaskbotError } from '../../domain/errors.js';
 import { systemClock, type Clock } from '../../domain/clock.js';
 import { httpRequest, parseJson } from '../../http/request.js';
 import { callWithToken } from '../../http/authorized-call.js';
-import { KeyedLimiter, RATE_WINDOW_MS } from '../../http/rate-limit.js';
+import { RATE_WINDOW_MS } from '../../http/rate-limit.js';
+import { SendPacer } from '../../http/send-pacer.js';
+import type { SendLane } from '../../domain/chat.js';
 import type { RetryOptions } from '../../http/retry.js';
 import { TokenCache } from '../../http/token-cache.js';
 import type { DingtalkTaskApi } from '../../providers/ports.js';
@@ -28,6 +30,8 @@ const CARD_SCOPES = ['Card.Instance.Write', 'Card.Streaming.Write'];
 const UNION_ID_CACHE_MAX = 10_000;
 
 export interface OpenApiCall extends DingtalkCallContext {
+  /** What a write is worth when the API's budget is short (reads and people's answers: 'people'). */
+  lane?: SendLane;
   method?: Dispatcher.HttpMethod;
   path: string;
   query?: Record<string, string | undefined>;
@@ -41,16 +45,17 @@ export interface OpenApiCall extends DingtalkCallContext {
  */
 export class DingtalkOpenApi implements DingtalkTaskApi {
   private readonly tokens: TokenCache;
-  private readonly limiter: KeyedLimiter;
+  /** One outbound queue per API: DingTalk counts each API on its own. */
+  private readonly pacers = new Map<string, SendPacer>();
   /** staffId → unionId (a promise, so concurrent first lookups share one call). */
   private readonly unionIds = new Map<string, Promise<string>>();
   private readonly retry: RetryOptions;
+  private readonly clock: Clock;
 
   constructor(private readonly opts: DingtalkOpenApiOptions) {
-    const clock = opts.clock ?? systemClock;
+    const clock = (this.clock = opts.clock ?? systemClock);
     this.retry = { clock, ...opts.retry };
     this.tokens = new TokenCache(() => this.fetchAccessToken(), 5 * 60_000, clock);
-    this.limiter = new KeyedLimiter(opts.perApiPerSecond ?? DINGTALK_PER_API_PER_SECOND, RATE_WINDOW_MS, clock, () => opts.onRateWait?.('dingtalk api'));
   }
 
   /** One OpenAPI call; returns the parsed JSON of a 2xx answer. */
@@ -58,7 +63,7 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
     return callWithToken(
       this.tokens,
       async (token) => {
-        await this.limiter.acquire(c.endpoint);
+        const answered = await this.pace(c.endpoint, c.lane);
         const res = await httpRequest({
           url: `${this.opts.apiBase}${c.path}`,
           method: c.method ?? 'GET',
@@ -67,7 +72,7 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
           headers: { 'x-acs-dingtalk-access-token': token },
           timeoutMs: this.opts.timeoutMs,
           endpoint: c.endpoint,
-        });
+        }).finally(answered);
         if (res.status >= 200 && res.status < 300) return parseJson(res, c.endpoint);
         let body: unknown;
         try {
@@ -130,8 +135,9 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
   }
 
   /** Updates a delivered card's data in place (only the keys given). */
-  async updateCard(outTrackId: string, cardParamMap: Record<string, string>): Promise<void> {
+  async updateCard(outTrackId: string, cardParamMap: Record<string, string>, lane: SendLane = 'progress'): Promise<void> {
     await this.call({
+      lane,
       endpoint: 'card v1.0 update',
       scopes: CARD_SCOPES,
       target: 'card',
@@ -142,9 +148,10 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
   }
 
   /** A markdown message from the robot to a group, or to people (their 1:1 chats with the robot; at most 20). */
-  async robotMarkdown(robotCode: string, to: { group: string } | { users: string[] }, md: { title: string; text: string }): Promise<void> {
+  async robotMarkdown(robotCode: string, to: { group: string } | { users: string[] }, md: { title: string; text: string }, lane: SendLane = 'people'): Promise<void> {
     const group = 'group' in to;
     await this.call({
+      lane,
       endpoint: group ? 'robot v1.0 groupMessages/send' : 'robot v1.0 oToMessages/batchSend',
       scopes: ['qyapi_robot_sendmsg'],
       method: 'POST',
@@ -162,6 +169,17 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
     if (res.status >= 400 || (typeof b.errcode === 'number' && b.errcode !== 0)) {
       throw new TaskbotError(res.status >= 500 ? 'UPSTREAM_UNAVAILABLE' : 'UPSTREAM_REJECTED', `${endpoint}: ${String(b.errmsg ?? `HTTP ${res.status}`)}`, { platform: 'dingtalk', endpoint, httpStatus: res.status });
     }
+  }
+
+  /** Waits for the API's turn (a few calls a second stay free for people's answers); call the result once answered. */
+  private pace(endpoint: string, lane: SendLane = 'people'): Promise<() => void> {
+    let p = this.pacers.get(endpoint);
+    if (!p) {
+      const perSecond = this.opts.perApiPerSecond ?? DINGTALK_PER_API_PER_SECOND;
+      p = new SendPacer({ perSecond, reserve: { perSecond: Math.min(3, perSecond - 1), perMinute: 0 } }, this.clock, RATE_WINDOW_MS, () => this.opts.onRateWait?.('dingtalk api'));
+      this.pacers.set(endpoint, p);
+    }
+    return p.acquire('', lane);
   }
 
   /** staffId (userid) → unionId through the legacy oapi; cached, since it never changes. */
@@ -182,7 +200,7 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
     const body = await callWithToken(
       this.tokens,
       async (token) => {
-        await this.limiter.acquire(ctx.endpoint);
+        const answered = await this.pace(ctx.endpoint);
         const res = await httpRequest({
           url: `${this.opts.oapiBase}/topapi/v2/user/get`,
           method: 'POST',
@@ -190,7 +208,7 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
           json: { userid: staffId, language: 'zh_CN' },
           timeoutMs: this.opts.timeoutMs,
           endpoint: ctx.endpoint,
-        });
+        }).finally(answered);
         if (res.status >= 500) throw classifyDingtalk(res.status, res.headers, undefined, { ...ctx, scopes: [] });
         const b = parseJson(res, ctx.endpoint) as Record<string, unknown>;
         const err = classifyOapi(b, ctx);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { renderFeishuCard } from '../../cards/feishu.js';
 import { plain } from '../../cards/sanitize.js';
 import type { CardModel } from '../../domain/card.js';
-import type { CardHandle, ChatRef, Messenger, ReplyContext } from '../../domain/chat.js';
+import type { CardHandle, ChatRef, Messenger, ReplyContext, SendLane } from '../../domain/chat.js';
 import { isTaskbotError } from '../../domain/errors.js';
 import { isPlatformUserId } from '../../domain/user-id.js';
 import { cardMessage, type FeishuMessage, type FeishuOpenApi } from './openapi.js';
@@ -22,27 +22,27 @@ export class FeishuMessenger implements Messenger {
     return { ...chat, handle: await this.replyOrPost(chat.chatId, reply.messageId, msg, uuid ?? idempotencyUuid(reply.messageId)) };
   }
 
-  update(handle: CardHandle, card: CardModel): Promise<void> {
-    return this.api.patchCard(handle.handle, renderFeishuCard(card));
+  update(handle: CardHandle, card: CardModel, lane?: SendLane): Promise<void> {
+    return this.api.patchCard(handle.handle, renderFeishuCard(card), lane);
   }
 
   async sendDigest(chat: ChatRef, card: CardModel): Promise<void> {
-    await this.api.post(chat.chatId, cardMessage(renderFeishuCard(card)));
+    await this.api.post(chat.chatId, cardMessage(renderFeishuCard(card)), undefined, 'interest');
   }
 
   /** A text message replying to the card, `<at>` for each person (open_ids from Feishu only), the text made plain. */
   async mention(card: CardHandle, userIds: string[], text: string, key: string): Promise<void> {
     const ats = userIds.filter(isPlatformUserId).map((id) => `<at user_id="${id}"></at>`);
     const msg: FeishuMessage = { msg_type: 'text', content: JSON.stringify({ text: `${ats.join(' ')} ${plain(text)}` }) };
-    await this.replyOrPost(card.chatId, card.handle, msg, idempotencyUuid(key));
+    await this.replyOrPost(card.chatId, card.handle, msg, idempotencyUuid(key), 'final');
   }
 
-  private async replyOrPost(chatId: string, parentId: string, msg: FeishuMessage, uuid: string): Promise<string> {
+  private async replyOrPost(chatId: string, parentId: string, msg: FeishuMessage, uuid: string, lane: SendLane = 'people'): Promise<string> {
     try {
-      return await this.api.reply(chatId, parentId, msg, uuid);
+      return await this.api.reply(chatId, parentId, msg, uuid, lane);
     } catch (e) {
       if (!isTaskbotError(e, 'CARD_GONE') || !PARENT_GONE.has(Number(e.details.upstreamCode))) throw e;
-      return this.api.post(chatId, msg, uuid);
+      return this.api.post(chatId, msg, uuid, lane);
     }
   }
 }

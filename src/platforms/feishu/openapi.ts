@@ -5,7 +5,8 @@ import { systemClock, type Clock } from '../../domain/clock.js';
 import { httpRequest, parseJson } from '../../http/request.js';
 import { callWithToken } from '../../http/authorized-call.js';
 import { RATE_WINDOW_MS, SlidingWindowLimiter } from '../../http/rate-limit.js';
-import { SendPacer } from '../../http/send-pacer.js';
+import { SendPacer, type PacerLimits } from '../../http/send-pacer.js';
+import type { SendLane } from '../../domain/chat.js';
 import type { RetryOptions } from '../../http/retry.js';
 import { TokenCache } from '../../http/token-cache.js';
 import { classifyFeishu, type FeishuCallContext } from './errors.js';
@@ -27,8 +28,12 @@ export interface FeishuOpenApiOptions {
 
 export type CallOptions = ReturnType<typeof lark.withTenantToken>;
 
-/** Feishu's documented send limits: 50/s and 1000/min per app, 5/s per chat. */
-export const FEISHU_SEND_LIMITS = { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 };
+/**
+ * Feishu's documented limits on writes: sends and card patches 50/s and 1000/min per app (counted
+ * together, the stricter reading), sends 5/s per chat, patches 5/s per message. People's answers
+ * keep 5/s and 40/min of it.
+ */
+export const FEISHU_SEND_LIMITS: PacerLimits = { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5, reserve: { perSecond: 5, perMinute: 40 } };
 
 /** Feishu documents 10 requests/s for report tasks/query. */
 export const REPORT_QUERY_PER_SECOND = 10;
@@ -115,30 +120,32 @@ export class FeishuOpenApi implements FeishuTaskApi {
 
   /**
    * Replies to a message in `chatId` (a card, or text); `uuid` makes a redelivered event's reply a
-   * no-op for an hour. Paced right before each attempt goes out, so the platform sees what we counted.
+   * no-op for an hour. Paced right before each attempt goes out, so the platform sees what we counted; `lane` says what
+   * it is worth when the app's budget is short.
    */
-  async reply(chatId: string, messageId: string, msg: FeishuMessage, uuid: string): Promise<string> {
+  async reply(chatId: string, messageId: string, msg: FeishuMessage, uuid: string, lane: SendLane = 'people'): Promise<string> {
     const body = await this.call({ endpoint: 'im v1 message reply', scopes: SEND_SCOPES }, async (c, o) => {
-      const answered = await this.sendPacer.acquire(chatId);
+      const answered = await this.sendPacer.acquire(`chat:${chatId}`, lane);
       return c.im.message.reply({ path: { message_id: messageId }, data: { ...msg, uuid } }, o).finally(answered);
     });
     return messageIdOf(body, 'im v1 message reply');
   }
 
   /** Posts a message to a chat (paced like replies). */
-  async post(chatId: string, msg: FeishuMessage, uuid?: string): Promise<string> {
+  async post(chatId: string, msg: FeishuMessage, uuid?: string, lane: SendLane = 'people'): Promise<string> {
     const body = await this.call({ endpoint: 'im v1 message create', scopes: SEND_SCOPES }, async (c, o) => {
-      const answered = await this.sendPacer.acquire(chatId);
+      const answered = await this.sendPacer.acquire(`chat:${chatId}`, lane);
       return c.im.message.create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: chatId, ...msg, ...(uuid && { uuid }) } }, o).finally(answered);
     });
     return messageIdOf(body, 'im v1 message create');
   }
 
-  /** Updates a card in place (not updateByCard: that answers 230001 for cards). */
-  async patchCard(messageId: string, card: unknown): Promise<void> {
-    await this.call({ endpoint: 'im v1 message patch', scopes: SEND_SCOPES }, (c, o) =>
-      c.im.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(card) } }, o),
-    );
+  /** Updates a card in place (not updateByCard: that answers 230001 for cards), paced with the sends. */
+  async patchCard(messageId: string, card: unknown, lane: SendLane = 'progress'): Promise<void> {
+    await this.call({ endpoint: 'im v1 message patch', scopes: SEND_SCOPES }, async (c, o) => {
+      const answered = await this.sendPacer.acquire(`message:${messageId}`, lane);
+      return c.im.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(card) } }, o).finally(answered);
+    });
   }
 
   private async fetchTenantToken(): Promise<{ token: string; expiresInSec: number }> {

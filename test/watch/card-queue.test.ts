@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/domain/clock.js';
+import type { SendLane } from '../../src/domain/chat.js';
+import { BUSY_RETRY_MS, CardQueue, type QueuedCard } from '../../src/watch/card-queue.js';
+
+const card = (key: string, lane: SendLane, o: Partial<QueuedCard> = {}): QueuedCard => ({ key, taskKey: `t-${key}`, lane, shownAt: 0, notBefore: 0, hash: `${key}-1`, ...o });
+
+describe('card queue', () => {
+  it('sends the most valuable first: people, finals, cards looked at, then progress stalest first', async () => {
+    const sent: string[] = [];
+    const q = new CardQueue(async (c) => (sent.push(c.key), 'done'), new ManualClock(), 1);
+    q.offer(card('p-new', 'progress', { shownAt: 900 }));
+    q.offer(card('p-old', 'progress', { shownAt: 100 }));
+    q.offer(card('seen', 'interest'));
+    q.offer(card('end', 'final'));
+    q.offer(card('answer', 'people'));
+    await q.drain();
+    expect(sent).toEqual(['answer', 'end', 'seen', 'p-old', 'p-new']);
+  });
+
+  it('keeps one entry per card: newer content replaces what had not gone out, counted as superseded, in the higher lane', async () => {
+    const sent: QueuedCard[] = [];
+    const q = new CardQueue(async (c) => (sent.push(c), 'done'), new ManualClock(), 1);
+    q.offer(card('a', 'progress', { hash: 'h1' }));
+    q.offer(card('a', 'progress', { hash: 'h2' }));
+    q.offer(card('a', 'progress', { hash: 'h2' })); // the same content again is not news
+    q.offer(card('b', 'interest', { hash: 'x1' }));
+    q.offer(card('b', 'progress', { hash: 'x2' })); // a later offer never lowers the lane
+    expect(q.stats).toEqual({ offered: 5, superseded: 1 });
+    await q.drain();
+    expect(sent.map((c) => [c.key, c.hash, c.lane])).toEqual([
+      ['b', 'x2', 'interest'],
+      ['a', 'h2', 'progress'],
+    ]);
+  });
+
+  it('waits for a card\'s time, and never sends two cards of one task at once', async () => {
+    const clock = new ManualClock();
+    let inFlight = 0;
+    let most = 0;
+    const sent: string[] = [];
+    const q = new CardQueue(
+      async (c) => {
+        most = Math.max(most, ++inFlight);
+        await clock.sleep(10);
+        inFlight--;
+        sent.push(c.key);
+        return 'done';
+      },
+      clock,
+      4,
+    );
+    q.start();
+    for (const k of ['x', 'y', 'z']) q.offer(card(k, 'progress', { taskKey: 'one' }));
+    q.offer(card('later', 'final', { taskKey: 'two', notBefore: 500 }));
+    await clock.advance(100);
+    expect(most).toBe(1);
+    expect(sent).toEqual(['x', 'y', 'z']);
+    await clock.advance(500);
+    expect(sent).toEqual(['x', 'y', 'z', 'later']);
+    await q.stop();
+  });
+
+  it('a card whose task is held elsewhere is tried again shortly; a failed turn is dropped (the next round offers it again)', async () => {
+    const clock = new ManualClock();
+    const tries: string[] = [];
+    let busy = true;
+    const q = new CardQueue(
+      async (c) => {
+        tries.push(`${c.key}@${clock.now()}`);
+        if (c.key === 'boom') throw new Error('store hiccup');
+        return busy ? 'busy' : 'done';
+      },
+      clock,
+      1,
+    );
+    q.start();
+    q.offer(card('held', 'final'));
+    q.offer(card('boom', 'final'));
+    await clock.advance(0);
+    busy = false;
+    await clock.advance(BUSY_RETRY_MS);
+    expect(tries).toEqual(['held@0', 'boom@0', `held@${BUSY_RETRY_MS}`]);
+    expect(q.size).toBe(0);
+    await q.stop();
+  });
+});
