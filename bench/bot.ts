@@ -1,15 +1,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBot, type Bot } from '../src/app/bot.js';
+import { startBot, type Bot, type BotOptions } from '../src/app/bot.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 
 /** The real bot on a fresh SQLite store and a free port, logging only warnings. */
-export function startBenchBot(env: Record<string, string>): Promise<Bot> {
+export function startBenchBot(env: Record<string, string>, o: Partial<BotOptions> = {}): Promise<Bot> {
   const dir = mkdtempSync(join(tmpdir(), 'taskbot-bench-'));
   const config = loadConfig({ DATABASE_URL: `sqlite:${join(dir, 'bot.db')}`, HTTP_PORT: '0', BOT_LOCALE: 'en', LOG_LEVEL: 'error', ...env });
-  return startBot(config, { logger: createLogger('error') });
+  return startBot(config, { logger: createLogger('error'), ...o });
 }
 
 /** Resolves when `fn` returns a value, polling every millisecond. */

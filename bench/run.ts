@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { benchWatch } from './watch.js';
 import { benchFreshness } from './freshness.js';
 import { benchGrowth } from './growth.js';
+import { benchBurst } from './burst.js';
 import { benchAck } from './ack.js';
 import { benchButton, benchCommand } from './latency.js';
 import { benchPaging, benchSend } from './throughput.js';
@@ -19,6 +20,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   watch: () => benchWatch(),
   freshness: () => benchFreshness(),
   growth: () => benchGrowth(),
+  burst: () => benchBurst(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

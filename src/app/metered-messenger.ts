@@ -19,5 +19,6 @@ export function meteredMessenger(platform: string, m: Messenger, t: Pick<Telemet
     update: (handle, card, lane) => count('update', () => m.update(handle, card, lane)),
     sendDigest: (chat, card) => count('digest', () => m.sendDigest(chat, card)),
     mention: (card, users, text, key) => count('mention', () => m.mention(card, users, text, key)),
+    ...(m.readyAt && { readyAt: m.readyAt.bind(m) }),
   };
 }

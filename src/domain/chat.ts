@@ -51,4 +51,9 @@ export interface Messenger {
    * platform that dedupes sends posts it once.
    */
   mention(card: CardHandle, userIds: string[], text: string, key: string): Promise<void>;
+  /**
+   * When the platform's outbound queue could start a card update of `lane` (absent: any time);
+   * `hold`: writes the lanes below the final states leave to finals expected within the minute.
+   */
+  readyAt?(lane: SendLane, hold?: number): number;
 }

@@ -8,13 +8,17 @@ export interface PacerLimits {
   perMinute?: number;
   /** Per chat (sends) or per message (updates); none where the platform counts only the app. */
   perKeyPerSecond?: number;
-  /**
-   * Left to people's answers in every window: the other lanes stop this short of each limit, and
-   * under a per-minute limit they are spread evenly over the minute, so a burst of background
-   * writes never fills the minute and leaves a person's reply waiting for it to roll over.
-   */
+  /** Left to people's answers in every window: the other lanes stop this short of each limit. */
   reserve?: { perSecond: number; perMinute: number };
+  /**
+   * The share of what is left that progress may use in any window: progress sent before a burst of
+   * finals must not have spent the minute they need.
+   */
+  progressShare?: number;
 }
+
+const PROGRESS = laneRank('progress');
+const FINAL = laneRank('final');
 
 /** A send in a window: in flight (at undefined) or answered at `at`. */
 interface Slot {
@@ -41,9 +45,14 @@ export class SendPacer {
   private readonly perKey = new Map<string, Slot[]>();
   private readonly waiting: Waiter[] = [];
   private sleeping = false;
-  private lastBackground = -Infinity;
-  /** Background starts are at least this far apart under a per-minute limit (0: no spreading). */
-  private readonly spacingMs: number;
+  /** A minute, padded like the second (for jitter, not sixty times over). */
+  private readonly minuteMs: number;
+  /**
+   * Under a per-minute limit the other lanes are also metered by a bucket refilled at their share of
+   * the minute: they spread over it rather than fill it in a few seconds and leave people's answers
+   * waiting for it to roll over.
+   */
+  private readonly bucket?: { perMs: number; size: number; tokens: number; at: number };
 
   constructor(
     private readonly limits: PacerLimits,
@@ -51,16 +60,35 @@ export class SendPacer {
     private readonly windowMs = RATE_WINDOW_MS,
     private readonly onWait?: () => void,
   ) {
+    this.minuteMs = 60_000 + (windowMs - 1000);
     const r = limits.reserve;
-    this.spacingMs = limits.perMinute && r ? (60 * windowMs) / (limits.perMinute - r.perMinute) : 0;
+    if (limits.perMinute) {
+      const size = limits.perSecond - (r?.perSecond ?? 0);
+      this.bucket = { perMs: (limits.perMinute - (r?.perMinute ?? 0)) / this.minuteMs, size, tokens: size, at: clock.now() };
+    }
+  }
+
+  /**
+   * When a write of `lane` could start as far as the app's windows go (now, or when a slot frees):
+   * a queue asks before it takes work, so it waits without holding anything. `hold`: writes of the
+   * minute the lanes below the final states leave to finals expected soon.
+   */
+  readyAt(lane: SendLane, hold = 0): number {
+    const now = this.clock.now();
+    trim(this.second, now, this.windowMs);
+    trim(this.minute, now, this.minuteMs);
+    const at = this.appFreeAt(laneRank(lane), now, hold);
+    // Windows full of writes in flight free up when they are answered: look again shortly.
+    return at === Infinity ? now + 50 : Math.max(now, at);
   }
 
   /** Resolves when `key` may send; call the returned function once the send is answered. */
   acquire(key: string, lane: SendLane = 'people'): Promise<() => void> {
     return new Promise((go) => {
       const w: Waiter = { key, rank: laneRank(lane), go };
-      // Ordered by lane, first come first served within one.
-      const at = this.waiting.findIndex((x) => x.rank > w.rank);
+      // People first; the other lanes first come first served (a card queue sends them in value order
+      // already, and a write it let go must not starve here behind later, higher ones).
+      const at = w.rank === 0 ? this.waiting.findIndex((x) => x.rank > 0) : -1;
       this.waiting.splice(at < 0 ? this.waiting.length : at, 0, w);
       this.pump();
       if (this.waiting.includes(w)) this.onWait?.();
@@ -70,15 +98,17 @@ export class SendPacer {
   private pump(): void {
     const now = this.clock.now();
     trim(this.second, now, this.windowMs);
-    trim(this.minute, now, 60 * this.windowMs);
+    trim(this.minute, now, this.minuteMs);
     let wakeAt = Infinity;
     for (let i = 0; i < this.waiting.length; ) {
       const w = this.waiting[i]!;
-      // Every later waiter is of this lane or a lower one, whose limits are no looser: none can go either.
-      const globalFree = this.appFreeAt(w.rank > 0, now);
+      const globalFree = this.appFreeAt(w.rank, now);
       if (globalFree > now) {
         wakeAt = Math.min(wakeAt, globalFree);
-        break;
+        // People's limits are the loosest, then the finals': when those are full, nobody later can go.
+        if (w.rank <= FINAL) break;
+        i++;
+        continue;
       }
       const log = this.perKey.get(w.key) ?? [];
       trim(log, now, this.windowMs);
@@ -93,7 +123,7 @@ export class SendPacer {
       this.perKey.set(w.key, log);
       this.second.push(slot);
       this.minute.push(slot);
-      if (w.rank > 0) this.lastBackground = now;
+      if (w.rank > 0 && this.bucket) this.bucket.tokens--;
       this.waiting.splice(i, 1);
       let released = false;
       w.go(() => {
@@ -114,13 +144,27 @@ export class SendPacer {
     }
   }
 
-  /** When the app-wide windows let a send of a person's (or, `background`, any other lane) start. */
-  private appFreeAt(background: boolean, now: number): number {
-    const r = background ? this.limits.reserve : undefined;
-    const second = freeAt(this.second, this.limits.perSecond - (r?.perSecond ?? 0), now, this.windowMs);
-    const minute = this.limits.perMinute ? freeAt(this.minute, this.limits.perMinute - (r?.perMinute ?? 0), now, 60 * this.windowMs) : now;
-    const spread = background ? this.lastBackground + this.spacingMs : now;
-    return Math.max(second, minute, spread);
+  /**
+   * When the app-wide windows let a write of the lane ranked `rank` start; lanes below the final
+   * states also leave `hold` writes of the minute to finals expected soon.
+   */
+  private appFreeAt(rank: number, now: number, hold = 0): number {
+    const r = rank > 0 ? this.limits.reserve : undefined;
+    const share = rank === PROGRESS ? (this.limits.progressShare ?? 1) : 1;
+    const cap = (limit: number, kept = 0) => Math.max(1, Math.floor((limit - kept) * share));
+    const held = rank > FINAL ? hold : 0;
+    const second = freeAt(this.second, cap(this.limits.perSecond, r?.perSecond), now, this.windowMs);
+    const minute = this.limits.perMinute ? freeAt(this.minute, cap(this.limits.perMinute, (r?.perMinute ?? 0) + held), now, this.minuteMs) : now;
+    return Math.max(second, minute, rank > 0 ? this.tokenAt(now) : now);
+  }
+
+  /** When the other lanes' bucket holds a token again. */
+  private tokenAt(now: number): number {
+    const b = this.bucket;
+    if (!b) return now;
+    b.tokens = Math.min(b.size, b.tokens + (now - b.at) * b.perMs);
+    b.at = now;
+    return b.tokens >= 1 ? now : now + Math.ceil((1 - b.tokens) / b.perMs);
   }
 }
 

@@ -25,15 +25,18 @@ export class FakeFeishuIm {
   readonly messages = new Map<string, FakeMessage>();
   private readonly byUuid = new Map<string, string>();
   private n = 0;
-  /** Enforce send 50/s and 1000/min per app and 5/s per chat, patch 5/s per message (answering 99991400 / 230020). */
+  /** Enforce sends and patches 50/s and 1000/min per app, sends 5/s per chat, patches 5/s per message (answering 99991400 / 230020). */
   enforceLimits = false;
   limitViolations = 0;
   /** Which limit each violation broke. */
   readonly violations: Record<'perSecond' | 'perMinute' | 'perChat' | 'perMessage', number> = { perSecond: 0, perMinute: 0, perChat: 0, perMessage: 0 };
-  private readonly sends: { at: number; chat: string }[] = [];
+  private readonly writes: { at: number; chat?: string }[] = [];
   private readonly patches = new Map<string, number[]>();
   /** Listeners (the sandbox console) hear every new or changed message. */
   readonly listeners = new Set<(m: FakeMessage, kind: 'created' | 'patched') => void>();
+
+  /** How many versions of each card `history` keeps (a benchmark of 10,000 cards keeps the last only). */
+  historyLimit = Infinity;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -56,21 +59,32 @@ export class FakeFeishuIm {
     if (b.uuid && this.byUuid.has(b.uuid)) return ok({ message_id: this.byUuid.get(b.uuid), chat_id: chat });
     const card = b.msg_type === 'text' ? textOf(b.content) : this.card(b);
     if ('status' in card) return card;
-    if (this.enforceLimits && !this.allowSend(chat)) return limited();
+    const refused = this.enforceLimits ? this.limit(chat) : undefined;
+    if (refused) return refused;
+    const id = this.add(chat, card.card, replyTo, 'text' in card ? String(card.text) : undefined);
+    if (b.uuid) this.byUuid.set(b.uuid, id);
+    return ok({ message_id: id, chat_id: chat, msg_type: b.msg_type });
+  }
+
+  /** A card already in a chat, sent before the fake started counting (benchmarks start from thousands). */
+  seed(chatId: string, card: Record<string, unknown>): string {
+    return this.add(chatId, card);
+  }
+
+  private add(chat: string, card: Record<string, unknown>, replyTo?: string, text?: string): string {
     const id = `om_fake${String(++this.n).padStart(6, '0')}`;
     const m: FakeMessage = {
       message_id: id,
       chat_id: chat,
       ...(replyTo && { reply_to: replyTo }),
-      card: card.card,
-      ...('text' in card && { text: String(card.text) }),
-      history: [{ at: this.now(), card: card.card }],
+      card,
+      ...(text !== undefined && { text }),
+      history: [{ at: this.now(), card }],
       created_at: this.now(),
     };
     this.messages.set(id, m);
-    if (b.uuid) this.byUuid.set(b.uuid, id);
     for (const l of this.listeners) l(m, 'created');
-    return ok({ message_id: id, chat_id: chat, msg_type: b.msg_type });
+    return id;
   }
 
   patch(r: FakeRequest, id: string): FakeResponse {
@@ -80,9 +94,9 @@ export class FakeFeishuIm {
     if (this.now() - m.created_at > FOURTEEN_DAYS_MS) return { status: 400, body: { code: 230031, msg: 'The message is too old to update.' } };
     const card = this.card({ msg_type: 'interactive', ...(r.body as object) });
     if ('status' in card) return card;
-    if (this.enforceLimits && !this.allowPatch(id)) return { status: 400, body: { code: 230020, msg: 'This operation triggers the frequency limit.' } };
-    m.card = card.card;
-    m.history.push({ at: this.now(), card: card.card });
+    const refused = this.enforceLimits ? this.limit(undefined, id) : undefined;
+    if (refused) return refused;
+    this.record(m, card.card);
     for (const l of this.listeners) l(m, 'patched');
     return ok({});
   }
@@ -91,9 +105,14 @@ export class FakeFeishuIm {
   applyInline(id: string, card: Record<string, unknown>): void {
     const m = this.messages.get(id);
     if (!m) return;
+    this.record(m, card);
+    for (const l of this.listeners) l(m, 'patched');
+  }
+
+  private record(m: FakeMessage, card: Record<string, unknown>): void {
     m.card = card;
     m.history.push({ at: this.now(), card });
-    for (const l of this.listeners) l(m, 'patched');
+    if (m.history.length > this.historyLimit) m.history.splice(0, m.history.length - this.historyLimit);
   }
 
   /** Messages of one chat in order. */
@@ -113,31 +132,29 @@ export class FakeFeishuIm {
     }
   }
 
-  private allowSend(chat: string): boolean {
+  /**
+   * Sends and patches count together against the app's 50/s and 1000/min (the stricter reading of
+   * the two documents); sends also 5/s per chat, patches 5/s per message. Undefined: allowed.
+   */
+  private limit(chat: string | undefined, message?: string): FakeResponse | undefined {
     const now = this.now();
-    while (this.sends.length && now - this.sends[0]!.at >= 60_000) this.sends.shift();
-    const lastSecond = this.sends.filter((s) => now - s.at < 1000);
-    const broke = this.sends.length >= 1000 ? 'perMinute' : lastSecond.length >= 50 ? 'perSecond' : lastSecond.filter((s) => s.chat === chat).length >= 5 ? 'perChat' : undefined;
+    while (this.writes.length && now - this.writes[0]!.at >= 60_000) this.writes.shift();
+    let lastSecond = 0;
+    let chatSecond = 0;
+    for (let i = this.writes.length - 1; i >= 0 && now - this.writes[i]!.at < 1000; i--) {
+      lastSecond++;
+      if (chat !== undefined && this.writes[i]!.chat === chat) chatSecond++;
+    }
+    const recent = message === undefined ? [] : (this.patches.get(message) ?? []).filter((t) => now - t < 1000);
+    const broke = this.writes.length >= 1000 ? 'perMinute' : lastSecond >= 50 ? 'perSecond' : chatSecond >= 5 ? 'perChat' : recent.length >= 5 ? 'perMessage' : undefined;
     if (broke) {
       this.limitViolations++;
       this.violations[broke]++;
-      return false;
+      return broke === 'perMessage' ? { status: 400, body: { code: 230020, msg: 'This operation triggers the frequency limit.' } } : limited();
     }
-    this.sends.push({ at: now, chat });
-    return true;
-  }
-
-  private allowPatch(id: string): boolean {
-    const now = this.now();
-    const recent = (this.patches.get(id) ?? []).filter((t) => now - t < 1000);
-    if (recent.length >= 5) {
-      this.limitViolations++;
-      this.violations.perMessage++;
-      return false;
-    }
-    recent.push(now);
-    this.patches.set(id, recent);
-    return true;
+    this.writes.push({ at: now, ...(chat !== undefined && { chat }) });
+    if (message !== undefined) this.patches.set(message, [...recent, now]);
+    return undefined;
   }
 }
 

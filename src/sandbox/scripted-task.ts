@@ -55,7 +55,8 @@ export class ScriptedTask {
 
   private stepNow(): number {
     const a = this.script.advance ?? 'poll';
-    return a === 'poll' ? this.reads : Math.floor((this.now() - this.createdAt) / a);
+    // A task whose start is still ahead reads as not started.
+    return a === 'poll' ? this.reads : Math.max(0, Math.floor((this.now() - this.createdAt) / a));
   }
 
   at(step: number): Progress {

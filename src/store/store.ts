@@ -284,9 +284,10 @@ export class Store {
   }
 
   /** The cards a round works on: active ones, and ended ones that still owe their last rendering or a finished task's mentions. */
-  async workCards(taskKey: string): Promise<WatchedCard[]> {
-    const rows = await this.watchedCards()
-      .where('task_key', '=', taskKey)
+  async workCards(taskKey: string, only?: string): Promise<WatchedCard[]> {
+    let q = this.watchedCards().where('task_key', '=', taskKey);
+    if (only !== undefined) q = q.where('card_key', '=', only);
+    const rows = await q
       .where((eb) =>
         eb.or([
           eb('status', '=', 'active'),

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import TinyQueue from 'tinyqueue';
 import { laneRank, type SendLane } from '../domain/chat.js';
 import type { Clock } from '../domain/clock.js';
 
@@ -18,30 +19,80 @@ export interface QueuedCard {
 /** How long a card waits when its task is held by a round (which offers it again anyway). */
 export const BUSY_RETRY_MS = 250;
 
+/** The entry of a card: its place in line (`seq`, from its first offer) and a version, so older heap items are skipped. */
+type Entry = QueuedCard & { seq: number; v: number };
+interface Item {
+  key: string;
+  v: number;
+  rank: number;
+  shownAt: number;
+  seq: number;
+  notBefore: number;
+}
+
+/** By lane, then progress stalest first, the rest first come first served. */
+const order = (a: Item, b: Item) => a.rank - b.rank || (a.rank === PROGRESS ? a.shownAt - b.shownAt : 0) || a.seq - b.seq;
+const PROGRESS = laneRank('progress');
+const FINAL = laneRank('final');
+/** How far ahead expected ends hold budget back from progress. */
+const ENDING_HORIZON_MS = 60_000;
+
 /**
- * The card updates one app owes, most valuable first (lane, then progress stalest first): at most
- * one entry per card, so newer content replaces what had not gone out yet and a superseded
- * progress update is never sent. Its turn draws the card from the store, so it shows the latest
- * state; the platform's outbound queue (SendPacer) then keeps every limit. Held in memory: after
- * a restart the store still says what each card owes, and the next round offers it again.
+ * The card updates one app owes, most valuable first: at most one entry per card, so newer
+ * content replaces what had not gone out yet and a superseded progress update is never sent. Its
+ * turn draws the card from the store, so it shows the latest state; the platform's outbound queue
+ * (SendPacer) then keeps every limit, and no card is taken while the platform has no room for its
+ * lane. Held in memory: after a restart the store still says what each card owes, and the next
+ * round offers it again.
  */
 export class CardQueue {
-  private readonly entries = new Map<string, QueuedCard>();
+  private readonly entries = new Map<string, Entry>();
+  private seq = 0;
+  private v = 0;
+  /** Due now, best first (stale items are skipped when they come up). */
+  private readonly due = new TinyQueue<Item>([], order);
+  /** Not due yet, soonest first. */
+  private readonly later = new TinyQueue<Item>([], (a, b) => a.notBefore - b.notBefore);
+  /** Due, but a card of their task is being sent: they wait for it rather than race for the task's lease. */
+  private readonly parked = new Map<string, Item[]>();
   private readonly inFlight = new Set<string>();
-  /** Tasks with a card being sent: their other cards wait rather than race for the task's lease. */
   private readonly tasksInFlight = new Set<string>();
+  /** The platform has no room before `until` for lanes ranked `rank` or lower. */
+  private blocked = { rank: Infinity, until: 0 };
   private workers = 0;
   private idle: (() => void)[] = [];
   private running = false;
   private timer?: AbortController;
   readonly stats = { offered: 0, superseded: 0 };
+  /** Tasks expected to end soon (their time-left estimate) and how many cards they will want a final state on. */
+  private readonly ending = new Map<string, { at: number; cards: number }>();
+  private soon = { at: -Infinity, n: 0 };
 
   constructor(
     private readonly send: (c: QueuedCard) => Promise<'done' | 'busy'>,
     private readonly clock: Clock,
-    private readonly concurrency = 8,
-    private readonly logger?: Logger,
+    private readonly o: {
+      concurrency?: number;
+      logger?: Logger;
+      /** When the platform could take a write of this lane (leaving `hold` of the minute to finals): cards are not taken (nor their task leased) before. */
+      readyAt?: (lane: SendLane, hold: number) => number;
+    } = {},
   ) {}
+
+  /** Tells when a task is expected to end and how many cards it has (undefined: not known, or ended). */
+  expectEnd(taskKey: string, at: number | undefined, cards = 0): void {
+    if (at === undefined || cards === 0) this.ending.delete(taskKey);
+    else this.ending.set(taskKey, { at, cards });
+  }
+
+  /** Finals expected within the minute (recounted at most twice a second). */
+  private finalsSoon(now: number): number {
+    if (now - this.soon.at < 500) return this.soon.n;
+    let n = 0;
+    for (const e of this.ending.values()) if (e.at <= now + ENDING_HORIZON_MS) n += e.cards;
+    this.soon = { at: now, n };
+    return n;
+  }
 
   get size(): number {
     return this.entries.size;
@@ -50,11 +101,11 @@ export class CardQueue {
   offer(c: QueuedCard): void {
     this.stats.offered++;
     const old = this.entries.get(c.key);
-    if (old) {
-      if (old.lane === 'progress' && old.hash !== c.hash) this.stats.superseded++;
-      // Keeps its place in the line (first offered), takes the higher lane.
-      this.entries.set(c.key, laneRank(old.lane) < laneRank(c.lane) ? { ...c, lane: old.lane } : c);
-    } else this.entries.set(c.key, c);
+    if (old && old.lane === 'progress' && old.hash !== c.hash) this.stats.superseded++;
+    // Keeps the higher lane, and its place in line while its lane stays: moving up (progress to a
+    // final state) it joins the end of its new lane, so finals go out in the order they came about.
+    const lane = old && laneRank(old.lane) < laneRank(c.lane) ? old.lane : c.lane;
+    this.put({ ...c, lane, seq: old && old.lane === lane ? old.seq : this.seq++, v: ++this.v });
     if (this.running) this.spawn();
   }
 
@@ -76,31 +127,41 @@ export class CardQueue {
     await this.drained();
   }
 
+  private put(e: Entry): void {
+    this.entries.set(e.key, e);
+    const item = { key: e.key, v: e.v, rank: laneRank(e.lane), shownAt: e.shownAt, seq: e.seq, notBefore: e.notBefore };
+    (e.notBefore > this.clock.now() ? this.later : this.due).push(item);
+  }
+
   private drained(): Promise<void> {
     return this.workers === 0 ? Promise.resolve() : new Promise((r) => this.idle.push(r));
   }
 
   private spawn(): void {
-    while (this.workers < this.concurrency && this.peek()) {
+    while (this.workers < (this.o.concurrency ?? 8)) {
+      const c = this.take();
+      if (!c) break;
       this.workers++;
-      void this.work();
+      void this.work(c);
     }
     if (this.running && this.workers === 0) this.wakeAtNextDue();
   }
 
-  private async work(): Promise<void> {
-    for (let c = this.take(); c; c = this.take()) {
+  private async work(first: Entry): Promise<void> {
+    for (let c: Entry | undefined = first; c; c = this.take()) {
+      const { seq, v: _v, ...card } = c;
       let outcome: 'done' | 'busy' = 'done';
       try {
-        outcome = await this.send(c);
+        outcome = await this.send(card);
       } catch (e) {
         // A store hiccup: the card still owes it, and the task's next round offers it again.
-        this.logger?.error({ err: e, card: c.key }, 'queued card update failed');
-      } finally {
-        this.inFlight.delete(c.key);
-        this.tasksInFlight.delete(c.taskKey);
+        this.o.logger?.error({ err: e, card: c.key }, 'queued card update failed');
       }
-      if (outcome === 'busy' && !this.entries.has(c.key)) this.entries.set(c.key, { ...c, notBefore: this.clock.now() + BUSY_RETRY_MS });
+      this.inFlight.delete(c.key);
+      this.tasksInFlight.delete(c.taskKey);
+      for (const it of this.parked.get(c.taskKey)?.splice(0) ?? []) this.due.push(it);
+      this.parked.delete(c.taskKey);
+      if (outcome === 'busy' && !this.entries.has(c.key)) this.put({ ...card, seq, v: ++this.v, notBefore: this.clock.now() + BUSY_RETRY_MS });
     }
     this.workers--;
     if (this.workers === 0) {
@@ -109,35 +170,53 @@ export class CardQueue {
     }
   }
 
-  /** The most valuable card due now whose task has no card being sent. */
-  private peek(): QueuedCard | undefined {
+  /** The most valuable card due now whose task has no card being sent, if the platform has room for its lane. */
+  private take(): Entry | undefined {
     const now = this.clock.now();
-    let best: QueuedCard | undefined;
-    for (const c of this.entries.values()) {
-      if (c.notBefore > now || this.inFlight.has(c.key) || this.tasksInFlight.has(c.taskKey)) continue;
-      if (!best || laneRank(c.lane) < laneRank(best.lane) || (c.lane === 'progress' && best.lane === 'progress' && c.shownAt < best.shownAt)) best = c;
+    while (this.later.length && this.later.peek()!.notBefore <= now) this.due.push(this.later.pop()!);
+    for (;;) {
+      const it = this.due.peek();
+      if (!it) return undefined;
+      const e = this.entries.get(it.key);
+      if (!e || e.v !== it.v) {
+        this.due.pop(); // superseded, or sent meanwhile
+        continue;
+      }
+      if (this.tasksInFlight.has(e.taskKey)) {
+        this.due.pop();
+        const list = this.parked.get(e.taskKey) ?? [];
+        list.push(it);
+        this.parked.set(e.taskKey, list);
+        continue;
+      }
+      if (!this.roomFor(it.rank, e.lane, now)) return undefined;
+      this.due.pop();
+      this.entries.delete(e.key);
+      this.inFlight.add(e.key);
+      this.tasksInFlight.add(e.taskKey);
+      return e;
     }
-    return best;
   }
 
-  private take(): QueuedCard | undefined {
-    const c = this.peek();
-    if (c) {
-      this.entries.delete(c.key);
-      this.inFlight.add(c.key);
-      this.tasksInFlight.add(c.taskKey);
-    }
-    return c;
+  /** Whether the platform can take a write of this lane now; the lanes below have no looser limits, so they wait as long. */
+  private roomFor(rank: number, lane: SendLane, now: number): boolean {
+    if (rank >= this.blocked.rank && now < this.blocked.until) return false;
+    // Progress and cards looked at leave the minute's budget to the finals expected within it.
+    const at = this.o.readyAt?.(lane, rank > FINAL ? this.finalsSoon(now) : 0) ?? now;
+    if (at <= now) return true;
+    this.blocked = { rank, until: at };
+    return false;
   }
 
-  /** Nothing is due: sleep until the earliest card is, or until an offer comes in. */
+  /** Nothing can go now: sleep until a card is due or the platform has room, or until an offer comes in. */
   private wakeAtNextDue(): void {
-    let at = Infinity;
-    for (const c of this.entries.values()) if (!this.inFlight.has(c.key)) at = Math.min(at, c.notBefore);
+    const now = this.clock.now();
+    const candidates = [this.later.peek()?.notBefore ?? Infinity, this.due.length && this.blocked.until > now ? this.blocked.until : Infinity];
+    const at = Math.min(...candidates);
     if (at === Infinity) return;
     this.timer?.abort();
     const timer = (this.timer = new AbortController());
-    void this.clock.sleep(Math.max(1, at - this.clock.now()), timer.signal).then(
+    void this.clock.sleep(Math.max(1, at - now), timer.signal).then(
       () => this.running && this.timer === timer && this.spawn(),
       () => undefined,
     );

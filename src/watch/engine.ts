@@ -15,10 +15,13 @@ import { addSample, estimate, parseHistory } from '../domain/eta.js';
 import { pollDelay } from './poll-plan.js';
 import { DEFAULT_POLL_BUDGET, PollBudget } from './poll-budget.js';
 import { CardQueue, type QueuedCard } from './card-queue.js';
+import { yieldIfBusy } from './slice.js';
 import { SEND_LANES, type SendLane } from '../domain/chat.js';
 
 /** Errors after which watching cannot help: the card shows the error and the watch ends. */
 const ENDS_WATCH: ReadonlySet<ErrorCode> = new Set(['TASK_NOT_FOUND', 'INVALID_TASK_ID', 'INVALID_ARGUMENT', 'PERMISSION_DENIED', 'NOT_CONFIGURED']);
+/** An ended task whose cards wait in this replica's queue is looked at again after this (should the replica go away). */
+const OWED_RECHECK_MS = 30_000;
 /** Consecutive transient failures before the card says it is retrying. */
 const RETRY_NOTE_AFTER = 3;
 
@@ -105,8 +108,9 @@ export class WatchEngine {
         this.stats.sent[lane]++;
       },
     });
-    for (const p of Object.keys(d.messengers) as Platform[]) {
-      this.queues.set(p, new CardQueue((c) => this.sendQueued(c), this.clock, this.o.sendConcurrency, d.logger));
+    for (const [p, m] of Object.entries(d.messengers) as [Platform, Messenger][]) {
+      const readyAt = m.readyAt?.bind(m);
+      this.queues.set(p, new CardQueue((c) => this.sendQueued(c), this.clock, { concurrency: this.o.sendConcurrency, ...(d.logger && { logger: d.logger }), ...(readyAt && { readyAt }) }));
     }
   }
 
@@ -160,6 +164,7 @@ export class WatchEngine {
     try {
       await mapLimit(claimed, this.o.concurrency, async (t) => {
         try {
+          await yieldIfBusy();
           await this.process(t);
         } catch (e) {
           // A store hiccup mid-task: the lease lapses and the task is polled again later.
@@ -322,7 +327,7 @@ export class WatchEngine {
   private async settleTask(task: TaskRow, o: ProcessOptions, how: Delivery): Promise<InlineCard | undefined> {
     const now = this.clock.now();
     const { inlineKey, only } = o;
-    const cards = (await this.d.store.workCards(task.task_key)).filter((c) => !only || c.card_key === only);
+    const cards = await this.d.store.workCards(task.task_key, only);
     const stored = snapshotFromJson(task.snapshot);
     const terminal = isTerminal(stored.state);
     const history = parseHistory(task.history);
@@ -332,7 +337,8 @@ export class WatchEngine {
       const view: RoundView = { snap: stored, target: terminal ? 'done' : 'active', live, ...(inlineKey && { inlineKey }), ...errorOf(task), ...(est && { estimate: est }) };
       const pass = await this.life.settle(cards, view, how);
       const inline = await this.committed(pass.inline, inlineKey, o.news);
-      const due = only ? Math.min(task.next_due_at, pass.retryAt ?? Infinity) : (pass.retryAt ?? now + task.backoff_ms);
+      // Cards it offered to the queue are the queue's now: the task is looked at again only in case this replica goes away.
+      const due = only ? Math.min(task.next_due_at, pass.retryAt ?? Infinity) : (pass.retryAt ?? now + (pass.queued ? OWED_RECHECK_MS : task.backoff_ms));
       await this.d.store.completeTask(task.task_key, this.owner, now, { next_due_at: due });
       return inline;
     }
@@ -361,6 +367,8 @@ export class WatchEngine {
     const view: RoundView = { snap, target: ended ? 'done' : expired ? 'expired' : 'active', live: 'live', ...(inlineKey && { inlineKey }), ...(est && { estimate: est }) };
     const pass = await this.life.settle(cards, view, how);
     const inline = await this.committed(pass.inline, inlineKey);
+    const live = est?.kind === 'eta' && !only ? cards.filter((c) => c.status === 'active').length : 0;
+    this.queues.get(task.platform)?.expectEnd(task.task_key, live ? now + (est as { remainingMs: number }).remainingMs : undefined, live);
     const backoff = nextPollDelay(task.backoff_ms, changed, this.o.minPollMs, this.o.maxPollMs);
     await this.d.store.completeTask(task.task_key, this.owner, now, {
       snapshot: snapshotToJson(snap),

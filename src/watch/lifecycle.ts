@@ -15,8 +15,8 @@ import { addSample, type Estimate } from '../domain/eta.js';
 import { isPlatformUserId } from '../domain/user-id.js';
 import type { CardRow, Store } from '../store/store.js';
 import { cardRetryDelay, MAX_CARD_FAILURES } from './backoff.js';
+import { yieldIfBusy } from './slice.js';
 
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /** Feishu allows 5 updates a second per message; we keep every card to one. */
 export const CARD_MIN_INTERVAL_MS = 1000;
@@ -59,6 +59,8 @@ export interface Delivery {
 
 export interface Settlement {
   inline?: InlineCard;
+  /** How many cards were offered to the queue. */
+  queued?: number;
   /** The earliest time a card asked to be tried again (a failed send, the one-a-second rule). */
   retryAt?: number;
 }
@@ -160,11 +162,13 @@ export class CardLifecycle {
     const pass: Settlement = {};
     const later = (at: number) => (pass.retryAt = Math.min(pass.retryAt ?? at, at));
     const queued = new Set<string>();
-    const offer = how.queue && ((c: QueuedCard) => (queued.add(c.key), how.queue!(c)));
+    const offer = how.queue && ((c: QueuedCard) => (queued.add(c.key), (pass.queued = queued.size), how.queue!(c)));
     const send = { lane: how.lane, ...(offer && { offer }), ...(how.now && { now: how.now }), ...(how.interested && { interested: true }) };
-    for (const card of cards) {
-      // Store calls on SQLite finish synchronously; let timers and I/O in between cards.
-      await yieldToLoop();
+    // The card a person pressed goes first: their answer waits for no other card.
+    const first = view.inlineKey ?? how.now;
+    const ordered = first ? [...cards.filter((c) => c.card_key === first), ...cards.filter((c) => c.card_key !== first)] : cards;
+    for (const card of ordered) {
+      await yieldIfBusy();
       const now = this.d.clock.now();
       if (card.retry_at !== null && card.retry_at > now && card.card_key !== view.inlineKey) {
         later(card.retry_at);

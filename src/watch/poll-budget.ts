@@ -6,8 +6,8 @@
  */
 export class PollBudget {
   private readonly recent = new Map<string, number[]>();
-  /** Tasks waiting for a slot, per API, in the order they were turned away (with when). */
-  private readonly waiting = new Map<string, { key: string; since: number }[]>();
+  /** Tasks waiting for a slot, per API, in the order they were turned away (with the turn they were given). */
+  private readonly waiting = new Map<string, { key: string; turnAt: number }[]>();
 
   /** `perSecond`: the budget of each API (e.g. `feishu:drive`); APIs not named are not limited. */
   constructor(private readonly perSecond: Readonly<Record<string, number>>) {}
@@ -18,8 +18,8 @@ export class PollBudget {
     if (limit === undefined) return { ok: true };
     const times = (this.recent.get(api) ?? []).filter((t) => now - t < 1000);
     this.recent.set(api, times);
-    // A task that never came back for its turn (it ended meanwhile) gives it up.
-    const queue = (this.waiting.get(api) ?? []).filter((w) => now - w.since < 30_000);
+    // A task that never came back for its turn (it ended, was stopped) gives it up.
+    const queue = (this.waiting.get(api) ?? []).filter((w) => now - w.turnAt < GIVE_UP_TURN_MS);
     this.waiting.set(api, queue);
     const free = limit - times.length;
     let pos = queue.findIndex((w) => w.key === key);
@@ -28,12 +28,17 @@ export class PollBudget {
       times.push(now);
       return { ok: true };
     }
-    if (pos === -1) pos = queue.push({ key, since: now }) - 1;
+    if (pos === -1) pos = queue.push({ key, turnAt: now }) - 1;
     // Slots free up as the polls of the last second age out; the pos-th waiting task gets the pos-th.
     const ageOut = times[pos % limit] ?? now;
-    return { ok: false, retryAt: Math.max(now + 1, ageOut + 1000 + Math.floor(pos / limit) * 1000) };
+    const turnAt = Math.max(now + 1, ageOut + 1000 + Math.floor(pos / limit) * 1000);
+    queue[pos]!.turnAt = turnAt;
+    return { ok: false, retryAt: turnAt };
   }
 }
+
+/** A waiting task that has not come back this long after its turn has left the line. */
+const GIVE_UP_TURN_MS = 10_000;
 
 /**
  * Default poll budgets, leaving the rest of each API's limit to people: Feishu's usual limit is

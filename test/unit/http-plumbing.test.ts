@@ -167,23 +167,50 @@ describe('SendPacer', () => {
     expect(second).toBe(true);
   });
 
-  it('serves the most valuable lane first, and keeps a reserve for people that background writes never touch', async () => {
+  it('serves people first and the other lanes first come first served, so a write let go is never starved', async () => {
     const { SendPacer } = await import('../../src/http/send-pacer.js');
     const clock = new ManualClock();
-    const pacer = new SendPacer({ perSecond: 10, perMinute: 100, reserve: { perSecond: 2, perMinute: 40 } }, clock, 1000);
+    const pacer = new SendPacer({ perSecond: 2 }, clock, 1000);
     const order: string[] = [];
     const go = (name: string, lane: 'people' | 'final' | 'interest' | 'progress') =>
       pacer.acquire(name, lane).then((answered) => {
         order.push(`${name}@${clock.now()}`);
         answered();
       });
-    // A backlog of progress, then a final and a person's reply: they overtake it.
-    const all = [...Array.from({ length: 5 }, (_, i) => go(`p${i}`, 'progress')), go('f', 'final'), go('r', 'people')];
-    for (let i = 0; i < 60; i++) await clock.advance(100);
+    const all = [...Array.from({ length: 4 }, (_, i) => go(`p${i}`, 'progress')), go('seen', 'interest'), go('f', 'final'), go('r', 'people')];
+    for (let i = 0; i < 5; i++) await clock.advance(1000);
     await Promise.all(all);
-    // Background writes are spread over the minute (60 a minute: one a second); a person's goes at once.
-    expect(order.slice(0, 3)).toEqual(['p0@0', 'r@0', 'f@1000']);
-    expect(order.slice(3)).toEqual(['p1@2000', 'p2@3000', 'p3@4000', 'p4@5000']);
+    expect(order).toEqual(['p0@0', 'p1@0', 'r@1000', 'p2@1000', 'p3@2000', 'seen@2000', 'f@3000']);
+  });
+
+  it('a lane whose share is spent does not hold up a final behind it', async () => {
+    const { SendPacer } = await import('../../src/http/send-pacer.js');
+    const clock = new ManualClock();
+    const pacer = new SendPacer({ perSecond: 4, progressShare: 0.5 }, clock, 1000);
+    const order: string[] = [];
+    const all = ['p0', 'p1', 'p2', 'f0', 'f1'].map((name) =>
+      pacer.acquire(name, name.startsWith('p') ? 'progress' : 'final').then((answered) => {
+        order.push(`${name}@${clock.now()}`);
+        answered();
+      }),
+    );
+    await clock.advance(1000);
+    await Promise.all(all);
+    expect(order).toEqual(['p0@0', 'p1@0', 'f0@0', 'f1@0', 'p2@1000']);
+  });
+
+  it('says when a lane could write: background is metered over the minute, and progress leaves room for finals expected soon', async () => {
+    const { SendPacer } = await import('../../src/http/send-pacer.js');
+    const clock = new ManualClock();
+    const pacer = new SendPacer({ perSecond: 10, perMinute: 100, reserve: { perSecond: 2, perMinute: 40 } }, clock, 1000);
+    for (let i = 0; i < 8; i++) (await pacer.acquire('', 'progress'))();
+    // 8 of 10 this second are the background's; its bucket refills at 60 a minute.
+    expect(pacer.readyAt('progress')).toBe(1000);
+    expect(pacer.readyAt('people')).toBe(0);
+    await clock.advance(1000);
+    expect(pacer.readyAt('final', 60)).toBe(1000);
+    // 60 finals expected this minute: progress waits for the window to roll over.
+    expect(pacer.readyAt('progress', 60)).toBe(60_000);
   });
 
   it('background lanes stop short of each limit by the reserve, so a person is answered at once under a burst', async () => {

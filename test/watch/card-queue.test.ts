@@ -8,7 +8,7 @@ const card = (key: string, lane: SendLane, o: Partial<QueuedCard> = {}): QueuedC
 describe('card queue', () => {
   it('sends the most valuable first: people, finals, cards looked at, then progress stalest first', async () => {
     const sent: string[] = [];
-    const q = new CardQueue(async (c) => (sent.push(c.key), 'done'), new ManualClock(), 1);
+    const q = new CardQueue(async (c) => (sent.push(c.key), 'done'), new ManualClock(), { concurrency: 1 });
     q.offer(card('p-new', 'progress', { shownAt: 900 }));
     q.offer(card('p-old', 'progress', { shownAt: 100 }));
     q.offer(card('seen', 'interest'));
@@ -20,7 +20,7 @@ describe('card queue', () => {
 
   it('keeps one entry per card: newer content replaces what had not gone out, counted as superseded, in the higher lane', async () => {
     const sent: QueuedCard[] = [];
-    const q = new CardQueue(async (c) => (sent.push(c), 'done'), new ManualClock(), 1);
+    const q = new CardQueue(async (c) => (sent.push(c), 'done'), new ManualClock(), { concurrency: 1 });
     q.offer(card('a', 'progress', { hash: 'h1' }));
     q.offer(card('a', 'progress', { hash: 'h2' }));
     q.offer(card('a', 'progress', { hash: 'h2' })); // the same content again is not news
@@ -48,7 +48,7 @@ describe('card queue', () => {
         return 'done';
       },
       clock,
-      4,
+      { concurrency: 4 },
     );
     q.start();
     for (const k of ['x', 'y', 'z']) q.offer(card(k, 'progress', { taskKey: 'one' }));
@@ -72,7 +72,7 @@ describe('card queue', () => {
         return busy ? 'busy' : 'done';
       },
       clock,
-      1,
+      { concurrency: 1 },
     );
     q.start();
     q.offer(card('held', 'final'));
@@ -82,6 +82,24 @@ describe('card queue', () => {
     await clock.advance(BUSY_RETRY_MS);
     expect(tries).toEqual(['held@0', 'boom@0', `held@${BUSY_RETRY_MS}`]);
     expect(q.size).toBe(0);
+    await q.stop();
+  });
+
+  it('takes no card while the platform has no room for its lane, and takes it when there is', async () => {
+    const clock = new ManualClock();
+    const sent: string[] = [];
+    let room = 1000;
+    const q = new CardQueue(async (c) => (sent.push(`${c.key}@${clock.now()}`), 'done'), clock, { readyAt: (lane) => (lane === 'people' ? 0 : room) });
+    q.start();
+    q.offer(card('progress', 'progress'));
+    await clock.advance(500);
+    expect(sent).toEqual([]);
+    q.offer(card('answer', 'people')); // a person's answer has its reserve
+    await clock.advance(0);
+    expect(sent).toEqual(['answer@500']);
+    room = 0;
+    await clock.advance(500);
+    expect(sent).toEqual(['answer@500', 'progress@1000']);
     await q.stop();
   });
 });

@@ -98,6 +98,10 @@ export class DingtalkMessenger implements Messenger {
     if (card.final) await this.markdown(handle, card, undefined, lane);
   }
 
+  readyAt(lane: SendLane, hold?: number): number {
+    return this.api.cardUpdateReadyAt(lane, hold);
+  }
+
   sendDigest(chat: ChatRef, card: CardModel): Promise<void> {
     return this.markdown(chat, card, undefined, 'interest');
   }

@@ -171,15 +171,24 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
     }
   }
 
-  /** Waits for the API's turn (a few calls a second stay free for people's answers); call the result once answered. */
+  /** When the card update API's budget lets a write of `lane` start. */
+  cardUpdateReadyAt(lane: SendLane, hold?: number): number {
+    return this.pacer('card v1.0 update').readyAt(lane, hold);
+  }
+
+  /** Waits for the API's turn (a few calls a second stay free for people's answers, half the rest for progress); call the result once answered. */
   private pace(endpoint: string, lane: SendLane = 'people'): Promise<() => void> {
+    return this.pacer(endpoint).acquire('', lane);
+  }
+
+  private pacer(endpoint: string): SendPacer {
     let p = this.pacers.get(endpoint);
     if (!p) {
       const perSecond = this.opts.perApiPerSecond ?? DINGTALK_PER_API_PER_SECOND;
-      p = new SendPacer({ perSecond, reserve: { perSecond: Math.min(3, perSecond - 1), perMinute: 0 } }, this.clock, RATE_WINDOW_MS, () => this.opts.onRateWait?.('dingtalk api'));
+      p = new SendPacer({ perSecond, reserve: { perSecond: Math.min(3, perSecond - 1), perMinute: 0 }, progressShare: 0.5 }, this.clock, RATE_WINDOW_MS, () => this.opts.onRateWait?.('dingtalk api'));
       this.pacers.set(endpoint, p);
     }
-    return p.acquire('', lane);
+    return p;
   }
 
   /** staffId (userid) → unionId through the legacy oapi; cached, since it never changes. */

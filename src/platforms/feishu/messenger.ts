@@ -26,6 +26,10 @@ export class FeishuMessenger implements Messenger {
     return this.api.patchCard(handle.handle, renderFeishuCard(card), lane);
   }
 
+  readyAt(lane: SendLane, hold?: number): number {
+    return this.api.writeReadyAt(lane, hold);
+  }
+
   async sendDigest(chat: ChatRef, card: CardModel): Promise<void> {
     await this.api.post(chat.chatId, cardMessage(renderFeishuCard(card)), undefined, 'interest');
   }

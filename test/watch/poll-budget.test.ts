@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { PollBudget } from '../../src/watch/poll-budget.js';
+
+describe('poll budget', () => {
+  it('a line longer than half a minute still serves everyone once, in order (a task keeps its turn until it comes back)', () => {
+    const budget = new PollBudget({ 'feishu:contact': 2 });
+    // 150 tasks due at once, 2 polls a second: the last one's turn is more than a minute away.
+    const due = new Map<string, number>(Array.from({ length: 150 }, (_, i) => [`t${i}`, 0]));
+    const polled: string[] = [];
+    for (let now = 0; now <= 90_000 && due.size > 0; now += 100) {
+      for (const [key, at] of [...due]) {
+        if (at > now) continue;
+        const r = budget.take('feishu:contact', key, now);
+        if (r.ok) {
+          polled.push(key);
+          due.delete(key);
+        } else due.set(key, r.retryAt);
+      }
+    }
+    expect(polled).toHaveLength(150);
+    expect(polled).toEqual(Array.from({ length: 150 }, (_, i) => `t${i}`));
+  });
+
+  it('under a constant load beyond the budget, no task is turned away forever (its turn holds past half a minute)', () => {
+    const budget = new PollBudget({ 'feishu:contact': 2 });
+    // 150 live tasks, each wanting a poll 2 s after its last: far more than 2 a second.
+    const due = new Map<string, number>(Array.from({ length: 150 }, (_, i) => [`t${i}`, 0]));
+    const last = new Map<string, number>();
+    let worstWait = 0;
+    for (let now = 0; now <= 300_000; now += 100) {
+      for (const [key, at] of [...due]) {
+        if (at > now) continue;
+        const r = budget.take('feishu:contact', key, now);
+        if (r.ok) {
+          worstWait = Math.max(worstWait, now - (last.get(key) ?? 0));
+          last.set(key, now);
+          due.set(key, now + 2000);
+        } else due.set(key, r.retryAt);
+      }
+    }
+    expect(last.size).toBe(150);
+    // 150 tasks at 2 a second: each is polled about every 75 s, never starved.
+    expect(worstWait).toBeLessThan(90_000);
+  });
+});
