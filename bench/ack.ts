@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { FakeFeishu } from '../src/sandbox/fake-feishu.js';
-import { startBenchBot } from './bot.js';
+import { startBenchBot, waitFor } from './bot.js';
 import { percentile, round, type BenchResult } from './stats.js';
 
 const RATE = 200;
@@ -43,6 +43,8 @@ export async function benchAck(seconds = 30): Promise<BenchResult> {
   // Webhook.
   const key = 'bench-encrypt-key';
   const hookBot = await startBenchBot({ FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret, FEISHU_DOMAIN: fake.baseUrl, FEISHU_EVENT_MODE: 'webhook', FEISHU_ENCRYPT_KEY: key, FEISHU_VERIFICATION_TOKEN: 'v-token' });
+  // Deliveries before the bot knows its own identity are answered 503 (Feishu delivers them again): wait for it.
+  await waitFor(() => (hookBot.platforms().feishu?.ok ? true : undefined));
   const hook = await drive(seconds, async (i) => {
     const body = JSON.stringify(event(fake, 100_000 + i));
     const ts = String(Math.floor(Date.now() / 1000));

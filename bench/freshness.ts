@@ -162,9 +162,11 @@ export async function benchFreshness(opts: { tasks?: number; budgetPerSecond?: n
       await engine.track(h, snap, 'en', model);
     }
     while ((await engine.tick()) > 0);
-    // Jump to the next thing that happens: a task due, or a task asked for.
+    await engine.flush();
+    // Jump to the next thing that happens: a task due, a task asked for, or (a second on) a queued card's turn.
     const due = await store.db.selectFrom('tasks').select((eb) => eb.fn.min('next_due_at').as('t')).where((eb) => eb.or([eb('active', '=', 1), eb('pending', '=', 1)])).executeTakeFirst();
-    const candidates = [Number(due?.t ?? Infinity), pending[next]?.start ?? Infinity].filter(Number.isFinite);
+    const queued = engine.queueStats().waiting > 0 ? clock.t + 1000 : Infinity;
+    const candidates = [Number(due?.t ?? Infinity), pending[next]?.start ?? Infinity, queued].filter(Number.isFinite);
     if (candidates.length === 0) break;
     clock.t = Math.max(clock.t + 1, Math.min(...candidates));
   }

@@ -54,6 +54,7 @@ async function costAt(cards: number): Promise<{ heapPerCard: number; dbPerCard: 
   for (let s = 0; s < 6; s++) {
     t += 2000;
     while ((await engine.tick()) > 0);
+    await engine.flush();
   }
   const after = heap();
   await store.close();

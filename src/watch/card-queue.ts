@@ -105,7 +105,10 @@ export class CardQueue {
     // Keeps the higher lane, and its place in line while its lane stays: moving up (progress to a
     // final state) it joins the end of its new lane, so finals go out in the order they came about.
     const lane = old && laneRank(old.lane) < laneRank(c.lane) ? old.lane : c.lane;
-    this.put({ ...c, lane, seq: old && old.lane === lane ? old.seq : this.seq++, v: ++this.v });
+    if (old && old.lane === lane && old.shownAt === c.shownAt) {
+      // Same place in line and the same turn (its time follows from shownAt): newer content, no new heap item.
+      this.entries.set(c.key, { ...old, hash: c.hash, taskKey: c.taskKey });
+    } else this.put({ ...c, lane, seq: old && old.lane === lane ? old.seq : this.seq++, v: ++this.v });
     if (this.running) this.spawn();
   }
 
