@@ -9,7 +9,7 @@ export interface PacerLimits {
   /** Per chat (sends) or per message (updates); none where the platform counts only the app. */
   perKeyPerSecond?: number;
   /** Left to people's answers in every window: the other lanes stop this short of each limit. */
-  reserve?: { perSecond: number; perMinute: number };
+  reserve?: { perSecond: number; perMinute?: number };
   /**
    * The share of what is left that progress may use in any window: progress sent before a burst of
    * finals must not have spent the minute they need.
@@ -75,8 +75,7 @@ export class SendPacer {
    */
   readyAt(lane: SendLane, hold = 0): number {
     const now = this.clock.now();
-    trim(this.second, now, this.windowMs);
-    trim(this.minute, now, this.minuteMs);
+    this.trimWindows(now);
     const at = this.appFreeAt(laneRank(lane), now, hold);
     // Windows full of writes in flight free up when they are answered: look again shortly.
     return at === Infinity ? now + 50 : Math.max(now, at);
@@ -97,8 +96,7 @@ export class SendPacer {
 
   private pump(): void {
     const now = this.clock.now();
-    trim(this.second, now, this.windowMs);
-    trim(this.minute, now, this.minuteMs);
+    this.trimWindows(now);
     let wakeAt = Infinity;
     for (let i = 0; i < this.waiting.length; ) {
       const w = this.waiting[i]!;
@@ -142,6 +140,11 @@ export class SendPacer {
         this.pump();
       });
     }
+  }
+
+  private trimWindows(now: number): void {
+    trim(this.second, now, this.windowMs);
+    trim(this.minute, now, this.minuteMs);
   }
 
   /**

@@ -85,11 +85,15 @@ export class CardQueue {
     else this.ending.set(taskKey, { at, cards });
   }
 
-  /** Finals expected within the minute (recounted at most twice a second). */
+  /** Finals expected within the minute (recounted at most twice a second); an expectation a minute overdue lapses. */
   private finalsSoon(now: number): number {
     if (now - this.soon.at < 500) return this.soon.n;
     let n = 0;
-    for (const e of this.ending.values()) if (e.at <= now + ENDING_HORIZON_MS) n += e.cards;
+    for (const [task, e] of this.ending) {
+      // Long past its expected end and not seen again (stopped, no longer polled): it is expected no more.
+      if (e.at < now - ENDING_HORIZON_MS) this.ending.delete(task);
+      else if (e.at <= now + ENDING_HORIZON_MS) n += e.cards;
+    }
     this.soon = { at: now, n };
     return n;
   }

@@ -87,7 +87,7 @@ export class WatchEngine {
   private wake?: AbortController;
   private readonly life: CardLifecycle;
   /** Counters for metrics and benchmarks. */
-  readonly stats = { fetches: 0, updates: 0, rounds: 0, claimed: 0, deferred: 0, sent: Object.fromEntries(SEND_LANES.map((l) => [l, 0])) as Record<SendLane, number> };
+  readonly stats = { fetches: 0, rounds: 0, claimed: 0, deferred: 0, sent: Object.fromEntries(SEND_LANES.map((l) => [l, 0])) as Record<SendLane, number> };
   private readonly budget: PollBudget;
   /** One card queue per platform (per app): rounds offer what cards owe, it sends the most valuable first. */
   private readonly queues = new Map<Platform, CardQueue>();
@@ -103,10 +103,7 @@ export class WatchEngine {
       timeZone: d.timeZone,
       clock: this.clock,
       ...(d.logger && { logger: d.logger }),
-      onSend: (lane) => {
-        this.stats.updates++;
-        this.stats.sent[lane]++;
-      },
+      onSend: (lane) => this.stats.sent[lane]++,
     });
     for (const [p, m] of Object.entries(d.messengers) as [Platform, Messenger][]) {
       const readyAt = m.readyAt?.bind(m);
@@ -337,6 +334,8 @@ export class WatchEngine {
       const view: RoundView = { snap: stored, target: terminal ? 'done' : 'active', live, ...(inlineKey && { inlineKey }), ...errorOf(task), ...(est && { estimate: est }) };
       const pass = await this.life.settle(cards, view, how);
       const inline = await this.committed(pass.inline, inlineKey, o.news);
+      // Ended, or no card left watching it: it will want no finals the queue should keep room for.
+      if (!only) this.queues.get(task.platform)?.expectEnd(task.task_key, undefined);
       // Cards it offered to the queue are the queue's now: the task is looked at again only in case this replica goes away.
       const due = only ? Math.min(task.next_due_at, pass.retryAt ?? Infinity) : (pass.retryAt ?? now + (pass.queued ? OWED_RECHECK_MS : task.backoff_ms));
       await this.d.store.completeTask(task.task_key, this.owner, now, { next_due_at: due });
@@ -367,8 +366,10 @@ export class WatchEngine {
     const view: RoundView = { snap, target: ended ? 'done' : expired ? 'expired' : 'active', live: 'live', ...(inlineKey && { inlineKey }), ...(est && { estimate: est }) };
     const pass = await this.life.settle(cards, view, how);
     const inline = await this.committed(pass.inline, inlineKey);
-    const live = est?.kind === 'eta' && !only ? cards.filter((c) => c.status === 'active').length : 0;
-    this.queues.get(task.platform)?.expectEnd(task.task_key, live ? now + (est as { remainingMs: number }).remainingMs : undefined, live);
+    // The queue keeps room in the minute for the finals this task's cards will want.
+    const eta = est?.kind === 'eta' && !only ? est : undefined;
+    const live = eta ? cards.filter((c) => c.status === 'active').length : 0;
+    this.queues.get(task.platform)?.expectEnd(task.task_key, eta && now + eta.remainingMs, live);
     const backoff = nextPollDelay(task.backoff_ms, changed, this.o.minPollMs, this.o.maxPollMs);
     await this.d.store.completeTask(task.task_key, this.owner, now, {
       snapshot: snapshotToJson(snap),

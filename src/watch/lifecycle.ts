@@ -162,8 +162,9 @@ export class CardLifecycle {
     const pass: Settlement = {};
     const later = (at: number) => (pass.retryAt = Math.min(pass.retryAt ?? at, at));
     const queued = new Set<string>();
-    const offer = how.queue && ((c: QueuedCard) => (queued.add(c.key), (pass.queued = queued.size), how.queue!(c)));
-    const send = { lane: how.lane, ...(offer && { offer }), ...(how.now && { now: how.now }), ...(how.interested && { interested: true }) };
+    const queue = how.queue;
+    // The same delivery, counting what it offers (a queued card tells the people waiting on its own turn).
+    const send: Delivery = queue ? { ...how, queue: (c) => (queued.add(c.key), (pass.queued = queued.size), queue(c)) } : how;
     // The card a person pressed goes first: their answer waits for no other card.
     const first = view.inlineKey ?? how.now;
     const ordered = first ? [...cards.filter((c) => c.card_key === first), ...cards.filter((c) => c.card_key !== first)] : cards;
@@ -218,7 +219,7 @@ export class CardLifecycle {
     view: RoundView,
     pass: Settlement,
     later: (at: number) => void,
-    how: { lane: SendLane; offer?: (c: QueuedCard) => void; now?: string; interested?: boolean },
+    how: Delivery,
   ): Promise<CardRow | undefined> {
     let c: CardRow | undefined = card;
     for (let i = 0; c && i < MAX_TRIES; i++) {
@@ -242,9 +243,9 @@ export class CardLifecycle {
       if (c.shown === c.status && hash === c.rendered_hash) return c; // nothing new to show
       // One update a second per card, last renderings included: they come back when the second is up.
       const wait = c.last_update_at === null ? 0 : c.last_update_at + CARD_MIN_INTERVAL_MS - now;
-      if (how.offer && c.card_key !== how.now) {
+      if (how.queue && c.card_key !== how.now) {
         const lane: SendLane = c.status !== 'active' ? 'final' : how.interested ? 'interest' : 'progress';
-        how.offer({ key: c.card_key, taskKey: c.task_key, lane, shownAt: c.last_update_at ?? c.created_at, notBefore: now + Math.max(0, wait), hash });
+        how.queue({ key: c.card_key, taskKey: c.task_key, lane, shownAt: c.last_update_at ?? c.created_at, notBefore: now + Math.max(0, wait), hash });
         return c;
       }
       if (wait > 0) {

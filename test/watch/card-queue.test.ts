@@ -102,4 +102,19 @@ describe('card queue', () => {
     expect(sent).toEqual(['answer@500', 'progress@1000']);
     await q.stop();
   });
+
+  it('asks the platform to keep room for the finals expected within the minute, and stops once a task is no longer expected to end', async () => {
+    const clock = new ManualClock();
+    const holds: number[] = [];
+    const q = new CardQueue(async () => 'done', clock, { readyAt: (_lane, hold) => (holds.push(hold), 0) });
+    q.expectEnd('soon', 30_000, 10);
+    q.expectEnd('later', 5 * 60_000, 7);
+    q.offer(card('a', 'progress'));
+    await q.drain();
+    q.expectEnd('soon', undefined);
+    await clock.advance(1000);
+    q.offer(card('b', 'progress'));
+    await q.drain();
+    expect(holds).toEqual([10, 0]);
+  });
 });

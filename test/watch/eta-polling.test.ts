@@ -55,6 +55,46 @@ describe('the time-left estimate on the card and in polling', () => {
     expect(polls).toBeGreaterThan(10);
   });
 
+  it('a task about to end keeps room in the minute for its final; once nobody watches it, that room lapses a minute past its expected end', async () => {
+    const holds: { at: number; hold: number }[] = [];
+    const limited = Object.assign(messenger, { readyAt: (_lane: string, hold = 0) => (holds.push({ at: clock.now(), hold }), clock.now()) });
+    const e = new WatchEngine({ store, tasks, messengers: { feishu: limited }, timeZone: TZ, clock });
+    const show = async (id: string) => {
+      const snap = tasks.snapshot(id);
+      const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
+      const h = await messenger.send({ platform: 'feishu', chatId: `oc_${id}` }, model);
+      await e.track(h, snap, 'en', model);
+      return h;
+    };
+    tasks.set('fast', 'running', 0);
+    tasks.set('slow', 'running', 0);
+    const fast = await show('fast');
+    await show('slow');
+    const start = clock.now();
+    const move = () => {
+      const s = (clock.now() - start) / 1000;
+      tasks.set('fast', 'running', Math.min(99, Math.floor(s * 2))); // 2 % a second: ends within the minute
+      tasks.set('slow', 'running', Math.floor(s / 36));
+    };
+    for (let s = 0; s < 20; s++) {
+      await clock.advance(1000);
+      move();
+      await round(e);
+    }
+    expect(holds.at(-1)?.hold).toBe(1); // the fast task's one card will want its final soon
+    await e.stopCard(`feishu:${fast.handle}`, { inline: false });
+    const stoppedAt = clock.now();
+    for (let s = 0; s < 120; s++) {
+      await clock.advance(1000);
+      move();
+      await round(e);
+    }
+    // Expected to end about 50 s in; stopped at 20 s, it is not polled again to say otherwise.
+    const after = holds.filter((h) => h.at > start + 111_000);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((h) => h.hold === 0)).toBe(true);
+  });
+
   it('someone looking again (a Refresh) makes the task poll at least every 5 s for a few minutes, then it calms down', async () => {
     tasks.set('2', 'running', 10);
     const snap = tasks.snapshot('2');

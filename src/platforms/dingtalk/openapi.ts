@@ -185,7 +185,7 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
     let p = this.pacers.get(endpoint);
     if (!p) {
       const perSecond = this.opts.perApiPerSecond ?? DINGTALK_PER_API_PER_SECOND;
-      p = new SendPacer({ perSecond, reserve: { perSecond: Math.min(3, perSecond - 1), perMinute: 0 }, progressShare: 0.5 }, this.clock, RATE_WINDOW_MS, () => this.opts.onRateWait?.('dingtalk api'));
+      p = new SendPacer({ perSecond, reserve: { perSecond: Math.min(3, perSecond - 1) }, progressShare: 0.5 }, this.clock, RATE_WINDOW_MS, () => this.opts.onRateWait?.('dingtalk api'));
       this.pacers.set(endpoint, p);
     }
     return p;
