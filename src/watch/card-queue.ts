@@ -218,8 +218,9 @@ export class CardQueue {
   /** Nothing can go now: sleep until a card is due or the platform has room, or until an offer comes in. */
   private wakeAtNextDue(): void {
     const now = this.clock.now();
-    const candidates = [this.later.peek()?.notBefore ?? Infinity, this.due.length && this.blocked.until > now ? this.blocked.until : Infinity];
-    const at = Math.min(...candidates);
+    // Cards left due were held back by the platform's room; it may have opened while we asked
+    // (`until` is past by now), and then the next moment is the time to look again.
+    const at = Math.min(this.later.peek()?.notBefore ?? Infinity, this.due.length ? Math.max(this.blocked.until, now + 1) : Infinity);
     if (at === Infinity) return;
     this.timer?.abort();
     const timer = (this.timer = new AbortController());

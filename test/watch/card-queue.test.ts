@@ -103,6 +103,25 @@ describe('card queue', () => {
     await q.stop();
   });
 
+  it('looks again when the platform\'s room opened while it was being asked (no lost wake-up)', async () => {
+    const manual = new ManualClock();
+    // Real time moves while the platform is asked: it says "in 5 ms", and answering took those 5 ms.
+    let skew = 0;
+    const clock = { now: () => manual.now() + skew, sleep: (ms: number) => manual.sleep(ms) };
+    const readyAt = () => {
+      if (clock.now() >= 5) return 0;
+      skew = 5;
+      return 5;
+    };
+    const sent: string[] = [];
+    const q = new CardQueue(async (c) => (sent.push(c.key), 'done'), clock, { readyAt });
+    q.start();
+    q.offer(card('end', 'final'));
+    await manual.advance(50);
+    expect(sent).toEqual(['end']);
+    await q.stop();
+  });
+
   it('asks the platform to keep room for the finals expected within the minute, and stops once a task is no longer expected to end', async () => {
     const clock = new ManualClock();
     const holds: number[] = [];
