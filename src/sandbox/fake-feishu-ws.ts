@@ -21,6 +21,12 @@ export const WS_CLIENT_CONFIG = { PingInterval: 120, ReconnectCount: -1, Reconne
 export class FakeFeishuGateway extends FakeSocketGateway {
   private seq = 0;
   private readonly waiting = new Map<string, (a: { code: number; data?: string }) => void>();
+  /**
+   * Connections that have pinged: WSClient listens for frames only after its connect() has
+   * resolved, so a frame that arrives with the upgrade's answer is dropped; its first ping comes
+   * from the 'open' handler, and a push that follows it finds the listener in place.
+   */
+  private readonly live = new WeakSet<WebSocket>();
   endpointCalls = 0;
   /** Refuse this many endpoint requests (as a gateway under trouble would). */
   refuseNext = 0;
@@ -47,8 +53,13 @@ export class FakeFeishuGateway extends FakeSocketGateway {
   }
 
   /** Pushes an event (the v2 envelope) to one open connection and resolves with its ACK. */
+  protected override get ready(): number {
+    return [...this.sockets].filter((ws) => this.live.has(ws)).length;
+  }
+
   push(event: unknown, timeoutMs = 10_000): Promise<Ack> {
-    const ws = [...this.sockets][Math.floor(Math.random() * this.sockets.size)];
+    const open = [...this.sockets].filter((ws) => this.live.has(ws));
+    const ws = open[Math.floor(Math.random() * open.length)];
     if (!ws) return Promise.reject(new Error('no long connection'));
     const id = `msg-${++this.seq}`;
     const frame: Frame = {
@@ -87,6 +98,7 @@ export class FakeFeishuGateway extends FakeSocketGateway {
       return;
     }
     if (f.method === 0 && headerOf(f, 'type') === 'ping') {
+      this.live.add(ws);
       ws.send(encodeFrame({ ...f, headers: [{ key: 'type', value: 'pong' }], payload: Buffer.from(JSON.stringify(WS_CLIENT_CONFIG)) }));
       return;
     }

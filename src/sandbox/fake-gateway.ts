@@ -25,10 +25,15 @@ export abstract class FakeSocketGateway {
     return this.sockets.size;
   }
 
-  /** Resolves once a client is connected; rejects after `timeoutMs`. */
+  /** Connections whose client is ready for pushes. */
+  protected get ready(): number {
+    return this.sockets.size;
+  }
+
+  /** Resolves once a client is connected and ready for pushes; rejects after `timeoutMs`. */
   async waitForConnection(timeoutMs = 5000): Promise<void> {
     const until = Date.now() + timeoutMs;
-    while (this.sockets.size === 0) {
+    while (this.ready === 0) {
       if (Date.now() > until) throw new Error(`no ${this.label} connection`);
       await new Promise((r) => setTimeout(r, 20));
     }
