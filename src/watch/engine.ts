@@ -15,7 +15,7 @@ import { addSample, estimate, parseHistory } from '../domain/eta.js';
 import { pollDelay } from './poll-plan.js';
 import { DEFAULT_POLL_BUDGET, PollBudget } from './poll-budget.js';
 import { CardQueue, type QueuedCard } from './card-queue.js';
-import { yieldIfBusy } from './slice.js';
+import { yieldIfBusy } from '../domain/slice.js';
 import { SEND_LANES, type SendLane } from '../domain/chat.js';
 
 /** Errors after which watching cannot help: the card shows the error and the watch ends. */

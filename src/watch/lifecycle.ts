@@ -15,7 +15,7 @@ import { addSample, type Estimate } from '../domain/eta.js';
 import { isPlatformUserId } from '../domain/user-id.js';
 import type { CardRow, Store } from '../store/store.js';
 import { cardRetryDelay, MAX_CARD_FAILURES } from './backoff.js';
-import { yieldIfBusy } from './slice.js';
+import { yieldIfBusy } from '../domain/slice.js';
 
 
 /** Feishu allows 5 updates a second per message; we keep every card to one. */

@@ -1,7 +1,7 @@
 /**
  * Store calls on SQLite resolve without touching the event loop: a round over many tasks and
  * cards would otherwise hold it for as long as it runs. Every pass calls this between units of
- * work; it lets timers and I/O (people's commands, button answers) in every few milliseconds,
+ * work, and the SQLite store after every query (store/yield-plugin.ts); it lets timers and I/O (people's commands, button answers) in every few milliseconds,
  * counted across all passes at once.
  */
 const SLICE_MS = 4;
