@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 import { Store } from './store.js';
-import { YieldPlugin } from './yield-plugin.js';
+import { YieldingSqliteDialect } from './sqlite-yield.js';
 
 /** bigint columns hold millisecond times: read them as numbers, not strings. */
 const INT8_OID = 20;
@@ -45,7 +45,7 @@ export async function openStore(url: string, onPoolError?: (e: Error) => void): 
     // Another process holding a lock (a backup, a second taskbot) is waited for briefly; the
     // wait blocks the event loop, so it is short: a busy round fails and the next one retries.
     sqlite.pragma('busy_timeout = 250');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), plugins: [new YieldPlugin()] });
+    db = new Kysely<Database>({ dialect: new YieldingSqliteDialect({ database: withStatementCache(sqlite) }) });
   }
   // Kysely looks for its bookkeeping tables across all schemas; pin it to ours.
   const schema =
