@@ -284,9 +284,9 @@ export class Store {
   }
 
   /** The cards a round works on: active ones, and ended ones that still owe their last rendering or a finished task's mentions. */
-  async workCards(taskKey: string, only?: string): Promise<WatchedCard[]> {
+  async workCards(taskKey: string, only?: readonly string[]): Promise<WatchedCard[]> {
     let q = this.watchedCards().where('task_key', '=', taskKey);
-    if (only !== undefined) q = q.where('card_key', '=', only);
+    if (only !== undefined) q = q.where('card_key', 'in', only.length > 0 ? [...only] : ['']);
     const rows = await q
       .where((eb) =>
         eb.or([

@@ -18,6 +18,8 @@ export interface QueuedCard {
 
 /** How long a card waits when its task is held by a round (which offers it again anyway). */
 export const BUSY_RETRY_MS = 250;
+/** Cards of one task taken in one turn (one lease, one read of the task for all of them). */
+const MAX_BATCH = 10;
 
 /** The entry of a card: its place in line (`seq`, from its first offer) and a version, so older heap items are skipped. */
 type Entry = QueuedCard & { seq: number; v: number };
@@ -47,6 +49,8 @@ const ENDING_HORIZON_MS = 60_000;
  */
 export class CardQueue {
   private readonly entries = new Map<string, Entry>();
+  /** The keys of the entries of each task, to send a task's due cards of one lane in one turn. */
+  private readonly byTask = new Map<string, Set<string>>();
   private seq = 0;
   private v = 0;
   /** Due now, best first (stale items are skipped when they come up). */
@@ -55,7 +59,6 @@ export class CardQueue {
   private readonly later = new TinyQueue<Item>([], (a, b) => a.notBefore - b.notBefore);
   /** Due, but a card of their task is being sent: they wait for it rather than race for the task's lease. */
   private readonly parked = new Map<string, Item[]>();
-  private readonly inFlight = new Set<string>();
   private readonly tasksInFlight = new Set<string>();
   /** The platform has no room before `until` for lanes ranked `rank` or lower. */
   private blocked = { rank: Infinity, until: 0 };
@@ -69,7 +72,8 @@ export class CardQueue {
   private soon = { at: -Infinity, n: 0 };
 
   constructor(
-    private readonly send: (c: QueuedCard) => Promise<'done' | 'busy'>,
+    /** One turn: cards of one task and one lane, sent under one lease of it. */
+    private readonly send: (cards: QueuedCard[]) => Promise<'done' | 'busy'>,
     private readonly clock: Clock,
     private readonly o: {
       concurrency?: number;
@@ -104,14 +108,17 @@ export class CardQueue {
 
   offer(c: QueuedCard): void {
     this.stats.offered++;
-    const old = this.entries.get(c.key);
+    const was = this.entries.get(c.key);
+    // A card shown for another task now (its key reused): a new entry.
+    if (was && was.taskKey !== c.taskKey) this.forget(was);
+    const old = was?.taskKey === c.taskKey ? was : undefined;
     if (old && old.lane === 'progress' && old.hash !== c.hash) this.stats.superseded++;
     // Keeps the higher lane, and its place in line while its lane stays: moving up (progress to a
     // final state) it joins the end of its new lane, so finals go out in the order they came about.
     const lane = old && laneRank(old.lane) < laneRank(c.lane) ? old.lane : c.lane;
     if (old && old.lane === lane && old.shownAt === c.shownAt) {
       // Same place in line and the same turn (its time follows from shownAt): newer content, no new heap item.
-      this.entries.set(c.key, { ...old, hash: c.hash, taskKey: c.taskKey });
+      this.entries.set(c.key, { ...old, hash: c.hash });
     } else this.put({ ...c, lane, seq: old && old.lane === lane ? old.seq : this.seq++, v: ++this.v });
     if (this.running) this.spawn();
   }
@@ -136,6 +143,8 @@ export class CardQueue {
 
   private put(e: Entry): void {
     this.entries.set(e.key, e);
+    const keys = this.byTask.get(e.taskKey) ?? new Set<string>();
+    this.byTask.set(e.taskKey, keys.add(e.key));
     const item = { key: e.key, v: e.v, rank: laneRank(e.lane), shownAt: e.shownAt, seq: e.seq, notBefore: e.notBefore };
     (e.notBefore > this.clock.now() ? this.later : this.due).push(item);
   }
@@ -154,21 +163,22 @@ export class CardQueue {
     if (this.running && this.workers === 0) this.wakeAtNextDue();
   }
 
-  private async work(first: Entry): Promise<void> {
-    for (let c: Entry | undefined = first; c; c = this.take()) {
-      const { seq, v: _v, ...card } = c;
+  private async work(first: Entry[]): Promise<void> {
+    for (let batch: Entry[] | undefined = first; batch; batch = this.take()) {
+      const taskKey = batch[0]!.taskKey;
+      const cards = batch.map(({ seq: _s, v: _v, ...card }) => card);
       let outcome: 'done' | 'busy' = 'done';
       try {
-        outcome = await this.send(card);
+        outcome = await this.send(cards);
       } catch (e) {
-        // A store hiccup: the card still owes it, and the task's next round offers it again.
-        this.o.logger?.error({ err: e, card: c.key }, 'queued card update failed');
+        // A store hiccup: the cards still owe it, and the task's next round offers them again.
+        this.o.logger?.error({ err: e, cards: cards.map((c) => c.key) }, 'queued card update failed');
       }
-      this.inFlight.delete(c.key);
-      this.tasksInFlight.delete(c.taskKey);
-      for (const it of this.parked.get(c.taskKey)?.splice(0) ?? []) this.due.push(it);
-      this.parked.delete(c.taskKey);
-      if (outcome === 'busy' && !this.entries.has(c.key)) this.put({ ...card, seq, v: ++this.v, notBefore: this.clock.now() + BUSY_RETRY_MS });
+      this.tasksInFlight.delete(taskKey);
+      for (const it of this.parked.get(taskKey)?.splice(0) ?? []) this.due.push(it);
+      this.parked.delete(taskKey);
+      const retryAt = this.clock.now() + BUSY_RETRY_MS;
+      if (outcome === 'busy') for (const e of batch) if (!this.entries.has(e.key)) this.put({ ...e, v: ++this.v, notBefore: retryAt });
     }
     this.workers--;
     if (this.workers === 0) {
@@ -177,8 +187,11 @@ export class CardQueue {
     }
   }
 
-  /** The most valuable card due now whose task has no card being sent, if the platform has room for its lane. */
-  private take(): Entry | undefined {
+  /**
+   * The most valuable card due now whose task has no card being sent, if the platform has room
+   * for its lane, with the other cards of its task due in the same lane.
+   */
+  private take(): Entry[] | undefined {
     const now = this.clock.now();
     while (this.later.length && this.later.peek()!.notBefore <= now) this.due.push(this.later.pop()!);
     for (;;) {
@@ -198,11 +211,23 @@ export class CardQueue {
       }
       if (!this.roomFor(it.rank, e.lane, now)) return undefined;
       this.due.pop();
-      this.entries.delete(e.key);
-      this.inFlight.add(e.key);
+      const batch = [e];
+      for (const k of this.byTask.get(e.taskKey) ?? []) {
+        const s = this.entries.get(k)!;
+        if (batch.length < MAX_BATCH && s !== e && s.lane === e.lane && s.notBefore <= now) batch.push(s);
+      }
+      // The siblings' heap items go stale with their entries.
+      for (const s of batch) this.forget(s);
       this.tasksInFlight.add(e.taskKey);
-      return e;
+      return batch;
     }
+  }
+
+  private forget(e: Entry): void {
+    this.entries.delete(e.key);
+    const keys = this.byTask.get(e.taskKey);
+    keys?.delete(e.key);
+    if (keys?.size === 0) this.byTask.delete(e.taskKey);
   }
 
   /** Whether the platform can take a write of this lane now; the lanes below have no looser limits, so they wait as long. */

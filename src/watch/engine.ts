@@ -107,7 +107,7 @@ export class WatchEngine {
     });
     for (const [p, m] of Object.entries(d.messengers) as [Platform, Messenger][]) {
       const readyAt = m.readyAt?.bind(m);
-      this.queues.set(p, new CardQueue((c) => this.sendQueued(c), this.clock, { concurrency: this.o.sendConcurrency, ...(d.logger && { logger: d.logger }), ...(readyAt && { readyAt }) }));
+      this.queues.set(p, new CardQueue((cs) => this.sendQueued(cs), this.clock, { concurrency: this.o.sendConcurrency, ...(d.logger && { logger: d.logger }), ...(readyAt && { readyAt }) }));
     }
   }
 
@@ -141,7 +141,7 @@ export class WatchEngine {
     if (!card) return { status: 'unknown' };
     const now = await this.life.toggleWaiting(key, userId);
     if (!now) return { status: card.status === 'done' || card.status === 'gone' ? 'ended' : 'inactive' };
-    const model = await this.leased(card.task_key, (task) => this.process(task, { ...(opts.inline && { inlineKey: key }), only: key, redraw: true, lane: 'people' }));
+    const model = await this.leased(card.task_key, (task) => this.process(task, { ...(opts.inline && { inlineKey: key }), only: [key], redraw: true, lane: 'people' }));
     return model === BUSY || !model ? { status: now } : { status: now, card: model.model };
   }
 
@@ -200,7 +200,7 @@ export class WatchEngine {
     if (!card) return { status: 'unknown' };
     if (card.status !== 'stopped') return { status: 'ended' };
     if (card.shown === 'stopped') return { status: 'stopped' }; // pressed twice
-    const model = await this.leased(card.task_key, (task) => this.process(task, { ...(opts.inline && { inlineKey: key }), only: key, news: true, lane: 'people' }));
+    const model = await this.leased(card.task_key, (task) => this.process(task, { ...(opts.inline && { inlineKey: key }), only: [key], news: true, lane: 'people' }));
     // Another round holds the task: it shows the stopped card as soon as it has finished.
     return model === BUSY || !model ? { status: 'stopped' } : { status: 'stopped', card: model.model };
   }
@@ -278,8 +278,9 @@ export class WatchEngine {
    * A queued card's turn: drawn from what the store holds now (the latest state) and sent at its
    * lane, under its task's lease like every write to the task's cards.
    */
-  private async sendQueued(c: QueuedCard): Promise<'done' | 'busy'> {
-    const r = await this.leased(c.taskKey, (task) => this.process(task, { only: c.key, redraw: true, lane: c.lane }), false);
+  private async sendQueued(cards: QueuedCard[]): Promise<'done' | 'busy'> {
+    const { taskKey, lane } = cards[0]!;
+    const r = await this.leased(taskKey, (task) => this.process(task, { only: cards.map((c) => c.key), redraw: true, lane }), false);
     return r === BUSY ? 'busy' : 'done';
   }
 
@@ -425,7 +426,8 @@ export class WatchEngine {
 
 interface ProcessOptions {
   inlineKey?: string;
-  only?: string;
+  /** Just these cards of the task. */
+  only?: string[];
   redraw?: boolean;
   interactive?: boolean;
   news?: boolean;

@@ -8,7 +8,7 @@ const card = (key: string, lane: SendLane, o: Partial<QueuedCard> = {}): QueuedC
 describe('card queue', () => {
   it('sends the most valuable first: people, finals, cards looked at, then progress stalest first', async () => {
     const sent: string[] = [];
-    const q = new CardQueue(async (c) => (sent.push(c.key), 'done'), new ManualClock(), { concurrency: 1 });
+    const q = new CardQueue(async (cs) => (sent.push(...cs.map((c) => c.key)), 'done'), new ManualClock(), { concurrency: 1 });
     q.offer(card('p-new', 'progress', { shownAt: 900 }));
     q.offer(card('p-old', 'progress', { shownAt: 100 }));
     q.offer(card('seen', 'interest'));
@@ -20,7 +20,7 @@ describe('card queue', () => {
 
   it('keeps one entry per card: newer content replaces what had not gone out, counted as superseded, in the higher lane', async () => {
     const sent: QueuedCard[] = [];
-    const q = new CardQueue(async (c) => (sent.push(c), 'done'), new ManualClock(), { concurrency: 1 });
+    const q = new CardQueue(async (cs) => (sent.push(...cs), 'done'), new ManualClock(), { concurrency: 1 });
     q.offer(card('a', 'progress', { hash: 'h1' }));
     q.offer(card('a', 'progress', { hash: 'h2' }));
     q.offer(card('a', 'progress', { hash: 'h2' })); // the same content again is not news
@@ -34,30 +34,37 @@ describe('card queue', () => {
     ]);
   });
 
-  it('waits for a card\'s time, and never sends two cards of one task at once', async () => {
+  it('waits for a card\'s time, sends a task\'s due cards of one lane in one turn, and never two turns of one task at once', async () => {
     const clock = new ManualClock();
     let inFlight = 0;
     let most = 0;
-    const sent: string[] = [];
+    const turns: string[][] = [];
     const q = new CardQueue(
-      async (c) => {
+      async (cs) => {
         most = Math.max(most, ++inFlight);
         await clock.sleep(10);
         inFlight--;
-        sent.push(c.key);
+        turns.push(cs.map((c) => c.key));
         return 'done';
       },
       clock,
       { concurrency: 4 },
     );
-    q.start();
-    for (const k of ['x', 'y', 'z']) q.offer(card(k, 'progress', { taskKey: 'one' }));
+    for (const k of ['x', 'y']) q.offer(card(k, 'progress', { taskKey: 'one' }));
+    q.offer(card('z', 'final', { taskKey: 'one' }));
     q.offer(card('later', 'final', { taskKey: 'two', notBefore: 500 }));
+    q.start();
     await clock.advance(100);
     expect(most).toBe(1);
-    expect(sent).toEqual(['x', 'y', 'z']);
+    expect(turns).toEqual([['z'], ['x', 'y']]);
     await clock.advance(500);
-    expect(sent).toEqual(['x', 'y', 'z', 'later']);
+    expect(turns.at(-1)).toEqual(['later']);
+    // Ten at most in a turn.
+    for (let i = 0; i < 12; i++) q.offer(card(`m${i}`, 'final', { taskKey: 'many' }));
+    await clock.advance(100);
+    const many = turns.filter((t) => t[0]!.startsWith('m'));
+    expect(many.flat()).toHaveLength(12);
+    expect(Math.max(...many.map((t) => t.length))).toBe(10);
     await q.stop();
   });
 
@@ -66,9 +73,9 @@ describe('card queue', () => {
     const tries: string[] = [];
     let busy = true;
     const q = new CardQueue(
-      async (c) => {
-        tries.push(`${c.key}@${clock.now()}`);
-        if (c.key === 'boom') throw new Error('store hiccup');
+      async ([c]) => {
+        tries.push(`${c!.key}@${clock.now()}`);
+        if (c!.key === 'boom') throw new Error('store hiccup');
         return busy ? 'busy' : 'done';
       },
       clock,
@@ -89,7 +96,7 @@ describe('card queue', () => {
     const clock = new ManualClock();
     const sent: string[] = [];
     let room = 1000;
-    const q = new CardQueue(async (c) => (sent.push(`${c.key}@${clock.now()}`), 'done'), clock, { readyAt: (lane) => (lane === 'people' ? 0 : room) });
+    const q = new CardQueue(async (cs) => (sent.push(...cs.map((c) => `${c.key}@${clock.now()}`)), 'done'), clock, { readyAt: (lane) => (lane === 'people' ? 0 : room) });
     q.start();
     q.offer(card('progress', 'progress'));
     await clock.advance(500);
@@ -114,7 +121,7 @@ describe('card queue', () => {
       return 5;
     };
     const sent: string[] = [];
-    const q = new CardQueue(async (c) => (sent.push(c.key), 'done'), clock, { readyAt });
+    const q = new CardQueue(async (cs) => (sent.push(...cs.map((c) => c.key)), 'done'), clock, { readyAt });
     q.start();
     q.offer(card('end', 'final'));
     await manual.advance(50);
