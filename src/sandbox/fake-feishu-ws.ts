@@ -57,7 +57,9 @@ export class FakeFeishuGateway extends FakeSocketGateway {
     return [...this.sockets].filter((ws) => this.live.has(ws)).length;
   }
 
-  push(event: unknown, timeoutMs = 10_000): Promise<Ack> {
+  async push(event: unknown, timeoutMs = 10_000): Promise<Ack> {
+    // A client that connected this moment pings first: wait for it rather than send into the gap.
+    await this.waitForConnection(2000).catch(() => undefined);
     const open = [...this.sockets].filter((ws) => this.live.has(ws));
     const ws = open[Math.floor(Math.random() * open.length)];
     if (!ws) return Promise.reject(new Error('no long connection'));
