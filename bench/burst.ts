@@ -13,6 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { systemClock, type Clock } from '../src/domain/clock.js';
 import { FakeFeishu } from '../src/sandbox/fake-feishu.js';
 import { startBenchBot } from './bot.js';
+import { mapLimit } from '../src/watch/map-limit.js';
 import { percentile, round, type BenchResult } from './stats.js';
 
 /** The first minute of the burst (most tasks finishing, people asking) runs in real time; the drain after it SCALE times faster. */
@@ -78,12 +79,14 @@ export async function benchBurst(opts: { tasks?: number; cardsPerTask?: number }
   for (const t of scripts) t.createdAt = t0;
   // The cards exist already (sent before the burst): seeded into the fake, tracked by the bot.
   const cardTask = new Map<string, number>();
+  const snaps = await mapLimit(Array.from({ length: nTasks }, (_, i) => i), 8, (i) => bot.services.registry.fetchRef({ platform: 'feishu', kind: 'contact', id: taskId(i) }));
   for (let i = 0; i < nTasks; i++) {
-    const snap = await bot.services.registry.fetchRef({ platform: 'feishu', kind: 'contact', id: taskId(i) });
+    const snap = snaps[i]!;
     const model = taskCard(snap, { locale: 'en', timeZone: 'Asia/Shanghai', mode: 'live' });
+    const rendered = JSON.stringify(renderFeishuCard(model));
     for (let c = 0; c < perTask; c++) {
       const chatId = `oc_burst_${(i * perTask + c) % 2000}`;
-      const handle = fake.im.seed(chatId, renderFeishuCard(model) as Record<string, unknown>);
+      const handle = fake.im.seed(chatId, JSON.parse(rendered) as Record<string, unknown>);
       cardTask.set(handle, i);
       await bot.engine.track({ platform: 'feishu', chatId, handle }, snap, 'en', model);
     }

@@ -24,6 +24,8 @@ class NullMessenger implements Messenger {
   async mention(): Promise<void> {}
 }
 
+const NOISE_BYTES_PER_CARD = 64;
+
 const heap = () => {
   (globalThis as { gc?: () => void }).gc?.();
   return process.memoryUsage().heapUsed;
@@ -72,6 +74,14 @@ export async function benchGrowth(): Promise<BenchResult> {
     gc_exposed: (globalThis as { gc?: unknown }).gc ? 1 : 0,
     heap_growth_ratio_50k_vs_10k: round(large.heapPerCard / Math.max(1, small.heapPerCard), 2),
   };
-  // Growth is linear when a card costs no more at 50,000 than at 10,000 (the store holds the state, not the heap).
-  return { name: 'growth', figures, targets: { heap_growth_ratio_50k_vs_10k: '≤ 1.5 (linear or better)' }, pass: figures.heap_growth_ratio_50k_vs_10k <= 1.5 };
+  // Growth is linear when a card costs no more at 50,000 than at 10,000 (the store holds the state,
+  // not the heap). Below 64 B a card there is no per-card heap to compare (a card's row alone is
+  // ~400 B): the ratio of two figures within a forced GC's noise says nothing.
+  const flat = figures.heap_bytes_per_card_50k < NOISE_BYTES_PER_CARD;
+  return {
+    name: 'growth',
+    figures: { ...figures, heap_flat: flat ? 1 : 0 },
+    targets: { heap_growth_ratio_50k_vs_10k: `≤ 1.5 (linear or better), or heap_flat (< ${NOISE_BYTES_PER_CARD} B a card at 50,000)` },
+    pass: flat || figures.heap_growth_ratio_50k_vs_10k <= 1.5,
+  };
 }
