@@ -2,18 +2,14 @@
  * `npm run bench [-- name …]`: runs the benchmarks, prints a table and writes bench/results.json.
  */
 import { writeFileSync } from 'node:fs';
-import { tuneRuntime } from '../src/runtime-flags.js';
+import { benchWatch } from './watch.js';
+import { benchFreshness } from './freshness.js';
+import { benchGrowth } from './growth.js';
+import { benchBurst } from './burst.js';
+import { benchAck } from './ack.js';
+import { benchButton, benchCommand } from './latency.js';
+import { benchPaging, benchSend } from './throughput.js';
 import type { BenchResult } from './stats.js';
-
-// Measured as `taskbot serve` runs: with its runtime flags, set before the code under test loads.
-tuneRuntime();
-const { benchWatch } = await import('./watch.js');
-const { benchFreshness } = await import('./freshness.js');
-const { benchGrowth } = await import('./growth.js');
-const { benchBurst } = await import('./burst.js');
-const { benchAck } = await import('./ack.js');
-const { benchButton, benchCommand } = await import('./latency.js');
-const { benchPaging, benchSend } = await import('./throughput.js');
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
   ack: () => benchAck(),

@@ -1,9 +1,6 @@
 #!/usr/bin/env node
 import type { CliIo } from './cli/context.js';
-import { tuneRuntime } from './runtime-flags.js';
-
-tuneRuntime();
-const { main } = await import('./cli/main.js');
+import { main } from './cli/main.js';
 
 const io: CliIo = {
   out: (l) => void process.stdout.write(`${l}\n`),
