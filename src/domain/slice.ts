@@ -1,8 +1,8 @@
 /**
  * Store calls on SQLite resolve without touching the event loop: a round over many tasks and
  * cards would otherwise hold it for as long as it runs. Every pass calls this between units of
- * work, and the SQLite store before every call (store/sqlite-yield.ts); it lets timers and I/O (people's commands, button answers) in every few milliseconds,
- * counted across all passes at once.
+ * work, and the SQLite store before every call (store/sqlite-yield.ts); it lets timers and I/O
+ * (people's commands, button answers) in every few milliseconds, counted across all passes at once.
  */
 const SLICE_MS = 4;
 let sliceStart = performance.now();

@@ -52,17 +52,21 @@ export class FakeFeishuGateway extends FakeSocketGateway {
     this.accept(req, socket, head);
   }
 
-  /** Pushes an event (the v2 envelope) to one open connection and resolves with its ACK. */
   protected override get ready(): number {
-    return [...this.sockets].filter((ws) => this.live.has(ws)).length;
+    return this.liveSockets().length;
   }
 
+  private liveSockets(): WebSocket[] {
+    return [...this.sockets].filter((ws) => this.live.has(ws));
+  }
+
+  /** Pushes an event (the v2 envelope) to one open connection and resolves with its ACK. */
   async push(event: unknown, timeoutMs = 10_000): Promise<Ack> {
     // A client that connected this moment pings first: wait for it rather than send into the gap.
     await this.waitForConnection(2000).catch(() => undefined);
-    const open = [...this.sockets].filter((ws) => this.live.has(ws));
+    const open = this.liveSockets();
     const ws = open[Math.floor(Math.random() * open.length)];
-    if (!ws) return Promise.reject(new Error('no long connection'));
+    if (!ws) throw new Error('no long connection');
     const id = `msg-${++this.seq}`;
     const frame: Frame = {
       SeqID: this.seq,

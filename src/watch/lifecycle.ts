@@ -17,7 +17,6 @@ import type { CardRow, Store } from '../store/store.js';
 import { cardRetryDelay, MAX_CARD_FAILURES } from './backoff.js';
 import { yieldIfBusy } from '../domain/slice.js';
 
-
 /** Feishu allows 5 updates a second per message; we keep every card to one. */
 export const CARD_MIN_INTERVAL_MS = 1000;
 /** A card that keeps changing under a send (Stop, Refresh) is left for the next round after this many tries. */
