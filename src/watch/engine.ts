@@ -295,7 +295,9 @@ export class WatchEngine {
     try {
       return await work(task);
     } catch (e) {
-      await this.d.store.completeTask(taskKey, this.owner, this.clock.now(), {}).catch(() => undefined);
+      // Looked at again soon: a failed queue turn's cards are offered again by the task's next round.
+      const next_due_at = Math.min(task.next_due_at, this.clock.now() + this.o.minPollMs);
+      await this.d.store.completeTask(taskKey, this.owner, this.clock.now(), { next_due_at }).catch(() => undefined);
       throw e;
     }
   }
@@ -372,10 +374,12 @@ export class WatchEngine {
     const live = eta ? cards.filter((c) => c.status === 'active').length : 0;
     this.queues.get(task.platform)?.expectEnd(task.task_key, eta && now + eta.remainingMs, live);
     const backoff = nextPollDelay(task.backoff_ms, changed, this.o.minPollMs, this.o.maxPollMs);
+    // Ended (or given up) with its last renderings queued: as above, they are the queue's now.
+    const next = view.target !== 'active' && pass.queued ? OWED_RECHECK_MS : pollDelay({ backoffMs: backoff, estimate: est, interested: (task.interest_until ?? 0) > now, minMs: this.o.minPollMs, maxMs: this.o.maxPollMs });
     await this.d.store.completeTask(task.task_key, this.owner, now, {
       snapshot: snapshotToJson(snap),
       snapshot_hash: fingerprint,
-      next_due_at: Math.min(now + pollDelay({ backoffMs: backoff, estimate: est, interested: (task.interest_until ?? 0) > now, minMs: this.o.minPollMs, maxMs: this.o.maxPollMs }), pass.retryAt ?? Infinity),
+      next_due_at: Math.min(now + next, pass.retryAt ?? Infinity),
       backoff_ms: backoff,
       last_changed_at: changed ? now : task.last_changed_at,
       error_count: 0,

@@ -114,6 +114,27 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     expect(taskCalls()).toBe(calls);
   });
 
+  it("an ended task's finals waiting in the queue are the queue's: no round looks at the task again until the 30 s re-check", async () => {
+    const e = engine();
+    fake.addTask({ id: hex(17), kind: 'contact', total: 10, outcome: 'succeeded', queuedSteps: 0, runningSteps: 2 });
+    const h = await showCard(e, 'oc_1', hex(17));
+    await showCard(e, 'oc_2', hex(17));
+    await clock.advance(2000);
+    // The poll that sees the end offers both finals to the queue (not flushed: they wait there).
+    expect(await e.tick()).toBe(1);
+    expect(e.queueStats().waiting).toBe(2);
+    for (const ms of [2000, 4000, 8000, 15_000]) {
+      await clock.advance(ms);
+      expect(await e.tick()).toBe(0);
+    }
+    await clock.advance(1000);
+    // The safety net, should this replica have gone away: it settles them without polling.
+    const calls = taskCalls();
+    expect(await round(e)).toBe(1);
+    expect(taskCalls()).toBe(calls);
+    expect(await store.getCard(cardKey(h))).toMatchObject({ status: 'done', shown: 'done' });
+  });
+
   it('gives up after 24 h with a note and a Refresh button, and Refresh starts again', async () => {
     const e = engine();
     fake.addTask({ id: '77', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 100_000 });
