@@ -1,5 +1,6 @@
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { CardStatus } from '../domain/card-status.js';
+import { PreparedQueries } from './prepared.js';
 import type { CardTable, Database, DigestTable, TaskTable } from './schema.js';
 
 export type CardRow = Selectable<CardTable>;
@@ -22,6 +23,8 @@ type TaskPatch = Partial<Pick<TaskRow, 'snapshot' | 'snapshot_hash' | 'next_due_
  * only the row locking hint differs (PostgreSQL skips rows another replica is claiming).
  */
 export class Store {
+  private readonly prepared = new PreparedQueries();
+
   constructor(
     readonly db: Kysely<Database>,
     readonly dialect: 'sqlite' | 'postgres',
@@ -128,18 +131,19 @@ export class Store {
    */
   async recordShown(key: string, status: CardStatus, hash: string, at: number, only?: 'still' | 'news'): Promise<boolean> {
     const shown = await this.cardWrite(key, async (tx, taskKey) => {
-      const row = await tx
-        .updateTable('cards')
-        .set({ shown: status, rendered_hash: hash, last_update_at: at, fail_count: 0, retry_at: null })
-        .where('card_key', '=', key)
-        // An inline answer not given yet is recorded only if it still fits (else it is not given)
-        // and, for a Stop, is news: two presses at once must not both draw the stopped card.
-        .$if(only !== undefined, (q) => q.where('status', '=', status))
-        .$if(only === 'news', (q) => q.where((eb) => eb.or([eb('shown', 'is', null), eb('shown', '!=', status), eb('rendered_hash', 'is', null), eb('rendered_hash', '!=', hash)])))
-        .returning('status')
-        .executeTakeFirst();
+      const r = await this.prepared.run(tx, `recordShown:${only}`, [status, hash, at, key], (status, hash, at, key) =>
+        tx
+          .updateTable('cards')
+          .set({ shown: status, rendered_hash: hash, last_update_at: at, fail_count: 0, retry_at: null })
+          .where('card_key', '=', key)
+          // An inline answer not given yet is recorded only if it still fits (else it is not given)
+          // and, for a Stop, is news: two presses at once must not both draw the stopped card.
+          .$if(only !== undefined, (q) => q.where('status', '=', status))
+          .$if(only === 'news', (q) => q.where((eb) => eb.or([eb('shown', 'is', null), eb('shown', '!=', status), eb('rendered_hash', 'is', null), eb('rendered_hash', '!=', hash)])))
+          .returning('status'),
+      );
       await this.syncTask(tx, taskKey);
-      return row?.status === status;
+      return r.rows[0]?.status === status;
     });
     return shown === true;
   }
@@ -160,34 +164,35 @@ export class Store {
 
   /** The task's flags from its cards: active while one is active, pending while an ended one owes a send. */
   private async syncTask(tx: Kysely<Database>, taskKey: string): Promise<void> {
-    await tx
-      .updateTable('tasks')
-      .set((eb) => ({
-        active: eb.case().when(eb.exists(eb.selectFrom('cards').select('card_key').where('cards.task_key', '=', taskKey).where('cards.status', '=', 'active'))).then(1).else(0).end(),
-        pending: eb
-          .case()
-          .when(
-            eb.exists(
-              eb
-                .selectFrom('cards')
-                .select('card_key')
-                .where('cards.task_key', '=', taskKey)
-                .where('cards.status', 'not in', ['active', 'gone'])
-                .where((c) => c.or([c('cards.shown', 'is', null), c('cards.shown', '!=', c.ref('cards.status')), c.and([c('cards.status', '=', 'done'), c.exists(owed(c))])])),
-            ),
-          )
-          .then(1)
-          .else(0)
-          .end(),
-      }))
-      .where('task_key', '=', taskKey)
-      .execute();
+    await this.prepared.run(tx, 'syncTask', [taskKey], (taskKey) =>
+      tx
+        .updateTable('tasks')
+        .set((eb) => ({
+          active: eb.case().when(eb.exists(eb.selectFrom('cards').select('card_key').where('cards.task_key', '=', taskKey).where('cards.status', '=', 'active'))).then(1).else(0).end(),
+          pending: eb
+            .case()
+            .when(
+              eb.exists(
+                eb
+                  .selectFrom('cards')
+                  .select('card_key')
+                  .where('cards.task_key', '=', taskKey)
+                  .where('cards.status', 'not in', ['active', 'gone'])
+                  .where((c) => c.or([c('cards.shown', 'is', null), c('cards.shown', '!=', c.ref('cards.status')), c.and([c('cards.status', '=', 'done'), c.exists(owed(c))])])),
+              ),
+            )
+            .then(1)
+            .else(0)
+            .end(),
+        }))
+        .where('task_key', '=', taskKey),
+    );
   }
 
   /** Runs `write` in a transaction holding the card's task (null when there is no such card). */
   private cardWrite<T>(key: string, write: (tx: Kysely<Database>, taskKey: string) => Promise<T>): Promise<T | null> {
     return this.db.transaction().execute(async (tx) => {
-      const card = await tx.selectFrom('cards').select('task_key').where('card_key', '=', key).executeTakeFirst();
+      const card = (await this.prepared.run(tx, 'cardTask', [key], (key) => tx.selectFrom('cards').select('task_key').where('card_key', '=', key))).rows[0];
       if (!card) return null;
       await this.lockTask(tx, card.task_key);
       return write(tx, card.task_key);
@@ -195,10 +200,12 @@ export class Store {
   }
 
   /** Serialises card writes of one task: on PostgreSQL by locking its row (SQLite runs one writer at a time). */
-  private lockTask(tx: Kysely<Database>, taskKey: string): Promise<Pick<TaskRow, 'active'> | undefined> {
-    let q = tx.selectFrom('tasks').select('active').where('task_key', '=', taskKey);
-    if (this.dialect === 'postgres') q = q.forUpdate();
-    return q.executeTakeFirst();
+  private async lockTask(tx: Kysely<Database>, taskKey: string): Promise<Pick<TaskRow, 'active'> | undefined> {
+    const r = await this.prepared.run(tx, 'lockTask', [taskKey], (taskKey) => {
+      const q = tx.selectFrom('tasks').select('active').where('task_key', '=', taskKey);
+      return this.dialect === 'postgres' ? q.forUpdate() : q;
+    });
+    return r.rows[0];
   }
 
   /** Leases up to `limit` due tasks that have work (or just `onlyKey`) to `owner` until `leaseUntil`; rows another owner holds are skipped. */
@@ -224,14 +231,16 @@ export class Store {
 
   /** Leases one task whatever its schedule (Stop, Refresh); undefined while another owner holds it. */
   async leaseTask(key: string, owner: string, now: number, leaseUntil: number): Promise<TaskRow | undefined> {
-    return this.db
-      .updateTable('tasks')
-      .set({ lease_owner: owner, lease_until: leaseUntil, poked: 0 })
-      .where('task_key', '=', key)
-      // Not re-entrant: a round of this same engine holding the task counts as another holder.
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .returningAll()
-      .executeTakeFirst();
+    const r = await this.prepared.run(this.db, 'leaseTask', [key, owner, now, leaseUntil], (key, owner, now, leaseUntil) =>
+      this.db
+        .updateTable('tasks')
+        .set({ lease_owner: owner, lease_until: leaseUntil, poked: 0 })
+        .where('task_key', '=', key)
+        // Not re-entrant: a round of this same engine holding the task counts as another holder.
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .returningAll(),
+    );
+    return r.rows[0];
   }
 
   async renewTaskLeases(keys: string[], owner: string, leaseUntil: number): Promise<void> {
@@ -244,19 +253,24 @@ export class Store {
    * False when the lease was lost meanwhile.
    */
   async completeTask(key: string, owner: string, now: number, patch: TaskPatch): Promise<boolean> {
-    const r = await this.db
-      .updateTable('tasks')
-      .set((eb) => ({
-        ...patch,
-        ...(patch.next_due_at !== undefined && { next_due_at: eb.case().when('poked', '=', 1).then(now).else(patch.next_due_at).end() }),
-        poked: 0,
-        lease_owner: null,
-        lease_until: null,
-      }))
-      .where('task_key', '=', key)
-      .where('lease_owner', '=', owner)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+    const set = Object.entries(patch).filter(([, v]) => v !== undefined);
+    const columns = set.map(([k]) => k);
+    const r = await this.prepared.run(this.db, `completeTask:${columns}`, [key, owner, now, ...set.map(([, v]) => v)], (key, owner, now, ...values) => {
+      const p = Object.fromEntries(columns.map((c, i) => [c, values[i]])) as TaskPatch;
+      return this.db
+        .updateTable('tasks')
+        .set((eb) => ({
+          ...p,
+          // Typed: a parameter in a CASE has no column to take its type from on PostgreSQL.
+          ...(p.next_due_at !== undefined && { next_due_at: eb.case().when('poked', '=', 1).then(eb.cast<number>(eb.val(now), 'bigint')).else(eb.cast<number>(eb.val(p.next_due_at), 'bigint')).end() }),
+          poked: 0,
+          lease_owner: null,
+          lease_until: null,
+        }))
+        .where('task_key', '=', key)
+        .where('lease_owner', '=', owner);
+    });
+    return Number(r.numAffectedRows ?? 0) > 0;
   }
 
   /** Someone wants the task looked at now: due at once, or right after the round that holds it. */
@@ -270,8 +284,8 @@ export class Store {
     await this.db.updateTable('digests').set({ lease_owner: null, lease_until: null }).where('lease_owner', '=', owner).execute();
   }
 
-  getTask(key: string): Promise<TaskRow | undefined> {
-    return this.db.selectFrom('tasks').selectAll().where('task_key', '=', key).executeTakeFirst();
+  async getTask(key: string): Promise<TaskRow | undefined> {
+    return (await this.prepared.run(this.db, 'getTask', [key], (key) => this.db.selectFrom('tasks').selectAll().where('task_key', '=', key))).rows[0];
   }
 
   /** Refresh: the task is due now with its backoff reset, and polled faster for a while; `newWindow` starts a new 24 h window (it was idle). */
@@ -285,21 +299,21 @@ export class Store {
 
   /** The cards a round works on: active ones, and ended ones that still owe their last rendering or a finished task's mentions. */
   async workCards(taskKey: string, only?: readonly string[]): Promise<WatchedCard[]> {
-    let q = this.watchedCards().where('task_key', '=', taskKey);
-    if (only !== undefined) q = q.where('card_key', 'in', only.length > 0 ? [...only] : ['']);
-    const rows = await q
-      .where((eb) =>
+    const keys = only && (only.length > 0 ? only : ['']);
+    const r = await this.prepared.run(this.db, `workCards:${keys?.length}`, [taskKey, ...(keys ?? [])], (taskKey, ...keys) => {
+      const q = this.watchedCards().where('task_key', '=', taskKey);
+      return (only ? q.where('card_key', 'in', keys) : q).where((eb) =>
         eb.or([
           eb('status', '=', 'active'),
           eb.and([eb('status', '!=', 'gone'), eb.or([eb('shown', 'is', null), eb('shown', '!=', eb.ref('status')), eb.and([eb('status', '=', 'done'), eb.exists(owed(eb))])])]),
         ]),
-      )
-      .execute();
-    return rows.map(withWaiting);
+      );
+    });
+    return r.rows.map(withWaiting);
   }
 
   async getCard(cardKey: string): Promise<WatchedCard | undefined> {
-    const row = await this.watchedCards().where('card_key', '=', cardKey).executeTakeFirst();
+    const row = (await this.prepared.run(this.db, 'getCard', [cardKey], (key) => this.watchedCards().where('card_key', '=', key))).rows[0];
     return row && withWaiting(row);
   }
 

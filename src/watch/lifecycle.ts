@@ -167,6 +167,7 @@ export class CardLifecycle {
     // The card a person pressed goes first: their answer waits for no other card.
     const first = view.inlineKey ?? how.now;
     const ordered = first ? [...cards.filter((c) => c.card_key === first), ...cards.filter((c) => c.card_key !== first)] : cards;
+    const draw = this.drawer(view);
     for (const card of ordered) {
       await yieldIfBusy();
       const now = this.d.clock.now();
@@ -174,7 +175,7 @@ export class CardLifecycle {
         later(card.retry_at);
         continue;
       }
-      const left = await this.settleCard(card, view, pass, later, send);
+      const left = await this.settleCard(card, view, pass, later, send, draw);
       // The people waiting are told once the final state went out (a queued one tells them on its turn).
       if (left?.status === 'done' && left.card_key !== view.inlineKey && !queued.has(left.card_key)) await this.mentionWaiting(left, view.snap, later);
     }
@@ -219,6 +220,7 @@ export class CardLifecycle {
     pass: Settlement,
     later: (at: number) => void,
     how: Delivery,
+    draw: (c: CardRow & { waiting?: number }) => { model: CardModel; hash: string },
   ): Promise<CardRow | undefined> {
     let c: CardRow | undefined = card;
     for (let i = 0; c && i < MAX_TRIES; i++) {
@@ -231,8 +233,7 @@ export class CardLifecycle {
         c = moved;
       }
       if (c.status === 'gone' || (c.status === 'active' && view.live === null)) return c;
-      const model = this.render(c, view);
-      const hash = cardHash(model);
+      const { model, hash } = draw(c);
       const now = this.d.clock.now();
       if (c.card_key === view.inlineKey) {
         // Answered by the caller, recorded (commitInline) before the lease goes if it still fits.
@@ -273,6 +274,23 @@ export class CardLifecycle {
     await this.d.store.recordCardFailure(c.card_key, failures, at);
     later(at);
     return c;
+  }
+
+  /**
+   * Draws cards for one view: the cards of a task that look alike (status, language, title,
+   * people waiting) are drawn and hashed once, not once per card. The models are never changed after.
+   */
+  private drawer(view: RoundView): (c: CardRow & { waiting?: number }) => { model: CardModel; hash: string } {
+    const drawn = new Map<string, { model: CardModel; hash: string }>();
+    return (c) => {
+      const key = `${c.status}\u0000${c.locale}\u0000${c.title ?? ''}\u0000${c.waiting ?? 0}`;
+      let d = drawn.get(key);
+      if (!d) {
+        const model = this.render(c, view);
+        drawn.set(key, (d = { model, hash: cardHash(model) }));
+      }
+      return d;
+    };
   }
 
   private render(c: CardRow & { waiting?: number }, view: RoundView): CardModel {

@@ -76,6 +76,23 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     expect(new Set(messenger.updates.map((u) => u.handle)).size).toBe(100);
   });
 
+  it("draws a task's cards that look alike once a round (one model for all of them), and the others apart", async () => {
+    const e = engine();
+    fake.addTask({ id: hex(31), kind: 'contact', total: 50, outcome: 'succeeded', queuedSteps: 0, runningSteps: 20 });
+    const zh = [await showCard(e, 'oc_1', hex(31)), await showCard(e, 'oc_2', hex(31))];
+    const snap = await registry.fetch({ platform: 'feishu', id: hex(31) });
+    const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
+    const en = await messenger.send({ platform: 'feishu', chatId: 'oc_3' }, model);
+    await e.track(en, snap, 'en', model);
+    await clock.advance(2000);
+    expect(await round(e)).toBe(1);
+    const [a, b] = zh.map((h) => messenger.updatesOf(h.handle).at(-1)!);
+    const c = messenger.updatesOf(en.handle).at(-1)!;
+    expect(a).toBe(b);
+    expect(c).not.toBe(a);
+    expect(c.title).not.toBe(a.title);
+  });
+
   it('backs off 2 s → 4 s → 8 s … while nothing changes and sends no update', async () => {
     const e = engine();
     fake.addTask({ id: '555', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 1000 });
