@@ -2,25 +2,23 @@
  * `npm run bench [-- name …]`: runs the benchmarks, prints a table and writes bench/results.json.
  */
 import { writeFileSync } from 'node:fs';
-import { benchWatch } from './watch.js';
-import { benchFreshness } from './freshness.js';
-import { benchGrowth } from './growth.js';
-import { benchBurst } from './burst.js';
-import { benchAck } from './ack.js';
-import { benchButton, benchCommand } from './latency.js';
-import { benchPaging, benchSend } from './throughput.js';
+import { tuneRuntime } from '../src/runtime-flags.js';
 import type { BenchResult } from './stats.js';
 
+// Measured as `taskbot serve` runs: with its runtime flags, set before the code under test loads.
+tuneRuntime();
+
+// Each loads its code when it runs: a benchmark run alone carries no other's modules (peak RSS).
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
-  ack: () => benchAck(),
-  command: () => benchCommand(),
-  button: () => benchButton(),
-  send: () => benchSend(),
-  paging: () => benchPaging(),
-  watch: () => benchWatch(),
-  freshness: () => benchFreshness(),
-  growth: () => benchGrowth(),
-  burst: () => benchBurst(),
+  ack: async () => (await import('./ack.js')).benchAck(),
+  command: async () => (await import('./latency.js')).benchCommand(),
+  button: async () => (await import('./latency.js')).benchButton(),
+  send: async () => (await import('./throughput.js')).benchSend(),
+  paging: async () => (await import('./throughput.js')).benchPaging(),
+  watch: async () => (await import('./watch.js')).benchWatch(),
+  freshness: async () => (await import('./freshness.js')).benchFreshness(),
+  growth: async () => (await import('./growth.js')).benchGrowth(),
+  burst: async () => (await import('./burst.js')).benchBurst(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

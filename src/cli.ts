@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 import type { CliIo } from './cli/context.js';
-import { main } from './cli/main.js';
+import { tuneRuntime } from './runtime-flags.js';
+
+// Before the app loads: V8 sizes the heap's first limits while the modules load.
+tuneRuntime();
+const { main } = await import('./cli/main.js');
 
 const io: CliIo = {
   out: (l) => void process.stdout.write(`${l}\n`),
