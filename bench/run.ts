@@ -1,14 +1,18 @@
 /**
  * `npm run bench [-- name …]`: runs the benchmarks, prints a table and writes bench/results.json.
  */
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { tuneRuntime } from '../src/runtime-flags.js';
 import type { BenchResult } from './stats.js';
 
 // Measured as `taskbot serve` runs: with its runtime flags, set before the code under test loads.
 tuneRuntime();
 
-// Each loads its code when it runs: a benchmark run alone carries no other's modules (peak RSS).
+// Each loads its code when it runs, in a process of its own (see inChild).
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
   ack: async () => (await import('./ack.js')).benchAck(),
   command: async () => (await import('./latency.js')).benchCommand(),
@@ -29,10 +33,17 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
+const resultFile = process.argv.find((a) => a.startsWith('--result='))?.slice('--result='.length);
+if (resultFile) {
+  // One benchmark in a fresh process: its figures (memory above all) owe nothing to the ones before it.
+  writeFileSync(resultFile, JSON.stringify(await BENCHES[names[0]!]!()));
+  process.exit(0);
+}
+
 const results: BenchResult[] = [];
 for (const n of names) {
   console.error(`running ${n}…`);
-  const r = await BENCHES[n]!();
+  const r = await inChild(n);
   results.push(r);
   console.log(`\n## ${r.name} — ${r.pass ? 'meets its targets' : 'MISSES a target'}`);
   console.log('| figure | value | target |\n| --- | --- | --- |');
@@ -42,3 +53,12 @@ const out = new URL('./results.json', import.meta.url.replace('/dist/bench/', '/
 writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), node: process.version, results }, null, 2));
 console.error(`\nwrote ${out.pathname}`);
 process.exitCode = results.every((r) => r.pass) ? 0 : 1;
+
+/** Runs one benchmark in its own node process (with this one's flags); a crash counts as a miss. */
+async function inChild(name: string): Promise<BenchResult> {
+  const file = join(mkdtempSync(join(tmpdir(), 'taskbot-bench-')), 'result.json');
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name, `--result=${file}`], { stdio: 'inherit' });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) return { name, figures: { exit_code: code ?? -1 }, targets: { exit_code: '0' }, pass: false };
+  return JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
+}
