@@ -18,6 +18,7 @@ import { buildServices, type Services } from './services.js';
 import { apiRoutes } from './api.js';
 import { buildMessengers } from './messengers.js';
 import { WorkQueue } from './work-queue.js';
+import { ReplicaShare } from './replica-share.js';
 import { FloodGuard, type FloodLimits } from './flood.js';
 import { startFeishu, type FeishuRuntimeDeps } from './feishu-runtime.js';
 import { startDingtalk, type DingtalkRuntimeDeps } from './dingtalk-runtime.js';
@@ -54,6 +55,8 @@ export interface BotOptions {
   flood?: FloodLimits;
   /** Extra HTTP routes (the sandbox console), added before the server listens. */
   routes?: (http: HttpServer) => void;
+  /** How often this replica tells the others it is alive (tests shorten it). */
+  heartbeatMs?: number;
 }
 
 /**
@@ -74,9 +77,10 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     queueDepth: () => queue.size,
     platforms: () => runtimes.map((r) => ({ platform: r.platform, connected: r.status().ok })),
   });
-  const services = buildServices(config, { logger: log, clock, telemetry: metrics });
+  const replicas = new ReplicaShare(store, clock, log, o.heartbeatMs);
+  const services = buildServices(config, { logger: log, clock, telemetry: metrics, share: replicas.share });
   const messengers = buildMessengers(config, services, { clock, logger: log, telemetry: metrics });
-  const engine = new WatchEngine({ store, tasks: services.registry, messengers, timeZone: config.digestTimeZone, clock, logger: log.child({ component: 'watch' }), ...(o.watch && { options: o.watch }) });
+  const engine = new WatchEngine({ store, tasks: services.registry, messengers, timeZone: config.digestTimeZone, clock, logger: log.child({ component: 'watch' }), share: replicas.share, ...(o.watch && { options: o.watch }) });
   const feishuApi = services.feishu;
   const reports: ReportSource | undefined = feishuApi && {
     async submissions(w) {
@@ -108,7 +112,9 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
       () => ({ ok: true }),
       (e: unknown) => ({ ok: false, error: e instanceof Error ? e.message : String(e) }),
     );
-    const checks: Record<string, { ok: boolean }> = { store: store_ };
+    // Replicas sharing the database, so sharing the platforms' limits: told, never a failure.
+    const replicaCheck = { ok: true, count: replicas.count };
+    const checks: Record<string, { ok: boolean }> = { store: store_, replicas: replicaCheck };
     for (const r of runtimes) checks[r.platform] = r.status();
     const ok = Object.values(checks).every((c) => c.ok);
     return { status: ok ? 200 : 503, body: { ok, checks } };
@@ -129,6 +135,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     await store.close();
     throw new TaskbotError('CONFIG_INVALID', `cannot listen on ${config.http.host}:${config.http.port}: ${e instanceof Error ? e.message : String(e)} (set HTTP_HOST / HTTP_PORT)`, {}, { cause: e });
   }
+  await replicas.start();
   engine.start();
   digests.start();
   // Hourly: expired dedupe keys go, and ended cards (with tasks no card shows) past RETENTION_DAYS.
@@ -164,6 +171,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
       for (const r of runtimes) r.stop();
       await queue.drain();
       await Promise.all([engine.stop(), digests.stop()]);
+      await replicas.stop();
       await http.close();
       await store.close();
       log.info('taskbot stopped');

@@ -18,7 +18,10 @@ export interface Services {
 }
 
 /** The platform clients and task providers for whatever platforms the config enables. */
-export function buildServices(config: Config, opts: { logger?: Logger; clock?: Clock; retry?: RetryOptions; telemetry?: Pick<Telemetry, 'upstreamCall' | 'rateLimitWait'> } = {}): Services {
+export function buildServices(
+  config: Config,
+  opts: { logger?: Logger; clock?: Clock; retry?: RetryOptions; telemetry?: Pick<Telemetry, 'upstreamCall' | 'rateLimitWait'>; share?: () => number } = {},
+): Services {
   const t = opts.telemetry;
   const retry: RetryOptions = {
     ...opts.retry,
@@ -27,10 +30,10 @@ export function buildServices(config: Config, opts: { logger?: Logger; clock?: C
   };
   const onRateWait = t && ((limiter: string) => t.rateLimitWait(limiter));
   const feishu = config.feishu
-    ? new FeishuOpenApi({ ...config.feishu, timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock, logger: opts.logger, onRateWait })
+    ? new FeishuOpenApi({ ...config.feishu, timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock, logger: opts.logger, onRateWait, share: opts.share })
     : undefined;
   const dingtalk = config.dingtalk
-    ? new DingtalkOpenApi({ ...config.dingtalk, timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock, onRateWait })
+    ? new DingtalkOpenApi({ ...config.dingtalk, timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock, onRateWait, share: opts.share })
     : undefined;
   const registry = new TaskRegistry({
     ...(feishu && { feishu: [new FeishuContactProvider(feishu), new FeishuDriveProvider(feishu)] }),

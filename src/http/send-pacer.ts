@@ -59,6 +59,8 @@ export class SendPacer {
     private readonly clock: Clock = systemClock,
     private readonly windowMs = RATE_WINDOW_MS,
     private readonly onWait?: () => void,
+    /** This replica's share of the app's limits (see ReplicaShare). */
+    private readonly share: () => number = () => 1,
   ) {
     this.minuteMs = 60_000 + (windowMs - 1000);
     const r = limits.reserve;
@@ -110,7 +112,7 @@ export class SendPacer {
       }
       const log = this.perKey.get(w.key) ?? [];
       trim(log, now, this.windowMs);
-      const keyFree = freeAt(log, this.limits.perKeyPerSecond ?? Infinity, now, this.windowMs);
+      const keyFree = freeAt(log, Math.max(1, Math.floor((this.limits.perKeyPerSecond ?? Infinity) * this.share())), now, this.windowMs);
       if (keyFree > now) {
         wakeAt = Math.min(wakeAt, keyFree);
         i++;
@@ -153,7 +155,7 @@ export class SendPacer {
    */
   private appFreeAt(rank: number, now: number, hold = 0): number {
     const r = rank > 0 ? this.limits.reserve : undefined;
-    const share = rank === PROGRESS ? (this.limits.progressShare ?? 1) : 1;
+    const share = (rank === PROGRESS ? (this.limits.progressShare ?? 1) : 1) * this.share();
     const cap = (limit: number, kept = 0) => Math.max(1, Math.floor((limit - kept) * share));
     const held = rank > FINAL ? hold : 0;
     const second = freeAt(this.second, cap(this.limits.perSecond, r?.perSecond), now, this.windowMs);
@@ -165,9 +167,10 @@ export class SendPacer {
   private tokenAt(now: number): number {
     const b = this.bucket;
     if (!b) return now;
-    b.tokens = Math.min(b.size, b.tokens + (now - b.at) * b.perMs);
+    const f = this.share();
+    b.tokens = Math.min(Math.max(1, b.size * f), b.tokens + (now - b.at) * b.perMs * f);
     b.at = now;
-    return b.tokens >= 1 ? now : now + Math.ceil((1 - b.tokens) / b.perMs);
+    return b.tokens >= 1 ? now : now + Math.ceil((1 - b.tokens) / (b.perMs * f));
   }
 }
 

@@ -126,6 +126,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('tasks').addColumn('interest_until', 'bigint').execute();
     },
   },
+  '006_replicas': {
+    // Replicas count each other, to take an equal share of the app's limits.
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('replicas')
+        .addColumn('owner', 'text', (c) => c.primaryKey())
+        .addColumn('seen_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {
@@ -134,7 +144,7 @@ export const migrationProvider: MigrationProvider = {
 
 /** Used by tests to start from nothing. */
 export async function dropAll(db: Kysely<any>): Promise<void> {
-  for (const t of ['cards', 'tasks', 'digests', 'dedupe', 'subscribers', 'chat_settings', 'api_requests', 'kysely_migration', 'kysely_migration_lock']) {
+  for (const t of ['cards', 'tasks', 'digests', 'dedupe', 'subscribers', 'chat_settings', 'api_requests', 'replicas', 'kysely_migration', 'kysely_migration_lock']) {
     await sql`DROP TABLE IF EXISTS ${sql.table(t)}`.execute(db);
   }
 }

@@ -113,6 +113,12 @@ export interface DedupeTable {
   expires_at: number;
 }
 
+/** The replicas sharing this database, each with when it last said it was alive. */
+export interface ReplicaTable {
+  owner: string;
+  seen_at: number;
+}
+
 export interface MigrationMarker {
   id: Generated<number>;
 }
@@ -125,4 +131,5 @@ export interface Database {
   subscribers: SubscriberTable;
   chat_settings: ChatSettingsTable;
   api_requests: ApiRequestTable;
+  replicas: ReplicaTable;
 }

@@ -408,6 +408,26 @@ export class Store {
     return Number(r.n);
   }
 
+  // ---- replicas -----------------------------------------------------------
+
+  /** `owner` is alive at `now`; resolves with how many replicas were seen within `ttlMs` (it included). */
+  async heartbeat(owner: string, now: number, ttlMs: number): Promise<number> {
+    await this.db
+      .insertInto('replicas')
+      .values({ owner, seen_at: now })
+      .onConflict((oc) => oc.column('owner').doUpdateSet({ seen_at: now }))
+      .execute();
+    // Replicas gone for a day are forgotten (a crash leaves its row behind).
+    await this.db.deleteFrom('replicas').where('seen_at', '<', now - 86_400_000).execute();
+    const r = await this.db.selectFrom('replicas').select((eb) => eb.fn.countAll<number | string>().as('n')).where('seen_at', '>=', now - ttlMs).executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  /** `owner` is going away: the others take its share at their next heartbeat. */
+  async leave(owner: string): Promise<void> {
+    await this.db.deleteFrom('replicas').where('owner', '=', owner).execute();
+  }
+
   // ---- digests ------------------------------------------------------------
 
   /** A send failed: the firing stays due, and is claimable again (by any replica) from `notBefore`. */

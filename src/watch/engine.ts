@@ -61,6 +61,8 @@ export interface WatchDeps {
   logger?: Logger;
   owner?: string;
   options?: Partial<WatchOptions>;
+  /** This replica's share of the poll budgets (ReplicaShare); 1 alone. */
+  share?: () => number;
 }
 
 /**
@@ -96,7 +98,7 @@ export class WatchEngine {
     this.owner = d.owner ?? `engine-${randomUUID()}`;
     this.clock = d.clock ?? systemClock;
     this.o = { ...DEFAULT_WATCH, ...d.options };
-    this.budget = new PollBudget(this.o.pollBudget);
+    this.budget = new PollBudget(this.o.pollBudget, d.share);
     this.life = new CardLifecycle({
       store: d.store,
       messengers: d.messengers,

@@ -1,5 +1,5 @@
 /**
- * Background polls per upstream API, within a budget per second (per replica). Polling never
+ * Background polls per upstream API, within a budget per second (per app: replicas share it). Polling never
  * spends more than its share of an API's limit, so a person's `status` or Refresh (which do not
  * come out of this budget) never waits behind the watch engine's polls. Over the budget, polls
  * wait their turn first come, first served: a deferred task is given a slot before any newcomer.
@@ -10,12 +10,17 @@ export class PollBudget {
   private readonly waiting = new Map<string, { key: string; turnAt: number }[]>();
 
   /** `perSecond`: the budget of each API (e.g. `feishu:drive`); APIs not named are not limited. */
-  constructor(private readonly perSecond: Readonly<Record<string, number>>) {}
+  constructor(
+    private readonly perSecond: Readonly<Record<string, number>>,
+    /** This replica's share of each budget. */
+    private readonly share: () => number = () => 1,
+  ) {}
 
   /** Takes one poll of `api` for task `key` at `now`, or says when its turn comes. */
   take(api: string, key: string, now: number): { ok: true } | { ok: false; retryAt: number } {
-    const limit = this.perSecond[api];
-    if (limit === undefined) return { ok: true };
+    const budget = this.perSecond[api];
+    if (budget === undefined) return { ok: true };
+    const limit = Math.max(1, Math.floor(budget * this.share()));
     const times = (this.recent.get(api) ?? []).filter((t) => now - t < 1000);
     this.recent.set(api, times);
     // A task that never came back for its turn (it ended, was stopped) gives it up.

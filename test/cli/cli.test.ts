@@ -244,7 +244,7 @@ describe('taskbot serve', () => {
     // The platforms connect in the background: ready within moments.
     const ready = await until('ready', async () => ((await fetch(new URL('/readyz', url))).status === 200 ? await (await fetch(new URL('/readyz', url))).json() : undefined), 10_000);
     const up = { ok: true, state: 'connected' };
-    expect(ready).toEqual({ ok: true, checks: { store: { ok: true }, feishu: up, dingtalk: up } });
+    expect(ready).toEqual({ ok: true, checks: { store: { ok: true }, replicas: { ok: true, count: 1 }, feishu: up, dingtalk: up } });
     child.kill('SIGTERM');
     const code = await new Promise((r) => child.once('exit', r));
     expect(code).toBe(0);

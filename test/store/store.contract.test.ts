@@ -34,6 +34,18 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     expect(await store.countActiveCards()).toBe(1);
   });
 
+  it('replicas count each other by heartbeat: one gone quiet stops counting, one that leaves at once', async () => {
+    await open();
+    expect(await store.heartbeat('a', 1000, 15_000)).toBe(1);
+    expect(await store.heartbeat('b', 2000, 15_000)).toBe(2);
+    expect(await store.heartbeat('a', 6000, 15_000)).toBe(2);
+    // b is not heard from again.
+    expect(await store.heartbeat('a', 17_001, 15_000)).toBe(1);
+    expect(await store.heartbeat('b', 18_000, 15_000)).toBe(2);
+    await store.leave('b');
+    expect(await store.heartbeat('a', 19_000, 15_000)).toBe(1);
+  });
+
   it('dedupe keys are claimed once until they expire', async () => {
     await open();
     expect(await store.claimOnce('evt-1', 1000, 60_000)).toBe(true);

@@ -151,6 +151,30 @@ describe('SendPacer', () => {
     expect(started.filter((s) => s.at === 0)).toHaveLength(10);
   });
 
+  it('replicas each keep their share of the limits, so together they keep the app-wide ones', async () => {
+    const { SendPacer } = await import('../../src/http/send-pacer.js');
+    const clock = new ManualClock();
+    const limits = { perSecond: 10, perMinute: 40, perKeyPerSecond: 4, reserve: { perSecond: 2, perMinute: 4 } };
+    const replicas = [new SendPacer(limits, clock, 1000, undefined, () => 0.5), new SendPacer(limits, clock, 1000, undefined, () => 0.5)];
+    const started: { key: string; at: number }[] = [];
+    const all = replicas.flatMap((pacer, r) =>
+      Array.from({ length: 30 }, (_, i) =>
+        pacer.acquire(i % 2 ? 'same-chat' : `chat${r}-${i}`, i % 3 ? 'final' : 'people').then((answered) => {
+          started.push({ key: i % 2 ? 'same-chat' : `chat${r}-${i}`, at: clock.now() });
+          answered();
+        }),
+      ),
+    );
+    for (let i = 0; i < 200; i++) await clock.advance(1000);
+    await Promise.all(all);
+    expect(started).toHaveLength(60);
+    for (const s of started) {
+      expect(started.filter((x) => x.at >= s.at && x.at < s.at + 1000).length).toBeLessThanOrEqual(10);
+      expect(started.filter((x) => x.at >= s.at && x.at < s.at + 60_000).length).toBeLessThanOrEqual(40);
+      expect(started.filter((x) => x.key === 'same-chat' && x.at >= s.at && x.at < s.at + 1000).length).toBeLessThanOrEqual(4);
+    }
+  });
+
   it('counts a send from when it was answered: a slow answer delays the next window', async () => {
     const { SendPacer } = await import('../../src/http/send-pacer.js');
     const clock = new ManualClock();

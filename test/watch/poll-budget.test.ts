@@ -21,6 +21,16 @@ describe('poll budget', () => {
     expect(polled).toEqual(Array.from({ length: 150 }, (_, i) => `t${i}`));
   });
 
+  it('replicas split the budget: each polls at its share of it, and more as the others go', () => {
+    let share = 1 / 3;
+    const budget = new PollBudget({ 'feishu:contact': 12 }, () => share);
+    const waiting = new Set(Array.from({ length: 20 }, (_, i) => `t${i}`));
+    const round = (now: number) => [...waiting].filter((k) => budget.take('feishu:contact', k, now).ok && waiting.delete(k)).length;
+    expect(round(0)).toBe(4);
+    share = 1;
+    expect(round(1000)).toBe(12);
+  });
+
   it('under a constant load beyond the budget, no task is turned away forever (its turn holds past half a minute)', () => {
     const budget = new PollBudget({ 'feishu:contact': 2 });
     // 150 live tasks, each wanting a poll 2 s after its last: far more than 2 a second.

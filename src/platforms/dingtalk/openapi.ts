@@ -23,6 +23,8 @@ export interface DingtalkOpenApiOptions {
   perApiPerSecond?: number;
   /** Told each time our per-API limiter holds a call back (metrics). */
   onRateWait?: (limiter: string) => void;
+  /** This replica's share of the app's limits (ReplicaShare); 1 alone. */
+  share?: () => number;
 }
 
 export const DINGTALK_PER_API_PER_SECOND = 18;
@@ -185,7 +187,7 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
     let p = this.pacers.get(endpoint);
     if (!p) {
       const perSecond = this.opts.perApiPerSecond ?? DINGTALK_PER_API_PER_SECOND;
-      p = new SendPacer({ perSecond, reserve: { perSecond: Math.min(3, perSecond - 1) }, progressShare: 0.5 }, this.clock, RATE_WINDOW_MS, () => this.opts.onRateWait?.('dingtalk api'));
+      p = new SendPacer({ perSecond, reserve: { perSecond: Math.min(3, perSecond - 1) }, progressShare: 0.5 }, this.clock, RATE_WINDOW_MS, () => this.opts.onRateWait?.('dingtalk api'), this.opts.share);
       this.pacers.set(endpoint, p);
     }
     return p;

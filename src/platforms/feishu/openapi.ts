@@ -24,6 +24,8 @@ export interface FeishuOpenApiOptions {
   logger?: Logger;
   /** Told each time one of our limiters holds a call back (metrics). */
   onRateWait?: (limiter: string) => void;
+  /** This replica's share of the app's limits (ReplicaShare); 1 alone. */
+  share?: () => number;
 }
 
 export type CallOptions = ReturnType<typeof lark.withTenantToken>;
@@ -65,8 +67,8 @@ export class FeishuOpenApi implements FeishuTaskApi {
     });
     // Feishu's token lives 2 h; refresh 3 min early as the SDK does.
     this.tokens = new TokenCache(() => this.fetchTenantToken(), 3 * 60_000, clock);
-    this.reportLimiter = new SlidingWindowLimiter(REPORT_QUERY_PER_SECOND, RATE_WINDOW_MS, clock, () => opts.onRateWait?.('feishu report'));
-    this.sendPacer = new SendPacer(FEISHU_SEND_LIMITS, clock, RATE_WINDOW_MS, () => opts.onRateWait?.('feishu send'));
+    this.reportLimiter = new SlidingWindowLimiter(REPORT_QUERY_PER_SECOND, RATE_WINDOW_MS, clock, () => opts.onRateWait?.('feishu report'), opts.share);
+    this.sendPacer = new SendPacer(FEISHU_SEND_LIMITS, clock, RATE_WINDOW_MS, () => opts.onRateWait?.('feishu send'), opts.share);
   }
 
   /** Runs one SDK call with a tenant token and returns the whole answer (`code` already checked). */

@@ -1,0 +1,48 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ReplicaShare } from '../../src/app/replica-share.js';
+import { systemClock } from '../../src/domain/clock.js';
+import { openStore } from '../../src/store/open.js';
+import type { Store } from '../../src/store/store.js';
+
+describe('replica share', () => {
+  const stores: Store[] = [];
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+  });
+
+  it('two replicas on one database take half of every limit each; when one stops, the other takes all at its next beat', async () => {
+    const url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'taskbot-replicas-')), 'r.db')}`;
+    for (let i = 0; i < 2; i++) stores.push(await openStore(url));
+    const [a, b] = stores.map((s) => new ReplicaShare(s, systemClock, undefined, 40));
+    await a!.start();
+    expect(a!.share()).toBe(1);
+    await b!.start();
+    expect(b!.share()).toBe(0.5);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(a!.share()).toBe(0.5);
+    await b!.stop();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(a!.share()).toBe(1);
+    await a!.stop();
+  });
+});
+
+describe('replicas of the bot', () => {
+  it('two bots on one database count each other (in /readyz) and share the limits; one stopping leaves the other all of them', async () => {
+    const { startTestBot, until } = await import('../helpers/bot.js');
+    const url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'taskbot-replicas-')), 'r.db')}`;
+    const env = { DATABASE_URL: url };
+    const [a, b] = await Promise.all([startTestBot(env, undefined, { heartbeatMs: 50 }), startTestBot(env, undefined, { heartbeatMs: 50 })]);
+    const replicas = async (bot: typeof a.bot) => ((await (await fetch(`${bot.url}/readyz`)).json()) as { checks: { replicas: { count: number } } }).checks.replicas.count;
+    try {
+      await until('both count two', async () => (await replicas(a.bot)) === 2 && (await replicas(b.bot)) === 2);
+      await b.bot.stop();
+      await until('the one left counts one', async () => (await replicas(a.bot)) === 1);
+    } finally {
+      await a.bot.stop();
+    }
+  });
+});
