@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
+import type { LimitShare } from '../domain/limit-share.js';
 import type { Store } from '../store/store.js';
 
 /** How often a replica says it is alive; one not heard from for three beats no longer counts. */
@@ -30,7 +31,7 @@ export class ReplicaShare {
   }
 
   /** This replica's share of an app-wide limit, 1 when it is alone. */
-  readonly share = (): number => 1 / this.replicas;
+  readonly share: LimitShare = () => 1 / this.replicas;
 
   /** The first beat is awaited, so the limits are right from the first send. */
   async start(): Promise<void> {

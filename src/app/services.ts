@@ -10,6 +10,7 @@ import { FeishuDriveProvider } from '../providers/feishu-drive.js';
 import { TaskRegistry } from '../providers/registry.js';
 import type { RetryOptions } from '../http/retry.js';
 import type { Telemetry } from '../domain/telemetry.js';
+import type { LimitShare } from '../domain/limit-share.js';
 
 export interface Services {
   feishu?: FeishuOpenApi;
@@ -20,7 +21,7 @@ export interface Services {
 /** The platform clients and task providers for whatever platforms the config enables. */
 export function buildServices(
   config: Config,
-  opts: { logger?: Logger; clock?: Clock; retry?: RetryOptions; telemetry?: Pick<Telemetry, 'upstreamCall' | 'rateLimitWait'>; share?: () => number } = {},
+  opts: { logger?: Logger; clock?: Clock; retry?: RetryOptions; telemetry?: Pick<Telemetry, 'upstreamCall' | 'rateLimitWait'>; share?: LimitShare } = {},
 ): Services {
   const t = opts.telemetry;
   const retry: RetryOptions = {

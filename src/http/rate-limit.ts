@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../domain/clock.js';
+import { ALONE, sharedLimit, type LimitShare } from '../domain/limit-share.js';
 
 /**
  * A "per second" platform limit, padded a little: the platform counts arrivals, and network
@@ -24,8 +25,7 @@ export class SlidingWindowLimiter {
     readonly windowMs: number,
     private readonly clock: Clock = systemClock,
     private readonly onWait?: () => void,
-    /** This replica's share of the limit (see ReplicaShare). */
-    private readonly share: () => number = () => 1,
+    private readonly share: LimitShare = ALONE,
   ) {
     if (limit < 1) throw new RangeError('limit must be at least 1');
   }
@@ -41,7 +41,7 @@ export class SlidingWindowLimiter {
     for (let waited = false; ; waited = true) {
       const now = this.clock.now();
       while (this.starts.length > 0 && now - this.starts[0]! >= this.windowMs) this.starts.shift();
-      if (this.starts.length < Math.max(1, Math.floor(this.limit * this.share()))) {
+      if (this.starts.length < sharedLimit(this.limit, this.share())) {
         this.starts.push(now);
         return;
       }

@@ -1,5 +1,6 @@
 import { laneRank, type SendLane } from '../domain/chat.js';
 import { systemClock, type Clock } from '../domain/clock.js';
+import { ALONE, sharedLimit, type LimitShare } from '../domain/limit-share.js';
 import { RATE_WINDOW_MS } from './rate-limit.js';
 
 export interface PacerLimits {
@@ -59,8 +60,7 @@ export class SendPacer {
     private readonly clock: Clock = systemClock,
     private readonly windowMs = RATE_WINDOW_MS,
     private readonly onWait?: () => void,
-    /** This replica's share of the app's limits (see ReplicaShare). */
-    private readonly share: () => number = () => 1,
+    private readonly share: LimitShare = ALONE,
   ) {
     this.minuteMs = 60_000 + (windowMs - 1000);
     const r = limits.reserve;
@@ -112,7 +112,7 @@ export class SendPacer {
       }
       const log = this.perKey.get(w.key) ?? [];
       trim(log, now, this.windowMs);
-      const keyFree = freeAt(log, Math.max(1, Math.floor((this.limits.perKeyPerSecond ?? Infinity) * this.share())), now, this.windowMs);
+      const keyFree = freeAt(log, sharedLimit(this.limits.perKeyPerSecond ?? Infinity, this.share()), now, this.windowMs);
       if (keyFree > now) {
         wakeAt = Math.min(wakeAt, keyFree);
         i++;
@@ -156,7 +156,7 @@ export class SendPacer {
   private appFreeAt(rank: number, now: number, hold = 0): number {
     const r = rank > 0 ? this.limits.reserve : undefined;
     const share = (rank === PROGRESS ? (this.limits.progressShare ?? 1) : 1) * this.share();
-    const cap = (limit: number, kept = 0) => Math.max(1, Math.floor((limit - kept) * share));
+    const cap = (limit: number, kept = 0) => sharedLimit(limit - kept, share);
     const held = rank > FINAL ? hold : 0;
     const second = freeAt(this.second, cap(this.limits.perSecond, r?.perSecond), now, this.windowMs);
     const minute = this.limits.perMinute ? freeAt(this.minute, cap(this.limits.perMinute, (r?.perMinute ?? 0) + held), now, this.minuteMs) : now;

@@ -17,6 +17,7 @@ import { DEFAULT_POLL_BUDGET, PollBudget } from './poll-budget.js';
 import { CardQueue, type QueuedCard } from './card-queue.js';
 import { yieldIfBusy } from '../domain/slice.js';
 import { SEND_LANES, type SendLane } from '../domain/chat.js';
+import type { LimitShare } from '../domain/limit-share.js';
 
 /** Errors after which watching cannot help: the card shows the error and the watch ends. */
 const ENDS_WATCH: ReadonlySet<ErrorCode> = new Set(['TASK_NOT_FOUND', 'INVALID_TASK_ID', 'INVALID_ARGUMENT', 'PERMISSION_DENIED', 'NOT_CONFIGURED']);
@@ -61,8 +62,8 @@ export interface WatchDeps {
   logger?: Logger;
   owner?: string;
   options?: Partial<WatchOptions>;
-  /** This replica's share of the poll budgets (ReplicaShare); 1 alone. */
-  share?: () => number;
+  /** This replica's share of the poll budgets; alone when not given. */
+  share?: LimitShare;
 }
 
 /**

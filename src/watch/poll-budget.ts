@@ -1,3 +1,5 @@
+import { ALONE, sharedLimit, type LimitShare } from '../domain/limit-share.js';
+
 /**
  * Background polls per upstream API, within a budget per second (per app: replicas share it). Polling never
  * spends more than its share of an API's limit, so a person's `status` or Refresh (which do not
@@ -12,15 +14,14 @@ export class PollBudget {
   /** `perSecond`: the budget of each API (e.g. `feishu:drive`); APIs not named are not limited. */
   constructor(
     private readonly perSecond: Readonly<Record<string, number>>,
-    /** This replica's share of each budget. */
-    private readonly share: () => number = () => 1,
+    private readonly share: LimitShare = ALONE,
   ) {}
 
   /** Takes one poll of `api` for task `key` at `now`, or says when its turn comes. */
   take(api: string, key: string, now: number): { ok: true } | { ok: false; retryAt: number } {
     const budget = this.perSecond[api];
     if (budget === undefined) return { ok: true };
-    const limit = Math.max(1, Math.floor(budget * this.share()));
+    const limit = sharedLimit(budget, this.share());
     const times = (this.recent.get(api) ?? []).filter((t) => now - t < 1000);
     this.recent.set(api, times);
     // A task that never came back for its turn (it ended, was stopped) gives it up.

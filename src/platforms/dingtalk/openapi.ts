@@ -10,6 +10,7 @@ import type { RetryOptions } from '../../http/retry.js';
 import { TokenCache } from '../../http/token-cache.js';
 import type { DingtalkTaskApi } from '../../providers/ports.js';
 import { classifyDingtalk, classifyOapi, type DingtalkCallContext } from './errors.js';
+import type { LimitShare } from '../../domain/limit-share.js';
 
 export interface DingtalkOpenApiOptions {
   clientId: string;
@@ -23,8 +24,8 @@ export interface DingtalkOpenApiOptions {
   perApiPerSecond?: number;
   /** Told each time our per-API limiter holds a call back (metrics). */
   onRateWait?: (limiter: string) => void;
-  /** This replica's share of the app's limits (ReplicaShare); 1 alone. */
-  share?: () => number;
+  /** This replica's share of the app's limits; alone when not given. */
+  share?: LimitShare;
 }
 
 export const DINGTALK_PER_API_PER_SECOND = 18;

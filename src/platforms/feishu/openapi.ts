@@ -13,6 +13,7 @@ import { classifyFeishu, type FeishuCallContext } from './errors.js';
 import { FeishuHttpAnswer, undiciHttpInstance } from './http-instance.js';
 import { sdkLogger } from './sdk-logger.js';
 import type { FeishuTaskApi, ReportQueryBody } from '../../providers/ports.js';
+import type { LimitShare } from '../../domain/limit-share.js';
 
 export interface FeishuOpenApiOptions {
   appId: string;
@@ -24,8 +25,8 @@ export interface FeishuOpenApiOptions {
   logger?: Logger;
   /** Told each time one of our limiters holds a call back (metrics). */
   onRateWait?: (limiter: string) => void;
-  /** This replica's share of the app's limits (ReplicaShare); 1 alone. */
-  share?: () => number;
+  /** This replica's share of the app's limits; alone when not given. */
+  share?: LimitShare;
 }
 
 export type CallOptions = ReturnType<typeof lark.withTenantToken>;
