@@ -34,6 +34,9 @@ class ScaledClock implements Clock {
   now(): number {
     return this.base + (Date.now() - this.realBase) * this.scale;
   }
+  mono(): number {
+    return this.now();
+  }
   setScale(scale: number): void {
     this.base = this.now();
     this.realBase = Date.now();

@@ -105,6 +105,9 @@ class SimClock implements Clock {
   now() {
     return this.t;
   }
+  mono() {
+    return this.t;
+  }
   sleep(): Promise<void> {
     return new Promise(() => undefined); // the simulation never sleeps: it jumps
   }

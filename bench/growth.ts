@@ -36,7 +36,7 @@ async function costAt(cards: number): Promise<{ heapPerCard: number; dbPerCard: 
   const file = join(dir, 'g.db');
   const store = await openStore(`sqlite:${file}`);
   let t = Date.UTC(2026, 11, 1);
-  const clock = { now: () => t, sleep: () => new Promise<void>(() => undefined) };
+  const clock = { now: () => t, mono: () => t, sleep: () => new Promise<void>(() => undefined) };
   const source = {
     async fetchRef(ref: TaskRef): Promise<TaskSnapshot> {
       const p = Math.min(99, Math.floor((t - Date.UTC(2026, 11, 1)) / 6000));

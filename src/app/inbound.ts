@@ -44,7 +44,7 @@ export interface AdmitDeps extends InboundDeps {
  * polite "slow down"; the rest are dropped.
  */
 export function admit(cmd: InboundCommand, keys: string[], deps: AdmitDeps): void {
-  const verdict = deps.flood.check(cmd.platform, cmd.chatId, cmd.userId, deps.clock.now());
+  const verdict = deps.flood.check(cmd.platform, cmd.chatId, cmd.userId, deps.clock.mono());
   if (verdict === 'drop') {
     deps.telemetry?.command('any', 'dropped');
     deps.logger?.debug({ chat: cmd.chatId, user: cmd.userId }, 'over the command limit: dropped');

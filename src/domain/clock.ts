@@ -1,22 +1,31 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
-/** Time as a dependency, so tests and benchmarks can run schedules without waiting. */
+/**
+ * Time as a dependency, so tests and benchmarks can run schedules without waiting. Two kinds:
+ * `now()` is what time it is (people's time, and the store's schedules and leases), and may step
+ * when the clock is corrected; `mono()` never steps and measures durations, rate windows and how
+ * long a lease this process holds is still surely its own.
+ */
 export interface Clock {
   now(): number;
+  mono(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  mono: () => performance.now(),
   sleep: (ms, signal) => delay(Math.max(0, ms), undefined, signal ? { signal } : undefined),
 };
 
 /**
  * A clock that moves only when told: sleeps resolve in time order as `advance` passes them.
- * Drives schedules in tests and benchmarks without real waiting.
+ * Drives schedules in tests and benchmarks without real waiting. `stepWall` moves only what time
+ * it is (an NTP correction), not the monotonic time sleeps and durations follow.
  */
 export class ManualClock implements Clock {
   private t: number;
+  private wallOffset = 0;
   private timers: { at: number; resolve: () => void }[] = [];
 
   constructor(start = 0) {
@@ -24,7 +33,15 @@ export class ManualClock implements Clock {
   }
 
   now(): number {
+    return this.t + this.wallOffset;
+  }
+
+  mono(): number {
     return this.t;
+  }
+
+  stepWall(ms: number): void {
+    this.wallOffset += ms;
   }
 
   sleep(ms: number): Promise<void> {

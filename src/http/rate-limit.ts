@@ -39,7 +39,7 @@ export class SlidingWindowLimiter {
 
   private async waitForSlot(): Promise<void> {
     for (let waited = false; ; waited = true) {
-      const now = this.clock.now();
+      const now = this.clock.mono();
       while (this.starts.length > 0 && now - this.starts[0]! >= this.windowMs) this.starts.shift();
       if (this.starts.length < sharedLimit(this.limit, this.share())) {
         this.starts.push(now);

@@ -66,7 +66,7 @@ export class SendPacer {
     const r = limits.reserve;
     if (limits.perMinute) {
       const size = limits.perSecond - (r?.perSecond ?? 0);
-      this.bucket = { perMs: (limits.perMinute - (r?.perMinute ?? 0)) / this.minuteMs, size, tokens: size, at: clock.now() };
+      this.bucket = { perMs: (limits.perMinute - (r?.perMinute ?? 0)) / this.minuteMs, size, tokens: size, at: clock.mono() };
     }
   }
 
@@ -76,7 +76,7 @@ export class SendPacer {
    * minute the lanes below the final states leave to finals expected soon.
    */
   readyAt(lane: SendLane, hold = 0): number {
-    const now = this.clock.now();
+    const now = this.clock.mono();
     this.trimWindows(now);
     const at = this.appFreeAt(laneRank(lane), now, hold);
     // Windows full of writes in flight free up when they are answered: look again shortly.
@@ -97,7 +97,7 @@ export class SendPacer {
   }
 
   private pump(): void {
-    const now = this.clock.now();
+    const now = this.clock.mono();
     this.trimWindows(now);
     let wakeAt = Infinity;
     for (let i = 0; i < this.waiting.length; ) {
@@ -129,7 +129,7 @@ export class SendPacer {
       w.go(() => {
         if (released) return;
         released = true;
-        slot.at = this.clock.now();
+        slot.at = this.clock.mono();
         this.pump();
       });
     }

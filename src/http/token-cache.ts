@@ -21,11 +21,11 @@ export class TokenCache {
   ) {}
 
   get(): Promise<string> {
-    if (this.current && this.clock.now() < this.current.refreshAt) return Promise.resolve(this.current.token);
+    if (this.current && this.clock.mono() < this.current.refreshAt) return Promise.resolve(this.current.token);
     if (!this.inflight) {
       this.inflight = this.fetchToken()
         .then(({ token, expiresInSec }) => {
-          this.current = { token, refreshAt: this.clock.now() + expiresInSec * 1000 - this.refreshBeforeMs };
+          this.current = { token, refreshAt: this.clock.mono() + expiresInSec * 1000 - this.refreshBeforeMs };
           return token;
         })
         .finally(() => {

@@ -146,7 +146,7 @@ export class CardQueue {
     const keys = this.byTask.get(e.taskKey) ?? new Set<string>();
     this.byTask.set(e.taskKey, keys.add(e.key));
     const item = { key: e.key, v: e.v, rank: laneRank(e.lane), shownAt: e.shownAt, seq: e.seq, notBefore: e.notBefore };
-    (e.notBefore > this.clock.now() ? this.later : this.due).push(item);
+    (e.notBefore > this.clock.mono() ? this.later : this.due).push(item);
   }
 
   private drained(): Promise<void> {
@@ -177,7 +177,7 @@ export class CardQueue {
       this.tasksInFlight.delete(taskKey);
       for (const it of this.parked.get(taskKey)?.splice(0) ?? []) this.due.push(it);
       this.parked.delete(taskKey);
-      const retryAt = this.clock.now() + BUSY_RETRY_MS;
+      const retryAt = this.clock.mono() + BUSY_RETRY_MS;
       if (outcome === 'busy') for (const e of batch) if (!this.entries.has(e.key)) this.put({ ...e, v: ++this.v, notBefore: retryAt });
     }
     this.workers--;
@@ -192,7 +192,7 @@ export class CardQueue {
    * for its lane, with the other cards of its task due in the same lane.
    */
   private take(): Entry[] | undefined {
-    const now = this.clock.now();
+    const now = this.clock.mono();
     while (this.later.length && this.later.peek()!.notBefore <= now) this.due.push(this.later.pop()!);
     for (;;) {
       const it = this.due.peek();
@@ -242,7 +242,7 @@ export class CardQueue {
 
   /** Nothing can go now: sleep until a card is due or the platform has room, or until an offer comes in. */
   private wakeAtNextDue(): void {
-    const now = this.clock.now();
+    const now = this.clock.mono();
     // Cards left due were held back by the platform's room; it may have opened while we asked
     // (`until` is past by now), and then the next moment is the time to look again.
     const at = Math.min(this.later.peek()?.notBefore ?? Infinity, this.due.length ? Math.max(this.blocked.until, now + 1) : Infinity);

@@ -222,7 +222,7 @@ export class WatchEngine {
     await this.life.inlineLost(key, model);
     const c = await this.d.store.getCard(key);
     const now = this.clock.now();
-    if (c) this.queues.get(c.platform)?.offer({ key, taskKey: c.task_key, lane: 'people', shownAt: c.last_update_at ?? now, notBefore: now, hash: '' });
+    if (c) this.queues.get(c.platform)?.offer({ key, taskKey: c.task_key, lane: 'people', shownAt: c.last_update_at ?? now, notBefore: this.clock.mono(), hash: '' });
   }
 
   /** A card as it is now, with its task's last snapshot (the script API's GET). */
@@ -349,11 +349,11 @@ export class WatchEngine {
     }
     const ref: TaskRef = { platform: task.platform, kind: task.kind as TaskRef['kind'], id: task.task_id, ...(task.operator && { operator: task.operator }) };
     // A person's Refresh is not a background poll: it never waits for the budget.
-    const slot = o.interactive ? ({ ok: true } as const) : this.budget.take(`${task.platform}:${task.kind}`, task.task_key, now);
+    const slot = o.interactive ? ({ ok: true } as const) : this.budget.take(`${task.platform}:${task.kind}`, task.task_key, this.clock.mono());
     if (!slot.ok) {
       // Over the API's poll budget this second: due again when it has room (people's calls go first).
       this.stats.deferred++;
-      await this.d.store.completeTask(task.task_key, this.owner, now, { next_due_at: slot.retryAt });
+      await this.d.store.completeTask(task.task_key, this.owner, now, { next_due_at: now + slot.waitMs });
       return undefined;
     }
     let snap: TaskSnapshot;
@@ -375,7 +375,7 @@ export class WatchEngine {
     // The queue keeps room in the minute for the finals this task's cards will want.
     const eta = est?.kind === 'eta' && !only ? est : undefined;
     const live = eta ? cards.filter((c) => c.status === 'active').length : 0;
-    this.queues.get(task.platform)?.expectEnd(task.task_key, eta && now + eta.remainingMs, live);
+    this.queues.get(task.platform)?.expectEnd(task.task_key, eta && this.clock.mono() + eta.remainingMs, live);
     const backoff = nextPollDelay(task.backoff_ms, changed, this.o.minPollMs, this.o.maxPollMs);
     // Ended (or given up) with its last renderings queued: as above, they are the queue's now.
     const next = view.target !== 'active' && pass.queued ? OWED_RECHECK_MS : pollDelay({ backoffMs: backoff, estimate: est, interested: (task.interest_until ?? 0) > now, minMs: this.o.minPollMs, maxMs: this.o.maxPollMs });

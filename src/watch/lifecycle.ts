@@ -241,11 +241,12 @@ export class CardLifecycle {
         return c;
       }
       if (c.shown === c.status && hash === c.rendered_hash) return c; // nothing new to show
-      // One update a second per card, last renderings included: they come back when the second is up.
-      const wait = c.last_update_at === null ? 0 : c.last_update_at + CARD_MIN_INTERVAL_MS - now;
+      // One update a second per card, last renderings included: they come back when the second is up
+      // (never later: after the clock stepped back, the last update looks as if it was in the future).
+      const wait = c.last_update_at === null ? 0 : Math.min(CARD_MIN_INTERVAL_MS, c.last_update_at + CARD_MIN_INTERVAL_MS - now);
       if (how.queue && c.card_key !== how.now) {
         const lane: SendLane = c.status !== 'active' ? 'final' : how.interested ? 'interest' : 'progress';
-        how.queue({ key: c.card_key, taskKey: c.task_key, lane, shownAt: c.last_update_at ?? c.created_at, notBefore: now + Math.max(0, wait), hash });
+        how.queue({ key: c.card_key, taskKey: c.task_key, lane, shownAt: c.last_update_at ?? c.created_at, notBefore: this.d.clock.mono() + Math.max(0, wait), hash });
         return c;
       }
       if (wait > 0) {

@@ -17,8 +17,8 @@ export class PollBudget {
     private readonly share: LimitShare = ALONE,
   ) {}
 
-  /** Takes one poll of `api` for task `key` at `now`, or says when its turn comes. */
-  take(api: string, key: string, now: number): { ok: true } | { ok: false; retryAt: number } {
+  /** Takes one poll of `api` for task `key` at `now` (monotonic), or says how long until its turn. */
+  take(api: string, key: string, now: number): { ok: true } | { ok: false; waitMs: number } {
     const budget = this.perSecond[api];
     if (budget === undefined) return { ok: true };
     const limit = sharedLimit(budget, this.share());
@@ -39,7 +39,7 @@ export class PollBudget {
     const ageOut = times[pos % limit] ?? now;
     const turnAt = Math.max(now + 1, ageOut + 1000 + Math.floor(pos / limit) * 1000);
     queue[pos]!.turnAt = turnAt;
-    return { ok: false, retryAt: turnAt };
+    return { ok: false, waitMs: turnAt - now };
   }
 }
 

@@ -112,8 +112,8 @@ describe('the poll budget', () => {
     const b = new PollBudget({ 'feishu:drive': 2 });
     expect(b.take('feishu:drive', 'a', 1000)).toEqual({ ok: true });
     expect(b.take('feishu:drive', 'b', 1400)).toEqual({ ok: true });
-    expect(b.take('feishu:drive', 'c', 1500)).toEqual({ ok: false, retryAt: 2000 });
-    expect(b.take('feishu:drive', 'd', 1600)).toEqual({ ok: false, retryAt: 2400 });
+    expect(b.take('feishu:drive', 'c', 1500)).toEqual({ ok: false, waitMs: 500 });
+    expect(b.take('feishu:drive', 'd', 1600)).toEqual({ ok: false, waitMs: 800 });
     expect(b.take('feishu:contact', 'x', 1600)).toEqual({ ok: true }); // another API, not limited here
     // At 2000 one slot is free: it is c's, not the newcomer a's.
     expect(b.take('feishu:drive', 'a', 2000)).toMatchObject({ ok: false });

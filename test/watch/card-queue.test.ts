@@ -114,7 +114,7 @@ describe('card queue', () => {
     const manual = new ManualClock();
     // Real time moves while the platform is asked: it says "in 5 ms", and answering took those 5 ms.
     let skew = 0;
-    const clock = { now: () => manual.now() + skew, sleep: (ms: number) => manual.sleep(ms) };
+    const clock = { now: () => manual.now() + skew, mono: () => manual.mono() + skew, sleep: (ms: number) => manual.sleep(ms) };
     const readyAt = () => {
       if (clock.now() >= 5) return 0;
       skew = 5;

@@ -14,7 +14,7 @@ describe('poll budget', () => {
         if (r.ok) {
           polled.push(key);
           due.delete(key);
-        } else due.set(key, r.retryAt);
+        } else due.set(key, now + r.waitMs);
       }
     }
     expect(polled).toHaveLength(150);
@@ -45,7 +45,7 @@ describe('poll budget', () => {
           worstWait = Math.max(worstWait, now - (last.get(key) ?? 0));
           last.set(key, now);
           due.set(key, now + 2000);
-        } else due.set(key, r.retryAt);
+        } else due.set(key, now + r.waitMs);
       }
     }
     expect(last.size).toBe(150);
