@@ -98,7 +98,7 @@ export async function benchWatch(opts: { tasks?: number; cardsPerTask?: number; 
   eld.enable();
   const started = Date.now();
   engine.start();
-  while ((await store.countActiveCards()) > 0 && Date.now() - started < 180_000) await new Promise((r) => setTimeout(r, 500));
+  while ((await store.cards.countActive()) > 0 && Date.now() - started < 180_000) await new Promise((r) => setTimeout(r, 500));
   await engine.stop();
   eld.disable();
   clearInterval(sampler);

@@ -72,8 +72,8 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   const queue = new WorkQueue(o.queue?.concurrency ?? 16, o.queue?.maxPending ?? 1000, (e) => log.error({ err: e }, 'background job failed'));
   const runtimes: PlatformRuntime[] = [];
   const metrics = new Metrics({
-    activeCards: () => store.countActiveCards(),
-    activeTasks: () => store.countActiveTasks(),
+    activeCards: () => store.cards.countActive(),
+    activeTasks: () => store.tasks.countActive(),
     queueDepth: () => queue.size,
     platforms: () => runtimes.map((r) => ({ platform: r.platform, connected: r.status().ok })),
   });
@@ -142,7 +142,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   const sweep = setInterval(() => {
     store.purgeExpired(clock.now()).catch((e) => log.warn({ err: e }, 'dedupe sweep failed'));
     store
-      .prune(clock.now() - config.retentionDays * 86_400_000)
+      .cards.prune(clock.now() - config.retentionDays * 86_400_000)
       .then((n) => n.cards + n.tasks > 0 && log.info(n, 'pruned ended cards and tasks past the retention period'))
       .catch((e) => log.warn({ err: e }, 'retention sweep failed'));
   }, o.sweepMs ?? 3600_000);

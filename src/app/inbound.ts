@@ -29,7 +29,7 @@ export interface InboundDeps {
  * true when this process owns it, false for a duplicate some process has seen already.
  */
 export async function claimDelivery(store: Store, keys: string[], now: number): Promise<boolean> {
-  for (const k of keys) if (!(await store.claimOnce(k, now, DEDUPE_TTL_MS))) return false;
+  for (const k of keys) if (!(await store.dedupe.claim(k, now, DEDUPE_TTL_MS))) return false;
   return true;
 }
 

@@ -42,12 +42,12 @@ export class ReplicaShare {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.store.leave(this.owner).catch((e) => this.logger?.warn({ err: e }, 'could not leave the replica count'));
+    await this.store.replicas.leave(this.owner).catch((e) => this.logger?.warn({ err: e }, 'could not leave the replica count'));
   }
 
   private async beat(): Promise<void> {
     try {
-      const n = await this.store.heartbeat(this.owner, this.clock.now(), 3 * this.everyMs);
+      const n = await this.store.replicas.heartbeat(this.owner, this.clock.now(), 3 * this.everyMs);
       if (n !== this.replicas) this.logger?.info({ replicas: n }, 'replicas on this database changed: limits shared among them');
       this.replicas = Math.max(1, n);
     } catch (e) {

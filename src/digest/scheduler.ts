@@ -63,7 +63,7 @@ export class DigestScheduler {
   async set(chat: ChatRef, s: Schedule, locale: Locale): Promise<number> {
     const now = this.clock.now();
     const next = nextFire(s.cron, s.timeZone, now);
-    await this.d.store.upsertDigest({
+    await this.d.store.digests.upsert({
       chat_key: chatKey(chat),
       platform: chat.platform,
       chat_id: chat.chatId,
@@ -79,17 +79,17 @@ export class DigestScheduler {
   }
 
   off(chat: ChatRef): Promise<boolean> {
-    return this.d.store.deleteDigest(chatKey(chat));
+    return this.d.store.digests.delete(chatKey(chat));
   }
 
   get(chat: ChatRef): Promise<DigestRow | undefined> {
-    return this.d.store.getDigest(chatKey(chat));
+    return this.d.store.digests.get(chatKey(chat));
   }
 
   /** The digest for a chat covering `since` until now. */
   async build(chat: ChatRef, locale: Locale, timeZone: string, since: number): Promise<CardModel> {
     const now = this.clock.now();
-    const rows = await this.d.store.cardsInChat(chat.platform, chat.chatId, since);
+    const rows = await this.d.store.cards.inChat(chat.platform, chat.chatId, since);
     let reports: ReportSummary | undefined;
     if (chat.platform === 'feishu' && this.d.reports) {
       const window = { from: new Date(since), to: new Date(now) };
@@ -107,7 +107,7 @@ export class DigestScheduler {
   /** One round: fire (or skip) every due digest. Returns how many were sent. */
   async tick(): Promise<number> {
     const now = this.clock.now();
-    const due = await this.d.store.claimDueDigests(this.owner, now, now + (this.d.leaseMs ?? 60_000));
+    const due = await this.d.store.digests.claimDue(this.owner, now, now + (this.d.leaseMs ?? 60_000));
     let fired = 0;
     for (const row of due) {
       try {
@@ -129,7 +129,7 @@ export class DigestScheduler {
     const fire = latest !== undefined && now - latest < (this.d.catchUpMs ?? 3600_000) && (row.last_fired_at === null || latest > row.last_fired_at);
     if (!fire) {
       this.d.logger?.info({ chat: row.chat_key, missed: latest }, 'digest missed by more than the catch-up window; skipped');
-      await this.d.store.completeDigest(row.chat_key, this.owner, null, next);
+      await this.d.store.digests.complete(row.chat_key, this.owner, null, next);
       return false;
     }
     const chat = { platform: row.platform as Platform, chatId: row.chat_id };
@@ -146,15 +146,15 @@ export class DigestScheduler {
       this.d.telemetry?.digestRun('failed');
       if (!err.retryable || attempts >= MAX_DIGEST_ATTEMPTS) {
         this.d.logger?.error({ code: err.code, err: err.toJSON(), chat: row.chat_key, attempts }, 'digest could not be sent; this one is given up');
-        await this.d.store.completeDigest(row.chat_key, this.owner, null, next);
+        await this.d.store.digests.complete(row.chat_key, this.owner, null, next);
       } else {
         const wait = backoffDelay(attempts, DIGEST_RETRY, Math.random, err.details.retryAfterMs);
         this.d.logger?.warn({ code: err.code, err: err.toJSON(), chat: row.chat_key, attempts, retryInMs: wait }, 'digest send failed; will retry');
-        await this.d.store.retryDigest(row.chat_key, this.owner, attempts, now + wait);
+        await this.d.store.digests.retry(row.chat_key, this.owner, attempts, now + wait);
       }
       return false;
     }
-    await this.d.store.completeDigest(row.chat_key, this.owner, latest, next);
+    await this.d.store.digests.complete(row.chat_key, this.owner, latest, next);
     this.d.telemetry?.digestRun('sent');
     return true;
   }
@@ -173,9 +173,11 @@ export class DigestScheduler {
     })();
   }
 
+  /** Finishes the round in flight, then gives up its leases so another replica can take over at once. */
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.abort();
     await this.loop;
+    await this.d.store.digests.release(this.owner).catch((e) => this.d.logger?.warn({ err: e }, 'could not release digest leases'));
   }
 }

@@ -14,7 +14,8 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  mono: () => performance.now(),
+  // Whole milliseconds, like Date.now(): callers compare times read at different moments.
+  mono: () => Math.floor(performance.now()),
   sleep: (ms, signal) => delay(Math.max(0, ms), undefined, signal ? { signal } : undefined),
 };
 

@@ -235,7 +235,8 @@ export class CardQueue {
     if (rank >= this.blocked.rank && now < this.blocked.until) return false;
     // Progress and cards looked at leave the minute's budget to the finals expected within it.
     const at = this.o.readyAt?.(lane, rank > FINAL ? this.finalsSoon(now) : 0) ?? now;
-    if (at <= now) return true;
+    // The platform's "now" is read after ours: it is room now, not a wait.
+    if (at <= Math.max(now, this.clock.mono())) return true;
     this.blocked = { rank, until: at };
     return false;
   }

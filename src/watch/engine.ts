@@ -140,7 +140,7 @@ export class WatchEngine {
    * people waiting) under the task's lease, inline when asked and this call could give it.
    */
   async toggleNotify(key: string, userId: string, opts: { inline: boolean }): Promise<NotifyResult> {
-    const card = await this.d.store.getCard(key);
+    const card = await this.d.store.cards.get(key);
     if (!card) return { status: 'unknown' };
     const now = await this.life.toggleWaiting(key, userId);
     if (!now) return { status: card.status === 'done' || card.status === 'gone' ? 'ended' : 'inactive' };
@@ -151,14 +151,14 @@ export class WatchEngine {
   /** One round: claim what is due, poll each task once, update its cards. Returns how many tasks it handled. */
   async tick(): Promise<number> {
     const now = this.clock.now();
-    const claimed = await this.d.store.claimDueTasks(this.owner, now, now + this.o.leaseMs, this.o.batch);
+    const claimed = await this.d.store.tasks.claimDue(this.owner, now, now + this.o.leaseMs, this.o.batch);
     if (claimed.length === 0) return 0;
     this.stats.rounds++;
     this.stats.claimed += claimed.length;
     const working = new Set(claimed.map((t) => t.task_key));
     // Long rounds (slow upstreams) keep their leases alive.
     const renew = setInterval(() => {
-      this.d.store.renewTaskLeases([...working], this.owner, this.clock.now() + this.o.leaseMs).catch((e) => this.d.logger?.warn({ err: e }, 'lease renewal failed'));
+      this.d.store.tasks.renew([...working], this.owner, this.clock.now() + this.o.leaseMs).catch((e) => this.d.logger?.warn({ err: e }, 'lease renewal failed'));
     }, this.o.leaseMs / 3);
     renew.unref();
     try {
@@ -184,13 +184,13 @@ export class WatchEngine {
    * carries the new card (for an inline answer when asked).
    */
   async refresh(key: string, opts: { inline: boolean }): Promise<RefreshResult> {
-    const card = await this.d.store.getCard(key);
+    const card = await this.d.store.cards.get(key);
     if (!card) return { status: 'unknown' };
-    const idle = (await this.d.store.getTask(card.task_key))?.active === 0;
+    const idle = (await this.d.store.tasks.get(card.task_key))?.active === 0;
     const now = await this.life.restart(key);
     if (!now) return { status: 'unknown' };
     if (now.status !== 'active') return { status: 'ended' };
-    await this.d.store.makeDue(card.task_key, this.clock.now(), this.o.minPollMs, idle);
+    await this.d.store.tasks.makeDue(card.task_key, this.clock.now(), this.o.minPollMs, idle);
     const fresh = await this.leased(card.task_key, (task) => this.process(task, { interactive: true, direct: key, ...(opts.inline && { inlineKey: key }) }));
     if (fresh === BUSY) return { status: 'busy' };
     // No inline card when it moved meanwhile (stopped): it would land after the stop.
@@ -211,7 +211,7 @@ export class WatchEngine {
   /** `stop <id> [kind]` in a chat: every active card of that task (of that kind, when named) in the chat stops. */
   async stopInChat(chat: ChatRef, taskId: string, kind?: string): Promise<number> {
     const suffix = kind ? `:${kind}:${taskId}` : `:${taskId}`;
-    const cards = (await this.d.store.cardsInChat(chat.platform, chat.chatId)).filter((c) => c.status === 'active' && c.task_key.endsWith(suffix));
+    const cards = (await this.d.store.cards.inChat(chat.platform, chat.chatId)).filter((c) => c.status === 'active' && c.task_key.endsWith(suffix));
     let stopped = 0;
     for (const c of cards) if ((await this.stopCard(c.card_key, { inline: false })).status === 'stopped') stopped++;
     return stopped;
@@ -220,28 +220,28 @@ export class WatchEngine {
   /** An inline answer (a button's) could not be given in time: the card gets it as an update instead, first in line. */
   async inlineLost(key: string, model: CardModel): Promise<void> {
     await this.life.inlineLost(key, model);
-    const c = await this.d.store.getCard(key);
+    const c = await this.d.store.cards.get(key);
     const now = this.clock.now();
     if (c) this.queues.get(c.platform)?.offer({ key, taskKey: c.task_key, lane: 'people', shownAt: c.last_update_at ?? now, notBefore: this.clock.mono(), hash: '' });
   }
 
   /** A card as it is now, with its task's last snapshot (the script API's GET). */
   async describe(key: string): Promise<{ card: WatchedCard; snapshot?: TaskSnapshot } | undefined> {
-    const card = await this.d.store.getCard(key);
+    const card = await this.d.store.cards.get(key);
     if (!card) return undefined;
-    const task = await this.d.store.getTask(card.task_key);
+    const task = await this.d.store.tasks.get(card.task_key);
     return { card, ...(task && { snapshot: snapshotFromJson(task.snapshot) }) };
   }
 
   /** The chat a card is in and its language, if we track it. */
   async cardInfo(key: string): Promise<{ chatId: string; locale: Locale } | undefined> {
-    const c = await this.d.store.getCard(key);
+    const c = await this.d.store.cards.get(key);
     return c && { chatId: c.chat_id, locale: c.locale };
   }
 
   /** The cards of one chat with their tasks' last snapshots (for `list`). */
   chatCards(chat: ChatRef, since = 0) {
-    return this.d.store.cardsInChat(chat.platform, chat.chatId, since);
+    return this.d.store.cards.inChat(chat.platform, chat.chatId, since);
   }
 
   start(): void {
@@ -268,7 +268,7 @@ export class WatchEngine {
     this.wake?.abort();
     await this.loop;
     await Promise.all([...this.queues.values()].map((q) => q.stop()));
-    await this.d.store.releaseTaskLeases(this.owner).catch((e) => this.d.logger?.warn({ err: e }, 'could not release leases'));
+    await this.d.store.tasks.release(this.owner).catch((e) => this.d.logger?.warn({ err: e }, 'could not release leases'));
   }
 
   /** Waits between rounds; stop() cuts the wait short. */
@@ -290,9 +290,9 @@ export class WatchEngine {
   /** Runs `work` under the task's lease, or (`poke`) tells the task's current holder to look again soon. */
   private async leased<T>(taskKey: string, work: (task: TaskRow) => Promise<T>, poke = true): Promise<T | typeof BUSY> {
     const now = this.clock.now();
-    const task = await this.d.store.leaseTask(taskKey, this.owner, now, now + this.o.leaseMs);
+    const task = await this.d.store.tasks.lease(taskKey, this.owner, now, now + this.o.leaseMs);
     if (!task) {
-      if (poke) await this.d.store.poke(taskKey, now);
+      if (poke) await this.d.store.tasks.poke(taskKey, now);
       return BUSY;
     }
     try {
@@ -300,7 +300,7 @@ export class WatchEngine {
     } catch (e) {
       // Looked at again soon: a failed queue turn's cards are offered again by the task's next round.
       const next_due_at = Math.min(task.next_due_at, this.clock.now() + this.o.minPollMs);
-      await this.d.store.completeTask(taskKey, this.owner, this.clock.now(), { next_due_at }).catch(() => undefined);
+      await this.d.store.tasks.complete(taskKey, this.owner, this.clock.now(), { next_due_at }).catch(() => undefined);
       throw e;
     }
   }
@@ -330,7 +330,7 @@ export class WatchEngine {
   private async settleTask(task: TaskRow, o: ProcessOptions, how: Delivery): Promise<InlineCard | undefined> {
     const now = this.clock.now();
     const { inlineKey, only } = o;
-    const cards = await this.d.store.workCards(task.task_key, only);
+    const cards = await this.d.store.cards.work(task.task_key, only);
     const stored = snapshotFromJson(task.snapshot);
     const terminal = isTerminal(stored.state);
     const history = parseHistory(task.history);
@@ -344,7 +344,7 @@ export class WatchEngine {
       if (!only) this.queues.get(task.platform)?.expectEnd(task.task_key, undefined);
       // Cards it offered to the queue are the queue's now: the task is looked at again only in case this replica goes away.
       const due = only ? Math.min(task.next_due_at, pass.retryAt ?? Infinity) : (pass.retryAt ?? now + (pass.queued ? OWED_RECHECK_MS : task.backoff_ms));
-      await this.d.store.completeTask(task.task_key, this.owner, now, { next_due_at: due });
+      await this.d.store.tasks.complete(task.task_key, this.owner, now, { next_due_at: due });
       return inline;
     }
     const ref: TaskRef = { platform: task.platform, kind: task.kind as TaskRef['kind'], id: task.task_id, ...(task.operator && { operator: task.operator }) };
@@ -353,7 +353,7 @@ export class WatchEngine {
     if (!slot.ok) {
       // Over the API's poll budget this second: due again when it has room (people's calls go first).
       this.stats.deferred++;
-      await this.d.store.completeTask(task.task_key, this.owner, now, { next_due_at: now + slot.waitMs });
+      await this.d.store.tasks.complete(task.task_key, this.owner, now, { next_due_at: now + slot.waitMs });
       return undefined;
     }
     let snap: TaskSnapshot;
@@ -379,7 +379,7 @@ export class WatchEngine {
     const backoff = nextPollDelay(task.backoff_ms, changed, this.o.minPollMs, this.o.maxPollMs);
     // Ended (or given up) with its last renderings queued: as above, they are the queue's now.
     const next = view.target !== 'active' && pass.queued ? OWED_RECHECK_MS : pollDelay({ backoffMs: backoff, estimate: est, interested: (task.interest_until ?? 0) > now, minMs: this.o.minPollMs, maxMs: this.o.maxPollMs });
-    await this.d.store.completeTask(task.task_key, this.owner, now, {
+    await this.d.store.tasks.complete(task.task_key, this.owner, now, {
       snapshot: snapshotToJson(snap),
       snapshot_hash: fingerprint,
       next_due_at: Math.min(now + next, pass.retryAt ?? Infinity),
@@ -421,7 +421,7 @@ export class WatchEngine {
     const backoff = nextPollDelay(task.backoff_ms, false, this.o.minPollMs, this.o.maxPollMs);
     // Rate limits say how long to wait; never come back sooner.
     const wait = Math.max(backoff, err.details.retryAfterMs ?? 0);
-    await this.d.store.completeTask(task.task_key, this.owner, now, {
+    await this.d.store.tasks.complete(task.task_key, this.owner, now, {
       next_due_at: Math.min(now + wait, pass.retryAt ?? Infinity),
       backoff_ms: backoff,
       error_count: errors,

@@ -91,7 +91,7 @@ export class CardLifecycle {
     const now = this.d.clock.now();
     const terminal = isTerminal(snap.state);
     const key = refKey(snap.ref);
-    await this.d.store.addCard(
+    await this.d.store.cards.add(
       {
         card_key: cardKey(handle),
         platform: handle.platform,
@@ -129,17 +129,17 @@ export class CardLifecycle {
    * when the card is not active: an ended card has nothing to wait for, a stopped one is not watched.
    */
   toggleWaiting(key: string, userId: string, only?: 'on'): Promise<'on' | 'off' | undefined> {
-    return this.d.store.toggleSubscriber(key, userId, this.d.clock.now(), only);
+    return this.d.store.subscribers.toggle(key, userId, this.d.clock.now(), only);
   }
 
   /** Stop: active → stopped. Returns the card as it is now (stopped, or whatever it had become). */
   async stop(key: string): Promise<CardRow | undefined> {
-    return (await this.d.store.transitionCard(key, ['active'], 'stopped')) ?? this.d.store.getCard(key);
+    return (await this.d.store.cards.transition(key, ['active'], 'stopped')) ?? this.d.store.cards.get(key);
   }
 
   /** Refresh: stopped, expired or failed → active. Returns the card as it is now. */
   async restart(key: string): Promise<CardRow | undefined> {
-    return (await this.d.store.transitionCard(key, RESTARTABLE, 'active')) ?? this.d.store.getCard(key);
+    return (await this.d.store.cards.transition(key, RESTARTABLE, 'active')) ?? this.d.store.cards.get(key);
   }
 
   /**
@@ -148,12 +148,12 @@ export class CardLifecycle {
    * card moved meanwhile, and the next round sends; or another press already drew it).
    */
   commitInline(key: string, inline: InlineCard, onlyNews = false): Promise<boolean> {
-    return this.d.store.recordShown(key, inline.status, inline.hash, this.d.clock.now(), onlyNews ? 'news' : 'still');
+    return this.d.store.cards.recordShown(key, inline.status, inline.hash, this.d.clock.now(), onlyNews ? 'news' : 'still');
   }
 
   /** An inline answer never reached the platform: the card owes it again. */
   inlineLost(key: string, model: CardModel): Promise<void> {
-    return this.d.store.forgetShown(key, cardHash(model), this.d.clock.now());
+    return this.d.store.cards.forgetShown(key, cardHash(model), this.d.clock.now());
   }
 
   /** Brings every given card of one task (the caller holds its lease) to what `view` says. */
@@ -188,7 +188,7 @@ export class CardLifecycle {
    * platforms that dedupe sends. Transient failures back off with the card; permanent ones are logged and given up.
    */
   private async mentionWaiting(c: CardRow, snap: TaskSnapshot, later: (at: number) => void): Promise<void> {
-    const owed = await this.d.store.owedSubscribers(c.card_key);
+    const owed = await this.d.store.subscribers.owed(c.card_key);
     // Only ids of the platform's shape are mentioned; the rest are settled with them, never owed forever.
     const users = owed.filter(isPlatformUserId);
     if (owed.length === 0) return;
@@ -205,12 +205,12 @@ export class CardLifecycle {
       if (er.retryable && failures < MAX_CARD_FAILURES) {
         const at = this.d.clock.now() + Math.max(cardRetryDelay(failures), er.details.retryAfterMs ?? 0);
         this.d.logger?.warn({ code: er.code, err: er.toJSON(), card: c.card_key, failures }, 'could not mention the people waiting; will retry');
-        await this.d.store.recordCardFailure(c.card_key, failures, at);
+        await this.d.store.cards.recordFailure(c.card_key, failures, at);
         return later(at);
       }
       this.d.logger?.error({ code: er.code, err: er.toJSON(), card: c.card_key, users: users.length }, 'could not mention the people waiting for a task; given up');
     }
-    await this.d.store.markNotified(c.card_key, owed, this.d.clock.now());
+    await this.d.store.subscribers.markNotified(c.card_key, owed, this.d.clock.now());
   }
 
   /** One card to the view; resolves with the card as left. */
@@ -225,9 +225,9 @@ export class CardLifecycle {
     let c: CardRow | undefined = card;
     for (let i = 0; c && i < MAX_TRIES; i++) {
       if (c.status === 'active' && view.target !== 'active') {
-        const moved: CardRow | undefined = await this.d.store.transitionCard(c.card_key, ['active'], view.target);
+        const moved: CardRow | undefined = await this.d.store.cards.transition(c.card_key, ['active'], view.target);
         if (!moved) {
-          c = await this.d.store.getCard(c.card_key); // someone else moved it first: act on what it is now
+          c = await this.d.store.cards.get(c.card_key); // someone else moved it first: act on what it is now
           continue;
         }
         c = moved;
@@ -255,9 +255,9 @@ export class CardLifecycle {
       }
       const er = await this.sendOrCompact(c, model, how.lane);
       if (er) return this.sendFailed(c, er, later);
-      if (await this.d.store.recordShown(c.card_key, c.status, hash, this.d.clock.now())) return c;
+      if (await this.d.store.cards.recordShown(c.card_key, c.status, hash, this.d.clock.now())) return c;
       // Stopped or restarted while the send was in flight: show what it is now.
-      c = await this.d.store.getCard(c.card_key);
+      c = await this.d.store.cards.get(c.card_key);
     }
     if (c) this.d.logger?.warn({ card: c.card_key }, 'card kept changing under the round; left for the next one');
     return c;
@@ -268,11 +268,11 @@ export class CardLifecycle {
     if (er.persistence === 'permanent' || failures >= MAX_CARD_FAILURES) {
       // Recalled, deleted, a dissolved chat, a card refused even when small: it costs no more calls.
       this.d.logger?.warn({ code: er.code, err: er.toJSON(), card: c.card_key, failures }, 'card can no longer be updated; its watch ends');
-      return (await this.d.store.transitionCard(c.card_key, sourcesOf('gone'), 'gone')) ?? this.d.store.getCard(c.card_key);
+      return (await this.d.store.cards.transition(c.card_key, sourcesOf('gone'), 'gone')) ?? this.d.store.cards.get(c.card_key);
     }
     const at = this.d.clock.now() + Math.max(cardRetryDelay(failures), er.details.retryAfterMs ?? 0);
     this.d.logger?.warn({ code: er.code, err: er.toJSON(), card: c.card_key, failures }, 'card update failed; will retry');
-    await this.d.store.recordCardFailure(c.card_key, failures, at);
+    await this.d.store.cards.recordFailure(c.card_key, failures, at);
     later(at);
     return c;
   }

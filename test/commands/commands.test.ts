@@ -122,7 +122,7 @@ describe('command handlers', () => {
     const card = await say('状态 7360595374803812356');
     expect(card).toMatchObject({ type: 'task', color: 'blue', title: '云空间文件夹任务 · 7360595374803812356' });
     expect(card.buttons?.map((b) => b.label)).toEqual(['刷新', '停止更新', '完成时提醒我']);
-    expect(await store.countActiveCards()).toBe(1);
+    expect(await store.cards.countActive()).toBe(1);
   });
 
   it('status of a finished task gives a final card and watches nothing', async () => {
@@ -130,7 +130,7 @@ describe('command handlers', () => {
     const card = await say('status 42');
     expect(card).toMatchObject({ color: 'red' });
     expect(card.buttons).toBeUndefined();
-    expect(await store.countActiveCards()).toBe(0);
+    expect(await store.cards.countActive()).toBe(0);
   });
 
   it('DingTalk status reads storage tasks as the sender, with the kind before the id', async () => {
@@ -148,7 +148,7 @@ describe('command handlers', () => {
   ])('%s → a clear answer', async (input, expected) => {
     const card = await say(input);
     expect(text(card)).toMatch(expected);
-    expect(await store.countActiveCards()).toBe(0);
+    expect(await store.cards.countActive()).toBe(0);
   });
 
   it('names the scope when the app lacks it', async () => {
@@ -179,7 +179,7 @@ describe('command handlers', () => {
     expect(items[1]).toContain('1 · 已完成');
     expect(text(await say('stop 2'))).toContain('已停止更新 1 张任务卡片');
     expect(text(await say('stop 2'))).toContain('本群没有正在更新的任务 2');
-    expect(await store.countActiveCards()).toBe(0);
+    expect(await store.cards.countActive()).toBe(0);
   });
 
   it('digest: set, show, bad input, admin-only changes, off and now', async () => {
@@ -262,10 +262,10 @@ describe('command handlers', () => {
     const card = await say('status 9001 提醒');
     expect(text(card)).toContain('1 人等待通知');
     const key = `feishu:${fm.sent.at(-1)!.handle}`;
-    expect(await store.owedSubscribers(key)).toEqual(['ou_1']);
+    expect(await store.subscribers.owed(key)).toEqual(['ou_1']);
     feishu.addTask({ id: '9002', kind: 'drive', total: 1, outcome: 'failed', queuedSteps: 0, runningSteps: 0 });
     expect(text(await say('status notify 9002'))).not.toContain('等待通知');
-    expect(await store.owedSubscribers(`feishu:${fm.sent.at(-1)!.handle}`)).toEqual([]);
+    expect(await store.subscribers.owed(`feishu:${fm.sent.at(-1)!.handle}`)).toEqual([]);
     // A sender id we could not mention (none given) is never subscribed.
     feishu.addTask({ id: '9003', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 5 });
     expect(text(await say('status 9003 notify', { userId: '' }))).not.toContain('等待通知');
@@ -281,10 +281,10 @@ describe('command handlers', () => {
     expect(text(await say('notify'))).toContain('本群自动提醒：开启');
     feishu.addTask({ id: '9010', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 5 });
     await say('status 9010', { userId: 'ou_2' });
-    expect(await store.owedSubscribers(`feishu:${fm.sent.at(-1)!.handle}`)).toEqual(['ou_2']);
+    expect(await store.subscribers.owed(`feishu:${fm.sent.at(-1)!.handle}`)).toEqual(['ou_2']);
     // Another chat keeps its own default.
     await say('status 9010', { chatId: 'oc_other', userId: 'ou_3' });
-    expect(await store.owedSubscribers(`feishu:${fm.sent.at(-1)!.handle}`)).toEqual([]);
+    expect(await store.subscribers.owed(`feishu:${fm.sent.at(-1)!.handle}`)).toEqual([]);
     expect(text(await say('notify off', { userId: 'ou_admin' }))).toContain('已关闭自动提醒');
   });
 
@@ -296,7 +296,7 @@ describe('command handlers', () => {
     feishu.addTask({ id: '9020', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 5 });
     const card = await say('status 9020');
     expect(card.locale).toBe('en');
-    expect((await store.getCard(`feishu:${fm.sent.at(-1)!.handle}`))!.locale).toBe('en');
+    expect((await store.cards.get(`feishu:${fm.sent.at(-1)!.handle}`))!.locale).toBe('en');
     await say('digest daily 09:00');
     const s = await say('settings');
     expect(text(s)).toContain('English');

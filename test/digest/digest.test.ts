@@ -74,7 +74,7 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
     expect(await d.tick()).toBe(0);
     expect(messenger.digests).toHaveLength(1);
     expect(messenger.digests[0]!.card).toMatchObject({ type: 'digest', title: '任务摘要' });
-    expect(await store.getDigest('feishu:oc_digest')).toMatchObject({ last_fired_at: next, next_fire_at: next + 86_400_000 });
+    expect(await store.digests.get('feishu:oc_digest')).toMatchObject({ last_fired_at: next, next_fire_at: next + 86_400_000 });
   });
 
   it('never fires twice across a restart', async () => {
@@ -96,7 +96,7 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
     messenger.failNextDigests = 2;
     await clock.advance(next - clock.now());
     expect(await first.tick()).toBe(0);
-    expect(await store.getDigest('feishu:oc_digest')).toMatchObject({ last_fired_at: null, next_fire_at: next, failed_attempts: 1 });
+    expect(await store.digests.get('feishu:oc_digest')).toMatchObject({ last_fired_at: null, next_fire_at: next, failed_attempts: 1 });
     // The process restarts; the firing is still due and is tried again after its backoff.
     await store.close();
     store = await openStore(url);
@@ -105,11 +105,11 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
     expect(await second.tick()).toBe(0); // not before the backoff
     await clock.advance(60_000);
     expect(await second.tick()).toBe(0); // the second failure
-    expect((await store.getDigest('feishu:oc_digest'))!.failed_attempts).toBe(2);
+    expect((await store.digests.get('feishu:oc_digest'))!.failed_attempts).toBe(2);
     await clock.advance(2 * 60_000);
     expect(await second.tick()).toBe(1);
     expect(messenger.digests).toHaveLength(1);
-    expect(await store.getDigest('feishu:oc_digest')).toMatchObject({ last_fired_at: next, next_fire_at: next + 86_400_000, failed_attempts: 0 });
+    expect(await store.digests.get('feishu:oc_digest')).toMatchObject({ last_fired_at: next, next_fire_at: next + 86_400_000, failed_attempts: 0 });
   });
 
   it('gives a firing up after five failed sends and fires the next day as usual', async () => {
@@ -121,7 +121,7 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
       expect(await d.tick()).toBe(0);
       await clock.advance(9 * 60_000);
     }
-    expect(await store.getDigest('feishu:oc_digest')).toMatchObject({ last_fired_at: null, next_fire_at: next + 86_400_000, failed_attempts: 0 });
+    expect(await store.digests.get('feishu:oc_digest')).toMatchObject({ last_fired_at: null, next_fire_at: next + 86_400_000, failed_attempts: 0 });
     await clock.advance(next + 86_400_000 - clock.now());
     expect(await d.tick()).toBe(1);
   });
@@ -136,7 +136,7 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
     await clock.advance(86_400_000 + 50 * 60_000);
     expect(await scheduler().tick()).toBe(0);
     expect(messenger.digests).toHaveLength(1);
-    expect(iso((await store.getDigest('feishu:oc_digest'))!.next_fire_at)).toBe('2026-11-23T01:00:00.000Z');
+    expect(iso((await store.digests.get('feishu:oc_digest'))!.next_fire_at)).toBe('2026-11-23T01:00:00.000Z');
   });
 
   it('two schedulers racing fire each digest once', async () => {
@@ -172,7 +172,7 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
       const snap = (id: string, state: string) => JSON.stringify({ ref: { platform: 'feishu', kind: 'drive', id }, state, label: 'drive_folder_task', fetchedAt: new Date().toISOString() });
       const t = (id: string, state: string) => ({ task_key: `feishu:drive:${id}`, platform: 'feishu', kind: 'drive', task_id: id, operator: null, snapshot: snap(id, state), snapshot_hash: 'x', next_due_at: 0, backoff_ms: 2000, created_at: clock.now(), last_changed_at: clock.now() });
       const c = (id: string) => ({ card_key: `feishu:om_${id}`, platform: 'feishu', handle: `om_${id}`, chat_id: chat.chatId, task_key: `feishu:drive:${id}`, locale: 'en', status: 'done', created_at: clock.now() });
-      for (const [id, state] of [['1', 'succeeded'], ['2', 'failed'], ['3', 'running'], ['4', 'succeeded']]) await store.addCard(c(id!), t(id!, state!), false);
+      for (const [id, state] of [['1', 'succeeded'], ['2', 'failed'], ['3', 'running'], ['4', 'succeeded']]) await store.cards.add(c(id!), t(id!, state!), false);
       const card = await scheduler(store, { reports }).build(chat, 'en', 'Asia/Shanghai', clock.now() - 3600_000);
       const lists = card.blocks.filter((b) => b.type === 'list') as { title?: string; items: string[] }[];
       expect(lists.map((l) => l.title)).toEqual(['Succeeded (2)', 'Failed (1)', 'Still running (1)', expect.stringMatching(/^Report submissions/)]);

@@ -48,7 +48,7 @@ describe('hostile input and secrets, end to end (Feishu long connection)', () =>
     await until('five answers', () => replies('oc_hostile').length === 5, 8000);
     for (const m of replies('oc_hostile')) expect(text(m.card)).toMatch(/INVALID_TASK_ID|Did not understand|There is no/);
     // The store is intact and still answers.
-    expect(await bot.store.countActiveCards()).toBeGreaterThanOrEqual(0);
+    expect(await bot.store.cards.countActive()).toBeGreaterThanOrEqual(0);
   });
 
   it('masks emails and mobiles from contact tasks in cards', async () => {
@@ -64,8 +64,8 @@ describe('hostile input and secrets, end to end (Feishu long connection)', () =>
   it('sweeps expired dedupe keys', async () => {
     const { bot: b } = await startTestBot({ FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret, FEISHU_DOMAIN: fake.baseUrl }, undefined, { sweepMs: 50 });
     try {
-      await b.store.claimOnce('old-key', Date.now() - 10_000, 1000);
-      await b.store.claimOnce('fresh-key', Date.now(), 60_000);
+      await b.store.dedupe.claim('old-key', Date.now() - 10_000, 1000);
+      await b.store.dedupe.claim('fresh-key', Date.now(), 60_000);
       const keys = async () => (await b.store.db.selectFrom('dedupe').select('key').execute()).map((r) => r.key);
       await until('the sweep', async () => !(await keys()).includes('old-key'), 3000);
       expect(await keys()).toEqual(['fresh-key']);

@@ -60,7 +60,7 @@ describe('/metrics after a scripted session on both platforms', () => {
     await until('the DingTalk card', () => [...dingtalk.im.cards.values()][0]);
     // A digest due now.
     const now = Date.now();
-    await bot.store.upsertDigest({ chat_key: 'feishu:oc_m', platform: 'feishu', chat_id: 'oc_m', cron: '0 9 * * *', time_zone: 'Asia/Shanghai', locale: 'en', spec: 'daily 09:00', last_fired_at: null, next_fire_at: now, created_at: now - 1000 });
+    await bot.store.digests.upsert({ chat_key: 'feishu:oc_m', platform: 'feishu', chat_id: 'oc_m', cron: '0 9 * * *', time_zone: 'Asia/Shanghai', locale: 'en', spec: 'daily 09:00', last_fired_at: null, next_fire_at: now, created_at: now - 1000 });
     await until('the digest', () => feishu.im.inChat('oc_m').length >= 2, 5000);
 
     const text = await (await fetch(`${bot.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();

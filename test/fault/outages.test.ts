@@ -61,7 +61,7 @@ describe('outages during watches', () => {
     await new Promise((r) => locker.once('exit', r));
     const afterLock = m.history.length;
     await until('updates resume', () => m.history.length > afterLock, 15_000);
-    expect(await bot!.store.countActiveCards()).toBe(1);
+    expect(await bot!.store.cards.countActive()).toBe(1);
   }, 60_000);
 
   it.runIf(process.env.TEST_DATABASE_URL)('PostgreSQL unavailable for 10 s: no watch is lost, updates resume', async () => {
@@ -84,7 +84,7 @@ describe('outages during watches', () => {
       await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
 
       await until('updates resume', () => m.history.length > duringOutage + 1, 20_000);
-      expect(await bot!.store.countActiveCards()).toBe(1);
+      expect(await bot!.store.cards.countActive()).toBe(1);
       expect(sink.text).toMatch(/watch round failed|database connection lost/);
     } finally {
       await bot?.stop().catch(() => undefined);

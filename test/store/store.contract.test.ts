@@ -27,75 +27,75 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
   it('migrates on open, answers ping, and reopening keeps the data', async () => {
     await open();
     await store.ping();
-    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
+    await store.cards.add(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
     await store.close();
     store = await openStore(url);
-    expect(await store.getCard('feishu:om_1')).toMatchObject({ task_key: 'feishu:drive:1', status: 'active' });
-    expect(await store.countActiveCards()).toBe(1);
+    expect(await store.cards.get('feishu:om_1')).toMatchObject({ task_key: 'feishu:drive:1', status: 'active' });
+    expect(await store.cards.countActive()).toBe(1);
   });
 
   it('replicas count each other by heartbeat: one gone quiet stops counting, one that leaves at once', async () => {
     await open();
-    expect(await store.heartbeat('a', 1000, 15_000)).toBe(1);
-    expect(await store.heartbeat('b', 2000, 15_000)).toBe(2);
-    expect(await store.heartbeat('a', 6000, 15_000)).toBe(2);
+    expect(await store.replicas.heartbeat('a', 1000, 15_000)).toBe(1);
+    expect(await store.replicas.heartbeat('b', 2000, 15_000)).toBe(2);
+    expect(await store.replicas.heartbeat('a', 6000, 15_000)).toBe(2);
     // b is not heard from again.
-    expect(await store.heartbeat('a', 17_001, 15_000)).toBe(1);
-    expect(await store.heartbeat('b', 18_000, 15_000)).toBe(2);
-    await store.leave('b');
-    expect(await store.heartbeat('a', 19_000, 15_000)).toBe(1);
+    expect(await store.replicas.heartbeat('a', 17_001, 15_000)).toBe(1);
+    expect(await store.replicas.heartbeat('b', 18_000, 15_000)).toBe(2);
+    await store.replicas.leave('b');
+    expect(await store.replicas.heartbeat('a', 19_000, 15_000)).toBe(1);
   });
 
   it('dedupe keys are claimed once until they expire', async () => {
     await open();
-    expect(await store.claimOnce('evt-1', 1000, 60_000)).toBe(true);
-    expect(await store.claimOnce('evt-1', 2000, 60_000)).toBe(false);
-    const both = await Promise.all([store.claimOnce('evt-2', 1000, 10), store.claimOnce('evt-2', 1000, 10)]);
+    expect(await store.dedupe.claim('evt-1', 1000, 60_000)).toBe(true);
+    expect(await store.dedupe.claim('evt-1', 2000, 60_000)).toBe(false);
+    const both = await Promise.all([store.dedupe.claim('evt-2', 1000, 10), store.dedupe.claim('evt-2', 1000, 10)]);
     expect(both.filter(Boolean)).toHaveLength(1);
-    expect(await store.claimOnce('evt-1', 62_000, 60_000)).toBe(true);
+    expect(await store.dedupe.claim('evt-1', 62_000, 60_000)).toBe(true);
     expect(await store.purgeExpired(200_000)).toBe(2);
   });
 
   it('an inline answer is committed once: a second press drawing the same card gives none', async () => {
     await open();
-    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
-    await store.transitionCard('feishu:om_1', ['active'], 'stopped');
-    const both = await Promise.all([store.recordShown('feishu:om_1', 'stopped', 'h-stop', 10, 'news'), store.recordShown('feishu:om_1', 'stopped', 'h-stop', 11, 'news')]);
+    await store.cards.add(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
+    await store.cards.transition('feishu:om_1', ['active'], 'stopped');
+    const both = await Promise.all([store.cards.recordShown('feishu:om_1', 'stopped', 'h-stop', 10, 'news'), store.cards.recordShown('feishu:om_1', 'stopped', 'h-stop', 11, 'news')]);
     expect(both.filter(Boolean)).toHaveLength(1);
-    expect(await store.recordShown('feishu:om_1', 'stopped', 'h-stop', 12, 'news')).toBe(false);
-    expect(await store.recordShown('feishu:om_1', 'stopped', 'h-other', 13, 'news')).toBe(true);
+    expect(await store.cards.recordShown('feishu:om_1', 'stopped', 'h-stop', 12, 'news')).toBe(false);
+    expect(await store.cards.recordShown('feishu:om_1', 'stopped', 'h-other', 13, 'news')).toBe(true);
     // A Refresh may answer with the card it already shows (nothing changed); a moved card may not.
-    expect(await store.recordShown('feishu:om_1', 'stopped', 'h-other', 14, 'still')).toBe(true);
-    expect(await store.recordShown('feishu:om_1', 'active', 'h-other', 15, 'still')).toBe(false);
+    expect(await store.cards.recordShown('feishu:om_1', 'stopped', 'h-other', 14, 'still')).toBe(true);
+    expect(await store.cards.recordShown('feishu:om_1', 'active', 'h-other', 15, 'still')).toBe(false);
   });
 
   it('people wait on active cards only; a finished card owes them a mention (the task stays pending) until it is marked sent', async () => {
     await open();
-    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
-    await store.addCard(card('feishu:om_2', 'feishu:drive:1'), task('feishu:drive:1'), false);
-    expect(await store.toggleSubscriber('feishu:om_1', 'ou_a', 1)).toBe('on');
-    expect(await store.toggleSubscriber('feishu:om_1', 'ou_b', 2)).toBe('on');
-    expect(await store.toggleSubscriber('feishu:om_1', 'ou_b', 3)).toBe('off');
-    expect(await store.toggleSubscriber('feishu:om_1', 'ou_b', 4, 'on')).toBe('on');
-    expect(await store.toggleSubscriber('feishu:om_1', 'ou_b', 5, 'on')).toBe('on'); // 'on' never takes back
-    expect(await store.toggleSubscriber('feishu:nope', 'ou_a', 5)).toBeUndefined();
-    expect((await store.getCard('feishu:om_1'))!.waiting).toBe(2);
-    expect((await store.getCard('feishu:om_2'))!.waiting).toBe(0);
+    await store.cards.add(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
+    await store.cards.add(card('feishu:om_2', 'feishu:drive:1'), task('feishu:drive:1'), false);
+    expect(await store.subscribers.toggle('feishu:om_1', 'ou_a', 1)).toBe('on');
+    expect(await store.subscribers.toggle('feishu:om_1', 'ou_b', 2)).toBe('on');
+    expect(await store.subscribers.toggle('feishu:om_1', 'ou_b', 3)).toBe('off');
+    expect(await store.subscribers.toggle('feishu:om_1', 'ou_b', 4, 'on')).toBe('on');
+    expect(await store.subscribers.toggle('feishu:om_1', 'ou_b', 5, 'on')).toBe('on'); // 'on' never takes back
+    expect(await store.subscribers.toggle('feishu:nope', 'ou_a', 5)).toBeUndefined();
+    expect((await store.cards.get('feishu:om_1'))!.waiting).toBe(2);
+    expect((await store.cards.get('feishu:om_2'))!.waiting).toBe(0);
     // The task ends and the card shows it: still pending, the mention is owed.
-    await store.transitionCard('feishu:om_1', ['active'], 'done');
-    await store.transitionCard('feishu:om_2', ['active'], 'done');
-    await store.recordShown('feishu:om_1', 'done', 'h', 10);
-    await store.recordShown('feishu:om_2', 'done', 'h', 10);
-    expect(await store.toggleSubscriber('feishu:om_1', 'ou_c', 11)).toBeUndefined(); // nothing left to wait for
-    expect((await store.getTask('feishu:drive:1'))!).toMatchObject({ active: 0, pending: 1 });
-    expect((await store.workCards('feishu:drive:1')).map((c) => c.card_key)).toEqual(['feishu:om_1']);
-    expect(await store.owedSubscribers('feishu:om_1')).toEqual(['ou_a', 'ou_b']);
-    await store.markNotified('feishu:om_1', ['ou_a', 'ou_b'], 12);
-    expect(await store.owedSubscribers('feishu:om_1')).toEqual([]);
-    expect((await store.getTask('feishu:drive:1'))!).toMatchObject({ active: 0, pending: 0 });
-    expect(await store.workCards('feishu:drive:1')).toEqual([]);
+    await store.cards.transition('feishu:om_1', ['active'], 'done');
+    await store.cards.transition('feishu:om_2', ['active'], 'done');
+    await store.cards.recordShown('feishu:om_1', 'done', 'h', 10);
+    await store.cards.recordShown('feishu:om_2', 'done', 'h', 10);
+    expect(await store.subscribers.toggle('feishu:om_1', 'ou_c', 11)).toBeUndefined(); // nothing left to wait for
+    expect((await store.tasks.get('feishu:drive:1'))!).toMatchObject({ active: 0, pending: 1 });
+    expect((await store.cards.work('feishu:drive:1')).map((c) => c.card_key)).toEqual(['feishu:om_1']);
+    expect(await store.subscribers.owed('feishu:om_1')).toEqual(['ou_a', 'ou_b']);
+    await store.subscribers.markNotified('feishu:om_1', ['ou_a', 'ou_b'], 12);
+    expect(await store.subscribers.owed('feishu:om_1')).toEqual([]);
+    expect((await store.tasks.get('feishu:drive:1'))!).toMatchObject({ active: 0, pending: 0 });
+    expect(await store.cards.work('feishu:drive:1')).toEqual([]);
     // Retention takes the subscribers with their cards.
-    await store.prune(1_000_000);
+    await store.cards.prune(1_000_000);
     expect(await store.db.selectFrom('subscribers').selectAll().execute()).toEqual([]);
   });
 
@@ -128,121 +128,121 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
 
   it('leases due tasks to one owner at a time and lets a lapsed lease be taken over', async () => {
     await open();
-    for (let i = 0; i < 5; i++) await store.addCard(card(`feishu:om_${i}`, `feishu:drive:${i}`), task(`feishu:drive:${i}`, { next_due_at: 1000 + i }), false);
-    await store.addCard(card('feishu:om_x', 'feishu:drive:99'), task('feishu:drive:99', { next_due_at: 99_999 }), false);
-    const [a, b] = await Promise.all([store.claimDueTasks('A', 5000, 20_000, 3), store.claimDueTasks('B', 5000, 20_000, 3)]);
+    for (let i = 0; i < 5; i++) await store.cards.add(card(`feishu:om_${i}`, `feishu:drive:${i}`), task(`feishu:drive:${i}`, { next_due_at: 1000 + i }), false);
+    await store.cards.add(card('feishu:om_x', 'feishu:drive:99'), task('feishu:drive:99', { next_due_at: 99_999 }), false);
+    const [a, b] = await Promise.all([store.tasks.claimDue('A', 5000, 20_000, 3), store.tasks.claimDue('B', 5000, 20_000, 3)]);
     const keys = [...a, ...b].map((t) => t.task_key);
     expect(keys).toHaveLength(5);
     expect(new Set(keys).size).toBe(5);
-    expect(await store.claimDueTasks('C', 6000, 21_000, 10)).toEqual([]);
+    expect(await store.tasks.claimDue('C', 6000, 21_000, 10)).toEqual([]);
     // The leases lapse: C takes the tasks over; A can no longer complete them.
-    const taken = await store.claimDueTasks('C', 20_001, 40_000, 10);
+    const taken = await store.tasks.claimDue('C', 20_001, 40_000, 10);
     expect(taken.map((t) => t.task_key).sort()).toEqual([...keys].sort());
     const firstOfA = a[0] ?? b[0]!;
     const ownerOfFirst = a[0] ? 'A' : 'B';
-    expect(await store.completeTask(firstOfA.task_key, ownerOfFirst, 20_001, { next_due_at: 1 })).toBe(false);
-    expect(await store.completeTask(firstOfA.task_key, 'C', 20_001, { next_due_at: 50_000, snapshot_hash: 'h1' })).toBe(true);
-    expect(await store.getTask(firstOfA.task_key)).toMatchObject({ lease_owner: null, next_due_at: 50_000, snapshot_hash: 'h1' });
+    expect(await store.tasks.complete(firstOfA.task_key, ownerOfFirst, 20_001, { next_due_at: 1 })).toBe(false);
+    expect(await store.tasks.complete(firstOfA.task_key, 'C', 20_001, { next_due_at: 50_000, snapshot_hash: 'h1' })).toBe(true);
+    expect(await store.tasks.get(firstOfA.task_key)).toMatchObject({ lease_owner: null, next_due_at: 50_000, snapshot_hash: 'h1' });
   });
 
   it('renews and releases leases', async () => {
     await open();
-    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
-    await store.claimDueTasks('A', 1000, 2000, 10);
-    await store.renewTaskLeases(['feishu:drive:1'], 'A', 9000);
-    expect(await store.claimDueTasks('B', 5000, 6000, 10)).toEqual([]);
-    await store.releaseTaskLeases('A');
-    expect(await store.claimDueTasks('B', 5000, 6000, 10)).toHaveLength(1);
+    await store.cards.add(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
+    await store.tasks.claimDue('A', 1000, 2000, 10);
+    await store.tasks.renew(['feishu:drive:1'], 'A', 9000);
+    expect(await store.tasks.claimDue('B', 5000, 6000, 10)).toEqual([]);
+    await store.tasks.release('A');
+    expect(await store.tasks.claimDue('B', 5000, 6000, 10)).toHaveLength(1);
   });
 
   it('keeps one task row for many cards and wakes an idle task with a new window', async () => {
     await open();
-    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1', { created_at: 10 }), false);
-    await store.addCard(card('feishu:om_2', 'feishu:drive:1', { chat_id: 'oc_2' }), task('feishu:drive:1', { created_at: 20, snapshot_hash: 'new' }), false);
-    expect(await store.getTask('feishu:drive:1')).toMatchObject({ created_at: 10, snapshot_hash: 'h0', active: 1 });
-    expect(await store.workCards('feishu:drive:1')).toHaveLength(2);
-    await store.transitionCard('feishu:om_1', ['active'], 'stopped');
-    expect(await store.getTask('feishu:drive:1')).toMatchObject({ active: 1, pending: 1 });
-    await store.transitionCard('feishu:om_2', ['active'], 'stopped');
-    expect(await store.getTask('feishu:drive:1')).toMatchObject({ active: 0, pending: 1 });
-    await store.recordShown('feishu:om_1', 'stopped', 'x', 1);
-    await store.recordShown('feishu:om_2', 'stopped', 'y', 1);
-    expect(await store.getTask('feishu:drive:1')).toMatchObject({ active: 0, pending: 0 });
-    await store.addCard(card('feishu:om_3', 'feishu:drive:1'), task('feishu:drive:1', { created_at: 30, snapshot_hash: 'h3' }), false);
-    expect(await store.getTask('feishu:drive:1')).toMatchObject({ active: 1, created_at: 30, snapshot_hash: 'h3' });
+    await store.cards.add(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1', { created_at: 10 }), false);
+    await store.cards.add(card('feishu:om_2', 'feishu:drive:1', { chat_id: 'oc_2' }), task('feishu:drive:1', { created_at: 20, snapshot_hash: 'new' }), false);
+    expect(await store.tasks.get('feishu:drive:1')).toMatchObject({ created_at: 10, snapshot_hash: 'h0', active: 1 });
+    expect(await store.cards.work('feishu:drive:1')).toHaveLength(2);
+    await store.cards.transition('feishu:om_1', ['active'], 'stopped');
+    expect(await store.tasks.get('feishu:drive:1')).toMatchObject({ active: 1, pending: 1 });
+    await store.cards.transition('feishu:om_2', ['active'], 'stopped');
+    expect(await store.tasks.get('feishu:drive:1')).toMatchObject({ active: 0, pending: 1 });
+    await store.cards.recordShown('feishu:om_1', 'stopped', 'x', 1);
+    await store.cards.recordShown('feishu:om_2', 'stopped', 'y', 1);
+    expect(await store.tasks.get('feishu:drive:1')).toMatchObject({ active: 0, pending: 0 });
+    await store.cards.add(card('feishu:om_3', 'feishu:drive:1'), task('feishu:drive:1', { created_at: 30, snapshot_hash: 'h3' }), false);
+    expect(await store.tasks.get('feishu:drive:1')).toMatchObject({ active: 1, created_at: 30, snapshot_hash: 'h3' });
   });
 
   it('moves a card only from the status the writer expects, and says who won', async () => {
     await open();
-    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
-    const [a, b] = await Promise.all([store.transitionCard('feishu:om_1', ['active'], 'stopped'), store.transitionCard('feishu:om_1', ['active'], 'done')]);
+    await store.cards.add(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
+    const [a, b] = await Promise.all([store.cards.transition('feishu:om_1', ['active'], 'stopped'), store.cards.transition('feishu:om_1', ['active'], 'done')]);
     expect([a, b].filter(Boolean)).toHaveLength(1);
     const winner = (a ?? b)!.status;
-    expect((await store.getCard('feishu:om_1'))!.status).toBe(winner);
+    expect((await store.cards.get('feishu:om_1'))!.status).toBe(winner);
     // A rendering is recorded only for the status it was drawn for.
-    expect(await store.recordShown('feishu:om_1', 'active', 'h', 5)).toBe(false);
-    expect(await store.recordShown('feishu:om_1', winner, 'h', 5)).toBe(true);
-    expect(await store.transitionCard('feishu:om_404', ['active'], 'stopped')).toBeUndefined();
+    expect(await store.cards.recordShown('feishu:om_1', 'active', 'h', 5)).toBe(false);
+    expect(await store.cards.recordShown('feishu:om_1', winner, 'h', 5)).toBe(true);
+    expect(await store.cards.transition('feishu:om_404', ['active'], 'stopped')).toBeUndefined();
   });
 
   it('a task with two cards ended at once by two writers is left inactive (the task row serialises them)', async () => {
     await open();
     for (let round = 0; round < 20; round++) {
       const tk = `feishu:drive:r${round}`;
-      await store.addCard(card(`feishu:a${round}`, tk), task(tk), false);
-      await store.addCard(card(`feishu:b${round}`, tk), task(tk), false);
-      await Promise.all([store.transitionCard(`feishu:a${round}`, ['active'], 'stopped'), store.transitionCard(`feishu:b${round}`, ['active'], 'done')]);
-      expect((await store.getTask(tk))!.active).toBe(0);
+      await store.cards.add(card(`feishu:a${round}`, tk), task(tk), false);
+      await store.cards.add(card(`feishu:b${round}`, tk), task(tk), false);
+      await Promise.all([store.cards.transition(`feishu:a${round}`, ['active'], 'stopped'), store.cards.transition(`feishu:b${round}`, ['active'], 'done')]);
+      expect((await store.tasks.get(tk))!.active).toBe(0);
     }
   });
 
   it('a poke during a round makes the task due as soon as the round ends', async () => {
     await open();
-    await store.addCard(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1', { next_due_at: 0 }), false);
-    const [t] = await store.claimDueTasks('A', 100, 10_000, 1);
+    await store.cards.add(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1', { next_due_at: 0 }), false);
+    const [t] = await store.tasks.claimDue('A', 100, 10_000, 1);
     expect(t).toBeDefined();
-    expect(await store.leaseTask('feishu:drive:1', 'B', 200, 10_000)).toBeUndefined();
-    await store.poke('feishu:drive:1', 200);
-    await store.completeTask('feishu:drive:1', 'A', 300, { next_due_at: 60_000 });
-    expect((await store.getTask('feishu:drive:1'))!.next_due_at).toBe(300);
-    await store.completeTask('feishu:drive:1', 'nobody', 400, { next_due_at: 60_000 });
-    const [again] = await store.claimDueTasks('A', 400, 10_000, 1);
-    await store.completeTask(again!.task_key, 'A', 400, { next_due_at: 60_000 });
-    expect((await store.getTask('feishu:drive:1'))!.next_due_at).toBe(60_000);
+    expect(await store.tasks.lease('feishu:drive:1', 'B', 200, 10_000)).toBeUndefined();
+    await store.tasks.poke('feishu:drive:1', 200);
+    await store.tasks.complete('feishu:drive:1', 'A', 300, { next_due_at: 60_000 });
+    expect((await store.tasks.get('feishu:drive:1'))!.next_due_at).toBe(300);
+    await store.tasks.complete('feishu:drive:1', 'nobody', 400, { next_due_at: 60_000 });
+    const [again] = await store.tasks.claimDue('A', 400, 10_000, 1);
+    await store.tasks.complete(again!.task_key, 'A', 400, { next_due_at: 60_000 });
+    expect((await store.tasks.get('feishu:drive:1'))!.next_due_at).toBe(60_000);
   });
 
   it('prunes ended cards past retention and the tasks no card shows any more; active cards and their tasks stay', async () => {
     await open();
     const day = 86_400_000;
-    await store.addCard(card('feishu:old_done', 'feishu:drive:1', { created_at: 1 * day, status: 'done' }), task('feishu:drive:1'), true);
-    await store.addCard(card('feishu:old_active', 'feishu:drive:2', { created_at: 1 * day }), task('feishu:drive:2'), false);
-    await store.addCard(card('feishu:old_stopped', 'feishu:drive:3', { created_at: 1 * day }), task('feishu:drive:3'), false);
-    await store.addCard(card('feishu:new_stopped', 'feishu:drive:3', { created_at: 40 * day }), task('feishu:drive:3'), false);
-    await store.transitionCard('feishu:old_stopped', ['active'], 'stopped');
-    await store.transitionCard('feishu:new_stopped', ['active'], 'stopped');
-    expect(await store.prune(35 * day)).toEqual({ cards: 2, tasks: 1 });
-    expect(await store.getCard('feishu:old_done')).toBeUndefined();
-    expect(await store.getTask('feishu:drive:1')).toBeUndefined();
-    expect(await store.getCard('feishu:old_active')).toBeDefined();
-    expect(await store.getTask('feishu:drive:3')).toBeDefined(); // a newer card still shows it
-    expect(await store.prune(35 * day)).toEqual({ cards: 0, tasks: 0 });
+    await store.cards.add(card('feishu:old_done', 'feishu:drive:1', { created_at: 1 * day, status: 'done' }), task('feishu:drive:1'), true);
+    await store.cards.add(card('feishu:old_active', 'feishu:drive:2', { created_at: 1 * day }), task('feishu:drive:2'), false);
+    await store.cards.add(card('feishu:old_stopped', 'feishu:drive:3', { created_at: 1 * day }), task('feishu:drive:3'), false);
+    await store.cards.add(card('feishu:new_stopped', 'feishu:drive:3', { created_at: 40 * day }), task('feishu:drive:3'), false);
+    await store.cards.transition('feishu:old_stopped', ['active'], 'stopped');
+    await store.cards.transition('feishu:new_stopped', ['active'], 'stopped');
+    expect(await store.cards.prune(35 * day)).toEqual({ cards: 2, tasks: 1 });
+    expect(await store.cards.get('feishu:old_done')).toBeUndefined();
+    expect(await store.tasks.get('feishu:drive:1')).toBeUndefined();
+    expect(await store.cards.get('feishu:old_active')).toBeDefined();
+    expect(await store.tasks.get('feishu:drive:3')).toBeDefined(); // a newer card still shows it
+    expect(await store.cards.prune(35 * day)).toEqual({ cards: 0, tasks: 0 });
   });
 
   it("reads a chat's recent cards only, bounded, with active ones whatever their age", async () => {
     await open();
-    for (let i = 0; i < 60; i++) await store.addCard(card(`feishu:c${i}`, `feishu:drive:${i}`, { created_at: 1000 + i, status: 'done' }), task(`feishu:drive:${i}`), true);
-    await store.addCard(card('feishu:active_old', 'feishu:drive:x', { created_at: 1 }), task('feishu:drive:x'), false);
-    const rows = await store.cardsInChat('feishu', 'oc_1', 1050, 50);
+    for (let i = 0; i < 60; i++) await store.cards.add(card(`feishu:c${i}`, `feishu:drive:${i}`, { created_at: 1000 + i, status: 'done' }), task(`feishu:drive:${i}`), true);
+    await store.cards.add(card('feishu:active_old', 'feishu:drive:x', { created_at: 1 }), task('feishu:drive:x'), false);
+    const rows = await store.cards.inChat('feishu', 'oc_1', 1050, 50);
     expect(rows.map((r) => r.card_key)).toEqual([...Array.from({ length: 10 }, (_, i) => `feishu:c${59 - i}`), 'feishu:active_old']);
-    expect(await store.cardsInChat('feishu', 'oc_1', 0, 5)).toHaveLength(5);
+    expect(await store.cards.inChat('feishu', 'oc_1', 0, 5)).toHaveLength(5);
   });
 
   it("lists a chat's cards with their task snapshots, newest first", async () => {
     await open();
-    await store.addCard(card('feishu:om_1', 'feishu:drive:1', { created_at: 1 }), task('feishu:drive:1', { snapshot: '{"a":1}' }), false);
-    await store.addCard(card('feishu:om_2', 'feishu:drive:2', { created_at: 2 }), task('feishu:drive:2', { snapshot: '{"a":2}' }), false);
-    await store.addCard(card('feishu:om_3', 'feishu:drive:3', { chat_id: 'other' }), task('feishu:drive:3'), false);
-    const rows = await store.cardsInChat('feishu', 'oc_1');
+    await store.cards.add(card('feishu:om_1', 'feishu:drive:1', { created_at: 1 }), task('feishu:drive:1', { snapshot: '{"a":1}' }), false);
+    await store.cards.add(card('feishu:om_2', 'feishu:drive:2', { created_at: 2 }), task('feishu:drive:2', { snapshot: '{"a":2}' }), false);
+    await store.cards.add(card('feishu:om_3', 'feishu:drive:3', { chat_id: 'other' }), task('feishu:drive:3'), false);
+    const rows = await store.cards.inChat('feishu', 'oc_1');
     expect(rows.map((r) => [r.card_key, r.snapshot])).toEqual([
       ['feishu:om_2', '{"a":2}'],
       ['feishu:om_1', '{"a":1}'],
@@ -252,18 +252,18 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
   it('stores digests, claims due ones with a lease, and records firings', async () => {
     await open();
     const d = { chat_key: 'feishu:oc_1', platform: 'feishu', chat_id: 'oc_1', cron: '0 9 * * *', time_zone: 'Asia/Shanghai', locale: 'zh', spec: 'daily 09:00', last_fired_at: null, next_fire_at: 5000, created_at: 0 };
-    await store.upsertDigest(d);
-    await store.upsertDigest({ ...d, cron: '30 18 * * 1-5', spec: 'weekdays 18:30' });
-    expect(await store.getDigest('feishu:oc_1')).toMatchObject({ cron: '30 18 * * 1-5', spec: 'weekdays 18:30' });
-    expect(await store.claimDueDigests('A', 4999, 9000)).toEqual([]);
-    const [a, b] = await Promise.all([store.claimDueDigests('A', 5000, 9000), store.claimDueDigests('B', 5000, 9000)]);
+    await store.digests.upsert(d);
+    await store.digests.upsert({ ...d, cron: '30 18 * * 1-5', spec: 'weekdays 18:30' });
+    expect(await store.digests.get('feishu:oc_1')).toMatchObject({ cron: '30 18 * * 1-5', spec: 'weekdays 18:30' });
+    expect(await store.digests.claimDue('A', 4999, 9000)).toEqual([]);
+    const [a, b] = await Promise.all([store.digests.claimDue('A', 5000, 9000), store.digests.claimDue('B', 5000, 9000)]);
     expect(a.length + b.length).toBe(1);
     const owner = a.length ? 'A' : 'B';
-    expect(await store.completeDigest('feishu:oc_1', owner === 'A' ? 'B' : 'A', 5000, 90_000)).toBe(false);
-    expect(await store.completeDigest('feishu:oc_1', owner, 5000, 90_000)).toBe(true);
-    expect(await store.getDigest('feishu:oc_1')).toMatchObject({ last_fired_at: 5000, next_fire_at: 90_000, lease_owner: null });
-    expect(await store.deleteDigest('feishu:oc_1')).toBe(true);
-    expect(await store.deleteDigest('feishu:oc_1')).toBe(false);
+    expect(await store.digests.complete('feishu:oc_1', owner === 'A' ? 'B' : 'A', 5000, 90_000)).toBe(false);
+    expect(await store.digests.complete('feishu:oc_1', owner, 5000, 90_000)).toBe(true);
+    expect(await store.digests.get('feishu:oc_1')).toMatchObject({ last_fired_at: 5000, next_fire_at: 90_000, lease_owner: null });
+    expect(await store.digests.delete('feishu:oc_1')).toBe(true);
+    expect(await store.digests.delete('feishu:oc_1')).toBe(false);
   });
 });
 

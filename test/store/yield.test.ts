@@ -15,7 +15,7 @@ describe('SQLite store calls let the event loop in', () => {
       const tick = () => setImmediate(() => (done ? undefined : (turnsMeanwhile++, tick())));
       tick();
       const chain = async () => {
-        for (let i = 0; i < 300; i++) await store.countActiveCards();
+        for (let i = 0; i < 300; i++) await store.cards.countActive();
       };
       await Promise.all(Array.from({ length: 20 }, chain));
       done = true;

@@ -99,13 +99,13 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     await showCard(e, 'oc_1', '555');
     const dues: number[] = [];
     for (let i = 0; i < 6; i++) {
-      const t = (await store.getTask('feishu:drive:555'))!;
+      const t = (await store.tasks.get('feishu:drive:555'))!;
       dues.push(t.next_due_at - clock.now());
       await clock.advance(t.next_due_at - clock.now());
       expect(await round(e)).toBe(1);
     }
     expect(dues).toEqual([2000, 4000, 8000, 16000, 32000, 60000]);
-    expect((await store.getTask('feishu:drive:555'))!.backoff_ms).toBe(60000);
+    expect((await store.tasks.get('feishu:drive:555'))!.backoff_ms).toBe(60000);
     expect(messenger.updates).toHaveLength(0);
     // Not due yet: nothing happens.
     await clock.advance(1000);
@@ -123,8 +123,8 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const cards = messenger.updatesOf(h.handle);
     expect(cards.map((c) => c.color)).toEqual(['blue', 'blue', 'orange']);
     expect(cards.at(-1)!.buttons).toBeUndefined();
-    expect(await store.getCard(cardKey(h))).toMatchObject({ status: 'done' });
-    expect((await store.getTask(`feishu:contact:${hex(7)}`))!.active).toBe(0);
+    expect(await store.cards.get(cardKey(h))).toMatchObject({ status: 'done' });
+    expect((await store.tasks.get(`feishu:contact:${hex(7)}`))!.active).toBe(0);
     const calls = taskCalls();
     await clock.advance(120_000);
     expect(await round(e)).toBe(0);
@@ -149,7 +149,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const calls = taskCalls();
     expect(await round(e)).toBe(1);
     expect(taskCalls()).toBe(calls);
-    expect(await store.getCard(cardKey(h))).toMatchObject({ status: 'done', shown: 'done' });
+    expect(await store.cards.get(cardKey(h))).toMatchObject({ status: 'done', shown: 'done' });
   });
 
   it('gives up after 24 h with a note and a Refresh button, and Refresh starts again', async () => {
@@ -161,15 +161,15 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const last = messenger.updatesOf(h.handle).at(-1)!;
     expect(last.note).toContain('24 小时');
     expect(last.buttons?.map((b) => b.action)).toEqual(['refresh']);
-    expect(await store.getCard(cardKey(h))).toMatchObject({ status: 'expired' });
+    expect(await store.cards.get(cardKey(h))).toMatchObject({ status: 'expired' });
     await clock.advance(3600_000);
     expect(await round(e)).toBe(0);
 
     const fresh = await e.refresh(cardKey(h), { inline: true });
     expect(fresh.status === 'fresh' && fresh.card.buttons?.map((b) => b.action)).toEqual(['refresh', 'stop', 'notify']);
     expect(await e.refresh('feishu:om_nope', { inline: true })).toEqual({ status: 'unknown' });
-    expect(await store.getCard(cardKey(h))).toMatchObject({ status: 'active' });
-    const due = (await store.getTask('feishu:drive:77'))!.next_due_at;
+    expect(await store.cards.get(cardKey(h))).toMatchObject({ status: 'active' });
+    const due = (await store.tasks.get('feishu:drive:77'))!.next_due_at;
     await clock.advance(due - clock.now());
     expect(await round(e)).toBe(1);
   });
@@ -180,16 +180,16 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const h = await showCard(e, 'oc_1', '88');
     fake.inject({ path: /task_check/, kind: '5xx', times: 6 }); // 3 polls × 2 attempts
     for (let i = 0; i < 3; i++) {
-      const t = (await store.getTask('feishu:drive:88'))!;
+      const t = (await store.tasks.get('feishu:drive:88'))!;
       await clock.advance(t.next_due_at - clock.now());
       await round(e);
     }
-    const t = (await store.getTask('feishu:drive:88'))!;
+    const t = (await store.tasks.get('feishu:drive:88'))!;
     expect(t).toMatchObject({ active: 1, error_count: 3, last_error: 'UPSTREAM_UNAVAILABLE' });
     expect(messenger.updatesOf(h.handle).at(-1)!.note).toContain('UPSTREAM_UNAVAILABLE');
     await clock.advance(t.next_due_at - clock.now());
     await round(e);
-    expect((await store.getTask('feishu:drive:88'))!.error_count).toBe(0);
+    expect((await store.tasks.get('feishu:drive:88'))!.error_count).toBe(0);
     expect(messenger.updatesOf(h.handle).at(-1)!.note).toBeUndefined();
   });
 
@@ -205,8 +205,8 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     await round(e);
     expect(messenger.updatesOf(gone.handle).at(-1)!.note).toMatch(/^TASK_NOT_FOUND: /);
     expect(messenger.updatesOf(denied.handle).at(-1)!.note).toMatch(/^PERMISSION_DENIED: /);
-    expect(await store.getCard(cardKey(gone))).toMatchObject({ status: 'error' });
-    expect((await store.getTask('feishu:drive:91'))!.active).toBe(0);
+    expect(await store.cards.get(cardKey(gone))).toMatchObject({ status: 'error' });
+    expect((await store.tasks.get('feishu:drive:91'))!.active).toBe(0);
   });
 
   it('drops a recalled card quietly and keeps the others', async () => {
@@ -217,9 +217,9 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     messenger.gone.add(a.handle);
     await clock.advance(2000);
     await round(e);
-    expect(await store.getCard(cardKey(a))).toMatchObject({ status: 'gone' });
+    expect(await store.cards.get(cardKey(a))).toMatchObject({ status: 'gone' });
     expect(messenger.updatesOf(b.handle)).toHaveLength(1);
-    expect((await store.getTask(`feishu:contact:${hex(5)}`))!.active).toBe(1);
+    expect((await store.tasks.get(`feishu:contact:${hex(5)}`))!.active).toBe(1);
   });
 
   it('ends a card on any permanent answer (a refused update), and the task with no card left costs no more polls', async () => {
@@ -229,8 +229,8 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     messenger.failWith.set(h.handle, 'UPSTREAM_REJECTED');
     await clock.advance(2000);
     await round(e);
-    expect(await store.getCard(cardKey(h))).toMatchObject({ status: 'gone' });
-    expect((await store.getTask(`feishu:contact:${hex(8)}`))!.active).toBe(0);
+    expect(await store.cards.get(cardKey(h))).toMatchObject({ status: 'gone' });
+    expect((await store.tasks.get(`feishu:contact:${hex(8)}`))!.active).toBe(0);
     const polls = taskCalls();
     const attempts = messenger.attempts;
     await clock.advance(600_000);
@@ -252,8 +252,8 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const sent = messenger.updatesOf(small.handle).at(-1)!;
     expect(sent.blocks.some((b) => b.type === 'list')).toBe(false);
     expect(sent.blocks.some((b) => b.type === 'progress')).toBe(true);
-    expect(await store.getCard(cardKey(small))).toMatchObject({ status: 'active' });
-    expect(await store.getCard(cardKey(never))).toMatchObject({ status: 'gone' });
+    expect(await store.cards.get(cardKey(small))).toMatchObject({ status: 'active' });
+    expect(await store.cards.get(cardKey(never))).toMatchObject({ status: 'gone' });
   });
 
   it('the 24 h give-up applies while the upstream keeps failing', async () => {
@@ -263,8 +263,8 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     fake.inject({ path: /task_check/, kind: '5xx', times: 1_000 });
     await clock.advance(24 * 3600_000);
     await round(e);
-    expect(await store.getCard(cardKey(h))).toMatchObject({ status: 'expired' });
-    expect((await store.getTask('feishu:drive:93'))!.active).toBe(0);
+    expect(await store.cards.get(cardKey(h))).toMatchObject({ status: 'expired' });
+    expect((await store.tasks.get('feishu:drive:93'))!.active).toBe(0);
   });
 
   it('retries a failed card update at the next round', async () => {
@@ -275,7 +275,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     await clock.advance(2000);
     await round(e);
     expect(messenger.updatesOf(h.handle)).toHaveLength(0);
-    const t = (await store.getTask(`feishu:contact:${hex(6)}`))!;
+    const t = (await store.tasks.get(`feishu:contact:${hex(6)}`))!;
     expect(t.next_due_at - clock.now()).toBeLessThanOrEqual(1000);
     await clock.advance(1000);
     await round(e);
@@ -299,7 +299,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     expect(messenger.updatesOf(c.handle)).toHaveLength(1);
     expect(messenger.updatesOf(a.handle)).toHaveLength(0);
     expect(await e.stopInChat({ platform: 'feishu', chatId: 'oc_2' }, hex(8))).toBe(1);
-    expect((await store.getTask(`feishu:contact:${hex(8)}`))!.active).toBe(0);
+    expect((await store.tasks.get(`feishu:contact:${hex(8)}`))!.active).toBe(0);
   });
 
   it('resumes every open watch after the store is closed and reopened', async () => {
@@ -355,7 +355,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     await new Promise((r) => locker.once('exit', r));
     expect(await round(e)).toBe(1);
     expect(messenger.updatesOf(h.handle)).toHaveLength(1);
-    expect((await store.getTask(`feishu:contact:${hex(400)}`))!.lease_owner).toBeNull();
+    expect((await store.tasks.get(`feishu:contact:${hex(400)}`))!.lease_owner).toBeNull();
   });
 
   it("takes over a crashed engine's work when its lease lapses", async () => {
@@ -364,7 +364,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const h = await showCard(e, 'oc_1', hex(300));
     await clock.advance(2000);
     // The other engine claims the task and dies before finishing it.
-    expect(await store.claimDueTasks('crashed', clock.now(), clock.now() + 15_000, 10)).toHaveLength(1);
+    expect(await store.tasks.claimDue('crashed', clock.now(), clock.now() + 15_000, 10)).toHaveLength(1);
     expect(await round(e)).toBe(0);
     await clock.advance(14_000);
     expect(await round(e)).toBe(0);

@@ -142,7 +142,7 @@ describe('the time-left estimate on the card and in polling', () => {
     for (let i = 0; i < 10; i++) expect(tasks.fetchCount(`b${i}`)).toBeGreaterThanOrEqual(1); // nobody starves
     expect(limited.stats.deferred).toBeGreaterThan(0);
     // Saturate the budget again, then a person presses Refresh: polled at once.
-    for (let i = 0; i < 10; i++) await store.poke(`feishu:contact:b${i}`, clock.now());
+    for (let i = 0; i < 10; i++) await store.tasks.poke(`feishu:contact:b${i}`, clock.now());
     await round(limited);
     const before = tasks.fetchCount('b9');
     expect((await limited.refresh(`feishu:${handles[9]!.handle}`, { inline: true })).status).toBe('fresh');

@@ -211,7 +211,7 @@ class World {
     const v = (s: string) => this.violations.push(s);
     const store = this.stores[0]!;
     for (const c of this.cards) {
-      const row = (await store.getCard(cardKey(c.handle)))!;
+      const row = (await store.cards.get(cardKey(c.handle)))!;
       const mine = this.seen.filter((s) => s.handle === c.handle.handle);
       const finalAt = mine.findIndex((s) => isFinalState(s.model));
       // No card is updated after its final state.
@@ -232,9 +232,9 @@ class World {
     // A task is active exactly while it has an active card; pending exactly while an ended card owes a rendering.
     for (const id of TASKS) {
       const key = `feishu:contact:${id}`;
-      const t = await store.getTask(key);
+      const t = await store.tasks.get(key);
       if (!t) continue;
-      const cards = (await Promise.all(this.cards.filter((c) => c.task === id).map((c) => store.getCard(cardKey(c.handle))))).filter((r) => r !== undefined);
+      const cards = (await Promise.all(this.cards.filter((c) => c.task === id).map((c) => store.cards.get(cardKey(c.handle))))).filter((r) => r !== undefined);
       const active = cards.some((r) => r.status === 'active') ? 1 : 0;
       const pending = cards.some((r) => r.status !== 'active' && r.status !== 'gone' && r.shown !== r.status) ? 1 : 0;
       if (t.active !== active || t.pending !== pending) v(`${key}: flags active=${t.active} pending=${t.pending}, cards say ${active}/${pending}`);
@@ -255,7 +255,7 @@ class World {
       for (const e of this.engines) await round(e);
     }
     for (const c of this.cards) {
-      const row = (await store.getCard(cardKey(c.handle)))!;
+      const row = (await store.cards.get(cardKey(c.handle)))!;
       const ended = isTerminal(this.tasks.snapshot(c.task).state);
       if (ended && row.status === 'active') this.violations.push(`${c.handle.handle}: still active after its task ended`);
       if (row.status === 'done') {
@@ -269,7 +269,7 @@ class World {
   async idleTasks(): Promise<Set<string>> {
     const idle = new Set<string>();
     for (const id of TASKS) {
-      const t = await this.stores[0]!.getTask(`feishu:contact:${id}`);
+      const t = await this.stores[0]!.tasks.get(`feishu:contact:${id}`);
       if (t && t.active === 0) idle.add(`feishu:contact:${id}`);
     }
     return idle;

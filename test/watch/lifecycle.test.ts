@@ -48,7 +48,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
   }
 
   const last = (h: CardHandle) => messenger.updatesOf(h.handle).at(-1);
-  const status = async (h: CardHandle) => (await store.getCard(cardKey(h)))!.status;
+  const status = async (h: CardHandle) => (await store.cards.get(cardKey(h)))!.status;
 
   it('regression: Stop pressed while a round is sending to that card is not undone by the round', async () => {
     tasks.set('1', 'running', 10);
@@ -78,7 +78,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
       await round(engine);
     }
     expect(messenger.updatesOf(a.handle)).toHaveLength(sent);
-    expect((await store.getTask('feishu:contact:1'))!.active).toBe(0);
+    expect((await store.tasks.get('feishu:contact:1'))!.active).toBe(0);
   });
 
   it('while the platform is slow, a final overtakes waiting progress, and progress superseded before its turn is never sent', async () => {
@@ -129,7 +129,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
       expect(last(h)?.final).toBe(true);
     }
     expect(tasks.fetchCount('2')).toBe(polls);
-    expect((await store.getTask('feishu:contact:2'))!).toMatchObject({ active: 0, pending: 0 });
+    expect((await store.tasks.get('feishu:contact:2'))!).toMatchObject({ active: 0, pending: 0 });
   });
 
   it('regression: a card whose updates keep failing backs off on its own and its ended task is not polled again', async () => {
@@ -154,7 +154,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     await clock.advance(600_000);
     await round(engine);
     expect(last(a)?.final).toBe(true);
-    expect((await store.getTask('feishu:contact:3'))!).toMatchObject({ active: 0, pending: 0 });
+    expect((await store.tasks.get('feishu:contact:3'))!).toMatchObject({ active: 0, pending: 0 });
   });
 
   it('regression (found by the PostgreSQL model, seed 20261205): a Refresh while a Stop of another card of the task is answered inline never draws the stopped card twice', async () => {
@@ -166,8 +166,8 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     // Hold the Stop's inline commit, and the Refresh's record of what it sent, to open the old window.
     const commit = latch();
     const record = latch();
-    const recordShown = store.recordShown.bind(store);
-    store.recordShown = async (key, status, hash, at, only) => {
+    const recordShown = store.cards.recordShown.bind(store.cards);
+    store.cards.recordShown = async (key, status, hash, at, only) => {
       if (only === 'news') {
         commit.enter();
         await commit.opened;
@@ -185,7 +185,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     const stopped = await stop;
     record.open();
     await refresh;
-    store.recordShown = recordShown;
+    store.cards.recordShown = recordShown;
     await clock.advance(1000);
     await round(engine);
     const drawnStopped = [...(stopped.status === 'stopped' && stopped.card ? [stopped.card] : []), ...messenger.updatesOf(x.handle)].filter((c) => c.note?.includes('updates stopped'));

@@ -72,7 +72,7 @@ describe.each(STORE_KINDS)('notify me when done (%s)', (kind) => {
       await tickAll();
     }
     expect(messenger.mentions).toHaveLength(1);
-    expect((await stores[0]!.getTask('feishu:contact:1'))!).toMatchObject({ active: 0, pending: 0 });
+    expect((await stores[0]!.tasks.get('feishu:contact:1'))!).toMatchObject({ active: 0, pending: 0 });
     // The finished card has nothing left to wait for.
     expect(await engines[0]!.toggleNotify(cardKey(h), 'ou_carol', { inline: true })).toEqual({ status: 'ended' });
   });
@@ -109,9 +109,9 @@ describe.each(STORE_KINDS)('notify me when done (%s)', (kind) => {
     await engines[0]!.stop();
     engines = stores.map(engineOn);
     tasks.set('6', 'succeeded', 100);
-    const mark = stores[0]!.markNotified.bind(stores[0]!);
+    const mark = stores[0]!.subscribers.markNotified.bind(stores[0]!.subscribers);
     let crash = true;
-    stores[0]!.markNotified = async (...a) => {
+    stores[0]!.subscribers.markNotified = async (...a) => {
       if (crash) {
         crash = false;
         throw new Error('process died');
@@ -142,7 +142,7 @@ describe.each(STORE_KINDS)('notify me when done (%s)', (kind) => {
     }
     expect(messenger.mentions).toHaveLength(1);
     expect(messenger.updatesOf(h.handle).at(-1)!.final).toBe(true);
-    expect((await stores[0]!.getTask('feishu:contact:7'))!).toMatchObject({ pending: 0 });
+    expect((await stores[0]!.tasks.get('feishu:contact:7'))!).toMatchObject({ pending: 0 });
   });
 
   it('people waiting on an older card are told when someone asks for the finished task again', async () => {
@@ -163,13 +163,13 @@ describe.each(STORE_KINDS)('notify me when done (%s)', (kind) => {
   it('an owed id that is not of the platform\'s shape is never mentioned, and never owed forever', async () => {
     tasks.set('11', 'running', 10);
     const h = await show('11');
-    await stores[0]!.toggleSubscriber(cardKey(h), 'ou_x"></at><at user_id="all', clock.now()); // only reachable past every boundary check
+    await stores[0]!.subscribers.toggle(cardKey(h), 'ou_x"></at><at user_id="all', clock.now()); // only reachable past every boundary check
     await engines[0]!.subscribe(cardKey(h), 'ou_alice');
     tasks.set('11', 'succeeded', 100);
     await clock.advance(5000);
     await round(engines[0]!);
     expect(messenger.mentions.map((m) => m.userIds)).toEqual([['ou_alice']]);
-    expect(await stores[0]!.owedSubscribers(cardKey(h))).toEqual([]);
-    expect((await stores[0]!.getTask('feishu:contact:11'))!).toMatchObject({ pending: 0 });
+    expect(await stores[0]!.subscribers.owed(cardKey(h))).toEqual([]);
+    expect((await stores[0]!.tasks.get('feishu:contact:11'))!).toMatchObject({ pending: 0 });
   });
 });

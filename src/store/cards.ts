@@ -1,0 +1,190 @@
+import type { ExpressionBuilder } from 'kysely';
+import type { CardStatus } from '../domain/card-status.js';
+import type { CardRow, StoreContext, TaskRow } from './context.js';
+import type { Database } from './schema.js';
+import { cardWrite, lockTask, owed, syncTask } from './task-flags.js';
+import { INTEREST_MS } from './tasks.js';
+
+export type NewCard = Omit<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'shown' | 'fail_count' | 'retry_at' | 'title'> & Partial<Pick<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'title'>>;
+export type NewTask = Omit<TaskRow, 'lease_owner' | 'lease_until' | 'error_count' | 'last_error' | 'active' | 'pending' | 'poked' | 'history' | 'interest_until'> & Partial<Pick<TaskRow, 'history'>>;
+/** A card with the number of people waiting for its task to end. */
+export type WatchedCard = CardRow & { waiting: number };
+type CardPatch = Partial<Pick<CardRow, 'shown' | 'rendered_hash' | 'last_update_at' | 'fail_count' | 'retry_at'>>;
+
+/**
+ * The cards taskbot keeps up to date. Statuses change only through transition (called from
+ * watch/lifecycle.ts); every write that can change what a task needs keeps its flags in step
+ * (task-flags.ts).
+ */
+export class CardStore {
+  constructor(private readonly ctx: StoreContext) {}
+
+  /**
+   * Records a new card and the task it shows. An existing task keeps its schedule while it is
+   * watched; an idle one is woken with the fresh snapshot and a new 24 h window. A finished
+   * snapshot is news for the task's other cards: it is stored and the task made due at once.
+   */
+  async add(card: NewCard, task: NewTask, terminal: boolean): Promise<void> {
+    await this.ctx.db.transaction().execute(async (tx) => {
+      // Two `status` commands for one new task at once: one inserts, the other waits on the row and updates it.
+      const inserted = await tx
+        .insertInto('tasks')
+        .values({ history: null, interest_until: null, ...task, active: 0, error_count: 0, last_error: null, lease_owner: null, lease_until: null })
+        .onConflict((oc) => oc.column('task_key').doNothing())
+        .executeTakeFirst();
+      const existing = Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0 ? undefined : await lockTask(this.ctx, tx, task.task_key);
+      // Asked for again while watched: someone is looking, poll it faster for a while.
+      if (existing?.active) await tx.updateTable('tasks').set({ interest_until: task.created_at + INTEREST_MS }).where('task_key', '=', task.task_key).execute();
+      if (existing && (!existing.active || terminal)) {
+        await tx
+          .updateTable('tasks')
+          .set({
+            snapshot: task.snapshot,
+            snapshot_hash: task.snapshot_hash,
+            next_due_at: terminal ? task.created_at : task.next_due_at,
+            poked: terminal ? 1 : 0,
+            backoff_ms: task.backoff_ms,
+            ...(task.operator && { operator: task.operator }),
+            ...(!existing.active && { created_at: task.created_at, error_count: 0, last_error: null, history: task.history ?? null }),
+            last_changed_at: task.last_changed_at,
+          })
+          .where('task_key', '=', task.task_key)
+          .execute();
+      }
+      await tx
+        .insertInto('cards')
+        .values({ rendered_hash: null, last_update_at: null, meta: null, retry_at: null, title: null, ...card, shown: card.status })
+        .onConflict((oc) => oc.column('card_key').doUpdateSet({ task_key: card.task_key, status: card.status, shown: card.status, rendered_hash: card.rendered_hash ?? null }))
+        .execute();
+      await syncTask(this.ctx, tx, task.task_key);
+    });
+  }
+
+  /**
+   * Moves a card from one of `from` to `to` (with `patch`), only if it is in one of them now.
+   * Returns the card as written, or undefined when the card was elsewhere: the caller lost.
+   */
+  async transition(key: string, from: readonly CardStatus[], to: CardStatus, patch: CardPatch = {}): Promise<CardRow | undefined> {
+    const r = await cardWrite(this.ctx, key, async (tx, taskKey) => {
+      const row = await tx
+        .updateTable('cards')
+        .set({ ...patch, status: to })
+        .where('card_key', '=', key)
+        .where('status', 'in', [...from])
+        .returningAll()
+        .executeTakeFirst();
+      if (row) await syncTask(this.ctx, tx, taskKey);
+      return row;
+    });
+    return r ?? undefined;
+  }
+
+  /**
+   * The platform took the rendering of `status` (written by the lease holder, the only sender, so
+   * it is a fact whatever the status is now). True when the card is still in `status`; false when
+   * it moved meanwhile and now owes the rendering of its new status. `only` writes nothing unless
+   * the card is `still` in `status` (and, with `news`, does not show this rendering already).
+   */
+  async recordShown(key: string, status: CardStatus, hash: string, at: number, only?: 'still' | 'news'): Promise<boolean> {
+    const shown = await cardWrite(this.ctx, key, async (tx, taskKey) => {
+      const r = await this.ctx.prepared.run(tx, `recordShown:${only}`, [status, hash, at, key], (status, hash, at, key) =>
+        tx
+          .updateTable('cards')
+          .set({ shown: status, rendered_hash: hash, last_update_at: at, fail_count: 0, retry_at: null })
+          .where('card_key', '=', key)
+          // An inline answer not given yet is recorded only if it still fits (else it is not given)
+          // and, for a Stop, is news: two presses at once must not both draw the stopped card.
+          .$if(only !== undefined, (q) => q.where('status', '=', status))
+          .$if(only === 'news', (q) => q.where((eb) => eb.or([eb('shown', 'is', null), eb('shown', '!=', status), eb('rendered_hash', 'is', null), eb('rendered_hash', '!=', hash)])))
+          .returning('status'),
+      );
+      await syncTask(this.ctx, tx, taskKey);
+      return r.rows[0]?.status === status;
+    });
+    return shown === true;
+  }
+
+  /** An inline answer with `hash` never reached the platform: the card owes it again, and its task is due. */
+  async forgetShown(key: string, hash: string, now: number): Promise<void> {
+    await cardWrite(this.ctx, key, async (tx, taskKey) => {
+      await tx.updateTable('cards').set({ shown: null, rendered_hash: null }).where('card_key', '=', key).where('rendered_hash', '=', hash).execute();
+      await syncTask(this.ctx, tx, taskKey);
+      await tx.updateTable('tasks').set({ poked: 1, next_due_at: now }).where('task_key', '=', taskKey).execute();
+    });
+  }
+
+  /** A send to this card failed and may work later. */
+  async recordFailure(key: string, failCount: number, retryAt: number): Promise<void> {
+    await this.ctx.db.updateTable('cards').set({ fail_count: failCount, retry_at: retryAt }).where('card_key', '=', key).execute();
+  }
+
+  /** The cards a round works on: active ones, and ended ones that still owe their last rendering or a finished task's mentions. */
+  async work(taskKey: string, only?: readonly string[]): Promise<WatchedCard[]> {
+    const keys = only && (only.length > 0 ? only : ['']);
+    const r = await this.ctx.prepared.run(this.ctx.db, `workCards:${keys?.length}`, [taskKey, ...(keys ?? [])], (taskKey, ...keys) => {
+      const q = this.watched().where('task_key', '=', taskKey);
+      return (only ? q.where('card_key', 'in', keys) : q).where((eb) =>
+        eb.or([
+          eb('status', '=', 'active'),
+          eb.and([eb('status', '!=', 'gone'), eb.or([eb('shown', 'is', null), eb('shown', '!=', eb.ref('status')), eb.and([eb('status', '=', 'done'), eb.exists(owed(eb))])])]),
+        ]),
+      );
+    });
+    return r.rows.map(withWaiting);
+  }
+
+  async get(cardKey: string): Promise<WatchedCard | undefined> {
+    const row = (await this.ctx.prepared.run(this.ctx.db, 'getCard', [cardKey], (key) => this.watched().where('card_key', '=', key))).rows[0];
+    return row && withWaiting(row);
+  }
+
+  private watched() {
+    return this.ctx.db
+      .selectFrom('cards')
+      .selectAll()
+      .select((eb) => eb.selectFrom('subscribers').select(eb.fn.countAll<number | string>().as('n')).whereRef('subscribers.card_key', '=', 'cards.card_key').where('subscribers.notified_at', 'is', null).as('waiting'));
+  }
+
+  /** Cards of one chat with their task rows, newest first: the active ones and the `limit` newest since `since`. */
+  inChat(platform: string, chatId: string, since = 0, limit = 50): Promise<(CardRow & Pick<TaskRow, 'snapshot' | 'last_changed_at' | 'active'>)[]> {
+    return this.ctx.db
+      .selectFrom('cards')
+      .innerJoin('tasks', 'tasks.task_key', 'cards.task_key')
+      .selectAll('cards')
+      .select(['tasks.snapshot', 'tasks.last_changed_at', 'tasks.active'])
+      .where('cards.platform', '=', platform as CardRow['platform'])
+      .where('cards.chat_id', '=', chatId)
+      .where((eb) => eb.or([eb('cards.created_at', '>=', since), eb('cards.status', '=', 'active')]))
+      .orderBy('cards.created_at', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Deletes ended cards created before `before` (with their subscribers), then tasks no card shows any more. */
+  async prune(before: number): Promise<{ cards: number; tasks: number }> {
+    const { db } = this.ctx;
+    const old = (eb: ExpressionBuilder<Database, 'cards'>) => eb.and([eb('status', '!=', 'active'), eb('created_at', '<', before)]);
+    await db
+      .deleteFrom('subscribers')
+      .where('card_key', 'in', (eb) => eb.selectFrom('cards').select('card_key').where((c) => old(c)))
+      .execute();
+    const c = await db.deleteFrom('cards').where((eb) => old(eb)).executeTakeFirst();
+    const t = await db
+      .deleteFrom('tasks')
+      .where('active', '=', 0)
+      .where('pending', '=', 0)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('cards').select('card_key').whereRef('cards.task_key', '=', 'tasks.task_key'))))
+      .executeTakeFirst();
+    return { cards: Number(c.numDeletedRows), tasks: Number(t.numDeletedRows) };
+  }
+
+  /** Every card still updated, for metrics and resumption checks. */
+  async countActive(): Promise<number> {
+    const r = await this.ctx.db.selectFrom('cards').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'active').executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+}
+
+function withWaiting<T extends CardRow & { waiting: number | string | null }>(row: T): WatchedCard {
+  return { ...row, waiting: Number(row.waiting ?? 0) };
+}

@@ -1,0 +1,45 @@
+import type { StoreContext } from './context.js';
+import { cardWrite, syncTask } from './task-flags.js';
+
+/** The people waiting for a card's task to end, each mentioned once when it does. */
+export class SubscriberStore {
+  constructor(private readonly ctx: StoreContext) {}
+
+  /**
+   * Adds `userId` to the people waiting on an active card, or takes them off when they were on it
+   * already (the button toggles). Undefined when the card is not active (nothing to wait for).
+   */
+  async toggle(cardKey: string, userId: string, now: number, only?: 'on'): Promise<'on' | 'off' | undefined> {
+    const r = await cardWrite(this.ctx, cardKey, async (tx) => {
+      const card = await tx.selectFrom('cards').select('status').where('card_key', '=', cardKey).executeTakeFirst();
+      if (card?.status !== 'active') return undefined;
+      const had = await tx.selectFrom('subscribers').select('notified_at').where('card_key', '=', cardKey).where('user_id', '=', userId).executeTakeFirst();
+      if (had && had.notified_at === null && only !== 'on') {
+        await tx.deleteFrom('subscribers').where('card_key', '=', cardKey).where('user_id', '=', userId).execute();
+        return 'off' as const;
+      }
+      await tx
+        .insertInto('subscribers')
+        .values({ card_key: cardKey, user_id: userId, created_at: now, notified_at: null })
+        .onConflict((oc) => oc.columns(['card_key', 'user_id']).doUpdateSet({ created_at: now, notified_at: null }))
+        .execute();
+      return 'on' as const;
+    });
+    return r ?? undefined;
+  }
+
+  /** The people a card still owes a mention, in the order they asked. */
+  async owed(cardKey: string): Promise<string[]> {
+    const rows = await this.ctx.db.selectFrom('subscribers').select('user_id').where('card_key', '=', cardKey).where('notified_at', 'is', null).orderBy('created_at').orderBy('user_id').execute();
+    return rows.map((r) => r.user_id);
+  }
+
+  /** The mention of `userIds` went out (or was given up): they are owed nothing more. */
+  async markNotified(cardKey: string, userIds: string[], at: number): Promise<void> {
+    if (userIds.length === 0) return;
+    await cardWrite(this.ctx, cardKey, async (tx, taskKey) => {
+      await tx.updateTable('subscribers').set({ notified_at: at }).where('card_key', '=', cardKey).where('user_id', 'in', userIds).where('notified_at', 'is', null).execute();
+      await syncTask(this.ctx, tx, taskKey);
+    });
+  }
+}

@@ -1,0 +1,60 @@
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { StoreContext, TaskRow } from './context.js';
+import type { Database } from './schema.js';
+
+/**
+ * A task's flags follow its cards: every card write that can change what a task needs runs in one
+ * transaction with syncTask, holding the task's row, so a task is active exactly while it has an
+ * active card, and pending while an ended card owes a send (or a finished task's mentions).
+ */
+
+/** The task's flags from its cards: active while one is active, pending while an ended one owes a send. */
+export async function syncTask(ctx: StoreContext, tx: Kysely<Database>, taskKey: string): Promise<void> {
+  await ctx.prepared.run(tx, 'syncTask', [taskKey], (taskKey) =>
+    tx
+      .updateTable('tasks')
+      .set((eb) => ({
+        active: eb.case().when(eb.exists(eb.selectFrom('cards').select('card_key').where('cards.task_key', '=', taskKey).where('cards.status', '=', 'active'))).then(1).else(0).end(),
+        pending: eb
+          .case()
+          .when(
+            eb.exists(
+              eb
+                .selectFrom('cards')
+                .select('card_key')
+                .where('cards.task_key', '=', taskKey)
+                .where('cards.status', 'not in', ['active', 'gone'])
+                .where((c) => c.or([c('cards.shown', 'is', null), c('cards.shown', '!=', c.ref('cards.status')), c.and([c('cards.status', '=', 'done'), c.exists(owed(c))])])),
+            ),
+          )
+          .then(1)
+          .else(0)
+          .end(),
+      }))
+      .where('task_key', '=', taskKey),
+  );
+}
+
+/** Runs `write` in a transaction holding the card's task (null when there is no such card). */
+export function cardWrite<T>(ctx: StoreContext, key: string, write: (tx: Kysely<Database>, taskKey: string) => Promise<T>): Promise<T | null> {
+  return ctx.db.transaction().execute(async (tx) => {
+    const card = (await ctx.prepared.run(tx, 'cardTask', [key], (key) => tx.selectFrom('cards').select('task_key').where('card_key', '=', key))).rows[0];
+    if (!card) return null;
+    await lockTask(ctx, tx, card.task_key);
+    return write(tx, card.task_key);
+  });
+}
+
+/** Serialises card writes of one task: on PostgreSQL by locking its row (SQLite runs one writer at a time). */
+export async function lockTask(ctx: StoreContext, tx: Kysely<Database>, taskKey: string): Promise<Pick<TaskRow, 'active'> | undefined> {
+  const r = await ctx.prepared.run(tx, 'lockTask', [taskKey], (taskKey) => {
+    const q = tx.selectFrom('tasks').select('active').where('task_key', '=', taskKey);
+    return ctx.dialect === 'postgres' ? q.forUpdate() : q;
+  });
+  return r.rows[0];
+}
+
+/** Subscribers of the card in scope still waiting for their mention. */
+export function owed(eb: ExpressionBuilder<Database, 'cards'>) {
+  return eb.selectFrom('subscribers').select('subscribers.card_key').whereRef('subscribers.card_key', '=', 'cards.card_key').where('subscribers.notified_at', 'is', null);
+}
