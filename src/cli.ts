@@ -13,4 +13,7 @@ const io: CliIo = {
   env: process.env,
 };
 
-process.exitCode = await main(process.argv.slice(2), io);
+const code = await main(process.argv.slice(2), io);
+process.exitCode = code;
+// Whatever is left behind (a socket to a database that went silent) does not keep the process up.
+setTimeout(() => process.exit(code), 1000).unref();

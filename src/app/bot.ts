@@ -10,7 +10,7 @@ import { Metrics } from '../metrics/metrics.js';
 import { TaskbotError } from '../domain/errors.js';
 import type { PlatformRuntime, PlatformStatus } from './platform-runtime.js';
 import { reportSubmissions } from '../providers/feishu-report.js';
-import { openStore } from '../store/open.js';
+import { openStore, type OpenOptions } from '../store/open.js';
 import { chatPrefs } from '../store/chat-settings.js';
 import type { Store } from '../store/store.js';
 import { WatchEngine, type WatchOptions } from '../watch/engine.js';
@@ -18,7 +18,10 @@ import { buildServices, type Services } from './services.js';
 import { apiRoutes } from './api.js';
 import { buildMessengers } from './messengers.js';
 import { WorkQueue } from './work-queue.js';
-import { ReplicaShare } from './replica-share.js';
+import { Inbox } from './inbox.js';
+import { inboundPort, work, type AdmitDeps } from './inbound.js';
+import { Presence } from './presence.js';
+import { SHUTDOWN_DEADLINE_MS, stopWithin } from './shutdown.js';
 import { FloodGuard, type FloodLimits } from './flood.js';
 import { startFeishu, type FeishuRuntimeDeps } from './feishu-runtime.js';
 import { startDingtalk, type DingtalkRuntimeDeps } from './dingtalk-runtime.js';
@@ -55,9 +58,16 @@ export interface BotOptions {
   flood?: FloodLimits;
   /** Extra HTTP routes (the sandbox console), added before the server listens. */
   routes?: (http: HttpServer) => void;
-  /** How often this replica tells the others it is alive (tests shorten it). */
+  /** How often this replica tells the others it is alive, and checks that the store takes writes (tests shorten it). */
   heartbeatMs?: number;
+  /** The store's deadlines (tests shorten them). */
+  store?: Pick<OpenOptions, 'deadlines'>;
+  /** How long stop() waits for work in flight. */
+  shutdownMs?: number;
 }
+
+/** A script's request in flight when the bot stops may finish within this. */
+const HTTP_GRACE_MS = 5000;
 
 /**
  * Assembles and starts taskbot: store, HTTP server, watch engine and digests first, then each
@@ -68,7 +78,7 @@ export interface BotOptions {
 export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   const clock = o.clock ?? systemClock;
   const log = o.logger;
-  const store = await openStore(config.databaseUrl, (e) => log.warn({ err: e.message }, 'database connection lost; reconnecting'));
+  const store = await openStore(config.databaseUrl, { onPoolError: (e) => log.warn({ err: e.message }, 'database connection lost; reconnecting'), ...o.store });
   const queue = new WorkQueue(o.queue?.concurrency ?? 16, o.queue?.maxPending ?? 1000, (e) => log.error({ err: e }, 'background job failed'));
   const runtimes: PlatformRuntime[] = [];
   const metrics = new Metrics({
@@ -76,8 +86,9 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     activeTasks: () => store.tasks.countActive(),
     queueDepth: () => queue.size,
     platforms: () => runtimes.map((r) => ({ platform: r.platform, connected: r.status().ok })),
+    storeUp: () => replicas.storeUp,
   });
-  const replicas = new ReplicaShare(store, clock, log, o.heartbeatMs);
+  const replicas = new Presence(store, clock, log, o.heartbeatMs);
   const services = buildServices(config, { logger: log, clock, telemetry: metrics, share: replicas.share });
   const messengers = buildMessengers(config, services, { clock, logger: log, telemetry: metrics });
   const engine = new WatchEngine({ store, tasks: services.registry, messengers, timeZone: config.digestTimeZone, clock, logger: log.child({ component: 'watch' }), share: replicas.share, ...(o.watch && { options: o.watch }) });
@@ -104,14 +115,22 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   };
   const flood = new FloodGuard(o.flood);
   const http = new HttpServer(log, o.http);
-  const inbound = { store, clock, commands, logger: log, telemetry: metrics };
+  const inbox = new Inbox({
+    store,
+    clock,
+    owner: replicas.owner,
+    logger: log,
+    operatorOf: (platform, userId) => (platform === 'dingtalk' && services.dingtalk ? () => services.dingtalk!.unionIdOf(userId) : undefined),
+    room: () => queue.room,
+    adopted: (c) => work(c, inbound),
+  });
+  const inbound: AdmitDeps = { store, clock, commands, logger: log, telemetry: metrics, queue, flood, inbox };
+  const port = inboundPort(inbound);
 
   http.route('GET', '/healthz', () => ({ status: 200, body: { ok: true } }));
   http.route('GET', '/readyz', async () => {
-    const store_ = await store.ping().then(
-      () => ({ ok: true }),
-      (e: unknown) => ({ ok: false, error: e instanceof Error ? e.message : String(e) }),
-    );
+    // Whether the store takes writes, answered within its deadline however silent the database is.
+    const store_ = await replicas.storeCheck();
     // Replicas sharing the database, so sharing the platforms' limits: told, never a failure.
     const replicaCheck = { ok: true, count: replicas.count };
     const checks: Record<string, { ok: boolean }> = { store: store_, replicas: replicaCheck };
@@ -138,6 +157,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   await replicas.start();
   engine.start();
   digests.start();
+  inbox.start();
   // Hourly: expired dedupe keys go, and ended cards (with tasks no card shows) past RETENTION_DAYS.
   const sweep = setInterval(() => {
     store.purgeExpired(clock.now()).catch((e) => log.warn({ err: e }, 'dedupe sweep failed'));
@@ -151,10 +171,10 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   let onFatal!: (e: TaskbotError) => void;
   const fatal = new Promise<TaskbotError>((r) => (onFatal = r));
   if (config.feishu && services.feishu) {
-    runtimes.push(startFeishu({ config: config.feishu, api: services.feishu, http, inbound, queue, flood, logger: log, onFatal, ...(o.reconnect && { reconnect: o.reconnect }) }));
+    runtimes.push(startFeishu({ config: config.feishu, api: services.feishu, http, port, logger: log, onFatal, ...(o.reconnect && { reconnect: o.reconnect }) }));
   }
   if (config.dingtalk && services.dingtalk) {
-    runtimes.push(startDingtalk({ config: config.dingtalk, api: services.dingtalk, inbound, queue, flood, logger: log, onFatal, ...(o.stream && { stream: o.stream }) }));
+    runtimes.push(startDingtalk({ config: config.dingtalk, api: services.dingtalk, port, logger: log, onFatal, ...(o.stream && { stream: o.stream }) }));
   }
   log.info({ url, platforms: runtimes.map((r) => r.platform) }, 'taskbot is running');
 
@@ -169,11 +189,16 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     async stop() {
       clearInterval(sweep);
       for (const r of runtimes) r.stop();
-      await queue.drain();
-      await Promise.all([engine.stop(), digests.stop()]);
-      await replicas.stop();
-      await http.close();
-      await store.close();
+      // Requests and commands in flight finish first; then the loops; the store closes last.
+      await stopWithin(o.shutdownMs ?? SHUTDOWN_DEADLINE_MS, clock, log, [
+        ['HTTP requests in flight', () => http.close(HTTP_GRACE_MS)],
+        ['commands in flight', () => queue.drain()],
+        // Not answered in time: kept in the store for another replica, or the next start.
+        ['commands left', () => (queue.clear(), inbox.stop())],
+        ['watching and digests', () => Promise.all([engine.stop(), digests.stop()])],
+        ['replica count', () => replicas.stop()],
+        ['store', () => store.close()],
+      ]);
       log.info('taskbot stopped');
     },
   };

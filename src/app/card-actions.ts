@@ -4,7 +4,7 @@ import type { Clock } from '../domain/clock.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { isPlatformUserId } from '../domain/user-id.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import type { Locale } from '../i18n/messages.js';
+import { messages, type Locale } from '../i18n/messages.js';
 import type { NotifyResult, RefreshResult, StopResult, WatchEngine } from '../watch/engine.js';
 import { chatAllowed } from '../commands/context.js';
 import type { InboundDeps } from './inbound.js';
@@ -32,11 +32,12 @@ const TIMEOUT: unique symbol = Symbol('timeout');
  * Never throws.
  */
 export async function cardAction(input: CardPress, deps: CardActionDeps, budgetMs: number): Promise<CardActionOutcome> {
-  let t = cardTexts(deps.locale);
+  let locale = deps.locale;
+  let t = cardTexts(locale);
   const deadline = <T>(p: Promise<T>): Promise<T | typeof TIMEOUT> => Promise.race([p, deps.clock.sleep(budgetMs).then((): typeof TIMEOUT => TIMEOUT)]);
   try {
     const card = await deps.engine.cardInfo(input.cardKey);
-    if (card) t = cardTexts(card.locale); // the chat's language, as its card was drawn in
+    if (card) t = cardTexts((locale = card.locale)); // the chat's language, as its card was drawn in
     const chat = input.chatId ?? card?.chatId;
     if (chat && !deps.allowed(chat)) return { kind: 'toast', toast: t.toastNotAllowed, level: 'error' };
     // Only an id the platform gave us, of the shape it hands out, is ever mentioned.
@@ -75,7 +76,9 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
         return { kind: 'toast', toast: t.toastNotifyInactive, level: 'info' };
     }
   } catch (e) {
-    deps.logger?.warn({ err: asTaskbotError(e).toJSON(), card: input.cardKey }, 'card action failed');
-    return { kind: 'toast', toast: t.toastFailed, level: 'error' };
+    // The store failing, or a bug: the press is told so, with the id the log line carries.
+    const err = asTaskbotError(e);
+    deps.logger?.warn({ err: err.toJSON(), card: input.cardKey }, 'card action failed');
+    return { kind: 'toast', toast: `${t.toastFailed} (${messages(locale).words.errorId}: ${err.details.errorId ?? err.code})`, level: 'error' };
   }
 }

@@ -4,17 +4,14 @@ import { asTaskbotError } from '../domain/errors.js';
 import { registerDingtalkHandlers } from '../platforms/dingtalk/events.js';
 import type { DingtalkOpenApi } from '../platforms/dingtalk/openapi.js';
 import { StreamClient } from '../platforms/dingtalk/stream-client.js';
-import { inboundPort, type InboundDeps } from './inbound.js';
-import type { WorkQueue } from './work-queue.js';
-import type { FloodGuard } from './flood.js';
+import type { InboundPort } from '../domain/inbound.js';
 import { RECONNECT_POLICY, type OnFatal, type PlatformRuntime } from './platform-runtime.js';
 
 export interface DingtalkRuntimeDeps {
   config: NonNullable<Config['dingtalk']>;
   api: DingtalkOpenApi;
-  inbound: InboundDeps;
-  queue: WorkQueue;
-  flood: FloodGuard;
+  /** What the platform's events turn into (app/inbound.ts). */
+  port: InboundPort;
   logger: Logger;
   onFatal: OnFatal;
   /** Tests shorten the reconnect backoff and the idle watchdog. */
@@ -36,7 +33,7 @@ export function startDingtalk(d: DingtalkRuntimeDeps): PlatformRuntime {
     backoffMaxMs: RECONNECT_POLICY.maxDelayMs,
     ...d.stream,
   });
-  registerDingtalkHandlers(client, { port: inboundPort({ ...d.inbound, queue: d.queue, flood: d.flood }), unionIdOf: (id) => d.api.unionIdOf(id), logger: log });
+  registerDingtalkHandlers(client, { port: d.port, unionIdOf: (id) => d.api.unionIdOf(id), logger: log });
   client.start().catch((e) => d.onFatal(asTaskbotError(e)));
   return {
     platform: 'dingtalk',

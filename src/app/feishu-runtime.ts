@@ -6,18 +6,15 @@ import { feishuDispatcher } from '../platforms/feishu/events.js';
 import type { FeishuOpenApi } from '../platforms/feishu/openapi.js';
 import { handleFeishuWebhook } from '../platforms/feishu/webhook.js';
 import { FeishuWsReceiver } from '../platforms/feishu/ws-receiver.js';
-import { inboundPort, type InboundDeps } from './inbound.js';
-import type { WorkQueue } from './work-queue.js';
-import type { FloodGuard } from './flood.js';
+import type { InboundPort } from '../domain/inbound.js';
 import { isFatal, RECONNECT_POLICY, type OnFatal, type PlatformRuntime, type PlatformStatus } from './platform-runtime.js';
 
 export interface FeishuRuntimeDeps {
   config: NonNullable<Config['feishu']>;
   api: FeishuOpenApi;
   http: HttpServer;
-  inbound: InboundDeps;
-  queue: WorkQueue;
-  flood: FloodGuard;
+  /** What the platform's events turn into (app/inbound.ts). */
+  port: InboundPort;
   logger: Logger;
   onFatal: OnFatal;
   /** Tests shorten the reconnect backoff and the wait for the first connection. */
@@ -36,7 +33,7 @@ export function startFeishu(d: FeishuRuntimeDeps): PlatformRuntime {
   let ws: FeishuWsReceiver | undefined;
   let error: string | undefined;
   const keys = { ...(d.config.encryptKey && { encryptKey: d.config.encryptKey }), ...(d.config.verificationToken && { verificationToken: d.config.verificationToken }) };
-  const dispatcher = feishuDispatcher({ port: inboundPort({ ...d.inbound, queue: d.queue, flood: d.flood }), botOpenId: () => identity?.openId ?? '', logger: log }, keys);
+  const dispatcher = feishuDispatcher({ port: d.port, botOpenId: () => identity?.openId ?? '', logger: log }, keys);
   const webhook = d.config.eventMode === 'webhook';
 
   if (webhook) {

@@ -7,14 +7,19 @@ import { cardAction, cardActionDeps } from './card-actions.js';
 import type { Clock } from '../domain/clock.js';
 import type { Telemetry } from '../domain/telemetry.js';
 import { asTaskbotError } from '../domain/errors.js';
+import { withDeadline } from '../domain/deadline.js';
+import type { CardModel } from '../domain/card.js';
 import type { Store } from '../store/store.js';
-import { noticeCard } from '../cards/notices.js';
+import { errorCard, noticeCard } from '../cards/notices.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import type { FloodGuard } from './flood.js';
 import type { WorkQueue } from './work-queue.js';
+import { DEDUPE_TTL_MS, type Inbox, type OwedCommand } from './inbox.js';
 
-/** Platforms redeliver for hours at most; a key is remembered for three days. */
-export const DEDUPE_TTL_MS = 3 * 86_400_000;
+/** How long an event's acknowledgement waits for its command to be kept: the platforms allow 2–3 s. */
+const KEEP_DEADLINE_MS = 1500;
+/** A command that three holders took and none answered (each died on it) is answered with an apology. */
+const MAX_ATTEMPTS = 3;
 
 export interface InboundDeps {
   store: Store;
@@ -24,79 +29,94 @@ export interface InboundDeps {
   telemetry?: Pick<Telemetry, 'event' | 'command'>;
 }
 
-/**
- * Claims every id of an inbound delivery in the store (atomic insert-if-absent) before any work;
- * true when this process owns it, false for a duplicate some process has seen already.
- */
-export async function claimDelivery(store: Store, keys: string[], now: number): Promise<boolean> {
-  for (const k of keys) if (!(await store.dedupe.claim(k, now, DEDUPE_TTL_MS))) return false;
-  return true;
-}
-
 export interface AdmitDeps extends InboundDeps {
   queue: WorkQueue;
   flood: FloodGuard;
+  inbox: Inbox;
 }
 
 /**
- * Takes one command for background work, called from the event handler (which returns at once):
- * within the flood limits it is queued; the first command over a limit is answered with a
- * polite "slow down"; the rest are dropped.
+ * Takes one command, called by the platform's event handler, which acknowledges the event once
+ * this resolves: within the flood limits the command is kept in the store first (durable before
+ * acknowledged), then queued. The first command over a limit is answered with a polite "slow
+ * down"; the rest are dropped. When the store fails, the command is answered with an apology
+ * straight away: it could not be kept, and an answer sent twice beats none.
  */
-export function admit(cmd: InboundCommand, keys: string[], deps: AdmitDeps): void {
+export async function accept(cmd: InboundCommand, keys: string[], deps: AdmitDeps): Promise<void> {
   const verdict = deps.flood.check(cmd.platform, cmd.chatId, cmd.userId, deps.clock.mono());
   if (verdict === 'drop') {
     deps.telemetry?.command('any', 'dropped');
     deps.logger?.debug({ chat: cmd.chatId, user: cmd.userId }, 'over the command limit: dropped');
     return;
   }
-  if (!deps.queue.push(() => runDelivery(keys, cmd, deps, verdict === 'notify'))) {
-    deps.telemetry?.command('any', 'queue_full');
-    deps.logger?.warn({ chat: cmd.chatId }, 'inbound queue full: told the person to try again in a minute');
-    void answerOverload(keys, cmd, deps);
-  }
-}
-
-/** Overload answers in flight at once: beyond this the process is in trouble and they are only logged. */
-const MAX_OVERLOAD_ANSWERS = 8;
-let overloadAnswers = 0;
-
-/** "Busy, try again in a minute", sent outside the full queue (bounded), so a command is never met with silence. */
-async function answerOverload(keys: string[], cmd: InboundCommand, deps: InboundDeps): Promise<void> {
-  if (overloadAnswers >= MAX_OVERLOAD_ANSWERS) return void deps.logger?.error({ chat: cmd.chatId }, 'overloaded: a command could not even be told to wait');
-  overloadAnswers++;
+  const busy = verdict === 'notify';
+  let key: string | undefined;
   try {
-    if (!(await claimDelivery(deps.store, keys, deps.clock.now()))) return;
-    const { messengers, settings } = deps.commands;
-    await messengers[cmd.platform]?.send({ platform: cmd.platform, chatId: cmd.chatId }, noticeCard(settings.locale, cardTexts(settings.locale).queueFull, { color: 'orange' }), cmd.reply);
+    key = await withDeadline(deps.inbox.take(cmd, keys, busy), KEEP_DEADLINE_MS);
   } catch (e) {
-    deps.logger?.error({ err: asTaskbotError(e).toJSON(), chat: cmd.chatId }, 'could not send the busy answer');
-  } finally {
-    overloadAnswers--;
-  }
-}
-
-/** Runs one command delivery: dedupe, then answer. Failures are logged with their code; nothing escapes. */
-export async function runDelivery(keys: string[], cmd: InboundCommand, deps: InboundDeps, busy = false): Promise<void> {
-  if (!(await claimDelivery(deps.store, keys, deps.clock.now()))) {
-    deps.logger?.info({ keys }, 'duplicate delivery ignored');
+    const err = asTaskbotError(e);
+    deps.telemetry?.command('any', 'store_failed');
+    deps.logger?.error({ code: err.code, err: err.toJSON(), chat: cmd.chatId, command: parseCommand(cmd.text).command }, 'the store could not keep a command; answering it with an apology');
+    void answerOutside(cmd, errorCard(err, deps.commands.settings.locale), deps, 'store_failed');
     return;
   }
+  if (!key) return void deps.logger?.info({ keys }, 'duplicate delivery ignored');
+  work({ key, cmd, busy, attempts: 1 }, deps);
+}
+
+/** Queues a kept command for its answer; over the queue's bound, it is told to try again in a minute. */
+export function work(c: OwedCommand, deps: AdmitDeps): void {
+  if (deps.queue.push(() => answerKept(c, deps))) return;
+  deps.telemetry?.command('any', 'queue_full');
+  deps.logger?.warn({ chat: c.cmd.chatId }, 'inbound queue full: told the person to try again in a minute');
+  const { settings } = deps.commands;
+  void answerOutside(c.cmd, noticeCard(settings.locale, cardTexts(settings.locale).queueFull, { color: 'orange' }), deps, 'queue_full').then(() => deps.inbox.done(c.key).catch(() => undefined));
+}
+
+/** Answers one kept command, then lets it go. Failures are logged with their code; nothing escapes. */
+async function answerKept(c: OwedCommand, deps: AdmitDeps): Promise<void> {
+  const { cmd } = c;
   try {
-    if (busy) {
+    if (c.attempts > MAX_ATTEMPTS) {
+      const err = asTaskbotError(new Error(`a command was taken ${c.attempts} times and never answered`));
+      deps.logger?.error({ err: err.toJSON(), chat: cmd.chatId, command: parseCommand(cmd.text).command }, 'a command whose holders kept going away: answered with an apology');
+      await send(cmd, errorCard(err, deps.commands.settings.locale), deps);
+    } else if (c.busy) {
       deps.telemetry?.command('any', 'busy');
       deps.logger?.warn({ chat: cmd.chatId, user: cmd.userId }, 'over the command limit: told to slow down');
-      const { messengers, settings } = deps.commands;
-      await messengers[cmd.platform]?.send({ platform: cmd.platform, chatId: cmd.chatId }, noticeCard(settings.locale, cardTexts(settings.locale).busy, { color: 'orange' }), cmd.reply);
-      return;
+      await send(cmd, noticeCard(deps.commands.settings.locale, cardTexts(deps.commands.settings.locale).busy, { color: 'orange' }), deps);
+    } else {
+      await handleCommand(cmd, deps.commands);
     }
-    await handleCommand(cmd, deps.commands);
   } catch (e) {
     // The answer could not be sent, retries included: say which command in which chat went unanswered.
     const err = asTaskbotError(e);
-    const parsed = parseCommand(cmd.text);
-    deps.logger?.error({ code: err.code, err: err.toJSON(), platform: cmd.platform, chat: cmd.chatId, command: parsed.command }, 'could not answer a command');
+    deps.logger?.error({ code: err.code, err: err.toJSON(), platform: cmd.platform, chat: cmd.chatId, command: parseCommand(cmd.text).command }, 'could not answer a command');
   }
+  await deps.inbox.done(c.key).catch((e) => deps.logger?.warn({ err: asTaskbotError(e).toJSON(), key: c.key }, 'could not record a command as answered: another replica may answer it again'));
+}
+
+/** Answers sent outside the work queue at once: beyond this the process is in trouble and they are only logged. */
+const MAX_OUTSIDE_ANSWERS = 8;
+let outside = 0;
+
+/** An answer that cannot wait for the queue (full) or the store (failing), bounded, so a command is never met with silence. */
+async function answerOutside(cmd: InboundCommand, card: CardModel, deps: InboundDeps, why: string): Promise<void> {
+  if (outside >= MAX_OUTSIDE_ANSWERS) return void deps.logger?.error({ chat: cmd.chatId, why }, 'overloaded: a command could not even be told what went wrong');
+  outside++;
+  try {
+    await send(cmd, card, deps);
+  } catch (e) {
+    deps.logger?.error({ err: asTaskbotError(e).toJSON(), chat: cmd.chatId, why }, 'could not send an answer');
+  } finally {
+    outside--;
+  }
+}
+
+async function send(cmd: InboundCommand, card: CardModel, deps: InboundDeps): Promise<void> {
+  const messenger = deps.commands.messengers[cmd.platform];
+  if (!messenger) throw new Error(`no messenger for ${cmd.platform}`);
+  await messenger.send({ platform: cmd.platform, chatId: cmd.chatId }, card, cmd.reply);
 }
 
 /** The app side of the receivers: what a platform's events turn into. */
@@ -104,13 +124,14 @@ export function inboundPort(deps: AdmitDeps): InboundPort {
   const actions = cardActionDeps(deps);
   return {
     locale: deps.commands.settings.locale,
-    command: (cmd, keys) => admit(cmd, keys, deps),
+    command: (cmd, keys) => accept(cmd, keys, deps),
     event: (platform, type) => deps.telemetry?.event(platform, type),
     async cardAction(press, budgetMs) {
-      if (press.deliveryKey && !(await claimDelivery(deps.store, [press.deliveryKey], deps.clock.now()).catch(() => true))) {
-        return { kind: 'duplicate', toast: cardTexts(actions.locale).toastRefreshing };
-      }
+      // A press the store cannot record is still answered (its work tells what fails).
+      const fresh = press.deliveryKey ? await withDeadline(deps.store.inbox.claim([press.deliveryKey], deps.clock.now(), DEDUPE_TTL_MS), KEEP_DEADLINE_MS).catch(() => true) : true;
+      if (!fresh) return { kind: 'duplicate', toast: cardTexts(actions.locale).toastRefreshing };
       return cardAction(press, actions, budgetMs);
     },
   };
 }
+

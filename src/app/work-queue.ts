@@ -27,8 +27,18 @@ export class WorkQueue {
     return this.q.size + this.q.pending;
   }
 
+  /** How many more jobs it takes now. */
+  get room(): number {
+    return Math.max(0, this.maxPending - this.q.size);
+  }
+
   /** Resolves when every queued job has finished (graceful shutdown). */
   drain(): Promise<void> {
     return this.q.onIdle();
+  }
+
+  /** Drops the jobs not started yet (a shutdown past its deadline); those running go on. */
+  clear(): void {
+    this.q.clear();
   }
 }

@@ -40,8 +40,11 @@ export type CardActionOutcome =
  * the receivers only translate wire formats into these calls, so `platforms/` never imports `app/`.
  */
 export interface InboundPort {
-  /** A message addressed to the bot: taken for background work; returns at once. `keys` identify the delivery. */
-  command(cmd: InboundCommand, keys: string[]): void;
+  /**
+   * A message addressed to the bot: kept for background work (in the store, so it outlives this
+   * process), resolving once it is; acknowledge the event then. `keys` identify the delivery. Never rejects.
+   */
+  command(cmd: InboundCommand, keys: string[]): Promise<void>;
   /** A card button: answered within `budgetMs`; never throws. */
   cardAction(press: CardPress, budgetMs: number): Promise<CardActionOutcome>;
   /** Something arrived (for metrics), whether or not it is understood. */

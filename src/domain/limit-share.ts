@@ -1,5 +1,5 @@
 /**
- * This replica's share of an app-wide limit (app/replica-share.ts): 1 alone, 1/N among N
+ * This replica's share of an app-wide limit (app/presence.ts): 1 alone, 1/N among N
  * replicas on one database. Read at every use, since replicas come and go.
  */
 export type LimitShare = () => number;

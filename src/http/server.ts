@@ -105,11 +105,20 @@ export class HttpServer {
     return `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops taking requests; those in flight (a script's POST) may finish within `graceMs`, then
+   * every connection is closed.
+   */
+  async close(graceMs = 0): Promise<void> {
     const server = this.server;
     if (!server?.listening) return;
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
     server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
+    await closed;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

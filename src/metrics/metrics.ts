@@ -1,5 +1,9 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Telemetry } from '../domain/telemetry.js';
+import { withDeadline } from '../domain/deadline.js';
+
+/** How long a scrape waits for the store's counts. */
+const STORE_READ_MS = 1000;
 
 /** What the gauges read when /metrics is scraped. */
 export interface MetricSources {
@@ -7,6 +11,8 @@ export interface MetricSources {
   activeTasks(): Promise<number>;
   queueDepth(): number;
   platforms(): { platform: string; connected: boolean }[];
+  /** Whether the store took this replica's last write (its heartbeat). */
+  storeUp(): boolean;
 }
 
 /**
@@ -26,12 +32,17 @@ export class Metrics implements Telemetry {
     collectDefaultMetrics({ register: this.registry, prefix: 'taskbot_' });
     const gauge = (name: string, help: string, read: (g: Gauge) => void | Promise<void>, labelNames: string[] = []) =>
       new Gauge({ name, help, labelNames, registers: [this.registry], collect() { return read(this); } });
-    gauge('taskbot_active_cards', 'Cards being kept up to date', async (g) => g.set(await sources.activeCards()));
-    gauge('taskbot_active_tasks', 'Distinct upstream tasks being polled', async (g) => g.set(await sources.activeTasks()));
+    // Read from the store: when it does not answer in time, the last value stands (a scrape never waits on a silent database).
+    const fromStore = (read: () => Promise<number>) => async (g: Gauge) => {
+      await withDeadline(read(), STORE_READ_MS).then((n) => g.set(n), () => undefined);
+    };
+    gauge('taskbot_active_cards', 'Cards being kept up to date', fromStore(() => sources.activeCards()));
+    gauge('taskbot_active_tasks', 'Distinct upstream tasks being polled', fromStore(() => sources.activeTasks()));
     gauge('taskbot_work_queue_depth', 'Inbound commands waiting or running', (g) => g.set(sources.queueDepth()));
     gauge('taskbot_platform_connected', '1 while the platform connection is up, by platform', (g) => {
       for (const p of sources.platforms()) g.set({ platform: p.platform }, p.connected ? 1 : 0);
     }, ['platform']);
+    gauge('taskbot_store_up', '1 while the store takes writes (the last heartbeat went through within its deadline)', (g) => g.set(sources.storeUp() ? 1 : 0));
   }
 
   private counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {

@@ -136,6 +136,23 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '007_faults': {
+    // A command acknowledged to its platform is kept (with the holder's lease) until it is answered:
+    // a replica that dies leaves it to another. Script API keys are leased while worked, not locked.
+    // A card remembers a send refused for want of the admin (a scope), to say so; a mention records
+    // that it is about to go out, so one that cannot be deduplicated is never sent twice.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('dedupe').addColumn('payload', 'text').execute();
+      await db.schema.alterTable('dedupe').addColumn('lease_owner', 'text').execute();
+      await db.schema.alterTable('dedupe').addColumn('lease_until', 'bigint').execute();
+      await db.schema.alterTable('dedupe').addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.createIndex('dedupe_owed').on('dedupe').column('lease_until').where(sql.ref('payload'), 'is not', null).execute();
+      await db.schema.alterTable('api_requests').addColumn('lease_owner', 'text').execute();
+      await db.schema.alterTable('api_requests').addColumn('lease_until', 'bigint').execute();
+      await db.schema.alterTable('cards').addColumn('last_error', 'text').execute();
+      await db.schema.alterTable('subscribers').addColumn('mention_at', 'bigint').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

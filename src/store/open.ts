@@ -2,37 +2,29 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 import { Store } from './store.js';
 import { YieldingSqliteDialect } from './sqlite-yield.js';
+import { PG_DEADLINES, pgPool, type PgDeadlines } from './pg-pool.js';
 
-/** bigint columns hold millisecond times: read them as numbers, not strings. */
-const INT8_OID = 20;
-const pgTypes = {
-  getTypeParser: ((oid: number, format?: string) =>
-    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-};
+export interface OpenOptions {
+  /** Told when a database connection broke (it is replaced on the next query). */
+  onPoolError?: (e: Error) => void;
+  /** PostgreSQL's deadlines (tests shorten them). */
+  deadlines?: Partial<PgDeadlines>;
+}
 
 /**
  * Opens the store named by DATABASE_URL (`sqlite:PATH` or `postgres://…`) and brings its
  * schema up to date. SQLite gets its folder created and WAL mode.
  */
-export async function openStore(url: string, onPoolError?: (e: Error) => void): Promise<Store> {
+export async function openStore(url: string, o: OpenOptions = {}): Promise<Store> {
   let db: Kysely<Database>;
   let dialect: 'sqlite' | 'postgres';
   if (/^postgres(ql)?:\/\//.test(url)) {
     dialect = 'postgres';
-    const pool = new pg.Pool({ connectionString: url, max: 10, types: pgTypes });
-    // An idle connection cut by a database restart is reported here; unheard, it would crash the
-    // process. The pool replaces it on the next query.
-    pool.on('error', (e) => onPoolError?.(e));
-    // The pool listens only to idle clients: one cut while checked out (mid-transaction, during a
-    // database restart) would emit an unheard 'error' and crash the process. Its query fails
-    // and is retried by the caller; the event itself only needs a listener.
-    pool.on('connect', (client) => client.on('error', (e) => onPoolError?.(e)));
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pgPool(url, { ...PG_DEADLINES, ...o.deadlines }, o.onPoolError) }) });
   } else {
     dialect = 'sqlite';
     const path = url.replace(/^sqlite:/, '');

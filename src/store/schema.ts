@@ -27,6 +27,8 @@ export interface CardTable {
   retry_at: number | null;
   /** A title of its own (given by the script that posted the card); null: the task's kind and id. */
   title: string | null;
+  /** Why sends to it are refused until the admin acts (`PERMISSION_DENIED: im:message`); null while they go through. */
+  last_error: string | null;
 }
 
 /** One row per distinct upstream task, however many cards show it. */
@@ -65,8 +67,10 @@ export interface SubscriberTable {
   card_key: string;
   user_id: string;
   created_at: number;
-  /** When the mention was sent; null while it is owed. */
+  /** When the mention was sent (or given up); null while it is owed. */
   notified_at: number | null;
+  /** When a holder of the task's lease was about to send the mention (its outcome unknown until notified_at is set). */
+  mention_at: number | null;
 }
 
 /** A chat's own settings; null columns follow the operator's defaults. */
@@ -88,6 +92,9 @@ export interface ApiRequestTable {
   status: number;
   response: string | null;
   expires_at: number;
+  /** Who works the request while status is 0, renewed while it runs; a lapsed lease makes the key retryable. */
+  lease_owner: string | null;
+  lease_until: number | null;
 }
 
 export interface DigestTable {
@@ -108,9 +115,20 @@ export interface DigestTable {
   lease_until: number | null;
 }
 
+/**
+ * Inbound ids claimed once. The first id of a command's delivery also holds the command itself
+ * until it is answered, leased to the replica working it: acknowledged means durable, and a command
+ * whose holder died is answered by another replica.
+ */
 export interface DedupeTable {
   key: string;
   expires_at: number;
+  /** The command, JSON, while it is owed an answer; null once answered (and for ids that are not commands). */
+  payload: string | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+  /** How many holders have taken it: a command that keeps killing its holders is answered with an apology. */
+  attempts: Generated<number>;
 }
 
 /** The replicas sharing this database, each with when it last said it was alive. */

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { CardStore } from './cards.js';
 import type { StoreContext } from './context.js';
-import { DedupeStore } from './dedupe.js';
+import { InboxStore } from './inbox.js';
 import { DigestStore } from './digests.js';
 import { PreparedQueries } from './prepared.js';
 import { ReplicaStore } from './replicas.js';
@@ -15,7 +15,7 @@ export { INTEREST_MS } from './tasks.js';
 
 /**
  * The persistent state, one part per thing it holds: tasks and the cards showing them (with the
- * people waiting on them), digests, inbound dedupe keys, replicas. One implementation over kysely
+ * people waiting on them), digests, inbound ids and the commands owed an answer, replicas. One implementation over kysely
  * serves SQLite and PostgreSQL with the same queries; only the row locking hint differs
  * (PostgreSQL skips rows another replica is claiming).
  */
@@ -25,7 +25,7 @@ export class Store implements StoreContext {
   readonly cards = new CardStore(this);
   readonly subscribers = new SubscriberStore(this);
   readonly digests = new DigestStore(this);
-  readonly dedupe = new DedupeStore(this);
+  readonly inbox = new InboxStore(this);
   readonly replicas = new ReplicaStore(this);
 
   constructor(

@@ -20,8 +20,8 @@ export class SubscriberStore {
       }
       await tx
         .insertInto('subscribers')
-        .values({ card_key: cardKey, user_id: userId, created_at: now, notified_at: null })
-        .onConflict((oc) => oc.columns(['card_key', 'user_id']).doUpdateSet({ created_at: now, notified_at: null }))
+        .values({ card_key: cardKey, user_id: userId, created_at: now, notified_at: null, mention_at: null })
+        .onConflict((oc) => oc.columns(['card_key', 'user_id']).doUpdateSet({ created_at: now, notified_at: null, mention_at: null }))
         .execute();
       return 'on' as const;
     });

@@ -64,8 +64,8 @@ describe('hostile input and secrets, end to end (Feishu long connection)', () =>
   it('sweeps expired dedupe keys', async () => {
     const { bot: b } = await startTestBot({ FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret, FEISHU_DOMAIN: fake.baseUrl }, undefined, { sweepMs: 50 });
     try {
-      await b.store.dedupe.claim('old-key', Date.now() - 10_000, 1000);
-      await b.store.dedupe.claim('fresh-key', Date.now(), 60_000);
+      await b.store.inbox.claim(['old-key'], Date.now() - 10_000, 1000);
+      await b.store.inbox.claim(['fresh-key'], Date.now(), 60_000);
       const keys = async () => (await b.store.db.selectFrom('dedupe').select('key').execute()).map((r) => r.key);
       await until('the sweep', async () => !(await keys()).includes('old-key'), 3000);
       expect(await keys()).toEqual(['fresh-key']);

@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TOPIC_CARD, TOPIC_ROBOT } from 'dingtalk-stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { taskCard } from '../../src/cards/task-card.js';
@@ -102,5 +106,44 @@ describe('every command gets an answer, also when the normal way fails', () => {
     const ack = await d.stream.push(TOPIC_CARD, d.cardClick('tb-elsewhere', 'refresh'));
     expect(ack.data).toMatchObject({ response: { cardData: { cardParamMap: { note: 'This chat may not use taskbot' } } } });
     expect(d.calls(/doc\/task\/info/)).toHaveLength(1); // only the fetch above: the click cost no poll
+  });
+
+  /** Another process holds the SQLite file's write lock for `ms` (a backup, a second taskbot): resolves once it has it. */
+  async function lockStore(file: string, ms: number) {
+    const locker = spawn(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(${JSON.stringify(file)});d.exec('BEGIN EXCLUSIVE');console.log('locked');setTimeout(()=>{d.exec('COMMIT');d.close()},${ms})`]);
+    await new Promise((r) => locker.stdout.once('data', r));
+    return { unlocked: new Promise((r) => locker.once('exit', r)) };
+  }
+
+  it('the store fails when a command arrives: it is answered with an apology, and its error id is in the log', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'taskbot-silent-')), 'bot.db');
+    const f = await withFeishu({}, { DATABASE_URL: `sqlite:${file}` });
+    const { unlocked } = await lockStore(file, 3000);
+    const { messageId, event } = f.say('oc_store', 'help');
+    await f.gateway.push(event);
+    const reply = await until('the apology', () => f.im.inChat('oc_store').find((m) => m.reply_to === messageId));
+    const id = /"content":"([0-9a-f]{8})"/.exec(JSON.stringify(reply.card))?.[1];
+    expect(id).toMatch(/^[0-9a-f]{8}$/);
+    const line = sink.lines.find((l) => l.includes('the store could not keep a command'));
+    expect(line).toContain(id!);
+    await unlocked;
+  });
+
+  it('the store fails when a button is pressed: the toast says so, with the error id the log carries', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'taskbot-silent-')), 'bot.db');
+    const f = await withFeishu({}, { DATABASE_URL: `sqlite:${file}` });
+    f.addTask({ id: '13', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 30 });
+    const { messageId, event } = f.say('oc_press', 'status 13');
+    await f.gateway.push(event);
+    const card = await until('the card', () => f.im.inChat('oc_press').find((m) => m.reply_to === messageId));
+    await until('watched', () => bot!.store.cards.get(`feishu:${card.message_id}`));
+    const { unlocked } = await lockStore(file, 3000);
+    const ack = await f.gateway.push(f.click(card.message_id, 'stop'));
+    const toast = (ack.data as { toast?: { type: string; content: string } }).toast;
+    expect(toast?.type).toBe('error');
+    const id = /Error id: ([0-9a-f]{8})/.exec(toast?.content ?? '')?.[1];
+    expect(id).toMatch(/^[0-9a-f]{8}$/);
+    expect(sink.lines.find((l) => l.includes('card action failed'))).toContain(id!);
+    await unlocked;
   });
 });

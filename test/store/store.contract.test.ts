@@ -48,12 +48,37 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
 
   it('dedupe keys are claimed once until they expire', async () => {
     await open();
-    expect(await store.dedupe.claim('evt-1', 1000, 60_000)).toBe(true);
-    expect(await store.dedupe.claim('evt-1', 2000, 60_000)).toBe(false);
-    const both = await Promise.all([store.dedupe.claim('evt-2', 1000, 10), store.dedupe.claim('evt-2', 1000, 10)]);
+    expect(await store.inbox.claim(['evt-1'], 1000, 60_000)).toBe(true);
+    expect(await store.inbox.claim(['evt-1'], 2000, 60_000)).toBe(false);
+    const both = await Promise.all([store.inbox.claim(['evt-2'], 1000, 10), store.inbox.claim(['evt-2'], 1000, 10)]);
     expect(both.filter(Boolean)).toHaveLength(1);
-    expect(await store.dedupe.claim('evt-1', 62_000, 60_000)).toBe(true);
+    expect(await store.inbox.claim(['evt-1'], 62_000, 60_000)).toBe(true);
     expect(await store.purgeExpired(200_000)).toBe(2);
+  });
+
+  it('a command is kept with its holder until answered; one left by a holder whose lease lapsed is taken over once', async () => {
+    await open();
+    const work = (owner: string, leaseUntil: number) => ({ payload: `{"from":"${owner}"}`, owner, leaseUntil });
+    // Both ids of one delivery, or neither: a duplicate leaves nothing behind.
+    expect(await store.inbox.claim(['msg-1', 'evt-1'], 1000, 60_000, work('a', 16_000))).toBe(true);
+    expect(await store.inbox.claim(['msg-2', 'evt-1'], 1000, 60_000, work('a', 16_000))).toBe(false);
+    expect(await store.inbox.claim(['msg-2'], 1000, 60_000)).toBe(true);
+    // Held: nobody takes it over; renewed, still held.
+    expect(await store.inbox.adopt('b', 10_000, 25_000, 10)).toEqual([]);
+    await store.inbox.renew(['msg-1'], 'a', 30_000);
+    expect(await store.inbox.adopt('b', 20_000, 35_000, 10)).toEqual([]);
+    // a died: once its lease lapsed, one replica (of two asking at once) takes it over.
+    const [x, y] = await Promise.all([store.inbox.adopt('b', 31_000, 46_000, 10), store.inbox.adopt('c', 31_000, 46_000, 10)]);
+    expect([...x, ...y]).toEqual([{ key: 'msg-1', payload: '{"from":"a"}', attempts: 2 }]);
+    // a comes back late: its renewal no longer holds what b took.
+    await store.inbox.renew(['msg-1'], 'a', 60_000);
+    expect(await store.inbox.adopt('c', 47_000, 62_000, 10)).toHaveLength(1);
+    await store.inbox.answered('msg-1');
+    expect(await store.inbox.adopt('d', 100_000, 115_000, 10)).toEqual([]);
+    // Released at shutdown: taken over at once.
+    await store.inbox.claim(['msg-3'], 1000, 60_000, work('e', 200_000));
+    await store.inbox.release('e');
+    expect((await store.inbox.adopt('f', 2000, 17_000, 10)).map((o) => o.key)).toEqual(['msg-3']);
   });
 
   it('an inline answer is committed once: a second press drawing the same card gives none', async () => {

@@ -20,22 +20,23 @@ export interface DingtalkEventDeps {
   logger?: Logger;
 }
 
-/** Robot messages are acknowledged at once and worked in the queue; card callbacks are answered within 2 s. */
+/** Robot messages are acknowledged once kept and worked in the queue; card callbacks are answered within 2 s. */
 export function registerDingtalkHandlers(client: StreamClient, deps: DingtalkEventDeps): void {
-  client.listen(TOPIC_ROBOT, (msg) => {
+  client.listen(TOPIC_ROBOT, async (msg) => {
+    // Acknowledged once the command is kept: a process that dies now leaves it to another.
+    await onRobotMessage(msg, deps);
     client.socketCallBackResponse(msg.headers.messageId, {});
-    onRobotMessage(msg, deps);
   });
   client.listen(TOPIC_CARD, async (msg) => {
     client.socketCallBackResponse(msg.headers.messageId, await onCardCallback(msg, deps));
   });
 }
 
-function onRobotMessage(msg: DWClientDownStream, deps: DingtalkEventDeps): void {
+async function onRobotMessage(msg: DWClientDownStream, deps: DingtalkEventDeps): Promise<void> {
   deps.port.event('dingtalk', 'robot_message');
   const read = readRobotMessage(msg.data, deps);
   if ('issue' in read) return void deps.logger?.warn({ issue: read.issue }, 'malformed robot message ignored');
-  if (read.cmd) deps.port.command(read.cmd, read.keys);
+  if (read.cmd) await deps.port.command(read.cmd, read.keys);
   else deps.logger?.info('1:1 robot message without a senderStaffId: nobody to answer');
 }
 

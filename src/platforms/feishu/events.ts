@@ -19,7 +19,7 @@ export const CARD_ACTION_BUDGET_MS = 1500;
 
 /**
  * One EventDispatcher for the long connection and webhook mode alike. Messages are acknowledged
- * at once (the handler only queues); card callbacks are answered within the deadline.
+ * once kept (the handler only stores and queues them); card callbacks are answered within the deadline.
  */
 export function feishuDispatcher(deps: FeishuEventDeps, keys: { encryptKey?: string; verificationToken?: string } = {}): lark.EventDispatcher {
   const dispatcher = new lark.EventDispatcher({ ...keys, logger: sdkLogger(deps.logger), loggerLevel: lark.LoggerLevel.warn });
@@ -30,12 +30,12 @@ export function feishuDispatcher(deps: FeishuEventDeps, keys: { encryptKey?: str
   return dispatcher;
 }
 
-/** Synchronous and quick: the ACK goes back as soon as this returns; the work is queued. */
-function onMessage(data: unknown, deps: FeishuEventDeps): void {
+/** Quick: the ACK goes back once the command is kept (the SDK answers when this resolves); the work is queued. */
+async function onMessage(data: unknown, deps: FeishuEventDeps): Promise<void> {
   deps.port.event('feishu', 'im.message.receive_v1');
   const read = readMessage(data, deps.botOpenId());
   if ('issue' in read) return void deps.logger?.warn({ issue: read.issue }, 'malformed im.message.receive_v1 ignored');
-  if (read.cmd) deps.port.command(read.cmd, read.keys); // else: not addressed to us
+  if (read.cmd) await deps.port.command(read.cmd, read.keys); // else: not addressed to us
 }
 
 export type CardCallbackAnswer = { toast: { type: 'success' | 'info' | 'error'; content: string }; card?: { type: 'raw'; data: unknown } };

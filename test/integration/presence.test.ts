@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ReplicaShare } from '../../src/app/replica-share.js';
+import { Presence } from '../../src/app/presence.js';
 import { systemClock } from '../../src/domain/clock.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
@@ -16,7 +16,7 @@ describe('replica share', () => {
   it('two replicas on one database take half of every limit each; when one stops, the other takes all at its next beat', async () => {
     const url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'taskbot-replicas-')), 'r.db')}`;
     for (let i = 0; i < 2; i++) stores.push(await openStore(url));
-    const [a, b] = stores.map((s) => new ReplicaShare(s, systemClock, undefined, 40));
+    const [a, b] = stores.map((s) => new Presence(s, systemClock, undefined, 40));
     await a!.start();
     expect(a!.share()).toBe(1);
     await b!.start();

@@ -1,0 +1,125 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.js';
+import type { InboundCommand } from '../domain/inbound.js';
+import type { Platform } from '../domain/task.js';
+import type { Store } from '../store/store.js';
+
+/** Platforms redeliver for hours at most; an id is remembered for three days. */
+export const DEDUPE_TTL_MS = 3 * 86_400_000;
+/** A replica holds a command it works this long, renewed while it works; then another takes it over. */
+export const COMMAND_LEASE_MS = 15_000;
+/** How often commands whose holder's lease lapsed are looked for. */
+const ADOPT_EVERY_MS = 2000;
+
+/** A command as kept in the store until it is answered. */
+interface Kept {
+  cmd: Omit<InboundCommand, 'operator'>;
+  /** The platform reads some tasks as the sender (DingTalk storage): looked up again from the user id. */
+  operator: boolean;
+  /** It came over the flood limits: its answer is "slow down". */
+  busy: boolean;
+}
+
+export interface OwedCommand {
+  key: string;
+  cmd: InboundCommand;
+  busy: boolean;
+  /** Holders that took it so far, this one included. */
+  attempts: number;
+}
+
+export interface InboxDeps {
+  store: Store;
+  clock: Clock;
+  owner: string;
+  logger?: Logger;
+  /** The sender's lookup a command of `platform` from `userId` carries (DingTalk storage reads tasks as the sender). */
+  operatorOf: (platform: Platform, userId: string) => InboundCommand['operator'];
+  /** How many commands this replica can take on now (its work queue's room). */
+  room: () => number;
+  /** A command taken over from a holder that went away. */
+  adopted: (c: OwedCommand) => void;
+  leaseMs?: number;
+}
+
+/**
+ * Commands are durable before they are acknowledged: the dedupe claim of a delivery keeps the
+ * command, leased to this replica, until it is answered. The lease is renewed while the command is
+ * worked; a replica that dies (or stops before answering) leaves its commands to whichever replica
+ * looks next once the lease lapsed, and they are answered there.
+ */
+export class Inbox {
+  private readonly working = new Set<string>();
+  private timers: NodeJS.Timeout[] = [];
+  private readonly leaseMs: number;
+
+  constructor(private readonly d: InboxDeps) {
+    this.leaseMs = d.leaseMs ?? COMMAND_LEASE_MS;
+  }
+
+  /** Keeps the command of a delivery (its first id holds it); the key it is kept under, or undefined for a duplicate. Throws when the store fails. */
+  async take(cmd: InboundCommand, keys: string[], busy: boolean): Promise<string | undefined> {
+    const { operator, ...plain } = cmd;
+    const kept: Kept = { cmd: plain, operator: operator !== undefined, busy };
+    const now = this.d.clock.now();
+    const key = keys[0]!;
+    this.working.add(key);
+    try {
+      if (await this.d.store.inbox.claim(keys, now, DEDUPE_TTL_MS, { payload: JSON.stringify(kept), owner: this.d.owner, leaseUntil: now + this.leaseMs })) return key;
+    } catch (e) {
+      this.working.delete(key);
+      throw e;
+    }
+    this.working.delete(key);
+    return undefined;
+  }
+
+  /** The command was answered (or given up): it is no longer kept. */
+  async done(key: string): Promise<void> {
+    // Even when the store cannot be told: the lease then lapses, and another replica answers again (twice beats never).
+    this.working.delete(key);
+    await this.d.store.inbox.answered(key);
+  }
+
+  start(): void {
+    const renew = setInterval(() => void this.renew(), this.leaseMs / 3);
+    const adopt = setInterval(() => void this.adopt(), Math.min(ADOPT_EVERY_MS, this.leaseMs / 3));
+    this.timers = [renew, adopt];
+    for (const t of this.timers) t.unref();
+  }
+
+  /** Stops looking, and lets go of the commands not answered yet: another replica (or the next start) answers them. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.working.clear();
+    await this.d.store.inbox.release(this.d.owner);
+  }
+
+  private async renew(): Promise<void> {
+    await this.d.store.inbox.renew([...this.working], this.d.owner, this.d.clock.now() + this.leaseMs).catch((e) => this.d.logger?.warn({ err: e }, 'could not renew the leases of commands being answered'));
+  }
+
+  private async adopt(): Promise<void> {
+    const room = Math.min(50, this.d.room());
+    if (room <= 0) return;
+    const now = this.d.clock.now();
+    const owed = await this.d.store.inbox.adopt(this.d.owner, now, now + this.leaseMs, room).catch((e) => {
+      this.d.logger?.warn({ err: e }, 'could not look for commands left unanswered');
+      return [];
+    });
+    for (const o of owed) {
+      let kept: Kept;
+      try {
+        kept = JSON.parse(o.payload) as Kept;
+      } catch {
+        this.d.logger?.error({ key: o.key }, 'a kept command cannot be read; dropped');
+        await this.done(o.key).catch(() => undefined);
+        continue;
+      }
+      const operator = kept.operator ? this.d.operatorOf(kept.cmd.platform, kept.cmd.userId) : undefined;
+      this.working.add(o.key);
+      this.d.logger?.info({ key: o.key, chat: kept.cmd.chatId, attempts: o.attempts }, 'answering a command its first holder left unanswered');
+      this.d.adopted({ key: o.key, cmd: { ...kept.cmd, ...(operator && { operator }) }, busy: kept.busy, attempts: o.attempts });
+    }
+  }
+}

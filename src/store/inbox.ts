@@ -1,0 +1,83 @@
+import type { StoreContext } from './context.js';
+import { leaseFree, leaseHeldBy } from './leases.js';
+
+/** A command owed an answer, as a holder takes it over. */
+export interface OwedCommand {
+  key: string;
+  payload: string;
+  attempts: number;
+}
+
+/** A delivery's command and who works it: the first of its ids carries them until it is answered. */
+export interface Work {
+  payload: string;
+  owner: string;
+  leaseUntil: number;
+}
+
+class Duplicate extends Error {}
+
+/**
+ * Inbound ids (events, messages, button presses) claimed once, remembered until they expire; a
+ * command's first id also keeps the command, leased to the replica answering it, until it is
+ * answered (DedupeTable).
+ */
+export class InboxStore {
+  constructor(private readonly ctx: StoreContext) {}
+
+  /** Claims every id of one delivery, atomically; false when any was claimed already (a duplicate). */
+  async claim(keys: string[], now: number, ttlMs: number, work?: Work): Promise<boolean> {
+    try {
+      await this.ctx.db.transaction().execute(async (tx) => {
+        for (const [i, key] of keys.entries()) {
+          const w = i === 0 ? work : undefined;
+          const row = { expires_at: now + ttlMs, payload: w?.payload ?? null, lease_owner: w?.owner ?? null, lease_until: w?.leaseUntil ?? null, attempts: w ? 1 : 0 };
+          const r = await this.ctx.prepared.run(tx, 'claimId', [key, row.expires_at, row.payload, row.lease_owner, row.lease_until, row.attempts, now], (key, expires_at, payload, lease_owner, lease_until, attempts, now) =>
+            tx
+              .insertInto('dedupe')
+              .values({ key, expires_at, payload, lease_owner, lease_until, attempts })
+              .onConflict((oc) => oc.column('key').doUpdateSet({ expires_at, payload, lease_owner, lease_until, attempts }).where('dedupe.expires_at', '<', now)),
+          );
+          if (Number(r.numAffectedRows ?? 0) === 0) throw new Duplicate();
+        }
+      });
+      return true;
+    } catch (e) {
+      if (e instanceof Duplicate) return false;
+      throw e;
+    }
+  }
+
+  /** The command was answered (or given up): only its id is remembered. */
+  async answered(key: string): Promise<void> {
+    const { db, prepared } = this.ctx;
+    await prepared.run(db, 'answered', [key], (key) => db.updateTable('dedupe').set({ payload: null, lease_owner: null, lease_until: null }).where('key', '=', key));
+  }
+
+  /** Keeps `owner`'s lease on the commands it is still answering. */
+  async renew(keys: string[], owner: string, leaseUntil: number): Promise<void> {
+    if (keys.length === 0) return;
+    await this.ctx.db.updateTable('dedupe').set({ lease_until: leaseUntil }).where('key', 'in', keys).where(leaseHeldBy(owner)).execute();
+  }
+
+  /** Takes over up to `limit` commands still owed an answer whose holder's lease lapsed (it died, or stopped without answering). */
+  async adopt(owner: string, now: number, leaseUntil: number, limit: number): Promise<OwedCommand[]> {
+    const { db, dialect } = this.ctx;
+    let owed = db.selectFrom('dedupe').select('key').where('payload', 'is not', null).where(leaseFree(now)).orderBy('lease_until').limit(limit);
+    if (dialect === 'postgres') owed = owed.forUpdate().skipLocked();
+    const rows = await db
+      .updateTable('dedupe')
+      .set((eb) => ({ lease_owner: owner, lease_until: leaseUntil, attempts: eb('attempts', '+', 1) }))
+      .where('key', 'in', owed)
+      .where('payload', 'is not', null)
+      .where(leaseFree(now))
+      .returning(['key', 'payload', 'attempts'])
+      .execute();
+    return rows.map((r) => ({ key: r.key, payload: r.payload!, attempts: Number(r.attempts) }));
+  }
+
+  /** Lets go of `owner`'s unanswered commands, for another replica to answer at once (shutdown). */
+  async release(owner: string): Promise<void> {
+    await this.ctx.db.updateTable('dedupe').set({ lease_owner: null, lease_until: null }).where('payload', 'is not', null).where(leaseHeldBy(owner)).execute();
+  }
+}
