@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { CommandDeps } from '../commands/context.js';
 import { asTaskbotError, type ErrorCode } from '../domain/errors.js';
 import { bearerMatches } from '../http/auth.js';
 import type { HttpAnswer, HttpInput, HttpServer } from '../http/server.js';
-import { answerRequest, claimRequest, releaseRequest } from '../store/api-requests.js';
+import { abandonRequests, answerRequest, claimRequest, releaseRequest, renewRequests } from '../store/api-requests.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import type { Store } from '../store/store.js';
 import { describeWatch, postWatch, WatchRequest } from './watches.js';
 import { openApiDocument } from './openapi-doc.js';
@@ -26,6 +28,7 @@ const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   UPSTREAM_UNAVAILABLE: 503,
   UPSTREAM_TIMEOUT: 504,
   CONFIG_INVALID: 500,
+  STORE_UNUSABLE: 500,
   INTERNAL: 500,
 };
 
@@ -33,12 +36,24 @@ export interface ApiDeps {
   token: string;
   store: Store;
   commands: CommandDeps;
+  /** This replica, holding the keys of the requests it works. */
+  owner: string;
+  logger?: Logger;
 }
+
+/** A key's lease while its request is worked, renewed until answered; a cut-off request's key is retryable after it. */
+export const KEY_LEASE_MS = 15_000;
 
 const PREFIX = '/api/v1/watches';
 
-/** The script API (DESIGN §7): post a live card, read it, stop it; bearer token compared in constant time. */
-export function apiRoutes(http: HttpServer, d: ApiDeps): void {
+/**
+ * The script API (DESIGN §7): post a live card, read it, stop it; bearer token compared in
+ * constant time. stop() lets go of the keys of requests still being worked (the HTTP server has
+ * stopped taking requests): a retry takes them at once.
+ */
+export function apiRoutes(http: HttpServer, d: ApiDeps): { stop(): Promise<void> } {
+  const keys = new LeaseKeeper({ leaseMs: KEY_LEASE_MS, clock: d.commands.clock, renew: (k, until) => renewRequests(d.store, k, d.owner, until), what: 'script requests being worked', ...(d.logger && { logger: d.logger }) });
+  keys.start();
   const guarded = (h: (req: HttpInput) => Promise<HttpAnswer>) => async (req: HttpInput): Promise<HttpAnswer> => {
     if (!bearerMatches(req.headers.authorization, d.token)) return { status: 401, body: problem('UNAUTHORIZED', 'Authorization: Bearer <API_TOKEN> is required'), headers: { 'www-authenticate': 'Bearer' } };
     try {
@@ -47,7 +62,7 @@ export function apiRoutes(http: HttpServer, d: ApiDeps): void {
       return errorAnswer(e);
     }
   };
-  http.route('POST', PREFIX, guarded((req) => create(req, d)), { json: true });
+  http.route('POST', PREFIX, guarded((req) => create(req, d, keys)), { json: true });
   http.route('GET', `${PREFIX}/*`, guarded(async (req) => {
     const w = await describeWatch(d.commands, keyOf(req));
     return w ? { status: 200, body: w } : { status: 404, body: problem('CARD_NOT_FOUND', 'no card with this key') };
@@ -59,10 +74,11 @@ export function apiRoutes(http: HttpServer, d: ApiDeps): void {
     return { status: 200, body: { cardKey: key, status: r.status === 'stopped' ? 'stopped' : (await d.commands.engine.describe(key))?.card.status } };
   }));
   http.route('GET', '/api/v1/openapi.json', async () => ({ status: 200, body: openApiDocument() }));
+  return { stop: () => abandonRequests(d.store, keys.stop(), d.owner) };
 }
 
 /** POST: validate, then (once per Idempotency-Key) fetch the task, post the card, watch it. */
-async function create(req: HttpInput, d: ApiDeps): Promise<HttpAnswer> {
+async function create(req: HttpInput, d: ApiDeps, keys: LeaseKeeper): Promise<HttpAnswer> {
   let json: unknown;
   try {
     json = JSON.parse(req.rawBody.toString('utf8'));
@@ -74,12 +90,13 @@ async function create(req: HttpInput, d: ApiDeps): Promise<HttpAnswer> {
   const key = header(req, 'idempotency-key');
   if (key !== undefined && (key.length === 0 || key.length > 200)) return { status: 400, body: problem('INVALID_REQUEST', 'Idempotency-Key must be 1 to 200 characters') };
   if (key === undefined) return created(await postWatch(d.commands, parsed.data));
-  const now = d.commands.clock.now();
-  const claim = await claimRequest(d.store, key, createHash('sha256').update(JSON.stringify(parsed.data)).digest('hex'), now);
+  const claim = await claimRequest(d.store, key, createHash('sha256').update(JSON.stringify(parsed.data)).digest('hex'), d.commands.clock.now(), d.owner, keys.until());
   if (claim.kind === 'answered') return { status: claim.status, body: claim.body, headers: { 'idempotent-replayed': 'true' } };
   if (claim.kind === 'working') return { status: 409, body: problem('IN_PROGRESS', 'a request with this Idempotency-Key is still being worked; try again shortly') };
   if (claim.kind === 'conflict') return { status: 422, body: problem('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request') };
+  keys.hold(key);
   try {
+    // The platform takes a retry's post as the same message (Feishu uuid, DingTalk outTrackId, both from the key).
     const answer = created(await postWatch(d.commands, parsed.data, key));
     await answerRequest(d.store, key, answer.status, answer.body);
     return answer;
@@ -87,8 +104,10 @@ async function create(req: HttpInput, d: ApiDeps): Promise<HttpAnswer> {
     const err = asTaskbotError(e);
     // A permanent answer is the answer for this key; a passing fault may go better next time.
     if (err.persistence === 'permanent') await answerRequest(d.store, key, HTTP_STATUS[err.code], errorBody(err));
-    else await releaseRequest(d.store, key);
+    else await releaseRequest(d.store, key, d.owner);
     throw err;
+  } finally {
+    keys.drop(key);
   }
 }
 

@@ -144,7 +144,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     }
     return { status: 200, body: await metrics.text(), contentType: metrics.registry.contentType };
   });
-  if (config.apiToken) apiRoutes(http, { token: config.apiToken, store, commands });
+  const api = config.apiToken ? apiRoutes(http, { token: config.apiToken, store, commands, owner: replicas.owner, logger: log }) : undefined;
   o.routes?.(http);
 
   let url: string;
@@ -192,6 +192,8 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
       // Requests and commands in flight finish first; then the loops; the store closes last.
       await stopWithin(o.shutdownMs ?? SHUTDOWN_DEADLINE_MS, clock, log, [
         ['HTTP requests in flight', () => http.close(HTTP_GRACE_MS)],
+        // Cut off unanswered: their Idempotency-Keys are retryable at once.
+        ['script requests left', async () => api?.stop()],
         ['commands in flight', () => queue.drain()],
         // Not answered in time: kept in the store for another replica, or the next start.
         ['commands left', () => (queue.clear(), inbox.stop())],

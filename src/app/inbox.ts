@@ -3,6 +3,7 @@ import type { Clock } from '../domain/clock.js';
 import type { InboundCommand } from '../domain/inbound.js';
 import type { Platform } from '../domain/task.js';
 import type { Store } from '../store/store.js';
+import { LeaseKeeper } from './lease-keeper.js';
 
 /** Platforms redeliver for hours at most; an id is remembered for three days. */
 export const DEDUPE_TTL_MS = 3 * 86_400_000;
@@ -49,61 +50,54 @@ export interface InboxDeps {
  * looks next once the lease lapsed, and they are answered there.
  */
 export class Inbox {
-  private readonly working = new Set<string>();
-  private timers: NodeJS.Timeout[] = [];
-  private readonly leaseMs: number;
+  private readonly working: LeaseKeeper;
+  private timer?: NodeJS.Timeout;
 
   constructor(private readonly d: InboxDeps) {
-    this.leaseMs = d.leaseMs ?? COMMAND_LEASE_MS;
+    const leaseMs = d.leaseMs ?? COMMAND_LEASE_MS;
+    this.working = new LeaseKeeper({ leaseMs, clock: d.clock, renew: (keys, until) => d.store.inbox.renew(keys, d.owner, until), what: 'commands being answered', ...(d.logger && { logger: d.logger }) });
   }
 
   /** Keeps the command of a delivery (its first id holds it); the key it is kept under, or undefined for a duplicate. Throws when the store fails. */
   async take(cmd: InboundCommand, keys: string[], busy: boolean): Promise<string | undefined> {
     const { operator, ...plain } = cmd;
     const kept: Kept = { cmd: plain, operator: operator !== undefined, busy };
-    const now = this.d.clock.now();
     const key = keys[0]!;
-    this.working.add(key);
+    this.working.hold(key);
     try {
-      if (await this.d.store.inbox.claim(keys, now, DEDUPE_TTL_MS, { payload: JSON.stringify(kept), owner: this.d.owner, leaseUntil: now + this.leaseMs })) return key;
+      if (await this.d.store.inbox.claim(keys, this.d.clock.now(), DEDUPE_TTL_MS, { payload: JSON.stringify(kept), owner: this.d.owner, leaseUntil: this.working.until() })) return key;
     } catch (e) {
-      this.working.delete(key);
+      this.working.drop(key);
       throw e;
     }
-    this.working.delete(key);
+    this.working.drop(key);
     return undefined;
   }
 
   /** The command was answered (or given up): it is no longer kept. */
   async done(key: string): Promise<void> {
     // Even when the store cannot be told: the lease then lapses, and another replica answers again (twice beats never).
-    this.working.delete(key);
+    this.working.drop(key);
     await this.d.store.inbox.answered(key);
   }
 
   start(): void {
-    const renew = setInterval(() => void this.renew(), this.leaseMs / 3);
-    const adopt = setInterval(() => void this.adopt(), Math.min(ADOPT_EVERY_MS, this.leaseMs / 3));
-    this.timers = [renew, adopt];
-    for (const t of this.timers) t.unref();
+    this.working.start();
+    this.timer = setInterval(() => void this.adopt(), ADOPT_EVERY_MS);
+    this.timer.unref();
   }
 
   /** Stops looking, and lets go of the commands not answered yet: another replica (or the next start) answers them. */
   async stop(): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
-    this.working.clear();
+    clearInterval(this.timer);
+    this.working.stop();
     await this.d.store.inbox.release(this.d.owner);
-  }
-
-  private async renew(): Promise<void> {
-    await this.d.store.inbox.renew([...this.working], this.d.owner, this.d.clock.now() + this.leaseMs).catch((e) => this.d.logger?.warn({ err: e }, 'could not renew the leases of commands being answered'));
   }
 
   private async adopt(): Promise<void> {
     const room = Math.min(50, this.d.room());
     if (room <= 0) return;
-    const now = this.d.clock.now();
-    const owed = await this.d.store.inbox.adopt(this.d.owner, now, now + this.leaseMs, room).catch((e) => {
+    const owed = await this.d.store.inbox.adopt(this.d.owner, this.d.clock.now(), this.working.until(), room).catch((e) => {
       this.d.logger?.warn({ err: e }, 'could not look for commands left unanswered');
       return [];
     });
@@ -117,7 +111,7 @@ export class Inbox {
         continue;
       }
       const operator = kept.operator ? this.d.operatorOf(kept.cmd.platform, kept.cmd.userId) : undefined;
-      this.working.add(o.key);
+      this.working.hold(o.key);
       this.d.logger?.info({ key: o.key, chat: kept.cmd.chatId, attempts: o.attempts }, 'answering a command its first holder left unanswered');
       this.d.adopted({ key: o.key, cmd: { ...kept.cmd, ...(operator && { operator }) }, busy: kept.busy, attempts: o.attempts });
     }

@@ -4,8 +4,9 @@ import { asTaskbotError, type TaskbotError } from '../domain/errors.js';
 import { createLogger } from '../log.js';
 import { EXIT, type CliContext } from './context.js';
 
-/** Refused credentials and unusable settings need the operator: exit 2 (usage), not 1. */
-const exitFor = (err: TaskbotError) => (err.code === 'AUTH_FAILED' || err.code === 'CONFIG_INVALID' ? EXIT.usage : EXIT.failed);
+/** Refused credentials, unusable settings and an unusable database file need the operator: exit 2 (usage), not 1, so a supervisor does not restart it in a loop. */
+const NEEDS_OPERATOR: ReadonlySet<string> = new Set(['AUTH_FAILED', 'CONFIG_INVALID', 'STORE_UNUSABLE']);
+const exitFor = (err: TaskbotError) => (NEEDS_OPERATOR.has(err.code) ? EXIT.usage : EXIT.failed);
 
 /**
  * `taskbot serve`: the bot itself until SIGTERM / SIGINT, then a graceful stop. With no platform

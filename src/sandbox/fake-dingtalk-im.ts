@@ -43,10 +43,13 @@ export class FakeDingtalkIm {
     const params = checkParams(b.cardData?.cardParamMap);
     if (typeof params === 'string') return bad('paramError.cardParamMap', params);
     if (this.failDelivery) return { status: 200, body: { success: true, result: { outTrackId: b.outTrackId, deliverResults: [{ spaceType: 'IM_GROUP', spaceId: b.openSpaceId, success: false, errorMsg: 'robot not in group' }] } } };
+    const delivered = { status: 200, body: { success: true, result: { outTrackId: b.outTrackId, deliverResults: [{ spaceType: b.openSpaceId.includes('IM_ROBOT') ? 'IM_ROBOT' : 'IM_GROUP', spaceId: b.openSpaceId, success: true }] } } };
+    // One instance per outTrackId: DingTalk documents no answer for a repeated id; taskbot takes it as the same card.
+    if (this.cards.has(b.outTrackId)) return delivered;
     const card: FakeCard = { outTrackId: b.outTrackId, templateId: b.cardTemplateId, openSpaceId: b.openSpaceId, ...(b.callbackType && { callbackType: b.callbackType }), params, history: [{ at: this.now(), params }] };
     this.cards.set(b.outTrackId, card);
     for (const l of this.listeners) l('card', card);
-    return { status: 200, body: { success: true, result: { outTrackId: b.outTrackId, deliverResults: [{ spaceType: b.openSpaceId.includes('IM_ROBOT') ? 'IM_ROBOT' : 'IM_GROUP', spaceId: b.openSpaceId, success: true }] } } };
+    return delivered;
   }
 
   /** Card instances created but not delivered (by id). */

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import { migrationProvider } from './migrations.js';
+import { TaskbotError } from '../domain/errors.js';
 import type { Database } from './schema.js';
 import { Store } from './store.js';
 import { YieldingSqliteDialect } from './sqlite-yield.js';
@@ -29,8 +30,17 @@ export async function openStore(url: string, o: OpenOptions = {}): Promise<Store
     dialect = 'sqlite';
     const path = url.replace(/^sqlite:/, '');
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
-    const sqlite = new BetterSqlite3(path);
-    sqlite.pragma('journal_mode = WAL');
+    const sqlite = unusable(path, () => {
+      const d = new BetterSqlite3(path);
+      d.pragma('journal_mode = WAL');
+      // Reads every page: a file damaged past its first page fails here, not hours later.
+      const check = d.pragma('quick_check', { simple: true });
+      if (check === 'ok') return d;
+      d.close();
+      // One line of what it found, for the operator's one line.
+      const first = String(check).split('\n').find((l) => !l.startsWith('***'));
+      throw Object.assign(new Error(`database disk image is malformed (${first})`), { code: 'SQLITE_CORRUPT' });
+    });
     // With WAL, NORMAL syncs at checkpoints rather than at every commit: no corruption risk,
     // and the event loop is not blocked by an fsync per card update.
     sqlite.pragma('synchronous = NORMAL');
@@ -48,6 +58,20 @@ export async function openStore(url: string, o: OpenOptions = {}): Promise<Store
     throw error;
   }
   return new Store(db, dialect);
+}
+
+/** SQLite's answers that no retry fixes: the file is damaged, not a database, or cannot be opened. */
+const UNUSABLE = /^SQLITE_(CORRUPT|NOTADB|CANTOPEN|IOERR|READONLY|PERM)/;
+
+/** Runs `open`; a file SQLite cannot use becomes STORE_UNUSABLE, which stops start-up with one line and exit code 2. */
+function unusable<T>(path: string, open: () => T): T {
+  try {
+    return open();
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== 'string' || !UNUSABLE.test(code)) throw e;
+    throw new TaskbotError('STORE_UNUSABLE', `DATABASE_URL sqlite:${path}: ${(e as Error).message} (${code}); restore the file from a backup, or move it away to start empty`, {}, { cause: e });
+  }
 }
 
 /**

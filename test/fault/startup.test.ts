@@ -1,4 +1,8 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import type { AddressInfo } from 'node:net';
 import { TOPIC_ROBOT } from 'dingtalk-stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -110,6 +114,27 @@ describe('start-up and shutdown of the process', () => {
     expect(child.log()).toMatch(/taskbot could not start: CONFIG_INVALID: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE.*HTTP_PORT/);
     expect(feishu.gateway.connected).toBe(0);
     expect(dingtalk.stream.connected).toBe(0);
+    expect(feishu.gateway.endpointCalls + dingtalk.stream.openCalls).toBe(0);
+  }, 30_000);
+
+  it.each([
+    ['not a database', (file: string) => writeFileSync(file, 'this is not a database, it is a note someone saved here'.repeat(100))],
+    ['damaged past its first page', (file: string) => {
+      const d = new BetterSqlite3(file);
+      d.exec('CREATE TABLE t (x TEXT); INSERT INTO t SELECT hex(randomblob(400)) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400) SELECT i FROM n)');
+      d.close();
+      const b = readFileSync(file);
+      b.fill(0x7f, 4096 * 2 + 100, 4096 * 6);
+      writeFileSync(file, b);
+    }],
+    ['a folder where the file should be', (file: string) => mkdirSync(file)],
+  ])('a SQLite file that cannot be used (%s): one clear line and exit 2, so the supervisor does not restart it in a loop', async (_what, spoil) => {
+    await fakes();
+    const file = join(mkdtempSync(join(tmpdir(), 'taskbot-corrupt-')), 'bot.db');
+    spoil(file);
+    child = serve({ ...bothEnv(feishu, dingtalk), DATABASE_URL: `sqlite:${file}` });
+    expect(await exited(child.child)).toBe(2);
+    expect(child.log()).toMatch(/taskbot could not start: STORE_UNUSABLE: DATABASE_URL sqlite:.*bot\.db: .*restore the file from a backup/);
     expect(feishu.gateway.endpointCalls + dingtalk.stream.openCalls).toBe(0);
   }, 30_000);
 

@@ -5,7 +5,7 @@ import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
 import { freshStore, STORE_KINDS } from '../helpers/stores.js';
 import { getChatSettings, setChatSettings } from '../../src/store/chat-settings.js';
-import { answerRequest, claimRequest, IDEMPOTENCY_TTL_MS, releaseRequest } from '../../src/store/api-requests.js';
+import { abandonRequests, answerRequest, claimRequest, IDEMPOTENCY_TTL_MS, releaseRequest, renewRequests } from '../../src/store/api-requests.js';
 
 const task = (key: string, over: Record<string, unknown> = {}) => ({
   task_key: key, platform: 'feishu', kind: 'drive', task_id: key.split(':')[2]!, operator: null,
@@ -138,17 +138,33 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
 
   it('idempotency keys: one request wins, a retry gets its answer, another body is a conflict, a released key is free', async () => {
     await open();
-    const both = await Promise.all([claimRequest(store, 'k1', 'b1', 0), claimRequest(store, 'k1', 'b1', 0)]);
+    const claim = (key: string, body: string, now: number, owner = 'a') => claimRequest(store, key, body, now, owner, now + 15_000);
+    const both = await Promise.all([claim('k1', 'b1', 0), claim('k1', 'b1', 0, 'b')]);
     expect(both.map((c) => c.kind).sort()).toEqual(['new', 'working']);
     await answerRequest(store, 'k1', 201, { cardKey: 'feishu:om_1' });
-    expect(await claimRequest(store, 'k1', 'b1', 10)).toEqual({ kind: 'answered', status: 201, body: { cardKey: 'feishu:om_1' } });
-    expect(await claimRequest(store, 'k1', 'b2', 10)).toEqual({ kind: 'conflict' });
-    expect(await claimRequest(store, 'k2', 'b1', 10)).toEqual({ kind: 'new' });
-    await releaseRequest(store, 'k2');
-    expect(await claimRequest(store, 'k2', 'b1', 10)).toEqual({ kind: 'new' });
+    expect(await claim('k1', 'b1', 10)).toEqual({ kind: 'answered', status: 201, body: { cardKey: 'feishu:om_1' } });
+    expect(await claim('k1', 'b2', 10)).toEqual({ kind: 'conflict' });
+    expect(await claim('k2', 'b1', 10)).toEqual({ kind: 'new' });
+    await releaseRequest(store, 'k2', 'someone else');
+    expect(await claim('k2', 'b1', 10)).toEqual({ kind: 'working' }); // only its holder lets it go
+    await releaseRequest(store, 'k2', 'a');
+    expect(await claim('k2', 'b1', 10)).toEqual({ kind: 'new' });
     // Expired keys are claimable again and swept.
-    expect(await claimRequest(store, 'k1', 'b2', IDEMPOTENCY_TTL_MS + 1)).toEqual({ kind: 'new' });
+    expect(await claim('k1', 'b2', IDEMPOTENCY_TTL_MS + 1)).toEqual({ kind: 'new' });
     expect(await store.purgeExpired(3 * IDEMPOTENCY_TTL_MS)).toBe(2);
+  });
+
+  it('idempotency keys are leased: a request cut off unanswered leaves its key to a retry once the lease lapsed (or at once when let go)', async () => {
+    await open();
+    expect(await claimRequest(store, 'k', 'b', 0, 'a', 15_000)).toEqual({ kind: 'new' });
+    await renewRequests(store, ['k'], 'a', 30_000);
+    expect(await claimRequest(store, 'k', 'b', 20_000, 'b', 35_000)).toEqual({ kind: 'working' });
+    // a died: the same request, retried after its lease, is worked again; another body is still refused.
+    expect(await claimRequest(store, 'k', 'other', 31_000, 'b', 46_000)).toEqual({ kind: 'conflict' });
+    expect(await claimRequest(store, 'k', 'b', 31_000, 'b', 46_000)).toEqual({ kind: 'new' });
+    // b is stopped with it unanswered: it lets go, and a retry takes it at once.
+    await abandonRequests(store, ['k'], 'b');
+    expect(await claimRequest(store, 'k', 'b', 32_000, 'c', 47_000)).toEqual({ kind: 'new' });
   });
 
   it('leases due tasks to one owner at a time and lets a lapsed lease be taken over', async () => {

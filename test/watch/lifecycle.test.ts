@@ -85,7 +85,12 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     await engine.stop();
     engine = new WatchEngine({ store, tasks, messengers: { feishu: messenger }, timeZone: TZ, clock, options: { sendConcurrency: 1 } });
     for (const id of ['a', 'b', 'c']) tasks.set(id, 'running', 10);
-    const [a, b, c] = [await show('a', 'oc_1'), await show('b', 'oc_2'), await show('c', 'oc_3')];
+    // Shown a moment apart: a is the stalest, whatever order the store hands the three tasks back in.
+    const a = await show('a', 'oc_1');
+    await clock.advance(1);
+    const b = await show('b', 'oc_2');
+    await clock.advance(1);
+    const c = await show('c', 'oc_3');
     for (const id of ['a', 'b', 'c']) tasks.set(id, 'running', 20);
     await clock.advance(2000);
     await engine.tick(); // three progress updates queued

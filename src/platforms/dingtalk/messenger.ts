@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { renderCardParams } from '../../cards/dingtalk.js';
 import { renderMarkdown } from '../../cards/markdown.js';
 import type { CardModel } from '../../domain/card.js';
@@ -52,7 +52,7 @@ export class DingtalkMessenger implements Messenger {
   private async sendOrFallBack(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<CardHandle> {
     if (!this.o.cardTemplateId || card.type !== 'task' || this.now() < this.cardsBrokenUntil) return this.sendMarkdown(chat, card, reply);
     try {
-      return await this.createCard(chat, card, this.o.cardTemplateId);
+      return await this.createCard(chat, card, this.o.cardTemplateId, reply?.idempotencyKey);
     } catch (e) {
       const err = asTaskbotError(e);
       if (err.code !== 'NOT_CONFIGURED' && err.code !== 'PERMISSION_DENIED') throw err;
@@ -73,8 +73,9 @@ export class DingtalkMessenger implements Messenger {
     return { ...chat, handle: `md-${randomUUID()}`, meta: { markdown: true } };
   }
 
-  private async createCard(chat: ChatRef, card: CardModel, cardTemplateId: string): Promise<CardHandle> {
-    const outTrackId = `tb-${randomUUID()}`;
+  /** `key`: a repeat of the same answer (a retried request, a command answered again after a crash) names the same card instance. */
+  private async createCard(chat: ChatRef, card: CardModel, cardTemplateId: string, key?: string): Promise<CardHandle> {
+    const outTrackId = key ? `tb-${createHash('sha256').update(key).digest('hex').slice(0, 40)}` : `tb-${randomUUID()}`;
     const user = userOf(chat.chatId);
     await this.api.createAndDeliverCard({
       cardTemplateId,
