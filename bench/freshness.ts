@@ -115,6 +115,7 @@ class SimClock implements Clock {
 
 /** Records what each card showed and when (virtual time). */
 class SimMessenger implements Messenger {
+  readonly dedupesRepeats = true;
   readonly shown = new Map<string, { at: number; percent: number; final: boolean }[]>();
   private n = 0;
   constructor(private readonly clock: SimClock) {}

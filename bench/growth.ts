@@ -15,6 +15,7 @@ import { WatchEngine } from '../src/watch/engine.js';
 import { round, type BenchResult } from './stats.js';
 
 class NullMessenger implements Messenger {
+  readonly dedupesRepeats = true;
   private n = 0;
   async send(chat: ChatRef): Promise<CardHandle> {
     return { ...chat, handle: `om_${++this.n}` };

@@ -24,6 +24,7 @@ import type { BenchResult } from './stats.js';
 
 
 class CountingMessenger implements Messenger {
+  readonly dedupesRepeats = true;
   updates = 0;
   /** Updates that showed nothing new on their card (the same content as its last one). */
   unchanged = 0;

@@ -6,7 +6,7 @@ import { asTaskbotError, type ErrorCode } from '../domain/errors.js';
 import { bearerMatches } from '../http/auth.js';
 import type { HttpAnswer, HttpInput, HttpServer } from '../http/server.js';
 import { abandonRequests, answerRequest, claimRequest, releaseRequest, renewRequests } from '../store/api-requests.js';
-import { LeaseKeeper } from './lease-keeper.js';
+import { LeaseKeeper } from '../domain/lease-keeper.js';
 import type { Store } from '../store/store.js';
 import { describeWatch, postWatch, WatchRequest } from './watches.js';
 import { openApiDocument } from './openapi-doc.js';

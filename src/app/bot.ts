@@ -87,11 +87,13 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     queueDepth: () => queue.size,
     platforms: () => runtimes.map((r) => ({ platform: r.platform, connected: r.status().ok })),
     storeUp: () => replicas.storeUp,
+    needsAdmin: () => engine.alerts.current(),
   });
   const replicas = new Presence(store, clock, log, o.heartbeatMs);
   const services = buildServices(config, { logger: log, clock, telemetry: metrics, share: replicas.share });
   const messengers = buildMessengers(config, services, { clock, logger: log, telemetry: metrics });
-  const engine = new WatchEngine({ store, tasks: services.registry, messengers, timeZone: config.digestTimeZone, clock, logger: log.child({ component: 'watch' }), share: replicas.share, ...(o.watch && { options: o.watch }) });
+  // One identity per replica for every lease it takes, so the others can tell when its holder is gone.
+  const engine = new WatchEngine({ store, tasks: services.registry, messengers, timeZone: config.digestTimeZone, clock, logger: log.child({ component: 'watch' }), share: replicas.share, owner: replicas.owner, ...(o.watch && { options: o.watch }) });
   const feishuApi = services.feishu;
   const reports: ReportSource | undefined = feishuApi && {
     async submissions(w) {
@@ -100,7 +102,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
       return all;
     },
   };
-  const digests = new DigestScheduler({ store, messengers, reports, clock, logger: log.child({ component: 'digest' }), telemetry: metrics });
+  const digests = new DigestScheduler({ store, messengers, reports, clock, logger: log.child({ component: 'digest' }), telemetry: metrics, owner: replicas.owner });
   const commands: CommandDeps = {
     registry: services.registry,
     engine,
@@ -176,7 +178,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   if (config.dingtalk && services.dingtalk) {
     runtimes.push(startDingtalk({ config: config.dingtalk, api: services.dingtalk, port, logger: log, onFatal, ...(o.stream && { stream: o.stream }) }));
   }
-  log.info({ url, platforms: runtimes.map((r) => r.platform) }, 'taskbot is running');
+  log.info({ url, platforms: runtimes.map((r) => r.platform), replica: replicas.owner }, 'taskbot is running');
 
   return {
     url,

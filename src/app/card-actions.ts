@@ -4,7 +4,7 @@ import type { Clock } from '../domain/clock.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { isPlatformUserId } from '../domain/user-id.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { messages, type Locale } from '../i18n/messages.js';
+import { fill, messages, type Locale } from '../i18n/messages.js';
 import type { NotifyResult, RefreshResult, StopResult, WatchEngine } from '../watch/engine.js';
 import { chatAllowed } from '../commands/context.js';
 import type { InboundDeps } from './inbound.js';
@@ -55,6 +55,11 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
         .then((late) => ('card' in late && late.card ? deps.engine.inlineLost(input.cardKey, late.card) : undefined))
         .catch((e) => deps.logger?.warn({ err: asTaskbotError(e).toJSON(), card: input.cardKey }, 'late card action failed'));
       return { kind: 'toast', toast: t.toastRefreshing, level: 'info' };
+    }
+    // A card the platform will not let taskbot update says so, whatever else happened.
+    if ('blocked' in r && r.blocked) {
+      const toast = fill(t.toastBlocked, { problem: r.blocked });
+      return 'card' in r && r.card ? { kind: 'card', card: r.card, toast } : { kind: 'toast', toast, level: 'error' };
     }
     switch (r.status) {
       case 'unknown':

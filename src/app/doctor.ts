@@ -89,8 +89,15 @@ export async function runDoctor(config: Config): Promise<Check[]> {
   try {
     const store = await openStore(config.databaseUrl);
     await store.ping();
+    const waiting = await store.cards.waitingForAdmin();
     await store.close();
     out.push({ group: 'Database', name: 'store', ok: true, detail: `${redactUrl(config.databaseUrl)} reachable, schema up to date` });
+    // What the running bot ran into: card writes the platform refuses until the admin acts.
+    out.push(
+      waiting.length === 0
+        ? { group: 'Cards', name: 'updates', ok: true, detail: 'no card is waiting for the admin' }
+        : { group: 'Cards', name: 'updates', ok: false, detail: waiting.map((w) => `${w.cards} card(s) cannot be updated: ${w.problem}`).join('; '), fix: 'grant the scope named (or renew the authorisation or quota) in the developer console and publish the app again; the cards catch up by themselves' },
+    );
   } catch (e) {
     out.push({ group: 'Database', name: 'store', ok: false, detail: e instanceof Error ? e.message : String(e), fix: 'check DATABASE_URL (sqlite:PATH or postgres://user@host:5432/db) and that the database is running' });
   }

@@ -3,7 +3,7 @@ import type { Clock } from '../domain/clock.js';
 import type { InboundCommand } from '../domain/inbound.js';
 import type { Platform } from '../domain/task.js';
 import type { Store } from '../store/store.js';
-import { LeaseKeeper } from './lease-keeper.js';
+import { LeaseKeeper } from '../domain/lease-keeper.js';
 
 /** Platforms redeliver for hours at most; an id is remembered for three days. */
 export const DEDUPE_TTL_MS = 3 * 86_400_000;

@@ -15,9 +15,10 @@ export function meteredMessenger(platform: string, m: Messenger, t: Pick<Telemet
     }
   };
   return {
+    dedupesRepeats: m.dedupesRepeats,
     send: (chat, card, reply) => count('send', () => m.send(chat, card, reply)),
     update: (handle, card, lane) => count('update', () => m.update(handle, card, lane)),
-    sendDigest: (chat, card) => count('digest', () => m.sendDigest(chat, card)),
+    sendDigest: (chat, card, key) => count('digest', () => m.sendDigest(chat, card, key)),
     mention: (card, users, text, key) => count('mention', () => m.mention(card, users, text, key)),
     ...(m.readyAt && { readyAt: m.readyAt.bind(m) }),
   };

@@ -20,6 +20,7 @@ export type StoreCheck = { ok: true } | { ok: false; error: string };
  * - the platforms' limits are per app, not per process, so replicas on one database each take an
  *   equal share of every app-wide limit (sends, polls, report pages), counting each other by their
  *   beats. One that stops leaves at once; one that dies stops counting after GONE_AFTER_MS.
+ * - a replica not seen for GONE_AFTER_MS is gone: the card writes its queue held are taken over.
  * - each beat is a write with a deadline, so it says whether the store takes writes: a store that
  *   fails or goes silent is noticed within a beat and a deadline, told once in the log when it goes
  *   and once when it is back, and shown in /readyz and the `taskbot_store_up` metric.
@@ -74,7 +75,13 @@ export class Presence {
   /** One beat at a time: a store that hangs is not asked again before it answered or the query's own deadline ended it. */
   private beat(): Promise<StoreCheck> {
     if (this.inflight) return withDeadline(this.inflight, STORE_DEADLINE_MS).catch((e: unknown) => this.failed(e));
-    const write = this.store.replicas.heartbeat(this.owner, this.clock.now(), Math.max(GONE_AFTER_MS, 3 * this.everyMs));
+    const goneAfter = Math.max(GONE_AFTER_MS, 3 * this.everyMs);
+    const write = this.store.replicas.heartbeat(this.owner, this.clock.now(), goneAfter).then(async (n) => {
+      // The writes a replica that went away had queued are sent by whoever looks next.
+      const taken = await this.store.tasks.takeOverQueued(this.clock.now(), goneAfter);
+      if (taken > 0) this.logger?.info({ tasks: taken }, 'a replica went away with card writes queued: they are sent from here');
+      return n;
+    });
     const beat = withDeadline(write, STORE_DEADLINE_MS).then(
       (n) => {
         if (n !== this.replicas) this.logger?.info({ replicas: n }, 'replicas on this database changed: limits shared among them');

@@ -13,6 +13,7 @@ import type { DigestRow, Store } from '../store/store.js';
 import { getChatSettings } from '../store/chat-settings.js';
 import { chatTasks, digestCard, type ReportSummary } from './builder.js';
 import { latestFireAtOrBefore, nextFire } from './schedule.js';
+import { LeaseKeeper, LeaseLost } from '../domain/lease-keeper.js';
 
 /** A digest whose send keeps failing is tried this often (backoff from 30 s to 8 min), then skipped. */
 const MAX_DIGEST_ATTEMPTS = 5;
@@ -55,9 +56,13 @@ export class DigestScheduler {
   private loop?: Promise<void>;
   private wake?: AbortController;
 
+  /** The digests this scheduler is firing, their leases renewed while they are (report paging can be slow) and checked before the send. */
+  private readonly leases: LeaseKeeper;
+
   constructor(private readonly d: DigestDeps) {
-    this.owner = d.owner ?? `digest-${randomUUID()}`;
+    const owner = (this.owner = d.owner ?? `digest-${randomUUID()}`);
     this.clock = d.clock ?? systemClock;
+    this.leases = new LeaseKeeper({ leaseMs: d.leaseMs ?? 60_000, clock: this.clock, renew: (keys, until) => d.store.digests.renew(keys, owner, until), what: 'digests being sent', ...(d.logger && { logger: d.logger }) });
   }
 
   async set(chat: ChatRef, s: Schedule, locale: Locale): Promise<number> {
@@ -107,13 +112,18 @@ export class DigestScheduler {
   /** One round: fire (or skip) every due digest. Returns how many were sent. */
   async tick(): Promise<number> {
     const now = this.clock.now();
-    const due = await this.d.store.digests.claimDue(this.owner, now, now + (this.d.leaseMs ?? 60_000));
+    const asked = this.clock.mono();
+    const due = await this.d.store.digests.claimDue(this.owner, now, this.leases.until());
     let fired = 0;
     for (const row of due) {
+      this.leases.hold(row.chat_key, asked);
       try {
         if (await this.fireOrSkip(row, now)) fired++;
       } catch (e) {
-        this.d.logger?.error({ err: e, chat: row.chat_key }, 'digest round failed for a chat');
+        if (e instanceof LeaseLost) this.d.logger?.info({ chat: row.chat_key }, 'lost the lease of a digest before sending it; its new holder sends it');
+        else this.d.logger?.error({ err: e, chat: row.chat_key }, 'digest round failed for a chat');
+      } finally {
+        this.leases.drop(row.chat_key);
       }
     }
     return fired;
@@ -139,8 +149,11 @@ export class DigestScheduler {
       const card = await this.build(chat, locale, row.time_zone, row.last_fired_at ?? row.created_at);
       const messenger = this.d.messengers[chat.platform];
       if (!messenger) throw new Error(`no messenger for ${chat.platform}`);
-      await messenger.sendDigest(chat, card);
+      // Still ours after building it (report pages can take a while): else its new holder sends it.
+      await this.leases.guard(row.chat_key);
+      await messenger.sendDigest(chat, card, `digest:${row.chat_key}:${latest}`);
     } catch (e) {
+      if (e instanceof LeaseLost) throw e;
       const err = asTaskbotError(e);
       const attempts = row.failed_attempts + 1;
       this.d.telemetry?.digestRun('failed');
@@ -162,6 +175,7 @@ export class DigestScheduler {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.leases.start();
     this.loop = (async () => {
       while (this.running) {
         await this.tick().catch((e) => this.d.logger?.error({ err: e }, 'digest round failed'));
@@ -178,6 +192,7 @@ export class DigestScheduler {
     this.running = false;
     this.wake?.abort();
     await this.loop;
+    this.leases.stop();
     await this.d.store.digests.release(this.owner).catch((e) => this.d.logger?.warn({ err: e }, 'could not release digest leases'));
   }
 }

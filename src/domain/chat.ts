@@ -42,9 +42,15 @@ export const laneRank = (l: SendLane): number => SEND_LANES.indexOf(l);
 
 /** The outgoing side of a platform (DESIGN §1 ports). Sends are people's answers; updates say their lane. */
 export interface Messenger {
+  /**
+   * Whether the platform takes a write repeated with the same key once (Feishu's `uuid`, for an
+   * hour): a mention whose outcome is unknown may then be sent again; otherwise it never is.
+   */
+  readonly dedupesRepeats: boolean;
   send(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<CardHandle>;
   update(handle: CardHandle, card: CardModel, lane?: SendLane): Promise<void>;
-  sendDigest(chat: ChatRef, card: CardModel): Promise<void>;
+  /** `key` names the firing: a repeat of it is taken once where the platform dedupes. */
+  sendDigest(chat: ChatRef, card: CardModel, key?: string): Promise<void>;
   /**
    * Mentions `userIds` (platform user ids the platform gave us) in the card's chat with a short
    * plain `text`, pointing at the card. `key` is the same for a repeat of the same mention, so a

@@ -57,6 +57,21 @@ export function persistenceOf(code: ErrorCode): Persistence {
   return PERSISTENCE[code];
 }
 
+/**
+ * Permanent answers that only the admin can change (a scope, an authorisation, a quota, a
+ * setting): work that hits one waits, tried again rarely, and goes on by itself once it is fixed.
+ */
+const NEEDS_ADMIN: ReadonlySet<ErrorCode> = new Set(['PERMISSION_DENIED', 'AUTH_FAILED', 'QUOTA_EXCEEDED', 'NOT_CONFIGURED']);
+
+export function needsAdmin(err: TaskbotError): boolean {
+  return NEEDS_ADMIN.has(err.code);
+}
+
+/** What the admin must fix, as a card keeps it and doctor shows it: the code, and the scopes when they are known. */
+export function adminProblem(err: TaskbotError): string {
+  return err.details.scopes?.length ? `${err.code}: ${err.details.scopes.join(' | ')}` : err.code;
+}
+
 export interface ErrorDetails {
   /** Scopes the app lacks (PERMISSION_DENIED). */
   scopes?: string[];
@@ -74,6 +89,8 @@ export interface ErrorDetails {
   tokenInvalid?: boolean;
   /** INTERNAL: a short id that the apology shown to people and the log line share. */
   errorId?: string;
+  /** The request may have reached the platform and been acted on (no answer in time, the connection cut once sent). */
+  ambiguous?: boolean;
 }
 
 export class TaskbotError extends Error {

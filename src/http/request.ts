@@ -41,11 +41,20 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     if (signal.aborted) {
       throw new TaskbotError('UPSTREAM_TIMEOUT', `${req.endpoint}: no answer within ${req.timeoutMs} ms`, {
         endpoint: req.endpoint,
+        ambiguous: true,
       });
     }
     const reason = e instanceof Error ? e.message : String(e);
-    throw new TaskbotError('UPSTREAM_UNAVAILABLE', `${req.endpoint}: ${reason}`, { endpoint: req.endpoint }, { cause: e });
+    throw new TaskbotError('UPSTREAM_UNAVAILABLE', `${req.endpoint}: ${reason}`, { endpoint: req.endpoint, ambiguous: !neverSent(e) }, { cause: e });
   }
+}
+
+/** Failures before a connection was made: the request surely never reached the platform. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function neverSent(e: unknown): boolean {
+  for (let x: unknown = e; x instanceof Error; x = x.cause) if (NOT_CONNECTED.has(String((x as { code?: unknown }).code))) return true;
+  return false;
 }
 
 function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -18,6 +18,8 @@ export interface RetryOptions {
   onRetry?: (err: TaskbotError, attempt: number, delayMs: number) => void;
   /** Called after each attempt of a named call: `ok` or the error code (metrics). */
   onCall?: (api: string, outcome: string, retried: boolean) => void;
+  /** The call is not idempotent (a message the platform does not deduplicate): one that may have gone out is not sent again. */
+  once?: boolean;
 }
 
 /**
@@ -37,7 +39,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
       return await fn(attempt);
     } catch (e) {
       const err = asTaskbotError(e);
-      if (!err.retryable || attempt >= policy.attempts) throw err;
+      if (!err.retryable || attempt >= policy.attempts || (opts.once && err.details.ambiguous)) throw err;
       const wait = backoffDelay(attempt, policy, random, err.details.retryAfterMs);
       opts.onRetry?.(err, attempt, wait);
       await clock.sleep(wait);

@@ -13,6 +13,8 @@ export interface MetricSources {
   platforms(): { platform: string; connected: boolean }[];
   /** Whether the store took this replica's last write (its heartbeat). */
   storeUp(): boolean;
+  /** Card writes waiting for the admin, per platform and code. */
+  needsAdmin(): { platform: string; code: string }[];
 }
 
 /**
@@ -42,6 +44,10 @@ export class Metrics implements Telemetry {
     gauge('taskbot_platform_connected', '1 while the platform connection is up, by platform', (g) => {
       for (const p of sources.platforms()) g.set({ platform: p.platform }, p.connected ? 1 : 0);
     }, ['platform']);
+    gauge('taskbot_needs_admin', '1 while card writes to a platform wait for the admin (a scope, an authorisation, a quota), by platform and code', (g) => {
+      g.reset();
+      for (const a of sources.needsAdmin()) g.set({ platform: a.platform, code: a.code }, 1);
+    }, ['platform', 'code']);
     gauge('taskbot_store_up', '1 while the store takes writes (the last heartbeat went through within its deadline)', (g) => g.set(sources.storeUp() ? 1 : 0));
   }
 

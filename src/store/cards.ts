@@ -6,7 +6,7 @@ import { cardWrite, lockTask, owed, syncTask } from './task-flags.js';
 import { INTEREST_MS } from './tasks.js';
 
 export type NewCard = Omit<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'shown' | 'fail_count' | 'retry_at' | 'title' | 'last_error'> & Partial<Pick<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'title'>>;
-export type NewTask = Omit<TaskRow, 'lease_owner' | 'lease_until' | 'error_count' | 'last_error' | 'active' | 'pending' | 'poked' | 'history' | 'interest_until'> & Partial<Pick<TaskRow, 'history'>>;
+export type NewTask = Omit<TaskRow, 'lease_owner' | 'lease_until' | 'error_count' | 'last_error' | 'active' | 'pending' | 'poked' | 'history' | 'interest_until' | 'held_by'> & Partial<Pick<TaskRow, 'history'>>;
 /** A card with the number of people waiting for its task to end. */
 export type WatchedCard = CardRow & { waiting: number };
 type CardPatch = Partial<Pick<CardRow, 'shown' | 'rendered_hash' | 'last_update_at' | 'fail_count' | 'retry_at'>>;
@@ -29,7 +29,7 @@ export class CardStore {
       // Two `status` commands for one new task at once: one inserts, the other waits on the row and updates it.
       const inserted = await tx
         .insertInto('tasks')
-        .values({ history: null, interest_until: null, ...task, active: 0, error_count: 0, last_error: null, lease_owner: null, lease_until: null })
+        .values({ history: null, interest_until: null, ...task, active: 0, error_count: 0, last_error: null, lease_owner: null, lease_until: null, held_by: null })
         .onConflict((oc) => oc.column('task_key').doNothing())
         .executeTakeFirst();
       const existing = Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0 ? undefined : await lockTask(this.ctx, tx, task.task_key);
@@ -90,7 +90,7 @@ export class CardStore {
       const r = await this.ctx.prepared.run(tx, `recordShown:${only}`, [status, hash, at, key], (status, hash, at, key) =>
         tx
           .updateTable('cards')
-          .set({ shown: status, rendered_hash: hash, last_update_at: at, fail_count: 0, retry_at: null })
+          .set({ shown: status, rendered_hash: hash, last_update_at: at, fail_count: 0, retry_at: null, last_error: null })
           .where('card_key', '=', key)
           // An inline answer not given yet is recorded only if it still fits (else it is not given)
           // and, for a Stop, is news: two presses at once must not both draw the stopped card.
@@ -113,9 +113,21 @@ export class CardStore {
     });
   }
 
-  /** A send to this card failed and may work later. */
-  async recordFailure(key: string, failCount: number, retryAt: number): Promise<void> {
-    await this.ctx.db.updateTable('cards').set({ fail_count: failCount, retry_at: retryAt }).where('card_key', '=', key).execute();
+  /** A send to this card failed and may work later; `needsAdmin` says what the admin must do first (null: nothing). */
+  async recordFailure(key: string, failCount: number, retryAt: number, needsAdmin: string | null = null): Promise<void> {
+    await this.ctx.db.updateTable('cards').set({ fail_count: failCount, retry_at: retryAt, last_error: needsAdmin }).where('card_key', '=', key).execute();
+  }
+
+  /** Cards waiting for the admin (a scope, an authorisation), counted by what they wait for: for `taskbot doctor`. */
+  async waitingForAdmin(): Promise<{ problem: string; cards: number }[]> {
+    const rows = await this.ctx.db
+      .selectFrom('cards')
+      .select(['last_error', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .where('last_error', 'is not', null)
+      .where('status', '!=', 'gone')
+      .groupBy('last_error')
+      .execute();
+    return rows.map((r) => ({ problem: r.last_error!, cards: Number(r.n) }));
   }
 
   /** The cards a round works on: active ones, and ended ones that still owe their last rendering or a finished task's mentions. */

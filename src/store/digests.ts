@@ -58,6 +58,13 @@ export class DigestStore {
       .execute();
   }
 
+  /** Extends `owner`'s leases on `keys`; resolves with the keys still its own. */
+  async renew(keys: string[], owner: string, leaseUntil: number): Promise<string[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.ctx.db.updateTable('digests').set({ lease_until: leaseUntil }).where('chat_key', 'in', keys).where(leaseHeldBy(owner)).returning('chat_key').execute();
+    return rows.map((r) => r.chat_key);
+  }
+
   /** Lets go of `owner`'s leases (shutdown). */
   async release(owner: string): Promise<void> {
     await this.ctx.db.updateTable('digests').set({ lease_owner: null, lease_until: null }).where(leaseHeldBy(owner)).execute();

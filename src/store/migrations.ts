@@ -140,7 +140,8 @@ const migrations: Record<string, Migration> = {
     // A command acknowledged to its platform is kept (with the holder's lease) until it is answered:
     // a replica that dies leaves it to another. Script API keys are leased while worked, not locked.
     // A card remembers a send refused for want of the admin (a scope), to say so; a mention records
-    // that it is about to go out, so one that cannot be deduplicated is never sent twice.
+    // that it is about to go out, so one that cannot be deduplicated is never sent twice. A task says
+    // which replica's card queue holds its owed writes, for another to take over when that one dies.
     async up(db: Kysely<any>) {
       await db.schema.alterTable('dedupe').addColumn('payload', 'text').execute();
       await db.schema.alterTable('dedupe').addColumn('lease_owner', 'text').execute();
@@ -151,6 +152,8 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('api_requests').addColumn('lease_until', 'bigint').execute();
       await db.schema.alterTable('cards').addColumn('last_error', 'text').execute();
       await db.schema.alterTable('subscribers').addColumn('mention_at', 'bigint').execute();
+      await db.schema.alterTable('tasks').addColumn('held_by', 'text').execute();
+      await db.schema.createIndex('tasks_held').on('tasks').column('held_by').where(sql.ref('held_by'), 'is not', null).execute();
     },
   },
 };

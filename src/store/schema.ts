@@ -60,6 +60,8 @@ export interface TaskTable {
   history: string | null;
   /** Someone looked again (Refresh, another `status`): polled faster until then. */
   interest_until: number | null;
+  /** The replica whose card queue holds writes this task's cards owe; null when none does. */
+  held_by: string | null;
 }
 
 /** Someone waiting to be told (mentioned once) when the task of a card ends. */

@@ -28,10 +28,34 @@ export class SubscriberStore {
     return r ?? undefined;
   }
 
-  /** The people a card still owes a mention, in the order they asked. */
-  async owed(cardKey: string): Promise<string[]> {
-    const rows = await this.ctx.db.selectFrom('subscribers').select('user_id').where('card_key', '=', cardKey).where('notified_at', 'is', null).orderBy('created_at').orderBy('user_id').execute();
+  /** The people a card still owes a mention, in the order they asked; `begun`: a holder was about to mention them and never said how it went. */
+  async owed(cardKey: string): Promise<{ userId: string; begun: boolean }[]> {
+    const rows = await this.ctx.db.selectFrom('subscribers').select(['user_id', 'mention_at']).where('card_key', '=', cardKey).where('notified_at', 'is', null).orderBy('created_at').orderBy('user_id').execute();
+    return rows.map((r) => ({ userId: r.user_id, begun: r.mention_at !== null }));
+  }
+
+  /**
+   * Records that the holder of the task's lease (`owner`) is about to mention the people the card
+   * owes, before it does: whoever comes after it knows the mention may have gone out. Only while
+   * `owner` holds the lease; resolves with the people it may mention now.
+   */
+  async beginMention(cardKey: string, taskKey: string, owner: string, at: number): Promise<string[]> {
+    const rows = await this.ctx.db
+      .updateTable('subscribers')
+      .set({ mention_at: at })
+      .where('card_key', '=', cardKey)
+      .where('notified_at', 'is', null)
+      .where('mention_at', 'is', null)
+      .where((eb) => eb.exists(eb.selectFrom('tasks').select('task_key').where('tasks.task_key', '=', taskKey).where('tasks.lease_owner', '=', owner)))
+      .returning('user_id')
+      .execute();
     return rows.map((r) => r.user_id);
+  }
+
+  /** The mention surely did not go out (the platform said no): it may be tried again. */
+  async forgetMention(cardKey: string, userIds: string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    await this.ctx.db.updateTable('subscribers').set({ mention_at: null }).where('card_key', '=', cardKey).where('user_id', 'in', userIds).where('notified_at', 'is', null).execute();
   }
 
   /** The mention of `userIds` went out (or was given up): they are owed nothing more. */

@@ -4,7 +4,7 @@ import { leaseFree, leaseHeldBy } from './leases.js';
 /** How long a Refresh or a repeated `status` makes its task poll faster. */
 export const INTEREST_MS = 3 * 60_000;
 
-export type TaskPatch = Partial<Pick<TaskRow, 'snapshot' | 'snapshot_hash' | 'next_due_at' | 'backoff_ms' | 'last_changed_at' | 'error_count' | 'last_error' | 'history'>>;
+export type TaskPatch = Partial<Pick<TaskRow, 'snapshot' | 'snapshot_hash' | 'next_due_at' | 'backoff_ms' | 'last_changed_at' | 'error_count' | 'last_error' | 'history' | 'held_by'>>;
 
 /**
  * The tasks cards show, one row per distinct upstream task: their schedule and the lease that lets
@@ -50,9 +50,11 @@ export class TaskStore {
     return r.rows[0];
   }
 
-  async renew(keys: string[], owner: string, leaseUntil: number): Promise<void> {
-    if (keys.length === 0) return;
-    await this.ctx.db.updateTable('tasks').set({ lease_until: leaseUntil }).where('task_key', 'in', keys).where(leaseHeldBy(owner)).execute();
+  /** Extends `owner`'s leases on `keys`; resolves with the keys still its own (the others were taken over). */
+  async renew(keys: string[], owner: string, leaseUntil: number): Promise<string[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.ctx.db.updateTable('tasks').set({ lease_until: leaseUntil }).where('task_key', 'in', keys).where(leaseHeldBy(owner)).returning('task_key').execute();
+    return rows.map((r) => r.task_key);
   }
 
   /**
@@ -103,6 +105,20 @@ export class TaskStore {
       .set({ next_due_at: now, poked: 1, backoff_ms: backoffMs, interest_until: now + INTEREST_MS, ...(newWindow && { created_at: now, error_count: 0, last_error: null }) })
       .where('task_key', '=', key)
       .execute();
+  }
+
+  /**
+   * Tasks whose owed writes wait in the card queue of a replica not seen within `goneAfterMs` (it
+   * died) are due now, for a live one to send them.
+   */
+  async takeOverQueued(now: number, goneAfterMs: number): Promise<number> {
+    const r = await this.ctx.db
+      .updateTable('tasks')
+      .set({ next_due_at: now, held_by: null })
+      .where('held_by', 'is not', null)
+      .where('held_by', 'not in', (eb) => eb.selectFrom('replicas').select('owner').where('seen_at', '>=', now - goneAfterMs))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
   }
 
   /** Every task still polled, for metrics. */

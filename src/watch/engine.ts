@@ -18,10 +18,12 @@ import { CardQueue, type QueuedCard } from './card-queue.js';
 import { yieldIfBusy } from '../domain/slice.js';
 import { SEND_LANES, type SendLane } from '../domain/chat.js';
 import type { LimitShare } from '../domain/limit-share.js';
+import { LeaseKeeper, LeaseLost } from '../domain/lease-keeper.js';
+import { AdminAlerts } from './admin-alerts.js';
 
 /** Errors after which watching cannot help: the card shows the error and the watch ends. */
 const ENDS_WATCH: ReadonlySet<ErrorCode> = new Set(['TASK_NOT_FOUND', 'INVALID_TASK_ID', 'INVALID_ARGUMENT', 'PERMISSION_DENIED', 'NOT_CONFIGURED']);
-/** An ended task whose cards wait in this replica's queue is looked at again after this (should the replica go away). */
+/** An ended task whose cards wait in this replica's queue is looked at again after this (sooner when the replica is seen gone). */
 const OWED_RECHECK_MS = 30_000;
 /** Consecutive transient failures before the card says it is retrying. */
 const RETRY_NOTE_AFTER = 3;
@@ -70,7 +72,12 @@ export interface WatchDeps {
  * `fresh` carries the new card when it was asked for inline; `busy`: another round holds the task
  * and will update the card; `ended`: the card shows a final state; `unknown`: not a card we track.
  */
-export type RefreshResult = { status: 'fresh'; card?: CardModel } | { status: 'busy' } | { status: 'ended' } | { status: 'unknown' };
+/**
+ * `fresh` carries the new card when it was asked for inline and this call could give it; `busy`:
+ * another holder has the task and will update the card; `ended`: the card shows a final state;
+ * `unknown`: not a card we track. `blocked`: updates to the card wait for the admin (what for).
+ */
+export type RefreshResult = ({ status: 'fresh'; card?: CardModel } | { status: 'busy' } | { status: 'ended' }) & { blocked?: string } | { status: 'unknown' };
 /** `stopped` carries the stopped card when it was asked for inline and this call could give it. */
 export type StopResult = { status: 'stopped'; card?: CardModel } | { status: 'ended' } | { status: 'unknown' };
 /** `on`/`off`: whether the person now waits; `inactive`: the card is stopped or expired (Refresh first). */
@@ -92,19 +99,27 @@ export class WatchEngine {
   /** Counters for metrics and benchmarks. */
   readonly stats = { fetches: 0, rounds: 0, claimed: 0, deferred: 0, sent: Object.fromEntries(SEND_LANES.map((l) => [l, 0])) as Record<SendLane, number> };
   private readonly budget: PollBudget;
+  /** Card writes that wait for the admin, told once. */
+  readonly alerts: AdminAlerts;
+  /** The tasks this engine holds (rounds, queue turns, Stop, Refresh), renewed while worked and checked before each write. */
+  private readonly leases: LeaseKeeper;
   /** One card queue per platform (per app): rounds offer what cards owe, it sends the most valuable first. */
   private readonly queues = new Map<Platform, CardQueue>();
 
   constructor(private readonly d: WatchDeps) {
-    this.owner = d.owner ?? `engine-${randomUUID()}`;
+    const owner = (this.owner = d.owner ?? `engine-${randomUUID()}`);
     this.clock = d.clock ?? systemClock;
     this.o = { ...DEFAULT_WATCH, ...d.options };
     this.budget = new PollBudget(this.o.pollBudget, d.share);
+    this.alerts = new AdminAlerts(d.logger);
+    this.leases = new LeaseKeeper({ leaseMs: this.o.leaseMs, clock: this.clock, renew: (keys, until) => d.store.tasks.renew(keys, owner, until), what: 'tasks being worked', ...(d.logger && { logger: d.logger }) });
     this.life = new CardLifecycle({
       store: d.store,
       messengers: d.messengers,
       timeZone: d.timeZone,
       clock: this.clock,
+      owner,
+      alerts: this.alerts,
       ...(d.logger && { logger: d.logger }),
       onSend: (lane) => this.stats.sent[lane]++,
     });
@@ -151,31 +166,26 @@ export class WatchEngine {
   /** One round: claim what is due, poll each task once, update its cards. Returns how many tasks it handled. */
   async tick(): Promise<number> {
     const now = this.clock.now();
-    const claimed = await this.d.store.tasks.claimDue(this.owner, now, now + this.o.leaseMs, this.o.batch);
+    const asked = this.clock.mono();
+    // A task this engine holds already (a queue turn, a Stop) is left to that holder.
+    const claimed = (await this.d.store.tasks.claimDue(this.owner, now, now + this.o.leaseMs, this.o.batch)).filter((t) => !this.leases.has(t.task_key));
     if (claimed.length === 0) return 0;
     this.stats.rounds++;
     this.stats.claimed += claimed.length;
-    const working = new Set(claimed.map((t) => t.task_key));
-    // Long rounds (slow upstreams) keep their leases alive.
-    const renew = setInterval(() => {
-      this.d.store.tasks.renew([...working], this.owner, this.clock.now() + this.o.leaseMs).catch((e) => this.d.logger?.warn({ err: e }, 'lease renewal failed'));
-    }, this.o.leaseMs / 3);
-    renew.unref();
-    try {
-      await mapLimit(claimed, this.o.concurrency, async (t) => {
-        try {
-          await yieldIfBusy();
-          await this.process(t);
-        } catch (e) {
-          // A store hiccup mid-task: the lease lapses and the task is polled again later.
-          this.d.logger?.error({ err: e, task: t.task_key }, 'watch round failed for a task');
-        } finally {
-          working.delete(t.task_key);
-        }
-      });
-    } finally {
-      clearInterval(renew);
-    }
+    // Long rounds (slow upstreams) keep their leases alive: the keeper renews them until each is done.
+    for (const t of claimed) this.leases.hold(t.task_key, asked);
+    await mapLimit(claimed, this.o.concurrency, async (t) => {
+      try {
+        await yieldIfBusy();
+        await this.process(t);
+      } catch (e) {
+        if (e instanceof LeaseLost) this.d.logger?.info({ task: t.task_key }, 'lost the lease of a task mid-round; its new holder goes on');
+        // A store hiccup mid-task: the lease lapses and the task is polled again later.
+        else this.d.logger?.error({ err: e, task: t.task_key }, 'watch round failed for a task');
+      } finally {
+        this.leases.drop(t.task_key);
+      }
+    });
     return claimed.length;
   }
 
@@ -189,12 +199,14 @@ export class WatchEngine {
     const idle = (await this.d.store.tasks.get(card.task_key))?.active === 0;
     const now = await this.life.restart(key);
     if (!now) return { status: 'unknown' };
-    if (now.status !== 'active') return { status: 'ended' };
+    // The truth about a card the platform refuses to update: it did not end, it waits for the admin.
+    const blocked = now.last_error ? { blocked: now.last_error } : {};
+    if (now.status !== 'active') return { status: 'ended', ...blocked };
     await this.d.store.tasks.makeDue(card.task_key, this.clock.now(), this.o.minPollMs, idle);
     const fresh = await this.leased(card.task_key, (task) => this.process(task, { interactive: true, direct: key, ...(opts.inline && { inlineKey: key }) }));
-    if (fresh === BUSY) return { status: 'busy' };
+    if (fresh === BUSY) return { status: 'busy', ...blocked };
     // No inline card when it moved meanwhile (stopped): it would land after the stop.
-    return fresh ? { status: 'fresh', card: fresh.model } : { status: 'fresh' };
+    return { status: 'fresh', ...(fresh && { card: fresh.model }), ...blocked };
   }
 
   /** Stop on one card (its button). The stopped card is answered inline when asked, else sent. */
@@ -247,6 +259,7 @@ export class WatchEngine {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.leases.start();
     for (const q of this.queues.values()) q.start();
     this.loop = (async () => {
       while (this.running) {
@@ -268,6 +281,7 @@ export class WatchEngine {
     this.wake?.abort();
     await this.loop;
     await Promise.all([...this.queues.values()].map((q) => q.stop()));
+    this.leases.stop();
     await this.d.store.tasks.release(this.owner).catch((e) => this.d.logger?.warn({ err: e }, 'could not release leases'));
   }
 
@@ -287,21 +301,30 @@ export class WatchEngine {
     return r === BUSY ? 'busy' : 'done';
   }
 
-  /** Runs `work` under the task's lease, or (`poke`) tells the task's current holder to look again soon. */
+  /**
+   * Runs `work` under the task's lease, or (`poke`) tells the task's current holder to look again
+   * soon; a lease lost midway (a pause outlived it, another holder took over) counts as held by
+   * another too: the work stopped before its next write.
+   */
   private async leased<T>(taskKey: string, work: (task: TaskRow) => Promise<T>, poke = true): Promise<T | typeof BUSY> {
     const now = this.clock.now();
-    const task = await this.d.store.tasks.lease(taskKey, this.owner, now, now + this.o.leaseMs);
+    const asked = this.clock.mono();
+    const task = this.leases.has(taskKey) ? undefined : await this.d.store.tasks.lease(taskKey, this.owner, now, now + this.o.leaseMs);
     if (!task) {
       if (poke) await this.d.store.tasks.poke(taskKey, now);
       return BUSY;
     }
+    this.leases.hold(taskKey, asked);
     try {
       return await work(task);
     } catch (e) {
+      if (e instanceof LeaseLost) return BUSY;
       // Looked at again soon: a failed queue turn's cards are offered again by the task's next round.
       const next_due_at = Math.min(task.next_due_at, this.clock.now() + this.o.minPollMs);
       await this.d.store.tasks.complete(taskKey, this.owner, this.clock.now(), { next_due_at }).catch(() => undefined);
       throw e;
+    } finally {
+      this.leases.drop(taskKey);
     }
   }
 
@@ -317,9 +340,10 @@ export class WatchEngine {
     const queue = this.queues.get(task.platform);
     // A round's offers reach the queue once it has let the task go: before, their turns would find it held.
     const offers: QueuedCard[] = [];
+    const guard = () => this.leases.guard(task.task_key);
     const how: Delivery = o.lane
-      ? { lane: o.lane }
-      : { lane: 'people', ...(queue && { queue: (c: QueuedCard) => offers.push(c) }), ...(o.direct && { now: o.direct }), interested: o.interactive === true || (task.interest_until ?? 0) > this.clock.now() };
+      ? { lane: o.lane, guard }
+      : { lane: 'people', guard, ...(queue && { queue: (c: QueuedCard) => offers.push(c) }), ...(o.direct && { now: o.direct }), interested: o.interactive === true || (task.interest_until ?? 0) > this.clock.now() };
     try {
       return await this.settleTask(task, o, how);
     } finally {
@@ -342,9 +366,10 @@ export class WatchEngine {
       const inline = await this.committed(pass.inline, inlineKey, o.news);
       // Ended, or no card left watching it: it will want no finals the queue should keep room for.
       if (!only) this.queues.get(task.platform)?.expectEnd(task.task_key, undefined);
-      // Cards it offered to the queue are the queue's now: the task is looked at again only in case this replica goes away.
+      // Cards it offered to the queue are the queue's now (held_by): the task is looked at again late,
+      // or as soon as this replica is seen gone (app/presence.ts).
       const due = only ? Math.min(task.next_due_at, pass.retryAt ?? Infinity) : (pass.retryAt ?? now + (pass.queued ? OWED_RECHECK_MS : task.backoff_ms));
-      await this.d.store.tasks.complete(task.task_key, this.owner, now, { next_due_at: due });
+      await this.d.store.tasks.complete(task.task_key, this.owner, now, { next_due_at: due, ...(!only && { held_by: pass.queued ? this.owner : null }) });
       return inline;
     }
     const ref: TaskRef = { platform: task.platform, kind: task.kind as TaskRef['kind'], id: task.task_id, ...(task.operator && { operator: task.operator }) };
@@ -388,6 +413,7 @@ export class WatchEngine {
       error_count: 0,
       last_error: null,
       history: JSON.stringify(samples),
+      held_by: pass.queued ? this.owner : null,
     });
     return inline;
   }

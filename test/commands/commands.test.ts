@@ -262,7 +262,7 @@ describe('command handlers', () => {
     const card = await say('status 9001 提醒');
     expect(text(card)).toContain('1 人等待通知');
     const key = `feishu:${fm.sent.at(-1)!.handle}`;
-    expect(await store.subscribers.owed(key)).toEqual(['ou_1']);
+    expect((await store.subscribers.owed(key)).map((o) => o.userId)).toEqual(['ou_1']);
     feishu.addTask({ id: '9002', kind: 'drive', total: 1, outcome: 'failed', queuedSteps: 0, runningSteps: 0 });
     expect(text(await say('status notify 9002'))).not.toContain('等待通知');
     expect(await store.subscribers.owed(`feishu:${fm.sent.at(-1)!.handle}`)).toEqual([]);
@@ -281,7 +281,7 @@ describe('command handlers', () => {
     expect(text(await say('notify'))).toContain('本群自动提醒：开启');
     feishu.addTask({ id: '9010', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 5 });
     await say('status 9010', { userId: 'ou_2' });
-    expect(await store.subscribers.owed(`feishu:${fm.sent.at(-1)!.handle}`)).toEqual(['ou_2']);
+    expect((await store.subscribers.owed(`feishu:${fm.sent.at(-1)!.handle}`)).map((o) => o.userId)).toEqual(['ou_2']);
     // Another chat keeps its own default.
     await say('status 9010', { chatId: 'oc_other', userId: 'ou_3' });
     expect(await store.subscribers.owed(`feishu:${fm.sent.at(-1)!.handle}`)).toEqual([]);

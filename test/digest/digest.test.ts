@@ -151,6 +151,40 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
     expect(messenger.digests).toHaveLength(1);
   });
 
+  it('a digest whose building outlives its lease (slow report pages, a paused process) is sent by its new holder only', async () => {
+    const other = await openStore(url);
+    stores.push(other);
+    let release!: () => void;
+    const slowPages = new Promise<void>((r) => (release = r));
+    let paging!: () => void;
+    const paged = new Promise<void>((r) => (paging = r));
+    const reports = { submissions: async () => (paging(), await slowPages, []) };
+    const a = scheduler(store, { reports, owner: 'replica-a', leaseMs: 60_000 });
+    const b = scheduler(other, { owner: 'replica-b', leaseMs: 60_000 });
+    const next = await a.set(chat, daily9, 'zh');
+    await clock.advance(next - clock.now());
+    const firing = a.tick();
+    await paged;
+    await clock.advance(61_000); // a's lease lapsed while it paged
+    expect(await b.tick()).toBe(1);
+    release();
+    expect(await firing).toBe(0);
+    expect(messenger.digests).toHaveLength(1);
+  });
+
+  it('a digest inside a forward step of the clock fires once, as after downtime; one stepped over by more than the catch-up window is skipped', async () => {
+    const d = scheduler();
+    const next = await d.set(chat, daily9, 'zh');
+    await clock.advance(next - clock.now() - 10 * 60_000); // 08:50
+    expect(await d.tick()).toBe(0);
+    clock.stepWall(30 * 60_000); // NTP puts the clock forward to 09:20
+    expect(await d.tick()).toBe(1);
+    expect(await d.tick()).toBe(0);
+    clock.stepWall(2 * 86_400_000 + 3 * 3600_000); // two days and three hours forward at once: 12:20
+    expect(await d.tick()).toBe(0);
+    expect(messenger.digests).toHaveLength(1);
+  });
+
   it('off removes the schedule', async () => {
     const d = scheduler();
     await d.set(chat, daily9, 'zh');

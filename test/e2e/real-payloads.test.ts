@@ -100,7 +100,7 @@ for (const transport of ['long connection', 'webhook'] as const) {
       if (isPlatformUserId(presser)) {
         expect(answer.toast?.content).toContain('mentioned here when the task ends');
         expect(JSON.stringify(answer.card?.data)).toContain('1 waiting to be notified');
-        expect(await bot.store.subscribers.owed(`feishu:${reply.message_id}`)).toEqual([presser]);
+        expect((await bot.store.subscribers.owed(`feishu:${reply.message_id}`)).map((o) => o.userId)).toEqual([presser]);
       } else {
         // The doc sample's open_id is masked ("ou_3c14…*****"): not an id anyone can be mentioned by.
         expect(answer.toast?.content).toContain('did not work');

@@ -5,12 +5,16 @@ import type { Platform } from '../../src/domain/task.js';
 
 /** A Messenger that keeps what it was asked to send, for platform-neutral tests. */
 export class RecordingMessenger implements Messenger {
+  /** Feishu-like by default: a repeated mention with the same key is posted once. */
+  dedupesRepeats = true;
   readonly sent: { chat: ChatRef; card: CardModel; reply?: ReplyContext; handle: string }[] = [];
   readonly updates: { handle: string; card: CardModel; at: number }[] = [];
   readonly digests: { chat: ChatRef; card: CardModel }[] = [];
   readonly mentions: { card: string; chatId: string; userIds: string[]; text: string; key: string }[] = [];
   /** Mentions that fail (transiently) before one goes through. */
   failNextMentions = 0;
+  /** Every mention fails with this code while it is set. */
+  failNextMentionsWith?: ErrorCode;
   /** Handles whose updates fail as if the message was recalled. */
   readonly gone = new Set<string>();
   /** Handles whose updates always fail with this code. */
@@ -58,6 +62,7 @@ export class RecordingMessenger implements Messenger {
 
   async mention(card: CardHandle, userIds: string[], text: string, key: string): Promise<void> {
     await this.gate(card.handle);
+    if (this.failNextMentionsWith) throw new TaskbotError(this.failNextMentionsWith, 'refused');
     if (this.failNextMentions > 0) {
       this.failNextMentions--;
       throw new TaskbotError('UPSTREAM_UNAVAILABLE', 'send failed');

@@ -114,7 +114,14 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     expect(await store.subscribers.toggle('feishu:om_1', 'ou_c', 11)).toBeUndefined(); // nothing left to wait for
     expect((await store.tasks.get('feishu:drive:1'))!).toMatchObject({ active: 0, pending: 1 });
     expect((await store.cards.work('feishu:drive:1')).map((c) => c.card_key)).toEqual(['feishu:om_1']);
-    expect(await store.subscribers.owed('feishu:om_1')).toEqual(['ou_a', 'ou_b']);
+    expect((await store.subscribers.owed('feishu:om_1')).map((o) => o.userId)).toEqual(['ou_a', 'ou_b']);
+    // Only the holder of the task's lease begins a mention; whoever comes after sees that it was begun.
+    expect(await store.subscribers.beginMention('feishu:om_1', 'feishu:drive:1', 'holder', 11)).toEqual([]);
+    await store.tasks.lease('feishu:drive:1', 'holder', 11, 100);
+    expect((await store.subscribers.beginMention('feishu:om_1', 'feishu:drive:1', 'holder', 11)).sort()).toEqual(['ou_a', 'ou_b']);
+    expect(await store.subscribers.beginMention('feishu:om_1', 'feishu:drive:1', 'holder', 11)).toEqual([]);
+    await store.subscribers.forgetMention('feishu:om_1', ['ou_b']); // the platform said no to it: it may be tried again
+    expect(await store.subscribers.owed('feishu:om_1')).toEqual([{ userId: 'ou_a', begun: true }, { userId: 'ou_b', begun: false }]);
     await store.subscribers.markNotified('feishu:om_1', ['ou_a', 'ou_b'], 12);
     expect(await store.subscribers.owed('feishu:om_1')).toEqual([]);
     expect((await store.tasks.get('feishu:drive:1'))!).toMatchObject({ active: 0, pending: 0 });
@@ -190,10 +197,27 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     await open();
     await store.cards.add(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
     await store.tasks.claimDue('A', 1000, 2000, 10);
-    await store.tasks.renew(['feishu:drive:1'], 'A', 9000);
+    expect(await store.tasks.renew(['feishu:drive:1', 'feishu:drive:nope'], 'A', 9000)).toEqual(['feishu:drive:1']);
     expect(await store.tasks.claimDue('B', 5000, 6000, 10)).toEqual([]);
+    expect(await store.tasks.renew(['feishu:drive:1'], 'B', 9000)).toEqual([]); // not B's to renew
     await store.tasks.release('A');
     expect(await store.tasks.claimDue('B', 5000, 6000, 10)).toHaveLength(1);
+  });
+
+  it('a task whose owed writes wait in the queue of a replica that went quiet is due at once; one whose replica is alive waits', async () => {
+    await open();
+    await store.cards.add(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
+    await store.cards.add(card('feishu:om_2', 'feishu:drive:2'), task('feishu:drive:2'), false);
+    for (const [key, holder] of [['feishu:drive:1', 'dead'], ['feishu:drive:2', 'alive']] as const) {
+      await store.tasks.lease(key, holder, 1000, 16_000);
+      await store.tasks.complete(key, holder, 2000, { next_due_at: 32_000, held_by: holder });
+    }
+    await store.replicas.heartbeat('dead', 2000, 10_000);
+    await store.replicas.heartbeat('alive', 14_000, 10_000);
+    expect(await store.tasks.takeOverQueued(14_000, 10_000)).toBe(1);
+    expect(await store.tasks.get('feishu:drive:1')).toMatchObject({ next_due_at: 14_000, held_by: null });
+    expect(await store.tasks.get('feishu:drive:2')).toMatchObject({ next_due_at: 32_000, held_by: 'alive' });
+    expect((await store.tasks.claimDue('alive', 14_000, 29_000, 10)).map((t) => t.task_key)).toEqual(['feishu:drive:1']);
   });
 
   it('keeps one task row for many cards and wakes an idle task with a new window', async () => {

@@ -222,11 +222,11 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     expect((await store.tasks.get(`feishu:contact:${hex(5)}`))!.active).toBe(1);
   });
 
-  it('ends a card on any permanent answer (a refused update), and the task with no card left costs no more polls', async () => {
+  it('only a message that can no longer be edited ends its card, and the task with no card left costs no more polls', async () => {
     const e = engine();
     fake.addTask({ id: hex(8), kind: 'contact', total: 500, outcome: 'succeeded', queuedSteps: 0, runningSteps: 100 });
     const h = await showCard(e, 'oc_1', hex(8));
-    messenger.failWith.set(h.handle, 'UPSTREAM_REJECTED');
+    messenger.gone.add(h.handle);
     await clock.advance(2000);
     await round(e);
     expect(await store.cards.get(cardKey(h))).toMatchObject({ status: 'gone' });
@@ -239,7 +239,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     expect(messenger.attempts).toBe(attempts);
   });
 
-  it('a card refused for its content gets a smaller one once; refused again, it ends', async () => {
+  it('other refusals keep the card owed, tried again with backoff: refused for its content, it gets a smaller one at once, then waits its turn', async () => {
     const e = engine();
     fake.addTask({ id: hex(9), kind: 'contact', total: 500, outcome: 'partial', queuedSteps: 0, runningSteps: 100 });
     fake.addTask({ id: hex(10), kind: 'contact', total: 500, outcome: 'partial', queuedSteps: 0, runningSteps: 100 });
@@ -253,7 +253,62 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     expect(sent.blocks.some((b) => b.type === 'list')).toBe(false);
     expect(sent.blocks.some((b) => b.type === 'progress')).toBe(true);
     expect(await store.cards.get(cardKey(small))).toMatchObject({ status: 'active' });
-    expect(await store.cards.get(cardKey(never))).toMatchObject({ status: 'gone' });
+    expect(await store.cards.get(cardKey(never))).toMatchObject({ status: 'active', fail_count: 1, last_error: null });
+    // Not tried again before its backoff is up, whatever the rounds.
+    const tries = messenger.attempts;
+    await round(e);
+    expect(messenger.attempts).toBe(tries);
+    // Once its content fits, it catches up.
+    messenger.failWith.delete(never.handle);
+    await clock.advance(5000);
+    await round(e);
+    expect(messenger.updatesOf(never.handle)).not.toHaveLength(0);
+    expect(await store.cards.get(cardKey(never))).toMatchObject({ status: 'active', fail_count: 0 });
+  });
+
+  it('a scope removed under a live card: the card waits (not ended), the admin is told once, and when it is restored the card catches up with its end and the mentions it owes', async () => {
+    const e = engine();
+    fake.addTask({ id: hex(12), kind: 'contact', total: 500, outcome: 'succeeded', queuedSteps: 0, runningSteps: 4 });
+    const h = await showCard(e, 'oc_1', hex(12));
+    await e.subscribe(cardKey(h), 'ou_waiting00000000000000000000001');
+    messenger.failWith.set(h.handle, 'PERMISSION_DENIED');
+    messenger.failNextMentionsWith = 'PERMISSION_DENIED';
+    for (let i = 0; i < 8; i++) {
+      await clock.advance(60_000);
+      await round(e);
+    }
+    // The task ended meanwhile: the card owes its final state, and waits for the admin.
+    const waiting = (await store.cards.get(cardKey(h)))!;
+    expect(waiting).toMatchObject({ status: 'done', last_error: 'PERMISSION_DENIED' });
+    expect(waiting.shown).not.toBe('done');
+    expect(e.alerts.current()).toEqual([{ platform: 'feishu', code: 'PERMISSION_DENIED' }]);
+    expect(messenger.mentions).toHaveLength(0);
+    // Retried, but rarely: never more than one try a minute once it has backed off.
+    const tries = messenger.attempts;
+    await clock.advance(10 * 60_000);
+    await round(e);
+    expect(messenger.attempts - tries).toBeLessThanOrEqual(2);
+    // The admin restores the scope: the end shows, the people waiting are told, the alert clears.
+    messenger.failWith.delete(h.handle);
+    messenger.failNextMentionsWith = undefined;
+    await clock.advance(10 * 60_000);
+    await round(e);
+    expect(messenger.updatesOf(h.handle).at(-1)?.final).toBe(true);
+    expect(messenger.mentions).toHaveLength(1);
+    expect(await store.cards.get(cardKey(h))).toMatchObject({ status: 'done', shown: 'done', last_error: null });
+    expect(e.alerts.current()).toEqual([]);
+  });
+
+  it('Refresh on a card the platform refuses to update tells the truth: not ended, waiting for the admin', async () => {
+    const e = engine();
+    fake.addTask({ id: hex(13), kind: 'contact', total: 500, outcome: 'succeeded', queuedSteps: 0, runningSteps: 2 });
+    const h = await showCard(e, 'oc_1', hex(13));
+    messenger.failWith.set(h.handle, 'PERMISSION_DENIED');
+    for (let i = 0; i < 4; i++) {
+      await clock.advance(30_000);
+      await round(e);
+    }
+    expect(await e.refresh(cardKey(h), { inline: true })).toMatchObject({ status: 'ended', blocked: 'PERMISSION_DENIED' });
   });
 
   it('the 24 h give-up applies while the upstream keeps failing', async () => {

@@ -93,7 +93,7 @@ class World {
     const messenger = this.messenger;
     const seen = this.seen;
     // Updates are recorded as they land, whichever engine sent them.
-    const recording = { ...messenger, update: async (h: CardHandle, m: CardModel) => {
+    const recording = { dedupesRepeats: messenger.dedupesRepeats, update: async (h: CardHandle, m: CardModel) => {
       await messenger.update(h, m);
       seen.push({ handle: h.handle, model: m });
     }, send: messenger.send.bind(messenger), sendDigest: messenger.sendDigest.bind(messenger), mention: messenger.mention.bind(messenger) };

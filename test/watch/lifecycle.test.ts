@@ -8,17 +8,11 @@ import { RecordingMessenger } from '../helpers/recording-messenger.js';
 import { ScriptedTasks } from '../helpers/scripted-tasks.js';
 import { freshStore, STORE_KINDS } from '../helpers/stores.js';
 import { round } from '../helpers/round.js';
+import { latch } from '../helpers/latch.js';
 
 const TZ = 'Asia/Shanghai';
 
 /** Resolves the returned promise's `open()` to let a held call go on. */
-function latch() {
-  let open!: () => void;
-  const opened = new Promise<void>((r) => (open = r));
-  let entered!: () => void;
-  const reached = new Promise<void>((r) => (entered = r));
-  return { open, opened, reached, enter: entered };
-}
 
 describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
   let store: Store;

@@ -31,6 +31,8 @@ const CARD_RETRY_AFTER_MS = 10 * 60_000;
  * send APIs) and one more message when the task ends.
  */
 export class DingtalkMessenger implements Messenger {
+  /** Robot messages carry no idempotency key: a mention that may have gone out is never repeated. */
+  readonly dedupesRepeats = false;
   /** After the template or the card permission failed, markdown until then. */
   private cardsBrokenUntil = 0;
   /** Chats already told what the admin must fix. */

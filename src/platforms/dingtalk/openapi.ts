@@ -35,6 +35,8 @@ const UNION_ID_CACHE_MAX = 10_000;
 export interface OpenApiCall extends DingtalkCallContext {
   /** What a write is worth when the API's budget is short (reads and people's answers: 'people'). */
   lane?: SendLane;
+  /** A message DingTalk does not deduplicate: one that may have gone out is not sent again. */
+  once?: boolean;
   method?: Dispatcher.HttpMethod;
   path: string;
   query?: Record<string, string | undefined>;
@@ -85,7 +87,7 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
         }
         throw classifyDingtalk(res.status, res.headers, body, c);
       },
-      this.retry,
+      c.once ? { ...this.retry, once: true } : this.retry,
       `dingtalk ${c.endpoint}`,
     );
   }
@@ -155,6 +157,7 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
     const group = 'group' in to;
     await this.call({
       lane,
+      once: true,
       endpoint: group ? 'robot v1.0 groupMessages/send' : 'robot v1.0 oToMessages/batchSend',
       scopes: ['qyapi_robot_sendmsg'],
       method: 'POST',

@@ -12,6 +12,8 @@ const PARENT_GONE: ReadonlySet<number> = new Set([230011, 230110, 231003]);
 
 /** Sends and updates cards in Feishu chats (the API client paces sends under the platform's limits). */
 export class FeishuMessenger implements Messenger {
+  readonly dedupesRepeats = true;
+
   constructor(private readonly api: FeishuOpenApi) {}
 
   /** Replies to the asking message; when that message was recalled or deleted meanwhile, posts to the chat instead. */
@@ -30,8 +32,8 @@ export class FeishuMessenger implements Messenger {
     return this.api.writeReadyAt(lane, hold);
   }
 
-  async sendDigest(chat: ChatRef, card: CardModel): Promise<void> {
-    await this.api.post(chat.chatId, cardMessage(renderFeishuCard(card)), undefined, 'interest');
+  async sendDigest(chat: ChatRef, card: CardModel, key?: string): Promise<void> {
+    await this.api.post(chat.chatId, cardMessage(renderFeishuCard(card)), key && idempotencyUuid(key), 'interest');
   }
 
   /** A text message replying to the card, `<at>` for each person (open_ids from Feishu only), the text made plain. */
