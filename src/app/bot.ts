@@ -11,6 +11,7 @@ import { TaskbotError } from '../domain/errors.js';
 import type { PlatformRuntime, PlatformStatus } from './platform-runtime.js';
 import { reportSubmissions } from '../providers/feishu-report.js';
 import { openStore, type OpenOptions } from '../store/open.js';
+import { StoreClock } from '../store/store-clock.js';
 import { chatPrefs } from '../store/chat-settings.js';
 import type { Store } from '../store/store.js';
 import { WatchEngine, type WatchOptions } from '../watch/engine.js';
@@ -76,9 +77,13 @@ const HTTP_GRACE_MS = 5000;
  * stop() drains in-flight work and releases leases.
  */
 export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
-  const clock = o.clock ?? systemClock;
   const log = o.logger;
   const store = await openStore(config.databaseUrl, { onPoolError: (e) => log.warn({ err: e.message }, 'database connection lost; reconnecting'), ...o.store });
+  // Schedules, leases and heartbeats by the store's clock (the database's, on PostgreSQL); durations by the monotonic one.
+  const clock = await StoreClock.open(store, o.clock ?? systemClock, log).catch(async (e: unknown) => {
+    await store.close();
+    throw e;
+  });
   const queue = new WorkQueue(o.queue?.concurrency ?? 16, o.queue?.maxPending ?? 1000, (e) => log.error({ err: e }, 'background job failed'));
   const runtimes: PlatformRuntime[] = [];
   const metrics = new Metrics({
@@ -156,6 +161,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     await store.close();
     throw new TaskbotError('CONFIG_INVALID', `cannot listen on ${config.http.host}:${config.http.port}: ${e instanceof Error ? e.message : String(e)} (set HTTP_HOST / HTTP_PORT)`, {}, { cause: e });
   }
+  clock.start();
   await replicas.start();
   engine.start();
   digests.start();
@@ -200,7 +206,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
         // Not answered in time: kept in the store for another replica, or the next start.
         ['commands left', () => (queue.clear(), inbox.stop())],
         ['watching and digests', () => Promise.all([engine.stop(), digests.stop()])],
-        ['replica count', () => replicas.stop()],
+        ['replica count', async () => (clock.stop(), await replicas.stop())],
         ['store', () => store.close()],
       ]);
       log.info('taskbot stopped');
