@@ -15,6 +15,7 @@ import { cardTexts } from '../i18n/card-texts.js';
 import type { FloodGuard } from './flood.js';
 import type { WorkQueue } from './work-queue.js';
 import { DEDUPE_TTL_MS, type Inbox, type OwedCommand } from './inbox.js';
+import { LeaseLost } from '../domain/lease-keeper.js';
 
 /** How long an event's acknowledgement waits for its command to be kept: the platforms allow 2–3 s. */
 const KEEP_DEADLINE_MS = 1500;
@@ -86,9 +87,11 @@ async function answerKept(c: OwedCommand, deps: AdmitDeps): Promise<void> {
       deps.logger?.warn({ chat: cmd.chatId, user: cmd.userId }, 'over the command limit: told to slow down');
       await send(cmd, noticeCard(deps.commands.settings.locale, cardTexts(deps.commands.settings.locale).busy, { color: 'orange' }), deps);
     } else {
-      await handleCommand(cmd, deps.commands);
+      await handleCommand(cmd, deps.commands, () => deps.inbox.guard(c.key));
     }
   } catch (e) {
+    // Taken over meanwhile (this process stalled past its lease): the new holder answers it.
+    if (e instanceof LeaseLost) return void deps.logger?.info({ key: c.key, chat: cmd.chatId }, 'another replica took this command over; it answers it');
     // The answer could not be sent, retries included: say which command in which chat went unanswered.
     const err = asTaskbotError(e);
     deps.logger?.error({ code: err.code, err: err.toJSON(), platform: cmd.platform, chat: cmd.chatId, command: parseCommand(cmd.text).command }, 'could not answer a command');

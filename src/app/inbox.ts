@@ -81,6 +81,11 @@ export class Inbox {
     await this.d.store.inbox.answered(key);
   }
 
+  /** Throws LeaseLost unless this replica still holds the command (before its answer goes out). */
+  guard(key: string): Promise<void> {
+    return this.working.guard(key);
+  }
+
   start(): void {
     this.working.start();
     this.timer = setInterval(() => void this.adopt(), ADOPT_EVERY_MS);
@@ -102,6 +107,8 @@ export class Inbox {
       return [];
     });
     for (const o of owed) {
+      // Its own, still being answered here (its lease lapsed while the store could not be reached): kept on, not answered twice.
+      if (this.working.has(o.key)) continue;
       let kept: Kept;
       try {
         kept = JSON.parse(o.payload) as Kept;

@@ -57,13 +57,18 @@ export async function answer(cmd: InboundCommand, deps: CommandDeps): Promise<Ro
   }
 }
 
-/** Answers a command in its chat and starts watching the card when the answer is a live task. */
-export async function handleCommand(cmd: InboundCommand, deps: CommandDeps): Promise<void> {
+/**
+ * Answers a command in its chat and starts watching the card when the answer is a live task.
+ * `guard` is asked right before the answer goes out (it throws when the command is no longer this
+ * process's to answer).
+ */
+export async function handleCommand(cmd: InboundCommand, deps: CommandDeps, guard?: () => Promise<void>): Promise<void> {
   const a = await answer(cmd, deps);
   const outcome = a.denied ? 'denied' : a.card.type === 'error' ? 'error' : 'ok';
   try {
     const messenger = deps.messengers[cmd.platform];
     if (!messenger) throw new Error(`no messenger for ${cmd.platform}`);
+    await guard?.();
     const handle = await messenger.send({ platform: cmd.platform, chatId: cmd.chatId }, a.card, cmd.reply);
     if (a.track) {
       const snap = a.track;

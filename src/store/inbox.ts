@@ -54,10 +54,11 @@ export class InboxStore {
     await prepared.run(db, 'answered', [key], (key) => db.updateTable('dedupe').set({ payload: null, lease_owner: null, lease_until: null }).where('key', '=', key));
   }
 
-  /** Keeps `owner`'s lease on the commands it is still answering. */
-  async renew(keys: string[], owner: string, leaseUntil: number): Promise<void> {
-    if (keys.length === 0) return;
-    await this.ctx.db.updateTable('dedupe').set({ lease_until: leaseUntil }).where('key', 'in', keys).where(leaseHeldBy(owner)).execute();
+  /** Keeps `owner`'s lease on the commands it is still answering; resolves with those still its own. */
+  async renew(keys: string[], owner: string, leaseUntil: number): Promise<string[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.ctx.db.updateTable('dedupe').set({ lease_until: leaseUntil }).where('key', 'in', keys).where(leaseHeldBy(owner)).returning('key').execute();
+    return rows.map((r) => r.key);
   }
 
   /** Takes over up to `limit` commands still owed an answer whose holder's lease lapsed (it died, or stopped without answering). */

@@ -24,7 +24,10 @@ describe('yieldIfBusy', () => {
     on = false;
     const runs = log.join(' ').split('timer').map((s) => s.trim().split(/\s+/).filter(Boolean).length);
     expect(log.filter((e) => e === 'unit')).toHaveLength(200);
-    // A slice is 4 ms: two units at most, and the pause that follows lets the timer in.
-    expect(Math.max(...runs)).toBeLessThanOrEqual(3);
+    // A slice is 4 ms: two units at most, and the pause that follows lets the timer in. Let go
+    // together, every run would be ten units or more; a machine busy with other work (the rest of the
+    // suite) may stretch an odd run, so almost all of them, not every one, must be short.
+    const long = runs.filter((n) => n > 3).length;
+    expect(long / runs.length).toBeLessThan(0.1);
   });
 });

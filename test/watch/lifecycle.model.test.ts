@@ -3,11 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { cardHash, taskCard } from '../../src/cards/task-card.js';
 import type { CardModel } from '../../src/domain/card.js';
 import { cardKey, type CardHandle } from '../../src/domain/chat.js';
-import { ManualClock } from '../../src/domain/clock.js';
+import { ManualClock, type Clock } from '../../src/domain/clock.js';
 import { isTerminal, type TaskState } from '../../src/domain/task.js';
 import { cardTexts } from '../../src/i18n/card-texts.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
+import { StoreClock } from '../../src/store/store-clock.js';
 import { WatchEngine } from '../../src/watch/engine.js';
 import { RecordingMessenger } from '../helpers/recording-messenger.js';
 import { ScriptedTasks } from '../helpers/scripted-tasks.js';
@@ -16,14 +17,19 @@ import { round } from '../helpers/round.js';
 
 /**
  * Model-based test of the card lifecycle: random interleavings of task progress, new cards, Stop,
- * `stop <id>`, Refresh, vanished cards, failing sends and polls, two engines (each with its card
- * queue, sending on its own turns) and engine restarts,
- * run against the real engine and store, with the invariants of the card-lifecycle issue checked
- * after every step against a reference model of what people asked for and what they saw.
+ * `stop <id>`, Refresh, Notify me, vanished cards, failing sends and polls, two engines (each with
+ * its card queue, sending on its own turns) and engine restarts; a write paused past its lease (a
+ * stopped process) while the other engine goes on; commands acknowledged (kept in the store) by a
+ * replica that then dies before answering them, and taken over by the other; and steps of the wall
+ * clock. Run against the real engine and store (with the store's clock), with the invariants
+ * checked after every step against a reference model of what people asked for and what they saw.
  */
 
 const TASKS = ['a', 'b', 'c'];
 const CHATS = ['oc_1', 'oc_2'];
+const USERS = ['ou_model000000000000000000000001', 'ou_model000000000000000000000002', 'ou_model000000000000000000000003'];
+/** Task and command leases as taskbot takes them. */
+const LEASE_MS = 15_000;
 
 type Op =
   | { t: 'progress'; task: number }
@@ -38,7 +44,14 @@ type Op =
   | { t: 'tick'; engine: number }
   | { t: 'send'; engine: number }
   | { t: 'advance'; ms: number }
-  | { t: 'restart'; engine: number };
+  | { t: 'restart'; engine: number }
+  | { t: 'pause'; engine: number; ms: number }
+  | { t: 'notify'; card: number; user: number }
+  | { t: 'ack'; replica: number; task: number; chat: number }
+  | { t: 'answer'; replica: number }
+  | { t: 'die'; replica: number }
+  | { t: 'adopt'; replica: number }
+  | { t: 'step'; ms: number };
 
 const nat = (max: number) => fc.integer({ min: 0, max });
 const single: fc.Arbitrary<Op> = fc.oneof(
@@ -55,6 +68,13 @@ const single: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('send' as const), engine: nat(1) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('advance' as const), ms: fc.constantFrom(500, 1000, 2000, 5000, 30_000, 65_000) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('restart' as const), engine: nat(1) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('pause' as const), engine: nat(1), ms: fc.constantFrom(LEASE_MS + 1000, 2 * LEASE_MS + 5000) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('notify' as const), card: nat(20), user: nat(2) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('ack' as const), replica: nat(1), task: nat(2), chat: nat(1) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('answer' as const), replica: nat(1) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('die' as const), replica: nat(1) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('adopt' as const), replica: nat(1) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('step' as const), ms: fc.constantFrom(-3600_000, -90_000, 90_000, 3600_000) }) },
 );
 /** A step is one operation or several started together (their awaits interleave at random). */
 const step = fc.record({ ops: fc.array(single, { minLength: 1, maxLength: 3 }), jitter: fc.array(nat(3), { minLength: 8, maxLength: 8 }) });
@@ -62,10 +82,15 @@ const step = fc.record({ ops: fc.array(single, { minLength: 1, maxLength: 3 }), 
 interface Seen {
   handle: string;
   model: CardModel;
+  /** Sent by a process paused past its lease: it may land after what its successor sent. */
+  late?: boolean;
 }
 
 class World {
+  /** The host's clocks: `advance` moves both, `stepWall` only what time it is. */
   readonly clock = new ManualClock(Date.UTC(2026, 10, 22, 2));
+  /** What the engines run on: the store's clock (SQLite: the host's wall clock, its steps followed; PostgreSQL: the database's, which a host's step does not move). */
+  private time!: Clock;
   readonly tasks = new ScriptedTasks();
   readonly messenger = new RecordingMessenger('feishu', () => this.clock.now());
   readonly engines: WatchEngine[] = [];
@@ -74,30 +99,114 @@ class World {
   readonly seen: Seen[] = [];
   /** Reference model: the cards a person refreshed since the last check (they may show live again). */
   private refreshed = new Set<string>();
+  /** An engine's next write hangs while this much time passes (a stopped process). */
+  private readonly pauseNext = new Map<number, number>();
+  /** Reference model: who waits on which card (Notify me pressed an odd number of times while it was active). */
+  private readonly waiting = new Map<string, Set<string>>();
+  /** Commands acknowledged (kept in the store), which replica holds them, and how often each was answered. */
+  private readonly pending: { key: string; task: number; chat: number }[][] = [[], []];
+  private readonly generation = [0, 0];
+  private readonly acked = new Set<string>();
+  private readonly answered = new Map<string, number>();
+  private commands = 0;
   private progress = new Map<string, number>();
   private jitter: number[] = [];
   private j = 0;
 
-  constructor(
+  private constructor(
     readonly stores: Store[],
     private readonly violations: string[],
   ) {
     for (const id of TASKS) this.tasks.set(id, 'running', 0);
     this.messenger.gate = () => this.yieldSome();
+    // A platform without idempotency keys (DingTalk): a mention must go out at most once.
+    this.messenger.dedupesRepeats = false;
     this.tasks.gate = () => this.yieldSome();
-    this.engines.push(this.engine(0), this.engine(1));
+  }
+
+  static async create(kind: string, stores: Store[], violations: string[]): Promise<World> {
+    const w = new World(stores, violations);
+    const db = { now: () => w.clock.mono() + Date.UTC(2026, 10, 22, 2), mono: () => w.clock.mono(), sleep: (ms: number) => w.clock.sleep(ms) };
+    w.time = kind === 'sqlite' ? await StoreClock.open(stores[0]!, w.clock) : db;
+    w.engines.push(w.engine(0), w.engine(1));
+    return w;
+  }
+
+  private owner(i: number): string {
+    return `replica-${i}-${this.generation[i]}`;
   }
 
   engine(i: number): WatchEngine {
     const store = this.stores[i % this.stores.length]!;
     const messenger = this.messenger;
     const seen = this.seen;
+    // A write of engine i may hang first (the process stopped), then lands.
+    const pausing = async (): Promise<boolean> => {
+      const ms = this.pauseNext.get(i);
+      if (ms === undefined) return false;
+      this.pauseNext.delete(i);
+      await this.clock.advance(ms);
+      return true;
+    };
     // Updates are recorded as they land, whichever engine sent them.
-    const recording = { dedupesRepeats: messenger.dedupesRepeats, update: async (h: CardHandle, m: CardModel) => {
-      await messenger.update(h, m);
-      seen.push({ handle: h.handle, model: m });
-    }, send: messenger.send.bind(messenger), sendDigest: messenger.sendDigest.bind(messenger), mention: messenger.mention.bind(messenger) };
-    return new WatchEngine({ store, tasks: this.tasks, messengers: { feishu: recording }, timeZone: 'Asia/Shanghai', clock: this.clock, options: { leaseMs: 60 * 60_000 } });
+    const recording = {
+      dedupesRepeats: messenger.dedupesRepeats,
+      update: async (h: CardHandle, m: CardModel) => {
+        const late = await pausing();
+        await messenger.update(h, m);
+        seen.push({ handle: h.handle, model: m, ...(late && { late }) });
+      },
+      send: messenger.send.bind(messenger),
+      sendDigest: messenger.sendDigest.bind(messenger),
+      mention: async (h: CardHandle, users: string[], text: string, key: string) => {
+        await pausing();
+        await messenger.mention(h, users, text, key);
+      },
+    };
+    return new WatchEngine({ store, tasks: this.tasks, messengers: { feishu: recording }, timeZone: 'Asia/Shanghai', clock: this.time, owner: this.owner(i), options: { leaseMs: LEASE_MS } });
+  }
+
+  /** What `status <id>` does: fetch, send a new card, watch it (by engine `e`). */
+  private async show(task: number, chat: number, e: number): Promise<void> {
+    const id = TASKS[task]!;
+    this.touched.add(id);
+    const snap = this.tasks.snapshot(id);
+    const model = taskCard(snap, { locale: 'en', timeZone: 'Asia/Shanghai', mode: isTerminal(snap.state) ? 'final' : 'live' });
+    const handle = await this.messenger.send({ platform: 'feishu', chatId: CHATS[chat]! }, model);
+    this.seen.push({ handle: handle.handle, model });
+    await this.engines[e]!.track(handle, snap, 'en', model);
+    this.cards.push({ handle, task: id });
+  }
+
+  /** A replica answers the commands it holds, each once, and lets them go; one another replica took over meanwhile is that one's to answer. */
+  private async answer(r: number): Promise<void> {
+    const store = this.stores[r % this.stores.length]!;
+    for (const c of this.pending[r]!.splice(0)) {
+      if ((await store.inbox.renew([c.key], this.owner(r), this.time.now() + LEASE_MS)).length === 0) continue;
+      await this.show(c.task, c.chat, r);
+      this.answered.set(c.key, (this.answered.get(c.key) ?? 0) + 1);
+      await store.inbox.answered(c.key);
+    }
+  }
+
+  /** Time passes; replicas that are alive keep renewing the leases of the commands they hold meanwhile. */
+  private async pass(ms: number): Promise<void> {
+    for (const r of [0, 1]) {
+      const keys = this.pending[r]!.map((c) => c.key);
+      await this.stores[r % this.stores.length]!.inbox.renew(keys, this.owner(r), this.time.now() + ms + LEASE_MS);
+    }
+    await this.clock.advance(ms);
+  }
+
+  /** A replica takes over the commands whose holder's lease lapsed. */
+  private async adopt(r: number): Promise<void> {
+    const store = this.stores[r % this.stores.length]!;
+    const now = this.time.now();
+    for (const o of await store.inbox.adopt(this.owner(r), now, now + LEASE_MS, 10)) {
+      if (this.pending[r]!.some((c) => c.key === o.key)) continue; // its own, still held here
+      const c = JSON.parse(o.payload) as { task: number; chat: number };
+      this.pending[r]!.push({ key: o.key, ...c });
+    }
   }
 
   /** A random number of turns of the event loop, so concurrent operations interleave differently. */
@@ -142,18 +251,8 @@ class World {
       }
       case 'finish':
         return this.tasks.set(TASKS[op.task]!, op.state, 100);
-      case 'show': {
-        // What `status <id>` does: fetch, send a new card, watch it.
-        const id = TASKS[op.task]!;
-        this.touched.add(id);
-        const snap = this.tasks.snapshot(id);
-        const model = taskCard(snap, { locale: 'en', timeZone: 'Asia/Shanghai', mode: isTerminal(snap.state) ? 'final' : 'live' });
-        const handle = await this.messenger.send({ platform: 'feishu', chatId: CHATS[op.chat]! }, model);
-        this.seen.push({ handle: handle.handle, model });
-        await this.engines[0]!.track(handle, snap, 'en', model);
-        this.cards.push({ handle, task: id });
-        return;
-      }
+      case 'show':
+        return this.show(op.task, op.chat, 0);
       case 'stop': {
         const c = this.card(op.card);
         if (!c) return;
@@ -196,12 +295,49 @@ class World {
         // The card queue's turn on its own, racing whatever else this step does.
         return this.engines[op.engine]!.flush();
       case 'advance':
-        return this.clock.advance(op.ms);
+        return this.pass(op.ms);
       case 'restart': {
-        // A crash: leases are left behind (the lease here is long, so the new engine waits them out only on 'advance').
+        // A crash: leases are left behind, for the other engine (or this one's successor) once they lapse.
         this.engines[op.engine] = this.engine(op.engine);
         return;
       }
+      case 'pause':
+        this.pauseNext.set(op.engine, op.ms);
+        return;
+      case 'notify': {
+        const c = this.card(op.card);
+        if (!c) return;
+        const user = USERS[op.user]!;
+        const r = await this.engines[0]!.toggleNotify(cardKey(c.handle), user, { inline: false });
+        const set = this.waiting.get(c.handle.handle) ?? new Set<string>();
+        if (r.status === 'on') set.add(user);
+        if (r.status === 'off') set.delete(user);
+        this.waiting.set(c.handle.handle, set);
+        return;
+      }
+      case 'ack': {
+        // A `status` command arrives at a replica, which keeps it (with its lease) before acknowledging it.
+        const key = `cmd-${++this.commands}`;
+        const now = this.time.now();
+        await this.stores[op.replica % this.stores.length]!.inbox.claim([key], now, 3 * 86_400_000, { payload: JSON.stringify({ task: op.task, chat: op.chat }), owner: this.owner(op.replica), leaseUntil: now + LEASE_MS });
+        this.acked.add(key);
+        this.pending[op.replica]!.push({ key, task: op.task, chat: op.chat });
+        return;
+      }
+      case 'answer':
+        return this.answer(op.replica);
+      case 'die':
+        // Killed: what it held is left in the store; a new process (a new identity) starts in its place.
+        this.pending[op.replica]!.length = 0;
+        this.generation[op.replica]!++;
+        this.engines[op.replica] = this.engine(op.replica);
+        return;
+      case 'adopt':
+        return this.adopt(op.replica);
+      case 'step':
+        this.clock.stepWall(op.ms);
+        if (this.time instanceof StoreClock) await this.time.sync();
+        return;
     }
   }
 
@@ -212,7 +348,8 @@ class World {
     const store = this.stores[0]!;
     for (const c of this.cards) {
       const row = (await store.cards.get(cardKey(c.handle)))!;
-      const mine = this.seen.filter((s) => s.handle === c.handle.handle);
+      // A write in flight when its process stopped lands whenever it lands: nobody can call it back.
+      const mine = this.seen.filter((s) => s.handle === c.handle.handle && !s.late);
       const finalAt = mine.findIndex((s) => isFinalState(s.model));
       // No card is updated after its final state.
       if (finalAt >= 0 && finalAt < mine.length - 1) v(`${c.handle.handle}: updated after its final state`);
@@ -224,8 +361,8 @@ class World {
       // No two consecutive identical renderings: one change is sent once, by one engine.
       for (let i = Math.max(1, from); i < this.seen.length; i++) {
         const cur = this.seen[i]!;
-        if (cur.handle !== c.handle.handle) continue;
-        const prev = this.seen.slice(0, i).findLast((s) => s.handle === c.handle.handle);
+        if (cur.handle !== c.handle.handle || cur.late) continue;
+        const prev = this.seen.slice(0, i).findLast((s) => s.handle === c.handle.handle && !s.late);
         if (prev && cardHash(prev.model) === cardHash(cur.model) && !this.refreshed.has(c.handle.handle)) v(`${c.handle.handle}: the same rendering sent twice`);
       }
     }
@@ -241,6 +378,11 @@ class World {
       // A task with no active card is never polled (unless someone asked for it in this step).
       if (idleBefore.has(key) && !touched.has(id) && (this.tasks.fetches.get(key) ?? 0) !== (fetchesBefore.get(key) ?? 0)) v(`${key}: polled without an active card`);
     }
+    // Nobody is mentioned twice for one card (the platform could not tell the repeat), and no command is answered twice.
+    const mentioned = new Map<string, number>();
+    for (const m of this.messenger.mentions) for (const u of m.userIds) mentioned.set(`${m.card} ${u}`, (mentioned.get(`${m.card} ${u}`) ?? 0) + 1);
+    for (const [who, n] of mentioned) if (n > 1) v(`${who}: mentioned ${n} times`);
+    for (const [key, n] of this.answered) if (n > 1) v(`${key}: answered ${n} times`);
     this.refreshed.clear();
     this.touched.clear();
   }
@@ -249,10 +391,25 @@ class World {
   async settle(): Promise<void> {
     this.messenger.failNextUpdates = 0;
     this.tasks.failWith.clear();
+    this.pauseNext.clear();
     const store = this.stores[0]!;
     for (let r = 0; r < 4; r++) {
-      await this.clock.advance(11 * 60_000);
+      await this.pass(11 * 60_000);
+      // Commands whose holder died are taken over once its lease lapsed, and answered.
+      for (const i of [0, 1]) {
+        await this.adopt(i);
+        await this.answer(i);
+      }
       for (const e of this.engines) await round(e);
+    }
+    for (const key of this.acked) if (this.answered.get(key) !== 1) this.violations.push(`${key}: acknowledged, answered ${this.answered.get(key) ?? 0} times`);
+    // Everyone still waiting on a card that showed its task's end was mentioned, once.
+    for (const [handle, users] of this.waiting) {
+      const row = (await store.cards.get(`feishu:${handle}`))!;
+      for (const u of users) {
+        const n = this.messenger.mentions.filter((m) => m.card === handle && m.userIds.includes(u)).length;
+        if (row.status === 'done' && n !== 1) this.violations.push(`${handle} ${u}: waited for the end, mentioned ${n} times`);
+      }
     }
     for (const c of this.cards) {
       const row = (await store.cards.get(cardKey(c.handle)))!;
@@ -289,7 +446,7 @@ export async function runModel(kind: string, opts: { runs: number; steps: number
       const stores = [await openStore(url)];
       if (kind === 'postgres') stores.push(await openStore(url)); // two replicas, two pools
       const violations: string[] = [];
-      const w = new World(stores, violations);
+      const w = await World.create(kind, stores, violations);
       try {
         for (const s of steps) {
           const from = w.seen.length;
