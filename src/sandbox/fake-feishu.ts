@@ -25,6 +25,9 @@ const SCOPES: Record<string, string[]> = {
   '/open-apis/report/v1/tasks/query': ['report:task:readonly'],
 };
 
+/** What sending and updating messages needs (any one). */
+const MESSAGE_SCOPES = ['im:message', 'im:message:send_as_bot'];
+
 /**
  * A Feishu open platform on loopback: the tenant token endpoint and the three task endpoints
  * answering in the documented shapes, driven by scripted tasks.
@@ -107,6 +110,11 @@ export class FakeFeishu extends FakeServer {
     this.deniedPaths.add(path);
   }
 
+  /** The admin grants them again. */
+  restoreScope(path: string): void {
+    this.deniedPaths.delete(path);
+  }
+
   protected override configure(c: { enforceLimits?: boolean; inbound?: [string, string][] }): void {
     if (c.enforceLimits !== undefined) this.im.enforceLimits = c.enforceLimits;
     for (const [id, chat] of c.inbound ?? []) this.im.inbound.set(id, chat);
@@ -166,7 +174,7 @@ export class FakeFeishu extends FakeServer {
       return { status: 400, body: { code: 99991663, msg: 'Invalid access token for authorization. Please make a request with token attached.' } };
     }
     if (this.deniedPaths.has(r.path)) {
-      const scopes = SCOPES[r.path] ?? [];
+      const scopes = SCOPES[r.path] ?? (r.path.startsWith('/open-apis/im/v1/messages') ? MESSAGE_SCOPES : []);
       return {
         status: 400,
         body: {

@@ -43,3 +43,20 @@ describe('taskbot doctor: the DingTalk card template', () => {
     expect(c.fix).toContain('Card.Instance.Write');
   });
 });
+
+describe('taskbot doctor: what the running bot ran into', () => {
+  it('lists the cards that wait for the admin, and what for', async () => {
+    const { openStore } = await import('../../src/store/open.js');
+    const url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'doctor-')), 'd.db')}`;
+    const store = await openStore(url);
+    const t = { task_key: 'feishu:drive:1', platform: 'feishu', kind: 'drive', task_id: '1', operator: null, snapshot: '{}', snapshot_hash: 'h', next_due_at: 0, backoff_ms: 2000, created_at: 0, last_changed_at: 0 } as const;
+    for (const n of [1, 2]) await store.cards.add({ card_key: `feishu:om_${n}`, platform: 'feishu', handle: `om_${n}`, chat_id: 'oc_1', task_key: t.task_key, locale: 'en', status: 'active', created_at: 0 }, t, false);
+    const before = (await runDoctor(loadConfig({ DATABASE_URL: url }))).find((c) => c.group === 'Cards')!;
+    expect(before).toMatchObject({ ok: true });
+    for (const n of [1, 2]) await store.cards.recordFailure(`feishu:om_${n}`, 3, 10_000, 'PERMISSION_DENIED: im:message | im:message:send_as_bot');
+    await store.close();
+    const after = (await runDoctor(loadConfig({ DATABASE_URL: url }))).find((c) => c.group === 'Cards')!;
+    expect(after).toMatchObject({ ok: false, detail: '2 card(s) cannot be updated: PERMISSION_DENIED: im:message | im:message:send_as_bot' });
+    expect(after.fix).toContain('grant the scope');
+  });
+});
