@@ -1,36 +1,24 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
+import { describe, expect, it } from 'vitest';
+import type { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import { DingtalkMessenger } from '../../src/platforms/dingtalk/messenger.js';
 import { DingtalkOpenApi } from '../../src/platforms/dingtalk/openapi.js';
 import { noticeCard } from '../../src/cards/notices.js';
 import { until } from '../helpers/bot.js';
-import { feishuEnv } from '../helpers/env.js';
-import { exited, serve } from '../helpers/serve.js';
+import { exited } from '../helpers/serve.js';
+import { feishuProcesses } from '../helpers/cluster.js';
 
 const TOKEN = 'test-api-token-0123456789';
 const DRIVE = '7360595374803812377';
 
 /** Idempotency-Keys outlive the request that took them only as long as its lease: a crash or a stop leaves them retryable. */
 describe('script API keys across crashes and stops', () => {
-  const children: ChildProcess[] = [];
-  let fake: FakeFeishu | undefined;
-  afterEach(async () => {
-    for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-    await fake?.close();
-    fake = undefined;
-  });
-
-  async function start(db: string) {
-    const p = serve({ ...feishuEnv(fake!), DATABASE_URL: db, API_TOKEN: TOKEN });
-    children.push(p.child);
-    await p.ready;
-    return p;
-  }
+  const cluster = feishuProcesses();
+  let fake: FakeFeishu;
+  const start = (db: string) => cluster.start({ DATABASE_URL: db, API_TOKEN: TOKEN });
   const post = (url: string, key: string) =>
     fetch(`${url}/api/v1/watches`, {
       method: 'POST',
@@ -39,20 +27,19 @@ describe('script API keys across crashes and stops', () => {
     }).then(async (r) => ({ status: r.status, body: (await r.json()) as { cardKey?: string; error?: { code: string } } }));
 
   it('kill -9 after the card was posted but before the answer: the retry is refused while the key is leased, then answered with the same card, never a second one', async () => {
-    fake = new FakeFeishu();
-    await fake.listen();
+    fake = await cluster.fake();
     fake.addTask({ id: DRIVE, kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 60 });
     const db = `sqlite:${join(mkdtempSync(join(tmpdir(), 'taskbot-keys-')), 'bot.db')}`;
     const a = await start(db);
     // The post reaches the platform, which answers slowly: the process dies before it hears back.
     fake.latency.push({ path: /\/im\/v1\/messages$/, ms: 1500 });
     const first = post(a.url()!, 'nightly-import').catch(() => undefined);
-    await until('the post reached the platform', () => fake!.calls(/\/im\/v1\/messages$/).length > 0, 10_000);
+    await until('the post reached the platform', () => fake.calls(/\/im\/v1\/messages$/).length > 0, 10_000);
     a.child.kill('SIGKILL');
     await exited(a.child);
     await first;
     fake.latency.length = 0;
-    await until('the card is in the chat', () => fake!.im.inChat('oc_script').length === 1, 5000);
+    await until('the card is in the chat', () => fake.im.inChat('oc_script').length === 1, 5000);
 
     const b = await start(db);
     const killedAt = Date.now();
@@ -67,18 +54,17 @@ describe('script API keys across crashes and stops', () => {
   }, 60_000);
 
   it('SIGTERM while a request is being worked: it may finish; one that cannot leaves its key retryable at once', async () => {
-    fake = new FakeFeishu();
-    await fake.listen();
+    fake = await cluster.fake();
     fake.addTask({ id: DRIVE, kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 60 });
     const db = `sqlite:${join(mkdtempSync(join(tmpdir(), 'taskbot-keys-')), 'bot.db')}`;
     const a = await start(db);
     // One quick enough to finish within the stop's grace, one that is not.
     fake.latency.push({ path: /task_check/, ms: 1000 });
     const quick = post(a.url()!, 'quick');
-    await until('the first fetch', () => fake!.calls(/task_check/).length === 1);
+    await until('the first fetch', () => fake.calls(/task_check/).length === 1);
     fake.latency[0]!.ms = 20_000;
     const slow = post(a.url()!, 'slow').catch(() => ({ status: 0, body: {} }));
-    await until('the second fetch', () => fake!.calls(/task_check/).length === 2);
+    await until('the second fetch', () => fake.calls(/task_check/).length === 2);
     a.child.kill('SIGTERM');
     expect((await quick).status).toBe(201);
     expect((await slow).status).not.toBe(201);

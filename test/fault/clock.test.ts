@@ -1,13 +1,11 @@
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
+import { describe, expect, it } from 'vitest';
+import type { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import { until } from '../helpers/bot.js';
-import { feishuEnv } from '../helpers/env.js';
-import { dropFreshStore, freshStoreUrl } from '../helpers/stores.js';
-import { serve, type Served } from '../helpers/serve.js';
+import type { Served } from '../helpers/serve.js';
+import { feishuProcesses } from '../helpers/cluster.js';
 
 /** Debian's libfaketime (package `faketime`): steps a running process's wall clock, leaving its monotonic clock alone. */
 const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
@@ -19,35 +17,21 @@ const faked = (offset: string, dir = mkdtempSync(join(tmpdir(), 'taskbot-time-')
 const hex = (n: number) => `c1${n.toString(16).padStart(30, '0')}`;
 
 describe.runIf(existsSync(LIBFAKETIME))('the wall clock steps under a running taskbot (libfaketime)', () => {
-  const children: ChildProcess[] = [];
-  let fake: FakeFeishu | undefined;
-  let url: string | undefined;
-  afterEach(async () => {
-    for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-    await fake?.close();
-    if (url) await dropFreshStore(url);
-    fake = url = undefined;
-  });
-
-  async function start(env: Record<string, string>): Promise<Served> {
-    const p = serve({ ...feishuEnv(fake!), ...env });
-    children.push(p.child);
-    await p.ready;
-    return p;
-  }
+  const cluster = feishuProcesses();
+  let fake: FakeFeishu;
+  const start = (env: Record<string, string>) => cluster.start(env);
 
   async function watched(chat: string, id: string) {
-    const { messageId, event } = fake!.say(chat, `status ${id}`);
-    await fake!.gateway.push(event);
-    return until('the card', () => fake!.im.inChat(chat).find((m) => m.reply_to === messageId), 10_000);
+    const { messageId, event } = fake.say(chat, `status ${id}`);
+    await fake.gateway.push(event);
+    return until('the card', () => fake.im.inChat(chat).find((m) => m.reply_to === messageId), 10_000);
   }
 
   /** A task that moves on every 600 ms for the whole test. */
-  const slowTask = (id: string) => fake!.addTask({ id, kind: 'contact', total: 10_000, outcome: 'succeeded', queuedSteps: 0, runningSteps: 10_000, advance: 600 });
+  const slowTask = (id: string) => fake.addTask({ id, kind: 'contact', total: 10_000, outcome: 'succeeded', queuedSteps: 0, runningSteps: 10_000, advance: 600 });
 
   it('SQLite: stepped back an hour, then forward a day, the card keeps updating and is not given up', async () => {
-    fake = new FakeFeishu();
-    await fake.listen();
+    fake = await cluster.fake();
     const time = faked('+0');
     const p = await start({ ...time.env, DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'taskbot-time-')), 'bot.db')}` });
     await fake.gateway.waitForConnection();
@@ -68,13 +52,12 @@ describe.runIf(existsSync(LIBFAKETIME))('the wall clock steps under a running ta
   }, 90_000);
 
   it.runIf(process.env.TEST_DATABASE_URL)('PostgreSQL: two replicas whose clocks differ by more than a lease count each other and never send the same update twice; a step back on one stalls nothing', async () => {
-    url = await freshStoreUrl('postgres');
-    fake = new FakeFeishu();
-    await fake.listen();
+    const url = await cluster.postgres();
+    fake = await cluster.fake();
     const ahead = faked('+40s');
     const a = await start({ DATABASE_URL: url });
     const b = await start({ ...ahead.env, DATABASE_URL: url });
-    await until('two connections', () => fake!.gateway.connected === 2, 15_000);
+    await until('two connections', () => fake.gateway.connected === 2, 15_000);
     const counts = async (p: Served) => ((await (await fetch(`${p.url()}/readyz`)).json()) as { checks: { replicas: { count: number } } }).checks.replicas.count;
     await until('each counts two', async () => (await counts(a)) === 2 && (await counts(b)) === 2, 15_000);
 
