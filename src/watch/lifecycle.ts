@@ -1,22 +1,20 @@
 import type { Logger } from 'pino';
-import { cardHash, compactCard, taskCard, taskTitle, type TaskCardMode } from '../cards/task-card.js';
+import { cardHash, compactCard, taskCard, type TaskCardMode } from '../cards/task-card.js';
 import type { CardModel } from '../domain/card.js';
 import { RESTARTABLE, sourcesOf, type CardStatus } from '../domain/card-status.js';
 import { cardKey, type CardHandle, type Messenger, type SendLane } from '../domain/chat.js';
 import type { QueuedCard } from './card-queue.js';
 import type { Clock } from '../domain/clock.js';
-import { asTaskbotError, needsAdmin, type ErrorCode, type TaskbotError } from '../domain/errors.js';
+import { asTaskbotError, type ErrorCode, type TaskbotError } from '../domain/errors.js';
 import { snapshotFingerprint, snapshotToJson } from '../domain/snapshot-json.js';
 import { computeProgress, isTerminal, refKey, type Platform, type TaskSnapshot } from '../domain/task.js';
-import { fill, messages, type Locale } from '../i18n/messages.js';
-import { cardTexts } from '../i18n/card-texts.js';
-import { countsText } from '../cards/text.js';
+import { messages, type Locale } from '../i18n/messages.js';
 import { addSample, type Estimate } from '../domain/eta.js';
-import { isPlatformUserId } from '../domain/user-id.js';
 import type { CardRow, Store } from '../store/store.js';
-import { cardRetryDelay, MAX_CARD_FAILURES } from './backoff.js';
 import { yieldIfBusy } from '../domain/slice.js';
 import type { AdminAlerts } from './admin-alerts.js';
+import { handleOf, mentionWaiting } from './mentions.js';
+import { retryLater } from './write-failures.js';
 
 /** Feishu allows 5 updates a second per message; we keep every card to one. */
 export const CARD_MIN_INTERVAL_MS = 1000;
@@ -185,53 +183,9 @@ export class CardLifecycle {
       }
       const left = await this.settleCard(card, view, pass, later, send, draw);
       // The people waiting are told once the final state went out (a queued one tells them on its turn).
-      if (left?.status === 'done' && left.card_key !== view.inlineKey && !queued.has(left.card_key)) await this.mentionWaiting(left, view.snap, later, guard);
+      if (left?.status === 'done' && left.card_key !== view.inlineKey && !queued.has(left.card_key)) await mentionWaiting(this.d, left, view.snap, later, guard);
     }
     return pass;
-  }
-
-  /**
-   * A finished task's card tells the people waiting on it, once, under the task's lease (no two
-   * senders). The intent is recorded first: whoever holds the task after a crash, a lost lease or a
-   * mention that may or may not have gone out knows it may have. Where the platform dedupes repeats
-   * (Feishu, by a key derived from the card and the people) it is sent again; where it cannot
-   * (DingTalk), it is never repeated, only logged. A refusal that waits for the admin waits with
-   * the card; other failures back off with it, and permanent ones are logged and given up.
-   */
-  private async mentionWaiting(c: CardRow, snap: TaskSnapshot, later: (at: number) => void, guard: () => Promise<void>): Promise<void> {
-    const owed = await this.d.store.subscribers.owed(c.card_key);
-    if (owed.length === 0) return;
-    const messenger = this.d.messengers[c.platform];
-    const repeats = messenger?.dedupesRepeats === true;
-    const begun = owed.filter((o) => o.begun).map((o) => o.userId);
-    if (begun.length > 0 && !repeats) {
-      this.d.logger?.warn({ card: c.card_key, users: begun.length }, 'an earlier holder may have mentioned the people waiting already (it never said how it went); not repeated: the platform cannot deduplicate it');
-      await this.d.store.subscribers.markNotified(c.card_key, begun, this.d.clock.now());
-    }
-    await guard();
-    const fresh = await this.d.store.subscribers.beginMention(c.card_key, c.task_key, this.d.owner, this.d.clock.now());
-    const all = (repeats ? [...begun, ...fresh] : fresh).sort();
-    if (all.length === 0) return;
-    // Only ids of the platform's shape are mentioned; the rest are settled with them, never owed forever.
-    const users = all.filter(isPlatformUserId);
-    const counts = countsText(snap, c.locale);
-    const title = taskTitle(snap.ref, c.locale, c.title);
-    const text = fill(cardTexts(c.locale).notifyMessage, { title, state: messages(c.locale).state[snap.state], counts: counts ? ` (${counts})` : '' });
-    try {
-      if (!messenger) throw new Error(`no messenger for ${c.platform}`);
-      if (users.length > 0) await messenger.mention(handleOf(c), users, text, `${c.card_key}:notify:${users.join(',')}`);
-      this.d.alerts.cleared(c.platform, this.d.clock.now());
-    } catch (e) {
-      const er = asTaskbotError(e);
-      if (er.details.ambiguous && !repeats) {
-        this.d.logger?.warn({ code: er.code, err: er.toJSON(), card: c.card_key, users: users.length }, 'the mention may have gone out (no answer in time); not repeated: the platform cannot deduplicate it');
-      } else if (await this.failed(c, er, later)) {
-        return this.d.store.subscribers.forgetMention(c.card_key, fresh);
-      } else {
-        this.d.logger?.error({ code: er.code, err: er.toJSON(), card: c.card_key, users: users.length }, 'could not mention the people waiting for a task; given up');
-      }
-    }
-    await this.d.store.subscribers.markNotified(c.card_key, all, this.d.clock.now());
   }
 
   /** One card to the view; resolves with the card as left. */
@@ -293,27 +247,9 @@ export class CardLifecycle {
    * admin and keeps trying until it is fixed; the others give up after MAX_CARD_FAILURES.
    */
   private async sendFailed(c: CardRow, er: TaskbotError, later: (at: number) => void): Promise<CardRow | undefined> {
-    if (er.code !== 'CARD_GONE' && (await this.failed(c, er, later, true))) return c;
+    if (er.code !== 'CARD_GONE' && (await retryLater(this.d, c, er, later, true))) return c;
     this.d.logger?.warn({ code: er.code, err: er.toJSON(), card: c.card_key, failures: c.fail_count + 1 }, 'card can no longer be updated; its watch ends');
     return (await this.d.store.cards.transition(c.card_key, sourcesOf('gone'), 'gone')) ?? this.d.store.cards.get(c.card_key);
-  }
-
-  /**
-   * A card's write failed: when it is worth trying again, records when (and what waits for the
-   * admin) and says so. `content`: the write carried content that may fare better once it changed
-   * (a card update), so other permanent refusals are tried again too.
-   */
-  private async failed(c: CardRow, er: TaskbotError, later: (at: number) => void, content = false): Promise<boolean> {
-    const failures = c.fail_count + 1;
-    const admin = needsAdmin(er);
-    if (!admin && ((er.persistence === 'permanent' && !content) || failures >= MAX_CARD_FAILURES)) return false;
-    const now = this.d.clock.now();
-    const at = now + Math.max(cardRetryDelay(failures), er.details.retryAfterMs ?? 0);
-    const problem = admin ? this.d.alerts.blocked(c.platform, er, now) : null;
-    this.d.logger?.[admin ? 'info' : 'warn']({ code: er.code, err: er.toJSON(), card: c.card_key, failures }, admin ? 'card waits for the admin; will retry' : 'card write failed; will retry');
-    await this.d.store.cards.recordFailure(c.card_key, failures, at, problem);
-    later(at);
-    return true;
   }
 
   /**
@@ -369,8 +305,4 @@ export class CardLifecycle {
     this.d.onSend?.(lane);
     return messenger.update(handleOf(card), model, lane);
   }
-}
-
-function handleOf(card: CardRow): CardHandle {
-  return { platform: card.platform, chatId: card.chat_id, handle: card.handle, ...(card.meta && { meta: JSON.parse(card.meta) as Record<string, unknown> }) };
 }
