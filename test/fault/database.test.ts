@@ -80,6 +80,12 @@ describe('the store fails under a running taskbot', () => {
       const warned = (s: string) => sink.lines.filter((l) => l.includes(s)).length;
       await until('the warn line', () => warned('the store does not take writes') === 1, 10_000);
       expect(await storeUp(bot)).toBe('0');
+      // A command meanwhile is answered with an apology (it could not be kept), within the platform's deadline.
+      const asked = fake.say('oc_silent', 'help');
+      const ack = await fake.gateway.push(asked.event);
+      expect(ack.ms).toBeLessThan(3000);
+      const sorry = await until('the apology', () => fake!.im.inChat('oc_silent').find((m) => m.reply_to === asked.messageId), 10_000);
+      expect(JSON.stringify(sorry.card)).toContain('Something went wrong on our side');
       // Long enough for every connection in use to have waited out its deadline.
       await new Promise((r) => setTimeout(r, 12_000));
       expect(warned('the store does not take writes')).toBe(1);
