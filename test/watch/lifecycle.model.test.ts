@@ -373,7 +373,10 @@ class World {
       if (!t) continue;
       const cards = (await Promise.all(this.cards.filter((c) => c.task === id).map((c) => store.cards.get(cardKey(c.handle))))).filter((r) => r !== undefined);
       const active = cards.some((r) => r.status === 'active') ? 1 : 0;
-      const pending = cards.some((r) => r.status !== 'active' && r.status !== 'gone' && r.shown !== r.status) ? 1 : 0;
+      // A finished card also owes the mentions of the people still waiting on it.
+      const owesMention = async (r: { card_key: string; status: string }) => r.status === 'done' && (await store.subscribers.owed(r.card_key)).length > 0;
+      const owing = await Promise.all(cards.map(owesMention));
+      const pending = cards.some((r, i) => r.status !== 'active' && r.status !== 'gone' && (r.shown !== r.status || owing[i])) ? 1 : 0;
       if (t.active !== active || t.pending !== pending) v(`${key}: flags active=${t.active} pending=${t.pending}, cards say ${active}/${pending}`);
       // A task with no active card is never polled (unless someone asked for it in this step).
       if (idleBefore.has(key) && !touched.has(id) && (this.tasks.fetches.get(key) ?? 0) !== (fetchesBefore.get(key) ?? 0)) v(`${key}: polled without an active card`);
