@@ -1,4 +1,5 @@
 import type { StoreContext } from './context.js';
+import { leaseHeldBy } from './leases.js';
 import { cardWrite, syncTask } from './task-flags.js';
 
 /** The people waiting for a card's task to end, each mentioned once when it does. */
@@ -46,7 +47,7 @@ export class SubscriberStore {
       .where('card_key', '=', cardKey)
       .where('notified_at', 'is', null)
       .where('mention_at', 'is', null)
-      .where((eb) => eb.exists(eb.selectFrom('tasks').select('task_key').where('tasks.task_key', '=', taskKey).where('tasks.lease_owner', '=', owner)))
+      .where((eb) => eb.exists(eb.selectFrom('tasks').select('task_key').where('tasks.task_key', '=', taskKey).where(leaseHeldBy(owner))))
       .returning('user_id')
       .execute();
     return rows.map((r) => r.user_id);
