@@ -348,15 +348,16 @@ class World {
     const store = this.stores[0]!;
     for (const c of this.cards) {
       const row = (await store.cards.get(cardKey(c.handle)))!;
+      const mine = this.seen.filter((s) => s.handle === c.handle.handle);
       // A write in flight when its process stopped lands whenever it lands: nobody can call it back.
-      const mine = this.seen.filter((s) => s.handle === c.handle.handle && !s.late);
+      const after = (i: number) => mine.slice(i + 1).filter((s) => !s.late);
       const finalAt = mine.findIndex((s) => isFinalState(s.model));
       // No card is updated after its final state.
-      if (finalAt >= 0 && finalAt < mine.length - 1) v(`${c.handle.handle}: updated after its final state`);
+      if (finalAt >= 0 && after(finalAt).length > 0) v(`${c.handle.handle}: updated after its final state`);
       // A stopped card shows "stopped" and gets nothing live after it, unless it was refreshed.
       if (row.status === 'stopped' && row.shown === 'stopped' && !this.refreshed.has(c.handle.handle)) {
         const lastStop = mine.findLastIndex((s) => s.model.note === STOPPED_NOTE);
-        if (lastStop >= 0 && mine.slice(lastStop + 1).some((s) => !s.model.final)) v(`${c.handle.handle}: live update after it was stopped`);
+        if (lastStop >= 0 && after(lastStop).some((s) => !s.model.final)) v(`${c.handle.handle}: live update after it was stopped`);
       }
       // No two consecutive identical renderings: one change is sent once, by one engine.
       for (let i = Math.max(1, from); i < this.seen.length; i++) {
