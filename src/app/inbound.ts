@@ -52,9 +52,12 @@ export async function accept(cmd: InboundCommand, keys: string[], deps: AdmitDep
   }
   const busy = verdict === 'notify';
   let key: string | undefined;
+  const taking = deps.inbox.take(cmd, keys, busy);
   try {
-    key = await withDeadline(deps.inbox.take(cmd, keys, busy), KEEP_DEADLINE_MS);
+    key = await withDeadline(taking, KEEP_DEADLINE_MS);
   } catch (e) {
+    // Kept after all, too late to be worked: the apology below is its answer.
+    taking.then((k) => (k ? deps.inbox.done(k) : undefined)).catch(() => undefined);
     const err = asTaskbotError(e);
     deps.telemetry?.command('any', 'store_failed');
     deps.logger?.error({ code: err.code, err: err.toJSON(), chat: cmd.chatId, command: parseCommand(cmd.text).command }, 'the store could not keep a command; answering it with an apology');

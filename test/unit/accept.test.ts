@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { accept, type AdmitDeps } from '../../src/app/inbound.js';
+import { FloodGuard } from '../../src/app/flood.js';
+import { WorkQueue } from '../../src/app/work-queue.js';
+import { systemClock } from '../../src/domain/clock.js';
+import type { InboundCommand } from '../../src/domain/inbound.js';
+import { RecordingMessenger } from '../helpers/recording-messenger.js';
+
+const cmd: InboundCommand = { platform: 'feishu', chatId: 'oc_slow', chatType: 'group', userId: 'ou_1', text: 'help', reply: { messageId: 'om_in' } };
+
+describe('accepting a command', () => {
+  it('a store too slow to keep it in time: acknowledged with an apology at once; kept late, it is let go (the apology was its answer), not answered again', async () => {
+    const messenger = new RecordingMessenger();
+    const done: string[] = [];
+    let kept!: (k: string) => void;
+    const inbox = { take: () => new Promise<string>((r) => (kept = r)), done: async (k: string) => void done.push(k) };
+    const deps = {
+      clock: systemClock,
+      flood: new FloodGuard(),
+      queue: new WorkQueue(1, 10, () => undefined),
+      inbox,
+      commands: { messengers: { feishu: messenger }, settings: { locale: 'en' } },
+    } as unknown as AdmitDeps;
+    const t = performance.now();
+    await accept(cmd, ['feishu:msg:om_in'], deps);
+    expect(performance.now() - t).toBeLessThan(2500); // within the platform's deadline
+    await new Promise((r) => setTimeout(r, 50));
+    expect(messenger.sent).toHaveLength(1);
+    expect(JSON.stringify(messenger.sent[0]!.card)).toContain('Something went wrong on our side');
+    kept('feishu:msg:om_in');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(done).toEqual(['feishu:msg:om_in']);
+    expect(messenger.sent).toHaveLength(1);
+  });
+});
