@@ -8,6 +8,8 @@ import { clampStoredTimes, shiftStoredTimes } from './stored-times.js';
 const STEP_MS = 1000;
 /** How often the offset to the reference is measured again. */
 const SYNC_EVERY_MS = 2000;
+/** How long after a step times written on the old timeline are looked for (a round, a send, in flight across it). */
+const SETTLING_MS = 30_000;
 
 /**
  * The time taskbot schedules, leases and counts replicas by: the monotonic clock, set to a
@@ -27,11 +29,14 @@ export class StoreClock implements Clock {
   private offset: number;
   private timer?: NodeJS.Timeout;
   private syncing?: Promise<void>;
+  /** Until when (monotonic) times written on the timeline before a step may still land. */
+  private settlingUntil = -Infinity;
 
   private constructor(
     private readonly base: Clock,
     private readonly reference: () => Promise<number>,
-    private readonly onStep: (stepMs: number) => Promise<void>,
+    /** The stored times of one host's file, moved with its clock's steps; none where the reference is a database server's. */
+    private readonly stored: { shift(stepMs: number): Promise<void>; clamp(now: number): Promise<number> } | undefined,
     private readonly logger: Logger | undefined,
     first: number,
   ) {
@@ -44,13 +49,10 @@ export class StoreClock implements Clock {
     const db = store.dialect === 'postgres' && base === systemClock;
     const reference = db ? () => databaseNow(store) : async () => base.now();
     // Moving stored times is for one host's file; a database server's clock is the same for everyone.
-    const onStep = store.dialect === 'sqlite' ? (step: number) => shiftStoredTimes(store, step) : async () => undefined;
-    const first = await measure(base, reference);
-    const clock = new StoreClock(base, reference, onStep, logger, first);
-    if (store.dialect === 'sqlite') {
-      const n = await clampStoredTimes(store, clock.now());
-      if (n > 0) logger?.warn({ times: n }, 'stored times lay ahead of the clock (it stepped back while taskbot was down): brought back to now');
-    }
+    const stored = store.dialect === 'sqlite' ? { shift: (step: number) => shiftStoredTimes(store, step), clamp: (now: number) => clampStoredTimes(store, now) } : undefined;
+    const clock = new StoreClock(base, reference, stored, logger, await measure(base, reference));
+    const n = (await stored?.clamp(clock.now())) ?? 0;
+    if (n > 0) logger?.warn({ times: n }, 'stored times lay ahead of the clock (it stepped back while taskbot was down): brought back to now');
     return clock;
   }
 
@@ -91,16 +93,20 @@ export class StoreClock implements Clock {
       return void this.logger?.debug({ err: e }, 'could not read the reference clock');
     }
     const step = offset - this.offset;
-    if (Math.abs(step) >= STEP_MS) {
-      this.logger?.warn({ stepMs: Math.round(step) }, `the clock stepped ${step > 0 ? 'forward' : 'back'} by ${Math.round(Math.abs(step) / 1000)} s: schedules and leases follow it`);
-      try {
-        await this.onStep(step);
-      } catch (e) {
-        // Not followed yet: the next sync sees the same step and tries again.
-        return void this.logger?.warn({ err: e }, 'could not move the stored times with the clock; trying again');
+    try {
+      if (Math.abs(step) >= STEP_MS) {
+        this.logger?.warn({ stepMs: Math.round(step) }, `the clock stepped ${step > 0 ? 'forward' : 'back'} by ${Math.round(Math.abs(step) / 1000)} s: schedules and leases follow it`);
+        await this.stored?.shift(step);
+        this.settlingUntil = this.base.mono() + SETTLING_MS;
       }
+      this.offset = offset;
+      // Work that read the time before the step may write it after the move: after a step back such
+      // a time lies ahead of what can be right, and is brought back (forward, it is only early).
+      if (this.base.mono() < this.settlingUntil) await this.stored?.clamp(this.now());
+    } catch (e) {
+      // Not followed yet: the next sync sees the same step and tries again.
+      this.logger?.warn({ err: e }, 'could not move the stored times with the clock; trying again');
     }
-    this.offset = offset;
   }
 }
 

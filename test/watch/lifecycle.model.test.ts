@@ -196,6 +196,8 @@ class World {
       await this.stores[r % this.stores.length]!.inbox.renew(keys, this.owner(r), this.time.now() + ms + LEASE_MS);
     }
     await this.clock.advance(ms);
+    // The store's clock looks at the wall clock every couple of seconds.
+    if (this.time instanceof StoreClock) await this.time.sync();
   }
 
   /** A replica takes over the commands whose holder's lease lapsed. */
