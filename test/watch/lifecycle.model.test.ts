@@ -364,8 +364,10 @@ class World {
       // No two consecutive identical renderings: one change is sent once, by one engine.
       for (let i = Math.max(1, from); i < this.seen.length; i++) {
         const cur = this.seen[i]!;
-        if (cur.handle !== c.handle.handle || cur.late) continue;
-        const prev = this.seen.slice(0, i).findLast((s) => s.handle === c.handle.handle && !s.late);
+        if (cur.handle !== c.handle.handle) continue;
+        const prev = this.seen.slice(0, i).findLast((s) => s.handle === c.handle.handle);
+        // A late write and the one its successor sent meanwhile may well be the same.
+        if (cur.late || prev?.late) continue;
         if (prev && cardHash(prev.model) === cardHash(cur.model) && !this.refreshed.has(c.handle.handle)) v(`${c.handle.handle}: the same rendering sent twice`);
       }
     }
