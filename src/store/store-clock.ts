@@ -8,8 +8,8 @@ import { clampStoredTimes, shiftStoredTimes } from './stored-times.js';
 const STEP_MS = 1000;
 /** How often the offset to the reference is measured again. */
 const SYNC_EVERY_MS = 2000;
-/** How long after a step times written on the old timeline are looked for (a round, a send, in flight across it). */
-const SETTLING_MS = 30_000;
+/** How many looks (about half a minute) after a step times written on the old timeline are looked for (a round, a send, in flight across it). */
+const SETTLING_LOOKS = 15;
 
 /**
  * The time taskbot schedules, leases and counts replicas by: the monotonic clock, set to a
@@ -29,8 +29,8 @@ export class StoreClock implements Clock {
   private offset: number;
   private timer?: NodeJS.Timeout;
   private syncing?: Promise<void>;
-  /** Until when (monotonic) times written on the timeline before a step may still land. */
-  private settlingUntil = -Infinity;
+  /** How many more looks after a step times written on the timeline before it are looked for. */
+  private settling = 0;
 
   private constructor(
     private readonly base: Clock,
@@ -97,12 +97,15 @@ export class StoreClock implements Clock {
       if (Math.abs(step) >= STEP_MS) {
         this.logger?.warn({ stepMs: Math.round(step) }, `the clock stepped ${step > 0 ? 'forward' : 'back'} by ${Math.round(Math.abs(step) / 1000)} s: schedules and leases follow it`);
         await this.stored?.shift(step);
-        this.settlingUntil = this.base.mono() + SETTLING_MS;
+        this.settling = SETTLING_LOOKS;
       }
       this.offset = offset;
       // Work that read the time before the step may write it after the move: after a step back such
       // a time lies ahead of what can be right, and is brought back (forward, it is only early).
-      if (this.base.mono() < this.settlingUntil) await this.stored?.clamp(this.now());
+      if (this.settling > 0) {
+        this.settling--;
+        await this.stored?.clamp(this.now());
+      }
     } catch (e) {
       // Not followed yet: the next sync sees the same step and tries again.
       this.logger?.warn({ err: e }, 'could not move the stored times with the clock; trying again');
