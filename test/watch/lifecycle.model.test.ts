@@ -101,8 +101,6 @@ class World {
   private refreshed = new Set<string>();
   /** An engine's next write hangs while this much time passes (a stopped process). */
   private readonly pauseNext = new Map<number, number>();
-  /** Reference model: who waits on which card (Notify me pressed an odd number of times while it was active). */
-  private readonly waiting = new Map<string, Set<string>>();
   /** Commands acknowledged (kept in the store), which replica holds them, and how often each was answered. */
   private readonly pending: { key: string; task: number; chat: number }[][] = [[], []];
   private readonly generation = [0, 0];
@@ -308,13 +306,7 @@ class World {
         return;
       case 'notify': {
         const c = this.card(op.card);
-        if (!c) return;
-        const user = USERS[op.user]!;
-        const r = await this.engines[0]!.toggleNotify(cardKey(c.handle), user, { inline: false });
-        const set = this.waiting.get(c.handle.handle) ?? new Set<string>();
-        if (r.status === 'on') set.add(user);
-        if (r.status === 'off') set.delete(user);
-        this.waiting.set(c.handle.handle, set);
+        if (c) await this.engines[0]!.toggleNotify(cardKey(c.handle), USERS[op.user]!, { inline: false });
         return;
       }
       case 'ack': {
@@ -411,12 +403,15 @@ class World {
       for (const e of this.engines) await round(e);
     }
     for (const key of this.acked) if (this.answered.get(key) !== 1) this.violations.push(`${key}: acknowledged, answered ${this.answered.get(key) ?? 0} times`);
-    // Everyone still waiting on a card that showed its task's end was mentioned, once.
-    for (const [handle, users] of this.waiting) {
-      const row = (await store.cards.get(`feishu:${handle}`))!;
-      for (const u of users) {
-        const n = this.messenger.mentions.filter((m) => m.card === handle && m.userIds.includes(u)).length;
-        if (row.status === 'done' && n !== 1) this.violations.push(`${handle} ${u}: waited for the end, mentioned ${n} times`);
+    // Everyone who waited on a card when it showed its task's end (as Notify me left them, pressed
+    // as often as it was) was mentioned, once.
+    for (const c of this.cards) {
+      const row = (await store.cards.get(cardKey(c.handle)))!;
+      if (row.status !== 'done') continue;
+      const waited = await store.db.selectFrom('subscribers').select('user_id').where('card_key', '=', row.card_key).execute();
+      for (const { user_id: u } of waited) {
+        const n = this.messenger.mentions.filter((m) => m.card === c.handle.handle && m.userIds.includes(u)).length;
+        if (n !== 1) this.violations.push(`${c.handle.handle} ${u}: waited for the end, mentioned ${n} times`);
       }
     }
     for (const c of this.cards) {
