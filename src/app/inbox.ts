@@ -63,6 +63,8 @@ export class Inbox {
     const { operator, ...plain } = cmd;
     const kept: Kept = { cmd: plain, operator: operator !== undefined, busy };
     const key = keys[0]!;
+    // Being answered here already: a repeat delivery, and the first keeps its hold.
+    if (this.working.has(key)) return undefined;
     this.working.hold(key);
     try {
       if (await this.d.store.inbox.claim(keys, this.d.clock.now(), DEDUPE_TTL_MS, { payload: JSON.stringify(kept), owner: this.d.owner, leaseUntil: this.working.until() })) return key;

@@ -5,6 +5,8 @@ import { WorkQueue } from '../../src/app/work-queue.js';
 import { systemClock } from '../../src/domain/clock.js';
 import type { InboundCommand } from '../../src/domain/inbound.js';
 import { RecordingMessenger } from '../helpers/recording-messenger.js';
+import { Inbox } from '../../src/app/inbox.js';
+import { freshStore } from '../helpers/stores.js';
 
 const cmd: InboundCommand = { platform: 'feishu', chatId: 'oc_slow', chatType: 'group', userId: 'ou_1', text: 'help', reply: { messageId: 'om_in' } };
 
@@ -31,5 +33,20 @@ describe('accepting a command', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(done).toEqual(['feishu:msg:om_in']);
     expect(messenger.sent).toHaveLength(1);
+  });
+});
+
+describe('the inbox', () => {
+  it('a repeat delivery that arrives while the first is being answered is a duplicate and leaves the first its lease', async () => {
+    const { store } = await freshStore('sqlite');
+    const inbox = new Inbox({ store, clock: systemClock, owner: 'r1', operatorOf: () => undefined, room: () => 10, adopted: () => undefined });
+    const keys = ['feishu:msg:om_twice', 'feishu:event:ev_twice'];
+    const key = await inbox.take(cmd, keys, false);
+    expect(key).toBe('feishu:msg:om_twice');
+    expect(await inbox.take(cmd, keys, false)).toBeUndefined();
+    // The first delivery's answer still goes out: this replica holds the command.
+    await expect(inbox.guard(key!)).resolves.toBeUndefined();
+    await inbox.done(key!);
+    await store.close();
   });
 });
