@@ -23,8 +23,20 @@ const optionalText = z
   .optional()
   .transform((v) => (v?.trim() ? v.trim() : undefined));
 
+/** The egress proxy variables, in both cases (src/http/proxy.ts reads them from the process environment). */
+export const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'] as const;
+
+/** A proxy URL; the message never repeats the value, which may hold a password. */
+const proxyUrl = (name: string) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .refine((v) => v === undefined || /^(https?|socks5?):\/\/[^\s/]+\/?$/.test(v), `${name} must be a proxy URL with its scheme, e.g. http://user:password@proxy.example.com:3128`);
+
 const Env = z
   .object({
+    ...Object.fromEntries(PROXY_VARIABLES.map((n) => [n, proxyUrl(n)])),
     FEISHU_APP_ID: optionalText,
     FEISHU_APP_SECRET: optionalText,
     FEISHU_DOMAIN: url('FEISHU_DOMAIN', 'https://open.feishu.cn').default('https://open.feishu.cn'),
@@ -134,6 +146,18 @@ export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(problems.join('\n'));
     this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Proxy settings written in the .env file join the process environment, where every HTTP and
+ * WebSocket connection looks them up; the real environment wins. (NODE_EXTRA_CA_CERTS cannot come
+ * from .env: Node reads it before taskbot starts.)
+ */
+export function exportProxySettings(merged: Record<string, string | undefined>, target: NodeJS.ProcessEnv = process.env): void {
+  for (const name of [...PROXY_VARIABLES, 'NO_PROXY', 'no_proxy']) {
+    const v = merged[name];
+    if (target[name] === undefined && v !== undefined && v.trim() !== '') target[name] = v.trim();
   }
 }
 

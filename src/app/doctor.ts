@@ -6,6 +6,7 @@ import { httpRequest } from '../http/request.js';
 import { StreamClient } from '../platforms/dingtalk/stream-client.js';
 import { openStore } from '../store/open.js';
 import { buildServices } from './services.js';
+import { networkChecks } from './doctor-network.js';
 
 export interface Check {
   group: string;
@@ -38,9 +39,10 @@ async function probe(group: string, name: string, call: () => Promise<unknown>, 
   }
 }
 
-/** Every check `taskbot doctor` prints: credentials, bot, scopes, event delivery, database, clock. */
+/** Every check `taskbot doctor` prints: network paths, credentials, bot, scopes, event delivery, database, clock. */
 export async function runDoctor(config: Config): Promise<Check[]> {
-  const out: Check[] = [];
+  // The way out first: with no path to a platform, every check below fails for that one reason.
+  const out: Check[] = await networkChecks(config);
   const { feishu, dingtalk } = buildServices(config, { retry: { policy: { attempts: 2, baseDelayMs: 200, maxDelayMs: 500 } } });
 
   if (config.feishu && feishu) {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ConfigError, loadConfig, readEnvironment, type Config } from '../config.js';
+import { ConfigError, exportProxySettings, loadConfig, readEnvironment, type Config } from '../config.js';
 import { createLogger } from '../log.js';
 
 /** Exit codes (DESIGN §7): 0 ok, 1 task failed / check failed, 2 usage error. */
@@ -22,7 +22,9 @@ export interface CliContext {
 
 /** Config for a command, or a one-line-per-problem message and the usage exit code. */
 export function cliContext(io: CliIo): CliContext {
-  const config = loadConfig(readEnvironment(io.env));
+  const env = readEnvironment(io.env);
+  const config = loadConfig(env);
+  exportProxySettings(env);
   // Commands print for people; logs go to stderr and only when asked for.
   const logger = createLogger(io.env.LOG_LEVEL ? config.logLevel : 'silent', { write: (s: string) => void process.stderr.write(s) });
   return { config, logger, io };

@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'UPSTREAM_TIMEOUT',
   'BAD_UPSTREAM_RESPONSE',
   'UPSTREAM_REJECTED',
+  'PROXY_REFUSED',
   'NOT_CONFIGURED',
   'CONFIG_INVALID',
   'STORE_UNUSABLE',
@@ -45,6 +46,7 @@ const PERSISTENCE: Readonly<Record<ErrorCode, Persistence>> = {
   UPSTREAM_TIMEOUT: 'transient',
   BAD_UPSTREAM_RESPONSE: 'permanent',
   UPSTREAM_REJECTED: 'permanent',
+  PROXY_REFUSED: 'permanent',
   NOT_CONFIGURED: 'permanent',
   CONFIG_INVALID: 'permanent',
   STORE_UNUSABLE: 'permanent',
@@ -61,7 +63,7 @@ export function persistenceOf(code: ErrorCode): Persistence {
  * Permanent answers that only the admin can change (a scope, an authorisation, a quota, a
  * setting): work that hits one waits, tried again rarely, and goes on by itself once it is fixed.
  */
-const NEEDS_ADMIN: ReadonlySet<ErrorCode> = new Set(['PERMISSION_DENIED', 'AUTH_FAILED', 'QUOTA_EXCEEDED', 'NOT_CONFIGURED']);
+const NEEDS_ADMIN: ReadonlySet<ErrorCode> = new Set(['PERMISSION_DENIED', 'AUTH_FAILED', 'QUOTA_EXCEEDED', 'NOT_CONFIGURED', 'PROXY_REFUSED']);
 
 export function needsAdmin(err: TaskbotError): boolean {
   return NEEDS_ADMIN.has(err.code);

@@ -1,5 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { TaskbotError } from '../domain/errors.js';
+import { dispatcherFor, proxyRefusal } from './proxy.js';
 
 export interface HttpRequest {
   url: string;
@@ -20,7 +21,8 @@ export interface HttpResponse {
 }
 
 /**
- * One HTTP exchange over undici with a hard deadline covering headers and body.
+ * One HTTP exchange over undici with a hard deadline covering headers and body, through the egress
+ * proxy when the environment names one.
  * Network failures and the deadline become typed, retryable errors; the status is left to the caller.
  */
 export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
@@ -34,7 +36,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   }
   const signal = AbortSignal.timeout(req.timeoutMs);
   try {
-    const res = await request(url, { method: req.method ?? 'GET', headers, body, signal });
+    const res = await request(url, { method: req.method ?? 'GET', headers, body, signal, dispatcher: dispatcherFor(url) });
     const text = await res.body.text();
     return { status: res.statusCode, headers: flattenHeaders(res.headers), text };
   } catch (e) {
@@ -44,6 +46,8 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
         ambiguous: true,
       });
     }
+    const refused = proxyRefusal(e, url, req.endpoint);
+    if (refused) throw refused;
     const reason = e instanceof Error ? e.message : String(e);
     throw new TaskbotError('UPSTREAM_UNAVAILABLE', `${req.endpoint}: ${reason}`, { endpoint: req.endpoint, ambiguous: !neverSent(e) }, { cause: e });
   }

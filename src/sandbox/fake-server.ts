@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TaskScript } from './scripted-task.js';
@@ -40,6 +41,8 @@ export abstract class FakeServer {
   readonly counts = new Map<string, number>();
   private readonly faults: (Fault & { left: number })[] = [];
   private readonly sockets = new Set<Socket>();
+  /** Connections refused for coming from elsewhere than `onlyFrom`. */
+  refused = 0;
   private server?: Server;
   baseUrl = '';
 
@@ -78,16 +81,25 @@ export abstract class FakeServer {
     return this.requests.filter((r) => matches(path, r.path));
   }
 
-  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+  /**
+   * Serves on `host:port`; over HTTPS (and WSS) with `tls`. `onlyFrom` refuses every connection from
+   * another address: the proxy tests' way of proving that nothing reached the platform directly.
+   */
+  async listen(port = 0, host = '127.0.0.1', o: { tls?: { key: string; cert: string }; onlyFrom?: string } = {}): Promise<string> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.server = o.tls ? createTlsServer(o.tls, handler) : createServer(handler);
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
-    this.server.on('connection', (s) => {
+    this.server.on('connection', (s: Socket) => {
+      if (o.onlyFrom && s.remoteAddress !== o.onlyFrom) {
+        this.refused++;
+        return void s.destroy();
+      }
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
     await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
     const { port: p } = this.server.address() as AddressInfo;
-    this.baseUrl = `http://${host}:${p}`;
+    this.baseUrl = `${o.tls ? 'https' : 'http'}://${host}:${p}`;
     return this.baseUrl;
   }
 

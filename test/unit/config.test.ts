@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, readEnvironment } from '../../src/config.js';
+import { ConfigError, exportProxySettings, loadConfig, readEnvironment } from '../../src/config.js';
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -76,5 +76,18 @@ describe('config', () => {
     const env = readEnvironment({ HTTP_PORT: '5000' }, file);
     expect(env).toMatchObject({ BOT_LOCALE: 'en', HTTP_PORT: '5000' });
     expect(readEnvironment({ A: '1' }, join(dir, 'missing'))).toEqual({ A: '1' });
+  });
+
+  it('refuses a proxy URL without its scheme, naming the variable and never repeating the value (it may hold a password)', () => {
+    const p = problems({ HTTPS_PROXY: 'ops:s3cret@proxy.corp:3128', http_proxy: 'http://proxy.corp:3128' });
+    expect(p).toEqual(['HTTPS_PROXY must be a proxy URL with its scheme, e.g. http://user:password@proxy.example.com:3128']);
+    expect(p.join()).not.toContain('s3cret');
+    expect(() => loadConfig({ HTTPS_PROXY: 'http://ops:s3cret@proxy.corp:3128', ALL_PROXY: 'socks5://127.0.0.1:1080' })).not.toThrow();
+  });
+
+  it('proxy settings from the .env file join the process environment; the real environment wins', () => {
+    const target: NodeJS.ProcessEnv = { HTTP_PROXY: 'http://from-env:1' };
+    exportProxySettings({ HTTPS_PROXY: 'http://from-file:2', HTTP_PROXY: 'http://from-file:3', NO_PROXY: '.corp', FEISHU_APP_ID: 'cli_x', no_proxy: ' ' }, target);
+    expect(target).toEqual({ HTTPS_PROXY: 'http://from-file:2', HTTP_PROXY: 'http://from-env:1', NO_PROXY: '.corp' });
   });
 });

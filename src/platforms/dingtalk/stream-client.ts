@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { TaskbotError } from '../../domain/errors.js';
 import { httpRequest, parseJson } from '../../http/request.js';
+import { proxyRefusal, webSocketAgent } from '../../http/proxy.js';
 
 export interface StreamClientOptions {
   clientId: string;
@@ -125,7 +126,8 @@ export class StreamClient extends DWClient {
   override _connect(): Promise<void> {
     this.clearSocketTimers();
     this.discard(this.x.socket);
-    const ws = new WebSocket(this.x.dw_url!);
+    const url = this.x.dw_url!;
+    const ws = new WebSocket(url, { agent: webSocketAgent() });
     this.x.socket = ws;
     return new Promise((resolve, reject) => {
       let opened = false;
@@ -155,7 +157,7 @@ export class StreamClient extends DWClient {
       });
       ws.on('error', (e) => {
         this.o.logger?.warn({ err: e.message }, 'DingTalk Stream socket error');
-        if (!opened) reject(e);
+        if (!opened) reject(proxyRefusal(e, url, 'DingTalk Stream') ?? e);
         ws.terminate();
       });
     });

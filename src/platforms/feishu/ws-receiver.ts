@@ -2,6 +2,7 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from 'pino';
 import { TaskbotError } from '../../domain/errors.js';
 import { undiciHttpInstance } from './http-instance.js';
+import { proxyRefusal, webSocketAgent } from '../../http/proxy.js';
 import { sdkLogger } from './sdk-logger.js';
 
 export interface FeishuWsOptions {
@@ -47,6 +48,7 @@ export class FeishuWsReceiver {
         appSecret: this.o.appSecret,
         domain: this.o.domain,
         httpInstance: undiciHttpInstance(15_000),
+        agent: webSocketAgent(),
         logger: sdkLogger(this.o.logger),
         loggerLevel: lark.LoggerLevel.warn,
         autoReconnect: true,
@@ -59,7 +61,7 @@ export class FeishuWsReceiver {
         },
         onError: (e: Error) => {
           log?.error({ err: e.message }, 'Feishu long connection failed');
-          if (!ready) return fail(new TaskbotError('UPSTREAM_UNAVAILABLE', `Feishu long connection: ${e.message}`));
+          if (!ready) return fail(proxyRefusal(e, this.o.domain, 'Feishu long connection') ?? new TaskbotError('UPSTREAM_UNAVAILABLE', `Feishu long connection: ${e.message}`));
           this.o.onLost?.(e);
         },
         onReconnecting: () => log?.warn('Feishu long connection lost; reconnecting'),
