@@ -92,6 +92,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     queueDepth: () => queue.size,
     platforms: () => runtimes.map((r) => ({ platform: r.platform, connected: r.status().ok })),
     storeUp: () => replicas.storeUp,
+    replicas: () => replicas.count,
     needsAdmin: () => engine.alerts.current(),
   });
   const replicas = new Presence(store, clock, log, o.heartbeatMs);

@@ -13,6 +13,8 @@ export interface MetricSources {
   platforms(): { platform: string; connected: boolean }[];
   /** Whether the store took this replica's last write (its heartbeat). */
   storeUp(): boolean;
+  /** Replicas on this store as this one counts them (itself included). */
+  replicas(): number;
   /** Card writes waiting for the admin, per platform and code. */
   needsAdmin(): { platform: string; code: string }[];
 }
@@ -32,6 +34,8 @@ export class Metrics implements Telemetry {
 
   constructor(sources: MetricSources) {
     collectDefaultMetrics({ register: this.registry, prefix: 'taskbot_' });
+    // Gauges named like counters (promtool check metrics refuses them); each is the sum of its labelled twin.
+    for (const n of ['active_handles', 'active_requests', 'active_resources']) this.registry.removeSingleMetric(`taskbot_nodejs_${n}_total`);
     const gauge = (name: string, help: string, read: (g: Gauge) => void | Promise<void>, labelNames: string[] = []) =>
       new Gauge({ name, help, labelNames, registers: [this.registry], collect() { return read(this); } });
     // Read from the store: when it does not answer in time, the last value stands (a scrape never waits on a silent database).
@@ -48,6 +52,7 @@ export class Metrics implements Telemetry {
       g.reset();
       for (const a of sources.needsAdmin()) g.set({ platform: a.platform, code: a.code }, 1);
     }, ['platform', 'code']);
+    gauge('taskbot_replicas', 'Replicas sharing the store and the platform limits, as this replica counts them', (g) => g.set(sources.replicas()));
     gauge('taskbot_store_up', '1 while the store takes writes (the last heartbeat went through within its deadline)', (g) => g.set(sources.storeUp() ? 1 : 0));
   }
 
