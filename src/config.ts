@@ -137,8 +137,8 @@ export interface Config {
   metricsToken?: string;
   /** When set, the script API (/api/v1/watches) is on and wants `Authorization: Bearer <token>`. */
   apiToken?: string;
-  /** Where scripts reach this server (shown by `chatid`); default http://HTTP_HOST:HTTP_PORT. */
-  publicUrl: string;
+  /** Where scripts reach this server (shown by `chatid`, the API description's server); unset: the address the server is bound to. */
+  publicUrl?: string;
 }
 
 /** Start-up stops on this; its message is one line per bad variable, each naming the fix. */
@@ -216,6 +216,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     retentionDays: e.RETENTION_DAYS,
     ...(e.METRICS_TOKEN && { metricsToken: e.METRICS_TOKEN }),
     ...(e.API_TOKEN && { apiToken: e.API_TOKEN }),
-    publicUrl: e.PUBLIC_URL ?? `http://${e.HTTP_HOST}:${e.HTTP_PORT}`,
+    ...(e.PUBLIC_URL && { publicUrl: e.PUBLIC_URL }),
   };
 }

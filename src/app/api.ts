@@ -39,6 +39,8 @@ export interface ApiDeps {
   commands: CommandDeps;
   /** This replica, holding the keys of the requests it works. */
   owner: string;
+  /** Where scripts reach this server (the description's `servers`), known once the server listens. */
+  publicUrl: () => string;
   logger?: Logger;
 }
 
@@ -74,7 +76,7 @@ export function apiRoutes(http: HttpServer, d: ApiDeps): { stop(): Promise<void>
     if (r.status === 'unknown') return { status: 404, body: problem('CARD_NOT_FOUND', 'no card with this key') };
     return { status: 200, body: { cardKey: key, status: r.status === 'stopped' ? 'stopped' : (await d.commands.engine.describe(key))?.card.status } };
   }));
-  http.route('GET', '/api/v1/openapi.json', async () => ({ status: 200, body: openApiDocument() }));
+  http.route('GET', '/api/v1/openapi.json', async () => ({ status: 200, body: openApiDocument(d.publicUrl()) }));
   return { stop: () => abandonRequests(d.store, keys.stop(), d.owner) };
 }
 

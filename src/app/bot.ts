@@ -114,7 +114,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     engine,
     digests,
     messengers,
-    settings: { locale: config.locale, timeZone: config.digestTimeZone, allowedChatIds: config.allowedChatIds, adminUserIds: config.adminUserIds, publicUrl: config.publicUrl },
+    settings: { locale: config.locale, timeZone: config.digestTimeZone, allowedChatIds: config.allowedChatIds, adminUserIds: config.adminUserIds, ...(config.publicUrl && { publicUrl: config.publicUrl }) },
     chats: chatPrefs(store, () => clock.now()),
     clock,
     ...(reports && { reports }),
@@ -152,12 +152,14 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     }
     return { status: 200, body: await metrics.text(), contentType: metrics.registry.contentType };
   });
-  const api = config.apiToken ? apiRoutes(http, { token: config.apiToken, store, commands, owner: replicas.owner, logger: log }) : undefined;
+  const api = config.apiToken ? apiRoutes(http, { token: config.apiToken, store, commands, owner: replicas.owner, publicUrl: () => commands.settings.publicUrl ?? '', logger: log }) : undefined;
   o.routes?.(http);
 
   let url: string;
   try {
     url = await http.listen(config.http.host, config.http.port);
+    // Unless PUBLIC_URL says otherwise, scripts are shown the address the server is bound to (its real port, when HTTP_PORT=0).
+    commands.settings.publicUrl ??= url;
   } catch (e) {
     await store.close();
     throw new TaskbotError('CONFIG_INVALID', `cannot listen on ${config.http.host}:${config.http.port}: ${e instanceof Error ? e.message : String(e)} (set HTTP_HOST / HTTP_PORT)`, {}, { cause: e });
