@@ -51,13 +51,35 @@ export async function openStore(url: string, o: OpenOptions = {}): Promise<Store
   }
   // Kysely looks for its bookkeeping tables across all schemas; pin it to ours.
   const schema =
-    dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
+    dialect === 'postgres' ? (await refused(url, db, () => sql<{ s: string }>`select current_schema() as s`.execute(db))).rows[0]?.s : undefined;
   const { error } = await new Migrator({ db, provider: migrationProvider, ...(schema && { migrationTableSchema: schema }) }).migrateToLatest();
   if (error) {
     await db.destroy();
     throw error;
   }
   return new Store(db, dialect);
+}
+
+/** PostgreSQL's answers that no retry fixes: no such database or schema, wrong user or password, no right to it. */
+const PG_REFUSED: Record<string, string> = {
+  '3D000': 'create the database, or name an existing one',
+  '3F000': 'create the schema, or fix search_path',
+  '28P01': 'check the user and password',
+  '28000': 'check the user, and pg_hba.conf for this host',
+  '42501': 'grant the user the right to use the database',
+};
+
+/** Runs the first query; a refusal no retry fixes becomes STORE_UNUSABLE (one line, exit code 2), the password never shown. */
+async function refused<T>(url: string, db: Kysely<Database>, first: () => Promise<T>): Promise<T> {
+  try {
+    return await first();
+  } catch (e) {
+    const fix = PG_REFUSED[String((e as { code?: unknown }).code)];
+    if (!fix) throw e;
+    await db.destroy();
+    const where = url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
+    throw new TaskbotError('STORE_UNUSABLE', `DATABASE_URL ${where}: ${(e as Error).message} (SQLSTATE ${String((e as { code?: unknown }).code)}); ${fix}`, {}, { cause: e });
+  }
 }
 
 /** SQLite's answers that no retry fixes: the file is damaged, not a database, or cannot be opened. */

@@ -138,6 +138,18 @@ describe('start-up and shutdown of the process', () => {
     expect(feishu.gateway.endpointCalls + dingtalk.stream.openCalls).toBe(0);
   }, 30_000);
 
+  it.runIf(process.env.TEST_DATABASE_URL)('a PostgreSQL database that does not exist: one clear line naming the fix (never the password), exit 2', async () => {
+    await fakes();
+    const u = new URL(process.env.TEST_DATABASE_URL!);
+    u.pathname = `/taskbot_missing_${process.pid}`;
+    u.username = 'postgres';
+    u.password = 'pw-never-shown';
+    child = serve({ ...bothEnv(feishu, dingtalk), DATABASE_URL: u.toString() });
+    expect(await exited(child.child)).toBe(2);
+    expect(child.log()).toMatch(/taskbot could not start: STORE_UNUSABLE: DATABASE_URL postgres:\/\/postgres:\*\*\*@.*: database "taskbot_missing_\d+" does not exist \(SQLSTATE 3D000\); create the database/);
+    expect(child.log()).not.toContain('pw-never-shown');
+  }, 30_000);
+
   it('refused credentials: one clear line naming them, exit 2, nothing left open', async () => {
     await fakes();
     child = serve({ ...bothEnv(feishu, dingtalk), DINGTALK_CLIENT_SECRET: 'wrong-secret', DATABASE_URL: 'sqlite::memory:' });
