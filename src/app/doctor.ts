@@ -7,6 +7,7 @@ import { StreamClient } from '../platforms/dingtalk/stream-client.js';
 import { openStore } from '../store/open.js';
 import { buildServices } from './services.js';
 import { networkChecks } from './doctor-network.js';
+import { redactUrl } from '../domain/mask.js';
 
 export interface Check {
   group: string;
@@ -156,8 +157,4 @@ async function clock(group: string, url: string, json: unknown, timeoutMs: numbe
   } catch (e) {
     return { group, name: 'clock', ok: false, detail: asTaskbotError(e).message, fix: 'check the network' };
   }
-}
-
-function redactUrl(u: string): string {
-  return u.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
 }

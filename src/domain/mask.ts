@@ -15,3 +15,8 @@ export function maskMobile(mobile: string): string {
 function mask(s: string): string {
   return s.length <= 1 ? '*' : `${s[0]}***`;
 }
+
+/** A URL fit for logs and messages: the password in it (postgres://user:secret@host) never shows. */
+export function redactUrl(u: string): string {
+  return u.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
+}

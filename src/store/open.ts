@@ -4,6 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import { migrationProvider } from './migrations.js';
 import { TaskbotError } from '../domain/errors.js';
+import { redactUrl } from '../domain/mask.js';
 import type { Database } from './schema.js';
 import { Store } from './store.js';
 import { YieldingSqliteDialect } from './sqlite-yield.js';
@@ -74,11 +75,11 @@ async function refused<T>(url: string, db: Kysely<Database>, first: () => Promis
   try {
     return await first();
   } catch (e) {
-    const fix = PG_REFUSED[String((e as { code?: unknown }).code)];
+    const code = String((e as { code?: unknown }).code);
+    const fix = PG_REFUSED[code];
     if (!fix) throw e;
     await db.destroy();
-    const where = url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
-    throw new TaskbotError('STORE_UNUSABLE', `DATABASE_URL ${where}: ${(e as Error).message} (SQLSTATE ${String((e as { code?: unknown }).code)}); ${fix}`, {}, { cause: e });
+    throw new TaskbotError('STORE_UNUSABLE', `DATABASE_URL ${redactUrl(url)}: ${(e as Error).message} (SQLSTATE ${code}); ${fix}`, {}, { cause: e });
   }
 }
 
