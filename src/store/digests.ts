@@ -1,5 +1,5 @@
 import type { DigestRow, StoreContext } from './context.js';
-import { leaseFree, leaseHeldBy } from './leases.js';
+import { leaseFree, leaseHeldBy, renewLeases } from './leases.js';
 
 /** Per-chat digest schedules, each firing claimed with a lease and recorded only once sent. */
 export class DigestStore {
@@ -59,10 +59,8 @@ export class DigestStore {
   }
 
   /** Extends `owner`'s leases on `keys`; resolves with the keys still its own. */
-  async renew(keys: string[], owner: string, leaseUntil: number): Promise<string[]> {
-    if (keys.length === 0) return [];
-    const rows = await this.ctx.db.updateTable('digests').set({ lease_until: leaseUntil }).where('chat_key', 'in', keys).where(leaseHeldBy(owner)).returning('chat_key').execute();
-    return rows.map((r) => r.chat_key);
+  renew(keys: string[], owner: string, leaseUntil: number): Promise<string[]> {
+    return renewLeases(this.ctx.db, 'digests', keys, owner, leaseUntil);
   }
 
   /** Lets go of `owner`'s leases (shutdown). */

@@ -1,5 +1,5 @@
 import type { StoreContext } from './context.js';
-import { leaseFree, leaseHeldBy } from './leases.js';
+import { leaseFree, leaseHeldBy, renewLeases } from './leases.js';
 
 /** A command owed an answer, as a holder takes it over. */
 export interface OwedCommand {
@@ -55,10 +55,8 @@ export class InboxStore {
   }
 
   /** Keeps `owner`'s lease on the commands it is still answering; resolves with those still its own. */
-  async renew(keys: string[], owner: string, leaseUntil: number): Promise<string[]> {
-    if (keys.length === 0) return [];
-    const rows = await this.ctx.db.updateTable('dedupe').set({ lease_until: leaseUntil }).where('key', 'in', keys).where(leaseHeldBy(owner)).returning('key').execute();
-    return rows.map((r) => r.key);
+  renew(keys: string[], owner: string, leaseUntil: number): Promise<string[]> {
+    return renewLeases(this.ctx.db, 'dedupe', keys, owner, leaseUntil);
   }
 
   /** Takes over up to `limit` commands still owed an answer whose holder's lease lapsed (it died, or stopped without answering). */

@@ -1,5 +1,5 @@
 import type { StoreContext, TaskRow } from './context.js';
-import { leaseFree, leaseHeldBy } from './leases.js';
+import { leaseFree, leaseHeldBy, renewLeases } from './leases.js';
 
 /** How long a Refresh or a repeated `status` makes its task poll faster. */
 export const INTEREST_MS = 3 * 60_000;
@@ -51,10 +51,8 @@ export class TaskStore {
   }
 
   /** Extends `owner`'s leases on `keys`; resolves with the keys still its own (the others were taken over). */
-  async renew(keys: string[], owner: string, leaseUntil: number): Promise<string[]> {
-    if (keys.length === 0) return [];
-    const rows = await this.ctx.db.updateTable('tasks').set({ lease_until: leaseUntil }).where('task_key', 'in', keys).where(leaseHeldBy(owner)).returning('task_key').execute();
-    return rows.map((r) => r.task_key);
+  renew(keys: string[], owner: string, leaseUntil: number): Promise<string[]> {
+    return renewLeases(this.ctx.db, 'tasks', keys, owner, leaseUntil);
   }
 
   /**
