@@ -25,6 +25,8 @@ const optionalText = z
 
 /** The egress proxy variables, in both cases (src/http/proxy.ts reads them from the process environment). */
 export const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'] as const;
+/** Every proxy setting: the proxies and the hosts that go direct. */
+export const PROXY_SETTINGS = [...PROXY_VARIABLES, 'NO_PROXY', 'no_proxy'] as const;
 
 /** A proxy URL; the message never repeats the value, which may hold a password. */
 const proxyUrl = (name: string) =>
@@ -155,7 +157,7 @@ export class ConfigError extends Error {
  * from .env: Node reads it before taskbot starts.)
  */
 export function exportProxySettings(merged: Record<string, string | undefined>, target: NodeJS.ProcessEnv = process.env): void {
-  for (const name of [...PROXY_VARIABLES, 'NO_PROXY', 'no_proxy']) {
+  for (const name of PROXY_SETTINGS) {
     const v = merged[name];
     if (target[name] === undefined && v !== undefined && v.trim() !== '') target[name] = v.trim();
   }

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PROXY_SETTINGS } from '../../src/config.js';
 import { maskProxy, proxyFor } from '../../src/http/proxy.js';
 
 const P = 'http://proxy.corp:3128';
 const env = (vars: Record<string, string>) => {
-  for (const k of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']) vi.stubEnv(k, '');
+  for (const k of PROXY_SETTINGS) vi.stubEnv(k, '');
   for (const [k, v] of Object.entries(vars)) vi.stubEnv(k, v);
 };
 
