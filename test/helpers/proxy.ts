@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createProxy } from 'proxy';
 
 /** The address the proxy's own connections leave from: fakes that accept only it were reached through the proxy. */
@@ -23,7 +23,21 @@ export interface TestProxy {
 export async function startProxy(o: { user?: string; password?: string } = {}): Promise<TestProxy> {
   const server = createProxy(createServer());
   server.localAddress = PROXY_EGRESS;
-  const out: TestProxy = { url: '', seen: [], refused: 0, close: async () => void (await new Promise((r) => server.close(r))) };
+  // Tunnels are sockets the HTTP server no longer tracks: closed here, so close() never waits on a client.
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const out: TestProxy = {
+    url: '',
+    seen: [],
+    refused: 0,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
   const expected = o.user ? `Basic ${Buffer.from(`${o.user}:${o.password ?? ''}`).toString('base64')}` : undefined;
   server.authenticate = (req: IncomingMessage) => {
     out.seen.push(`${req.method} ${req.url}`);
@@ -31,14 +45,9 @@ export async function startProxy(o: { user?: string; password?: string } = {}): 
     if (!ok) out.refused++;
     return ok;
   };
-  server.on('connection', (s) => server.once('close', () => s.destroy()));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   const auth = o.user ? `${encodeURIComponent(o.user)}:${encodeURIComponent(o.password ?? '')}@` : '';
   out.url = `http://${auth}127.0.0.1:${port}`;
-  out.close = async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  };
   return out;
 }
