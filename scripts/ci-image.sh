@@ -67,4 +67,7 @@ ready() { "${compose[@]}" exec -T taskbot node -e "fetch('http://127.0.0.1:3000/
 within 60 ready || { "${compose[@]}" logs --tail 50; fail "taskbot on PostgreSQL never became ready"; }
 tables=$("${compose[@]}" exec -T postgres psql -U taskbot -d taskbot -tAc "select count(*) from information_schema.tables where table_name in ('cards', 'tasks', 'dedupe')")
 [ "$(echo "$tables" | tr -d '[:space:]')" = 3 ] || fail "taskbot's tables are not in PostgreSQL (found $tables)"
+# The memory limit reaches node, which sizes V8's heap by it.
+seen=$("${compose[@]}" exec -T taskbot node -p 'process.constrainedMemory()' | tr -d '[:space:]')
+[ "$seen" = $((384 * 1024 * 1024)) ] || fail "node in the compose container sees a memory limit of $seen, not compose.yaml's 384m"
 echo "ci-image: compose on PostgreSQL passed; $(( $(date +%s) - t0 )) s in all"
