@@ -7,6 +7,8 @@ import { cardTexts } from '../i18n/card-texts.js';
 import { fill, messages, type Locale } from '../i18n/messages.js';
 import type { NotifyResult, RefreshResult, StopResult, WatchEngine } from '../watch/engine.js';
 import { chatAllowed } from '../commands/context.js';
+import { checkStop, type StoppableCard } from '../commands/stop-permission.js';
+import type { StopVerdict } from '../domain/stop-rule.js';
 import type { InboundDeps } from './inbound.js';
 
 export interface CardActionDeps {
@@ -16,12 +18,21 @@ export interface CardActionDeps {
   logger?: Logger;
   /** ALLOWED_CHAT_IDS, the same check commands get. */
   allowed: (chatId: string) => boolean;
+  /** Whether this person may stop this card (the chat's rule, admins, the group's roles). */
+  mayStop: (card: StoppableCard, userId: string | undefined) => Promise<StopVerdict>;
 }
 
 /** The deps of a button press, from the platform's event deps. */
 export function cardActionDeps(d: InboundDeps): CardActionDeps {
   const { engine, settings } = d.commands;
-  return { engine, locale: settings.locale, clock: d.clock, ...(d.logger && { logger: d.logger }), allowed: (chat) => chatAllowed(settings, chat) };
+  return {
+    engine,
+    locale: settings.locale,
+    clock: d.clock,
+    ...(d.logger && { logger: d.logger }),
+    allowed: (chat) => chatAllowed(settings, chat),
+    mayStop: (card, userId) => checkStop(d.commands, card, userId),
+  };
 }
 
 const TIMEOUT: unique symbol = Symbol('timeout');
@@ -42,6 +53,10 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
     if (chat && !deps.allowed(chat)) return { kind: 'toast', toast: t.toastNotAllowed, level: 'error' };
     // Only an id the platform gave us, of the shape it hands out, is ever mentioned.
     if (input.action === 'notify' && !(input.userId && isPlatformUserId(input.userId))) return { kind: 'toast', toast: t.toastFailed, level: 'error' };
+    if (input.action === 'stop' && card) {
+      const v = await deps.mayStop(card, input.userId);
+      if (!v.ok) return { kind: 'toast', toast: v.who === 'asker' ? t.toastStopAsker : t.toastStopAdmins, level: 'error' };
+    }
     const work: Promise<RefreshResult | StopResult | NotifyResult> =
       input.action === 'stop'
         ? deps.engine.stopCard(input.cardKey, { inline: true })

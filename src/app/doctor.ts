@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { fetchChatRoles } from '../platforms/feishu/chat-roles.js';
 import type { Config } from '../config.js';
 import type { DingtalkOpenApi } from '../platforms/dingtalk/openapi.js';
 import { asTaskbotError, type TaskbotError } from '../domain/errors.js';
@@ -67,6 +68,9 @@ export async function runDoctor(config: Config): Promise<Check[]> {
     const now = Math.floor(Date.now() / 1000);
     out.push(await probe(g, 'scope: reports', () => feishu.reportQuery({ commit_start_time: now - 60, commit_end_time: now, page_token: '', page_size: 1 }), console_));
     out.push(await probe(g, 'scope: send and update cards', () => feishu.patchCard('om_taskbot_doctor_probe', { schema: '2.0', body: { elements: [] } }), console_));
+    // Without it Stop still works, for the person who asked and the admins only.
+    const roles = await probe(g, "scope: group owner and managers (who may stop cards)", () => fetchChatRoles(feishu, 'oc_taskbot_doctor_probe'), console_);
+    out.push(roles.ok ? roles : { ...roles, fix: `${roles.fix}; until then only the person who asked for a card and ADMIN_USER_IDS may stop it` });
     out.push(await feishuEvents(config.feishu, g));
     out.push(await clock(g, `${f.domain}/open-apis/auth/v3/tenant_access_token/internal`, { app_id: f.appId, app_secret: f.appSecret }, config.upstreamTimeoutMs));
   }

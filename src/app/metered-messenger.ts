@@ -21,5 +21,6 @@ export function meteredMessenger(platform: string, m: Messenger, t: Pick<Telemet
     sendDigest: (chat, card, key) => count('digest', () => m.sendDigest(chat, card, key)),
     mention: (card, users, text, key) => count('mention', () => m.mention(card, users, text, key)),
     ...(m.readyAt && { readyAt: m.readyAt.bind(m) }),
+    ...(m.chatRoles && { chatRoles: m.chatRoles.bind(m) }),
   };
 }

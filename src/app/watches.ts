@@ -44,7 +44,7 @@ export async function postWatch(deps: Pick<CommandDeps, 'registry' | 'engine' | 
   const waiting = live ? (req.notify?.length ?? 0) : 0;
   const card = taskCard(snap, { locale, timeZone: deps.settings.timeZone, mode: live ? 'live' : 'final', ...(req.title && { title: req.title }), ...(waiting && { waiting }) });
   const handle = await messenger.send(chat, card, idempotencyKey ? { idempotencyKey: `api:${idempotencyKey}` } : undefined);
-  await deps.engine.track(handle, snap, locale, card, req.title);
+  await deps.engine.track(handle, snap, locale, card, { ...(req.title && { title: req.title }) });
   const key = cardKey(handle);
   if (live) for (const u of req.notify ?? []) await deps.engine.subscribe(key, u);
   return { cardKey: key, state: snap.state };

@@ -46,6 +46,7 @@ export async function settingsCommand({ chat, locale, prefs, deps }: HandlerInpu
           { label: t.settingLang, value: cardTexts(locale).langName },
           { label: t.settingDigest, value: digest ? `${digest.spec} (${digest.time_zone})` : t.notSet },
           { label: t.settingNotify, value: prefs.notifyDefault ? t.on : t.off },
+          { label: t.settingStop, value: prefs.stopRule === 'anyone' ? t.stopAnyone : t.stopAsker },
         ],
       },
     ],

@@ -6,7 +6,8 @@ const USAGE: Record<Locale, string[]> = {
   zh: [
     'status <任务ID> [contact|drive|storage|doc] [notify] — 实时任务卡片；加 notify 在结束时 @ 你（别名：状态、查询；提醒）',
     'list — 本群跟踪的任务（列表）',
-    'stop <任务ID> — 停止更新本群的该任务卡片（停止）',
+    'stop <任务ID> — 停止更新本群的该任务卡片（停止；发起人、群主或群管理员、管理员可用）',
+    'stop anyone | stop asker — 管理员设置本群谁可以停止卡片',
     'reports [规则ID] [today|yesterday|7d] — 飞书汇报统计（汇报）',
     'digest daily 09:00 [时区] | weekdays 18:30 | cron "0 9 * * 1" | off | now — 定时摘要（摘要）',
     'notify on | off — 本群查询任务的人都在结束时被 @（提醒）',
@@ -16,7 +17,8 @@ const USAGE: Record<Locale, string[]> = {
   en: [
     'status <task id> [contact|drive|storage|doc] [notify] — a live task card; with notify you are mentioned when it ends',
     'list — tasks tracked in this chat',
-    'stop <task id> — stop updating that task\'s cards here',
+    'stop <task id> — stop updating that task\'s cards here (the asker, the group owner or managers, admins)',
+    'stop anyone | stop asker — admins: who in this chat may stop cards',
     'reports [rule id] [today|yesterday|7d] — Feishu report submissions',
     'digest daily 09:00 [tz] | weekdays 18:30 | cron "0 9 * * 1" | off | now — scheduled digest',
     'notify on | off — mention whoever asks for a task here when it ends',

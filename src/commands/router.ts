@@ -74,7 +74,7 @@ export async function handleCommand(cmd: InboundCommand, deps: CommandDeps, guar
       const snap = a.track;
       const locale = a.card.locale;
       const watched = async () => {
-        await deps.engine.track(handle, snap, locale, a.card);
+        await deps.engine.track(handle, snap, locale, a.card, { askedBy: cmd.userId });
         if (a.subscribe) await deps.engine.subscribe(cardKey(handle), cmd.userId);
       };
       await watched().catch(async (e: unknown) => {

@@ -1,3 +1,4 @@
+import type { ChatRoles } from './stop-rule.js';
 import type { CardModel } from './card.js';
 import type { Platform } from './task.js';
 
@@ -62,4 +63,9 @@ export interface Messenger {
    * `hold`: writes the lanes below the final states leave to finals expected within the minute.
    */
   readyAt?(lane: SendLane, hold?: number): number;
+  /**
+   * The group's owner and managers (absent: the platform does not tell a bot). Throws when it
+   * cannot say now (a missing scope, the platform down).
+   */
+  chatRoles?(chatId: string): Promise<ChatRoles>;
 }

@@ -23,6 +23,7 @@ const SCOPES: Record<string, string[]> = {
   '/open-apis/contact/v2/task/get': ['contact:contact', 'contact:contact:readonly_as_app'],
   '/open-apis/drive/v1/files/task_check': ['drive:drive', 'drive:drive.metadata:readonly', 'drive:drive:readonly'],
   '/open-apis/report/v1/tasks/query': ['report:task:readonly'],
+  '/open-apis/im/v1/chats/:chat_id': ['im:chat:readonly', 'im:chat'],
 };
 
 /** What sending and updating messages needs (any one). */
@@ -41,6 +42,8 @@ export class FakeFeishu extends FakeServer {
   readonly tasks: ScriptedTasks;
   readonly reports: FakeReportSubmission[] = [];
   private readonly deniedPaths = new Set<string>();
+  /** Each group's owner and managers (im v1 chat get); a chat not named here has an owner nobody presses as. */
+  readonly chatRoles = new Map<string, { owner: string; managers: string[] }>();
   /** Seconds a new token is valid for. */
   tokenLifetimeSec = 7200;
 
@@ -149,6 +152,8 @@ export class FakeFeishu extends FakeServer {
     const patch = /^\/open-apis\/im\/v1\/messages\/([^/]+)$/.exec(req.path);
     if (req.method === 'PATCH' && patch) return (r) => this.authorized(r) ?? this.im.patch(r, patch[1]!);
     if (key === 'POST /open-apis/im/v1/messages') return (r) => this.authorized(r) ?? this.im.create(r, null);
+    const chat = /^\/open-apis\/im\/v1\/chats\/([^/]+)$/.exec(req.path);
+    if (req.method === 'GET' && chat) return (r) => this.authorized(r, '/open-apis/im/v1/chats/:chat_id') ?? this.chatInfo(r, decodeURIComponent(chat[1]!));
     if (key === 'GET /open-apis/bot/v3/info') return (r) => this.authorized(r) ?? { status: 200, body: { code: 0, msg: 'ok', bot: { open_id: this.botOpenId, app_name: 'taskbot', activate_status: 2 } } };
     const api: Record<string, Route> = {
       'GET /open-apis/contact/v2/task/get': (r) => this.contactTask(r),
@@ -166,15 +171,23 @@ export class FakeFeishu extends FakeServer {
     return { status: 200, body: { code: 0, msg: 'ok', tenant_access_token: this.tokens.issue('t'), expire: this.tokenLifetimeSec } };
   }
 
-  /** Token and scope checks every API call goes through; undefined when the call may proceed. */
-  private authorized(r: FakeRequest): FakeResponse | undefined {
+  /** im v1 chat get, in open_ids: the group's owner and managers, with the documented neighbours of those fields. */
+  private chatInfo(r: FakeRequest, chatId: string): FakeResponse {
+    if (r.query.get('user_id_type') !== 'open_id') return { status: 400, body: { code: 99992402, msg: 'field validation failed: user_id_type' } };
+    const roles = this.chatRoles.get(chatId) ?? { owner: 'ou_owner0000000000000000000000000', managers: [] };
+    const data = { name: chatId, description: '', owner_id_type: 'open_id', owner_id: roles.owner, user_manager_id_list: roles.managers, bot_manager_id_list: [], chat_mode: 'group', chat_type: 'private', external: false, tenant_key: 'tenant', user_count: '3', bot_count: '1' };
+    return { status: 200, body: { code: 0, msg: 'success', data } };
+  }
+
+  /** Token and scope checks every API call goes through (`route`: the path as the scope table names it); undefined when the call may proceed. */
+  private authorized(r: FakeRequest, route = r.path): FakeResponse | undefined {
     const auth = r.headers.authorization;
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
     if (!this.tokens.isValid(token)) {
       return { status: 400, body: { code: 99991663, msg: 'Invalid access token for authorization. Please make a request with token attached.' } };
     }
-    if (this.deniedPaths.has(r.path)) {
-      const scopes = SCOPES[r.path] ?? (r.path.startsWith('/open-apis/im/v1/messages') ? MESSAGE_SCOPES : []);
+    if (this.deniedPaths.has(route)) {
+      const scopes = SCOPES[route] ?? (r.path.startsWith('/open-apis/im/v1/messages') ? MESSAGE_SCOPES : []);
       return {
         status: 400,
         body: {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { startBot, type Bot } from '../app/bot.js';
 import { loadConfig, type Config } from '../config.js';
-import { ConsoleHub } from './console-hub.js';
+import { CONSOLE_USER, ConsoleHub } from './console-hub.js';
 import { FakeDingtalk } from './fake-dingtalk.js';
 import { FakeFeishu } from './fake-feishu.js';
 import { SAMPLES, scriptOf } from './samples.js';
@@ -44,6 +44,8 @@ export async function startSandbox(base: Config = loadConfig({}), o: { logger: L
   await Promise.all([feishu.listen(), dingtalk.listen()]);
   for (const s of SAMPLES) (s.platform === 'feishu' ? feishu : dingtalk).tasks.add(scriptOf(s));
   dingtalk.users.set('staff001', 'union-001');
+  // The console's person owns its Feishu group, so Stop works on cards a script posted there too (DingTalk does not tell bots who owns a group).
+  feishu.chatRoles.set(SANDBOX_CHATS.feishu, { owner: CONSOLE_USER.feishu, managers: [] });
   const hub = new ConsoleHub(feishu, dingtalk, SANDBOX_CHATS);
   const config = sandboxConfig(base, feishu, dingtalk);
   let bot: Bot;

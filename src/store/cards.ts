@@ -5,7 +5,8 @@ import type { Database } from './schema.js';
 import { cardWrite, lockTask, owed, syncTask } from './task-flags.js';
 import { INTEREST_MS } from './tasks.js';
 
-export type NewCard = Omit<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'shown' | 'fail_count' | 'retry_at' | 'title' | 'last_error'> & Partial<Pick<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'title'>>;
+export type NewCard = Omit<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'shown' | 'fail_count' | 'retry_at' | 'title' | 'last_error' | 'asked_by'> &
+  Partial<Pick<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'title' | 'asked_by'>>;
 export type NewTask = Omit<TaskRow, 'lease_owner' | 'lease_until' | 'error_count' | 'last_error' | 'active' | 'pending' | 'poked' | 'history' | 'interest_until' | 'held_by'> & Partial<Pick<TaskRow, 'history'>>;
 /** A card with the number of people waiting for its task to end. */
 export type WatchedCard = CardRow & { waiting: number };
@@ -53,7 +54,7 @@ export class CardStore {
       }
       await tx
         .insertInto('cards')
-        .values({ rendered_hash: null, last_update_at: null, meta: null, retry_at: null, title: null, last_error: null, ...card, shown: card.status })
+        .values({ rendered_hash: null, last_update_at: null, meta: null, retry_at: null, title: null, last_error: null, asked_by: null, ...card, shown: card.status })
         .onConflict((oc) => oc.column('card_key').doUpdateSet({ task_key: card.task_key, status: card.status, shown: card.status, rendered_hash: card.rendered_hash ?? null }))
         .execute();
       await syncTask(this.ctx, tx, task.task_key);

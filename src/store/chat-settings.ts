@@ -1,16 +1,22 @@
 import { chatKey, type ChatRef } from '../domain/chat.js';
 import type { Locale } from '../i18n/messages.js';
+import type { StopRule } from '../domain/stop-rule.js';
 import type { Store } from './store.js';
 
 /** What a chat chose for itself; an absent field follows the operator's default. */
 export interface ChatSettings {
   locale?: Locale;
   notifyDefault?: boolean;
+  stopRule?: StopRule;
 }
 
 export async function getChatSettings(store: Store, chat: ChatRef): Promise<ChatSettings> {
-  const row = await store.db.selectFrom('chat_settings').select(['locale', 'notify_default']).where('chat_key', '=', chatKey(chat)).executeTakeFirst();
-  return { ...(row?.locale && { locale: row.locale }), ...(row?.notify_default !== null && row?.notify_default !== undefined && { notifyDefault: row.notify_default === 1 }) };
+  const row = await store.db.selectFrom('chat_settings').select(['locale', 'notify_default', 'stop_rule']).where('chat_key', '=', chatKey(chat)).executeTakeFirst();
+  return {
+    ...(row?.locale && { locale: row.locale }),
+    ...(row?.notify_default !== null && row?.notify_default !== undefined && { notifyDefault: row.notify_default === 1 }),
+    ...(row?.stop_rule && { stopRule: row.stop_rule }),
+  };
 }
 
 /** Writes the given settings of one chat, leaving the others as they are. */
@@ -18,11 +24,12 @@ export async function setChatSettings(store: Store, chat: ChatRef, patch: ChatSe
   const set = {
     ...(patch.locale && { locale: patch.locale }),
     ...(patch.notifyDefault !== undefined && { notify_default: patch.notifyDefault ? 1 : 0 }),
+    ...(patch.stopRule && { stop_rule: patch.stopRule }),
     updated_at: now,
   };
   await store.db
     .insertInto('chat_settings')
-    .values({ chat_key: chatKey(chat), platform: chat.platform, chat_id: chat.chatId, locale: null, notify_default: null, ...set })
+    .values({ chat_key: chatKey(chat), platform: chat.platform, chat_id: chat.chatId, locale: null, notify_default: null, stop_rule: null, ...set })
     .onConflict((oc) => oc.column('chat_key').doUpdateSet(set))
     .execute();
 }

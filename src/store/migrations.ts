@@ -156,6 +156,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('tasks_held').on('tasks').column('held_by').where(sql.ref('held_by'), 'is not', null).execute();
     },
   },
+  '008_stop_rule': {
+    // Who may stop a card: the person who asked for it (null: a script posted it), and a chat's own rule.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('cards').addColumn('asked_by', 'text').execute();
+      await db.schema.alterTable('chat_settings').addColumn('stop_rule', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

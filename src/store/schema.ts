@@ -2,6 +2,7 @@ import type { Generated } from 'kysely';
 import type { CardStatus } from '../domain/card-status.js';
 import type { Platform } from '../domain/task.js';
 import type { Locale } from '../i18n/messages.js';
+import type { StopRule } from '../domain/stop-rule.js';
 
 /** One row per card taskbot keeps up to date (a Feishu message_id or a DingTalk outTrackId). */
 export interface CardTable {
@@ -29,6 +30,8 @@ export interface CardTable {
   title: string | null;
   /** Why sends to it are refused until the admin acts (`PERMISSION_DENIED: im:message`); null while they go through. */
   last_error: string | null;
+  /** Who asked for it in the chat (the platform's user id); null when a script or the CLI posted it. */
+  asked_by: string | null;
 }
 
 /** One row per distinct upstream task, however many cards show it. */
@@ -83,6 +86,8 @@ export interface ChatSettingsTable {
   locale: Locale | null;
   /** 1: every `status` asker is notified when the task ends. */
   notify_default: number | null;
+  /** Who may stop its cards: 'asker' (with admins and the group's owner and managers) or 'anyone'; null: 'asker'. */
+  stop_rule: StopRule | null;
   updated_at: number;
 }
 

@@ -9,7 +9,7 @@ import { computeProgress, isTerminal, type Platform, type TaskRef, type TaskSnap
 import type { Locale } from '../i18n/messages.js';
 import type { CardRow, Store, TaskRow, WatchedCard } from '../store/store.js';
 import { MAX_POLL_MS, MIN_POLL_MS, nextPollDelay, WATCH_GIVE_UP_MS } from './backoff.js';
-import { CardLifecycle, type Delivery, type InlineCard, type RoundView } from './lifecycle.js';
+import { CardLifecycle, type CardOrigin, type Delivery, type InlineCard, type RoundView } from './lifecycle.js';
 import { mapLimit } from './map-limit.js';
 import { addSample, estimate, parseHistory } from '../domain/eta.js';
 import { pollDelay } from './poll-plan.js';
@@ -141,8 +141,8 @@ export class WatchEngine {
   }
 
   /** Starts watching a card that was just sent showing `snap`. A finished task is recorded, not watched. */
-  track(handle: CardHandle, snap: TaskSnapshot, locale: Locale, rendered: CardModel, title?: string): Promise<void> {
-    return this.life.track(handle, snap, locale, rendered, this.o.minPollMs, title);
+  track(handle: CardHandle, snap: TaskSnapshot, locale: Locale, rendered: CardModel, o: CardOrigin = {}): Promise<void> {
+    return this.life.track(handle, snap, locale, rendered, this.o.minPollMs, o);
   }
 
   /** `userId` waits for the card's task to end (`status … notify`, the script API); false when the card is not active. */
@@ -220,12 +220,15 @@ export class WatchEngine {
     return model === BUSY || !model ? { status: 'stopped' } : { status: 'stopped', card: model.model };
   }
 
-  /** `stop <id> [kind]` in a chat: every active card of that task (of that kind, when named) in the chat stops. */
-  async stopInChat(chat: ChatRef, taskId: string, kind?: string): Promise<number> {
+  /**
+   * `stop <id> [kind]` in a chat: every active card of that task (of that kind, when named) in the
+   * chat stops, of those `may` allows (who may stop each is the caller's rule).
+   */
+  async stopInChat(chat: ChatRef, taskId: string, kind?: string, may: (c: CardRow) => Promise<boolean> = async () => true): Promise<number> {
     const suffix = kind ? `:${kind}:${taskId}` : `:${taskId}`;
     const cards = (await this.d.store.cards.inChat(chat.platform, chat.chatId)).filter((c) => c.status === 'active' && c.task_key.endsWith(suffix));
     let stopped = 0;
-    for (const c of cards) if ((await this.stopCard(c.card_key, { inline: false })).status === 'stopped') stopped++;
+    for (const c of cards) if ((await may(c)) && (await this.stopCard(c.card_key, { inline: false })).status === 'stopped') stopped++;
     return stopped;
   }
 
@@ -246,9 +249,9 @@ export class WatchEngine {
   }
 
   /** The chat a card is in and its language, if we track it. */
-  async cardInfo(key: string): Promise<{ chatId: string; locale: Locale } | undefined> {
+  async cardInfo(key: string): Promise<{ platform: Platform; chatId: string; locale: Locale; askedBy: string | null } | undefined> {
     const c = await this.d.store.cards.get(key);
-    return c && { chatId: c.chat_id, locale: c.locale };
+    return c && { platform: c.platform, chatId: c.chat_id, locale: c.locale, askedBy: c.asked_by };
   }
 
   /** The cards of one chat with their tasks' last snapshots (for `list`). */

@@ -36,6 +36,12 @@ export interface RoundView {
   estimate?: Estimate;
 }
 
+/** Where a card came from: a script's own title, or the person who asked for it in the chat (none: a script posted it). */
+export interface CardOrigin {
+  title?: string;
+  askedBy?: string;
+}
+
 /** A rendering to answer a button with, drawn for `status`. */
 export interface InlineCard {
   model: CardModel;
@@ -92,7 +98,7 @@ export class CardLifecycle {
   ) {}
 
   /** A card was just sent showing `snap`: record it (ended already when the task has). */
-  async track(handle: CardHandle, snap: TaskSnapshot, locale: Locale, rendered: CardModel, pollMs: number, title?: string): Promise<void> {
+  async track(handle: CardHandle, snap: TaskSnapshot, locale: Locale, rendered: CardModel, pollMs: number, o: CardOrigin = {}): Promise<void> {
     const now = this.d.clock.now();
     const terminal = isTerminal(snap.state);
     const key = refKey(snap.ref);
@@ -109,7 +115,8 @@ export class CardLifecycle {
         last_update_at: now,
         created_at: now,
         meta: handle.meta ? JSON.stringify(handle.meta) : null,
-        title: title ?? null,
+        title: o.title ?? null,
+        asked_by: o.askedBy ?? null,
       },
       {
         task_key: key,

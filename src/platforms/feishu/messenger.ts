@@ -5,6 +5,8 @@ import type { CardModel } from '../../domain/card.js';
 import type { CardHandle, ChatRef, Messenger, ReplyContext, SendLane } from '../../domain/chat.js';
 import { isTaskbotError } from '../../domain/errors.js';
 import { isPlatformUserId } from '../../domain/user-id.js';
+import type { ChatRoles } from '../../domain/stop-rule.js';
+import { ChatRolesCache, fetchChatRoles } from './chat-roles.js';
 import { cardMessage, type FeishuMessage, type FeishuOpenApi } from './openapi.js';
 
 /** Answers to a reply whose parent message is gone (recalled, deleted): the chat itself is still there. */
@@ -14,7 +16,15 @@ const PARENT_GONE: ReadonlySet<number> = new Set([230011, 230110, 231003]);
 export class FeishuMessenger implements Messenger {
   readonly dedupesRepeats = true;
 
-  constructor(private readonly api: FeishuOpenApi) {}
+  private readonly roles: ChatRolesCache;
+
+  constructor(private readonly api: FeishuOpenApi) {
+    this.roles = new ChatRolesCache((chatId) => fetchChatRoles(api, chatId), api.clock);
+  }
+
+  chatRoles(chatId: string): Promise<ChatRoles> {
+    return this.roles.get(chatId);
+  }
 
   /** Replies to the asking message; when that message was recalled or deleted meanwhile, posts to the chat instead. */
   async send(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<CardHandle> {

@@ -53,9 +53,10 @@ export class FeishuOpenApi implements FeishuTaskApi {
   private readonly reportLimiter: SlidingWindowLimiter;
   private readonly sendPacer: SendPacer;
   private readonly retry: RetryOptions;
+  readonly clock: Clock;
 
   constructor(private readonly opts: FeishuOpenApiOptions) {
-    const clock = opts.clock ?? systemClock;
+    const clock = (this.clock = opts.clock ?? systemClock);
     this.retry = { clock, ...opts.retry };
     this.client = new lark.Client({
       appId: opts.appId,
