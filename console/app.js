@@ -45,6 +45,8 @@ function feishuElement(node, messageId) {
       return el('div', { class: 'row' }, (node.columns ?? []).map((c) => el('div', {}, (c.elements ?? []).map((x) => feishuElement(x, messageId)))));
     case 'hr':
       return el('hr');
+    case 'collapsible_panel':
+      return el('details', { class: 'panel', ...(node.expanded && { open: '' }) }, el('summary', {}, feishuText(node.header?.title)), (node.elements ?? []).map((x) => feishuElement(x, messageId)));
     case 'button': {
       const action = node.behaviors?.find((b) => b.type === 'callback')?.value?.action;
       return el('button', { class: node.type === 'primary' ? 'primary' : node.type === 'danger' ? 'danger' : '', 'data-action': action, onclick: () => click('feishu', messageId, action) }, feishuText(node.text));
@@ -134,6 +136,7 @@ function textWithMentions(text) {
 
 function render(e) {
   if (e.from === 'user') return el('li', { class: 'msg user', 'data-id': e.id }, `@taskbot ${e.text}`);
+  if (e.file) return el('li', { class: 'msg bot', 'data-id': e.id }, el('a', { class: 'file', href: `/console/file?key=${encodeURIComponent(e.file.key)}`, download: e.file.name }, `📎 ${e.file.name} (${Math.max(1, Math.round(e.file.size / 1024))} KB)`));
   if (e.text !== undefined) return el('li', { class: 'msg bot', 'data-id': e.id }, el('div', { class: 'markdown mention-message' }, textWithMentions(e.text)));
   const content = e.card ? feishuCard(e.card, e.id) : e.params ? dingtalkCard(e.params, e.id) : el('div', { class: 'markdown' }, markdown(e.markdown.text));
   return el('li', { class: 'msg bot', 'data-id': e.id }, content);

@@ -8,6 +8,7 @@ import { fill, messages, type Locale } from '../i18n/messages.js';
 import type { NotifyResult, RefreshResult, StopResult, WatchEngine } from '../watch/engine.js';
 import { chatAllowed } from '../commands/context.js';
 import { checkStop, type StoppableCard } from '../commands/stop-permission.js';
+import { startExport, type ExportStart } from '../commands/export.js';
 import type { StopVerdict } from '../domain/stop-rule.js';
 import type { InboundDeps } from './inbound.js';
 
@@ -20,6 +21,8 @@ export interface CardActionDeps {
   allowed: (chatId: string) => boolean;
   /** Whether this person may stop this card (the chat's rule, admins, the group's roles). */
   mayStop: (card: StoppableCard, userId: string | undefined) => Promise<StopVerdict>;
+  /** Export failed items: starts the file (posted under the card later); `key` names the press. */
+  exportFailed: (cardKey: string, key: string) => Promise<ExportStart>;
 }
 
 /** The deps of a button press, from the platform's event deps. */
@@ -32,6 +35,7 @@ export function cardActionDeps(d: InboundDeps): CardActionDeps {
     ...(d.logger && { logger: d.logger }),
     allowed: (chat) => chatAllowed(settings, chat),
     mayStop: (card, userId) => checkStop(d.commands, card, userId),
+    exportFailed: (cardKey, key) => startExport(d.commands, cardKey, key),
   };
 }
 
@@ -53,6 +57,11 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
     if (chat && !deps.allowed(chat)) return { kind: 'toast', toast: t.toastNotAllowed, level: 'error' };
     // Only an id the platform gave us, of the shape it hands out, is ever mentioned.
     if (input.action === 'notify' && !(input.userId && isPlatformUserId(input.userId))) return { kind: 'toast', toast: t.toastFailed, level: 'error' };
+    if (input.action === 'export') {
+      const r = await deps.exportFailed(input.cardKey, input.deliveryKey ?? `${input.cardKey}:${deps.clock.now()}`);
+      const toast = { started: t.toastExporting, busy: t.toastExportBusy, unknown: t.toastUnknownCard, unsupported: t.toastExportUnsupported }[r];
+      return { kind: 'toast', toast, level: r === 'started' || r === 'busy' ? 'info' : 'error' };
+    }
     if (input.action === 'stop' && card) {
       const v = await deps.mayStop(card, input.userId);
       if (!v.ok) return { kind: 'toast', toast: v.who === 'asker' ? t.toastStopAsker : t.toastStopAdmins, level: 'error' };

@@ -4,7 +4,7 @@ import type { Telemetry } from '../domain/telemetry.js';
 
 /** A messenger that counts every card write and its outcome; the writes themselves are unchanged. */
 export function meteredMessenger(platform: string, m: Messenger, t: Pick<Telemetry, 'cardWrite'>): Messenger {
-  const count = async <T>(op: 'send' | 'update' | 'digest' | 'mention', write: () => Promise<T>): Promise<T> => {
+  const count = async <T>(op: 'send' | 'update' | 'digest' | 'mention' | 'file', write: () => Promise<T>): Promise<T> => {
     try {
       const r = await write();
       t.cardWrite(platform, op, 'ok');
@@ -22,5 +22,7 @@ export function meteredMessenger(platform: string, m: Messenger, t: Pick<Telemet
     mention: (card, users, text, key) => count('mention', () => m.mention(card, users, text, key)),
     ...(m.readyAt && { readyAt: m.readyAt.bind(m) }),
     ...(m.chatRoles && { chatRoles: m.chatRoles.bind(m) }),
+    ...(m.maxFileBytes !== undefined && { maxFileBytes: m.maxFileBytes }),
+    ...(m.sendFile && { sendFile: (card, file, key) => count('file', () => m.sendFile!(card, file, key)) }),
   };
 }

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { maskEmail, maskMobile } from '../domain/mask.js';
-import { refKey, type TaskSnapshot, type TaskState } from '../domain/task.js';
+import { KINDS_WITH_ROWS, refKey, type TaskSnapshot, type TaskState } from '../domain/task.js';
 import { fill, labelText, messages, type Locale } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import type { Estimate } from '../domain/eta.js';
 import { countsText, estimateText, formatTime } from './text.js';
 import { progressBar } from './progress-bar.js';
-import { clip, type CardColor, type CardModel } from '../domain/card.js';
+import { clip, type CardButton, type CardColor, type CardModel } from '../domain/card.js';
 
 export const STATE_COLOR: Record<TaskState, CardColor> = {
   queued: 'grey',
@@ -73,16 +73,20 @@ export function taskCard(s: TaskSnapshot, o: TaskCardOptions): CardModel {
     error: o.errorText,
   }[o.mode];
   const live = o.mode === 'live' || o.mode === 'retrying';
-  const buttons: CardModel['buttons'] =
+  // Every failed row as a file, where the upstream lists them, once there are failures.
+  const exportable = KINDS_WITH_ROWS.includes(s.ref.kind) && ((s.failed ?? 0) > 0 || failed.length > 0);
+  const exportButton: CardButton[] = exportable ? [{ action: 'export', label: t.exportFailed, style: 'default' }] : [];
+  const buttons: CardButton[] =
     o.mode === 'final'
-      ? undefined
+      ? exportButton
       : live
         ? [
             { action: 'refresh', label: t.refresh, style: 'primary' },
             { action: 'stop', label: t.stop, style: 'default' },
             { action: 'notify', label: t.notify, style: 'default' },
+            ...exportButton,
           ]
-        : [{ action: 'refresh', label: t.refresh, style: 'primary' }];
+        : [{ action: 'refresh', label: t.refresh, style: 'primary' }, ...exportButton];
   const percent = `${progressBar(s.progress)} ${s.progress === undefined ? '—' : `${s.progress}%`}`;
   const waiting = live && o.waiting ? [{ type: 'text' as const, text: fill(t.waiting, { n: o.waiting }) }] : [];
 
@@ -97,11 +101,11 @@ export function taskCard(s: TaskSnapshot, o: TaskCardOptions): CardModel {
       { type: 'fields', fields },
       ...waiting,
       ...(items.length > 0
-        ? [{ type: 'list' as const, title: m.words.failedItems, items, more: Math.max(failed.length, s.failed ?? 0) - items.length }]
+        ? [{ type: 'list' as const, title: `${m.words.failedItems} (${Math.max(failed.length, s.failed ?? 0)})`, items, more: Math.max(failed.length, s.failed ?? 0) - items.length, folded: true }]
         : []),
     ],
     ...(note && { note }),
-    ...(buttons && { buttons }),
+    ...(buttons.length > 0 && { buttons }),
     taskKey: refKey(s.ref),
     state: s.state,
     ...(o.mode !== 'live' && o.mode !== 'retrying' && { final: true }),

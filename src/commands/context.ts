@@ -39,7 +39,7 @@ export function chatAllowed(settings: Pick<Settings, 'allowedChatIds'>, chatId: 
 }
 
 export interface CommandDeps {
-  registry: Pick<TaskRegistry, 'fetch'>;
+  registry: Pick<TaskRegistry, 'fetch' | 'failedRows'>;
   engine: WatchEngine;
   digests: DigestScheduler;
   messengers: Partial<Record<Platform, Messenger>>;

@@ -11,11 +11,12 @@ export type CardColor = 'blue' | 'green' | 'red' | 'orange' | 'grey';
 export type Block =
   | { type: 'fields'; fields: { label: string; value: string }[] }
   | { type: 'progress'; percent?: number; text: string }
-  | { type: 'list'; title?: string; items: string[]; more: number }
+  /** `folded`: shown closed where the platform can fold (Feishu's collapsible panel), opened by a tap. */
+  | { type: 'list'; title?: string; items: string[]; more: number; folded?: boolean }
   | { type: 'text'; text: string };
 
-export type ButtonAction = 'refresh' | 'stop' | 'notify';
-export const BUTTON_ACTIONS: readonly ButtonAction[] = ['refresh', 'stop', 'notify'];
+export type ButtonAction = 'refresh' | 'stop' | 'notify' | 'export';
+export const BUTTON_ACTIONS: readonly ButtonAction[] = ['refresh', 'stop', 'notify', 'export'];
 
 export interface CardButton {
   action: ButtonAction;

@@ -68,4 +68,11 @@ export interface Messenger {
    * cannot say now (a missing scope, the platform down).
    */
   chatRoles?(chatId: string): Promise<ChatRoles>;
+  /**
+   * Posts a file as a reply to the card (absent: the platform cannot post files as this bot). `key`
+   * names the request: a repeat is posted once where the platform dedupes.
+   */
+  sendFile?(card: CardHandle, file: { name: string; bytes: Uint8Array }, key: string): Promise<void>;
+  /** The largest file sendFile takes. */
+  readonly maxFileBytes?: number;
 }

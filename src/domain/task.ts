@@ -22,6 +22,8 @@ export const TERMINAL_STATES: readonly TaskState[] = ['succeeded', 'partial', 'f
 
 export interface TaskItem {
   name: string;
+  /** The id the row was sent with (a user or department id), when the upstream names it. */
+  id?: string;
   ok: boolean;
   code?: string;
   message?: string;
@@ -45,6 +47,9 @@ export interface TaskSnapshot {
   label: string;
   fetchedAt: Date;
 }
+
+/** Kinds whose upstream lists every row (contact's task_info); the others give counts and one reason. */
+export const KINDS_WITH_ROWS: readonly TaskKind[] = ['contact'];
 
 export function isTerminal(state: TaskState): boolean {
   return TERMINAL_STATES.includes(state);

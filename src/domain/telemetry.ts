@@ -10,7 +10,7 @@ export interface Telemetry {
   /** One upstream call attempt: the API, `ok` or the error code, and whether it was a retry. */
   upstreamCall(api: string, outcome: string, retried: boolean): void;
   /** A card written to a chat: `send`, `update` or `digest`, and `ok` or the error code. */
-  cardWrite(platform: string, op: 'send' | 'update' | 'digest' | 'mention', outcome: string): void;
+  cardWrite(platform: string, op: 'send' | 'update' | 'digest' | 'mention' | 'file', outcome: string): void;
   /** A call held back by one of our own rate limiters before it went out. */
   rateLimitWait(limiter: string): void;
   /** A scheduled digest run: `sent` or `failed`. */

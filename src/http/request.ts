@@ -1,4 +1,4 @@
-import { request, type Dispatcher } from 'undici';
+import { request, type Dispatcher, type FormData } from 'undici';
 import { TaskbotError } from '../domain/errors.js';
 import { dispatcherFor, proxyRefusal } from './proxy.js';
 
@@ -9,6 +9,8 @@ export interface HttpRequest {
   query?: Record<string, string | number | boolean | undefined>;
   /** Sent as JSON. */
   json?: unknown;
+  /** Sent as multipart/form-data (an upload); undici writes the boundary. */
+  form?: FormData;
   timeoutMs: number;
   /** Names the call in errors and logs, e.g. "feishu drive task_check". */
   endpoint: string;
@@ -29,7 +31,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const url = new URL(req.url);
   for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
   const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
-  let body: string | undefined;
+  let body: string | FormData | undefined = req.form;
   if (req.json !== undefined) {
     body = JSON.stringify(req.json);
     headers['content-type'] = 'application/json; charset=utf-8';

@@ -44,18 +44,28 @@ export function contactState(d: Pick<ContactTaskData, 'status' | 'progress' | 's
  */
 export const MAX_KEPT_ITEMS = 50;
 
+/** Every failed sub-task of an answer, as rows. */
+function failedItems(d: ContactTaskData): TaskItem[] | undefined {
+  return d.task_info
+    ?.filter((t) => t.code !== 0)
+    .map((t) => {
+      const id = t.user_id ?? t.department_id;
+      return {
+        // A sub-task is named by its user or department name, else by the id it was sent with.
+        name: t.name ?? id ?? '',
+        ...(id !== undefined && { id }),
+        ok: false,
+        code: String(t.code),
+        ...(t.msg !== undefined && { message: t.msg }),
+        ...(t.email !== undefined && { email: t.email }),
+        ...(t.mobile !== undefined && { mobile: t.mobile }),
+      };
+    });
+}
+
 export function mapContactTask(ref: TaskRef, raw: unknown, now: Date): TaskSnapshot {
   const d = parseUpstream(ContactTaskData, raw, 'contact v2 task/get');
-  const failures = d.task_info?.filter((t) => t.code !== 0);
-  const items: TaskItem[] | undefined = failures?.slice(0, MAX_KEPT_ITEMS).map((t) => ({
-    // A sub-task is named by its user or department name, else by the id it was sent with.
-    name: t.name ?? t.user_id ?? t.department_id ?? '',
-    ok: false,
-    code: String(t.code),
-    ...(t.msg !== undefined && { message: t.msg }),
-    ...(t.email !== undefined && { email: t.email }),
-    ...(t.mobile !== undefined && { mobile: t.mobile }),
-  }));
+  const items = failedItems(d)?.slice(0, MAX_KEPT_ITEMS);
   const state = contactState(d);
   const firstFailure = items?.[0];
   return {
@@ -80,5 +90,10 @@ export class FeishuContactProvider implements TaskProvider {
 
   async fetch(ref: TaskRef): Promise<TaskSnapshot> {
     return mapContactTask(ref, await this.api.contactTask(ref.id), this.now());
+  }
+
+  /** Every failed row the upstream lists (the snapshot keeps MAX_KEPT_ITEMS); none until the task has finished normally. */
+  async failedRows(ref: TaskRef): Promise<TaskItem[]> {
+    return failedItems(parseUpstream(ContactTaskData, await this.api.contactTask(ref.id), 'contact v2 task/get')) ?? [];
   }
 }

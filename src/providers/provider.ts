@@ -1,11 +1,13 @@
 import type { z } from 'zod';
 import { TaskbotError } from '../domain/errors.js';
-import type { TaskKind, TaskRef, TaskSnapshot } from '../domain/task.js';
+import type { TaskItem, TaskKind, TaskRef, TaskSnapshot } from '../domain/task.js';
 
 /** One per upstream task endpoint (DESIGN §1 ports). */
 export interface TaskProvider {
   readonly kind: TaskKind;
   fetch(ref: TaskRef): Promise<TaskSnapshot>;
+  /** Every failed row, for kinds whose upstream lists them (KINDS_WITH_ROWS). */
+  failedRows?(ref: TaskRef): Promise<TaskItem[]>;
 }
 
 /** Validates an upstream payload; a mismatch is a BAD_UPSTREAM_RESPONSE naming the field. */

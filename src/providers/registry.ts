@@ -1,5 +1,5 @@
 import { TaskbotError, isTaskbotError } from '../domain/errors.js';
-import { KINDS_BY_PLATFORM, type Platform, type TaskKind, type TaskRef, type TaskSnapshot } from '../domain/task.js';
+import { KINDS_BY_PLATFORM, type Platform, type TaskKind, type TaskItem, type TaskRef, type TaskSnapshot } from '../domain/task.js';
 import type { TaskProvider } from './provider.js';
 
 /** What a task id of each kind looks like; a mismatch is INVALID_TASK_ID before any call. */
@@ -81,11 +81,20 @@ export class TaskRegistry {
     throw new TaskbotError('TASK_NOT_FOUND', `no ${l.platform} task has the id ${id}${why}`, { taskId: id, platform: l.platform });
   }
 
-  fetchRef(ref: TaskRef): Promise<TaskSnapshot> {
+  async fetchRef(ref: TaskRef): Promise<TaskSnapshot> {
+    return this.provider(ref).fetch(ref);
+  }
+
+  /** Every failed row of a task whose upstream lists them; NOT_SUPPORTED for the kinds that give only counts. */
+  async failedRows(ref: TaskRef): Promise<TaskItem[]> {
+    const p = this.provider(ref);
+    if (!p.failedRows) throw new TaskbotError('INVALID_ARGUMENT', `${ref.kind} tasks do not list their rows`, { platform: ref.platform });
+    return p.failedRows(ref);
+  }
+
+  private provider(ref: TaskRef): TaskProvider {
     const p = this.providers.get(`${ref.platform}:${ref.kind}`);
-    if (!p) {
-      return Promise.reject(new TaskbotError('NOT_CONFIGURED', `${ref.platform} is not configured: set its credentials`, { platform: ref.platform }));
-    }
-    return p.fetch(ref);
+    if (!p) throw new TaskbotError('NOT_CONFIGURED', `${ref.platform} is not configured: set its credentials`, { platform: ref.platform });
+    return p;
   }
 }

@@ -5,6 +5,7 @@ import { TOPIC_CARD, TOPIC_ROBOT } from 'dingtalk-stream';
 import { z } from 'zod';
 import { packageRoot } from '../cards/assets.js';
 import { ALL_KINDS, type TaskKind } from '../domain/task.js';
+import { BUTTON_ACTIONS, type ButtonAction } from '../domain/card.js';
 import type { HttpServer } from '../http/server.js';
 import type { FakeDingtalk } from './fake-dingtalk.js';
 import type { FakeFeishu } from './fake-feishu.js';
@@ -20,6 +21,8 @@ export interface Entry {
   card?: Record<string, unknown>;
   /** DingTalk: the template's cardParamMap, as last updated. */
   params?: Record<string, string>;
+  /** Feishu: a file message (the export of failed items), downloadable from /console/file. */
+  file?: { key: string; name: string; size: number };
   /** DingTalk: a markdown message. */
   markdown?: { title: string; text: string };
   /** What a script's POST /api/v1/watches answered (the console's script form). */
@@ -27,7 +30,7 @@ export interface Entry {
 }
 
 const Say = z.object({ platform: z.enum(['feishu', 'dingtalk']), text: z.string().max(2000) });
-const Click = z.object({ platform: z.enum(['feishu', 'dingtalk']), id: z.string().max(200), action: z.enum(['refresh', 'stop', 'notify']) });
+const Click = z.object({ platform: z.enum(['feishu', 'dingtalk']), id: z.string().max(200), action: z.enum(BUTTON_ACTIONS as [ButtonAction, ...ButtonAction[]]) });
 const Script = z.object({ platform: z.enum(['feishu', 'dingtalk']), taskId: z.string().min(1).max(200), title: z.string().max(100).optional(), notify: z.boolean().optional() });
 /** The person at the console, as each platform knows them. */
 export const CONSOLE_USER = { feishu: 'ou_user00000000000000000000000001', dingtalk: 'staff001' } as const;
@@ -48,7 +51,9 @@ export class ConsoleHub {
 
   constructor(private readonly feishu: FakeFeishu, private readonly dingtalk: FakeDingtalk, private readonly chats: { feishu: string; dingtalk: string }) {
     feishu.im.listeners.add((m) => {
-      if (m.chat_id === chats.feishu) this.put({ id: m.message_id, platform: 'feishu', from: 'bot', at: m.created_at, ...(m.text === undefined ? { card: m.card } : { text: m.text }) });
+      if (m.chat_id !== chats.feishu) return;
+      const shown = m.file ? { file: { key: m.file.key, name: m.file.name, size: m.file.bytes.byteLength } } : m.text === undefined ? { card: m.card } : { text: m.text };
+      this.put({ id: m.message_id, platform: 'feishu', from: 'bot', at: m.created_at, ...shown });
     });
     let n = 0;
     dingtalk.im.listeners.add((kind, item) => {
@@ -61,6 +66,12 @@ export class ConsoleHub {
     for (const [path, file] of Object.entries(STATIC)) {
       http.route('GET', path, () => ({ status: 200, body: readFileSync(join(packageRoot(), 'console', file), 'utf8'), contentType: TYPES[file.split('.').pop()!]! }));
     }
+    http.raw('GET', '/console/file', (_req, res, input) => {
+      const f = this.feishu.im.files.get(input.query.get('key') ?? '');
+      if (!f) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(f.name)}` });
+      res.end(f.bytes);
+    });
     http.route('GET', '/console/state', () => ({ status: 200, body: { chats: this.chats, samples: this.samples, entries: [...this.entries.values()] } }));
     http.raw('GET', '/console/events', (req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
@@ -120,7 +131,7 @@ export class ConsoleHub {
   }
 
   /** A person presses a card button; the answer is shown in place as the platform's client would. */
-  async click(platform: 'feishu' | 'dingtalk', id: string, action: 'refresh' | 'stop' | 'notify'): Promise<{ toast: string }> {
+  async click(platform: 'feishu' | 'dingtalk', id: string, action: ButtonAction): Promise<{ toast: string }> {
     if (platform === 'feishu') {
       const ack = await this.feishu.gateway.push(this.feishu.click(id, action, { chatId: this.chats.feishu, user: CONSOLE_USER.feishu }));
       const answer = ack.data as { toast?: { content?: string }; card?: { data?: Record<string, unknown> } } | undefined;
@@ -130,7 +141,7 @@ export class ConsoleHub {
     const ack = await this.dingtalk.stream.push(TOPIC_CARD, this.dingtalk.cardClick(id, action, CONSOLE_USER.dingtalk));
     const params = (ack.data as { response?: { cardData?: { cardParamMap?: Record<string, string> } } } | undefined)?.response?.cardData?.cardParamMap;
     if (params) this.dingtalk.im.applyInline(id, params);
-    const did = { stop: 'Stopped', refresh: 'Refreshed', notify: 'Notify me toggled' }[action];
+    const did = { stop: 'Stopped', refresh: 'Refreshed', notify: 'Notify me toggled', export: 'Export' }[action];
     return { toast: params?.note || (params ? `${did}: the callback answered with fresh card data` : '') };
   }
 

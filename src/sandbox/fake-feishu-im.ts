@@ -8,10 +8,23 @@ export interface FakeMessage {
   card: Record<string, unknown>;
   /** A text message's text, `<at user_id="…"></at>` mentions included. */
   text?: string;
+  /** A file message's file, as uploaded. */
+  file?: FakeFile;
   history: { at: number; card: Record<string, unknown> }[];
   created_at: number;
   recalled?: boolean;
 }
+
+export interface FakeFile {
+  key: string;
+  name: string;
+  type: string;
+  bytes: Buffer;
+}
+
+/** im v1 files: the types Feishu takes, and its size limit (30 MB, not empty). */
+const FILE_TYPES = new Set(['opus', 'mp4', 'pdf', 'doc', 'xls', 'ppt', 'stream']);
+const MAX_FILE_BYTES = 30 * 1024 * 1024;
 
 /** Feishu refuses cards over 30 KB. */
 const MAX_CARD_BYTES = 30 * 1024;
@@ -23,6 +36,8 @@ const FOURTEEN_DAYS_MS = 14 * 86_400_000;
  */
 export class FakeFeishuIm {
   readonly messages = new Map<string, FakeMessage>();
+  /** Uploaded files by file_key. */
+  readonly files = new Map<string, FakeFile>();
   private readonly byUuid = new Map<string, string>();
   private n = 0;
   /** Enforce sends and patches 50/s and 1000/min per app, sends 5/s per chat, patches 5/s per message (answering 99991400 / 230020). */
@@ -57,11 +72,11 @@ export class FakeFeishuIm {
     const chat = chatId ?? b.receive_id;
     if (!chat) return { status: 400, body: { code: 99992402, msg: 'field validation failed: receive_id' } };
     if (b.uuid && this.byUuid.has(b.uuid)) return ok({ message_id: this.byUuid.get(b.uuid), chat_id: chat });
-    const card = b.msg_type === 'text' ? textOf(b.content) : this.card(b);
+    const card: { card: Record<string, unknown>; text?: string; file?: FakeFile } | FakeResponse = b.msg_type === 'text' ? textOf(b.content) : b.msg_type === 'file' ? this.fileOf(b.content) : this.card(b);
     if ('status' in card) return card;
     const refused = this.enforceLimits ? this.limit(chat) : undefined;
     if (refused) return refused;
-    const id = this.add(chat, card.card, replyTo, 'text' in card ? String(card.text) : undefined);
+    const id = this.add(chat, card.card, replyTo, card.text, card.file);
     if (b.uuid) this.byUuid.set(b.uuid, id);
     return ok({ message_id: id, chat_id: chat, msg_type: b.msg_type });
   }
@@ -71,7 +86,38 @@ export class FakeFeishuIm {
     return this.add(chatId, card);
   }
 
-  private add(chat: string, card: Record<string, unknown>, replyTo?: string, text?: string): string {
+  /**
+   * im v1 files: multipart with file_type, file_name and file; answers a file_key for a file
+   * message. Refuses what Feishu documents refusing: an unknown type, an empty or too large file.
+   */
+  async upload(r: FakeRequest): Promise<FakeResponse> {
+    const form = r.body instanceof FormData ? r.body : undefined;
+    const file = form?.get('file');
+    const type = form?.get('file_type');
+    const name = form?.get('file_name');
+    if (!form || !(file instanceof Blob) || typeof type !== 'string' || !FILE_TYPES.has(type) || typeof name !== 'string' || !name) {
+      return { status: 400, body: { code: 234001, msg: 'Invalid request param.' } };
+    }
+    if (file.size === 0) return { status: 400, body: { code: 234010, msg: 'File should not be empty.' } };
+    if (file.size > MAX_FILE_BYTES) return { status: 400, body: { code: 234006, msg: 'The file size exceed the max value.' } };
+    const key = `file_v3_fake${String(this.files.size + 1).padStart(6, '0')}`;
+    this.files.set(key, { key, name, type, bytes: Buffer.from(await file.arrayBuffer()) });
+    return ok({ file_key: key });
+  }
+
+  /** A file message: content is `{"file_key": …}` of an uploaded file. */
+  private fileOf(content: string | undefined): { card: Record<string, unknown>; file: FakeFile } | FakeResponse {
+    try {
+      const c = JSON.parse(content ?? '') as { file_key?: unknown };
+      const file = typeof c.file_key === 'string' ? this.files.get(c.file_key) : undefined;
+      if (file) return { card: {}, file };
+    } catch {
+      // answered below
+    }
+    return { status: 400, body: { code: 230001, msg: 'invalid file_key' } };
+  }
+
+  private add(chat: string, card: Record<string, unknown>, replyTo?: string, text?: string, file?: FakeFile): string {
     const id = `om_fake${String(++this.n).padStart(6, '0')}`;
     const m: FakeMessage = {
       message_id: id,
@@ -79,6 +125,7 @@ export class FakeFeishuIm {
       ...(replyTo && { reply_to: replyTo }),
       card,
       ...(text !== undefined && { text }),
+      ...(file && { file }),
       history: [{ at: this.now(), card }],
       created_at: this.now(),
     };

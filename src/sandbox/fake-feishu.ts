@@ -24,6 +24,7 @@ const SCOPES: Record<string, string[]> = {
   '/open-apis/drive/v1/files/task_check': ['drive:drive', 'drive:drive.metadata:readonly', 'drive:drive:readonly'],
   '/open-apis/report/v1/tasks/query': ['report:task:readonly'],
   '/open-apis/im/v1/chats/:chat_id': ['im:chat:readonly', 'im:chat'],
+  '/open-apis/im/v1/files': ['im:resource', 'im:resource:upload'],
 };
 
 /** What sending and updating messages needs (any one). */
@@ -152,6 +153,7 @@ export class FakeFeishu extends FakeServer {
     const patch = /^\/open-apis\/im\/v1\/messages\/([^/]+)$/.exec(req.path);
     if (req.method === 'PATCH' && patch) return (r) => this.authorized(r) ?? this.im.patch(r, patch[1]!);
     if (key === 'POST /open-apis/im/v1/messages') return (r) => this.authorized(r) ?? this.im.create(r, null);
+    if (key === 'POST /open-apis/im/v1/files') return async (r) => this.authorized(r) ?? (await this.im.upload(r));
     const chat = /^\/open-apis\/im\/v1\/chats\/([^/]+)$/.exec(req.path);
     if (req.method === 'GET' && chat) return (r) => this.authorized(r, '/open-apis/im/v1/chats/:chat_id') ?? this.chatInfo(r, decodeURIComponent(chat[1]!));
     if (key === 'GET /open-apis/bot/v3/info') return (r) => this.authorized(r) ?? { status: 200, body: { code: 0, msg: 'ok', bot: { open_id: this.botOpenId, app_name: 'taskbot', activate_status: 2 } } };
@@ -254,14 +256,15 @@ function contactData(s: TaskScript, p: Progress) {
     create_time: Math.floor(p.startedAt.getTime() / 1000),
     ...(p.finishedAt && { finish_time: Math.floor(p.finishedAt.getTime() / 1000) }),
     // task_info is left out when the task did not finish normally.
-    ...(done && { task_info: contactItems(s.total, p.failed) }),
+    ...(done && { task_info: contactItems(s.total, p.failed, s.failedRows) }),
   };
 }
 
-function contactItems(total: number, failed: number) {
+function contactItems(total: number, failed: number, rows: TaskScript['failedRows'] = []) {
   return Array.from({ length: total }, (_, i) => {
     const n = i + 1;
     const ok = i >= failed;
+    const own = ok || rows.length === 0 ? {} : rows[i % rows.length];
     return {
       code: ok ? 0 : 10013,
       msg: ok ? 'success' : 'invalid user_id',
@@ -271,6 +274,7 @@ function contactItems(total: number, failed: number) {
       mobile: `130${String(n).padStart(8, '0')}`,
       name: `user_${n}`,
       user_id: ok ? `user_${n}` : `_user_${n}`,
+      ...own,
     };
   });
 }

@@ -112,12 +112,19 @@ export abstract class FakeServer {
     const url = new URL(req.url ?? '/', 'http://fake');
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    const raw = Buffer.concat(chunks);
+    const text = raw.toString('utf8');
     let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* kept as text */
+    const type = req.headers['content-type'] ?? '';
+    if (type.startsWith('multipart/form-data')) {
+      // Parsed as the platforms do (an upload): fields as strings, files as File with name and bytes.
+      body = await new Response(raw, { headers: { 'content-type': type } }).formData().catch(() => text);
+    } else {
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        /* kept as text */
+      }
     }
     const r: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, at: Date.now() };
     if (r.path.startsWith('/_fake/')) return send(res, this.control(r));

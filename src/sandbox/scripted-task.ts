@@ -17,6 +17,8 @@ export interface TaskScript {
   /** For kinds that carry one: what the job is (contact: add_user / add_department). */
   label?: string;
   failMessage?: string;
+  /** Contact tasks: what failed rows say (cycled through the failures), e.g. hostile names; default: generated. */
+  failedRows?: { name?: string; msg?: string; email?: string; mobile?: string }[];
   /** Time-advanced scripts: start the clock at the first read, not at creation. */
   startOnFirstRead?: boolean;
 }

@@ -5,6 +5,7 @@ import { taskCard } from '../../src/cards/task-card.js';
 import { plain } from '../../src/cards/sanitize.js';
 import type { TaskSnapshot } from '../../src/domain/task.js';
 import { sampleCards, RUNNING_CONTACT } from '../helpers/card-samples.js';
+import { feishuCardProblems } from '../helpers/feishu-card-rules.js';
 
 describe('Feishu card JSON 2.0 (golden files)', () => {
   for (const locale of ['zh', 'en'] as const) {
@@ -12,10 +13,37 @@ describe('Feishu card JSON 2.0 (golden files)', () => {
       it(`${name} (${locale})`, async () => {
         const json = renderFeishuCard(card);
         expect(json.schema).toBe('2.0');
+        expect(feishuCardProblems(json)).toEqual([]);
         await expect(JSON.stringify(json, null, 2)).toMatchFileSnapshot(`../golden/feishu/${name}.${locale}.json`);
       });
     }
   }
+});
+
+describe('the card JSON 2.0 rules checker', () => {
+  it('finds a form inside a collapsible panel, a nested form, duplicate input names, a stray submit button and an unknown tag', () => {
+    const panel = (elements: unknown[]) => ({ tag: 'collapsible_panel', header: { title: { tag: 'plain_text', content: 'x' } }, elements });
+    const card = {
+      schema: '2.0',
+      body: {
+        elements: [
+          panel([{ tag: 'form', name: 'f', elements: [] }]),
+          { tag: 'form', name: 'g', elements: [{ tag: 'input', name: 'a' }, { tag: 'input', name: 'a' }, { tag: 'form', name: 'h', elements: [] }] },
+          { tag: 'button', form_action_type: 'submit', text: { tag: 'plain_text', content: 'go' } },
+          { tag: 'marquee' },
+        ],
+      },
+    };
+    expect(feishuCardProblems(card)).toEqual([
+      'body.elements[0].elements[0]: a form only at the body\'s root',
+      'body.elements[0].elements[0]: a form inside a collapsible panel',
+      'body.elements[1].elements[1]: input name a used twice in one form',
+      'body.elements[1].elements[2]: a form only at the body\'s root',
+      'body.elements[1].elements[2]: a form inside a form',
+      'body.elements[2]: a submit button outside a form',
+      'body.elements[3]: unknown tag marquee',
+    ]);
+  });
 });
 
 /** Text an attacker controls: mentions, links, markdown, control characters, and lots of it. */

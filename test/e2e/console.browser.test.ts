@@ -91,7 +91,7 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
   it('the script form posts through the API and the card appears in the group', async () => {
     const chat = page.locator('.chat[data-platform=feishu]');
     const before = await chat.locator('.msg.bot .card').count();
-    const done = SAMPLES.find((s) => s.platform === 'feishu' && s.kind === 'drive' && s.outcome === 'succeeded')!;
+    const done = SAMPLES.find((s) => s.platform === 'feishu' && s.kind === 'drive' && s.slow)!;
     await page.locator('.script select[name=platform]').selectOption('feishu');
     await page.locator('.script input[name=taskId]').fill(done.id);
     await page.locator('.script input[name=title]').fill('Posted by a script');
@@ -99,12 +99,42 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
     await expect.poll(() => page.locator('.script-answer').textContent(), { timeout: 10_000 }).toMatch(/→ 201 .*"cardKey":"feishu:om_/);
     expect(await page.locator('.script-answer').textContent()).toContain('curl -X POST');
     await expect.poll(() => chat.locator('.msg.bot .card').count(), { timeout: 10_000 }).toBeGreaterThan(before);
-    expect(await chat.locator('.msg.bot .card').last().textContent()).toContain('Posted by a script');
+    const posted = chat.locator('.msg.bot .card').last();
+    expect(await posted.textContent()).toContain('Posted by a script');
+    // The console's person owns the Feishu group: they may stop a card a script posted.
+    await posted.locator('button[data-action=stop]').click();
+    await expect.poll(() => posted.textContent(), { timeout: 5000 }).toContain('Automatic updates stopped');
     // And chatid answers with the line to paste.
     await chat.locator('input[name=text]').fill('chatid');
     await chat.locator('input[name=text]').press('Enter');
     await expect.poll(() => chat.locator('.msg.bot').last().textContent(), { timeout: 10_000 }).toContain('oc_sandbox_group');
   }, 30_000);
+
+  it('Export failed items: the final card folds its failures and offers the file; the CSV is posted under it and downloads', async () => {
+    const chat = page.locator('.chat[data-platform=feishu]');
+    const partial = SAMPLES.find((s) => s.platform === 'feishu' && s.kind === 'contact' && s.outcome === 'partial')!;
+    await chat.locator('input[name=text]').fill(`status ${partial.id}`);
+    await chat.locator('input[name=text]').press('Enter');
+    const card = chat.locator(`.msg.bot .card:has(.card-header:has-text("${partial.id}"))`).last();
+    await card.locator('.card-header.t-orange').waitFor({ timeout: 30_000 });
+    const panel = card.locator('details.panel');
+    expect(await panel.locator('summary').textContent()).toBe('Failed items (24)');
+    expect(await panel.getAttribute('open')).toBeNull();
+    await panel.locator('summary').click();
+    expect(await panel.locator('div').first().isVisible()).toBe(true);
+    const files = await chat.locator('a.file').count();
+    await card.locator('button[data-action=export]').click();
+    await expect.poll(() => page.locator('.toast').textContent(), { timeout: 5000 }).toContain('Preparing a file of the failed items');
+    await expect.poll(() => chat.locator('a.file').count(), { timeout: 10_000 }).toBeGreaterThan(files);
+    const link = chat.locator('a.file').last();
+    expect(await link.textContent()).toContain(`failed-contact-${partial.id}.csv`);
+    const csv = await page.evaluate(async (href) => {
+      const bytes = new Uint8Array(await (await fetch(href)).arrayBuffer());
+      return { bom: [...bytes.slice(0, 3)], lines: new TextDecoder().decode(bytes).trim().split('\r\n').length };
+    }, (await link.getAttribute('href'))!);
+    expect(csv).toEqual({ bom: [0xef, 0xbb, 0xbf], lines: 25 });
+    await page.screenshot({ path: `${ARTIFACTS}console-export.png` });
+  }, 60_000);
 
   it('help and list answer in both groups, and the screenshot of the console is saved', async () => {
     for (const platform of ['feishu', 'dingtalk'] as const) {

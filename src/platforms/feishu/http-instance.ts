@@ -1,4 +1,5 @@
 import type { HttpInstance } from '@larksuiteoapi/node-sdk';
+import { FormData } from 'undici';
 import { httpRequest, type HttpResponse } from '../../http/request.js';
 
 type Opts = {
@@ -34,11 +35,12 @@ export function undiciHttpInstance(defaultTimeoutMs: number): HttpInstance {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) headers[k] = String(v);
     const method = (o.method ?? 'GET').toUpperCase() as 'GET';
+    const form = multipart(headers, o.data);
     const res = await httpRequest({
       url: url.toString(),
       method,
       headers,
-      json: method === 'GET' || o.data === undefined ? undefined : o.data,
+      ...(form ? { form } : { json: method === 'GET' || o.data === undefined ? undefined : o.data }),
       timeoutMs: o.timeout ?? defaultTimeoutMs,
       endpoint: `feishu ${url.pathname}`,
     });
@@ -58,6 +60,25 @@ export function undiciHttpInstance(defaultTimeoutMs: number): HttpInstance {
     put: withBody('PUT'),
     patch: withBody('PATCH'),
   } as HttpInstance;
+}
+
+/**
+ * The SDK's uploads (im v1 files) hand over a plain object and ask for multipart/form-data (axios
+ * would encode it): its fields as parts, bytes as a file named by `file_name`. The header is
+ * dropped so undici writes it with the boundary.
+ */
+function multipart(headers: Record<string, string>, data: unknown): FormData | undefined {
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === 'content-type');
+  if (!key || !headers[key]!.startsWith('multipart/form-data') || typeof data !== 'object' || data === null) return undefined;
+  delete headers[key];
+  const form = new FormData();
+  const fields = data as Record<string, unknown>;
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue;
+    if (v instanceof Uint8Array) form.append(k, new Blob([v]), typeof fields.file_name === 'string' ? fields.file_name : k);
+    else form.append(k, String(v));
+  }
+  return form;
 }
 
 /** A 2xx that is not JSON is handed on as a marker the wrapper turns into BAD_UPSTREAM_RESPONSE. */

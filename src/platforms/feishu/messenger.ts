@@ -7,7 +7,7 @@ import { isTaskbotError } from '../../domain/errors.js';
 import { isPlatformUserId } from '../../domain/user-id.js';
 import type { ChatRoles } from '../../domain/stop-rule.js';
 import { ChatRolesCache, fetchChatRoles } from './chat-roles.js';
-import { cardMessage, type FeishuMessage, type FeishuOpenApi } from './openapi.js';
+import { FEISHU_FILE_MAX_BYTES, cardMessage, type FeishuMessage, type FeishuOpenApi } from './openapi.js';
 
 /** Answers to a reply whose parent message is gone (recalled, deleted): the chat itself is still there. */
 const PARENT_GONE: ReadonlySet<number> = new Set([230011, 230110, 231003]);
@@ -15,6 +15,7 @@ const PARENT_GONE: ReadonlySet<number> = new Set([230011, 230110, 231003]);
 /** Sends and updates cards in Feishu chats (the API client paces sends under the platform's limits). */
 export class FeishuMessenger implements Messenger {
   readonly dedupesRepeats = true;
+  readonly maxFileBytes = FEISHU_FILE_MAX_BYTES;
 
   private readonly roles: ChatRolesCache;
 
@@ -51,6 +52,12 @@ export class FeishuMessenger implements Messenger {
     const ats = userIds.filter(isPlatformUserId).map((id) => `<at user_id="${id}"></at>`);
     const msg: FeishuMessage = { msg_type: 'text', content: JSON.stringify({ text: `${ats.join(' ')} ${plain(text)}` }) };
     await this.replyOrPost(card.chatId, card.handle, msg, idempotencyUuid(key), 'final');
+  }
+
+  /** Uploads the file, then replies to the card with a file message. */
+  async sendFile(card: CardHandle, file: { name: string; bytes: Uint8Array }, key: string): Promise<void> {
+    const fileKey = await this.api.uploadFile(file.name, file.bytes);
+    await this.replyOrPost(card.chatId, card.handle, { msg_type: 'file', content: JSON.stringify({ file_key: fileKey }) }, idempotencyUuid(key));
   }
 
   private async replyOrPost(chatId: string, parentId: string, msg: FeishuMessage, uuid: string, lane: SendLane = 'people'): Promise<string> {
