@@ -45,6 +45,8 @@ function feishuElement(node, messageId) {
       return el('div', { class: 'row' }, (node.columns ?? []).map((c) => el('div', {}, (c.elements ?? []).map((x) => feishuElement(x, messageId)))));
     case 'hr':
       return el('hr');
+    case 'chart':
+      return chart(node.chart_spec ?? {});
     case 'collapsible_panel':
       return el('details', { class: 'panel', ...(node.expanded && { open: '' }) }, el('summary', {}, feishuText(node.header?.title)), (node.elements ?? []).map((x) => feishuElement(x, messageId)));
     case 'button': {
@@ -54,6 +56,34 @@ function feishuElement(node, messageId) {
     default:
       return el('div', { class: 'grey' }, `[${node.tag}]`);
   }
+}
+
+/** Draws the VChart spec Feishu gets (a line or bars over labelled points) as SVG: the same data, the same axis range. */
+function chart(spec) {
+  const values = spec.data?.[0]?.values ?? [];
+  const left = (spec.axes ?? []).find((a) => a.orient === 'left') ?? {};
+  const max = left.max ?? Math.max(1, ...values.map((v) => v[spec.yField]));
+  const W = 320, H = 120, pad = 24;
+  const x = (i) => pad + (values.length > 1 ? (i * (W - 2 * pad)) / (values.length - 1) : (W - 2 * pad) / 2);
+  const y = (v) => H - pad - (v / max) * (H - 2 * pad);
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+  svg.setAttribute('class', `chart chart-${spec.type}`);
+  const add = (tag, attrs, text) => {
+    const e = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+    if (text !== undefined) e.textContent = text;
+    svg.append(e);
+  };
+  add('line', { x1: pad, y1: H - pad, x2: W - pad, y2: H - pad, class: 'axis' });
+  if (spec.type === 'line') add('polyline', { points: values.map((v, i) => `${x(i)},${y(v[spec.yField])}`).join(' '), class: 'series' });
+  else {
+    const w = Math.max(4, (W - 2 * pad) / Math.max(1, values.length) - 8);
+    values.forEach((v, i) => add('rect', { x: pad + i * ((W - 2 * pad) / values.length) + 4, y: y(v[spec.yField]), width: w, height: H - pad - y(v[spec.yField]), class: 'bar' }));
+  }
+  values.forEach((v, i) => add('text', { x: spec.type === 'line' ? x(i) : pad + (i + 0.5) * ((W - 2 * pad) / values.length), y: H - 8, class: 'tick' }, v[spec.xField]));
+  return el('div', { class: 'chart-box' }, el('div', { class: 'grey' }, spec.title?.text ?? ''), svg);
 }
 
 function feishuCard(card, messageId) {

@@ -3,11 +3,12 @@ import { cardAsset, fillLayout } from './assets.js';
 import type { Block, CardButton, CardColor, CardModel } from '../domain/card.js';
 import { plain } from './sanitize.js';
 import { shrinkList } from './shrink.js';
+import { vchartSpec } from './chart.js';
 
 /** Feishu refuses cards over 30 KB; we stay under with room for the platform's own wrapping. */
 export const FEISHU_CARD_MAX_BYTES = 28 * 1024;
 
-type Elements = Record<'text' | 'progress' | 'field' | 'listTitle' | 'listPanel' | 'listItem' | 'listMore' | 'note' | 'divider' | 'button', unknown>;
+type Elements = Record<'text' | 'progress' | 'field' | 'listTitle' | 'listPanel' | 'listItem' | 'listMore' | 'note' | 'divider' | 'button' | 'chart', unknown>;
 
 /** text_tag colours have their own palette (no grey). */
 const TAG_COLOR: Record<CardColor, string> = { blue: 'blue', green: 'green', red: 'red', orange: 'orange', grey: 'neutral' };
@@ -60,6 +61,8 @@ function blockElements(b: Block, el: Elements, andMore: (n: number) => string): 
       if (b.folded && b.title) return [fillLayout(el.listPanel, { title: plain(b.title), elements: lines })];
       return [...(b.title ? [fillLayout(el.listTitle, { text: plain(b.title) })] : []), ...lines];
     }
+    case 'chart':
+      return [fillLayout(el.chart, { spec: vchartSpec({ ...b, title: plain(b.title), points: b.points.map((p) => ({ ...p, label: plain(p.label) })) }) })];
   }
 }
 

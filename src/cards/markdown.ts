@@ -2,6 +2,7 @@ import { fill, messages } from '../i18n/messages.js';
 import type { Block, CardModel } from '../domain/card.js';
 import { clipBytes, shrinkList } from './shrink.js';
 import { markdownText } from './sanitize.js';
+import { chartText } from './chart.js';
 
 /** DingTalk robot messages (sampleMarkdown) carry at most 15,000 bytes. */
 export const DINGTALK_MARKDOWN_MAX_BYTES = 15_000;
@@ -34,5 +35,7 @@ function block(b: Block, andMore: (n: number) => string): string {
       return b.fields.map((f) => `**${markdownText(f.label)}**: ${markdownText(f.value)}`).join('  \n');
     case 'list':
       return [...(b.title ? [`**${markdownText(b.title)}**`] : []), ...b.items.map((i) => `- ${markdownText(i)}`), ...(b.more > 0 ? [`- … ${andMore(b.more)}`] : [])].join('\n');
+    case 'chart':
+      return chartText(b).split('\n').map(markdownText).join('  \n');
   }
 }

@@ -3,7 +3,8 @@ import { maskEmail, maskMobile } from '../domain/mask.js';
 import { KINDS_WITH_ROWS, refKey, type TaskSnapshot, type TaskState } from '../domain/task.js';
 import { fill, labelText, messages, type Locale } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import type { Estimate } from '../domain/eta.js';
+import type { Estimate, ProgressSample } from '../domain/eta.js';
+import { progressChart } from './chart.js';
 import { countsText, estimateText, formatTime } from './text.js';
 import { progressBar } from './progress-bar.js';
 import { clip, type CardButton, type CardColor, type CardModel } from '../domain/card.js';
@@ -42,6 +43,8 @@ export interface TaskCardOptions {
   waiting?: number;
   /** A title of the card's own (the script API's), instead of the task's kind and id. */
   title?: string;
+  /** Progress samples (the time-left estimate's): drawn as a chart of progress over time. */
+  history?: readonly ProgressSample[];
 }
 
 export function taskCard(s: TaskSnapshot, o: TaskCardOptions): CardModel {
@@ -89,6 +92,7 @@ export function taskCard(s: TaskSnapshot, o: TaskCardOptions): CardModel {
         : [{ action: 'refresh', label: t.refresh, style: 'primary' }, ...exportButton];
   const percent = `${progressBar(s.progress)} ${s.progress === undefined ? '—' : `${s.progress}%`}`;
   const waiting = live && o.waiting ? [{ type: 'text' as const, text: fill(t.waiting, { n: o.waiting }) }] : [];
+  const chart = o.history && progressChart(o.history, t.chartProgress, o.timeZone);
 
   return {
     type: 'task',
@@ -98,6 +102,7 @@ export function taskCard(s: TaskSnapshot, o: TaskCardOptions): CardModel {
     blocks: [
       { type: 'text', text: labelText(o.locale, s.label) },
       { type: 'progress', percent: s.progress, text: live && o.estimate ? `${percent} · ${estimateText(o.estimate, o.locale)}` : percent },
+      ...(chart ? [chart] : []),
       { type: 'fields', fields },
       ...waiting,
       ...(items.length > 0

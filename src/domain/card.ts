@@ -13,7 +13,12 @@ export type Block =
   | { type: 'progress'; percent?: number; text: string }
   /** `folded`: shown closed where the platform can fold (Feishu's collapsible panel), opened by a tap. */
   | { type: 'list'; title?: string; items: string[]; more: number; folded?: boolean }
-  | { type: 'text'; text: string };
+  | { type: 'text'; text: string }
+  /**
+   * Values over labels, drawn where the platform can chart (a Feishu chart), else as text (a
+   * sparkline for a line, bars of blocks for bars). `max`: the top of the value axis.
+   */
+  | { type: 'chart'; kind: 'line' | 'bar'; title: string; points: { label: string; value: number }[]; max?: number };
 
 export type ButtonAction = 'refresh' | 'stop' | 'notify' | 'export';
 export const BUTTON_ACTIONS: readonly ButtonAction[] = ['refresh', 'stop', 'notify', 'export'];

@@ -364,7 +364,7 @@ export class WatchEngine {
     if (only || terminal || !cards.some((c) => c.status === 'active')) {
       const live = o.redraw ? (task.error_count >= RETRY_NOTE_AFTER ? 'retrying' : 'live') : null;
       const est = live ? estimate(history, now) : undefined;
-      const view: RoundView = { snap: stored, target: terminal ? 'done' : 'active', live, ...(inlineKey && { inlineKey }), ...errorOf(task), ...(est && { estimate: est }) };
+      const view: RoundView = { snap: stored, target: terminal ? 'done' : 'active', live, history, ...(inlineKey && { inlineKey }), ...errorOf(task), ...(est && { estimate: est }) };
       const pass = await this.life.settle(cards, view, how);
       const inline = await this.committed(pass.inline, inlineKey, o.news);
       // Ended, or no card left watching it: it will want no finals the queue should keep room for.
@@ -397,7 +397,7 @@ export class WatchEngine {
     const expired = !ended && now - task.created_at >= this.o.giveUpMs;
     const samples = addSample(history, now, computeProgress(snap));
     const est = ended ? undefined : estimate(samples, now);
-    const view: RoundView = { snap, target: ended ? 'done' : expired ? 'expired' : 'active', live: 'live', ...(inlineKey && { inlineKey }), ...(est && { estimate: est }) };
+    const view: RoundView = { snap, target: ended ? 'done' : expired ? 'expired' : 'active', live: 'live', history: samples, ...(inlineKey && { inlineKey }), ...(est && { estimate: est }) };
     const pass = await this.life.settle(cards, view, how);
     const inline = await this.committed(pass.inline, inlineKey);
     // The queue keeps room in the minute for the finals this task's cards will want.

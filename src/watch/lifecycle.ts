@@ -9,7 +9,7 @@ import { asTaskbotError, type ErrorCode, type TaskbotError } from '../domain/err
 import { snapshotFingerprint, snapshotToJson } from '../domain/snapshot-json.js';
 import { computeProgress, isTerminal, refKey, type Platform, type TaskSnapshot } from '../domain/task.js';
 import { messages, type Locale } from '../i18n/messages.js';
-import { addSample, type Estimate } from '../domain/eta.js';
+import { addSample, type Estimate, type ProgressSample } from '../domain/eta.js';
 import type { CardRow, Store } from '../store/store.js';
 import { yieldIfBusy } from '../domain/slice.js';
 import type { AdminAlerts } from './admin-alerts.js';
@@ -34,6 +34,8 @@ export interface RoundView {
   inlineKey?: string;
   /** Live cards show the time left (or how long nothing moved). */
   estimate?: Estimate;
+  /** Progress samples, drawn as a chart of progress over time (live and final cards). */
+  history?: readonly ProgressSample[];
 }
 
 /** Where a card came from: a script's own title, or the person who asked for it in the chat (none: a script posted it). */
@@ -285,6 +287,7 @@ export class CardLifecycle {
       mode,
       ...(c.title && { title: c.title }),
       ...(view.estimate && { estimate: view.estimate }),
+      ...(view.history && { history: view.history }),
       ...(c.waiting && { waiting: c.waiting }),
       ...(code && (mode === 'error' || mode === 'retrying') && { errorCode: code, errorText: `${code}: ${messages(c.locale).error[code]}` }),
     });

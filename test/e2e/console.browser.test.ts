@@ -85,6 +85,10 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
     const slow = SAMPLES.filter((s) => s.platform === 'feishu' && s.slow)[0]!;
     await page.locator(`[data-sample="${slow.id}"]`).click();
     await expect.poll(() => chat.locator('.msg.bot .card').last().textContent(), { timeout: 45_000 }).toMatch(/about \d+ min left|less than a minute left/);
+    // Its progress over time, drawn from the chart spec the card carries (the DingTalk card's sparkline is text).
+    const curve = chat.locator('.msg.bot .card').last().locator('svg.chart-line polyline');
+    await expect.poll(() => curve.count(), { timeout: 10_000 }).toBe(1);
+    expect((await curve.getAttribute('points'))!.split(' ').length).toBeGreaterThanOrEqual(2);
     await page.screenshot({ path: `${ARTIFACTS}console-notify.png` });
   }, 120_000);
 

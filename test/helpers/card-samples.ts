@@ -46,6 +46,16 @@ export const DONE_DRIVE: TaskSnapshot = {
   fetchedAt: at('2026-11-21T01:05:00Z'),
 };
 
+/** Progress samples of RUNNING_CONTACT: 0 to 45 % over nine minutes (two in one minute: the later is drawn). */
+export const HISTORY: [number, number][] = [
+  [Date.parse('2026-11-21T00:51:00Z'), 0],
+  [Date.parse('2026-11-21T00:53:00Z'), 10],
+  [Date.parse('2026-11-21T00:55:10Z'), 20],
+  [Date.parse('2026-11-21T00:55:40Z'), 25],
+  [Date.parse('2026-11-21T00:58:00Z'), 35],
+  [Date.parse('2026-11-21T01:00:00Z'), 45],
+];
+
 /** Every card layout we send, in a locale: the golden files cover each. */
 export function sampleCards(locale: Locale): Record<string, CardModel> {
   const o = { locale, timeZone: TZ };
@@ -58,7 +68,7 @@ export function sampleCards(locale: Locale): Record<string, CardModel> {
   return {
     'task-live': taskCard(RUNNING_CONTACT, { ...o, mode: 'live' }),
     // Four minutes left by the estimate, two people waiting, a script's own title.
-    'task-live-eta': taskCard(RUNNING_CONTACT, { ...o, mode: 'live', estimate: { kind: 'eta', remainingMs: 4 * 60_000 + 10_000 }, waiting: 2, title: 'Nightly HR import' }),
+    'task-live-eta': taskCard(RUNNING_CONTACT, { ...o, mode: 'live', estimate: { kind: 'eta', remainingMs: 4 * 60_000 + 10_000 }, waiting: 2, title: 'Nightly HR import', history: HISTORY }),
     'task-live-stalled': taskCard(RUNNING_CONTACT, { ...o, mode: 'retrying', errorCode: 'UPSTREAM_TIMEOUT', estimate: { kind: 'stalled', sinceMs: 17 * 60_000 } }),
     'task-final': taskCard({ ...DONE_DRIVE }, { ...o, mode: 'final' }),
     'task-failed': taskCard(FAILED_STORAGE, { ...o, mode: 'final' }),
