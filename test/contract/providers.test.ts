@@ -32,7 +32,7 @@ describe('Feishu contact v2 task/get', () => {
     expect(s.startedAt?.toISOString()).toBe('2019-08-15T14:15:19.000Z');
     expect(s.finishedAt?.toISOString()).toBe('2019-08-15T14:15:23.000Z');
     // Only failures are kept: the card lists them.
-    expect(s.items).toEqual([{ name: 'custom_2', ok: false, code: '10013', message: 'invalid user_id', mobile: '13000000002' }]);
+    expect(s.items).toEqual([{ name: 'custom_2', id: '_custom_2', ok: false, code: '10013', message: 'invalid user_id', mobile: '13000000002' }]);
   });
 
   it('maps the documented add_department example', () => {

@@ -122,7 +122,8 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     }
     const cards = messenger.updatesOf(h.handle);
     expect(cards.map((c) => c.color)).toEqual(['blue', 'blue', 'orange']);
-    expect(cards.at(-1)!.buttons).toBeUndefined();
+    // The final card's one button: its failures, as a file.
+    expect(cards.at(-1)!.buttons?.map((b) => b.action)).toEqual(['export']);
     expect(await store.cards.get(cardKey(h))).toMatchObject({ status: 'done' });
     expect((await store.tasks.get(`feishu:contact:${hex(7)}`))!.active).toBe(0);
     const calls = taskCalls();
