@@ -16,6 +16,7 @@ import type { FloodGuard } from './flood.js';
 import type { WorkQueue } from './work-queue.js';
 import { DEDUPE_TTL_MS, type Inbox, type OwedCommand } from './inbox.js';
 import { LeaseLost } from '../domain/lease-keeper.js';
+import { trackForm } from './track-form.js';
 
 /** How long an event's acknowledgement waits for its command to be kept: the platforms allow 2–3 s. */
 const KEEP_DEADLINE_MS = 1500;
@@ -131,6 +132,7 @@ export function inboundPort(deps: AdmitDeps): InboundPort {
   return {
     locale: deps.commands.settings.locale,
     command: (cmd, keys) => accept(cmd, keys, deps),
+    trackForm: (cmd, keys) => trackForm(cmd, keys, deps),
     event: (platform, type) => deps.telemetry?.event(platform, type),
     async cardAction(press, budgetMs) {
       // A press the store cannot record is still answered (its work tells what fails).

@@ -1,6 +1,6 @@
 import { fill, messages } from '../i18n/messages.js';
 import { cardAsset, fillLayout } from './assets.js';
-import type { Block, CardButton, CardColor, CardModel } from '../domain/card.js';
+import type { Block, CardButton, CardColor, CardModel, TrackForm } from '../domain/card.js';
 import { plain } from './sanitize.js';
 import { shrinkList } from './shrink.js';
 import { vchartSpec } from './chart.js';
@@ -8,7 +8,7 @@ import { vchartSpec } from './chart.js';
 /** Feishu refuses cards over 30 KB; we stay under with room for the platform's own wrapping. */
 export const FEISHU_CARD_MAX_BYTES = 28 * 1024;
 
-type Elements = Record<'text' | 'progress' | 'field' | 'listTitle' | 'listPanel' | 'listItem' | 'listMore' | 'note' | 'divider' | 'button' | 'chart', unknown>;
+type Elements = Record<'text' | 'progress' | 'field' | 'listTitle' | 'listPanel' | 'listItem' | 'listMore' | 'note' | 'divider' | 'button' | 'chart' | 'trackForm', unknown>;
 
 /** text_tag colours have their own palette (no grey). */
 const TAG_COLOR: Record<CardColor, string> = { blue: 'blue', green: 'green', red: 'red', orange: 'orange', grey: 'neutral' };
@@ -36,6 +36,8 @@ function renderOnce(card: CardModel): Record<string, unknown> {
     elements.push(el.divider);
     for (const b of card.buttons) elements.push(button(b, el));
   }
+  // A form only at the body's root (card JSON 2.0), after everything else.
+  if (card.form) elements.push(el.divider, trackForm(card.form, el));
   const stateTag = card.type === 'task' ? taskState(card) : '';
   return fillLayout(cardAsset(`feishu/${card.type}.json`), {
     title: plain(card.title),
@@ -64,6 +66,18 @@ function blockElements(b: Block, el: Elements, andMore: (n: number) => string): 
     case 'chart':
       return [fillLayout(el.chart, { spec: vchartSpec({ ...b, title: plain(b.title), points: b.points.map((p) => ({ ...p, label: plain(p.label) })) }) })];
   }
+}
+
+function trackForm(f: TrackForm, el: Elements): unknown {
+  return fillLayout(el.trackForm, {
+    title: plain(f.title),
+    idLabel: plain(f.idLabel),
+    idPlaceholder: plain(f.idPlaceholder),
+    kindLabel: plain(f.kindLabel),
+    kinds: f.kinds.map((k) => ({ text: { tag: 'plain_text', content: plain(k.label) }, value: k.value })),
+    notifyLabel: plain(f.notifyLabel),
+    submitLabel: plain(f.submitLabel),
+  });
 }
 
 function button(b: CardButton, el: Elements): unknown {

@@ -39,7 +39,7 @@ export function chatAllowed(settings: Pick<Settings, 'allowedChatIds'>, chatId: 
 }
 
 export interface CommandDeps {
-  registry: Pick<TaskRegistry, 'fetch' | 'failedRows'>;
+  registry: Pick<TaskRegistry, 'fetch' | 'failedRows' | 'candidates'>;
   engine: WatchEngine;
   digests: DigestScheduler;
   messengers: Partial<Record<Platform, Messenger>>;

@@ -1,11 +1,12 @@
-import type { CardModel } from '../domain/card.js';
-import { fill, type Locale } from '../i18n/messages.js';
+import type { CardModel, TrackForm } from '../domain/card.js';
+import { ALL_KINDS } from '../domain/task.js';
+import { fill, messages, type Locale } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
 
 const USAGE: Record<Locale, string[]> = {
   zh: [
     'status <任务ID> [contact|drive|storage|doc] [notify] — 实时任务卡片；加 notify 在结束时 @ 你（别名：状态、查询；提醒）',
-    'list — 本群跟踪的任务（列表）',
+    'list — 本群跟踪的任务（列表）；mine — 你发起跟踪的任务（我的任务）',
     'stop <任务ID> — 停止更新本群的该任务卡片（停止；发起人、群主或群管理员、管理员可用）',
     'stop anyone | stop asker — 管理员设置本群谁可以停止卡片',
     'reports [规则ID] [today|yesterday|7d] — 飞书汇报统计（汇报）',
@@ -16,7 +17,7 @@ const USAGE: Record<Locale, string[]> = {
   ],
   en: [
     'status <task id> [contact|drive|storage|doc] [notify] — a live task card; with notify you are mentioned when it ends',
-    'list — tasks tracked in this chat',
+    'list — tasks tracked in this chat; mine — the tasks you asked for, in any chat',
     'stop <task id> — stop updating that task\'s cards here (the asker, the group owner or managers, admins)',
     'stop anyone | stop asker — admins: who in this chat may stop cards',
     'reports [rule id] [today|yesterday|7d] — Feishu report submissions',
@@ -44,5 +45,21 @@ export function helpCard(locale: Locale, unknown?: { input: string; suggestion?:
       { type: 'text', text: lead },
       { type: 'list', items: USAGE[locale], more: 0 },
     ],
+    form: trackForm(locale),
+  };
+}
+
+/** The Track a task form: what `status <id> [kind] [notify]` takes, as inputs. */
+function trackForm(locale: Locale): TrackForm {
+  const t = cardTexts(locale);
+  const kinds = messages(locale).kind;
+  return {
+    title: t.formTitle,
+    idLabel: t.formId,
+    idPlaceholder: t.formIdPlaceholder,
+    kindLabel: t.formKind,
+    kinds: [{ value: 'detect', label: t.formDetect }, ...ALL_KINDS.map((k) => ({ value: k, label: kinds[k] }))],
+    notifyLabel: t.notify,
+    submitLabel: t.formSubmit,
   };
 }

@@ -1,12 +1,13 @@
 import type { TaskKind } from '../domain/task.js';
 
-export const COMMANDS = ['status', 'list', 'stop', 'reports', 'digest', 'notify', 'lang', 'settings', 'chatid', 'help'] as const;
+export const COMMANDS = ['status', 'list', 'mine', 'stop', 'reports', 'digest', 'notify', 'lang', 'settings', 'chatid', 'help'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Every word that names a command (a Map: user text never reaches Object.prototype). */
 export const ALIASES: ReadonlyMap<string, CommandName> = new Map(Object.entries({
   status: 'status', 状态: 'status', 查询: 'status',
   list: 'list', 列表: 'list',
+  mine: 'mine', 我的任务: 'mine', 我的: 'mine',
   stop: 'stop', 停止: 'stop',
   reports: 'reports', report: 'reports', 汇报: 'reports',
   digest: 'digest', 摘要: 'digest',

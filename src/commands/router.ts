@@ -6,7 +6,7 @@ import { cardTexts } from '../i18n/card-texts.js';
 import { chatAllowed, type Answer, type CommandDeps, type HandlerInput, type InboundCommand, type RoutedAnswer } from './context.js';
 import { digestCommand } from './digest.js';
 import { helpCard } from './help.js';
-import { listCommand } from './list.js';
+import { listCommand, mineCommand } from './list.js';
 import { parseCommand, type CommandName } from './parse.js';
 import { reportsCommand } from './reports.js';
 import { statusCommand } from './status.js';
@@ -18,6 +18,7 @@ import type { ChatSettings } from '../store/chat-settings.js';
 const HANDLERS: Record<CommandName, (i: HandlerInput) => Promise<Answer>> = {
   status: statusCommand,
   list: listCommand,
+  mine: mineCommand,
   stop: stopCommand,
   reports: reportsCommand,
   digest: digestCommand,

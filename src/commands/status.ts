@@ -1,20 +1,28 @@
 import { errorCard, noticeCard } from '../cards/notices.js';
 import { taskCard } from '../cards/task-card.js';
 import { asTaskbotError } from '../domain/errors.js';
-import { isTerminal } from '../domain/task.js';
+import { isTerminal, type TaskKind } from '../domain/task.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { fill } from '../i18n/messages.js';
+import { fill, type Locale } from '../i18n/messages.js';
 import { clip } from '../domain/card.js';
 import { isPlatformUserId } from '../domain/user-id.js';
 import { parseStatusArgs } from './parse.js';
 import type { Answer, HandlerInput } from './context.js';
 
+/** The task `status` was given, or what is wrong with its words (no id, words left over). */
+export function readStatusArgs(args: string[], locale: Locale): { id: string; kind?: TaskKind; notify?: true } | { problem: string } {
+  const { extra, ...given } = parseStatusArgs(args);
+  const t = cardTexts(locale);
+  if (!given.id) return { problem: t.missingId };
+  if (extra.length > 0) return { problem: fill(t.statusUsage, { input: clip(extra.join(' '), 40) }) };
+  return { ...given, id: given.id };
+}
+
 /** `status <id> [kind]`: a live card, watched until the task ends. */
 export async function statusCommand({ cmd, args, locale, prefs, deps }: HandlerInput): Promise<Answer> {
-  const { id, kind, notify, extra } = parseStatusArgs(args);
-  const t = cardTexts(locale);
-  if (!id) return { card: noticeCard(locale, t.missingId, { color: 'orange', type: 'error' }) };
-  if (extra.length > 0) return { card: noticeCard(locale, fill(t.statusUsage, { input: clip(extra.join(' '), 40) }), { color: 'orange', type: 'error' }) };
+  const read = readStatusArgs(args, locale);
+  if ('problem' in read) return { card: noticeCard(locale, read.problem, { color: 'orange', type: 'error' }) };
+  const { id, kind, notify } = read;
   try {
     const snap = await deps.registry.fetch({ platform: cmd.platform, id, ...(kind && { kind }), ...(cmd.operator && { operatorOf: cmd.operator }) });
     const live = !isTerminal(snap.state);

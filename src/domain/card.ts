@@ -21,12 +21,29 @@ export type Block =
   | { type: 'chart'; kind: 'line' | 'bar'; title: string; points: { label: string; value: number }[]; max?: number };
 
 export type ButtonAction = 'refresh' | 'stop' | 'notify' | 'export';
+/** The action a submitted TrackForm carries. */
+export const TRACK_ACTION = 'track';
 export const BUTTON_ACTIONS: readonly ButtonAction[] = ['refresh', 'stop', 'notify', 'export'];
 
 export interface CardButton {
   action: ButtonAction;
   label: string;
   style: 'primary' | 'default' | 'danger';
+}
+
+/**
+ * A form to start tracking a task (Feishu's form container): the task id, its kind ("detect" or
+ * one of the kinds), Notify me; submitting it is the `status` command. Platforms without forms
+ * leave it out (the usage lines say the same).
+ */
+export interface TrackForm {
+  title: string;
+  idLabel: string;
+  idPlaceholder: string;
+  kindLabel: string;
+  kinds: { value: string; label: string }[];
+  notifyLabel: string;
+  submitLabel: string;
 }
 
 export interface CardModel {
@@ -42,6 +59,7 @@ export interface CardModel {
   state?: TaskState;
   /** Task cards: the last card of a watch (ended, stopped, expired or failed). */
   final?: boolean;
+  form?: TrackForm;
 }
 
 /** Long upstream strings are cut before they reach a card. */

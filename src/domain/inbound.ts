@@ -7,7 +7,8 @@ import type { Locale } from '../i18n/messages.js';
 export interface InboundCommand {
   platform: Platform;
   chatId: string;
-  chatType: 'group' | 'p2p';
+  /** When the platform says (a message does; a card callback or a menu click does not). */
+  chatType?: 'group' | 'p2p';
   userId: string;
   text: string;
   /** Set when the message carried no text (a picture, a file): its type, for the "text only" answer. */
@@ -47,6 +48,12 @@ export interface InboundPort {
   command(cmd: InboundCommand, keys: string[]): Promise<void>;
   /** A card button: answered within `budgetMs`; never throws. */
   cardAction(press: CardPress, budgetMs: number): Promise<CardActionOutcome>;
+  /**
+   * A submitted Track a task form, as the `status` command it is: refused at once (`ok` false, the
+   * toast says why, the form stays filled) when `status` would refuse its words or its id's shape;
+   * otherwise kept and answered like a typed command. Never rejects.
+   */
+  trackForm(cmd: InboundCommand, keys: string[]): Promise<{ ok: boolean; toast: string }>;
   /** Something arrived (for metrics), whether or not it is understood. */
   event(platform: Platform, type: string): void;
   /** The language of the receivers' own short answers. */

@@ -69,7 +69,8 @@ export class FakeFeishuIm {
 
   create(r: FakeRequest, chatId: string | null, replyTo?: string): FakeResponse {
     const b = (r.body ?? {}) as { msg_type?: string; content?: string; uuid?: string; receive_id?: string };
-    const chat = chatId ?? b.receive_id;
+    // A post to a person's open_id lands in their 1:1 chat with the bot.
+    const chat = chatId ?? (r.query.get('receive_id_type') === 'open_id' && b.receive_id ? p2pChatOf(b.receive_id) : b.receive_id);
     if (!chat) return { status: 400, body: { code: 99992402, msg: 'field validation failed: receive_id' } };
     if (b.uuid && this.byUuid.has(b.uuid)) return ok({ message_id: this.byUuid.get(b.uuid), chat_id: chat });
     const card: { card: Record<string, unknown>; text?: string; file?: FakeFile } | FakeResponse = b.msg_type === 'text' ? textOf(b.content) : b.msg_type === 'file' ? this.fileOf(b.content) : this.card(b);
@@ -204,6 +205,9 @@ export class FakeFeishuIm {
     return undefined;
   }
 }
+
+/** The 1:1 chat of a person with the bot, in the fake. */
+export const p2pChatOf = (openId: string) => `oc_p2p_${openId}`;
 
 /** A text message: content is `{"text": …}`. */
 function textOf(content: string | undefined): { card: Record<string, unknown>; text: string } | FakeResponse {

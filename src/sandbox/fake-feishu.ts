@@ -105,6 +105,28 @@ export class FakeFeishu extends FakeServer {
     };
   }
 
+  /** A person submits the Track a task form of a card: card.action.trigger with the form's values. */
+  submitForm(messageId: string, values: Record<string, unknown>, o: { user?: string; eventId?: string } = {}) {
+    const click = this.click(messageId, 'track', o);
+    return { ...click, event: { ...click.event, action: { ...click.event.action, name: 'submit', form_value: values } } };
+  }
+
+  /**
+   * A person clicks an item of the bot's menu (application.bot.menu_v6, shaped as Feishu documents
+   * it: no chat, the operator's ids, the item's event_key).
+   */
+  menu(eventKey: string, o: { user?: string; eventId?: string } = {}) {
+    return {
+      schema: '2.0',
+      header: { event_id: o.eventId ?? `ev_menu_${++this.events}`, event_type: 'application.bot.menu_v6', create_time: String(Date.now()), token: 'v-token', app_id: this.appId, tenant_key: 'tenant' },
+      event: {
+        operator: { operator_name: 'Tom', operator_id: { open_id: o.user ?? 'ou_user00000000000000000000000001', union_id: 'on_user0000000000000000000000001', user_id: null } },
+        event_key: eventKey,
+        timestamp: Math.floor(Date.now() / 1000),
+      },
+    };
+  }
+
   addTask(script: Omit<TaskScript, 'kind'> & { kind: 'contact' | 'drive' }) {
     return this.tasks.add(script);
   }

@@ -173,6 +173,20 @@ export class CardStore {
       .execute();
   }
 
+  /** The cards `userId` asked for on a platform, in any chat, with their task rows, newest first. */
+  askedBy(platform: string, userId: string, limit = 50): Promise<(CardRow & Pick<TaskRow, 'snapshot' | 'last_changed_at' | 'active'>)[]> {
+    return this.ctx.db
+      .selectFrom('cards')
+      .innerJoin('tasks', 'tasks.task_key', 'cards.task_key')
+      .selectAll('cards')
+      .select(['tasks.snapshot', 'tasks.last_changed_at', 'tasks.active'])
+      .where('cards.platform', '=', platform as CardRow['platform'])
+      .where('cards.asked_by', '=', userId)
+      .orderBy('cards.created_at', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
   /** Deletes ended cards created before `before` (with their subscribers), then tasks no card shows any more. */
   async prune(before: number): Promise<{ cards: number; tasks: number }> {
     const { db } = this.ctx;

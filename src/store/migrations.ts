@@ -161,6 +161,7 @@ const migrations: Record<string, Migration> = {
     async up(db: Kysely<any>) {
       await db.schema.alterTable('cards').addColumn('asked_by', 'text').execute();
       await db.schema.alterTable('chat_settings').addColumn('stop_rule', 'text').execute();
+      await db.schema.createIndex('cards_asked_by').on('cards').columns(['asked_by', 'platform']).execute();
     },
   },
 };

@@ -259,6 +259,11 @@ export class WatchEngine {
     return this.d.store.cards.inChat(chat.platform, chat.chatId, since);
   }
 
+  /** The cards a person asked for on a platform, in any chat (for `mine`). */
+  cardsAskedBy(platform: Platform, userId: string) {
+    return this.d.store.cards.askedBy(platform, userId);
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;

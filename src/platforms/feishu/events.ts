@@ -2,9 +2,9 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from 'pino';
 import { renderFeishuCard } from '../../cards/feishu.js';
 import type { InboundPort } from '../../domain/inbound.js';
-import { BUTTON_ACTIONS, type ButtonAction } from '../../domain/card.js';
+import { BUTTON_ACTIONS, TRACK_ACTION, type ButtonAction } from '../../domain/card.js';
 import { cardTexts } from '../../i18n/card-texts.js';
-import { CardActionEvent, readMessage } from './inbound.js';
+import { CardActionEvent, menuCommand, readMessage, trackFormCommand } from './inbound.js';
 import { sdkLogger } from './sdk-logger.js';
 
 export interface FeishuEventDeps {
@@ -26,6 +26,7 @@ export function feishuDispatcher(deps: FeishuEventDeps, keys: { encryptKey?: str
   dispatcher.register({
     'im.message.receive_v1': (data: unknown) => onMessage(data, deps),
     'card.action.trigger': (data: unknown) => onCardAction(data, deps),
+    'application.bot.menu_v6': (data: unknown) => onMenu(data, deps),
   } as unknown as Parameters<lark.EventDispatcher['register']>[0]);
   return dispatcher;
 }
@@ -38,13 +39,26 @@ async function onMessage(data: unknown, deps: FeishuEventDeps): Promise<void> {
   if (read.cmd) await deps.port.command(read.cmd, read.keys); // else: not addressed to us
 }
 
+/** A bot menu click: acknowledged once kept, like a message; answered in the clicker's 1:1 chat. */
+async function onMenu(data: unknown, deps: FeishuEventDeps): Promise<void> {
+  deps.port.event('feishu', 'application.bot.menu_v6');
+  const read = menuCommand(data);
+  if ('issue' in read) return void deps.logger?.warn({ issue: read.issue }, 'malformed application.bot.menu_v6 ignored');
+  await deps.port.command(read.cmd, read.keys);
+}
+
 export type CardCallbackAnswer = { toast: { type: 'success' | 'info' | 'error'; content: string }; card?: { type: 'raw'; data: unknown } };
 
 async function onCardAction(data: unknown, deps: FeishuEventDeps): Promise<CardCallbackAnswer> {
   deps.port.event('feishu', 'card.action.trigger');
   const parsed = CardActionEvent.safeParse(data);
-  const action = (parsed.success ? (parsed.data.action?.value as { action?: unknown } | undefined)?.action : undefined) as ButtonAction | undefined;
-  if (!parsed.success || !action || !BUTTON_ACTIONS.includes(action)) {
+  const action = (parsed.success ? (parsed.data.action?.value as { action?: unknown } | undefined)?.action : undefined) as ButtonAction | typeof TRACK_ACTION | undefined;
+  const form = parsed.success && action === TRACK_ACTION ? trackFormCommand(parsed.data) : undefined;
+  if (form) {
+    const r = await deps.port.trackForm(form.cmd, form.keys);
+    return { toast: { type: r.ok ? 'success' : 'error', content: r.toast } };
+  }
+  if (!parsed.success || !action || action === TRACK_ACTION || !BUTTON_ACTIONS.includes(action)) {
     deps.logger?.warn('card callback we do not understand ignored');
     return { toast: { type: 'info', content: cardTexts(deps.port.locale).toastUnknownCard } };
   }

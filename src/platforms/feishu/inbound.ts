@@ -90,7 +90,53 @@ export const CardActionEvent = z.object({
   event_id: loose.string,
   token: loose.string,
   operator: looseObject({ open_id: loose.string, user_id: loose.string, union_id: loose.string }),
-  action: looseObject({ value: z.unknown().transform((v) => (typeof v === 'string' ? parseJsonText(v) : v)).optional(), tag: loose.string }),
+  action: looseObject({ value: z.unknown().transform((v) => (typeof v === 'string' ? parseJsonText(v) : v)).optional(), tag: loose.string, form_value: z.unknown().optional() }),
   context: z.object({ open_message_id: loose.id, open_chat_id: loose.string }),
 });
 export type CardActionEvent = z.output<typeof CardActionEvent>;
+
+/** What a submitted Track a task form holds (`action.form_value`); lenient, as the client sends it. */
+const TrackFormValue = z.object({
+  task_id: z.unknown().optional().transform((v) => (typeof v === 'string' ? v.trim() : '')),
+  kind: z.unknown().optional().transform((v) => (typeof v === 'string' ? v : 'detect')),
+  notify: z.unknown().optional().transform((v) => v === true || v === 'true'),
+});
+
+/**
+ * A submitted Track a task form as the `status` command it stands for, answered as a reply to the
+ * card that carried the form; undefined when the event holds no form values.
+ */
+export function trackFormCommand(ev: CardActionEvent): { cmd: InboundCommand; keys: string[] } | undefined {
+  const f = TrackFormValue.safeParse(ev.action?.form_value ?? undefined);
+  const chatId = ev.context.open_chat_id;
+  if (!f.success || !chatId) return undefined;
+  const words = ['status', f.data.task_id, f.data.kind === 'detect' ? '' : f.data.kind, f.data.notify ? 'notify' : ''].filter(Boolean);
+  const key = `feishu:form:${ev.event_id ?? ev.context.open_message_id}`;
+  return {
+    cmd: { platform: 'feishu', chatId, userId: ev.operator?.open_id ?? '', text: words.join(' '), reply: { messageId: ev.context.open_message_id, idempotencyKey: key } },
+    keys: [key],
+  };
+}
+
+/** application.bot.menu_v6 (the SDK hands header and event merged): who clicked which menu item. */
+const MenuEvent = z.object({
+  event_id: loose.string,
+  event_key: loose.string,
+  operator: looseObject({ operator_id: UserIds }),
+});
+
+/** The menu items taskbot answers (their keys are set in the developer console), as the commands they stand for. */
+export const MENU_COMMANDS: Readonly<Record<string, string>> = { track: 'help', my_tasks: 'mine' };
+
+/**
+ * A bot menu click as a command answered to the clicker in their 1:1 chat (the event names no
+ * chat: the answer goes to their open_id). An item we do not know is answered with help, not silence.
+ */
+export function menuCommand(data: unknown): { cmd: InboundCommand; keys: string[] } | { issue: string } {
+  const p = MenuEvent.safeParse(data);
+  const user = p.success ? p.data.operator?.operator_id?.open_id : undefined;
+  if (!p.success || !user) return { issue: p.success ? 'operator.operator_id.open_id missing' : `${p.error.issues[0]?.path.join('.')}: ${p.error.issues[0]?.message}` };
+  const key = `feishu:menu:${p.data.event_id ?? `${user}:${p.data.event_key}`}`;
+  const text = MENU_COMMANDS[p.data.event_key ?? ''] ?? 'help';
+  return { cmd: { platform: 'feishu', chatId: user, chatType: 'p2p', userId: user, text, reply: { idempotencyKey: key } }, keys: [key] };
+}

@@ -140,7 +140,7 @@ export class FeishuOpenApi implements FeishuTaskApi {
   async post(chatId: string, msg: FeishuMessage, uuid?: string, lane: SendLane = 'people'): Promise<string> {
     const body = await this.call({ endpoint: 'im v1 message create', scopes: SEND_SCOPES }, async (c, o) => {
       const answered = await this.sendPacer.acquire(`chat:${chatId}`, lane);
-      return c.im.message.create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: chatId, ...msg, ...(uuid && { uuid }) } }, o).finally(answered);
+      return c.im.message.create({ params: { receive_id_type: receiveIdType(chatId) }, data: { receive_id: chatId, ...msg, ...(uuid && { uuid }) } }, o).finally(answered);
     });
     return messageIdOf(body, 'im v1 message create');
   }
@@ -199,6 +199,9 @@ export class FeishuOpenApi implements FeishuTaskApi {
 
 
 const SEND_SCOPES = ['im:message', 'im:message:send_as_bot'];
+
+/** Where a post goes: a chat (`oc_…`), or a person's 1:1 chat with the bot by their open_id (`ou_…`: a menu click names no chat). */
+const receiveIdType = (id: string) => (id.startsWith('ou_') ? 'open_id' : 'chat_id');
 /** Uploading a file to send (either scope). */
 const FILE_SCOPES = ['im:resource', 'im:resource:upload'];
 /** Feishu's limit for one uploaded file. */
