@@ -47,6 +47,8 @@ function feishuElement(node, messageId) {
       return el('hr');
     case 'chart':
       return chart(node.chart_spec ?? {});
+    case 'form':
+      return trackForm(node, messageId);
     case 'collapsible_panel':
       return el('details', { class: 'panel', ...(node.expanded && { open: '' }) }, el('summary', {}, feishuText(node.header?.title)), (node.elements ?? []).map((x) => feishuElement(x, messageId)));
     case 'button': {
@@ -86,15 +88,44 @@ function chart(spec) {
   return el('div', { class: 'chart-box' }, el('div', { class: 'grey' }, spec.title?.text ?? ''), svg);
 }
 
-function feishuCard(card, messageId) {
+/** A card's form container: its inputs as HTML inputs; submitting sends the values as Feishu would (form_value). */
+function trackForm(node, messageId) {
+  const fields = (node.elements ?? []).map((x) => {
+    switch (x.tag) {
+      case 'input':
+        return el('input', { name: x.name, placeholder: feishuText(x.placeholder), 'aria-label': feishuText(x.label) });
+      case 'select_static':
+        return el('select', { name: x.name }, (x.options ?? []).map((o) => el('option', { value: o.value, ...(o.value === x.initial_option && { selected: '' }) }, feishuText(o.text))));
+      case 'checker':
+        return el('label', {}, el('input', { type: 'checkbox', name: x.name }), ` ${feishuText(x.text)}`);
+      case 'button':
+        return el('button', { type: 'submit', class: 'primary' }, feishuText(x.text));
+      default:
+        return feishuElement(x, messageId);
+    }
+  });
+  return el('form', {
+    class: 'track-form',
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      const f = ev.target;
+      const values = { task_id: f.elements.task_id.value, kind: f.elements.kind.value, notify: f.elements.notify.checked };
+      const r = await post('/console/form', { platform: 'feishu', id: messageId, values });
+      toast(r.toast);
+    },
+  }, fields);
+}
+
+function feishuCard(card, messageId, pinned) {
   const h = card.header ?? {};
   const tag = h.text_tag_list?.[0]?.text?.content;
   const body = card.body?.elements ?? [];
+  // Buttons of the card (not of its form) go in the actions row.
   const buttons = body.filter((x) => x.tag === 'button');
   return el(
     'div',
     { class: 'card', 'data-card': messageId },
-    el('div', { class: `card-header t-${h.template ?? 'blue'}` }, el('span', { class: 'title' }, feishuText(h.title)), tag ? el('span', { class: 'tag' }, tag) : null),
+    el('div', { class: `card-header t-${h.template ?? 'blue'}` }, el('span', { class: 'title' }, feishuText(h.title)), pinned ? el('span', { class: 'tag pin' }, '📌') : null, tag ? el('span', { class: 'tag' }, tag) : null),
     el('div', { class: 'card-body' }, body.filter((x) => x.tag !== 'button').map((x) => feishuElement(x, messageId)), buttons.length ? el('div', { class: 'card-actions' }, buttons.map((b) => feishuElement(b, messageId))) : null),
   );
 }
@@ -168,7 +199,7 @@ function render(e) {
   if (e.from === 'user') return el('li', { class: 'msg user', 'data-id': e.id }, `@taskbot ${e.text}`);
   if (e.file) return el('li', { class: 'msg bot', 'data-id': e.id }, el('a', { class: 'file', href: `/console/file?key=${encodeURIComponent(e.file.key)}`, download: e.file.name }, `📎 ${e.file.name} (${Math.max(1, Math.round(e.file.size / 1024))} KB)`));
   if (e.text !== undefined) return el('li', { class: 'msg bot', 'data-id': e.id }, el('div', { class: 'markdown mention-message' }, textWithMentions(e.text)));
-  const content = e.card ? feishuCard(e.card, e.id) : e.params ? dingtalkCard(e.params, e.id) : el('div', { class: 'markdown' }, markdown(e.markdown.text));
+  const content = e.card ? feishuCard(e.card, e.id, e.pinned) : e.params ? dingtalkCard(e.params, e.id) : el('div', { class: 'markdown' }, markdown(e.markdown.text));
   return el('li', { class: 'msg bot', 'data-id': e.id }, content);
 }
 

@@ -23,6 +23,8 @@ export function meteredMessenger(platform: string, m: Messenger, t: Pick<Telemet
     ...(m.readyAt && { readyAt: m.readyAt.bind(m) }),
     ...(m.chatRoles && { chatRoles: m.chatRoles.bind(m) }),
     ...(m.maxFileBytes !== undefined && { maxFileBytes: m.maxFileBytes }),
+    ...(m.pin && { pin: m.pin.bind(m) }),
+    ...(m.unpin && { unpin: m.unpin.bind(m) }),
     ...(m.sendFile && { sendFile: (card, file, key) => count('file', () => m.sendFile!(card, file, key)) }),
   };
 }

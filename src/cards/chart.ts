@@ -7,15 +7,20 @@ type ChartBlock = Extract<Block, { type: 'chart' }>;
 /** Points a progress chart keeps at most (the history keeps 24): the card stays far under 30 KB. */
 export const MAX_CHART_POINTS = 24;
 
+/** Below this span the points are labelled to the second, above it one a clock minute. */
+const MINUTES_FROM_MS = 5 * 60_000;
+
 /**
  * Progress over time from the samples the time-left estimate keeps (one when the percentage
- * moves), labelled with the clock minute in the chat's zone, the last sample of a minute winning.
- * It changes only when the percentage does, so it never makes a poll a visible change of its own.
+ * moves), labelled with the clock time in the chat's zone: to the minute once the samples span
+ * five minutes (the last sample of a minute winning), to the second before. It changes only when
+ * the percentage does, so it never makes a poll a visible change of its own.
  */
 export function progressChart(history: readonly ProgressSample[], title: string, timeZone: string): ChartBlock | undefined {
-  const byMinute = new Map<string, number>();
-  for (const [at, percent] of history) byMinute.set(formatTime(new Date(at), timeZone).slice(11, 16), percent);
-  const points = [...byMinute].slice(-MAX_CHART_POINTS).map(([label, value]) => ({ label, value }));
+  const span = history.length ? history.at(-1)![0] - history[0]![0] : 0;
+  const byLabel = new Map<string, number>();
+  for (const [at, percent] of history) byLabel.set(formatTime(new Date(at), timeZone).slice(11, span >= MINUTES_FROM_MS ? 16 : 19), percent);
+  const points = [...byLabel].slice(-MAX_CHART_POINTS).map(([label, value]) => ({ label, value }));
   return points.length >= 2 ? { type: 'chart', kind: 'line', title, points, max: 100 } : undefined;
 }
 

@@ -21,6 +21,21 @@ export async function notifyCommand({ cmd, args, chat, locale, prefs, deps }: Ha
   return { card: noticeCard(locale, on ? t.notifyOn : t.notifyOff, { color: on ? 'green' : 'grey' }) };
 }
 
+/**
+ * `pin on|off` (admins): live cards of this chat pinned while their task runs; `pin on` also lifts
+ * a refusal recorded earlier (the admin says the scope is granted now). `pin` alone shows it.
+ */
+export async function pinCommand({ cmd, args, chat, locale, prefs, deps }: HandlerInput): Promise<Answer> {
+  const t = cardTexts(locale);
+  if (args.length === 0) return { card: noticeCard(locale, `${t.settingPin}: ${prefs.pin ? t.on : t.off}${prefs.pinBlocked ? ` (${prefs.pinBlocked})` : ''}\n${t.pinUsage}`) };
+  const on = parseSwitch(args[0]);
+  if (on === undefined || args.length > 1) return usage(locale, t.pinUsage);
+  if (!isAdmin(deps.settings, cmd.userId)) return refused(locale);
+  if (on && !deps.messengers[chat.platform]?.pin) return usage(locale, t.pinUnsupported);
+  await deps.chats.set(chat, { pin: on, pinBlocked: null });
+  return { card: noticeCard(locale, on ? t.pinOn : t.pinOff, { color: on ? 'green' : 'grey' }) };
+}
+
 /** `lang zh|en`: this chat's language for cards, errors and digests; answered in the new language. */
 export async function langCommand({ cmd, args, chat, locale, deps }: HandlerInput): Promise<Answer> {
   const next = args.length === 1 ? LOCALES.get(args[0]!.toLowerCase()) : undefined;
@@ -47,6 +62,7 @@ export async function settingsCommand({ chat, locale, prefs, deps }: HandlerInpu
           { label: t.settingDigest, value: digest ? `${digest.spec} (${digest.time_zone})` : t.notSet },
           { label: t.settingNotify, value: prefs.notifyDefault ? t.on : t.off },
           { label: t.settingStop, value: prefs.stopRule === 'anyone' ? t.stopAnyone : t.stopAsker },
+          { label: t.settingPin, value: `${prefs.pin ? t.on : t.off}${prefs.pinBlocked ? ` (${prefs.pinBlocked})` : ''}` },
         ],
       },
     ],

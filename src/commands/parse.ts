@@ -1,6 +1,6 @@
 import type { TaskKind } from '../domain/task.js';
 
-export const COMMANDS = ['status', 'list', 'mine', 'stop', 'reports', 'digest', 'notify', 'lang', 'settings', 'chatid', 'help'] as const;
+export const COMMANDS = ['status', 'list', 'mine', 'stop', 'pin', 'reports', 'digest', 'notify', 'lang', 'settings', 'chatid', 'help'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Every word that names a command (a Map: user text never reaches Object.prototype). */
@@ -9,6 +9,7 @@ export const ALIASES: ReadonlyMap<string, CommandName> = new Map(Object.entries(
   list: 'list', 列表: 'list',
   mine: 'mine', 我的任务: 'mine', 我的: 'mine',
   stop: 'stop', 停止: 'stop',
+  pin: 'pin', 置顶: 'pin',
   reports: 'reports', report: 'reports', 汇报: 'reports',
   digest: 'digest', 摘要: 'digest',
   notify: 'notify', 提醒: 'notify',

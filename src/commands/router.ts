@@ -11,7 +11,7 @@ import { parseCommand, type CommandName } from './parse.js';
 import { reportsCommand } from './reports.js';
 import { statusCommand } from './status.js';
 import { stopCommand } from './stop.js';
-import { chatidCommand, langCommand, notifyCommand, settingsCommand } from './chat-settings.js';
+import { chatidCommand, langCommand, notifyCommand, pinCommand, settingsCommand } from './chat-settings.js';
 import { cardKey } from '../domain/chat.js';
 import type { ChatSettings } from '../store/chat-settings.js';
 
@@ -20,6 +20,7 @@ const HANDLERS: Record<CommandName, (i: HandlerInput) => Promise<Answer>> = {
   list: listCommand,
   mine: mineCommand,
   stop: stopCommand,
+  pin: pinCommand,
   reports: reportsCommand,
   digest: digestCommand,
   notify: notifyCommand,

@@ -75,4 +75,7 @@ export interface Messenger {
   sendFile?(card: CardHandle, file: { name: string; bytes: Uint8Array }, key: string): Promise<void>;
   /** The largest file sendFile takes. */
   readonly maxFileBytes?: number;
+  /** Pins the card in its chat, and takes the pin off again (absent: the platform has no pins for bots). */
+  pin?(card: CardHandle): Promise<void>;
+  unpin?(card: CardHandle): Promise<void>;
 }

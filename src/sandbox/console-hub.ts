@@ -21,6 +21,8 @@ export interface Entry {
   card?: Record<string, unknown>;
   /** DingTalk: the template's cardParamMap, as last updated. */
   params?: Record<string, string>;
+  /** Feishu: the card is pinned in the group. */
+  pinned?: boolean;
   /** Feishu: a file message (the export of failed items), downloadable from /console/file. */
   file?: { key: string; name: string; size: number };
   /** DingTalk: a markdown message. */
@@ -31,6 +33,7 @@ export interface Entry {
 
 const Say = z.object({ platform: z.enum(['feishu', 'dingtalk']), text: z.string().max(2000) });
 const Click = z.object({ platform: z.enum(['feishu', 'dingtalk']), id: z.string().max(200), action: z.enum(BUTTON_ACTIONS as [ButtonAction, ...ButtonAction[]]) });
+const Form = z.object({ platform: z.literal('feishu'), id: z.string().max(200), values: z.record(z.string(), z.union([z.string().max(300), z.boolean()])) });
 const Script = z.object({ platform: z.enum(['feishu', 'dingtalk']), taskId: z.string().min(1).max(200), title: z.string().max(100).optional(), notify: z.boolean().optional() });
 /** The person at the console, as each platform knows them. */
 export const CONSOLE_USER = { feishu: 'ou_user00000000000000000000000001', dingtalk: 'staff001' } as const;
@@ -53,7 +56,7 @@ export class ConsoleHub {
     feishu.im.listeners.add((m) => {
       if (m.chat_id !== chats.feishu) return;
       const shown = m.file ? { file: { key: m.file.key, name: m.file.name, size: m.file.bytes.byteLength } } : m.text === undefined ? { card: m.card } : { text: m.text };
-      this.put({ id: m.message_id, platform: 'feishu', from: 'bot', at: m.created_at, ...shown });
+      this.put({ id: m.message_id, platform: 'feishu', from: 'bot', at: m.created_at, ...shown, pinned: feishu.im.pinned.has(m.message_id) });
     });
     let n = 0;
     dingtalk.im.listeners.add((kind, item) => {
@@ -88,6 +91,12 @@ export class ConsoleHub {
       const p = Click.safeParse(parse(req.rawBody));
       if (!p.success) return { status: 400, body: { error: 'platform, id and action are required' } };
       return { status: 200, body: await this.click(p.data.platform, p.data.id, p.data.action) };
+    });
+    http.route('POST', '/console/form', async (req) => {
+      const p = Form.safeParse(parse(req.rawBody));
+      if (!p.success) return { status: 400, body: { error: 'id and values are required' } };
+      const ack = await this.feishu.gateway.push(this.feishu.submitForm(p.data.id, p.data.values, { user: CONSOLE_USER.feishu }));
+      return { status: 200, body: { toast: (ack.data as { toast?: { content?: string } } | undefined)?.toast?.content ?? '' } };
     });
     http.route('POST', '/console/script', async (req) => {
       const p = Script.safeParse(parse(req.rawBody));

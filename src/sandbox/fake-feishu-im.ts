@@ -36,6 +36,9 @@ const FOURTEEN_DAYS_MS = 14 * 86_400_000;
  */
 export class FakeFeishuIm {
   readonly messages = new Map<string, FakeMessage>();
+  /** Pinned messages, and every pin and unpin in order (for tests). */
+  readonly pinned = new Set<string>();
+  readonly pinLog: { at: number; message: string; op: 'pin' | 'unpin' }[] = [];
   /** Uploaded files by file_key. */
   readonly files = new Map<string, FakeFile>();
   private readonly byUuid = new Map<string, string>();
@@ -104,6 +107,25 @@ export class FakeFeishuIm {
     const key = `file_v3_fake${String(this.files.size + 1).padStart(6, '0')}`;
     this.files.set(key, { key, name, type, bytes: Buffer.from(await file.arrayBuffer()) });
     return ok({ file_key: key });
+  }
+
+  /** im v1 pins: a message of a chat the bot is in; pinning twice is harmless, as unpinning one that is not. */
+  pin(id: string): FakeResponse {
+    const m = this.messages.get(id);
+    if (!m || m.recalled) return { status: 400, body: { code: 230001, msg: 'message not found' } };
+    this.pinned.add(id);
+    this.pinLog.push({ at: this.now(), message: id, op: 'pin' });
+    for (const l of this.listeners) l(m, 'patched');
+    return ok({ pin: { message_id: id, chat_id: m.chat_id, operator_id: 'cli_fake', operator_id_type: 'app_id', create_time: String(this.now()) } });
+  }
+
+  unpin(id: string): FakeResponse {
+    const m = this.messages.get(id);
+    if (!m) return { status: 400, body: { code: 230001, msg: 'message not found' } };
+    this.pinned.delete(id);
+    this.pinLog.push({ at: this.now(), message: id, op: 'unpin' });
+    for (const l of this.listeners) l(m, 'patched');
+    return ok({});
   }
 
   /** A file message: content is `{"file_key": …}` of an uploaded file. */

@@ -25,6 +25,7 @@ const SCOPES: Record<string, string[]> = {
   '/open-apis/report/v1/tasks/query': ['report:task:readonly'],
   '/open-apis/im/v1/chats/:chat_id': ['im:chat:readonly', 'im:chat'],
   '/open-apis/im/v1/files': ['im:resource', 'im:resource:upload'],
+  '/open-apis/im/v1/pins': ['im:message.pins:write_only', 'im:message'],
 };
 
 /** What sending and updating messages needs (any one). */
@@ -175,6 +176,9 @@ export class FakeFeishu extends FakeServer {
     const patch = /^\/open-apis\/im\/v1\/messages\/([^/]+)$/.exec(req.path);
     if (req.method === 'PATCH' && patch) return (r) => this.authorized(r) ?? this.im.patch(r, patch[1]!);
     if (key === 'POST /open-apis/im/v1/messages') return (r) => this.authorized(r) ?? this.im.create(r, null);
+    if (key === 'POST /open-apis/im/v1/pins') return (r) => this.authorized(r, '/open-apis/im/v1/pins') ?? this.im.pin(String((r.body as { message_id?: unknown } | undefined)?.message_id ?? ''));
+    const unpin = /^\/open-apis\/im\/v1\/pins\/([^/]+)$/.exec(req.path);
+    if (req.method === 'DELETE' && unpin) return (r) => this.authorized(r, '/open-apis/im/v1/pins') ?? this.im.unpin(unpin[1]!);
     if (key === 'POST /open-apis/im/v1/files') return async (r) => this.authorized(r) ?? (await this.im.upload(r));
     const chat = /^\/open-apis\/im\/v1\/chats\/([^/]+)$/.exec(req.path);
     if (req.method === 'GET' && chat) return (r) => this.authorized(r, '/open-apis/im/v1/chats/:chat_id') ?? this.chatInfo(r, decodeURIComponent(chat[1]!));

@@ -1,15 +1,15 @@
-import type { ExpressionBuilder } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { CardStatus } from '../domain/card-status.js';
 import type { CardRow, StoreContext, TaskRow } from './context.js';
 import type { Database } from './schema.js';
 import { cardWrite, lockTask, owed, syncTask } from './task-flags.js';
 import { INTEREST_MS } from './tasks.js';
 
-export type NewCard = Omit<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'shown' | 'fail_count' | 'retry_at' | 'title' | 'last_error' | 'asked_by'> &
+export type NewCard = Omit<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'shown' | 'fail_count' | 'retry_at' | 'title' | 'last_error' | 'asked_by' | 'pinned'> &
   Partial<Pick<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'title' | 'asked_by'>>;
 export type NewTask = Omit<TaskRow, 'lease_owner' | 'lease_until' | 'error_count' | 'last_error' | 'active' | 'pending' | 'poked' | 'history' | 'interest_until' | 'held_by'> & Partial<Pick<TaskRow, 'history'>>;
-/** A card with the number of people waiting for its task to end. */
-export type WatchedCard = CardRow & { waiting: number };
+/** A card with the number of people waiting for its task to end, and whether its chat wants live cards pinned. */
+export type WatchedCard = CardRow & { waiting: number; pin_chat: boolean };
 type CardPatch = Partial<Pick<CardRow, 'shown' | 'rendered_hash' | 'last_update_at' | 'fail_count' | 'retry_at'>>;
 
 /**
@@ -54,7 +54,7 @@ export class CardStore {
       }
       await tx
         .insertInto('cards')
-        .values({ rendered_hash: null, last_update_at: null, meta: null, retry_at: null, title: null, last_error: null, asked_by: null, ...card, shown: card.status })
+        .values({ rendered_hash: null, last_update_at: null, meta: null, retry_at: null, title: null, last_error: null, asked_by: null, pinned: null, ...card, shown: card.status })
         .onConflict((oc) => oc.column('card_key').doUpdateSet({ task_key: card.task_key, status: card.status, shown: card.status, rendered_hash: card.rendered_hash ?? null }))
         .execute();
       await syncTask(this.ctx, tx, task.task_key);
@@ -114,6 +114,14 @@ export class CardStore {
     });
   }
 
+  /** The platform pinned (1) or unpinned (0) the card; its task owes a round while an ended card stays pinned. */
+  async recordPinned(key: string, pinned: 0 | 1): Promise<void> {
+    await cardWrite(this.ctx, key, async (tx, taskKey) => {
+      await tx.updateTable('cards').set({ pinned }).where('card_key', '=', key).execute();
+      await syncTask(this.ctx, tx, taskKey);
+    });
+  }
+
   /** A send to this card failed and may work later; `needsAdmin` says what the admin must do first (null: nothing). */
   async recordFailure(key: string, failCount: number, retryAt: number, needsAdmin: string | null = null): Promise<void> {
     await this.ctx.db.updateTable('cards').set({ fail_count: failCount, retry_at: retryAt, last_error: needsAdmin }).where('card_key', '=', key).execute();
@@ -140,6 +148,8 @@ export class CardStore {
         eb.or([
           eb('status', '=', 'active'),
           eb.and([eb('status', '!=', 'gone'), eb.or([eb('shown', 'is', null), eb('shown', '!=', eb.ref('status')), eb.and([eb('status', '=', 'done'), eb.exists(owed(eb))])])]),
+          // Ended while pinned: it owes its unpinning.
+          eb('pinned', '=', 1),
         ]),
       );
     });
@@ -155,7 +165,16 @@ export class CardStore {
     return this.ctx.db
       .selectFrom('cards')
       .selectAll()
-      .select((eb) => eb.selectFrom('subscribers').select(eb.fn.countAll<number | string>().as('n')).whereRef('subscribers.card_key', '=', 'cards.card_key').where('subscribers.notified_at', 'is', null).as('waiting'));
+      .select((eb) => eb.selectFrom('subscribers').select(eb.fn.countAll<number | string>().as('n')).whereRef('subscribers.card_key', '=', 'cards.card_key').where('subscribers.notified_at', 'is', null).as('waiting'))
+      // The chat's `pin on`, unless pinning there waits for the admin (chat_key is `platform:chat_id`).
+      .select((eb) =>
+        eb
+          .selectFrom('chat_settings')
+          .select('chat_settings.pin')
+          .where('chat_settings.chat_key', '=', sql<string>`cards.platform || ':' || cards.chat_id`)
+          .where('chat_settings.pin_blocked', 'is', null)
+          .as('pin_chat'),
+      );
   }
 
   /** Cards of one chat with their task rows, newest first: the active ones and the `limit` newest since `since`. */
@@ -212,6 +231,6 @@ export class CardStore {
   }
 }
 
-function withWaiting<T extends CardRow & { waiting: number | string | null }>(row: T): WatchedCard {
-  return { ...row, waiting: Number(row.waiting ?? 0) };
+function withWaiting<T extends CardRow & { waiting: number | string | null; pin_chat: number | null }>(row: T): WatchedCard {
+  return { ...row, waiting: Number(row.waiting ?? 0), pin_chat: row.pin_chat === 1 };
 }

@@ -8,14 +8,20 @@ export interface ChatSettings {
   locale?: Locale;
   notifyDefault?: boolean;
   stopRule?: StopRule;
+  /** Live cards pinned while their task runs. */
+  pin?: boolean;
+  /** Why the platform refused to pin here (told once); null clears it. */
+  pinBlocked?: string | null;
 }
 
 export async function getChatSettings(store: Store, chat: ChatRef): Promise<ChatSettings> {
-  const row = await store.db.selectFrom('chat_settings').select(['locale', 'notify_default', 'stop_rule']).where('chat_key', '=', chatKey(chat)).executeTakeFirst();
+  const row = await store.db.selectFrom('chat_settings').select(['locale', 'notify_default', 'stop_rule', 'pin', 'pin_blocked']).where('chat_key', '=', chatKey(chat)).executeTakeFirst();
   return {
     ...(row?.locale && { locale: row.locale }),
     ...(row?.notify_default !== null && row?.notify_default !== undefined && { notifyDefault: row.notify_default === 1 }),
     ...(row?.stop_rule && { stopRule: row.stop_rule }),
+    ...(row?.pin === 1 && { pin: true }),
+    ...(row?.pin_blocked && { pinBlocked: row.pin_blocked }),
   };
 }
 
@@ -25,11 +31,13 @@ export async function setChatSettings(store: Store, chat: ChatRef, patch: ChatSe
     ...(patch.locale && { locale: patch.locale }),
     ...(patch.notifyDefault !== undefined && { notify_default: patch.notifyDefault ? 1 : 0 }),
     ...(patch.stopRule && { stop_rule: patch.stopRule }),
+    ...(patch.pin !== undefined && { pin: patch.pin ? 1 : 0 }),
+    ...(patch.pinBlocked !== undefined && { pin_blocked: patch.pinBlocked }),
     updated_at: now,
   };
   await store.db
     .insertInto('chat_settings')
-    .values({ chat_key: chatKey(chat), platform: chat.platform, chat_id: chat.chatId, locale: null, notify_default: null, stop_rule: null, ...set })
+    .values({ chat_key: chatKey(chat), platform: chat.platform, chat_id: chat.chatId, locale: null, notify_default: null, stop_rule: null, pin: null, pin_blocked: null, ...set })
     .onConflict((oc) => oc.column('chat_key').doUpdateSet(set))
     .execute();
 }

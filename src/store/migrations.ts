@@ -164,6 +164,15 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('cards_asked_by').on('cards').columns(['asked_by', 'platform']).execute();
     },
   },
+  '009_pin': {
+    // A chat may keep its live cards pinned; a card remembers that taskbot pinned it (to unpin it
+    // when it ends, whichever replica and whenever), a chat why pinning was refused (told once).
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('cards').addColumn('pinned', 'integer').execute();
+      await db.schema.alterTable('chat_settings').addColumn('pin', 'integer').execute();
+      await db.schema.alterTable('chat_settings').addColumn('pin_blocked', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

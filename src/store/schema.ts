@@ -32,6 +32,8 @@ export interface CardTable {
   last_error: string | null;
   /** Who asked for it in the chat (the platform's user id); null when a script or the CLI posted it. */
   asked_by: string | null;
+  /** 1 while taskbot has it pinned in its chat (unpinned when it is no longer active); written only by watch/lifecycle.ts. */
+  pinned: number | null;
 }
 
 /** One row per distinct upstream task, however many cards show it. */
@@ -88,6 +90,10 @@ export interface ChatSettingsTable {
   notify_default: number | null;
   /** Who may stop its cards: 'asker' (with admins and the group's owner and managers) or 'anyone'; null: 'asker'. */
   stop_rule: StopRule | null;
+  /** 1: live cards are pinned while their task runs. */
+  pin: number | null;
+  /** Why the platform refused to pin here (a missing scope), told once; pinning waits for `pin on` again. */
+  pin_blocked: string | null;
   updated_at: number;
 }
 

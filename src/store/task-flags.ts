@@ -8,7 +8,7 @@ import type { Database } from './schema.js';
  * active card, and pending while an ended card owes a send (or a finished task's mentions).
  */
 
-/** The task's flags from its cards: active while one is active, pending while an ended one owes a send. */
+/** The task's flags from its cards: active while one is active, pending while an ended one owes a send (or an unpin). */
 export async function syncTask(ctx: StoreContext, tx: Kysely<Database>, taskKey: string): Promise<void> {
   await ctx.prepared.run(tx, 'syncTask', [taskKey], (taskKey) =>
     tx
@@ -23,8 +23,14 @@ export async function syncTask(ctx: StoreContext, tx: Kysely<Database>, taskKey:
                 .selectFrom('cards')
                 .select('card_key')
                 .where('cards.task_key', '=', taskKey)
-                .where('cards.status', 'not in', ['active', 'gone'])
-                .where((c) => c.or([c('cards.shown', 'is', null), c('cards.shown', '!=', c.ref('cards.status')), c.and([c('cards.status', '=', 'done'), c.exists(owed(c))])])),
+                .where('cards.status', '!=', 'active')
+                .where((c) =>
+                  c.or([
+                    c.and([c('cards.status', '!=', 'gone'), c.or([c('cards.shown', 'is', null), c('cards.shown', '!=', c.ref('cards.status')), c.and([c('cards.status', '=', 'done'), c.exists(owed(c))])])]),
+                    // An ended card taskbot pinned owes its unpinning.
+                    c('cards.pinned', '=', 1),
+                  ]),
+                ),
             ),
           )
           .then(1)

@@ -5,10 +5,13 @@ import { RESTARTABLE, sourcesOf, type CardStatus } from '../domain/card-status.j
 import { cardKey, type CardHandle, type Messenger, type SendLane } from '../domain/chat.js';
 import type { QueuedCard } from './card-queue.js';
 import type { Clock } from '../domain/clock.js';
-import { asTaskbotError, type ErrorCode, type TaskbotError } from '../domain/errors.js';
+import { adminProblem, asTaskbotError, needsAdmin, type ErrorCode, type TaskbotError } from '../domain/errors.js';
+import { noticeCard } from '../cards/notices.js';
+import { cardTexts } from '../i18n/card-texts.js';
+import { setChatSettings } from '../store/chat-settings.js';
 import { snapshotFingerprint, snapshotToJson } from '../domain/snapshot-json.js';
 import { computeProgress, isTerminal, refKey, type Platform, type TaskSnapshot } from '../domain/task.js';
-import { messages, type Locale } from '../i18n/messages.js';
+import { fill, messages, type Locale } from '../i18n/messages.js';
 import { addSample, type Estimate, type ProgressSample } from '../domain/eta.js';
 import type { CardRow, Store } from '../store/store.js';
 import { yieldIfBusy } from '../domain/slice.js';
@@ -171,7 +174,7 @@ export class CardLifecycle {
   }
 
   /** Brings every given card of one task (the caller holds its lease) to what `view` says. */
-  async settle(cards: CardRow[], view: RoundView, how: Delivery = { lane: 'people' }): Promise<Settlement> {
+  async settle(cards: (CardRow & { pin_chat?: boolean })[], view: RoundView, how: Delivery = { lane: 'people' }): Promise<Settlement> {
     const pass: Settlement = {};
     const later = (at: number) => (pass.retryAt = Math.min(pass.retryAt ?? at, at));
     const queued = new Set<string>();
@@ -193,6 +196,7 @@ export class CardLifecycle {
       const left = await this.settleCard(card, view, pass, later, send, draw);
       // The people waiting are told once the final state went out (a queued one tells them on its turn).
       if (left?.status === 'done' && left.card_key !== view.inlineKey && !queued.has(left.card_key)) await mentionWaiting(this.d, left, view.snap, later, guard);
+      if (left) await this.syncPin(left, card.pin_chat === true, guard);
     }
     return pass;
   }
@@ -247,6 +251,37 @@ export class CardLifecycle {
     }
     if (c) this.d.logger?.warn({ card: c.card_key }, 'card kept changing under the round; left for the next one');
     return c;
+  }
+
+  /**
+   * Pinned exactly while active in a chat that asked for it (`pin on`): pins or unpins as the card
+   * now is. The card remembers a pin of ours, so an ended one is unpinned by whichever holder comes
+   * next (its task stays due until then). A pin refused for want of the admin stops pinning in that
+   * chat, told there once; anything else refused for good is given up; passing failures wait for
+   * the next round.
+   */
+  private async syncPin(c: CardRow, chatWants: boolean, guard: () => Promise<void>): Promise<void> {
+    const m = this.d.messengers[c.platform];
+    const have = c.pinned === 1;
+    const want = chatWants && c.status === 'active';
+    if (want === have || !m?.pin || !m.unpin) return;
+    await guard();
+    try {
+      await (want ? m.pin(handleOf(c)) : m.unpin(handleOf(c)));
+      await this.d.store.cards.recordPinned(c.card_key, want ? 1 : 0);
+    } catch (e) {
+      const er = asTaskbotError(e);
+      if (er.retryable) return void this.d.logger?.info({ code: er.code, card: c.card_key }, `${want ? 'pin' : 'unpin'} failed; tried again next round`);
+      if (have) await this.d.store.cards.recordPinned(c.card_key, 0);
+      if (!needsAdmin(er)) return void this.d.logger?.warn({ code: er.code, err: er.toJSON(), card: c.card_key }, `the platform refused to ${want ? 'pin' : 'unpin'} a card; left as it is`);
+      const problem = adminProblem(er);
+      this.d.logger?.error({ code: er.code, err: er.toJSON(), chat: c.chat_id }, `pinning in this chat waits for the admin (${problem})`);
+      await setChatSettings(this.d.store, { platform: c.platform, chatId: c.chat_id }, { pinBlocked: problem }, this.d.clock.now());
+      const messenger = this.d.messengers[c.platform];
+      await messenger?.send({ platform: c.platform, chatId: c.chat_id }, noticeCard(c.locale, fill(cardTexts(c.locale).pinBlocked, { problem }), { color: 'orange', type: 'error' })).catch((e2: unknown) =>
+        this.d.logger?.warn({ err: asTaskbotError(e2).toJSON(), chat: c.chat_id }, 'could not tell the chat that pinning waits for the admin'),
+      );
+    }
   }
 
   /**

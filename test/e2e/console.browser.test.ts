@@ -140,6 +140,38 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
     await page.screenshot({ path: `${ARTIFACTS}console-export.png` });
   }, 60_000);
 
+  it('pin on: a live card is pinned (📌) while it runs and unpinned when stopped; help carries the Track a task form', async () => {
+    const chat = page.locator('.chat[data-platform=feishu]');
+    const say = async (text: string) => {
+      const before = await chat.locator('.msg.bot').count();
+      await chat.locator('input[name=text]').fill(text);
+      await chat.locator('input[name=text]').press('Enter');
+      await expect.poll(() => chat.locator('.msg.bot').count(), { timeout: 10_000 }).toBeGreaterThan(before);
+    };
+    await say('pin on');
+    expect(await chat.locator('.msg.bot').last().textContent()).toContain('pinned while their task runs');
+    const slow = SAMPLES.filter((s) => s.platform === 'feishu' && s.slow)[1]!;
+    await page.locator(`[data-sample="${slow.id}"]`).click();
+    const live = chat.locator(`.msg.bot .card:has(.card-header:has-text("${slow.id}"))`).last();
+    await live.locator('.card-header .pin').waitFor({ timeout: 10_000 });
+    await live.locator('button[data-action=stop]').click();
+    await live.locator('.card-header .pin').waitFor({ state: 'detached', timeout: 10_000 });
+    await say('pin off');
+    // The help card's form: a bad id is told in the toast; a good one is the status command.
+    await say('help');
+    const form = chat.locator('.msg.bot').last().locator('form.track-form');
+    await form.locator('input[name=task_id]').fill('not an id');
+    await form.locator('button[type=submit]').click();
+    await expect.poll(() => page.locator('.toast').textContent(), { timeout: 5000 }).toContain('Did not understand');
+    const done = SAMPLES.find((s) => s.platform === 'feishu' && s.kind === 'drive' && s.outcome === 'succeeded' && !s.slow)!;
+    await form.locator('input[name=task_id]').fill(done.id);
+    await form.locator('select[name=kind]').selectOption('drive');
+    await form.locator('button[type=submit]').click();
+    await expect.poll(() => page.locator('.toast').textContent(), { timeout: 5000 }).toContain(`Looking up task ${done.id}`);
+    await chat.locator(`.msg.bot .card:has(.card-header:has-text("${done.id}"))`).last().waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: `${ARTIFACTS}console-form.png` });
+  }, 60_000);
+
   it('help and list answer in both groups, and the screenshot of the console is saved', async () => {
     for (const platform of ['feishu', 'dingtalk'] as const) {
       const chat = page.locator(`.chat[data-platform=${platform}]`);

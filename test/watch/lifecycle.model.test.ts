@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { setChatSettings } from '../../src/store/chat-settings.js';
 import { describe, expect, it } from 'vitest';
 import { cardHash, taskCard } from '../../src/cards/task-card.js';
 import type { CardModel } from '../../src/domain/card.js';
@@ -27,6 +28,7 @@ import { round } from '../helpers/round.js';
 
 const TASKS = ['a', 'b', 'c'];
 const CHATS = ['oc_1', 'oc_2'];
+const PINNED_CHAT = CHATS[0]!;
 const USERS = ['ou_model000000000000000000000001', 'ou_model000000000000000000000002', 'ou_model000000000000000000000003'];
 /** Task and command leases as taskbot takes them. */
 const LEASE_MS = 15_000;
@@ -97,6 +99,8 @@ class World {
   readonly cards: { handle: CardHandle; task: string }[] = [];
   /** Every rendering that reached a card, in order: messenger updates and inline answers. */
   readonly seen: Seen[] = [];
+  /** The cards pinned on the platform now. */
+  readonly pins = new Set<string>();
   /** Reference model: the cards a person refreshed since the last check (they may show live again). */
   private refreshed = new Set<string>();
   /** An engine's next write hangs while this much time passes (a stopped process). */
@@ -125,6 +129,8 @@ class World {
   static async create(kind: string, stores: Store[], violations: string[]): Promise<World> {
     const w = new World(stores, violations);
     const db = { now: () => w.clock.mono() + Date.UTC(2026, 10, 22, 2), mono: () => w.clock.mono(), sleep: (ms: number) => w.clock.sleep(ms) };
+    // The first chat keeps its live cards pinned: the pins follow the cards' lives too.
+    await setChatSettings(stores[0]!, { platform: 'feishu', chatId: PINNED_CHAT }, { pin: true }, db.now());
     w.time = kind === 'sqlite' ? await StoreClock.open(stores[0]!, w.clock) : db;
     w.engines.push(w.engine(0), w.engine(1));
     return w;
@@ -156,6 +162,15 @@ class World {
       },
       send: messenger.send.bind(messenger),
       sendDigest: messenger.sendDigest.bind(messenger),
+      // Pins land like updates: one may hang while its process stops, and land late.
+      pin: async (h: CardHandle) => {
+        await pausing();
+        this.pins.add(h.handle);
+      },
+      unpin: async (h: CardHandle) => {
+        await pausing();
+        this.pins.delete(h.handle);
+      },
       mention: async (h: CardHandle, users: string[], text: string, key: string) => {
         await pausing();
         await messenger.mention(h, users, text, key);
@@ -373,7 +388,8 @@ class World {
       // A finished card also owes the mentions of the people still waiting on it.
       const owesMention = async (r: { card_key: string; status: string }) => r.status === 'done' && (await store.subscribers.owed(r.card_key)).length > 0;
       const owing = await Promise.all(cards.map(owesMention));
-      const pending = cards.some((r, i) => r.status !== 'active' && r.status !== 'gone' && (r.shown !== r.status || owing[i])) ? 1 : 0;
+      // An ended card taskbot pinned also owes its unpinning.
+      const pending = cards.some((r, i) => r.status !== 'active' && ((r.status !== 'gone' && (r.shown !== r.status || owing[i])) || r.pinned === 1)) ? 1 : 0;
       if (t.active !== active || t.pending !== pending) v(`${key}: flags active=${t.active} pending=${t.pending}, cards say ${active}/${pending}`);
       // A task with no active card is never polled (unless someone asked for it in this step).
       if (idleBefore.has(key) && !touched.has(id) && (this.tasks.fetches.get(key) ?? 0) !== (fetchesBefore.get(key) ?? 0)) v(`${key}: polled without an active card`);
@@ -423,6 +439,10 @@ class World {
         if (!last || !isFinalState(last.model)) this.violations.push(`${c.handle.handle}: done but not showing the final state`);
       }
       if (row.status !== 'gone' && row.status !== 'active' && row.shown !== row.status) this.violations.push(`${c.handle.handle}: ${row.status} still owed after settling`);
+      // Pinned exactly while active in the chat that asked for it; the store says the same.
+      const wantPin = row.status === 'active' && row.chat_id === PINNED_CHAT;
+      if (this.pins.has(c.handle.handle) !== wantPin) this.violations.push(`${c.handle.handle}: ${row.status} in ${row.chat_id}, ${this.pins.has(c.handle.handle) ? 'pinned' : 'not pinned'} after settling`);
+      if ((row.pinned === 1) !== wantPin) this.violations.push(`${c.handle.handle}: the store says pinned=${row.pinned}, the platform ${this.pins.has(c.handle.handle)}`);
     }
   }
 

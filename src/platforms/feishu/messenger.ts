@@ -54,6 +54,14 @@ export class FeishuMessenger implements Messenger {
     await this.replyOrPost(card.chatId, card.handle, msg, idempotencyUuid(key), 'final');
   }
 
+  pin(card: CardHandle): Promise<void> {
+    return this.api.pin(card.handle);
+  }
+
+  unpin(card: CardHandle): Promise<void> {
+    return this.api.unpin(card.handle);
+  }
+
   /** Uploads the file, then replies to the card with a file message. */
   async sendFile(card: CardHandle, file: { name: string; bytes: Uint8Array }, key: string): Promise<void> {
     const fileKey = await this.api.uploadFile(file.name, file.bytes);

@@ -161,6 +161,15 @@ export class FeishuOpenApi implements FeishuTaskApi {
     return key;
   }
 
+  /** Pins a message in its chat (im v1 pins); unpin takes it off. */
+  async pin(messageId: string): Promise<void> {
+    await this.call({ endpoint: 'im v1 pin create', scopes: PIN_SCOPES }, (c, o) => c.im.pin.create({ data: { message_id: messageId } }, o));
+  }
+
+  async unpin(messageId: string): Promise<void> {
+    await this.call({ endpoint: 'im v1 pin delete', scopes: PIN_SCOPES }, (c, o) => c.im.pin.delete({ path: { message_id: messageId } }, o));
+  }
+
   /** When the app's write budget lets a write of `lane` start. */
   writeReadyAt(lane: SendLane, hold?: number): number {
     return this.sendPacer.readyAt(lane, hold);
@@ -202,6 +211,8 @@ const SEND_SCOPES = ['im:message', 'im:message:send_as_bot'];
 
 /** Where a post goes: a chat (`oc_…`), or a person's 1:1 chat with the bot by their open_id (`ou_…`: a menu click names no chat). */
 const receiveIdType = (id: string) => (id.startsWith('ou_') ? 'open_id' : 'chat_id');
+/** Pinning messages (either scope). */
+const PIN_SCOPES = ['im:message.pins:write_only', 'im:message'];
 /** Uploading a file to send (either scope). */
 const FILE_SCOPES = ['im:resource', 'im:resource:upload'];
 /** Feishu's limit for one uploaded file. */
