@@ -10,6 +10,7 @@ export type NewCard = Omit<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' 
 export type NewTask = Omit<TaskRow, 'lease_owner' | 'lease_until' | 'error_count' | 'last_error' | 'active' | 'pending' | 'poked' | 'history' | 'interest_until' | 'held_by'> & Partial<Pick<TaskRow, 'history'>>;
 /** A card with the number of people waiting for its task to end, and whether its chat wants live cards pinned. */
 export type WatchedCard = CardRow & { waiting: number; pin_chat: boolean };
+type CardWithTask = CardRow & Pick<TaskRow, 'snapshot' | 'last_changed_at' | 'active'>;
 type CardPatch = Partial<Pick<CardRow, 'shown' | 'rendered_hash' | 'last_update_at' | 'fail_count' | 'retry_at'>>;
 
 /**
@@ -178,32 +179,28 @@ export class CardStore {
   }
 
   /** Cards of one chat with their task rows, newest first: the active ones and the `limit` newest since `since`. */
-  inChat(platform: string, chatId: string, since = 0, limit = 50): Promise<(CardRow & Pick<TaskRow, 'snapshot' | 'last_changed_at' | 'active'>)[]> {
-    return this.ctx.db
-      .selectFrom('cards')
-      .innerJoin('tasks', 'tasks.task_key', 'cards.task_key')
-      .selectAll('cards')
-      .select(['tasks.snapshot', 'tasks.last_changed_at', 'tasks.active'])
-      .where('cards.platform', '=', platform as CardRow['platform'])
+  inChat(platform: string, chatId: string, since = 0, limit = 50): Promise<CardWithTask[]> {
+    return this.withTasks(platform, limit)
       .where('cards.chat_id', '=', chatId)
       .where((eb) => eb.or([eb('cards.created_at', '>=', since), eb('cards.status', '=', 'active')]))
-      .orderBy('cards.created_at', 'desc')
-      .limit(limit)
       .execute();
   }
 
   /** The cards `userId` asked for on a platform, in any chat, with their task rows, newest first. */
-  askedBy(platform: string, userId: string, limit = 50): Promise<(CardRow & Pick<TaskRow, 'snapshot' | 'last_changed_at' | 'active'>)[]> {
+  askedBy(platform: string, userId: string, limit = 50): Promise<CardWithTask[]> {
+    return this.withTasks(platform, limit).where('cards.asked_by', '=', userId).execute();
+  }
+
+  /** A platform's cards with their task rows, newest first, at most `limit`. */
+  private withTasks(platform: string, limit: number) {
     return this.ctx.db
       .selectFrom('cards')
       .innerJoin('tasks', 'tasks.task_key', 'cards.task_key')
       .selectAll('cards')
       .select(['tasks.snapshot', 'tasks.last_changed_at', 'tasks.active'])
       .where('cards.platform', '=', platform as CardRow['platform'])
-      .where('cards.asked_by', '=', userId)
       .orderBy('cards.created_at', 'desc')
-      .limit(limit)
-      .execute();
+      .limit(limit);
   }
 
   /** Deletes ended cards created before `before` (with their subscribers), then tasks no card shows any more. */

@@ -1,11 +1,9 @@
 import { TOPIC_CARD, TOPIC_ROBOT } from 'dingtalk-stream';
 import { parse } from 'csv-parse/sync';
-import { afterEach, describe, expect, it } from 'vitest';
-import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
+import { describe, expect, it } from 'vitest';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import type { FakeMessage } from '../../src/sandbox/fake-feishu-im.js';
-import type { Bot } from '../../src/app/bot.js';
-import { startTestBot, until } from '../helpers/bot.js';
+import { platformsEach, until, withDingtalk, withFeishu } from '../helpers/bot.js';
 import { FEISHU_FILE_MAX_BYTES, FeishuOpenApi } from '../../src/platforms/feishu/openapi.js';
 
 const toast = (ack: { data?: unknown }) => (ack.data as { toast: { content: string } }).toast.content;
@@ -19,23 +17,9 @@ const HOSTILE = [
 ];
 
 describe('Export failed items, end to end (Feishu: upload and file message; DingTalk: said it cannot)', () => {
-  let bot: Bot | undefined;
-  let feishu: FakeFeishu | undefined;
-  let dingtalk: FakeDingtalk | undefined;
-  afterEach(async () => {
-    await bot?.stop();
-    await feishu?.close();
-    await dingtalk?.close();
-    bot = feishu = dingtalk = undefined;
-  });
+  const t = platformsEach();
 
-  async function feishuBot() {
-    const f = (feishu = new FakeFeishu());
-    await f.listen();
-    ({ bot } = await startTestBot({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl }));
-    await f.gateway.waitForConnection();
-    return f;
-  }
+  const feishuBot = () => withFeishu(t);
 
   async function cardOf(f: FakeFeishu, chat: string, id: string, done: (m: FakeMessage) => boolean): Promise<FakeMessage> {
     const { messageId, event } = f.say(chat, `status ${id}`);
@@ -95,7 +79,7 @@ describe('Export failed items, end to end (Feishu: upload and file message; Ding
   });
 
   it("a file over Feishu's 30 MB limit is refused before any upload (the fake refuses one too, as Feishu documents)", async () => {
-    const f = (feishu = new FakeFeishu());
+    const f = (t.feishu = new FakeFeishu());
     await f.listen();
     const api = new FeishuOpenApi({ appId: f.appId, appSecret: f.appSecret, domain: f.baseUrl, timeoutMs: 10_000 });
     const big = new Uint8Array(FEISHU_FILE_MAX_BYTES + 1);
@@ -120,10 +104,7 @@ describe('Export failed items, end to end (Feishu: upload and file message; Ding
   });
 
   it('DingTalk: no task kind lists rows and the robot posts no files here: a press is told, nothing is sent', async () => {
-    const d = (dingtalk = new FakeDingtalk());
-    await d.listen();
-    ({ bot } = await startTestBot({ DINGTALK_CLIENT_ID: d.clientId, DINGTALK_CLIENT_SECRET: d.clientSecret, DINGTALK_API_BASE: d.baseUrl, DINGTALK_OAPI_BASE: d.baseUrl, DINGTALK_CARD_TEMPLATE_ID: 'tpl' }));
-    await d.stream.waitForConnection();
+    const d = await withDingtalk(t);
     d.addTask({ id: 'copy-3', kind: 'doc', total: 10, outcome: 'partial', queuedSteps: 0, runningSteps: 500, advance: 1000 });
     await d.stream.push(TOPIC_ROBOT, d.robotMessage('cidE==', 'status copy-3').data);
     const card = await until('the card', () => [...d.im.cards.values()][0]);

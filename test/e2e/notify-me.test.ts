@@ -1,27 +1,13 @@
 import { TOPIC_CARD, TOPIC_ROBOT } from 'dingtalk-stream';
-import { afterEach, describe, expect, it } from 'vitest';
-import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
-import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
-import type { Bot } from '../../src/app/bot.js';
-import { startTestBot, until } from '../helpers/bot.js';
+import { describe, expect, it } from 'vitest';
+import { platformsEach, until, withDingtalk, withFeishu } from '../helpers/bot.js';
 
 /** Notify me over the real transports: the button, the count on the card, and the one mention at the end. */
 describe('Notify me, end to end', () => {
-  let bot: Bot | undefined;
-  let feishu: FakeFeishu | undefined;
-  let dingtalk: FakeDingtalk | undefined;
-  afterEach(async () => {
-    await bot?.stop();
-    await feishu?.close();
-    await dingtalk?.close();
-    bot = feishu = dingtalk = undefined;
-  });
+  const t = platformsEach();
 
   it('Feishu: the press is answered with the card counting one waiting; the end is one reply to the card mentioning the presser', async () => {
-    feishu = new FakeFeishu();
-    await feishu.listen();
-    ({ bot } = await startTestBot({ FEISHU_APP_ID: feishu.appId, FEISHU_APP_SECRET: feishu.appSecret, FEISHU_DOMAIN: feishu.baseUrl }));
-    await feishu.gateway.waitForConnection();
+    const feishu = await withFeishu(t);
     // Ends after a few seconds whatever the polling does.
     feishu.addTask({ id: '123456789', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 3, advance: 1000 });
     const { messageId, event } = feishu.say('oc_g', 'status 123456789');
@@ -45,11 +31,8 @@ describe('Notify me, end to end', () => {
   });
 
   it('DingTalk: the press is answered with the count; the end mentions the presser through the session webhook (at.atUserIds)', async () => {
-    dingtalk = new FakeDingtalk();
-    await dingtalk.listen();
+    const dingtalk = await withDingtalk(t);
     dingtalk.users.set('staff001', 'union-001');
-    ({ bot } = await startTestBot({ DINGTALK_CLIENT_ID: dingtalk.clientId, DINGTALK_CLIENT_SECRET: dingtalk.clientSecret, DINGTALK_API_BASE: dingtalk.baseUrl, DINGTALK_OAPI_BASE: dingtalk.baseUrl, DINGTALK_CARD_TEMPLATE_ID: 'tpl' }));
-    await dingtalk.stream.waitForConnection();
     dingtalk.addTask({ id: 'copy-9', kind: 'doc', total: 10, outcome: 'partial', queuedSteps: 0, runningSteps: 3, advance: 1000 });
     await dingtalk.stream.push(TOPIC_ROBOT, dingtalk.robotMessage('cidG==', 'status copy-9').data);
     const d = dingtalk;

@@ -2,27 +2,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TOPIC_ROBOT } from 'dingtalk-stream';
-import { afterEach, describe, expect, it } from 'vitest';
-import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
-import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
-import type { Bot } from '../../src/app/bot.js';
-import { startTestBot, until } from '../helpers/bot.js';
+import { describe, expect, it } from 'vitest';
+import type { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
+import { platformsEach, startTestBot, until, withDingtalk, withFeishu } from '../helpers/bot.js';
 
 const ADMIN = 'ou_admin';
 
 /** Pinned while it runs (Feishu im/v1/pins), over the real SDK: the card's pin follows its life, across a restart, and a refusal is told once. */
 describe('pin live cards while their task runs', () => {
-  let bot: Bot | undefined;
-  let feishu: FakeFeishu | undefined;
-  let dingtalk: FakeDingtalk | undefined;
-  afterEach(async () => {
-    await bot?.stop();
-    await feishu?.close();
-    await dingtalk?.close();
-    bot = feishu = dingtalk = undefined;
-  });
+  const t = platformsEach();
 
-  const env = (f: FakeFeishu, db: string) => ({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, ADMIN_USER_IDS: ADMIN, DATABASE_URL: `sqlite:${db}` });
+  const freshDb = () => ({ DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'pin-')), 'bot.db')}` });
   const say = async (f: FakeFeishu, chat: string, text: string, user = ADMIN) => {
     const m = f.say(chat, text, { user });
     await f.gateway.push(m.event);
@@ -30,10 +20,7 @@ describe('pin live cards while their task runs', () => {
   };
 
   it('Feishu: pinned from the first round to the end, unpinned at the end, when stopped and when pin is turned off; admins only', async () => {
-    const f = (feishu = new FakeFeishu());
-    await f.listen();
-    ({ bot } = await startTestBot(env(f, join(mkdtempSync(join(tmpdir(), 'pin-')), 'bot.db'))));
-    await f.gateway.waitForConnection();
+    const f = await withFeishu(t, { ADMIN_USER_IDS: ADMIN });
     expect(JSON.stringify((await say(f, 'oc_p', 'pin on', 'ou_bob')).card)).toContain('Only admins');
     expect(JSON.stringify((await say(f, 'oc_p', 'pin on')).card)).toContain('pinned while their task runs');
 
@@ -59,29 +46,23 @@ describe('pin live cards while their task runs', () => {
   });
 
   it('Feishu: a card that ends while taskbot is down is unpinned by the next start (the pin is in the store)', async () => {
-    const f = (feishu = new FakeFeishu());
-    await f.listen();
-    const db = join(mkdtempSync(join(tmpdir(), 'pin-')), 'bot.db');
-    ({ bot } = await startTestBot(env(f, db)));
-    await f.gateway.waitForConnection();
+    const db = freshDb();
+    const f = await withFeishu(t, { ADMIN_USER_IDS: ADMIN, ...db });
     await say(f, 'oc_r', 'pin on');
     f.addTask({ id: '8101', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 4, advance: 1000 });
     const card = await say(f, 'oc_r', 'status 8101');
     await until('pinned', () => f.im.pinned.has(card.message_id));
-    await bot!.stop();
-    bot = undefined;
+    await t.bot!.stop();
+    delete t.bot;
     await new Promise((r) => setTimeout(r, 5000)); // the task ends meanwhile
     expect(f.im.pinned.has(card.message_id)).toBe(true);
-    ({ bot } = await startTestBot(env(f, db)));
+    ({ bot: t.bot } = await startTestBot({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, ADMIN_USER_IDS: ADMIN, ...db }));
     await until('unpinned after the restart', () => !f.im.pinned.has(card.message_id), 10_000);
     await until('its final state', () => JSON.stringify(f.im.messages.get(card.message_id)!.card).includes('Succeeded'));
   }, 30_000);
 
   it('Feishu: without the scope, the chat is told once and nothing is tried again until an admin sends pin on', async () => {
-    const f = (feishu = new FakeFeishu());
-    await f.listen();
-    ({ bot } = await startTestBot(env(f, join(mkdtempSync(join(tmpdir(), 'pin-')), 'bot.db'))));
-    await f.gateway.waitForConnection();
+    const f = await withFeishu(t, { ADMIN_USER_IDS: ADMIN });
     f.denyScope('/open-apis/im/v1/pins');
     await say(f, 'oc_s', 'pin on');
     for (const id of ['8201', '8202']) f.addTask({ id, kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 500, advance: 1000 });
@@ -100,10 +81,7 @@ describe('pin live cards while their task runs', () => {
   });
 
   it('DingTalk: pin on says the platform cannot (no pins for robots here)', async () => {
-    const d = (dingtalk = new FakeDingtalk());
-    await d.listen();
-    ({ bot } = await startTestBot({ DINGTALK_CLIENT_ID: d.clientId, DINGTALK_CLIENT_SECRET: d.clientSecret, DINGTALK_API_BASE: d.baseUrl, DINGTALK_OAPI_BASE: d.baseUrl, DINGTALK_CARD_TEMPLATE_ID: 'tpl' }));
-    await d.stream.waitForConnection();
+    const d = await withDingtalk(t);
     await d.stream.push(TOPIC_ROBOT, d.robotMessage('cidP==', 'pin on').data);
     const answer = await until('the answer', () => [...d.im.cards.values()][0] ?? d.im.messages[0]);
     expect(JSON.stringify(answer)).toContain('does not let a bot pin messages');

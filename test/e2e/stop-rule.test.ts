@@ -1,11 +1,9 @@
 import { TOPIC_CARD, TOPIC_ROBOT } from 'dingtalk-stream';
-import { afterEach, describe, expect, it } from 'vitest';
-import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
-import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
-import type { Bot } from '../../src/app/bot.js';
+import { describe, expect, it } from 'vitest';
+import type { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import { runDoctor } from '../../src/app/doctor.js';
 import { loadConfig } from '../../src/config.js';
-import { startTestBot, until, type LogSink } from '../helpers/bot.js';
+import { platformsEach, until, withDingtalk, withFeishu } from '../helpers/bot.js';
 
 const TOKEN = 'stop-rule-test-token';
 const toast = (ack: { data?: unknown }) => (ack.data as { toast: { content: string } }).toast.content;
@@ -13,24 +11,9 @@ const isStopped = (card: unknown) => JSON.stringify(card).includes('Automatic up
 
 /** Who may stop a card, over the real transports: the asker, admins, the group's owner and managers; a chat's rule; a script's cards. */
 describe('who may stop a card, end to end', () => {
-  let bot: Bot | undefined;
-  let sink: LogSink | undefined;
-  let feishu: FakeFeishu | undefined;
-  let dingtalk: FakeDingtalk | undefined;
-  afterEach(async () => {
-    await bot?.stop();
-    await feishu?.close();
-    await dingtalk?.close();
-    bot = feishu = dingtalk = sink = undefined;
-  });
+  const t = platformsEach();
 
-  async function feishuBot() {
-    const f = (feishu = new FakeFeishu());
-    await f.listen();
-    ({ bot, sink } = await startTestBot({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, ADMIN_USER_IDS: 'ou_admin', API_TOKEN: TOKEN }));
-    await f.gateway.waitForConnection();
-    return f;
-  }
+  const feishuBot = () => withFeishu(t, { ADMIN_USER_IDS: 'ou_admin', API_TOKEN: TOKEN });
 
   /** `user` asks for a live card of a new task in `chat`; resolves with the card's message. */
   async function ask(f: FakeFeishu, chat: string, id: string, user = 'ou_alice') {
@@ -85,7 +68,7 @@ describe('who may stop a card, end to end', () => {
   it("Feishu: a script's card is the admins' (and the group's owner's); the asker rule does not apply to it", async () => {
     const f = await feishuBot();
     f.addTask({ id: '5001', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 500, advance: 1000 });
-    const r = await fetch(`${bot!.url}/api/v1/watches`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ platform: 'feishu', chatId: 'oc_s', taskId: '5001' }) });
+    const r = await fetch(`${t.bot!.url}/api/v1/watches`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ platform: 'feishu', chatId: 'oc_s', taskId: '5001' }) });
     expect(r.status).toBe(201);
     const [card] = f.im.inChat('oc_s');
     expect(toast(await f.gateway.push(f.click(card!.message_id, 'stop', { user: 'ou_alice' })))).toContain('A script posted this card');
@@ -98,7 +81,7 @@ describe('who may stop a card, end to end', () => {
     f.chatRoles.set('oc_n', { owner: 'ou_owner', managers: [] });
     const a = await ask(f, 'oc_n', '6001');
     expect(toast(await f.gateway.push(f.click(a.message_id, 'stop', { user: 'ou_owner' })))).toContain('Only the person who asked');
-    expect(sink!.text).toContain("could not read the group's owner and managers");
+    expect(t.sink!.text).toContain("could not read the group's owner and managers");
     expect(toast(await f.gateway.push(f.click(a.message_id, 'stop', { user: 'ou_alice' })))).toBe('Stopped updating');
     // A refusal for good is kept: the second press did not ask again.
     expect(f.calls(/\/im\/v1\/chats\/oc_n$/)).toHaveLength(1);
@@ -114,10 +97,7 @@ describe('who may stop a card, end to end', () => {
   });
 
   it('DingTalk: the asker (staffId) may, a bystander is told who may, an admin may', async () => {
-    const d = (dingtalk = new FakeDingtalk());
-    await d.listen();
-    ({ bot } = await startTestBot({ DINGTALK_CLIENT_ID: d.clientId, DINGTALK_CLIENT_SECRET: d.clientSecret, DINGTALK_API_BASE: d.baseUrl, DINGTALK_OAPI_BASE: d.baseUrl, DINGTALK_CARD_TEMPLATE_ID: 'tpl', ADMIN_USER_IDS: 'staff900' }));
-    await d.stream.waitForConnection();
+    const d = await withDingtalk(t, { ADMIN_USER_IDS: 'staff900' });
     for (const id of ['copy-1', 'copy-2']) d.addTask({ id, kind: 'doc', total: 10, outcome: 'partial', queuedSteps: 0, runningSteps: 500, advance: 1000 });
     await d.stream.push(TOPIC_ROBOT, d.robotMessage('cidG==', 'status copy-1', { staffId: 'staff001' }).data);
     await d.stream.push(TOPIC_ROBOT, d.robotMessage('cidG==', 'status copy-2', { staffId: 'staff001' }).data);

@@ -1,8 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import { p2pChatOf, type FakeMessage } from '../../src/sandbox/fake-feishu-im.js';
-import type { Bot } from '../../src/app/bot.js';
-import { startTestBot, until } from '../helpers/bot.js';
+import { platformsEach, startTestBot, until, withFeishu } from '../helpers/bot.js';
 import { signed, webhookEnv } from '../helpers/feishu-webhook.js';
 import { feishuCardProblems } from '../helpers/feishu-card-rules.js';
 
@@ -11,21 +10,8 @@ const USER = 'ou_user00000000000000000000000001';
 
 /** The help card's Track a task form and the bot menu, over the real SDK and transports. */
 describe('Feishu: a form to start tracking, and the bot menu', () => {
-  let bot: Bot | undefined;
-  let feishu: FakeFeishu | undefined;
-  afterEach(async () => {
-    await bot?.stop();
-    await feishu?.close();
-    bot = feishu = undefined;
-  });
-
-  async function start(o: { webhook?: boolean } = {}) {
-    const f = (feishu = new FakeFeishu());
-    await f.listen();
-    ({ bot } = await startTestBot(o.webhook ? webhookEnv(f) : { FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl }));
-    if (!o.webhook) await f.gateway.waitForConnection();
-    return f;
-  }
+  const t = platformsEach();
+  const start = () => withFeishu(t);
 
   async function helpCard(f: FakeFeishu, chat: string): Promise<FakeMessage> {
     const { messageId, event } = f.say(chat, 'help');
@@ -94,9 +80,11 @@ describe('Feishu: a form to start tracking, and the bot menu', () => {
   });
 
   it('the menu over the webhook too (signed delivery)', async () => {
-    const f = await start({ webhook: true });
+    const f = (t.feishu = new FakeFeishu());
+    await f.listen();
+    ({ bot: t.bot } = await startTestBot(webhookEnv(f)));
     const body = JSON.stringify(f.menu('track'));
-    const r = await fetch(`${bot!.url}/feishu/webhook/event`, { method: 'POST', body, headers: signed(body) });
+    const r = await fetch(`${t.bot!.url}/feishu/webhook/event`, { method: 'POST', body, headers: signed(body) });
     expect(r.status).toBe(200);
     await until('the form', () => f.im.inChat(p2pChatOf(USER)).find((m) => JSON.stringify(m.card).includes('"tag":"form"')));
   });

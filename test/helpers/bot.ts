@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { startBot, type Bot, type BotOptions } from '../../src/app/bot.js';
 import { createLogger } from '../../src/log.js';
+import { afterEach } from 'vitest';
+import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
+import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 
 /** Collected log lines of a bot under test (JSON strings). */
 export class LogSink {
@@ -47,4 +50,42 @@ export async function until<T>(what: string, fn: () => T | undefined | false | P
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** What one e2e test runs: the bot and the fake platforms it talks to (see platformsEach). */
+export interface UnderTest {
+  bot?: Bot;
+  sink?: LogSink;
+  feishu?: FakeFeishu;
+  dingtalk?: FakeDingtalk;
+}
+
+/** A holder for each test's bot and fakes, all stopped after each test. */
+export function platformsEach(): UnderTest {
+  const t: UnderTest = {};
+  afterEach(async () => {
+    await t.bot?.stop();
+    await t.feishu?.close();
+    await t.dingtalk?.close();
+    for (const k of Object.keys(t)) delete t[k as keyof UnderTest];
+  });
+  return t;
+}
+
+/** A fake Feishu and the bot on it over the long connection (`env` adds to its settings), connected. */
+export async function withFeishu(t: UnderTest, env: Record<string, string> = {}): Promise<FakeFeishu> {
+  const f = (t.feishu = new FakeFeishu());
+  await f.listen();
+  ({ bot: t.bot, sink: t.sink } = await startTestBot({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, ...env }));
+  await f.gateway.waitForConnection();
+  return f;
+}
+
+/** A fake DingTalk (with a card template) and the bot on it over Stream mode, connected. */
+export async function withDingtalk(t: UnderTest, env: Record<string, string> = {}): Promise<FakeDingtalk> {
+  const d = (t.dingtalk = new FakeDingtalk());
+  await d.listen();
+  ({ bot: t.bot, sink: t.sink } = await startTestBot({ DINGTALK_CLIENT_ID: d.clientId, DINGTALK_CLIENT_SECRET: d.clientSecret, DINGTALK_API_BASE: d.baseUrl, DINGTALK_OAPI_BASE: d.baseUrl, DINGTALK_CARD_TEMPLATE_ID: 'tpl', ...env }));
+  await d.stream.waitForConnection();
+  return d;
 }
