@@ -71,6 +71,8 @@ export async function runDoctor(config: Config): Promise<Check[]> {
     // Without it Stop still works, for the person who asked and the admins only.
     const roles = await probe(g, "scope: group owner and managers (who may stop cards)", () => fetchChatRoles(feishu, 'oc_taskbot_doctor_probe'), console_);
     out.push(roles.ok ? roles : { ...roles, fix: `${roles.fix}; until then only the person who asked for a card and ADMIN_USER_IDS may stop it` });
+    const pins = await probe(g, 'scope: pin live cards (pin on)', () => feishu.pin('om_taskbot_doctor_probe'), console_);
+    out.push(pins.ok ? pins : { ...pins, fix: `${pins.fix}; until then a chat that sends pin on is told once and nothing is pinned` });
     out.push(await feishuEvents(config.feishu, g));
     out.push(await clock(g, `${f.domain}/open-apis/auth/v3/tenant_access_token/internal`, { app_id: f.appId, app_secret: f.appSecret }, config.upstreamTimeoutMs));
   }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { TOPIC_ROBOT } from 'dingtalk-stream';
 import { describe, expect, it } from 'vitest';
 import type { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
+import { runDoctor } from '../../src/app/doctor.js';
+import { loadConfig } from '../../src/config.js';
 import { platformsEach, startTestBot, until, withDingtalk, withFeishu } from '../helpers/bot.js';
 
 const ADMIN = 'ou_admin';
@@ -74,8 +76,11 @@ describe('pin live cards while their task runs', () => {
     expect(f.calls('/open-apis/im/v1/pins')).toHaveLength(1);
     expect(f.im.inChat('oc_s').filter((m) => JSON.stringify(m.card).includes('cannot be pinned'))).toHaveLength(1);
     expect(JSON.stringify((await say(f, 'oc_s', 'pin')).card)).toContain('PERMISSION_DENIED');
+    const doctor = async () => (await runDoctor(loadConfig({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, DATABASE_URL: 'sqlite::memory:' }))).find((c) => c.name === 'scope: pin live cards (pin on)')!;
+    expect(await doctor()).toMatchObject({ ok: false, fix: expect.stringContaining('im:message.pins:write_only') });
     // Granted, and turned on again: both live cards get pinned.
     f.restoreScope('/open-apis/im/v1/pins');
+    expect((await doctor()).ok).toBe(true);
     await say(f, 'oc_s', 'pin on');
     await until('both pinned', () => f.im.pinned.size === 2);
   });
