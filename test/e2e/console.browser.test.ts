@@ -180,6 +180,15 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
       await chat.locator('input[name=text]').press('Enter');
       await expect.poll(() => chat.locator('.msg.bot').count(), { timeout: 10_000 }).toBeGreaterThan(before);
     }
+    // The digest draws the period's tasks by outcome as bars, from the chart spec it carries.
+    const feishu = page.locator('.chat[data-platform=feishu]');
+    const tracked = SAMPLES.find((s) => s.platform === 'feishu' && s.outcome === 'failed')!;
+    await feishu.locator('input[name=text]').fill(`status ${tracked.id}`);
+    await feishu.locator('input[name=text]').press('Enter');
+    await feishu.locator(`.msg.bot .card:has(.card-header:has-text("${tracked.id}"))`).last().waitFor({ timeout: 10_000 });
+    await feishu.locator('input[name=text]').fill('digest now');
+    await feishu.locator('input[name=text]').press('Enter');
+    await expect.poll(() => feishu.locator('svg.chart-bar rect.bar').count(), { timeout: 10_000 }).toBe(4);
     await page.screenshot({ path: `${ARTIFACTS}console.png` });
     expect(existsSync(`${ARTIFACTS}console.png`)).toBe(true);
   }, 30_000);
