@@ -132,7 +132,7 @@ export function inboundPort(deps: AdmitDeps): InboundPort {
   return {
     locale: deps.commands.settings.locale,
     command: (cmd, keys) => accept(cmd, keys, deps),
-    trackForm: (cmd, keys) => trackForm(cmd, keys, deps),
+    trackForm: (cmd, keys) => trackForm(cmd, keys, deps, accept),
     event: (platform, type) => deps.telemetry?.event(platform, type),
     async cardAction(press, budgetMs) {
       // A press the store cannot record is still answered (its work tells what fails).

@@ -5,14 +5,14 @@ import { asTaskbotError } from '../domain/errors.js';
 import type { InboundCommand } from '../domain/inbound.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import { fill, messages } from '../i18n/messages.js';
-import { accept, type AdmitDeps } from './inbound.js';
+import type { AdmitDeps } from './inbound.js';
 
 /**
  * A submitted Track a task form: what `status` would refuse before asking anyone (no id, stray
  * words, an id of no kind's shape) is told in the toast, so the form stays filled to fix it;
  * anything else is the `status` command itself, kept and answered like a typed one.
  */
-export async function trackForm(cmd: InboundCommand, keys: string[], deps: AdmitDeps): Promise<{ ok: boolean; toast: string }> {
+export async function trackForm(cmd: InboundCommand, keys: string[], deps: AdmitDeps, accept: (cmd: InboundCommand, keys: string[], deps: AdmitDeps) => Promise<void>): Promise<{ ok: boolean; toast: string }> {
   const { settings, chats, registry } = deps.commands;
   const locale = (await chats.get({ platform: cmd.platform, chatId: cmd.chatId }).catch(() => undefined))?.locale ?? settings.locale;
   const parsed = parseCommand(cmd.text);

@@ -1,5 +1,5 @@
 import type { CardModel, TrackForm } from '../domain/card.js';
-import { ALL_KINDS } from '../domain/task.js';
+import { KINDS_BY_PLATFORM } from '../domain/task.js';
 import { fill, messages, type Locale } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
 
@@ -60,7 +60,8 @@ function trackForm(locale: Locale): TrackForm {
     idLabel: t.formId,
     idPlaceholder: t.formIdPlaceholder,
     kindLabel: t.formKind,
-    kinds: [{ value: 'detect', label: t.formDetect }, ...ALL_KINDS.map((k) => ({ value: k, label: kinds[k] }))],
+    // Only Feishu draws forms: its kinds.
+    kinds: [{ value: 'detect', label: t.formDetect }, ...KINDS_BY_PLATFORM.feishu.map((k) => ({ value: k, label: kinds[k] }))],
     notifyLabel: t.notify,
     submitLabel: t.formSubmit,
   };
