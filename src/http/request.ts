@@ -1,4 +1,4 @@
-import { request, type Dispatcher, type FormData } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { TaskbotError } from '../domain/errors.js';
 import { dispatcherFor, proxyRefusal } from './proxy.js';
 
@@ -9,7 +9,7 @@ export interface HttpRequest {
   query?: Record<string, string | number | boolean | undefined>;
   /** Sent as JSON. */
   json?: unknown;
-  /** Sent as multipart/form-data (an upload); undici writes the boundary. */
+  /** Sent as multipart/form-data (an upload). */
   form?: FormData;
   timeoutMs: number;
   /** Names the call in errors and logs, e.g. "feishu drive task_check". */
@@ -31,7 +31,15 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const url = new URL(req.url);
   for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
   const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
-  let body: string | FormData | undefined = req.form;
+  let body: string | Buffer | undefined;
+  if (req.form) {
+    // Encoded by the runtime's own FormData serialiser into bytes with their boundary: a FormData
+    // object handed to undici's request is read by whichever undici the dispatcher is (Node 24's
+    // built-in one cannot read npm undici's), bytes are read by any.
+    const encoded = new Response(req.form);
+    body = Buffer.from(await encoded.arrayBuffer());
+    headers['content-type'] = encoded.headers.get('content-type')!;
+  }
   if (req.json !== undefined) {
     body = JSON.stringify(req.json);
     headers['content-type'] = 'application/json; charset=utf-8';

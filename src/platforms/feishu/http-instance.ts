@@ -1,5 +1,4 @@
 import type { HttpInstance } from '@larksuiteoapi/node-sdk';
-import { FormData } from 'undici';
 import { httpRequest, type HttpResponse } from '../../http/request.js';
 
 type Opts = {
@@ -65,7 +64,7 @@ export function undiciHttpInstance(defaultTimeoutMs: number): HttpInstance {
 /**
  * The SDK's uploads (im v1 files) hand over a plain object and ask for multipart/form-data (axios
  * would encode it): its fields as parts, bytes as a file named by `file_name`. The header is
- * dropped so undici writes it with the boundary.
+ * dropped: the encoded body brings its own, with the boundary.
  */
 function multipart(headers: Record<string, string>, data: unknown): FormData | undefined {
   const key = Object.keys(headers).find((k) => k.toLowerCase() === 'content-type');
