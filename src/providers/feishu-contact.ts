@@ -44,10 +44,11 @@ export function contactState(d: Pick<ContactTaskData, 'status' | 'progress' | 's
  */
 export const MAX_KEPT_ITEMS = 50;
 
-/** Every failed sub-task of an answer, as rows. */
-function failedItems(d: ContactTaskData): TaskItem[] | undefined {
+/** The failed sub-tasks of an answer as rows, the first `limit` of them (a poll keeps a few; an export all). */
+function failedItems(d: ContactTaskData, limit = Infinity): TaskItem[] | undefined {
   return d.task_info
     ?.filter((t) => t.code !== 0)
+    .slice(0, limit)
     .map((t) => {
       const id = t.user_id ?? t.department_id;
       return {
@@ -65,7 +66,7 @@ function failedItems(d: ContactTaskData): TaskItem[] | undefined {
 
 export function mapContactTask(ref: TaskRef, raw: unknown, now: Date): TaskSnapshot {
   const d = parseUpstream(ContactTaskData, raw, 'contact v2 task/get');
-  const items = failedItems(d)?.slice(0, MAX_KEPT_ITEMS);
+  const items = failedItems(d, MAX_KEPT_ITEMS);
   const state = contactState(d);
   const firstFailure = items?.[0];
   return {
