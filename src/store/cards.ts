@@ -2,7 +2,7 @@ import { sql, type ExpressionBuilder } from 'kysely';
 import type { CardStatus } from '../domain/card-status.js';
 import type { CardRow, StoreContext, TaskRow } from './context.js';
 import type { Database } from './schema.js';
-import { cardWrite, lockTask, owed, syncTask } from './task-flags.js';
+import { cardWrite, endedOwes, lockTask, syncTask } from './task-flags.js';
 import { INTEREST_MS } from './tasks.js';
 
 export type NewCard = Omit<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'shown' | 'fail_count' | 'retry_at' | 'title' | 'last_error' | 'asked_by' | 'pinned'> &
@@ -145,14 +145,7 @@ export class CardStore {
     const keys = only && (only.length > 0 ? only : ['']);
     const r = await this.ctx.prepared.run(this.ctx.db, `workCards:${keys?.length}`, [taskKey, ...(keys ?? [])], (taskKey, ...keys) => {
       const q = this.watched().where('task_key', '=', taskKey);
-      return (only ? q.where('card_key', 'in', keys) : q).where((eb) =>
-        eb.or([
-          eb('status', '=', 'active'),
-          eb.and([eb('status', '!=', 'gone'), eb.or([eb('shown', 'is', null), eb('shown', '!=', eb.ref('status')), eb.and([eb('status', '=', 'done'), eb.exists(owed(eb))])])]),
-          // Ended while pinned: it owes its unpinning.
-          eb('pinned', '=', 1),
-        ]),
-      );
+      return (only ? q.where('card_key', 'in', keys) : q).where((eb) => eb.or([eb('status', '=', 'active'), endedOwes(eb)]));
     });
     return r.rows.map(withWaiting);
   }

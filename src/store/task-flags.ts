@@ -24,13 +24,7 @@ export async function syncTask(ctx: StoreContext, tx: Kysely<Database>, taskKey:
                 .select('card_key')
                 .where('cards.task_key', '=', taskKey)
                 .where('cards.status', '!=', 'active')
-                .where((c) =>
-                  c.or([
-                    c.and([c('cards.status', '!=', 'gone'), c.or([c('cards.shown', 'is', null), c('cards.shown', '!=', c.ref('cards.status')), c.and([c('cards.status', '=', 'done'), c.exists(owed(c))])])]),
-                    // An ended card taskbot pinned owes its unpinning.
-                    c('cards.pinned', '=', 1),
-                  ]),
-                ),
+                .where((c) => endedOwes(c)),
             ),
           )
           .then(1)
@@ -58,6 +52,17 @@ export async function lockTask(ctx: StoreContext, tx: Kysely<Database>, taskKey:
     return ctx.dialect === 'postgres' ? q.forUpdate() : q;
   });
   return r.rows[0];
+}
+
+/**
+ * An ended card that still owes something (used with `status != 'active'`, or beside it): the
+ * rendering of its status, a finished task's mentions, or, pinned by taskbot, its unpinning.
+ */
+export function endedOwes(c: ExpressionBuilder<Database, 'cards'>) {
+  return c.or([
+    c.and([c('cards.status', '!=', 'gone'), c.or([c('cards.shown', 'is', null), c('cards.shown', '!=', c.ref('cards.status')), c.and([c('cards.status', '=', 'done'), c.exists(owed(c))])])]),
+    c('cards.pinned', '=', 1),
+  ]);
 }
 
 /** Subscribers of the card in scope still waiting for their mention. */
