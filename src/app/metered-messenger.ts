@@ -1,10 +1,10 @@
 import type { Messenger } from '../domain/chat.js';
 import { asTaskbotError } from '../domain/errors.js';
-import type { Telemetry } from '../domain/telemetry.js';
+import type { CardWriteOp, Telemetry } from '../domain/telemetry.js';
 
 /** A messenger that counts every card write and its outcome; the writes themselves are unchanged. */
 export function meteredMessenger(platform: string, m: Messenger, t: Pick<Telemetry, 'cardWrite'>): Messenger {
-  const count = async <T>(op: 'send' | 'update' | 'digest' | 'mention' | 'file', write: () => Promise<T>): Promise<T> => {
+  const count = async <T>(op: CardWriteOp, write: () => Promise<T>): Promise<T> => {
     try {
       const r = await write();
       t.cardWrite(platform, op, 'ok');

@@ -58,6 +58,8 @@ export function taskCard(s: TaskSnapshot, o: TaskCardOptions): CardModel {
   if (s.failureReason) fields.push({ label: m.words.reason, value: clip(s.failureReason, 300) });
 
   const failed = (s.items ?? []).filter((i) => !i.ok);
+  // The card keeps some failed rows; the upstream counts them all.
+  const failedCount = Math.max(failed.length, s.failed ?? 0);
   const items = failed.slice(0, MAX_CARD_ITEMS).map((i) => {
     const contact = [i.email, i.mobile]
       .filter((v): v is string => Boolean(v))
@@ -77,7 +79,7 @@ export function taskCard(s: TaskSnapshot, o: TaskCardOptions): CardModel {
   }[o.mode];
   const live = o.mode === 'live' || o.mode === 'retrying';
   // Every failed row as a file, where the upstream lists them, once there are failures.
-  const exportable = KINDS_WITH_ROWS.includes(s.ref.kind) && ((s.failed ?? 0) > 0 || failed.length > 0);
+  const exportable = KINDS_WITH_ROWS.includes(s.ref.kind) && failedCount > 0;
   const exportButton: CardButton[] = exportable ? [{ action: 'export', label: t.exportFailed, style: 'default' }] : [];
   const buttons: CardButton[] =
     o.mode === 'final'
@@ -106,7 +108,7 @@ export function taskCard(s: TaskSnapshot, o: TaskCardOptions): CardModel {
       { type: 'fields', fields },
       ...waiting,
       ...(items.length > 0
-        ? [{ type: 'list' as const, title: `${m.words.failedItems} (${Math.max(failed.length, s.failed ?? 0)})`, items, more: Math.max(failed.length, s.failed ?? 0) - items.length, folded: true }]
+        ? [{ type: 'list' as const, title: `${m.words.failedItems} (${failedCount})`, items, more: failedCount - items.length, folded: true }]
         : []),
     ],
     ...(note && { note }),

@@ -7,7 +7,8 @@ import { parseSwitch } from './parse.js';
 
 const LOCALES: ReadonlyMap<string, Locale> = new Map(Object.entries({ zh: 'zh', cn: 'zh', 中文: 'zh', en: 'en', english: 'en', 英文: 'en' } satisfies Record<string, Locale>));
 
-const refused = (locale: Locale): Answer => ({ card: noticeCard(locale, cardTexts(locale).adminOnly, { color: 'orange', type: 'error' }) });
+/** The answer to a chat setting asked for by someone who is not an admin. */
+export const adminOnly = (locale: Locale): Answer => ({ card: noticeCard(locale, cardTexts(locale).adminOnly, { color: 'orange', type: 'error' }) });
 const usage = (locale: Locale, text: string): Answer => ({ card: noticeCard(locale, text, { color: 'orange', type: 'error' }) });
 
 /** `notify on|off`: every `status` asker in this chat is told when the task ends (or not); `notify` alone shows it. */
@@ -16,7 +17,7 @@ export async function notifyCommand({ cmd, args, chat, locale, prefs, deps }: Ha
   if (args.length === 0) return { card: noticeCard(locale, `${fill(t.notifyCurrent, { state: prefs.notifyDefault ? t.on : t.off })}\n${t.notifyUsage}`) };
   const on = parseSwitch(args[0]);
   if (on === undefined || args.length > 1) return usage(locale, t.notifyUsage);
-  if (!isAdmin(deps.settings, cmd.userId)) return refused(locale);
+  if (!isAdmin(deps.settings, cmd.userId)) return adminOnly(locale);
   await deps.chats.set(chat, { notifyDefault: on });
   return { card: noticeCard(locale, on ? t.notifyOn : t.notifyOff, { color: on ? 'green' : 'grey' }) };
 }
@@ -30,7 +31,7 @@ export async function pinCommand({ cmd, args, chat, locale, prefs, deps }: Handl
   if (args.length === 0) return { card: noticeCard(locale, `${t.settingPin}: ${prefs.pin ? t.on : t.off}${prefs.pinBlocked ? ` (${prefs.pinBlocked})` : ''}\n${t.pinUsage}`) };
   const on = parseSwitch(args[0]);
   if (on === undefined || args.length > 1) return usage(locale, t.pinUsage);
-  if (!isAdmin(deps.settings, cmd.userId)) return refused(locale);
+  if (!isAdmin(deps.settings, cmd.userId)) return adminOnly(locale);
   if (on && !deps.messengers[chat.platform]?.pin) return usage(locale, t.pinUnsupported);
   await deps.chats.set(chat, { pin: on, pinBlocked: null });
   return { card: noticeCard(locale, on ? t.pinOn : t.pinOff, { color: on ? 'green' : 'grey' }) };
@@ -40,7 +41,7 @@ export async function pinCommand({ cmd, args, chat, locale, prefs, deps }: Handl
 export async function langCommand({ cmd, args, chat, locale, deps }: HandlerInput): Promise<Answer> {
   const next = args.length === 1 ? LOCALES.get(args[0]!.toLowerCase()) : undefined;
   if (!next) return usage(locale, cardTexts(locale).langUsage);
-  if (!isAdmin(deps.settings, cmd.userId)) return refused(locale);
+  if (!isAdmin(deps.settings, cmd.userId)) return adminOnly(locale);
   await deps.chats.set(chat, { locale: next });
   return { card: noticeCard(next, cardTexts(next).langSet, { color: 'green' }) };
 }

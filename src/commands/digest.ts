@@ -4,6 +4,7 @@ import { parseSchedule } from '../digest/schedule.js';
 import { fill } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import { isAdmin, type Answer, type HandlerInput } from './context.js';
+import { adminOnly } from './chat-settings.js';
 
 const OFF = new Set(['off', '关闭', '取消']);
 const NOW = new Set(['now', '立即', '现在']);
@@ -24,7 +25,7 @@ export async function digestCommand({ cmd, args, chat, locale, deps }: HandlerIn
     const since = d?.last_fired_at ?? deps.clock.now() - 86_400_000;
     return { card: await deps.digests.build(chat, locale, d?.time_zone ?? tz, since) };
   }
-  if (!isAdmin(deps.settings, cmd.userId)) return { card: noticeCard(locale, t.adminOnly, { color: 'orange', type: 'error' }) };
+  if (!isAdmin(deps.settings, cmd.userId)) return adminOnly(locale);
   if (OFF.has(first)) {
     await deps.digests.off(chat);
     return { card: noticeCard(locale, t.digestOff, { color: 'grey' }) };

@@ -6,6 +6,7 @@ import type { StopRule } from '../domain/stop-rule.js';
 import { parseStatusArgs } from './parse.js';
 import { isAdmin, type Answer, type HandlerInput } from './context.js';
 import { checkStop } from './stop-permission.js';
+import { adminOnly } from './chat-settings.js';
 
 /** `stop anyone` / `stop asker` (and their Chinese words): the chat's rule of who may stop its cards. */
 const RULES: ReadonlyMap<string, StopRule> = new Map(Object.entries({ anyone: 'anyone', all: 'anyone', 任何人: 'anyone', 所有人: 'anyone', asker: 'asker', 发起人: 'asker' } satisfies Record<string, StopRule>));
@@ -15,11 +16,11 @@ const RULES: ReadonlyMap<string, StopRule> = new Map(Object.entries({ anyone: 'a
  * this chat, those the sender may stop; `stop anyone|asker` (admins) sets who may.
  */
 export async function stopCommand(input: HandlerInput): Promise<Answer> {
-  const { args, chat, locale, deps, cmd } = input;
+  const { args, chat, locale, deps, cmd, prefs } = input;
   const t = cardTexts(locale);
   const rule = args.length === 1 ? RULES.get(args[0]!.toLowerCase()) : undefined;
   if (rule) {
-    if (!isAdmin(deps.settings, cmd.userId)) return { card: noticeCard(locale, t.adminOnly, { color: 'orange', type: 'error' }) };
+    if (!isAdmin(deps.settings, cmd.userId)) return adminOnly(locale);
     await deps.chats.set(chat, { stopRule: rule });
     return { card: noticeCard(locale, rule === 'anyone' ? t.stopRuleAnyone : t.stopRuleAsker, { color: 'green' }) };
   }
@@ -29,7 +30,7 @@ export async function stopCommand(input: HandlerInput): Promise<Answer> {
   if (extra.length > 0) return { card: noticeCard(locale, fill(t.stopUsage, { input: clip(extra.join(' '), 40) }), { color: 'orange', type: 'error' }) };
   let refused = 0;
   const n = await deps.engine.stopInChat(chat, id, kind, async (c) => {
-    const ok = (await checkStop(deps, { platform: c.platform, chatId: c.chat_id, askedBy: c.asked_by }, cmd.userId)).ok;
+    const ok = (await checkStop(deps, { platform: c.platform, chatId: c.chat_id, askedBy: c.asked_by }, cmd.userId, prefs.stopRule)).ok;
     if (!ok) refused++;
     return ok;
   });

@@ -55,11 +55,12 @@ const GROUPS: { key: 'groupSucceeded' | 'groupPartial' | 'groupFailed' | 'groupR
 export function digestCard(tasks: TaskSnapshot[], o: { locale: Locale; timeZone: string; since: Date; reports?: ReportSummary }): CardModel {
   const t = cardTexts(o.locale);
   const blocks: Block[] = [{ type: 'text', text: fill(t.digestSince, { since: formatTime(o.since, o.timeZone).slice(0, 16) }) }];
+  const groups = GROUPS.map((g) => ({ title: t[g.key], tasks: tasks.filter((s) => g.states.includes(s.state)) }));
   // The period's tasks by outcome, drawn as bars where the platform charts.
-  if (tasks.length > 0) blocks.push({ type: 'chart', kind: 'bar', title: t.chartOutcomes, points: GROUPS.map((g) => ({ label: t[g.key], value: tasks.filter((s) => g.states.includes(s.state)).length })) });
-  for (const g of GROUPS) {
-    const lines = tasks.filter((s) => g.states.includes(s.state)).map((s) => taskLine(s, o.locale));
-    if (lines.length > 0) blocks.push({ type: 'list', title: `${t[g.key]} (${lines.length})`, items: lines.slice(0, MAX_GROUP_LINES), more: Math.max(0, lines.length - MAX_GROUP_LINES) });
+  if (tasks.length > 0) blocks.push({ type: 'chart', kind: 'bar', title: t.chartOutcomes, points: groups.map((g) => ({ label: g.title, value: g.tasks.length })) });
+  for (const g of groups) {
+    const lines = g.tasks.map((s) => taskLine(s, o.locale));
+    if (lines.length > 0) blocks.push({ type: 'list', title: `${g.title} (${lines.length})`, items: lines.slice(0, MAX_GROUP_LINES), more: Math.max(0, lines.length - MAX_GROUP_LINES) });
   }
   if (tasks.length === 0) blocks.push({ type: 'text', text: t.digestEmpty });
   if (o.reports) blocks.push(...reportBlocks(o.reports, o.locale, o.timeZone));

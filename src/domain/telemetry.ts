@@ -2,6 +2,9 @@
  * What the core reports as it works, for metrics. The core calls these; the app wires them to
  * Prometheus (src/metrics). Each is a count of one thing that happened.
  */
+/** What a card write was: a card sent or updated, a digest, a mention, a file. */
+export type CardWriteOp = 'send' | 'update' | 'digest' | 'mention' | 'file';
+
 export interface Telemetry {
   /** An inbound event from a platform (message, card callback, unknown). */
   event(platform: string, type: string): void;
@@ -10,7 +13,7 @@ export interface Telemetry {
   /** One upstream call attempt: the API, `ok` or the error code, and whether it was a retry. */
   upstreamCall(api: string, outcome: string, retried: boolean): void;
   /** A card written to a chat: `send`, `update` or `digest`, and `ok` or the error code. */
-  cardWrite(platform: string, op: 'send' | 'update' | 'digest' | 'mention' | 'file', outcome: string): void;
+  cardWrite(platform: string, op: CardWriteOp, outcome: string): void;
   /** A call held back by one of our own rate limiters before it went out. */
   rateLimitWait(limiter: string): void;
   /** A scheduled digest run: `sent` or `failed`. */

@@ -277,8 +277,7 @@ export class CardLifecycle {
       const problem = adminProblem(er);
       this.d.logger?.error({ code: er.code, err: er.toJSON(), chat: c.chat_id }, `pinning in this chat waits for the admin (${problem})`);
       await setChatSettings(this.d.store, { platform: c.platform, chatId: c.chat_id }, { pinBlocked: problem }, this.d.clock.now());
-      const messenger = this.d.messengers[c.platform];
-      await messenger?.send({ platform: c.platform, chatId: c.chat_id }, noticeCard(c.locale, fill(cardTexts(c.locale).pinBlocked, { problem }), { color: 'orange', type: 'error' })).catch((e2: unknown) =>
+      await m.send({ platform: c.platform, chatId: c.chat_id }, noticeCard(c.locale, fill(cardTexts(c.locale).pinBlocked, { problem }), { color: 'orange', type: 'error' })).catch((e2: unknown) =>
         this.d.logger?.warn({ err: asTaskbotError(e2).toJSON(), chat: c.chat_id }, 'could not tell the chat that pinning waits for the admin'),
       );
     }
