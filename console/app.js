@@ -203,8 +203,20 @@ function render(e) {
   return el('li', { class: 'msg bot', 'data-id': e.id }, content);
 }
 
+/** DingTalk's top box (吊顶): above the group's messages while it is open, gone once closed. */
+function topBox(e) {
+  const bar = $('.chat[data-platform=dingtalk] .topbox');
+  bar.querySelector(`[data-id="${CSS.escape(e.id)}"]`)?.remove();
+  if (!e.topBox.open) return;
+  const p = e.params;
+  bar.append(
+    el('div', { class: 'topbox-card', 'data-id': e.id }, el('span', { class: 'tag pin' }, '📌'), el('span', { class: 'title' }, p.title), p.state ? el('span', { class: 'tag' }, p.state) : null, p.progressText ? el('div', { class: 'heading' }, p.progressText) : null),
+  );
+}
+
 function upsert(e) {
   entries.set(e.id, e);
+  if (e.topBox) return topBox(e);
   const list = $(`.chat[data-platform=${e.platform}] .messages`);
   const old = list.querySelector(`[data-id="${CSS.escape(e.id)}"]`);
   const node = render(e);

@@ -51,6 +51,7 @@ const Env = z
     DINGTALK_API_BASE: url('DINGTALK_API_BASE', 'https://api.dingtalk.com').default('https://api.dingtalk.com'),
     DINGTALK_OAPI_BASE: url('DINGTALK_OAPI_BASE', 'https://oapi.dingtalk.com').default('https://oapi.dingtalk.com'),
     DINGTALK_CARD_TEMPLATE_ID: optionalText,
+    DINGTALK_TOPBOX_TEMPLATE_ID: optionalText,
     DATABASE_URL: z
       .string()
       .trim()
@@ -124,7 +125,7 @@ export type Env = z.output<typeof Env>;
 
 export interface Config {
   feishu?: { appId: string; appSecret: string; domain: string; eventMode: 'ws' | 'webhook'; encryptKey?: string; verificationToken?: string };
-  dingtalk?: { clientId: string; clientSecret: string; robotCode: string; apiBase: string; oapiBase: string; cardTemplateId?: string };
+  dingtalk?: { clientId: string; clientSecret: string; robotCode: string; apiBase: string; oapiBase: string; cardTemplateId?: string; topBoxTemplateId?: string };
   databaseUrl: string;
   http: { host: string; port: number };
   locale: 'zh' | 'en';
@@ -205,6 +206,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           apiBase: e.DINGTALK_API_BASE,
           oapiBase: e.DINGTALK_OAPI_BASE,
           ...(e.DINGTALK_CARD_TEMPLATE_ID && { cardTemplateId: e.DINGTALK_CARD_TEMPLATE_ID }),
+          ...(e.DINGTALK_TOPBOX_TEMPLATE_ID && { topBoxTemplateId: e.DINGTALK_TOPBOX_TEMPLATE_ID }),
         },
       }),
     databaseUrl: e.DATABASE_URL,

@@ -85,7 +85,8 @@ export async function runDoctor(config: Config): Promise<Check[]> {
     out.push(await probe(g, 'permission: storage tasks', () => dingtalk.storageTask('doctor-probe', 'doctor-probe'), console_));
     out.push(await probe(g, 'permission: user lookup (unionId)', () => dingtalk.unionIdOf('taskbot-doctor-probe'), console_));
     out.push(await probe(g, 'permission: robot messages', () => dingtalk.robotMarkdown(d.robotCode, { group: 'cid-taskbot-doctor-probe' }, { title: 'probe', text: 'probe' }), console_));
-    out.push(await cardTemplate(dingtalk, d.cardTemplateId, g, console_));
+    out.push(await cardTemplate(dingtalk, TEMPLATES.card, d.cardTemplateId, g, console_));
+    out.push(await cardTemplate(dingtalk, TEMPLATES.topBox, d.topBoxTemplateId, g, console_));
     try {
       await new StreamClient({ clientId: d.clientId, clientSecret: d.clientSecret, apiBase: d.apiBase, timeoutMs: config.upstreamTimeoutMs }).getEndpoint();
       out.push({ group: g, name: 'Stream mode', ok: true, detail: 'gateway issued a connection ticket' });
@@ -113,14 +114,20 @@ export async function runDoctor(config: Config): Promise<Check[]> {
   return out;
 }
 
+/** The two DingTalk templates taskbot uses: the group card, and the top box (吊顶) that pins it. */
+const TEMPLATES = {
+  card: { name: 'card template and card permission', variable: 'DINGTALK_CARD_TEMPLATE_ID', file: 'taskbot-card.json', unset: 'answers are markdown' },
+  topBox: { name: 'top-box template (pin on)', variable: 'DINGTALK_TOPBOX_TEMPLATE_ID', file: 'taskbot-topbox.json', unset: 'no pins: pin on says what to set' },
+} as const;
+
 /**
- * The template and the card permission, proven by creating a card instance from the template
+ * A template and the card permission, proven by creating a card instance from the template
  * without delivering it (nobody sees it): success means the id is a template of this app and the
  * app may create cards; the platform's refusal says which of the two is wrong.
  */
-async function cardTemplate(api: DingtalkOpenApi, templateId: string | undefined, group: string, where: string): Promise<Check> {
-  const name = 'card template and card permission';
-  if (!templateId) return { group, name, ok: true, detail: 'DINGTALK_CARD_TEMPLATE_ID not set: answers are markdown (import cards/dingtalk/taskbot-card.json for live cards)' };
+async function cardTemplate(api: DingtalkOpenApi, t: (typeof TEMPLATES)[keyof typeof TEMPLATES], templateId: string | undefined, group: string, where: string): Promise<Check> {
+  const name = t.name;
+  if (!templateId) return { group, name, ok: true, detail: `${t.variable} not set: ${t.unset} (import cards/dingtalk/${t.file} to use it)` };
   try {
     await api.createCardInstance(templateId, `tb-doctor-${randomUUID()}`);
     return { group, name, ok: true, detail: `template ${templateId} exists and the app may create cards (an undelivered card instance was created)` };
@@ -128,7 +135,7 @@ async function cardTemplate(api: DingtalkOpenApi, templateId: string | undefined
     const err = asTaskbotError(e);
     const fix =
       err.code === 'NOT_CONFIGURED'
-        ? 'DINGTALK_CARD_TEMPLATE_ID is not a template of this app: import cards/dingtalk/taskbot-card.json in the card platform (卡片平台 → 更多 → 导入), save it, and copy its template id'
+        ? `${t.variable} is not a template of this app: import cards/dingtalk/${t.file} in the card platform (卡片平台 → 更多 → 导入), save it, and copy its template id`
         : err.code === 'PERMISSION_DENIED'
           ? `grant ${err.details.scopes?.join(' | ') ?? 'Card.Instance.Write'} in ${where}, then publish the app again`
           : 'check the credentials and the network, then run doctor again';

@@ -17,7 +17,9 @@ export function buildMessengers(config: Config, services: Services, o: { clock: 
     const dingtalk = new DingtalkMessenger(services.dingtalk, {
       robotCode: config.dingtalk.robotCode,
       cardTemplateId: config.dingtalk.cardTemplateId,
+      topBoxTemplateId: config.dingtalk.topBoxTemplateId,
       now: () => o.clock.now(),
+      onTopBoxLost: (err, outTrackId) => o.logger.warn({ code: err.code, err: err.toJSON(), outTrackId }, 'a top box could not be updated for good (closed or expired); its card goes on'),
       onCardsBroken: (err) => o.logger.error({ code: err.code, err: err.toJSON() }, 'DingTalk cards cannot be created: answering in markdown; check DINGTALK_CARD_TEMPLATE_ID and the Card.Instance.Write permission'),
     });
     messengers.dingtalk = meteredMessenger('dingtalk', dingtalk, o.telemetry);

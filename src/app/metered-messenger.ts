@@ -25,6 +25,7 @@ export function meteredMessenger(platform: string, m: Messenger, t: Pick<Telemet
     ...(m.maxFileBytes !== undefined && { maxFileBytes: m.maxFileBytes }),
     ...(m.pin && { pin: m.pin.bind(m) }),
     ...(m.unpin && { unpin: m.unpin.bind(m) }),
+    ...(m.cannotPin && { cannotPin: m.cannotPin.bind(m) }),
     ...(m.sendFile && { sendFile: (card, file, key) => count('file', () => m.sendFile!(card, file, key)) }),
   };
 }

@@ -37,3 +37,11 @@ export function renderCardParams(card: CardModel): Record<string, string> {
     notifyLabel: plain(card.buttons?.find((b) => b.action === 'notify')?.label ?? ''),
   };
 }
+
+/** What the group's top box (吊顶, cards/dingtalk/taskbot-topbox.json) shows of a card: its head and progress. */
+export const TOP_BOX_KEYS = ['title', 'color', 'state', 'stateCode', 'progress', 'progressText'] as const;
+
+export function renderTopBoxParams(card: CardModel): Record<string, string> {
+  const all = renderCardParams(card);
+  return Object.fromEntries(TOP_BOX_KEYS.map((k) => [k, all[k] ?? '']));
+}

@@ -32,7 +32,9 @@ export async function pinCommand({ cmd, args, chat, locale, prefs, deps }: Handl
   const on = parseSwitch(args[0]);
   if (on === undefined || args.length > 1) return usage(locale, t.pinUsage);
   if (!isAdmin(deps.settings, cmd.userId)) return adminOnly(locale);
-  if (on && !deps.messengers[chat.platform]?.pin) return usage(locale, t.pinUnsupported);
+  const m = deps.messengers[chat.platform];
+  const refusal = !m?.pin ? 'unsupported' : m.cannotPin?.(chat);
+  if (on && refusal) return usage(locale, { unsupported: t.pinUnsupported, 'needs-template': t.pinNeedsTemplate, 'groups-only': t.pinGroupsOnly }[refusal]);
   await deps.chats.set(chat, { pin: on, pinBlocked: null });
   return { card: noticeCard(locale, on ? t.pinOn : t.pinOff, { color: on ? 'green' : 'grey' }) };
 }

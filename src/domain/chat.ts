@@ -12,7 +12,12 @@ export interface CardHandle extends ChatRef {
   handle: string;
   /** Platform delivery facts kept with the handle (e.g. DingTalk markdown fallback). */
   meta?: Record<string, unknown>;
+  /** taskbot has it pinned in its chat now (an update keeps a DingTalk top box in step). */
+  pinned?: boolean;
 }
+
+/** Why pins cannot be turned on in a chat: the platform has none for bots, wants a template, or pins in groups only. */
+export type PinRefusal = 'unsupported' | 'needs-template' | 'groups-only';
 
 export function cardKey(h: Pick<CardHandle, 'platform' | 'handle'>): string {
   return `${h.platform}:${h.handle}`;
@@ -75,7 +80,12 @@ export interface Messenger {
   sendFile?(card: CardHandle, file: { name: string; bytes: Uint8Array }, key: string): Promise<void>;
   /** The largest file sendFile takes. */
   readonly maxFileBytes?: number;
-  /** Pins the card in its chat, and takes the pin off again (absent: the platform has no pins for bots). */
-  pin?(card: CardHandle): Promise<void>;
+  /**
+   * Pins the card in its chat, and takes the pin off again (absent: the platform has no pins for
+   * bots). `model`: what the card shows now (DingTalk's top box is a card of its own).
+   */
+  pin?(card: CardHandle, model: CardModel): Promise<void>;
   unpin?(card: CardHandle): Promise<void>;
+  /** Why pins cannot work in this chat now (absent or undefined: they can wherever pin is). */
+  cannotPin?(chat: ChatRef): PinRefusal | undefined;
 }

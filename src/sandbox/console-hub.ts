@@ -23,6 +23,8 @@ export interface Entry {
   params?: Record<string, string>;
   /** Feishu: the card is pinned in the group. */
   pinned?: boolean;
+  /** DingTalk: this card is the group's top box (吊顶); `open` false once closed or expired. */
+  topBox?: { open: boolean };
   /** Feishu: a file message (the export of failed items), downloadable from /console/file. */
   file?: { key: string; name: string; size: number };
   /** DingTalk: a markdown message. */
@@ -60,7 +62,10 @@ export class ConsoleHub {
     });
     let n = 0;
     dingtalk.im.listeners.add((kind, item) => {
-      if (kind === 'card' && 'outTrackId' in item) this.put({ id: item.outTrackId, platform: 'dingtalk', from: 'bot', at: item.history[0]!.at, params: item.params });
+      if (kind === 'card' && 'outTrackId' in item) {
+        const top = item.topBox && { topBox: { open: item.topBox.closedAt === undefined && item.topBox.expiresAt > Date.now() } };
+        this.put({ id: item.outTrackId, platform: 'dingtalk', from: 'bot', at: item.history[0]!.at, params: item.params, ...top });
+      }
       if (kind === 'message' && 'title' in item) this.put({ id: `md-${++n}`, platform: 'dingtalk', from: 'bot', at: item.at, markdown: { title: item.title, text: item.text } });
     });
   }

@@ -7,6 +7,8 @@ export interface FakeCard {
   callbackType?: string;
   params: Record<string, string>;
   history: { at: number; params: Record<string, string> }[];
+  /** A group's top box (吊顶, delivered to ONE_BOX): shown until it expires or is closed. */
+  topBox?: { expiresAt: number; closedAt?: number };
 }
 
 export interface FakeRobotMessage {
@@ -37,16 +39,37 @@ export class FakeDingtalkIm {
   constructor(private readonly now: () => number = Date.now) {}
 
   createAndDeliver(r: FakeRequest): FakeResponse {
-    const b = (r.body ?? {}) as { cardTemplateId?: string; outTrackId?: string; callbackType?: string; openSpaceId?: string; cardData?: { cardParamMap?: Record<string, unknown> } };
+    const b = (r.body ?? {}) as {
+      cardTemplateId?: string;
+      outTrackId?: string;
+      callbackType?: string;
+      openSpaceId?: string;
+      cardData?: { cardParamMap?: Record<string, unknown> };
+      topOpenSpaceModel?: { spaceType?: string };
+      topOpenDeliverModel?: { expiredTimeMillis?: unknown };
+    };
     if (!b.cardTemplateId || !b.outTrackId || !b.openSpaceId) return bad('paramError', 'cardTemplateId, outTrackId and openSpaceId are required');
     if (this.templates.size > 0 && !this.templates.has(b.cardTemplateId)) return bad('paramError', `template not exist: ${b.cardTemplateId}`);
     const params = checkParams(b.cardData?.cardParamMap);
     if (typeof params === 'string') return bad('paramError.cardParamMap', params);
-    if (this.failDelivery) return { status: 200, body: { success: true, result: { outTrackId: b.outTrackId, deliverResults: [{ spaceType: 'IM_GROUP', spaceId: b.openSpaceId, success: false, errorMsg: 'robot not in group' }] } } };
-    const delivered = { status: 200, body: { success: true, result: { outTrackId: b.outTrackId, deliverResults: [{ spaceType: b.openSpaceId.includes('IM_ROBOT') ? 'IM_ROBOT' : 'IM_GROUP', spaceId: b.openSpaceId, success: true }] } } };
+    const spaceType = /^dtv1\.card\/\/([A-Z_]+)\./.exec(b.openSpaceId)?.[1] ?? '';
+    // A top box (official example, 吊顶卡片使用动态数据源): ONE_BOX space, its model and an expiry.
+    const expiry = b.topOpenDeliverModel?.expiredTimeMillis;
+    const top = spaceType === 'ONE_BOX' && typeof expiry === 'number' ? expiry : undefined;
+    if (spaceType === 'ONE_BOX' && (b.topOpenSpaceModel?.spaceType !== 'ONE_BOX' || top === undefined)) return bad('paramError', 'topOpenSpaceModel.spaceType ONE_BOX and topOpenDeliverModel.expiredTimeMillis are required');
+    if (this.failDelivery) return { status: 200, body: { success: true, result: { outTrackId: b.outTrackId, deliverResults: [{ spaceType, spaceId: b.openSpaceId, success: false, errorMsg: 'robot not in group' }] } } };
+    const delivered = { status: 200, body: { success: true, result: { outTrackId: b.outTrackId, deliverResults: [{ spaceType, spaceId: b.openSpaceId, success: true }] } } };
     // One instance per outTrackId: DingTalk documents no answer for a repeated id; taskbot takes it as the same card.
     if (this.cards.has(b.outTrackId)) return delivered;
-    const card: FakeCard = { outTrackId: b.outTrackId, templateId: b.cardTemplateId, openSpaceId: b.openSpaceId, ...(b.callbackType && { callbackType: b.callbackType }), params, history: [{ at: this.now(), params }] };
+    const card: FakeCard = {
+      outTrackId: b.outTrackId,
+      templateId: b.cardTemplateId,
+      openSpaceId: b.openSpaceId,
+      ...(b.callbackType && { callbackType: b.callbackType }),
+      params,
+      history: [{ at: this.now(), params }],
+      ...(top !== undefined && { topBox: { expiresAt: top } }),
+    };
     this.cards.set(b.outTrackId, card);
     for (const l of this.listeners) l('card', card);
     return delivered;
@@ -74,6 +97,22 @@ export class FakeDingtalkIm {
     card.history.push({ at: this.now(), params: card.params });
     for (const l of this.listeners) l('card', card);
     return { status: 200, body: { success: true, result: true } };
+  }
+
+  /** Top boxes open in a group now (delivered, not closed, not expired). */
+  openTopBoxes(chatId: string): FakeCard[] {
+    return [...this.cards.values()].filter((c) => c.topBox && c.openSpaceId === `dtv1.card//ONE_BOX.${chatId}` && c.topBox.closedAt === undefined && c.topBox.expiresAt > this.now());
+  }
+
+  /** POST /v1.0/im/topBoxes/close (im 1.0 TopboxClose): closes it for everyone; the answer has no body. */
+  closeTopBox(r: FakeRequest): FakeResponse {
+    const b = (r.body ?? {}) as { outTrackId?: string; openConversationId?: string; robotCode?: string };
+    if (!b.outTrackId || !b.openConversationId) return bad('paramError', 'outTrackId and openConversationId are required');
+    const card = this.cards.get(b.outTrackId);
+    if (!card?.topBox || card.openSpaceId !== `dtv1.card//ONE_BOX.${b.openConversationId}`) return bad('cardNotExist', 'top box not found');
+    card.topBox.closedAt ??= this.now();
+    for (const l of this.listeners) l('card', card);
+    return { status: 200, body: '' };
   }
 
   /** What DingTalk does with the data a callback answered: merges it into the card. */

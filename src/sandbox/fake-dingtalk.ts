@@ -102,11 +102,12 @@ export class FakeDingtalk extends FakeServer {
       'POST /v1.0/card/instances/createAndDeliver': (r) => this.im.createAndDeliver(r),
       'PUT /v1.0/card/instances': (r) => this.im.update(r),
       'POST /v1.0/card/instances': (r) => this.im.create(r),
+      'POST /v1.0/im/topBoxes/close': (r) => this.im.closeTopBox(r),
       'POST /v1.0/robot/groupMessages/send': (r) => this.im.robotSend(r, 'group'),
       'POST /v1.0/robot/oToMessages/batchSend': (r) => this.im.robotSend(r, 'user'),
     };
     const handler = api[`${req.method} ${req.path}`];
-    const kind = req.path.startsWith('/v1.0/card/') ? 'card' : 'im';
+    const kind = req.path.startsWith('/v1.0/card/') || req.path.startsWith('/v1.0/im/topBoxes/') ? 'card' : 'im';
     if (handler) return (r) => this.authorized(r, 'im') ?? (kind === 'card' ? this.authorized(r, 'card') : undefined) ?? handler(r);
     if (req.method === 'POST' && req.path === '/topapi/v2/user/get') return (r) => this.userGet(r);
     if (req.method !== 'GET') return undefined;

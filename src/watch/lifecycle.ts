@@ -196,7 +196,7 @@ export class CardLifecycle {
       const left = await this.settleCard(card, view, pass, later, send, draw);
       // The people waiting are told once the final state went out (a queued one tells them on its turn).
       if (left?.status === 'done' && left.card_key !== view.inlineKey && !queued.has(left.card_key)) await mentionWaiting(this.d, left, view.snap, later, guard);
-      if (left) await this.syncPin(left, card.pin_chat === true, guard);
+      if (left) await this.syncPin(left, card.pin_chat === true, guard, () => draw(left).model);
     }
     return pass;
   }
@@ -260,14 +260,14 @@ export class CardLifecycle {
    * chat, told there once; anything else refused for good is given up; passing failures wait for
    * the next round.
    */
-  private async syncPin(c: CardRow, chatWants: boolean, guard: () => Promise<void>): Promise<void> {
+  private async syncPin(c: CardRow, chatWants: boolean, guard: () => Promise<void>, model: () => CardModel): Promise<void> {
     const m = this.d.messengers[c.platform];
     const have = c.pinned === 1;
-    const want = chatWants && c.status === 'active';
+    const want = chatWants && c.status === 'active' && !m?.cannotPin?.({ platform: c.platform, chatId: c.chat_id });
     if (want === have || !m?.pin || !m.unpin) return;
     await guard();
     try {
-      await (want ? m.pin(handleOf(c)) : m.unpin(handleOf(c)));
+      await (want ? m.pin(handleOf(c), model()) : m.unpin(handleOf(c)));
       await this.d.store.cards.recordPinned(c.card_key, want ? 1 : 0);
     } catch (e) {
       const er = asTaskbotError(e);

@@ -61,5 +61,5 @@ export async function mentionWaiting(d: MentionDeps, c: CardRow, snap: TaskSnaps
 
 /** The card as the platform knows it. */
 export function handleOf(card: CardRow): CardHandle {
-  return { platform: card.platform, chatId: card.chat_id, handle: card.handle, ...(card.meta && { meta: JSON.parse(card.meta) as Record<string, unknown> }) };
+  return { platform: card.platform, chatId: card.chat_id, handle: card.handle, ...(card.meta && { meta: JSON.parse(card.meta) as Record<string, unknown> }), ...(card.pinned === 1 && { pinned: true }) };
 }

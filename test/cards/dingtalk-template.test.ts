@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderCardParams } from '../../src/cards/dingtalk.js';
+import { renderCardParams, renderTopBoxParams, TOP_BOX_KEYS } from '../../src/cards/dingtalk.js';
 import { sampleCards } from '../helpers/card-samples.js';
 
 const EXPORT = JSON.parse(readFileSync(join(import.meta.dirname, '../../cards/dingtalk/taskbot-card.json'), 'utf8')) as Record<string, unknown>;
@@ -63,5 +63,27 @@ describe('cards/dingtalk/taskbot-card.json, the importable template', () => {
     expect(press).toContain(`'actionId','${action}'`);
     expect(press).toContain(`'params',@dtMapAppend{null,'action','${action}'},'actionIds',@dtArrayAppend{null,'${action}'}`);
     expect(press).toContain(`@equal{@toStr{@data{data.cardData.${show}}},'true'}`);
+  });
+});
+
+describe('cards/dingtalk/taskbot-topbox.json, the importable top-box (吊顶) template', () => {
+  const top = JSON.parse(readFileSync(join(import.meta.dirname, '../../cards/dingtalk/taskbot-topbox.json'), 'utf8')) as Record<string, unknown>;
+  const ed = JSON.parse(String(top.editorData)) as typeof editor;
+  const names = new Set(ed.variableList.map((v) => v.name));
+
+  it('is a top-box card (type onebox, as the official 吊顶 example exports it) with a Card root', () => {
+    expect(Object.keys(top).sort()).toEqual(['editorData', 'mode', 'type', 'widgetInfo']);
+    expect(top).toMatchObject({ type: 'onebox', mode: 'card' });
+    expect(ed.schema.componentsTree[0]!.componentName).toBe('Card');
+  });
+
+  it('declares exactly what the top box is sent, and reads only that', () => {
+    const sent = new Set(Object.values(sampleCards('zh')).flatMap((c) => Object.keys(renderTopBoxParams(c))));
+    expect([...names].sort()).toEqual([...sent].sort());
+    expect([...sent].sort()).toEqual([...TOP_BOX_KEYS].sort());
+    expect(Object.keys(ed.mockData.cardData).sort()).toEqual([...names].sort());
+    const used = [...String(top.widgetInfo).matchAll(/data\.cardData\.(\w+)/g), ...JSON.stringify(ed.schema.componentsTree).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!);
+    expect(new Set(used)).toEqual(new Set(['title', 'state', 'color', 'progressText']));
+    for (const name of used) expect(names, name).toContain(name);
   });
 });

@@ -140,7 +140,7 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
     await page.screenshot({ path: `${ARTIFACTS}console-export.png` });
   }, 60_000);
 
-  it('pin on: a live card is pinned (📌) while it runs and unpinned when stopped; help carries the Track a task form', async () => {
+  it('pin on: a live card is pinned (📌; DingTalk: in the top box) while it runs and unpinned when stopped; help carries the Track a task form', async () => {
     const chat = page.locator('.chat[data-platform=feishu]');
     const say = async (text: string) => {
       const before = await chat.locator('.msg.bot').count();
@@ -157,6 +157,19 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
     await live.locator('button[data-action=stop]').click();
     await live.locator('.card-header .pin').waitFor({ state: 'detached', timeout: 10_000 });
     await say('pin off');
+    // DingTalk pins in the group's top box (吊顶), above its messages, until the card stops.
+    const dt = page.locator('.chat[data-platform=dingtalk]');
+    const dtBefore = await dt.locator('.msg.bot').count();
+    await dt.locator('input[name=text]').fill('pin on');
+    await dt.locator('input[name=text]').press('Enter');
+    await expect.poll(() => dt.locator('.msg.bot').count(), { timeout: 10_000 }).toBeGreaterThan(dtBefore);
+    const dtSlow = SAMPLES.find((s) => s.platform === 'dingtalk' && s.kind === 'doc' && s.slow)!;
+    await page.locator(`[data-sample="${dtSlow.id}"]`).click();
+    const box = dt.locator(`.topbox .topbox-card:has-text("${dtSlow.id}")`);
+    await box.waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: `${ARTIFACTS}console-topbox.png` });
+    await dt.locator(`.msg.bot .card:has(.card-header:has-text("${dtSlow.id}"))`).last().locator('button[data-action=stop]').click();
+    await box.waitFor({ state: 'detached', timeout: 10_000 });
     // The help card's form: a bad id is told in the toast; a good one is the status command.
     await say('help');
     const form = chat.locator('.msg.bot').last().locator('form.track-form');

@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TOPIC_ROBOT } from 'dingtalk-stream';
+import { TOPIC_CARD, TOPIC_ROBOT } from 'dingtalk-stream';
 import { describe, expect, it } from 'vitest';
+import type { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import type { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import { runDoctor } from '../../src/app/doctor.js';
 import { loadConfig } from '../../src/config.js';
@@ -85,10 +86,63 @@ describe('pin live cards while their task runs', () => {
     await until('both pinned', () => f.im.pinned.size === 2);
   });
 
-  it('DingTalk: pin on says the platform cannot (no pins for robots here)', async () => {
-    const d = await withDingtalk(t);
-    await d.stream.push(TOPIC_ROBOT, d.robotMessage('cidP==', 'pin on').data);
-    const answer = await until('the answer', () => [...d.im.cards.values()][0] ?? d.im.messages[0]);
-    expect(JSON.stringify(answer)).toContain('does not let a bot pin messages');
+  const dtSay = async (d: FakeDingtalk, cid: string, text: string, o: { staffId?: string; p2p?: boolean } = {}) => {
+    const before = d.im.messages.length;
+    await d.stream.push(TOPIC_ROBOT, d.robotMessage(cid, text, { staffId: 'staff900', ...o }).data);
+    return until(text, () => d.im.messages[before]);
+  };
+  const mainCard = (d: FakeDingtalk) => until('the card', () => [...d.im.cards.values()].find((c) => c.openSpaceId.startsWith('dtv1.card//IM_GROUP.')));
+
+  it('DingTalk: the top box (吊顶) shows a live card from the first round, follows it, and is closed for everyone at the end and when stopped', async () => {
+    const d = await withDingtalk(t, { ADMIN_USER_IDS: 'staff900', DINGTALK_TOPBOX_TEMPLATE_ID: 'tpl-top' });
+    expect((await dtSay(d, 'cidP==', 'pin on', { staffId: 'staff001' })).text).toContain('Only admins');
+    expect((await dtSay(d, 'cidP==', 'pin on')).text).toContain('pinned while their task runs');
+    expect((await dtSay(d, 'cidP==', 'pin on', { p2p: true })).text).toContain('group chats only');
+
+    d.addTask({ id: 'copy-81', kind: 'doc', total: 100, outcome: 'succeeded', queuedSteps: 0, runningSteps: 6, advance: 1000 });
+    await d.stream.push(TOPIC_ROBOT, d.robotMessage('cidP==', 'status copy-81', { staffId: 'staff001' }).data);
+    const card = await mainCard(d);
+    const top = await until('the top box', () => d.im.openTopBoxes('cidP==')[0]);
+    // A card instance of the top-box template in the group's ONE_BOX space, expiring after the watch would.
+    expect(top).toMatchObject({ templateId: 'tpl-top', openSpaceId: 'dtv1.card//ONE_BOX.cidP==' });
+    expect(top.topBox!.expiresAt).toBeGreaterThan(Date.now() + 23 * 3600_000);
+    expect(Object.keys(top.params).sort()).toEqual(['color', 'progress', 'progressText', 'state', 'stateCode', 'title']);
+    expect(top.params.title).toBe(card.params.title);
+    // It follows the card's progress while the task runs, and is closed (not left behind) at the end.
+    await until('closed at the end', () => card.params.stateCode === 'succeeded' && top.topBox!.closedAt !== undefined, 15_000);
+    const shown = new Set(top.history.map((h) => h.params.progressText));
+    expect(shown.size).toBeGreaterThan(1);
+    expect([...shown].every((p) => card.history.some((h) => h.params.progressText === p))).toBe(true);
+    expect(d.im.openTopBoxes('cidP==')).toEqual([]);
+
+    d.addTask({ id: 'copy-82', kind: 'doc', total: 100, outcome: 'succeeded', queuedSteps: 0, runningSteps: 500, advance: 1000 });
+    await d.stream.push(TOPIC_ROBOT, d.robotMessage('cidP==', 'status copy-82', { staffId: 'staff001' }).data);
+    const second = await until('the second top box', () => d.im.openTopBoxes('cidP==')[0]);
+    const stopped = [...d.im.cards.values()].find((c) => c.outTrackId === second.outTrackId.replace(/-top$/, ''))!;
+    expect(JSON.stringify((await d.stream.push(TOPIC_CARD, d.cardClick(stopped.outTrackId, 'stop', 'staff001'))).data)).toContain('Automatic updates stopped');
+    await until('closed when stopped', () => second.topBox!.closedAt !== undefined);
+    // Each top box delivered once and closed once.
+    expect(d.calls('/v1.0/im/topBoxes/close')).toHaveLength(2);
+  }, 30_000);
+
+  it('DingTalk: without a top-box template, pin on says what the admin must set; settings shows it off', async () => {
+    const d = await withDingtalk(t, { ADMIN_USER_IDS: 'staff900' });
+    expect((await dtSay(d, 'cidQ==', 'pin on')).text.replace(/\\/g, '')).toContain('DINGTALK_TOPBOX_TEMPLATE_ID');
+    expect((await dtSay(d, 'cidQ==', 'pin')).text).toMatch(/Pin live cards: off/);
+  });
+
+  it('DingTalk: a top box the platform refuses (its template unknown there) is told once, nothing more is tried, and the cards go on', async () => {
+    const d = await withDingtalk(t, { ADMIN_USER_IDS: 'staff900', DINGTALK_TOPBOX_TEMPLATE_ID: 'tpl-top' });
+    await dtSay(d, 'cidR==', 'pin on');
+    d.im.templates.add('tpl'); // the group card's template exists; the top box's does not
+    for (const id of ['copy-91', 'copy-92']) d.addTask({ id, kind: 'doc', total: 100, outcome: 'succeeded', queuedSteps: 0, runningSteps: 500, advance: 1000 });
+    await d.stream.push(TOPIC_ROBOT, d.robotMessage('cidR==', 'status copy-91', { staffId: 'staff001' }).data);
+    const told = await until('told', () => d.im.messages.find((m) => m.text.includes('cannot be pinned in this chat')));
+    expect(told.text.replace(/\\/g, '')).toContain('NOT_CONFIGURED');
+    await d.stream.push(TOPIC_ROBOT, d.robotMessage('cidR==', 'status copy-92', { staffId: 'staff001' }).data);
+    await until('both cards', () => [...d.im.cards.values()].filter((c) => c.openSpaceId.startsWith('dtv1.card//IM_GROUP.')).length === 2);
+    await new Promise((r) => setTimeout(r, 1500)); // several rounds
+    expect(d.im.messages.filter((m) => m.text.includes('cannot be pinned'))).toHaveLength(1);
+    expect(d.im.openTopBoxes('cidR==')).toEqual([]);
   });
 });

@@ -16,9 +16,9 @@ describe('taskbot doctor: the DingTalk card template', () => {
   });
   afterEach(() => fake.close());
 
-  const check = async (env: Record<string, string> = {}) => {
+  const check = async (env: Record<string, string> = {}, name = 'card template and card permission') => {
     const config = loadConfig({ ...dingtalkEnv(fake), DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'doctor-')), 'd.db')}`, ...env });
-    return (await runDoctor(config)).find((c) => c.name === 'card template and card permission')!;
+    return (await runDoctor(config)).find((c) => c.name === name)!;
   };
 
   it('proves the template exists and cards may be created, with a card nobody sees', async () => {
@@ -34,6 +34,14 @@ describe('taskbot doctor: the DingTalk card template', () => {
     expect(c).toMatchObject({ ok: false });
     expect(c.detail).toMatch(/^NOT_CONFIGURED: /);
     expect(c.fix).toContain('cards/dingtalk/taskbot-card.json');
+  });
+
+  it('the top-box template (pin on): unset says what it is for; a wrong id names its file; a good one is proven like the card\'s', async () => {
+    const top = (env: Record<string, string>) => check(env, 'top-box template (pin on)');
+    expect(await top({})).toMatchObject({ ok: true, detail: expect.stringContaining('DINGTALK_TOPBOX_TEMPLATE_ID not set') });
+    expect(await top({ DINGTALK_TOPBOX_TEMPLATE_ID: 'tpl-top' })).toMatchObject({ ok: false, fix: expect.stringContaining('cards/dingtalk/taskbot-topbox.json') });
+    fake.im.templates.add('tpl-top');
+    expect(await top({ DINGTALK_TOPBOX_TEMPLATE_ID: 'tpl-top' })).toMatchObject({ ok: true, detail: expect.stringContaining('template tpl-top exists') });
   });
 
   it('names the card permission when the app lacks it', async () => {

@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { renderCardParams } from '../../cards/dingtalk.js';
+import { renderCardParams, renderTopBoxParams } from '../../cards/dingtalk.js';
 import { renderMarkdown } from '../../cards/markdown.js';
 import type { CardModel } from '../../domain/card.js';
-import type { CardHandle, ChatRef, Messenger, ReplyContext, SendLane } from '../../domain/chat.js';
-import { asTaskbotError, type TaskbotError } from '../../domain/errors.js';
+import type { CardHandle, ChatRef, Messenger, PinRefusal, ReplyContext, SendLane } from '../../domain/chat.js';
+import { asTaskbotError, TaskbotError } from '../../domain/errors.js';
+import { WATCH_GIVE_UP_MS } from '../../watch/backoff.js';
 import { cardTexts } from '../../i18n/card-texts.js';
 import { fill } from '../../i18n/messages.js';
 import type { DingtalkOpenApi } from './openapi.js';
@@ -17,10 +18,17 @@ export interface DingtalkMessengerOptions {
   robotCode: string;
   /** The imported card template; without it, answers are markdown messages. */
   cardTemplateId?: string;
+  /** The imported top-box (吊顶) template: live cards are pinned as a top box; without it, no pins. */
+  topBoxTemplateId?: string;
   now?: () => number;
   /** Told when cards cannot be created (wrong template id, missing card permission), for the log. */
   onCardsBroken?: (err: TaskbotError) => void;
+  /** Told when a pinned card's top box could not be brought in step for good (closed, expired), for the log. */
+  onTopBoxLost?: (err: TaskbotError, outTrackId: string) => void;
 }
+
+/** A top box outlives its task by at most this: it is closed when the task ends, this only covers a taskbot that never comes back. */
+const TOP_BOX_GRACE_MS = 60 * 60_000;
 
 /** How long answers stay markdown after the template or the card permission failed. */
 const CARD_RETRY_AFTER_MS = 10 * 60_000;
@@ -96,9 +104,51 @@ export class DingtalkMessenger implements Messenger {
   }
 
   async update(handle: CardHandle, card: CardModel, lane?: SendLane): Promise<void> {
-    if (!handle.meta?.markdown) return this.api.updateCard(handle.handle, renderCardParams(card), lane);
+    if (!handle.meta?.markdown) await this.api.updateCard(handle.handle, renderCardParams(card), lane);
     // A markdown answer cannot change: only the end of the task is worth one more message.
-    if (card.final) await this.markdown(handle, card, undefined, lane);
+    else if (card.final) await this.markdown(handle, card, undefined, lane);
+    // The top box follows the card while it runs (the end closes it). One that can no longer be
+    // updated (closed, expired) must not end the card: told to the log; passing failures throw,
+    // so the round tries the whole update again.
+    if (!handle.pinned || card.final || !this.o.topBoxTemplateId) return;
+    const id = topBoxId(handle.handle);
+    await this.api.updateCard(id, renderTopBoxParams(card), lane).catch((e: unknown) => {
+      const err = asTaskbotError(e);
+      if (err.retryable) throw err;
+      this.o.onTopBoxLost?.(err, id);
+    });
+  }
+
+  /**
+   * Pins are the group's top box (吊顶): a second card instance from the top-box template,
+   * delivered to the ONE_BOX open space and kept in step by update(). DingTalk has no other pin
+   * for robots; 1:1 chats have no top box.
+   */
+  cannotPin(chat: ChatRef): PinRefusal | undefined {
+    if (!this.o.topBoxTemplateId) return 'needs-template';
+    return userOf(chat.chatId) ? 'groups-only' : undefined;
+  }
+
+  async pin(card: CardHandle, model: CardModel): Promise<void> {
+    const templateId = this.o.topBoxTemplateId;
+    if (!templateId || this.cannotPin(card)) throw new TaskbotError('NOT_CONFIGURED', `no top box in ${card.chatId}: ${this.cannotPin(card)}`, { platform: 'dingtalk' });
+    await this.api.createAndDeliverCard(
+      {
+        cardTemplateId: templateId,
+        outTrackId: topBoxId(card.handle),
+        callbackType: 'STREAM',
+        cardData: { cardParamMap: renderTopBoxParams(model) },
+        openSpaceId: `dtv1.card//ONE_BOX.${card.chatId}`,
+        topOpenSpaceModel: { spaceType: 'ONE_BOX' },
+        topOpenDeliverModel: { expiredTimeMillis: this.now() + WATCH_GIVE_UP_MS + TOP_BOX_GRACE_MS },
+      },
+      'final',
+    );
+  }
+
+  /** Closes the top box for everyone in the group (only the bot closes it: a person's close is their own). */
+  async unpin(card: CardHandle): Promise<void> {
+    await this.api.closeTopBox({ openConversationId: card.chatId, outTrackId: topBoxId(card.handle), robotCode: this.o.robotCode });
   }
 
   readyAt(lane: SendLane, hold?: number): number {
@@ -131,6 +181,11 @@ export class DingtalkMessenger implements Messenger {
     const user = userOf(chat.chatId);
     return this.api.robotMarkdown(this.o.robotCode, user ? { users: [user] } : { group: chat.chatId }, md, lane);
   }
+}
+
+/** The top box of a card is its own card instance, named after the card's (idempotent: a repeated pin names the same one). */
+function topBoxId(outTrackId: string): string {
+  return `${outTrackId}-top`;
 }
 
 function userOf(chatId: string): string | undefined {

@@ -78,7 +78,8 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
           timeoutMs: this.opts.timeoutMs,
           endpoint: c.endpoint,
         }).finally(answered);
-        if (res.status >= 200 && res.status < 300) return parseJson(res, c.endpoint);
+        // Some writes answer 2xx with no body at all (topBoxes/close).
+        if (res.status >= 200 && res.status < 300) return res.text.trim() === '' ? undefined : parseJson(res, c.endpoint);
         let body: unknown;
         try {
           body = JSON.parse(res.text);
@@ -112,9 +113,9 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
   }
 
   /** Creates a card from the template and delivers it; fails unless every delivery succeeded. */
-  async createAndDeliverCard(body: Record<string, unknown>): Promise<void> {
+  async createAndDeliverCard(body: Record<string, unknown>, lane?: SendLane): Promise<void> {
     const endpoint = 'card v1.0 createAndDeliver';
-    const r = (await this.call({ endpoint, scopes: CARD_SCOPES, target: 'template', method: 'POST', path: '/v1.0/card/instances/createAndDeliver', json: body })) as {
+    const r = (await this.call({ lane, endpoint, scopes: CARD_SCOPES, target: 'template', method: 'POST', path: '/v1.0/card/instances/createAndDeliver', json: body })) as {
       success?: boolean;
       result?: { deliverResults?: { success?: boolean; errorMsg?: string }[] };
     };
@@ -149,6 +150,22 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
       method: 'PUT',
       path: '/v1.0/card/instances',
       json: { outTrackId, cardData: { cardParamMap }, cardUpdateOptions: { updateCardDataByKey: true } },
+    });
+  }
+
+  /**
+   * Closes a top box (吊顶) for everyone in the group (im v1.0 topBoxes/close; the answer has no body).
+   * The permission is not documented apart from the card's: the card permissions are named.
+   */
+  async closeTopBox(body: { openConversationId: string; outTrackId: string; robotCode: string }): Promise<void> {
+    await this.call({
+      lane: 'final',
+      endpoint: 'im v1.0 topBoxes/close',
+      scopes: CARD_SCOPES,
+      target: 'card',
+      method: 'POST',
+      path: '/v1.0/im/topBoxes/close',
+      json: { ...body, conversationType: 1 },
     });
   }
 
