@@ -63,22 +63,31 @@ describe('/metrics after a scripted session on both platforms', () => {
     await bot.store.digests.upsert({ chat_key: 'feishu:oc_m', platform: 'feishu', chat_id: 'oc_m', cron: '0 9 * * *', time_zone: 'Asia/Shanghai', locale: 'en', spec: 'daily 09:00', last_fired_at: null, next_fire_at: now, created_at: now - 1000 });
     await until('the digest', () => feishu.im.inChat('oc_m').length >= 2, 5000);
 
-    const text = await (await fetch(`${bot.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    // Each count is made once its write came back, a moment after the fake saw it (the digest's after
+    // the store recorded the firing): scrape until every one is in, then look at each.
+    const expected: [string, Record<string, string>][] = [
+      ['taskbot_events_total', { platform: 'feishu', type: 'im.message.receive_v1' }],
+      ['taskbot_events_total', { platform: 'feishu', type: 'card.action.trigger' }],
+      ['taskbot_events_total', { platform: 'dingtalk', type: 'robot_message' }],
+      ['taskbot_commands_total', { command: 'status', outcome: 'ok' }],
+      ['taskbot_upstream_calls_total', { api: 'feishu contact v2 task/get', outcome: 'ok', retried: 'true' }],
+      ['taskbot_upstream_calls_total', { api: 'feishu contact v2 task/get', outcome: 'UPSTREAM_UNAVAILABLE', retried: 'false' }],
+      ['taskbot_upstream_calls_total', { api: 'dingtalk card v1.0 createAndDeliver', outcome: 'ok' }],
+      ['taskbot_card_writes_total', { platform: 'feishu', op: 'send', outcome: 'ok' }],
+      ['taskbot_card_writes_total', { platform: 'feishu', op: 'update', outcome: 'ok' }],
+      ['taskbot_card_writes_total', { platform: 'feishu', op: 'digest', outcome: 'ok' }],
+      ['taskbot_card_writes_total', { platform: 'dingtalk', op: 'send', outcome: 'ok' }],
+      ['taskbot_rate_limit_waits_total', { limiter: 'feishu send' }],
+      ['taskbot_digest_runs_total', { outcome: 'sent' }],
+    ];
+    const scrape = async () => (await fetch(`${bot.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    const text = await until('every count', async () => {
+      const t = await scrape();
+      return expected.every(([name, labels]) => (sample(t, name, labels) ?? 0) > 0) && sample(t, 'taskbot_commands_total', { command: 'help', outcome: 'ok' }) === 7 && t;
+    }, 10_000).catch(scrape);
     const positive = (name: string, labels: Record<string, string> = {}) => expect(sample(text, name, labels), `${name} ${JSON.stringify(labels)}`).toBeGreaterThan(0);
-    positive('taskbot_events_total', { platform: 'feishu', type: 'im.message.receive_v1' });
-    positive('taskbot_events_total', { platform: 'feishu', type: 'card.action.trigger' });
-    positive('taskbot_events_total', { platform: 'dingtalk', type: 'robot_message' });
-    positive('taskbot_commands_total', { command: 'status', outcome: 'ok' });
+    for (const [name, labels] of expected) positive(name, labels);
     expect(sample(text, 'taskbot_commands_total', { command: 'help', outcome: 'ok' })).toBe(7);
-    positive('taskbot_upstream_calls_total', { api: 'feishu contact v2 task/get', outcome: 'ok', retried: 'true' });
-    positive('taskbot_upstream_calls_total', { api: 'feishu contact v2 task/get', outcome: 'UPSTREAM_UNAVAILABLE', retried: 'false' });
-    positive('taskbot_upstream_calls_total', { api: 'dingtalk card v1.0 createAndDeliver', outcome: 'ok' });
-    positive('taskbot_card_writes_total', { platform: 'feishu', op: 'send', outcome: 'ok' });
-    positive('taskbot_card_writes_total', { platform: 'feishu', op: 'update', outcome: 'ok' });
-    positive('taskbot_card_writes_total', { platform: 'feishu', op: 'digest', outcome: 'ok' });
-    positive('taskbot_card_writes_total', { platform: 'dingtalk', op: 'send', outcome: 'ok' });
-    positive('taskbot_rate_limit_waits_total', { limiter: 'feishu send' });
-    positive('taskbot_digest_runs_total', { outcome: 'sent' });
     positive('taskbot_active_cards');
     positive('taskbot_active_tasks');
     expect(sample(text, 'taskbot_platform_connected', { platform: 'feishu' })).toBe(1);
