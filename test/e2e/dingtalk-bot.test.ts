@@ -38,7 +38,8 @@ describe('DingTalk bot over Stream mode (real DWClient subclass, fake gateway an
     const m = fake.robotMessage(GROUP, 'status copy-77');
     const ack = await fake.stream.push(TOPIC_ROBOT, m.data);
     expect(ack.code).toBe(200);
-    expect(ack.ms).toBeLessThan(100);
+    // Answered before the work (its speed is `npm run bench -- ack`); here only the deadline, which a busy machine keeps too.
+    expect(ack.ms).toBeLessThan(3000);
     const card = await until('the card', () => cards()[0]);
     expect(card).toMatchObject({ templateId: 'tpl-taskbot', callbackType: 'STREAM', openSpaceId: `dtv1.card//IM_GROUP.${GROUP}` });
     expect(card.params).toMatchObject({ title: 'DingTalk doc task · copy-77', color: 'blue', stateCode: 'running', showRefresh: 'true', showStop: 'true', refreshLabel: 'Refresh' });

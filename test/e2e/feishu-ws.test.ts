@@ -30,8 +30,9 @@ describe('Feishu bot over the long connection (real WSClient, fake gateway)', ()
     const { messageId, event } = fake.say('oc_group1', `status ${CONTACT}`);
     const ack = await fake.gateway.push(event);
     expect(ack.code).toBe(200);
-    expect(ack.ms).toBeLessThan(100);
-    // The ACK does not wait for the work.
+    // Within the platform's 3 s (its speed is `npm run bench -- ack`: a bound here would be a benchmark
+    // that a busy machine fails); the ACK does not wait for the work.
+    expect(ack.ms).toBeLessThan(3000);
     expect(repliesTo(messageId)).toHaveLength(0);
 
     const reply = await until('the reply', () => repliesTo(messageId)[0]);

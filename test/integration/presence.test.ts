@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Presence } from '../../src/app/presence.js';
 import { systemClock } from '../../src/domain/clock.js';
 import { openStore } from '../../src/store/open.js';
+import { until } from '../helpers/bot.js';
 import type { Store } from '../../src/store/store.js';
 
 describe('replica share', () => {
@@ -21,18 +22,17 @@ describe('replica share', () => {
     expect(a!.share()).toBe(1);
     await b!.start();
     expect(b!.share()).toBe(0.5);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(a!.share()).toBe(0.5);
+    // At a's next beat (every 40 ms; waited for, not timed: a busy machine only makes it later).
+    await until('a sees b', () => a!.share() === 0.5, 5000);
     await b!.stop();
-    await new Promise((r) => setTimeout(r, 100));
-    expect(a!.share()).toBe(1);
+    await until('a alone again', () => a!.share() === 1, 5000);
     await a!.stop();
   });
 });
 
 describe('replicas of the bot', () => {
   it('two bots on one database count each other (in /readyz) and share the limits; one stopping leaves the other all of them', async () => {
-    const { startTestBot, until } = await import('../helpers/bot.js');
+    const { startTestBot } = await import('../helpers/bot.js');
     const url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'taskbot-replicas-')), 'r.db')}`;
     const env = { DATABASE_URL: url };
     const [a, b] = await Promise.all([startTestBot(env, undefined, { heartbeatMs: 50 }), startTestBot(env, undefined, { heartbeatMs: 50 })]);

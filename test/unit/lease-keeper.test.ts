@@ -1,21 +1,26 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ManualClock, systemClock } from '../../src/domain/clock.js';
 import { LeaseKeeper, LeaseLost } from '../../src/domain/lease-keeper.js';
 
 describe('lease keeper', () => {
   it('renews every lease it holds while it is held, every third of the lease, in one call', async () => {
-    const calls: string[][] = [];
-    const k = new LeaseKeeper({ leaseMs: 90, clock: systemClock, renew: async (keys) => void calls.push(keys), what: 'rows' });
-    k.hold('a');
-    k.hold('b');
-    k.start();
-    await new Promise((r) => setTimeout(r, 100));
-    k.drop('a');
-    await new Promise((r) => setTimeout(r, 65));
-    k.stop();
-    expect(calls.length).toBeGreaterThanOrEqual(3);
-    expect(calls[0]).toEqual(['a', 'b']);
-    expect(calls.at(-1)).toEqual(['b']);
+    // On fake timers: counted turns, not real time, so a busy machine changes nothing.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const calls: string[][] = [];
+      const k = new LeaseKeeper({ leaseMs: 90, clock: systemClock, renew: async (keys) => void calls.push([...keys]), what: 'rows' });
+      k.hold('a');
+      k.hold('b');
+      k.start();
+      await vi.advanceTimersByTimeAsync(100); // renewed at 30, 60 and 90 ms
+      k.drop('a');
+      await vi.advanceTimersByTimeAsync(65); // and at 120 and 150 ms, without a
+      k.stop();
+      await vi.advanceTimersByTimeAsync(300); // stopped: no more
+      expect(calls).toEqual([['a', 'b'], ['a', 'b'], ['a', 'b'], ['b'], ['b']]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('ensure() asks the store only when little of the lease is left, and says when another holder took it', async () => {
