@@ -3,7 +3,7 @@
  * answering after 0 ms and after 50 ms; taskbot's own overhead is the rest.
  * Button to answer: a card callback → its answer, with a 50 ms task API, on both platforms.
  */
-import { TOPIC_CARD, TOPIC_ROBOT } from 'dingtalk-stream';
+import { TOPIC_CARD, TOPIC_ROBOT } from '../src/platforms/dingtalk/sdk.js';
 import { FakeDingtalk } from '../src/sandbox/fake-dingtalk.js';
 import { FakeFeishu } from '../src/sandbox/fake-feishu.js';
 import { startBenchBot, waitFor } from './bot.js';

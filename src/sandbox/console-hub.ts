@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerResponse } from 'node:http';
-import { TOPIC_CARD, TOPIC_ROBOT } from 'dingtalk-stream';
+import { TOPIC_CARD, TOPIC_ROBOT } from '../platforms/dingtalk/sdk.js';
 import { z } from 'zod';
 import { packageRoot } from '../cards/assets.js';
 import { ALL_KINDS, type TaskKind } from '../domain/task.js';

@@ -1,4 +1,4 @@
-import { TOPIC_CARD, TOPIC_ROBOT, type DWClientDownStream } from 'dingtalk-stream';
+import { TOPIC_CARD, TOPIC_ROBOT, type DWClientDownStream } from './sdk.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { loose, parseJsonText } from '../lenient.js';

@@ -1,4 +1,4 @@
-import { DWClient, type DWClientDownStream } from 'dingtalk-stream';
+import { dingtalkStream, type DWClientDownStream } from './sdk.js';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { TaskbotError } from '../../domain/errors.js';
@@ -33,7 +33,7 @@ type Listener = (msg: DWClientDownStream) => void | Promise<void>;
  * a new one opens, a SYSTEM `disconnect` or an idle socket leads to a reconnect, subscriptions are
  * this client's own, and nothing thrown by a listener or a bad frame escapes.
  */
-export class StreamClient extends DWClient {
+export class StreamClient extends dingtalkStream.DWClient {
   /** Gateway opens attempted (for tests: no reconnect storm). */
   gatewayCalls = 0;
   /** Why the last attempt to connect failed, while not connected (for /readyz). */
@@ -48,7 +48,7 @@ export class StreamClient extends DWClient {
 
   constructor(private readonly o: StreamClientOptions) {
     // A fresh subscriptions array: the SDK's default one is shared by every client.
-    super({ clientId: o.clientId, clientSecret: o.clientSecret, ua: 'taskbot', keepAlive: false, autoReconnect: false, subscriptions: [] } as ConstructorParameters<typeof DWClient>[0]);
+    super({ clientId: o.clientId, clientSecret: o.clientSecret, ua: 'taskbot', keepAlive: false, autoReconnect: false, subscriptions: [] } as ConstructorParameters<typeof dingtalkStream.DWClient>[0]);
   }
 
   private get x(): Internals {

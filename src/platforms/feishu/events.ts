@@ -1,4 +1,4 @@
-import * as lark from '@larksuiteoapi/node-sdk';
+import { lark, type LarkSdk } from './sdk.js';
 import type { Logger } from 'pino';
 import { renderFeishuCard } from '../../cards/feishu.js';
 import type { InboundPort } from '../../domain/inbound.js';
@@ -21,13 +21,13 @@ export const CARD_ACTION_BUDGET_MS = 1500;
  * One EventDispatcher for the long connection and webhook mode alike. Messages are acknowledged
  * once kept (the handler only stores and queues them); card callbacks are answered within the deadline.
  */
-export function feishuDispatcher(deps: FeishuEventDeps, keys: { encryptKey?: string; verificationToken?: string } = {}): lark.EventDispatcher {
+export function feishuDispatcher(deps: FeishuEventDeps, keys: { encryptKey?: string; verificationToken?: string } = {}): LarkSdk.EventDispatcher {
   const dispatcher = new lark.EventDispatcher({ ...keys, logger: sdkLogger(deps.logger), loggerLevel: lark.LoggerLevel.warn });
   dispatcher.register({
     'im.message.receive_v1': (data: unknown) => onMessage(data, deps),
     'card.action.trigger': (data: unknown) => onCardAction(data, deps),
     'application.bot.menu_v6': (data: unknown) => onMenu(data, deps),
-  } as unknown as Parameters<lark.EventDispatcher['register']>[0]);
+  } as unknown as Parameters<LarkSdk.EventDispatcher['register']>[0]);
   return dispatcher;
 }
 

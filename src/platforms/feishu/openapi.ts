@@ -1,4 +1,4 @@
-import * as lark from '@larksuiteoapi/node-sdk';
+import { lark, type LarkSdk } from './sdk.js';
 import type { Logger } from 'pino';
 import { TaskbotError } from '../../domain/errors.js';
 import { systemClock, type Clock } from '../../domain/clock.js';
@@ -48,7 +48,7 @@ export const REPORT_QUERY_PER_SECOND = 10;
  * backoff honouring `x-ogw-ratelimit-reset`, and one fresh-token retry on an invalid token.
  */
 export class FeishuOpenApi implements FeishuTaskApi {
-  readonly client: lark.Client;
+  readonly client: LarkSdk.Client;
   private readonly tokens: TokenCache;
   private readonly reportLimiter: SlidingWindowLimiter;
   private readonly sendPacer: SendPacer;
@@ -74,7 +74,7 @@ export class FeishuOpenApi implements FeishuTaskApi {
   }
 
   /** Runs one SDK call with a tenant token and returns the whole answer (`code` already checked). */
-  call(ctx: FeishuCallContext, fn: (client: lark.Client, opts: CallOptions) => Promise<unknown>): Promise<Record<string, unknown>> {
+  call(ctx: FeishuCallContext, fn: (client: LarkSdk.Client, opts: CallOptions) => Promise<unknown>): Promise<Record<string, unknown>> {
     return callWithToken(
       this.tokens,
       async (token) => {

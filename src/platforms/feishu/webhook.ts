@@ -1,11 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import * as lark from '@larksuiteoapi/node-sdk';
+import { lark, type LarkSdk } from './sdk.js';
 import type { Logger } from 'pino';
 
 export interface WebhookConfig {
   encryptKey: string;
   verificationToken: string;
-  dispatcher: lark.EventDispatcher;
+  dispatcher: LarkSdk.EventDispatcher;
   now?: () => number;
   logger?: Logger;
 }

@@ -1,4 +1,4 @@
-import * as lark from '@larksuiteoapi/node-sdk';
+import { lark, type LarkSdk } from './sdk.js';
 import type { Logger } from 'pino';
 import { TaskbotError } from '../../domain/errors.js';
 import { undiciHttpInstance } from './http-instance.js';
@@ -9,7 +9,7 @@ export interface FeishuWsOptions {
   appId: string;
   appSecret: string;
   domain: string;
-  dispatcher: lark.EventDispatcher;
+  dispatcher: LarkSdk.EventDispatcher;
   logger?: Logger;
   /** How long start() waits for the first connection. */
   readyTimeoutMs?: number;
@@ -24,7 +24,7 @@ export interface FeishuWsOptions {
  * wait two minutes between attempts).
  */
 export class FeishuWsReceiver {
-  private client?: lark.WSClient;
+  private client?: LarkSdk.WSClient;
   private abandon?: (e: Error) => void;
 
   constructor(private readonly o: FeishuWsOptions) {}
