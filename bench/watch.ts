@@ -44,7 +44,7 @@ class CountingMessenger implements Messenger {
 }
 
 export async function benchWatch(opts: { tasks?: number; cardsPerTask?: number; stepMs?: number; items?: number; storeUrl?: string } = {}): Promise<BenchResult> {
-  // What the process costs before any work: Node plus the loaded modules (the Feishu SDK alone is ~67 MB).
+  // What the process costs before any work: Node plus the loaded modules (the Feishu SDK alone is ~34 MB on Node 20, ~47 on 24).
   const baselineRss = process.memoryUsage().rss;
   const TASKS = opts.tasks ?? 1000;
   const CARDS_PER_TASK = opts.cardsPerTask ?? 10;
