@@ -139,6 +139,7 @@ export class DingtalkMessenger implements Messenger {
         callbackType: 'STREAM',
         cardData: { cardParamMap: renderTopBoxParams(model) },
         openSpaceId: `dtv1.card//ONE_BOX.${card.chatId}`,
+        imGroupOpenDeliverModel: { robotCode: this.o.robotCode },
         topOpenSpaceModel: { spaceType: 'ONE_BOX' },
         topOpenDeliverModel: { expiredTimeMillis: this.now() + WATCH_GIVE_UP_MS + TOP_BOX_GRACE_MS },
       },
