@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tuneRuntime } from '../src/runtime-flags.js';
 import type { BenchResult } from './stats.js';
+import { DEPLOYED_LIMIT_MB, memoryCgroup } from './memory-limit.js';
 
 // Measured as `taskbot serve` runs: with its runtime flags, set before the code under test loads.
 tuneRuntime();
@@ -40,6 +41,11 @@ if (resultFile) {
   process.exit(0);
 }
 
+// Measured as deployed: inside the memory limit every install way sets (BENCH_MEMORY_LIMIT_MB=0: none).
+const limitMb = Number(process.env.BENCH_MEMORY_LIMIT_MB ?? DEPLOYED_LIMIT_MB);
+const cgroup = limitMb > 0 ? memoryCgroup(limitMb) : undefined;
+console.error(cgroup ? `each benchmark runs inside a ${limitMb} MiB memory limit, as deployed (BENCH_MEMORY_LIMIT_MB=0: without)` : `each benchmark runs without a memory limit${limitMb > 0 ? ' (no memory cgroup could be made here)' : ''}`);
+
 const results: BenchResult[] = [];
 for (const n of names) {
   console.error(`running ${n}…`);
@@ -50,14 +56,19 @@ for (const n of names) {
   for (const [k, v] of Object.entries(r.figures)) console.log(`| ${k} | ${v} | ${r.targets[k] ?? ''} |`);
 }
 const out = new URL('./results.json', import.meta.url.replace('/dist/bench/', '/bench/'));
-writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), node: process.version, results }, null, 2));
+cgroup?.remove();
+writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), node: process.version, memoryLimitMb: cgroup ? limitMb : null, results }, null, 2));
 console.error(`\nwrote ${out.pathname}`);
 process.exitCode = results.every((r) => r.pass) ? 0 : 1;
 
 /** Runs one benchmark in its own node process (with this one's flags); a crash counts as a miss. */
 async function inChild(name: string): Promise<BenchResult> {
   const file = join(mkdtempSync(join(tmpdir(), 'taskbot-bench-')), 'result.json');
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name, `--result=${file}`], { stdio: 'inherit' });
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), name, `--result=${file}`];
+  // In the cgroup from its first instruction: the shell moves itself in, then becomes node.
+  const child = cgroup
+    ? spawn('/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procs, process.execPath, ...args], { stdio: 'inherit' })
+    : spawn(process.execPath, args, { stdio: 'inherit' });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) return { name, figures: { exit_code: code ?? -1 }, targets: { exit_code: '0' }, pass: false };
   return JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
