@@ -33,6 +33,8 @@ export class Presence {
   /** The last beat's outcome and when it ended (monotonic). */
   private last: { check: StoreCheck; at: number } = { check: { ok: true }, at: -Infinity };
   private downSince?: number;
+  /** Left the count: no more beats (a /readyz asked while stopping answers from the last one). */
+  private stopped = false;
 
   constructor(
     private readonly store: Store,
@@ -63,6 +65,10 @@ export class Presence {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.stopped = true;
+    // A beat still in flight would write this replica back after it left (and it would count for
+    // GONE_AFTER_MS more): let it land first.
+    if (this.inflight) await withDeadline(this.inflight, STORE_DEADLINE_MS).catch(() => undefined);
     await withDeadline(this.store.replicas.leave(this.owner), STORE_DEADLINE_MS).catch((e) => this.logger?.warn({ err: asTaskbotError(e).toJSON() }, 'could not leave the replica count'));
   }
 
@@ -74,6 +80,7 @@ export class Presence {
 
   /** One beat at a time: a store that hangs is not asked again before it answered or the query's own deadline ended it. */
   private beat(): Promise<StoreCheck> {
+    if (this.stopped) return Promise.resolve(this.last.check);
     if (this.inflight) return withDeadline(this.inflight, STORE_DEADLINE_MS).catch((e: unknown) => this.failed(e));
     const goneAfter = Math.max(GONE_AFTER_MS, 3 * this.everyMs);
     const write = this.store.replicas.heartbeat(this.owner, this.clock.now(), goneAfter).then(async (n) => {
