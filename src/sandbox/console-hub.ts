@@ -63,7 +63,7 @@ export class ConsoleHub {
     let n = 0;
     dingtalk.im.listeners.add((kind, item) => {
       if (kind === 'card' && 'outTrackId' in item) {
-        const top = item.topBox && { topBox: { open: item.topBox.closedAt === undefined && item.topBox.expiresAt > Date.now() } };
+        const top = item.topBox && { topBox: { open: dingtalk.im.topBoxOpen(item) } };
         this.put({ id: item.outTrackId, platform: 'dingtalk', from: 'bot', at: item.history[0]!.at, params: item.params, ...top });
       }
       if (kind === 'message' && 'title' in item) this.put({ id: `md-${++n}`, platform: 'dingtalk', from: 'bot', at: item.at, markdown: { title: item.title, text: item.text } });

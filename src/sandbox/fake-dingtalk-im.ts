@@ -99,9 +99,14 @@ export class FakeDingtalkIm {
     return { status: 200, body: { success: true, result: true } };
   }
 
-  /** Top boxes open in a group now (delivered, not closed, not expired). */
+  /** Top boxes open in a group now. */
   openTopBoxes(chatId: string): FakeCard[] {
-    return [...this.cards.values()].filter((c) => c.topBox && c.openSpaceId === `dtv1.card//ONE_BOX.${chatId}` && c.topBox.closedAt === undefined && c.topBox.expiresAt > this.now());
+    return [...this.cards.values()].filter((c) => c.openSpaceId === oneBox(chatId) && this.topBoxOpen(c));
+  }
+
+  /** A top box delivered, not closed and not expired. */
+  topBoxOpen(c: FakeCard): boolean {
+    return c.topBox !== undefined && c.topBox.closedAt === undefined && c.topBox.expiresAt > this.now();
   }
 
   /** POST /v1.0/im/topBoxes/close (im 1.0 TopboxClose): closes it for everyone; the answer has no body. */
@@ -109,7 +114,7 @@ export class FakeDingtalkIm {
     const b = (r.body ?? {}) as { outTrackId?: string; openConversationId?: string; robotCode?: string };
     if (!b.outTrackId || !b.openConversationId) return bad('paramError', 'outTrackId and openConversationId are required');
     const card = this.cards.get(b.outTrackId);
-    if (!card?.topBox || card.openSpaceId !== `dtv1.card//ONE_BOX.${b.openConversationId}`) return bad('cardNotExist', 'top box not found');
+    if (!card?.topBox || card.openSpaceId !== oneBox(b.openConversationId)) return bad('cardNotExist', 'top box not found');
     card.topBox.closedAt ??= this.now();
     for (const l of this.listeners) l('card', card);
     return { status: 200, body: '' };
@@ -155,5 +160,8 @@ function checkParams(map: Record<string, unknown> | undefined): Record<string, s
   }
   return map as Record<string, string>;
 }
+
+/** A group's top-box open space. */
+const oneBox = (chatId: string) => `dtv1.card//ONE_BOX.${chatId}`;
 
 const bad = (code: string, message: string): FakeResponse => ({ status: 400, body: { code, message, requestid: 'fake' } });

@@ -130,11 +130,11 @@ export class DingtalkMessenger implements Messenger {
   }
 
   async pin(card: CardHandle, model: CardModel): Promise<void> {
-    const templateId = this.o.topBoxTemplateId;
-    if (!templateId || this.cannotPin(card)) throw new TaskbotError('NOT_CONFIGURED', `no top box in ${card.chatId}: ${this.cannotPin(card)}`, { platform: 'dingtalk' });
+    const refusal = this.cannotPin(card);
+    if (refusal) throw new TaskbotError('NOT_CONFIGURED', `no top box in ${card.chatId}: ${refusal}`, { platform: 'dingtalk' });
     await this.api.createAndDeliverCard(
       {
-        cardTemplateId: templateId,
+        cardTemplateId: this.o.topBoxTemplateId,
         outTrackId: topBoxId(card.handle),
         callbackType: 'STREAM',
         cardData: { cardParamMap: renderTopBoxParams(model) },
