@@ -165,6 +165,47 @@ function inline(s) {
 
 const unescape = (s) => s.replace(/\\(.)/g, '$1');
 
+/**
+ * Our form template: the card platform's Form component draws the fields it is sent (hidden ones
+ * not at all, a required one checked before sending, as the client does); the person's own note
+ * (private data) under it.
+ */
+function dingtalkForm(p, outTrackId) {
+  let spec;
+  try {
+    spec = JSON.parse(p.form);
+  } catch {
+    spec = { fields: [] };
+  }
+  const shown = (spec.fields ?? []).filter((f) => !f.hidden);
+  const input = (f) => {
+    switch (f.type) {
+      case 'SELECT': {
+        const chosen = f.defaultValue?.value;
+        return el('select', { name: f.name, 'aria-label': f.label }, (f.options ?? []).map((o) => el('option', { value: o.value, ...(o.value === chosen && { selected: '' }) }, o.text)));
+      }
+      case 'CHECKBOX':
+        return el('label', {}, el('input', { type: 'checkbox', name: f.name, ...(f.defaultValue === true && { checked: '' }) }), ` ${f.label}`);
+      default:
+        return el('input', { name: f.name, placeholder: f.placeholder ?? '', 'aria-label': f.label, value: typeof f.defaultValue === 'string' ? f.defaultValue : '', ...(f.required && { required: '' }) });
+    }
+  };
+  return el(
+    'form',
+    {
+      class: 'track-form',
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        const values = Object.fromEntries(shown.map((f) => [f.name, f.type === 'CHECKBOX' ? ev.target.elements[f.name].checked : ev.target.elements[f.name].value]));
+        const r = await post('/console/form', { platform: 'dingtalk', id: outTrackId, values });
+        toast(r.toast);
+      },
+    },
+    shown.map(input),
+    el('button', { type: 'submit', class: 'primary', ...(p.form_status === 'disabled' && { disabled: '' }) }, p.form_btn_text || 'Submit'),
+  );
+}
+
 function dingtalkCard(p, outTrackId) {
   const buttons = [];
   if (p.showRefresh === 'true') buttons.push(el('button', { class: 'primary', 'data-action': 'refresh', onclick: () => click('dingtalk', outTrackId, 'refresh') }, p.refreshLabel));
@@ -179,6 +220,7 @@ function dingtalkCard(p, outTrackId) {
       { class: 'card-body' },
       p.progressText ? el('div', { class: 'heading' }, p.progressText) : null,
       p.body ? markdown(p.body) : null,
+      p.form ? dingtalkForm(p, outTrackId) : null,
       p.note ? el('div', { class: 'notation' }, p.note) : null,
       buttons.length ? el('div', { class: 'card-actions' }, buttons) : null,
     ),

@@ -52,6 +52,7 @@ const Env = z
     DINGTALK_OAPI_BASE: url('DINGTALK_OAPI_BASE', 'https://oapi.dingtalk.com').default('https://oapi.dingtalk.com'),
     DINGTALK_CARD_TEMPLATE_ID: optionalText,
     DINGTALK_TOPBOX_TEMPLATE_ID: optionalText,
+    DINGTALK_FORM_TEMPLATE_ID: optionalText,
     DATABASE_URL: z
       .string()
       .trim()
@@ -125,7 +126,7 @@ export type Env = z.output<typeof Env>;
 
 export interface Config {
   feishu?: { appId: string; appSecret: string; domain: string; eventMode: 'ws' | 'webhook'; encryptKey?: string; verificationToken?: string };
-  dingtalk?: { clientId: string; clientSecret: string; robotCode: string; apiBase: string; oapiBase: string; cardTemplateId?: string; topBoxTemplateId?: string };
+  dingtalk?: { clientId: string; clientSecret: string; robotCode: string; apiBase: string; oapiBase: string; cardTemplateId?: string; topBoxTemplateId?: string; formTemplateId?: string };
   databaseUrl: string;
   http: { host: string; port: number };
   locale: 'zh' | 'en';
@@ -207,6 +208,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           oapiBase: e.DINGTALK_OAPI_BASE,
           ...(e.DINGTALK_CARD_TEMPLATE_ID && { cardTemplateId: e.DINGTALK_CARD_TEMPLATE_ID }),
           ...(e.DINGTALK_TOPBOX_TEMPLATE_ID && { topBoxTemplateId: e.DINGTALK_TOPBOX_TEMPLATE_ID }),
+          ...(e.DINGTALK_FORM_TEMPLATE_ID && { formTemplateId: e.DINGTALK_FORM_TEMPLATE_ID }),
         },
       }),
     databaseUrl: e.DATABASE_URL,

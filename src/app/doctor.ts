@@ -87,6 +87,7 @@ export async function runDoctor(config: Config): Promise<Check[]> {
     out.push(await probe(g, 'permission: robot messages', () => dingtalk.robotMarkdown(d.robotCode, { group: 'cid-taskbot-doctor-probe' }, { title: 'probe', text: 'probe' }), console_));
     out.push(await cardTemplate(dingtalk, TEMPLATES.card, d.cardTemplateId, g, console_));
     out.push(await cardTemplate(dingtalk, TEMPLATES.topBox, d.topBoxTemplateId, g, console_));
+    out.push(await cardTemplate(dingtalk, TEMPLATES.form, d.formTemplateId, g, console_));
     try {
       await new StreamClient({ clientId: d.clientId, clientSecret: d.clientSecret, apiBase: d.apiBase, timeoutMs: config.upstreamTimeoutMs }).getEndpoint();
       out.push({ group: g, name: 'Stream mode', ok: true, detail: 'gateway issued a connection ticket' });
@@ -114,10 +115,11 @@ export async function runDoctor(config: Config): Promise<Check[]> {
   return out;
 }
 
-/** The two DingTalk templates taskbot uses: the group card, and the top box (吊顶) that pins it. */
+/** The DingTalk templates taskbot uses: the group card, the top box (吊顶) that pins it, and help's Track a task form. */
 const TEMPLATES = {
   card: { name: 'card template and card permission', variable: 'DINGTALK_CARD_TEMPLATE_ID', file: 'taskbot-card.json', unset: 'answers are markdown' },
   topBox: { name: 'top-box template (pin on)', variable: 'DINGTALK_TOPBOX_TEMPLATE_ID', file: 'taskbot-topbox.json', unset: 'no pins: pin on says what to set' },
+  form: { name: 'form template (Track a task)', variable: 'DINGTALK_FORM_TEMPLATE_ID', file: 'taskbot-form.json', unset: 'help lists the commands, without the form' },
 } as const;
 
 /**

@@ -18,8 +18,10 @@ export function buildMessengers(config: Config, services: Services, o: { clock: 
       robotCode: config.dingtalk.robotCode,
       cardTemplateId: config.dingtalk.cardTemplateId,
       topBoxTemplateId: config.dingtalk.topBoxTemplateId,
+      formTemplateId: config.dingtalk.formTemplateId,
       now: () => o.clock.now(),
       onTopBoxLost: (err, outTrackId) => o.logger.warn({ code: err.code, err: err.toJSON(), outTrackId }, 'a top box could not be updated for good (closed or expired); its card goes on'),
+      onFormFailed: (err) => o.logger.warn({ code: err.code, err: err.toJSON() }, 'the Track a task form could not be sent with help (the chat was told); check DINGTALK_FORM_TEMPLATE_ID and the card permission'),
       onCardsBroken: (err) => o.logger.error({ code: err.code, err: err.toJSON() }, 'DingTalk cards cannot be created: answering in markdown; check DINGTALK_CARD_TEMPLATE_ID and the Card.Instance.Write permission'),
     });
     messengers.dingtalk = meteredMessenger('dingtalk', dingtalk, o.telemetry);

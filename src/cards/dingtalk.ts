@@ -1,6 +1,6 @@
 import type { TaskState } from '../domain/task.js';
 import { renderMarkdown } from './markdown.js';
-import type { CardModel } from '../domain/card.js';
+import type { CardModel, TrackForm } from '../domain/card.js';
 import { plain } from './sanitize.js';
 import { clipBytes } from './shrink.js';
 
@@ -44,4 +44,23 @@ export const TOP_BOX_KEYS = ['title', 'color', 'state', 'stateCode', 'progress',
 export function renderTopBoxParams(card: CardModel): Record<string, string> {
   const all = renderCardParams(card);
   return Object.fromEntries(TOP_BOX_KEYS.map((k) => [k, all[k] ?? '']));
+}
+
+/** What the Track a task form template (cards/dingtalk/taskbot-form.json) is sent. */
+export const FORM_KEYS = ['title', 'form', 'form_status', 'form_btn_text', 'note'] as const;
+
+/**
+ * The Track a task form as the data of our form template: the card platform's Form component
+ * draws the fields it is sent (form variables: TEXT, SELECT, CHECKBOX; the official example
+ * 表单组件的使用与更新), named as Feishu's form names them. A hidden field carries the chat the
+ * form was sent to, since DingTalk's card callback does not name the conversation.
+ */
+export function renderFormParams(f: TrackForm, chatId: string): Record<(typeof FORM_KEYS)[number], string> {
+  const fields = [
+    { name: 'chat', type: 'TEXT', hidden: true, defaultValue: chatId },
+    { name: 'task_id', label: f.idLabel, type: 'TEXT', required: true, placeholder: f.idPlaceholder },
+    { name: 'kind', label: f.kindLabel, type: 'SELECT', required: true, options: f.kinds.map((k) => ({ value: k.value, text: k.label })), defaultValue: { index: 0, value: f.kinds[0]?.value ?? 'detect' } },
+    { name: 'notify', label: f.notifyLabel, type: 'CHECKBOX' },
+  ];
+  return { title: clipBytes(plain(f.title), DINGTALK_PARAM_MAX_BYTES), form: JSON.stringify({ fields }), form_status: 'normal', form_btn_text: plain(f.submitLabel), note: '' };
 }

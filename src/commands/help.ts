@@ -1,5 +1,5 @@
 import type { CardModel, TrackForm } from '../domain/card.js';
-import { KINDS_BY_PLATFORM } from '../domain/task.js';
+import { KINDS_BY_PLATFORM, type Platform } from '../domain/task.js';
 import { fill, messages, type Locale } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
 
@@ -30,8 +30,8 @@ const USAGE: Record<Locale, string[]> = {
   ],
 };
 
-/** The usage card; with `unknown`, it opens with "did you mean". */
-export function helpCard(locale: Locale, unknown?: { input: string; suggestion?: string }): CardModel {
+/** The usage card, with the platform's Track a task form; with `unknown`, it opens with "did you mean". */
+export function helpCard(locale: Locale, platform: Platform, unknown?: { input: string; suggestion?: string }): CardModel {
   const t = cardTexts(locale);
   const lead = unknown
     ? unknown.suggestion
@@ -47,12 +47,12 @@ export function helpCard(locale: Locale, unknown?: { input: string; suggestion?:
       { type: 'text', text: lead },
       { type: 'list', items: USAGE[locale], more: 0 },
     ],
-    form: trackForm(locale),
+    form: trackForm(locale, platform),
   };
 }
 
 /** The Track a task form: what `status <id> [kind] [notify]` takes, as inputs. */
-function trackForm(locale: Locale): TrackForm {
+function trackForm(locale: Locale, platform: Platform): TrackForm {
   const t = cardTexts(locale);
   const kinds = messages(locale).kind;
   return {
@@ -60,8 +60,7 @@ function trackForm(locale: Locale): TrackForm {
     idLabel: t.formId,
     idPlaceholder: t.formIdPlaceholder,
     kindLabel: t.formKind,
-    // Only Feishu draws forms: its kinds.
-    kinds: [{ value: 'detect', label: t.formDetect }, ...KINDS_BY_PLATFORM.feishu.map((k) => ({ value: k, label: kinds[k] }))],
+    kinds: [{ value: 'detect', label: t.formDetect }, ...KINDS_BY_PLATFORM[platform].map((k) => ({ value: k, label: kinds[k] }))],
     notifyLabel: t.notify,
     submitLabel: t.formSubmit,
   };

@@ -27,7 +27,7 @@ const HANDLERS: Record<CommandName, (i: HandlerInput) => Promise<Answer>> = {
   lang: langCommand,
   settings: settingsCommand,
   chatid: chatidCommand,
-  help: async ({ locale }) => ({ card: helpCard(locale) }),
+  help: async ({ locale, cmd }) => ({ card: helpCard(locale, cmd.platform) }),
 };
 
 /** Decides the answer to one command: allowlist first, then the handler. Never throws. */
@@ -47,8 +47,8 @@ export async function answer(cmd: InboundCommand, deps: CommandDeps): Promise<Ro
   if (cmd.unsupported && parsed.command === 'empty') {
     return { command: 'not_text', card: noticeCard(locale, fill(cardTexts(locale).textOnly, { type: cmd.unsupported }), { color: 'grey' }) };
   }
-  if (parsed.command === 'empty') return { command, card: helpCard(locale) };
-  if (parsed.command === 'unknown') return { command, card: helpCard(locale, parsed) };
+  if (parsed.command === 'empty') return { command, card: helpCard(locale, cmd.platform) };
+  if (parsed.command === 'unknown') return { command, card: helpCard(locale, cmd.platform, parsed) };
   try {
     return { command, ...(await HANDLERS[parsed.command]({ cmd, args: parsed.args, chat, locale, prefs, deps })) };
   } catch (e) {

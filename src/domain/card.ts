@@ -32,9 +32,9 @@ export interface CardButton {
 }
 
 /**
- * A form to start tracking a task (Feishu's form container): the task id, its kind ("detect" or
- * one of the kinds), Notify me; submitting it is the `status` command. Platforms without forms
- * leave it out (the usage lines say the same).
+ * A form to start tracking a task (Feishu's form container, DingTalk's form template): the task
+ * id, its kind ("detect" or one of the platform's kinds), Notify me; submitting it is the `status`
+ * command. A messenger that cannot show it leaves it out (the usage lines say the same).
  */
 export interface TrackForm {
   title: string;

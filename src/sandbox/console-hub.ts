@@ -35,7 +35,7 @@ export interface Entry {
 
 const Say = z.object({ platform: z.enum(['feishu', 'dingtalk']), text: z.string().max(2000) });
 const Click = z.object({ platform: z.enum(['feishu', 'dingtalk']), id: z.string().max(200), action: z.enum(BUTTON_ACTIONS as [ButtonAction, ...ButtonAction[]]) });
-const Form = z.object({ platform: z.literal('feishu'), id: z.string().max(200), values: z.record(z.string(), z.union([z.string().max(300), z.boolean()])) });
+const Form = z.object({ platform: z.enum(['feishu', 'dingtalk']), id: z.string().max(200), values: z.record(z.string(), z.union([z.string().max(300), z.boolean()])) });
 const Script = z.object({ platform: z.enum(['feishu', 'dingtalk']), taskId: z.string().min(1).max(200), title: z.string().max(100).optional(), notify: z.boolean().optional() });
 /** The person at the console, as each platform knows them. */
 export const CONSOLE_USER = { feishu: 'ou_user00000000000000000000000001', dingtalk: 'staff001' } as const;
@@ -64,7 +64,7 @@ export class ConsoleHub {
     dingtalk.im.listeners.add((kind, item) => {
       if (kind === 'card' && 'outTrackId' in item) {
         const top = item.topBox && { topBox: { open: dingtalk.im.topBoxOpen(item) } };
-        this.put({ id: item.outTrackId, platform: 'dingtalk', from: 'bot', at: item.history[0]!.at, params: item.params, ...top });
+        this.put({ id: item.outTrackId, platform: 'dingtalk', from: 'bot', at: item.history[0]!.at, params: dingtalk.im.viewOf(item, CONSOLE_USER.dingtalk), ...top });
       }
       if (kind === 'message' && 'title' in item) this.put({ id: `md-${++n}`, platform: 'dingtalk', from: 'bot', at: item.at, markdown: { title: item.title, text: item.text } });
     });
@@ -100,8 +100,7 @@ export class ConsoleHub {
     http.route('POST', '/console/form', async (req) => {
       const p = Form.safeParse(parse(req.rawBody));
       if (!p.success) return { status: 400, body: { error: 'id and values are required' } };
-      const ack = await this.feishu.gateway.push(this.feishu.submitForm(p.data.id, p.data.values, { user: CONSOLE_USER.feishu }));
-      return { status: 200, body: { toast: (ack.data as { toast?: { content?: string } } | undefined)?.toast?.content ?? '' } };
+      return { status: 200, body: await this.submit(p.data.platform, p.data.id, p.data.values) };
     });
     http.route('POST', '/console/script', async (req) => {
       const p = Script.safeParse(parse(req.rawBody));
@@ -157,6 +156,18 @@ export class ConsoleHub {
     if (params) this.dingtalk.im.applyInline(id, params);
     const did = { stop: 'Stopped', refresh: 'Refreshed', notify: 'Notify me toggled', export: 'Export' }[action];
     return { toast: params?.note || (params ? `${did}: the callback answered with fresh card data` : '') };
+  }
+
+  /** A person submits a card's Track a task form; the answer is shown as the platform's client would (Feishu's toast, DingTalk's private note). */
+  async submit(platform: 'feishu' | 'dingtalk', id: string, values: Record<string, string | boolean>): Promise<{ toast: string }> {
+    if (platform === 'feishu') {
+      const ack = await this.feishu.gateway.push(this.feishu.submitForm(id, values, { user: CONSOLE_USER.feishu }));
+      return { toast: (ack.data as { toast?: { content?: string } } | undefined)?.toast?.content ?? '' };
+    }
+    const ack = await this.dingtalk.stream.push(TOPIC_CARD, this.dingtalk.submitForm(id, values, CONSOLE_USER.dingtalk));
+    const mine = (ack.data as { response?: { userPrivateData?: { cardParamMap?: Record<string, string> } } } | undefined)?.response?.userPrivateData?.cardParamMap;
+    if (mine) this.dingtalk.im.applyPrivate(id, CONSOLE_USER.dingtalk, mine);
+    return { toast: mine?.note ?? '' };
   }
 
   close(): void {

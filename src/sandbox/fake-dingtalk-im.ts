@@ -9,6 +9,18 @@ export interface FakeCard {
   history: { at: number; params: Record<string, string> }[];
   /** A group's top box (吊顶, delivered to ONE_BOX): shown until it expires or is closed. */
   topBox?: { expiresAt: number; closedAt?: number };
+  /** Per person (userId): the private data a callback answered, drawn over `params` for them alone. */
+  privateParams?: Map<string, Record<string, string>>;
+}
+
+/** A field of a form variable (the card platform's Form component, as the official example sends it). */
+interface FormField {
+  name: string;
+  type: string;
+  hidden?: boolean;
+  required?: boolean;
+  defaultValue?: unknown;
+  options?: { value: string; text: string }[];
 }
 
 export interface FakeRobotMessage {
@@ -127,6 +139,43 @@ export class FakeDingtalkIm {
     card.params = { ...card.params, ...params };
     card.history.push({ at: this.now(), params: card.params });
     for (const l of this.listeners) l('card', card);
+  }
+
+  /** What DingTalk does with the private data a callback answered: that person's view of the card changes. */
+  applyPrivate(outTrackId: string, userId: string, params: Record<string, string>): void {
+    const card = this.cards.get(outTrackId);
+    if (!card) return;
+    card.privateParams ??= new Map();
+    card.privateParams.set(userId, { ...card.privateParams.get(userId), ...params });
+    for (const l of this.listeners) l('card', card);
+  }
+
+  /** The card as one person sees it: the card data with their private data over it. */
+  viewOf(card: FakeCard, userId: string): Record<string, string> {
+    return { ...card.params, ...card.privateParams?.get(userId) };
+  }
+
+  /**
+   * What the client sends when a person submits a card's form (`entered`: by field name, the kind
+   * by its option value): hidden fields keep their value, a SELECT is sent as `{index, value}`, a
+   * MULTI_SELECT as `{index: [..], value: [..]}`, a CHECKBOX as a boolean; the form as drawn goes with it (`current_form`). Like the client, it
+   * refuses a required field left empty (it is never sent).
+   */
+  formSubmission(outTrackId: string, userId: string, entered: Record<string, string | boolean | string[]>): { form: Record<string, unknown>; current_form: unknown } {
+    const card = this.cards.get(outTrackId);
+    const current = JSON.parse(card ? (this.viewOf(card, userId).form ?? '{}') : '{}') as { fields?: FormField[] };
+    if (!current.fields) throw new Error(`card ${outTrackId} has no form`);
+    const form: Record<string, unknown> = {};
+    for (const f of current.fields) {
+      const v = f.hidden ? f.defaultValue : entered[f.name];
+      if (f.required && (v === undefined || v === '')) throw new Error(`${f.name} is required`);
+      if (v === undefined) continue;
+      const indexOf = (x: unknown) => f.options?.findIndex((o) => o.value === x) ?? -1;
+      const many = Array.isArray(v) ? v : [v];
+      form[f.name] =
+        f.type === 'SELECT' ? { index: indexOf(v), value: v } : f.type === 'MULTI_SELECT' ? { index: many.map(indexOf), value: many } : f.type === 'CHECKBOX' ? v === true || v === 'true' : v;
+    }
+    return { form, current_form: current };
   }
 
   robotSend(r: FakeRequest, via: 'group' | 'user'): FakeResponse {

@@ -73,6 +73,12 @@ export class FakeDingtalk extends FakeServer {
     return { type: 'actionCallback', outTrackId, userId: user, content: JSON.stringify({ cardPrivateData: { actionIds: [action], params: { action } } }) };
   }
 
+  /** A person submits a card's form (our Track a task form): the callback carries `params.form` and `current_form`. */
+  submitForm(outTrackId: string, entered: Record<string, string | boolean>, user = 'staff001') {
+    const params = this.im.formSubmission(outTrackId, user, entered);
+    return { type: 'actionCallback', outTrackId, userId: user, content: JSON.stringify({ cardPrivateData: { actionIds: [], params } }) };
+  }
+
   addTask(script: Omit<TaskScript, 'kind'> & { kind: 'storage' | 'doc' }) {
     return this.tasks.add(script);
   }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderCardParams, renderTopBoxParams, TOP_BOX_KEYS } from '../../src/cards/dingtalk.js';
+import { DINGTALK_PARAM_MAX_BYTES, FORM_KEYS, renderCardParams, renderFormParams, renderTopBoxParams, TOP_BOX_KEYS } from '../../src/cards/dingtalk.js';
+import { helpCard } from '../../src/commands/help.js';
 import { sampleCards } from '../helpers/card-samples.js';
 
 const EXPORT = JSON.parse(readFileSync(join(import.meta.dirname, '../../cards/dingtalk/taskbot-card.json'), 'utf8')) as Record<string, unknown>;
@@ -85,5 +86,47 @@ describe('cards/dingtalk/taskbot-topbox.json, the importable top-box (吊顶) te
     const used = [...String(top.widgetInfo).matchAll(/data\.cardData\.(\w+)/g), ...JSON.stringify(ed.schema.componentsTree).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!);
     expect(new Set(used)).toEqual(new Set(['title', 'state', 'color', 'progressText']));
     for (const name of used) expect(names, name).toContain(name);
+  });
+});
+
+describe('cards/dingtalk/taskbot-form.json, the importable Track a task form template', () => {
+  const exp = JSON.parse(readFileSync(join(import.meta.dirname, '../../cards/dingtalk/taskbot-form.json'), 'utf8')) as Record<string, unknown>;
+  const ed = JSON.parse(String(exp.editorData)) as typeof editor & { schema: { componentsMap: { componentName: string; devMode?: string }[] } };
+  const vars = new Map(ed.variableList.map((v) => [v.name, v]));
+  const form = nodes(ed.schema.componentsTree).find((n) => n.componentName === 'Form')!;
+
+  it('is an IM card with the low-code Form component (as the official example 表单组件的使用与更新 exports it) under a Card root', () => {
+    expect(Object.keys(exp).sort()).toEqual(['editorData', 'mode', 'type', 'widgetInfo']);
+    expect(exp).toMatchObject({ type: 'im', mode: 'card' });
+    expect(ed.schema.componentsTree[0]!.componentName).toBe('Card');
+    expect(ed.schema.componentsMap).toContainEqual({ devMode: 'lowCode', componentName: 'Form' });
+    // The form draws the fields it is sent, sends back the form as drawn (for the refill), and its state and button text are data.
+    expect(form.props).toMatchObject({
+      formSchema: { variable: 'form', type: 'variableValue' },
+      params: [{ type: 'variable', variable: 'form', name: 'current_form' }],
+      status: { valueType: 'variable', variable: 'form_status' },
+      submitText: { content: '${form_btn_text}' },
+      actionType: 'request',
+    });
+    // Clients without the Form component draw the compiled layout: it says what to do instead.
+    expect(String(exp.widgetInfo)).toContain('status &lt;task id&gt;');
+  });
+
+  it('declares exactly what it is sent; the form and the note are private (the answer to a submission is the submitter\'s alone)', () => {
+    const sent = Object.keys(renderFormParams(helpCard('zh', 'dingtalk').form!, 'cidA=='));
+    expect([...vars.keys()].sort()).toEqual([...sent].sort());
+    expect([...sent].sort()).toEqual([...FORM_KEYS].sort());
+    expect(Object.keys(ed.mockData.cardData).sort()).toEqual([...sent].sort());
+    expect(['form', 'form_status', 'form_btn_text', 'note'].every((k) => vars.get(k)!.private)).toBe(true);
+    expect(vars.get('title')!.private).toBe(false);
+    const used = [...JSON.stringify(ed.schema.componentsTree).matchAll(/\$\{(\w+)\}|"variable":"(\w+)"/g)].map((m) => m[1] ?? m[2]!);
+    expect(new Set(used)).toEqual(new Set(['title', 'form', 'form_status', 'form_btn_text', 'note']));
+  });
+
+  it.each(['zh', 'en'] as const)('the %s form fits a template value and names its fields as the callback reader reads them', (locale) => {
+    const p = renderFormParams(helpCard(locale, 'dingtalk').form!, `user:${'s'.repeat(64)}`);
+    for (const v of Object.values(p)) expect(Buffer.byteLength(v)).toBeLessThanOrEqual(DINGTALK_PARAM_MAX_BYTES);
+    const fields = (JSON.parse(p.form) as { fields: { name: string; type: string }[] }).fields;
+    expect(fields.map((f) => f.name)).toEqual(['chat', 'task_id', 'kind', 'notify']);
   });
 });

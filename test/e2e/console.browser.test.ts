@@ -185,6 +185,31 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
     await page.screenshot({ path: `${ARTIFACTS}console-form.png` });
   }, 60_000);
 
+  it('DingTalk help: the Track a task form (our form template) follows the usage; a bad id is told under it and it stays filled; a good one posts the live card', async () => {
+    const dt = page.locator('.chat[data-platform=dingtalk]');
+    const before = await dt.locator('.msg.bot').count();
+    await dt.locator('input[name=text]').fill('help');
+    await dt.locator('input[name=text]').press('Enter');
+    const form = dt.locator('.msg.bot form.track-form').last();
+    await form.waitFor({ timeout: 10_000 });
+    // The usage first (markdown), then the form card: hidden fields are not drawn.
+    expect(await dt.locator('.msg.bot').count()).toBe(before + 2);
+    expect(await form.locator('input[name=chat]').count()).toBe(0);
+    const card = dt.locator('.msg.bot').last();
+    await form.locator('input[name=task_id]').fill('not an id');
+    await form.locator('button[type=submit]').click();
+    await card.locator('.notation:has-text("Did not understand")').waitFor({ timeout: 5000 });
+    expect(await card.locator('input[name=task_id]').inputValue()).toBe('not an id');
+    const done = SAMPLES.find((s) => s.platform === 'dingtalk' && s.kind === 'doc' && !s.slow)!;
+    await card.locator('input[name=task_id]').fill(done.id);
+    await card.locator('select[name=kind]').selectOption('doc');
+    await card.locator('button[type=submit]').click();
+    await expect.poll(() => page.locator('.toast').textContent(), { timeout: 5000 }).toContain(`Looking up task ${done.id}`);
+    await dt.locator(`.msg.bot .card:has(.card-header:has-text("${done.id}"))`).last().waitFor({ timeout: 10_000 });
+    expect(await card.locator('input[name=task_id]').inputValue()).toBe(done.id);
+    await page.screenshot({ path: `${ARTIFACTS}console-dingtalk-form.png` });
+  }, 30_000);
+
   it('help and list answer in both groups, and the screenshot of the console is saved', async () => {
     for (const platform of ['feishu', 'dingtalk'] as const) {
       const chat = page.locator(`.chat[data-platform=${platform}]`);

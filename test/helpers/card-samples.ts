@@ -78,7 +78,7 @@ export function sampleCards(locale: Locale): Record<string, CardModel> {
     list: { type: 'list', locale, title: cardTexts(locale).listTitle, color: 'blue', blocks: [{ type: 'list', items: ['Contact 0123 · Running · 45%', 'Drive 7360 · Succeeded'], more: 0 }] },
     digest: digestCard([RUNNING_CONTACT, FAILED_STORAGE, DONE_DRIVE], { ...o, since, reports: { from: since, to: at('2026-11-21T01:00:00Z'), submissions } }),
     reports: { type: 'reports', locale, title: cardTexts(locale).reportsTitle, color: 'blue', blocks: reportBlocks({ from: since, to: at('2026-11-21T01:00:00Z'), submissions }, locale, TZ) },
-    help: helpCard(locale, { input: 'stauts', suggestion: 'status' }),
+    help: helpCard(locale, 'feishu', { input: 'stauts', suggestion: 'status' }),
     error: errorCard(new TaskbotError('PERMISSION_DENIED', 'the Feishu app lacks a scope', { scopes: ['drive:drive', 'drive:drive:readonly'], taskId: '42' }), locale),
     notice: noticeCard(locale, cardTexts(locale).digestOff, { color: 'grey' }),
   };

@@ -44,6 +44,14 @@ describe('taskbot doctor: the DingTalk card template', () => {
     expect(await top({ DINGTALK_TOPBOX_TEMPLATE_ID: 'tpl-top' })).toMatchObject({ ok: true, detail: expect.stringContaining('template tpl-top exists') });
   });
 
+  it('the form template (Track a task): unset says help goes without it; a wrong id names its file; a good one is proven', async () => {
+    const form = (env: Record<string, string>) => check(env, 'form template (Track a task)');
+    expect(await form({})).toMatchObject({ ok: true, detail: expect.stringContaining('DINGTALK_FORM_TEMPLATE_ID not set') });
+    expect(await form({ DINGTALK_FORM_TEMPLATE_ID: 'tpl-form' })).toMatchObject({ ok: false, fix: expect.stringContaining('cards/dingtalk/taskbot-form.json') });
+    fake.im.templates.add('tpl-form');
+    expect(await form({ DINGTALK_FORM_TEMPLATE_ID: 'tpl-form' })).toMatchObject({ ok: true, detail: expect.stringContaining('template tpl-form exists') });
+  });
+
   it('names the card permission when the app lacks it', async () => {
     fake.denyScope('card');
     const c = await check();

@@ -1,17 +1,16 @@
 import { TOPIC_CARD, TOPIC_ROBOT, type DWClientDownStream } from './sdk.js';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import { loose, parseJsonText } from '../lenient.js';
 import { readRobotMessage } from './inbound.js';
+import { readCardCallback, readFormSubmission, refilledForm, type CallbackRead } from './card-callback.js';
 import type { InboundPort } from '../../domain/inbound.js';
 import { BUTTON_ACTIONS, type ButtonAction } from '../../domain/card.js';
-import { renderCardParams } from '../../cards/dingtalk.js';
+import { DINGTALK_PARAM_MAX_BYTES, renderCardParams } from '../../cards/dingtalk.js';
+import { clipBytes } from '../../cards/shrink.js';
+import { cardTexts } from '../../i18n/card-texts.js';
 import type { StreamClient } from './stream-client.js';
 
 /** DingTalk wants a card callback answered within 2 s; the work itself gets 1.2 s. */
 export const DINGTALK_CARD_BUDGET_MS = 1200;
-
-const CardCallback = z.object({ outTrackId: loose.id, userId: loose.string, content: z.unknown().optional() });
 
 export interface DingtalkEventDeps {
   port: InboundPort;
@@ -42,14 +41,17 @@ async function onRobotMessage(msg: DWClientDownStream, deps: DingtalkEventDeps):
 
 async function onCardCallback(msg: DWClientDownStream, deps: DingtalkEventDeps): Promise<Record<string, unknown>> {
   deps.port.event('dingtalk', 'card_callback');
-  const parsed = CardCallback.safeParse(parseJsonText(msg.data));
-  const action = parsed.success ? actionOf(parsed.data.content) : undefined;
-  if (!parsed.success || !action) {
+  const cb = readCardCallback(msg.data);
+  const form = cb && readFormSubmission(cb, msg.headers.messageId);
+  if (cb && form) return onFormSubmission(cb, form, deps);
+  const a = cb?.params.action ?? cb?.actionIds[0];
+  const action = BUTTON_ACTIONS.find((x) => x === a);
+  if (!cb || !action) {
     deps.logger?.warn({ topic: msg.headers.topic }, 'card callback we do not understand: acknowledged');
     return {};
   }
   const outcome = await deps.port.cardAction(
-    { cardKey: `dingtalk:${parsed.data.outTrackId}`, action, deliveryKey: `dingtalk:card:${msg.headers.messageId}`, ...(parsed.data.userId && { userId: parsed.data.userId }) },
+    { cardKey: `dingtalk:${cb.outTrackId}`, action, deliveryKey: `dingtalk:card:${msg.headers.messageId}`, ...(cb.userId && { userId: cb.userId }) },
     DINGTALK_CARD_BUDGET_MS,
   );
   if (outcome.kind === 'duplicate') return {};
@@ -57,10 +59,14 @@ async function onCardCallback(msg: DWClientDownStream, deps: DingtalkEventDeps):
   return { cardData: { cardParamMap }, cardUpdateOptions: { updateCardDataByKey: true } };
 }
 
-/** content: '{"cardPrivateData":{"actionIds":["refresh"],"params":{"action":"refresh"}}}' (a JSON string, or already an object). */
-function actionOf(content: unknown): ButtonAction | undefined {
-  const c = (typeof content === 'string' ? parseJsonText(content) : content) as { cardPrivateData?: { actionIds?: unknown[]; params?: { action?: unknown } } } | undefined;
-  const p = c?.cardPrivateData;
-  const a = p?.params?.action ?? p?.actionIds?.[0];
-  return BUTTON_ACTIONS.find((x) => x === a);
+/**
+ * The Track a task form: the answer is the submitter's own (private data): `note` says what
+ * happened, as Feishu's toast does, and the form is drawn again filled with what they entered
+ * (to fix it when refused; to see what was asked, and change it for the next task, when taken).
+ */
+async function onFormSubmission(cb: CallbackRead, form: NonNullable<ReturnType<typeof readFormSubmission>>, deps: DingtalkEventDeps): Promise<Record<string, unknown>> {
+  const r = 'outdated' in form ? { ok: false, toast: cardTexts(deps.port.locale).formOutdated } : await deps.port.trackForm(form.cmd, form.keys);
+  const refill = 'values' in form ? refilledForm(cb.params, form.values) : undefined;
+  const cardParamMap = { note: clipBytes(r.toast, DINGTALK_PARAM_MAX_BYTES), ...(refill && { form: refill }) };
+  return { userPrivateData: { cardParamMap }, cardUpdateOptions: { updatePrivateDataByKey: true } };
 }

@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { renderCardParams, renderTopBoxParams } from '../../cards/dingtalk.js';
+import { renderCardParams, renderFormParams, renderTopBoxParams } from '../../cards/dingtalk.js';
+import { noticeCard } from '../../cards/notices.js';
 import { renderMarkdown } from '../../cards/markdown.js';
-import type { CardModel } from '../../domain/card.js';
+import type { CardModel, TrackForm } from '../../domain/card.js';
 import type { CardHandle, ChatRef, Messenger, PinRefusal, ReplyContext, SendLane } from '../../domain/chat.js';
 import { asTaskbotError, TaskbotError } from '../../domain/errors.js';
 import { WATCH_GIVE_UP_MS } from '../../watch/backoff.js';
@@ -20,11 +21,15 @@ export interface DingtalkMessengerOptions {
   cardTemplateId?: string;
   /** The imported top-box (吊顶) template: live cards are pinned as a top box; without it, no pins. */
   topBoxTemplateId?: string;
+  /** The imported Track a task form template: `help` is followed by the form; without it, no form. */
+  formTemplateId?: string;
   now?: () => number;
   /** Told when cards cannot be created (wrong template id, missing card permission), for the log. */
   onCardsBroken?: (err: TaskbotError) => void;
   /** Told when a pinned card's top box could not be brought in step for good (closed, expired), for the log. */
   onTopBoxLost?: (err: TaskbotError, outTrackId: string) => void;
+  /** Told when help's form could not be sent (the chat is told too), for the log. */
+  onFormFailed?: (err: TaskbotError) => void;
 }
 
 /** A top box outlives its task by at most this: it is closed when the task ends, this only covers a taskbot that never comes back. */
@@ -55,6 +60,7 @@ export class DingtalkMessenger implements Messenger {
   /** A task card keeps the asking message's session webhook: the one way to @ people in a group later. */
   async send(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<CardHandle> {
     const h = await this.sendOrFallBack(chat, card, reply);
+    if (card.form && this.o.formTemplateId) await this.sendForm(chat, card.form, card, reply);
     if (card.type !== 'task' || !reply?.sessionWebhook) return h;
     return { ...h, meta: { ...h.meta, sessionWebhook: reply.sessionWebhook, sessionWebhookExpiresAt: reply.sessionWebhookExpiresAt ?? 0 } };
   }
@@ -85,22 +91,34 @@ export class DingtalkMessenger implements Messenger {
 
   /** `key`: a repeat of the same answer (a retried request, a command answered again after a crash) names the same card instance. */
   private async createCard(chat: ChatRef, card: CardModel, cardTemplateId: string, key?: string): Promise<CardHandle> {
-    const outTrackId = key ? `tb-${createHash('sha256').update(key).digest('hex').slice(0, 40)}` : `tb-${randomUUID()}`;
-    const user = userOf(chat.chatId);
-    await this.api.createAndDeliverCard({
-      cardTemplateId,
-      outTrackId,
-      callbackType: 'STREAM',
-      cardData: { cardParamMap: renderCardParams(card) },
-      ...(user
-        ? { openSpaceId: `dtv1.card//IM_ROBOT.${user}`, imRobotOpenSpaceModel: { supportForward: true }, imRobotOpenDeliverModel: { spaceType: 'IM_ROBOT' } }
-        : {
-            openSpaceId: `dtv1.card//IM_GROUP.${chat.chatId}`,
-            imGroupOpenSpaceModel: { supportForward: true },
-            imGroupOpenDeliverModel: { robotCode: this.o.robotCode },
-          }),
-    });
+    const outTrackId = outTrackIdOf(key);
+    await this.api.createAndDeliverCard({ cardTemplateId, outTrackId, callbackType: 'STREAM', cardData: { cardParamMap: renderCardParams(card) }, ...this.openSpace(chat) });
     return { ...chat, handle: outTrackId };
+  }
+
+  /** Where a card goes: the person's chat with the robot, or the group. */
+  private openSpace(chat: ChatRef): Record<string, unknown> {
+    const user = userOf(chat.chatId);
+    return user
+      ? { openSpaceId: `dtv1.card//IM_ROBOT.${user}`, imRobotOpenSpaceModel: { supportForward: true }, imRobotOpenDeliverModel: { spaceType: 'IM_ROBOT' } }
+      : { openSpaceId: `dtv1.card//IM_GROUP.${chat.chatId}`, imGroupOpenSpaceModel: { supportForward: true }, imGroupOpenDeliverModel: { robotCode: this.o.robotCode } };
+  }
+
+  /**
+   * Help's Track a task form: a card of its own after the usage (a template value holds 1 KB, the
+   * usage does not fit one). The answer has gone out already, so a form that cannot be sent never
+   * fails it: the chat is told why in a line, and the log.
+   */
+  private async sendForm(chat: ChatRef, form: TrackForm, help: CardModel, reply?: ReplyContext): Promise<void> {
+    try {
+      const outTrackId = outTrackIdOf(reply?.idempotencyKey && `${reply.idempotencyKey}:form`);
+      await this.api.createAndDeliverCard({ cardTemplateId: this.o.formTemplateId, outTrackId, callbackType: 'STREAM', cardData: { cardParamMap: renderFormParams(form, chat.chatId) }, ...this.openSpace(chat) });
+    } catch (e) {
+      const err = asTaskbotError(e);
+      this.o.onFormFailed?.(err);
+      const told = noticeCard(help.locale, fill(cardTexts(help.locale).formFailed, { code: err.code }), { color: 'orange' });
+      await this.markdown(chat, told, reply).catch((e2: unknown) => this.o.onFormFailed?.(asTaskbotError(e2)));
+    }
   }
 
   async update(handle: CardHandle, card: CardModel, lane?: SendLane): Promise<void> {
@@ -182,6 +200,10 @@ export class DingtalkMessenger implements Messenger {
     const user = userOf(chat.chatId);
     return this.api.robotMarkdown(this.o.robotCode, user ? { users: [user] } : { group: chat.chatId }, md, lane);
   }
+}
+
+function outTrackIdOf(key: string | undefined): string {
+  return key ? `tb-${createHash('sha256').update(key).digest('hex').slice(0, 40)}` : `tb-${randomUUID()}`;
 }
 
 /** The top box of a card is its own card instance, named after the card's (idempotent: a repeated pin names the same one). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { InboundCommand } from '../../domain/inbound.js';
 import { loose, looseArray, looseObject, parseJsonText } from '../lenient.js';
+import { TrackFormValues, trackFormText } from '../track-form.js';
 
 const UserIds = looseObject({ open_id: loose.string, user_id: loose.string, union_id: loose.string });
 
@@ -95,25 +96,17 @@ export const CardActionEvent = z.object({
 });
 export type CardActionEvent = z.output<typeof CardActionEvent>;
 
-/** What a submitted Track a task form holds (`action.form_value`); lenient, as the client sends it. */
-const TrackFormValue = z.object({
-  task_id: z.unknown().optional().transform((v) => (typeof v === 'string' ? v.trim() : '')),
-  kind: z.unknown().optional().transform((v) => (typeof v === 'string' ? v : 'detect')),
-  notify: z.unknown().optional().transform((v) => v === true || v === 'true'),
-});
-
 /**
  * A submitted Track a task form as the `status` command it stands for, answered as a reply to the
  * card that carried the form; undefined when the event holds no form values.
  */
 export function trackFormCommand(ev: CardActionEvent): { cmd: InboundCommand; keys: string[] } | undefined {
-  const f = TrackFormValue.safeParse(ev.action?.form_value ?? undefined);
+  const f = TrackFormValues.safeParse(ev.action?.form_value ?? undefined);
   const chatId = ev.context.open_chat_id;
   if (!f.success || !chatId) return undefined;
-  const words = ['status', f.data.task_id, f.data.kind === 'detect' ? '' : f.data.kind, f.data.notify ? 'notify' : ''].filter(Boolean);
   const key = `feishu:form:${ev.event_id ?? ev.context.open_message_id}`;
   return {
-    cmd: { platform: 'feishu', chatId, userId: ev.operator?.open_id ?? '', text: words.join(' '), reply: { messageId: ev.context.open_message_id, idempotencyKey: key } },
+    cmd: { platform: 'feishu', chatId, userId: ev.operator?.open_id ?? '', text: trackFormText(f.data), reply: { messageId: ev.context.open_message_id, idempotencyKey: key } },
     keys: [key],
   };
 }
