@@ -187,15 +187,16 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
 
   it('DingTalk help: the Track a task form (our form template) follows the usage; a bad id is told under it and it stays filled; a good one posts the live card', async () => {
     const dt = page.locator('.chat[data-platform=dingtalk]');
-    const before = await dt.locator('.msg.bot').count();
     await dt.locator('input[name=text]').fill('help');
     await dt.locator('input[name=text]').press('Enter');
-    const form = dt.locator('.msg.bot form.track-form').last();
-    await form.waitFor({ timeout: 10_000 });
+    // Held by its id: other cards' messages (ends, mentions) may still arrive below it.
+    const last = dt.locator('.msg.bot:has(form.track-form)').last();
+    await last.waitFor({ timeout: 10_000 });
+    const card = dt.locator(`.msg.bot[data-id="${await last.getAttribute('data-id')}"]`);
+    const form = card.locator('form.track-form');
     // The usage first (markdown), then the form card: hidden fields are not drawn.
-    expect(await dt.locator('.msg.bot').count()).toBe(before + 2);
+    expect(await card.locator('xpath=preceding-sibling::li[1]').textContent()).toContain('help — this help');
     expect(await form.locator('input[name=chat]').count()).toBe(0);
-    const card = dt.locator('.msg.bot').last();
     await form.locator('input[name=task_id]').fill('not an id');
     await form.locator('button[type=submit]').click();
     await card.locator('.notation:has-text("Did not understand")').waitFor({ timeout: 5000 });

@@ -36,20 +36,15 @@ describe('taskbot doctor: the DingTalk card template', () => {
     expect(c.fix).toContain('cards/dingtalk/taskbot-card.json');
   });
 
-  it('the top-box template (pin on): unset says what it is for; a wrong id names its file; a good one is proven like the card\'s', async () => {
-    const top = (env: Record<string, string>) => check(env, 'top-box template (pin on)');
-    expect(await top({})).toMatchObject({ ok: true, detail: expect.stringContaining('DINGTALK_TOPBOX_TEMPLATE_ID not set') });
-    expect(await top({ DINGTALK_TOPBOX_TEMPLATE_ID: 'tpl-top' })).toMatchObject({ ok: false, fix: expect.stringContaining('cards/dingtalk/taskbot-topbox.json') });
-    fake.im.templates.add('tpl-top');
-    expect(await top({ DINGTALK_TOPBOX_TEMPLATE_ID: 'tpl-top' })).toMatchObject({ ok: true, detail: expect.stringContaining('template tpl-top exists') });
-  });
-
-  it('the form template (Track a task): unset says help goes without it; a wrong id names its file; a good one is proven', async () => {
-    const form = (env: Record<string, string>) => check(env, 'form template (Track a task)');
-    expect(await form({})).toMatchObject({ ok: true, detail: expect.stringContaining('DINGTALK_FORM_TEMPLATE_ID not set') });
-    expect(await form({ DINGTALK_FORM_TEMPLATE_ID: 'tpl-form' })).toMatchObject({ ok: false, fix: expect.stringContaining('cards/dingtalk/taskbot-form.json') });
-    fake.im.templates.add('tpl-form');
-    expect(await form({ DINGTALK_FORM_TEMPLATE_ID: 'tpl-form' })).toMatchObject({ ok: true, detail: expect.stringContaining('template tpl-form exists') });
+  it.each([
+    ['top-box template (pin on)', 'DINGTALK_TOPBOX_TEMPLATE_ID', 'tpl-top', 'taskbot-topbox.json'],
+    ['form template (Track a task)', 'DINGTALK_FORM_TEMPLATE_ID', 'tpl-form', 'taskbot-form.json'],
+  ])('the %s: unset says what it is for; a wrong id names its file; a good one is proven like the card\'s', async (name, variable, id, file) => {
+    const probe = (env: Record<string, string>) => check(env, name);
+    expect(await probe({})).toMatchObject({ ok: true, detail: expect.stringContaining(`${variable} not set`) });
+    expect(await probe({ [variable]: id })).toMatchObject({ ok: false, fix: expect.stringContaining(`cards/dingtalk/${file}`) });
+    fake.im.templates.add(id);
+    expect(await probe({ [variable]: id })).toMatchObject({ ok: true, detail: expect.stringContaining(`template ${id} exists`) });
   });
 
   it('names the card permission when the app lacks it', async () => {
