@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import { Kysely, Migrator, sql } from 'kysely';
+import { OwnSchemaPostgresDialect } from './pg-dialect.js';
 import { migrationProvider } from './migrations.js';
 import { TaskbotError } from '../domain/errors.js';
 import { redactUrl } from '../domain/mask.js';
@@ -26,7 +27,7 @@ export async function openStore(url: string, o: OpenOptions = {}): Promise<Store
   let dialect: 'sqlite' | 'postgres';
   if (/^postgres(ql)?:\/\//.test(url)) {
     dialect = 'postgres';
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pgPool(url, { ...PG_DEADLINES, ...o.deadlines }, o.onPoolError) }) });
+    db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool: pgPool(url, { ...PG_DEADLINES, ...o.deadlines }, o.onPoolError) }) });
   } else {
     dialect = 'sqlite';
     const path = url.replace(/^sqlite:/, '');
