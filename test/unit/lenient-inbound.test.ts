@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readMessage } from '../../src/platforms/feishu/inbound.js';
 import { readRobotMessage } from '../../src/platforms/dingtalk/inbound.js';
+import { readCardCallback, readFormSubmission, refilledForm } from '../../src/platforms/dingtalk/card-callback.js';
 import { fixture, manifest, type MessageFixture } from '../helpers/real-payloads.js';
 
 type Json = unknown;
@@ -116,6 +117,47 @@ describe('the DingTalk robot message parser against the real corpus, mutated', (
       fc.property(fc.jsonValue(), (v) => {
         expect(() => readRobotMessage(JSON.stringify(v), deps)).not.toThrow();
         expect(() => readMessage(v, 'ou_x')).not.toThrow();
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('the DingTalk form callback reader against the official example, mutated', () => {
+  // The official form example's callback (every field type the Form component has), made a
+  // submission of ours: our fields beside the example's, which taskbot never sent and must ignore.
+  const example = fixture('dingtalk/form-callback.json') as Record<string, unknown>;
+  const content = JSON.parse(String(example.content)) as { cardPrivateData: { params: { form: Record<string, unknown>; current_form: unknown } } };
+  Object.assign(content.cardPrivateData.params.form, { chat: 'cidA==', task_id: 'copy-9', kind: { index: 2, value: 'doc' }, notify: true });
+  const data = { ...example, content };
+  const read = (v: unknown) => {
+    const cb = readCardCallback(JSON.stringify(v));
+    const form = cb && readFormSubmission(cb, 'frame-1');
+    if (cb && form && 'values' in form) refilledForm(cb.params, form.values);
+    return form;
+  };
+
+  it('never throws, and a change anywhere but in what the submission says leaves the command as it was', () => {
+    expect(read(data)).toMatchObject({ cmd: { chatId: 'cidA==', userId: '16650***698', text: 'status copy-9 doc notify' } });
+    const f = ['content', 'cardPrivateData', 'params', 'form'];
+    const essential: Path[] = [['outTrackId'], ['userId'], ['content'], ['content', 'cardPrivateData'], ['content', 'cardPrivateData', 'params'], f, ...['chat', 'task_id', 'kind', 'notify'].map((k) => [...f, k])];
+    const all = paths(data);
+    fc.assert(
+      fc.property(fc.nat({ max: all.length - 1 }), op, extraValue, (i, o, extra) => {
+        const p = all[i]!;
+        const form = read(mutate(data, p, o, extra));
+        if (carriesTheCommand(p, essential) && o !== 'sibling') return;
+        expect(form && 'cmd' in form && form.cmd.text).toBe('status copy-9 doc notify');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never throws on any JSON at all', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), (v, params) => {
+        expect(() => read(v)).not.toThrow();
+        expect(() => read({ outTrackId: 'o', userId: 'u', content: { cardPrivateData: { params } } })).not.toThrow();
       }),
       { numRuns: 300 },
     );
