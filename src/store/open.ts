@@ -51,10 +51,10 @@ export async function openStore(url: string, o: OpenOptions = {}): Promise<Store
     sqlite.pragma('busy_timeout = 250');
     db = new Kysely<Database>({ dialect: new YieldingSqliteDialect({ database: withStatementCache(sqlite) }) });
   }
-  // Kysely looks for its bookkeeping tables across all schemas; pin it to ours.
-  const schema =
-    dialect === 'postgres' ? (await refused(url, db, () => sql<{ s: string }>`select current_schema() as s`.execute(db))).rows[0]?.s : undefined;
-  const { error } = await new Migrator({ db, provider: migrationProvider, ...(schema && { migrationTableSchema: schema }) }).migrateToLatest();
+  // The first query: a refusal no retry fixes is told in one line. Kysely's bookkeeping tables are
+  // found in our schema alone (its introspector sees no other: pg-dialect.ts).
+  if (dialect === 'postgres') await refused(url, db, () => sql`select 1`.execute(db));
+  const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
   if (error) {
     await db.destroy();
     throw error;

@@ -1,7 +1,7 @@
 import { TOPIC_CARD, TOPIC_ROBOT, type DWClientDownStream } from './sdk.js';
 import type { Logger } from 'pino';
 import { readRobotMessage } from './inbound.js';
-import { readCardCallback, readFormSubmission, refilledForm, type CallbackRead } from './card-callback.js';
+import { readCardCallback, readFormSubmission, refilledForm, type CallbackRead, type FormSubmission } from './card-callback.js';
 import type { InboundPort } from '../../domain/inbound.js';
 import { BUTTON_ACTIONS, type ButtonAction } from '../../domain/card.js';
 import { DINGTALK_PARAM_MAX_BYTES, renderCardParams } from '../../cards/dingtalk.js';
@@ -64,7 +64,7 @@ async function onCardCallback(msg: DWClientDownStream, deps: DingtalkEventDeps):
  * happened, as Feishu's toast does, and the form is drawn again filled with what they entered
  * (to fix it when refused; to see what was asked, and change it for the next task, when taken).
  */
-async function onFormSubmission(cb: CallbackRead, form: NonNullable<ReturnType<typeof readFormSubmission>>, deps: DingtalkEventDeps): Promise<Record<string, unknown>> {
+async function onFormSubmission(cb: CallbackRead, form: FormSubmission, deps: DingtalkEventDeps): Promise<Record<string, unknown>> {
   const r = 'outdated' in form ? { ok: false, toast: cardTexts(deps.port.locale).formOutdated } : await deps.port.trackForm(form.cmd, form.keys);
   const refill = 'values' in form ? refilledForm(cb.params, form.values) : undefined;
   const cardParamMap = { note: clipBytes(r.toast, DINGTALK_PARAM_MAX_BYTES), ...(refill && { form: refill }) };

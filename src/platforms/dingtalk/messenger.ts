@@ -7,7 +7,7 @@ import type { CardHandle, ChatRef, Messenger, PinRefusal, ReplyContext, SendLane
 import { asTaskbotError, TaskbotError } from '../../domain/errors.js';
 import { WATCH_GIVE_UP_MS } from '../../watch/backoff.js';
 import { cardTexts } from '../../i18n/card-texts.js';
-import { fill } from '../../i18n/messages.js';
+import { fill, type Locale } from '../../i18n/messages.js';
 import type { DingtalkOpenApi } from './openapi.js';
 import { markdownText } from '../../cards/sanitize.js';
 import { isPlatformUserId } from '../../domain/user-id.js';
@@ -60,7 +60,7 @@ export class DingtalkMessenger implements Messenger {
   /** A task card keeps the asking message's session webhook: the one way to @ people in a group later. */
   async send(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<CardHandle> {
     const h = await this.sendOrFallBack(chat, card, reply);
-    if (card.form && this.o.formTemplateId) await this.sendForm(chat, card.form, card, reply);
+    if (card.form && this.o.formTemplateId) await this.sendForm(chat, card.form, card.locale, reply);
     if (card.type !== 'task' || !reply?.sessionWebhook) return h;
     return { ...h, meta: { ...h.meta, sessionWebhook: reply.sessionWebhook, sessionWebhookExpiresAt: reply.sessionWebhookExpiresAt ?? 0 } };
   }
@@ -109,14 +109,14 @@ export class DingtalkMessenger implements Messenger {
    * usage does not fit one). The answer has gone out already, so a form that cannot be sent never
    * fails it: the chat is told why in a line, and the log.
    */
-  private async sendForm(chat: ChatRef, form: TrackForm, help: CardModel, reply?: ReplyContext): Promise<void> {
+  private async sendForm(chat: ChatRef, form: TrackForm, locale: Locale, reply?: ReplyContext): Promise<void> {
     try {
       const outTrackId = outTrackIdOf(reply?.idempotencyKey && `${reply.idempotencyKey}:form`);
       await this.api.createAndDeliverCard({ cardTemplateId: this.o.formTemplateId, outTrackId, callbackType: 'STREAM', cardData: { cardParamMap: renderFormParams(form, chat.chatId) }, ...this.openSpace(chat) });
     } catch (e) {
       const err = asTaskbotError(e);
       this.o.onFormFailed?.(err);
-      const told = noticeCard(help.locale, fill(cardTexts(help.locale).formFailed, { code: err.code }), { color: 'orange' });
+      const told = noticeCard(locale, fill(cardTexts(locale).formFailed, { code: err.code }), { color: 'orange' });
       await this.markdown(chat, told, reply).catch((e2: unknown) => this.o.onFormFailed?.(asTaskbotError(e2)));
     }
   }
