@@ -1,8 +1,10 @@
 import { noticeCard } from '../cards/notices.js';
 import { chatTasks, taskLine } from '../digest/builder.js';
+import type { Block } from '../domain/card.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import type { Locale } from '../i18n/messages.js';
+import { fill, type Locale } from '../i18n/messages.js';
 import type { Answer, HandlerInput } from './context.js';
+import { refusedFor } from './rights.js';
 
 const MAX_LINES = 20;
 const ORDER = { running: 0, queued: 1, failed: 2, partial: 3, succeeded: 4 } as const;
@@ -10,18 +12,31 @@ const ORDER = { running: 0, queued: 1, failed: 2, partial: 3, succeeded: 4 } as 
 /** `list`: the tasks tracked in this chat, running first. */
 export async function listCommand({ chat, locale, deps }: HandlerInput): Promise<Answer> {
   const t = cardTexts(locale);
-  return taskList(await deps.engine.chatCards(chat), locale, t.listTitle, t.listEmpty);
+  return taskList(await deps.engine.overview({ platform: chat.platform, chatId: chat.chatId, endedLimit: MAX_LINES }), locale, t.listTitle, t.listEmpty);
 }
 
-/** `mine` (and the bot menu's My tasks): the tasks the sender asked for, in any chat, running first. */
-export async function mineCommand({ cmd, locale, deps }: HandlerInput): Promise<Answer> {
+/**
+ * `mine` (and the bot menu's My tasks): the tasks the sender asked for, running first; in their
+ * 1:1 chat from every chat, in a group only this group's (never another chat's in front of it).
+ */
+export async function mineCommand(input: HandlerInput): Promise<Answer> {
+  const { cmd, chat, locale, deps } = input;
   const t = cardTexts(locale);
-  return taskList(await deps.engine.cardsAskedBy(cmd.platform, cmd.userId), locale, t.mineTitle, t.mineEmpty);
+  const everywhere = !(await refusedFor(input, 'see-other-chats'));
+  const rows = await deps.engine.overview({ platform: cmd.platform, askedBy: cmd.userId, ...(!everywhere && { chatId: chat.chatId }), endedLimit: MAX_LINES });
+  return taskList(rows, locale, t.mineTitle, t.mineEmpty, everywhere ? undefined : t.mineGroupOnly);
 }
 
-function taskList(rows: { task_key: string; snapshot: string }[], locale: Locale, title: string, empty: string): Answer {
-  const tasks = chatTasks(rows).sort((a, b) => ORDER[a.state] - ORDER[b.state]);
-  if (tasks.length === 0) return { card: noticeCard(locale, empty, { title, type: 'list' }) };
-  const items = tasks.slice(0, MAX_LINES).map((s) => taskLine(s, locale));
-  return { card: { type: 'list', locale, title, color: 'blue', blocks: [{ type: 'list', items, more: Math.max(0, tasks.length - MAX_LINES) }] } };
+/** Running tasks first, up to MAX_LINES; says how many it left out. */
+function taskList(o: { cards: { task_key: string; snapshot: string }[]; tasks: number }, locale: Locale, title: string, empty: string, note?: string): Answer {
+  const t = cardTexts(locale);
+  const tasks = chatTasks(o.cards).sort((a, b) => ORDER[a.state] - ORDER[b.state]);
+  if (tasks.length === 0) return { card: noticeCard(locale, note ? `${empty}\n${note}` : empty, { title, type: 'list' }) };
+  const shown = tasks.slice(0, MAX_LINES);
+  // Every active card was read; of the ended ones only the newest: the others are only counted.
+  const endedLeftOut = Math.max(0, o.tasks - tasks.length);
+  const blocks: Block[] = [{ type: 'list', items: shown.map((s) => taskLine(s, locale)), more: tasks.length - shown.length }];
+  if (endedLeftOut > 0) blocks.push({ type: 'text', text: fill(t.listLeftOut, { n: endedLeftOut }) });
+  if (note) blocks.push({ type: 'text', text: note });
+  return { card: { type: 'list', locale, title, color: 'blue', blocks } };
 }

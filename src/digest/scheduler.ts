@@ -19,6 +19,9 @@ import { LeaseKeeper, LeaseLost } from '../domain/lease-keeper.js';
 const MAX_DIGEST_ATTEMPTS = 5;
 const DIGEST_RETRY = { attempts: MAX_DIGEST_ATTEMPTS, baseDelayMs: 30_000, maxDelayMs: 8 * 60_000 };
 
+/** A digest lists at most this many ended cards of its period (its groups say "and N more" past 15 lines each). */
+const DIGEST_ENDED_CARDS = 500;
+
 /** Where report submissions come from (Feishu only). */
 export interface ReportSource {
   submissions(w: ReportWindow): Promise<ReportSubmission[]>;
@@ -94,7 +97,8 @@ export class DigestScheduler {
   /** The digest for a chat covering `since` until now. */
   async build(chat: ChatRef, locale: Locale, timeZone: string, since: number): Promise<CardModel> {
     const now = this.clock.now();
-    const rows = await this.d.store.cards.inChat(chat.platform, chat.chatId, since);
+    // Every task still running, whatever came after it, and what ended in the period.
+    const { cards: rows } = await this.d.store.cards.overview({ platform: chat.platform, chatId: chat.chatId, since, endedLimit: DIGEST_ENDED_CARDS });
     let reports: ReportSummary | undefined;
     if (chat.platform === 'feishu' && this.d.reports) {
       const window = { from: new Date(since), to: new Date(now) };

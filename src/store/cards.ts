@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
 import type { CardStatus } from '../domain/card-status.js';
 import type { CardRow, StoreContext, TaskRow } from './context.js';
 import type { Database } from './schema.js';
@@ -171,46 +171,69 @@ export class CardStore {
       );
   }
 
-  /** Cards of one chat with their task rows, newest first: the active ones and the `limit` newest since `since`. */
-  inChat(platform: string, chatId: string, since = 0, limit = 50): Promise<CardWithTask[]> {
-    return this.withTasks(platform, limit)
+  /**
+   * The cards of one chat (or one person's, with `askedBy`) with their task rows, newest first, for
+   * `list`, `mine` and digests: every active card, however many came after it, then the newest
+   * `endedLimit` ended ones created since `since`. `tasks` counts the distinct tasks of all of them.
+   */
+  async overview(f: { platform: string; chatId?: string; askedBy?: string; since?: number; endedLimit: number }): Promise<{ cards: CardWithTask[]; tasks: number }> {
+    const since = f.since ?? 0;
+    const scoped = <Q extends SelectQueryBuilder<Database, 'cards' | 'tasks', object>>(q: Q): Q =>
+      q
+        .where('cards.platform', '=', f.platform as CardRow['platform'])
+        .$if(f.chatId !== undefined, (w) => w.where('cards.chat_id', '=', f.chatId!))
+        .$if(f.askedBy !== undefined, (w) => w.where('cards.asked_by', '=', f.askedBy!)) as Q;
+    const [active, ended, count] = await Promise.all([
+      scoped(this.withTasks()).where('cards.status', '=', 'active').execute(),
+      scoped(this.withTasks()).where('cards.status', '!=', 'active').where('cards.created_at', '>=', since).limit(f.endedLimit).execute(),
+      scoped(this.ctx.db.selectFrom('cards').innerJoin('tasks', 'tasks.task_key', 'cards.task_key'))
+        .select((eb) => eb.fn.count<number | string>('cards.task_key').distinct().as('n'))
+        .where((eb) => eb.or([eb('cards.status', '=', 'active'), eb('cards.created_at', '>=', since)]))
+        .executeTakeFirstOrThrow(),
+    ]);
+    return { cards: [...active, ...ended], tasks: Number(count.n) };
+  }
+
+  /** The active cards of one chat showing task `taskId` (of `kind`, when named): what `stop <id>` stops. */
+  activeOfTask(platform: string, chatId: string, taskId: string, kind?: string): Promise<CardWithTask[]> {
+    return this.withTasks()
+      .where('cards.platform', '=', platform as CardRow['platform'])
       .where('cards.chat_id', '=', chatId)
-      .where((eb) => eb.or([eb('cards.created_at', '>=', since), eb('cards.status', '=', 'active')]))
+      .where('cards.status', '=', 'active')
+      .where('tasks.task_id', '=', taskId)
+      .$if(kind !== undefined, (q) => q.where('tasks.kind', '=', kind!))
       .execute();
   }
 
-  /** The cards `userId` asked for on a platform, in any chat, with their task rows, newest first. */
-  askedBy(platform: string, userId: string, limit = 50): Promise<CardWithTask[]> {
-    return this.withTasks(platform, limit).where('cards.asked_by', '=', userId).execute();
-  }
-
-  /** A platform's cards with their task rows, newest first, at most `limit`. */
-  private withTasks(platform: string, limit: number) {
+  /** Cards with their task rows, newest first. */
+  private withTasks() {
     return this.ctx.db
       .selectFrom('cards')
       .innerJoin('tasks', 'tasks.task_key', 'cards.task_key')
       .selectAll('cards')
       .select(['tasks.snapshot', 'tasks.last_changed_at', 'tasks.active'])
-      .where('cards.platform', '=', platform as CardRow['platform'])
-      .orderBy('cards.created_at', 'desc')
-      .limit(limit);
+      .orderBy('cards.created_at', 'desc');
   }
 
-  /** Deletes ended cards created before `before` (with their subscribers), then tasks no card shows any more. */
+  /**
+   * Deletes ended cards created before `before` (with their subscribers) that owe nothing more (a
+   * last rendering, a finished task's mentions, an unpin: owed work is never dropped), sets the
+   * flags of tasks left without cards, then deletes tasks no card shows any more.
+   */
   async prune(before: number): Promise<{ cards: number; tasks: number }> {
     const { db } = this.ctx;
-    const old = (eb: ExpressionBuilder<Database, 'cards'>) => eb.and([eb('status', '!=', 'active'), eb('created_at', '<', before)]);
-    await db
-      .deleteFrom('subscribers')
-      .where('card_key', 'in', (eb) => eb.selectFrom('cards').select('card_key').where((c) => old(c)))
-      .execute();
-    const c = await db.deleteFrom('cards').where((eb) => old(eb)).executeTakeFirst();
-    const t = await db
-      .deleteFrom('tasks')
-      .where('active', '=', 0)
-      .where('pending', '=', 0)
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('cards').select('card_key').whereRef('cards.task_key', '=', 'tasks.task_key'))))
-      .executeTakeFirst();
+    const old = (eb: ExpressionBuilder<Database, 'cards'>) => eb.and([eb('cards.status', '!=', 'active'), eb('cards.created_at', '<', before), eb.not(endedOwes(eb))]);
+    const c = await db.transaction().execute(async (tx) => {
+      await tx
+        .deleteFrom('subscribers')
+        .where('card_key', 'in', (eb) => eb.selectFrom('cards').select('card_key').where((c) => old(c)))
+        .execute();
+      return tx.deleteFrom('cards').where((eb) => old(eb)).executeTakeFirst();
+    });
+    const cardless = (eb: ExpressionBuilder<Database, 'tasks'>) => eb.not(eb.exists(eb.selectFrom('cards').select('card_key').whereRef('cards.task_key', '=', 'tasks.task_key')));
+    // A task no card shows owes nothing and shows nothing (a stale flag would have it claimed every round).
+    await db.updateTable('tasks').set({ active: 0, pending: 0 }).where((eb) => eb.and([eb.or([eb('active', '!=', 0), eb('pending', '!=', 0)]), cardless(eb)])).execute();
+    const t = await db.deleteFrom('tasks').where('active', '=', 0).where('pending', '=', 0).where((eb) => cardless(eb)).executeTakeFirst();
     return { cards: Number(c.numDeletedRows), tasks: Number(t.numDeletedRows) };
   }
 

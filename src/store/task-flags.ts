@@ -61,7 +61,8 @@ export async function lockTask(ctx: StoreContext, tx: Kysely<Database>, taskKey:
 export function endedOwes(c: ExpressionBuilder<Database, 'cards'>) {
   return c.or([
     c.and([c('cards.status', '!=', 'gone'), c.or([c('cards.shown', 'is', null), c('cards.shown', '!=', c.ref('cards.status')), c.and([c('cards.status', '=', 'done'), c.exists(owed(c))])])]),
-    c('cards.pinned', '=', 1),
+    // Never NULL (pinned may be): retention keeps what NOT(endedOwes) does not prove owes nothing.
+    c.and([c('cards.pinned', 'is not', null), c('cards.pinned', '=', 1)]),
   ]);
 }
 

@@ -285,6 +285,7 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     await store.cards.add(card('feishu:new_stopped', 'feishu:drive:3', { created_at: 40 * day }), task('feishu:drive:3'), false);
     await store.cards.transition('feishu:old_stopped', ['active'], 'stopped');
     await store.cards.transition('feishu:new_stopped', ['active'], 'stopped');
+    for (const k of ['feishu:old_done', 'feishu:old_stopped', 'feishu:new_stopped']) await store.cards.recordShown(k, (await store.cards.get(k))!.status, 'h', 2 * day);
     expect(await store.cards.prune(35 * day)).toEqual({ cards: 2, tasks: 1 });
     expect(await store.cards.get('feishu:old_done')).toBeUndefined();
     expect(await store.tasks.get('feishu:drive:1')).toBeUndefined();
@@ -293,25 +294,60 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     expect(await store.cards.prune(35 * day)).toEqual({ cards: 0, tasks: 0 });
   });
 
-  it("reads a chat's recent cards only, bounded, with active ones whatever their age", async () => {
+  it('retention never drops work an ended card still owes (its last rendering, mentions, an unpin), and recomputes the flags of tasks it leaves without cards', async () => {
     await open();
-    for (let i = 0; i < 60; i++) await store.cards.add(card(`feishu:c${i}`, `feishu:drive:${i}`, { created_at: 1000 + i, status: 'done' }), task(`feishu:drive:${i}`), true);
-    await store.cards.add(card('feishu:active_old', 'feishu:drive:x', { created_at: 1 }), task('feishu:drive:x'), false);
-    const rows = await store.cards.inChat('feishu', 'oc_1', 1050, 50);
-    expect(rows.map((r) => r.card_key)).toEqual([...Array.from({ length: 10 }, (_, i) => `feishu:c${59 - i}`), 'feishu:active_old']);
-    expect(await store.cards.inChat('feishu', 'oc_1', 0, 5)).toHaveLength(5);
+    const day = 86_400_000;
+    const old = { created_at: 1 * day };
+    // Each old card ended and owes one thing: the rendering of its end, a mention, its unpinning.
+    for (const [k, t] of [['feishu:render', 'feishu:drive:1'], ['feishu:mention', 'feishu:drive:2'], ['feishu:unpin', 'feishu:drive:3']] as const) await store.cards.add(card(k, t, old), task(t), false);
+    await store.subscribers.toggle('feishu:mention', 'ou_a', 2 * day);
+    await store.cards.recordPinned('feishu:unpin', 1);
+    for (const k of ['feishu:render', 'feishu:mention', 'feishu:unpin']) await store.cards.transition(k, ['active'], 'done');
+    for (const k of ['feishu:mention', 'feishu:unpin']) await store.cards.recordShown(k, 'done', 'h', 2 * day);
+    const pending = async () => (await store.db.selectFrom('tasks').select(['task_key', 'pending']).orderBy('task_key').execute()).map((t) => `${t.task_key}=${t.pending}`);
+    expect(await pending()).toEqual(['feishu:drive:1=1', 'feishu:drive:2=1', 'feishu:drive:3=1']);
+    expect(await store.cards.prune(35 * day)).toEqual({ cards: 0, tasks: 0 });
+    expect(await store.subscribers.owed('feishu:mention')).toEqual([{ userId: 'ou_a', begun: false }]);
+    expect((await store.tasks.claimDue('A', 40 * day, 41 * day, 10)).map((t) => t.task_key).sort()).toEqual(['feishu:drive:1', 'feishu:drive:2', 'feishu:drive:3']);
+    // Each owed thing done: the next sweep takes them, and no task is left pending without a card.
+    await store.cards.recordShown('feishu:render', 'done', 'h', 3 * day);
+    await store.subscribers.markNotified('feishu:mention', ['ou_a'], 3 * day);
+    await store.cards.recordPinned('feishu:unpin', 0);
+    expect(await store.cards.prune(35 * day)).toEqual({ cards: 3, tasks: 3 });
+    // A task a card-less past left pending (as earlier releases' retention did) is recomputed and goes.
+    await store.cards.add(card('feishu:gone', 'feishu:drive:4', old), task('feishu:drive:4'), false);
+    await store.db.deleteFrom('cards').where('card_key', '=', 'feishu:gone').execute();
+    await store.db.updateTable('tasks').set({ active: 1, pending: 1 }).where('task_key', '=', 'feishu:drive:4').execute();
+    expect(await store.cards.prune(35 * day)).toEqual({ cards: 0, tasks: 1 });
+    expect(await store.tasks.claimDue('A', 40 * day, 41 * day, 10)).toEqual([]);
   });
 
-  it("lists a chat's cards with their task snapshots, newest first", async () => {
+  it("a chat's overview holds every active card however many ended ones came after it, the newest ended ones, and counts its tasks", async () => {
     await open();
-    await store.cards.add(card('feishu:om_1', 'feishu:drive:1', { created_at: 1 }), task('feishu:drive:1', { snapshot: '{"a":1}' }), false);
-    await store.cards.add(card('feishu:om_2', 'feishu:drive:2', { created_at: 2 }), task('feishu:drive:2', { snapshot: '{"a":2}' }), false);
-    await store.cards.add(card('feishu:om_3', 'feishu:drive:3', { chat_id: 'other' }), task('feishu:drive:3'), false);
-    const rows = await store.cards.inChat('feishu', 'oc_1');
-    expect(rows.map((r) => [r.card_key, r.snapshot])).toEqual([
-      ['feishu:om_2', '{"a":2}'],
-      ['feishu:om_1', '{"a":1}'],
-    ]);
+    await store.cards.add(card('feishu:active_old', 'feishu:drive:x', { created_at: 1, asked_by: 'ou_a' }), task('feishu:drive:x'), false);
+    for (let i = 0; i < 300; i++) await store.cards.add(card(`feishu:c${i}`, `feishu:drive:${i}`, { created_at: 1000 + i, status: 'done', asked_by: i % 2 ? 'ou_a' : 'ou_b' }), task(`feishu:drive:${i}`), true);
+    await store.cards.add(card('feishu:elsewhere', 'feishu:drive:y', { chat_id: 'oc_2', created_at: 5000, asked_by: 'ou_a' }), task('feishu:drive:y'), false);
+    await store.cards.add(card('dingtalk:same_chat_id', 'dingtalk:doc:z', { platform: 'dingtalk', created_at: 5000 }), task('dingtalk:doc:z', { platform: 'dingtalk', kind: 'doc' }), false);
+
+    const all = await store.cards.overview({ platform: 'feishu', chatId: 'oc_1', endedLimit: 20 });
+    expect(all.cards.map((r) => r.card_key)).toEqual(['feishu:active_old', ...Array.from({ length: 20 }, (_, i) => `feishu:c${299 - i}`)]);
+    expect(all.tasks).toBe(301);
+    expect(all.cards[0]).toMatchObject({ snapshot: expect.any(String), status: 'active' });
+    // A digest's period: what ended since, and the active card whatever its age.
+    const since = await store.cards.overview({ platform: 'feishu', chatId: 'oc_1', since: 1290, endedLimit: 500 });
+    expect(since.cards.map((r) => r.card_key)).toEqual(['feishu:active_old', ...Array.from({ length: 10 }, (_, i) => `feishu:c${299 - i}`)]);
+    expect(since.tasks).toBe(11);
+    // One person's, in one chat or in every chat of the platform.
+    const mine = await store.cards.overview({ platform: 'feishu', askedBy: 'ou_a', endedLimit: 3 });
+    expect(mine.cards.map((r) => r.card_key)).toEqual(['feishu:elsewhere', 'feishu:active_old', 'feishu:c299', 'feishu:c297', 'feishu:c295']);
+    expect(mine.tasks).toBe(152);
+    expect((await store.cards.overview({ platform: 'feishu', askedBy: 'ou_a', chatId: 'oc_1', endedLimit: 1 })).cards.map((r) => r.card_key)).toEqual(['feishu:active_old', 'feishu:c299']);
+
+    // `stop <id>`: the chat's active cards of that task only, by its id (and kind).
+    expect((await store.cards.activeOfTask('feishu', 'oc_1', 'x')).map((r) => r.card_key)).toEqual(['feishu:active_old']);
+    expect(await store.cards.activeOfTask('feishu', 'oc_1', 'x', 'contact')).toEqual([]);
+    expect(await store.cards.activeOfTask('feishu', 'oc_1', '299')).toEqual([]); // ended
+    expect(await store.cards.activeOfTask('feishu', 'oc_1', 'y')).toEqual([]); // another chat's
   });
 
   it('stores digests, claims due ones with a lease, and records firings', async () => {
