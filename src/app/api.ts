@@ -8,7 +8,7 @@ import type { HttpAnswer, HttpInput, HttpServer } from '../http/server.js';
 import { abandonRequests, answerRequest, claimRequest, releaseRequest, renewRequests } from '../store/api-requests.js';
 import { LeaseKeeper } from '../domain/lease-keeper.js';
 import type { Store } from '../store/store.js';
-import { describeWatch, postWatch, WatchRequest } from './watches.js';
+import { describeWatch, postWatch, stopWatch, WatchRequest } from './watches.js';
 import { openApiDocument } from './openapi-doc.js';
 
 /** How a typed error answers a script: the one table of HTTP statuses for our codes. */
@@ -71,10 +71,10 @@ export function apiRoutes(http: HttpServer, d: ApiDeps): { stop(): Promise<void>
     return w ? { status: 200, body: w } : { status: 404, body: problem('CARD_NOT_FOUND', 'no card with this key') };
   }));
   http.route('DELETE', `${PREFIX}/*`, guarded(async (req) => {
-    const key = keyOf(req);
-    const r = await d.commands.engine.stopCard(key, { inline: false });
-    if (r.status === 'unknown') return { status: 404, body: problem('CARD_NOT_FOUND', 'no card with this key') };
-    return { status: 200, body: { cardKey: key, status: r.status === 'stopped' ? 'stopped' : (await d.commands.engine.describe(key))?.card.status } };
+    const r = await stopWatch(d.commands, keyOf(req));
+    if (!r) return { status: 404, body: problem('CARD_NOT_FOUND', 'no card with this key') };
+    if ('refused' in r) return { status: 403, body: problem('PERMISSION_DENIED', r.refused) };
+    return { status: 200, body: r };
   }));
   http.route('GET', '/api/v1/openapi.json', async () => ({ status: 200, body: openApiDocument(d.publicUrl()) }));
   return { stop: () => abandonRequests(d.store, keys.stop(), d.owner) };

@@ -15,6 +15,7 @@ import { StoreClock } from '../store/store-clock.js';
 import { chatPrefs } from '../store/chat-settings.js';
 import type { Store } from '../store/store.js';
 import { WatchEngine, type WatchOptions } from '../watch/engine.js';
+import { DEFAULT_POLL_BUDGET, PollBudget } from '../watch/poll-budget.js';
 import { buildServices, type Services } from './services.js';
 import { apiRoutes } from './api.js';
 import { buildMessengers } from './messengers.js';
@@ -23,7 +24,7 @@ import { Inbox } from './inbox.js';
 import { inboundPort, work, type AdmitDeps } from './inbound.js';
 import { Presence } from './presence.js';
 import { SHUTDOWN_DEADLINE_MS, stopWithin } from './shutdown.js';
-import { FloodGuard, type FloodLimits } from './flood.js';
+import { DEFAULT_PRESS_LIMITS, FloodGuard, type FloodLimits } from './flood.js';
 import { startFeishu, type FeishuRuntimeDeps } from './feishu-runtime.js';
 import { startDingtalk, type DingtalkRuntimeDeps } from './dingtalk-runtime.js';
 
@@ -57,6 +58,8 @@ export interface BotOptions {
   queue?: { concurrency: number; maxPending: number };
   /** Per-person and per-chat command limits (defaults: 20 and 60 a minute). */
   flood?: FloodLimits;
+  /** Per-person and per-chat limits of button presses and form submissions (defaults: 8 and 30 in 10 s). */
+  presses?: FloodLimits;
   /** Extra HTTP routes (the sandbox console), added before the server listens. */
   routes?: (http: HttpServer) => void;
   /** How often this replica tells the others it is alive, and checks that the store takes writes (tests shorten it). */
@@ -96,10 +99,12 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     needsAdmin: () => engine.alerts.current(),
   });
   const replicas = new Presence(store, clock, log, o.heartbeatMs);
-  const services = buildServices(config, { logger: log, clock, telemetry: metrics, share: replicas.share });
+  // The poll budgets: the engine's polls take from them, people's reads are charged to them.
+  const budget = new PollBudget(o.watch?.pollBudget ?? DEFAULT_POLL_BUDGET, replicas.share);
+  const services = buildServices(config, { logger: log, clock, telemetry: metrics, share: replicas.share, budget });
   const messengers = buildMessengers(config, services, { clock, logger: log, telemetry: metrics });
   // One identity per replica for every lease it takes, so the others can tell when its holder is gone.
-  const engine = new WatchEngine({ store, tasks: services.registry, messengers, timeZone: config.digestTimeZone, clock, logger: log.child({ component: 'watch' }), share: replicas.share, owner: replicas.owner, ...(o.watch && { options: o.watch }) });
+  const engine = new WatchEngine({ store, tasks: services.registry, messengers, timeZone: config.digestTimeZone, clock, logger: log.child({ component: 'watch' }), share: replicas.share, budget, owner: replicas.owner, ...(o.watch && { options: o.watch }) });
   const feishuApi = services.feishu;
   const reports: ReportSource | undefined = feishuApi && {
     async submissions(w) {
@@ -116,6 +121,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     messengers,
     settings: { locale: config.locale, timeZone: config.digestTimeZone, allowedChatIds: config.allowedChatIds, adminUserIds: config.adminUserIds, ...(config.publicUrl && { publicUrl: config.publicUrl }) },
     chats: chatPrefs(store, () => clock.now()),
+    forms: store.forms,
     clock,
     ...(reports && { reports }),
     logger: log,
@@ -132,7 +138,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     room: () => queue.room,
     adopted: (c) => work(c, inbound),
   });
-  const inbound: AdmitDeps = { store, clock, commands, logger: log, telemetry: metrics, queue, flood, inbox };
+  const inbound: AdmitDeps = { store, clock, commands, logger: log, telemetry: metrics, queue, flood, presses: new FloodGuard(o.presses ?? DEFAULT_PRESS_LIMITS), inbox };
   const port = inboundPort(inbound);
 
   http.route('GET', '/healthz', () => ({ status: 200, body: { ok: true } }));
@@ -169,12 +175,12 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   engine.start();
   digests.start();
   inbox.start();
-  // Hourly: expired dedupe keys go, and ended cards (with tasks no card shows) past RETENTION_DAYS.
+  // Hourly: expired dedupe keys go, and past RETENTION_DAYS ended cards that owe nothing (with tasks no card shows) and forms.
   const sweep = setInterval(() => {
     store.purgeExpired(clock.now()).catch((e) => log.warn({ err: e }, 'dedupe sweep failed'));
-    store
-      .cards.prune(clock.now() - config.retentionDays * 86_400_000)
-      .then((n) => n.cards + n.tasks > 0 && log.info(n, 'pruned ended cards and tasks past the retention period'))
+    const before = clock.now() - config.retentionDays * 86_400_000;
+    Promise.all([store.cards.prune(before), store.forms.prune(before)])
+      .then(([n, forms]) => n.cards + n.tasks + forms > 0 && log.info({ ...n, forms }, 'pruned ended cards, tasks and forms past the retention period'))
       .catch((e) => log.warn({ err: e }, 'retention sweep failed'));
   }, o.sweepMs ?? 3600_000);
   sweep.unref();

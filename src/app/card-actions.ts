@@ -6,10 +6,10 @@ import { isPlatformUserId } from '../domain/user-id.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import { fill, messages, type Locale } from '../i18n/messages.js';
 import type { NotifyResult, RefreshResult, StopResult, WatchEngine } from '../watch/engine.js';
-import { chatAllowed } from '../commands/context.js';
-import { checkStop, type StoppableCard } from '../commands/stop-permission.js';
+import { may, person, refusalText, type RightsQuestion } from '../commands/rights.js';
 import { startExport, type ExportStart } from '../commands/export.js';
-import type { StopVerdict } from '../domain/stop-rule.js';
+import type { Verdict } from '../domain/policy.js';
+import type { FloodGuard } from './flood.js';
 import type { InboundDeps } from './inbound.js';
 
 export interface CardActionDeps {
@@ -17,24 +17,23 @@ export interface CardActionDeps {
   locale: Locale;
   clock: Clock;
   logger?: Logger;
-  /** ALLOWED_CHAT_IDS, the same check commands get. */
-  allowed: (chatId: string) => boolean;
-  /** Whether this person may stop this card (the chat's rule, admins, the group's roles). */
-  mayStop: (card: StoppableCard, userId: string | undefined) => Promise<StopVerdict>;
+  /** The policy (commands/rights.ts): who may do what, here. */
+  may: (q: RightsQuestion) => Promise<Verdict>;
+  /** Per-person and per-chat press limits: a flood gets a toast, never an upstream read. */
+  presses: FloodGuard;
   /** Export failed items: starts the file (posted under the card later); `key` names the press. */
   exportFailed: (cardKey: string, key: string) => Promise<ExportStart>;
 }
 
 /** The deps of a button press, from the platform's event deps. */
-export function cardActionDeps(d: InboundDeps): CardActionDeps {
-  const { engine, settings } = d.commands;
+export function cardActionDeps(d: InboundDeps & { presses: FloodGuard }): CardActionDeps {
   return {
-    engine,
-    locale: settings.locale,
+    engine: d.commands.engine,
+    locale: d.commands.settings.locale,
     clock: d.clock,
     ...(d.logger && { logger: d.logger }),
-    allowed: (chat) => chatAllowed(settings, chat),
-    mayStop: (card, userId) => checkStop(d.commands, card, userId),
+    may: (q) => may(d.commands, q),
+    presses: d.presses,
     exportFailed: (cardKey, key) => startExport(d.commands, cardKey, key),
   };
 }
@@ -52,9 +51,15 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
   const deadline = <T>(p: Promise<T>): Promise<T | typeof TIMEOUT> => Promise.race([p, deps.clock.sleep(budgetMs).then((): typeof TIMEOUT => TIMEOUT)]);
   try {
     const card = await deps.engine.cardInfo(input.cardKey);
-    if (card) t = cardTexts((locale = card.locale)); // the chat's language, as its card was drawn in
-    const chat = input.chatId ?? card?.chatId;
-    if (chat && !deps.allowed(chat)) return { kind: 'toast', toast: t.toastNotAllowed, level: 'error' };
+    if (!card) return { kind: 'toast', toast: t.toastUnknownCard, level: 'info' };
+    t = cardTexts((locale = card.locale)); // the chat's language, as its card was drawn in
+    // The card acts in its own chat only: a press the platform says came from elsewhere is not its.
+    if (input.chatId !== undefined && input.chatId !== card.chatId) return { kind: 'toast', toast: t.toastOtherChat, level: 'error' };
+    if (deps.presses.check(card.platform, card.chatId, input.userId ?? '', deps.clock.mono()) !== 'ok') return { kind: 'toast', toast: t.toastSlowDown, level: 'error' };
+    const ask = (action: RightsQuestion['action']) => deps.may({ action, actor: person(input.userId), chat: { platform: card.platform, chatId: card.chatId }, card });
+    const refused = (v: Verdict): CardActionOutcome | undefined => (v.ok ? undefined : { kind: 'toast', toast: refusalText(locale, v.refusal, card.chatId), level: 'error' });
+    const notRead = refused(await ask('read'));
+    if (notRead) return notRead;
     // Only an id the platform gave us, of the shape it hands out, is ever mentioned.
     if (input.action === 'notify' && !(input.userId && isPlatformUserId(input.userId))) return { kind: 'toast', toast: t.toastFailed, level: 'error' };
     if (input.action === 'export') {
@@ -62,16 +67,20 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
       const toast = { started: t.toastExporting, busy: t.toastExportBusy, unknown: t.toastUnknownCard, unsupported: t.toastExportUnsupported }[r];
       return { kind: 'toast', toast, level: r === 'started' || r === 'busy' ? 'info' : 'error' };
     }
-    if (input.action === 'stop' && card) {
-      const v = await deps.mayStop(card, input.userId);
-      if (!v.ok) return { kind: 'toast', toast: v.who === 'asker' ? t.toastStopAsker : t.toastStopAdmins, level: 'error' };
+    if (input.action === 'stop') {
+      const no = refused(await ask('stop'));
+      if (no) return no;
     }
+    // Refresh resumes a stopped card only for someone who may stop it; anyone else sees its state once.
+    const peek = input.action === 'refresh' && card.status === 'stopped' && !(await ask('resume')).ok;
     const work: Promise<RefreshResult | StopResult | NotifyResult> =
       input.action === 'stop'
         ? deps.engine.stopCard(input.cardKey, { inline: true })
         : input.action === 'notify'
           ? deps.engine.toggleNotify(input.cardKey, input.userId!, { inline: true })
-          : deps.engine.refresh(input.cardKey, { inline: true });
+          : peek
+            ? deps.engine.peek(input.cardKey)
+            : deps.engine.refresh(input.cardKey, { inline: true });
     const r = await deadline(work);
     if (r === TIMEOUT) {
       // Too slow for the answer: the card gets the fresh rendering as an update once it is there.
@@ -95,7 +104,7 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
       case 'stopped':
         return r.card ? { kind: 'card', card: r.card, toast: t.toastStopped } : { kind: 'toast', toast: t.toastStopped, level: 'info' };
       case 'fresh':
-        return r.card ? { kind: 'card', card: r.card, toast: t.toastRefreshed } : { kind: 'toast', toast: t.toastRefreshing, level: 'info' };
+        return r.card ? { kind: 'card', card: r.card, toast: peek ? t.toastPeek : t.toastRefreshed } : { kind: 'toast', toast: t.toastRefreshing, level: 'info' };
       case 'on':
       case 'off': {
         const toast = r.status === 'on' ? t.toastNotifyOn : t.toastNotifyOff;

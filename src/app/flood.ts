@@ -9,6 +9,8 @@ export interface FloodLimits {
 }
 
 export const DEFAULT_FLOOD_LIMITS: FloodLimits = { perUser: 20, perChat: 60, windowMs: 60_000 };
+/** Button presses and form submissions: a few a second is a person checking; more is a flood of upstream reads. */
+export const DEFAULT_PRESS_LIMITS: FloodLimits = { perUser: 8, perChat: 30, windowMs: 10_000 };
 
 export type FloodVerdict = 'ok' | 'notify' | 'drop';
 

@@ -12,6 +12,7 @@ import type { CardModel } from '../domain/card.js';
 import type { Store } from '../store/store.js';
 import { errorCard, noticeCard } from '../cards/notices.js';
 import { cardTexts } from '../i18n/card-texts.js';
+import { messages } from '../i18n/messages.js';
 import type { FloodGuard } from './flood.js';
 import type { WorkQueue } from './work-queue.js';
 import { DEDUPE_TTL_MS, type Inbox, type OwedCommand } from './inbox.js';
@@ -33,7 +34,10 @@ export interface InboundDeps {
 
 export interface AdmitDeps extends InboundDeps {
   queue: WorkQueue;
+  /** Per-person and per-chat command limits. */
   flood: FloodGuard;
+  /** Per-person and per-chat limits of button presses and form submissions. */
+  presses: FloodGuard;
   inbox: Inbox;
 }
 
@@ -132,7 +136,14 @@ export function inboundPort(deps: AdmitDeps): InboundPort {
   return {
     locale: deps.commands.settings.locale,
     command: (cmd, keys) => accept(cmd, keys, deps),
-    trackForm: (cmd, keys) => trackForm(cmd, keys, deps, accept),
+    trackForm: (form, budgetMs) =>
+      trackForm(form, budgetMs, deps, accept).catch((e: unknown) => {
+        // The store failing, or a bug: told with the id the log line carries.
+        const err = asTaskbotError(e);
+        deps.logger?.warn({ err: err.toJSON(), chat: form.cmd.chatId }, 'form submission failed');
+        const { locale } = deps.commands.settings;
+        return { ok: false, toast: `${cardTexts(locale).toastFailed} (${messages(locale).words.errorId}: ${err.details.errorId ?? err.code})` };
+      }),
     event: (platform, type) => deps.telemetry?.event(platform, type),
     async cardAction(press, budgetMs) {
       // A press the store cannot record is still answered (its work tells what fails).

@@ -69,7 +69,7 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
       },
       '/api/v1/watches/{cardKey}': {
         get: { operationId: 'getWatch', summary: "The card's status and its task's latest snapshot", parameters: [cardKey], responses: { '200': ok('the card', 'CardState'), '401': err('no or wrong bearer token'), '404': err('no such card') } },
-        delete: { operationId: 'stopWatch', summary: 'Stop updating the card', parameters: [cardKey], responses: { '200': ok('stopped (or already ended: its status says how)', 'Stopped'), '401': err('no or wrong bearer token'), '404': err('no such card') } },
+        delete: { operationId: 'stopWatch', summary: 'Stop updating a card a script posted', parameters: [cardKey], responses: { '200': ok('stopped (or already ended: its status says how)', 'Stopped'), '401': err('no or wrong bearer token'), '403': err('a person asked for this card: only they, taskbot admins and the group owner and managers may stop it'), '404': err('no such card') } },
       },
     },
   };

@@ -7,7 +7,7 @@ import { DingtalkDocProvider } from '../providers/dingtalk-doc.js';
 import { DingtalkStorageProvider } from '../providers/dingtalk-storage.js';
 import { FeishuContactProvider } from '../providers/feishu-contact.js';
 import { FeishuDriveProvider } from '../providers/feishu-drive.js';
-import { TaskRegistry } from '../providers/registry.js';
+import { TaskRegistry, type ReadBudget } from '../providers/registry.js';
 import type { RetryOptions } from '../http/retry.js';
 import type { Telemetry } from '../domain/telemetry.js';
 import type { LimitShare } from '../domain/limit-share.js';
@@ -21,7 +21,7 @@ export interface Services {
 /** The platform clients and task providers for whatever platforms the config enables. */
 export function buildServices(
   config: Config,
-  opts: { logger?: Logger; clock?: Clock; retry?: RetryOptions; telemetry?: Pick<Telemetry, 'upstreamCall' | 'rateLimitWait'>; share?: LimitShare } = {},
+  opts: { logger?: Logger; clock?: Clock; retry?: RetryOptions; telemetry?: Pick<Telemetry, 'upstreamCall' | 'rateLimitWait'>; share?: LimitShare; budget?: ReadBudget } = {},
 ): Services {
   const t = opts.telemetry;
   const retry: RetryOptions = {
@@ -36,9 +36,12 @@ export function buildServices(
   const dingtalk = config.dingtalk
     ? new DingtalkOpenApi({ ...config.dingtalk, timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock, onRateWait, share: opts.share })
     : undefined;
-  const registry = new TaskRegistry({
-    ...(feishu && { feishu: [new FeishuContactProvider(feishu), new FeishuDriveProvider(feishu)] }),
-    ...(dingtalk && { dingtalk: [new DingtalkStorageProvider(dingtalk), new DingtalkDocProvider(dingtalk)] }),
-  });
+  const registry = new TaskRegistry(
+    {
+      ...(feishu && { feishu: [new FeishuContactProvider(feishu), new FeishuDriveProvider(feishu)] }),
+      ...(dingtalk && { dingtalk: [new DingtalkStorageProvider(dingtalk), new DingtalkDocProvider(dingtalk)] }),
+    },
+    { ...(opts.clock && { clock: opts.clock }), ...(opts.budget && { budget: opts.budget }) },
+  );
   return { feishu, dingtalk, registry };
 }

@@ -1,29 +1,59 @@
 import { parseCommand } from '../commands/parse.js';
 import { readStatusArgs } from '../commands/status.js';
+import { may, person, refusalText } from '../commands/rights.js';
 import { clip } from '../domain/card.js';
 import { asTaskbotError } from '../domain/errors.js';
-import type { InboundCommand } from '../domain/inbound.js';
+import type { FormSubmission, InboundCommand } from '../domain/inbound.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import { fill, messages } from '../i18n/messages.js';
+import type { FloodGuard } from './flood.js';
 import type { AdmitDeps } from './inbound.js';
 
+type Answer = { ok: boolean; toast: string };
+
 /**
- * A submitted Track a task form: what `status` would refuse before asking anyone (no id, stray
- * words, an id of no kind's shape) is told in the toast, so the form stays filled to fix it;
- * anything else is the `status` command itself, kept and answered like a typed one.
+ * A submitted Track a task form. It acts only in the chat the platform says, or (DingTalk) the
+ * chat taskbot delivered it to; the task is looked up within `budgetMs`, so a wrong id, an unknown
+ * task or a missing permission is told in the toast, with the form still filled to fix it. A task
+ * found, or a lookup still running at the deadline, makes it the `status` command itself, kept
+ * and answered like a typed one (its read joins this one: no second upstream call).
  */
-export async function trackForm(cmd: InboundCommand, keys: string[], deps: AdmitDeps, accept: (cmd: InboundCommand, keys: string[], deps: AdmitDeps) => Promise<void>): Promise<{ ok: boolean; toast: string }> {
+export async function trackForm(
+  form: FormSubmission,
+  budgetMs: number,
+  deps: AdmitDeps & { presses: FloodGuard },
+  accept: (cmd: InboundCommand, keys: string[], deps: AdmitDeps) => Promise<void>,
+): Promise<Answer> {
   const { settings, chats, registry } = deps.commands;
-  const locale = (await chats.get({ platform: cmd.platform, chatId: cmd.chatId }).catch(() => undefined))?.locale ?? settings.locale;
+  const placed = await formChat(form, deps);
+  if ('refused' in placed) return { ok: false, toast: cardTexts(settings.locale)[placed.refused] };
+  const { cmd } = placed;
+  const chat = { platform: cmd.platform, chatId: cmd.chatId };
+  const locale = (await chats.get(chat).catch(() => undefined))?.locale ?? settings.locale;
+  const t = cardTexts(locale);
+  if (deps.presses.check(cmd.platform, cmd.chatId, cmd.userId, deps.clock.mono()) !== 'ok') return { ok: false, toast: t.toastSlowDown };
+  const v = await may(deps.commands, { action: 'read', actor: person(cmd.userId), chat: { ...chat, ...(cmd.chatType && { chatType: cmd.chatType }) } });
+  if (!v.ok) return { ok: false, toast: refusalText(locale, v.refusal, cmd.chatId) };
   const parsed = parseCommand(cmd.text);
   const read = readStatusArgs('args' in parsed ? parsed.args : [], locale);
   if ('problem' in read) return { ok: false, toast: read.problem };
-  try {
-    registry.candidates({ platform: cmd.platform, id: read.id, ...(read.kind && { kind: read.kind }) });
-  } catch (e) {
-    const err = asTaskbotError(e);
-    return { ok: false, toast: `${messages(locale).error[err.code]} (${err.message})` };
-  }
-  await accept(cmd, keys, deps);
-  return { ok: true, toast: fill(cardTexts(locale).toastTracking, { id: clip(read.id, 64) }) };
+  const lookup = registry.fetch({ platform: cmd.platform, id: read.id, ...(read.kind && { kind: read.kind }), ...(cmd.operator && { operatorOf: cmd.operator }), interactive: true }).then(
+    () => undefined,
+    (e: unknown) => asTaskbotError(e),
+  );
+  // Still looking at the deadline: the command goes on, and its answer (or error) replies to the form.
+  const failed = await Promise.race([lookup, deps.clock.sleep(budgetMs).then(() => undefined)]);
+  if (failed) return { ok: false, toast: `${messages(locale).error[failed.code]} (${clip(failed.message, 200)})` };
+  await accept(cmd, form.keys, deps);
+  return { ok: true, toast: fill(t.toastTracking, { id: clip(read.id, 64) }) };
+}
+
+/** The command in the chat it acts in: the platform's word, or the chat its form card was delivered to. */
+async function formChat(form: FormSubmission, deps: AdmitDeps): Promise<{ cmd: InboundCommand } | { refused: 'formOutdated' | 'formOtherChat' }> {
+  if (!form.delivered) return { cmd: form.cmd };
+  const sent = await deps.store.forms.get(form.delivered);
+  if (!sent || sent.platform !== form.cmd.platform) return { refused: 'formOutdated' };
+  // What the client says of its chat must agree, and a 1:1 chat's form is its person's alone.
+  if ((form.cmd.chatId !== '' && form.cmd.chatId !== sent.chat_id) || (sent.for_user !== null && sent.for_user !== form.cmd.userId)) return { refused: 'formOtherChat' };
+  return { cmd: { ...form.cmd, chatId: sent.chat_id, chatType: sent.for_user === null ? 'group' : 'p2p' } };
 }

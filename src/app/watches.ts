@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { taskCard } from '../cards/task-card.js';
 import type { CommandDeps } from '../commands/context.js';
-import { chatAllowed } from '../commands/context.js';
+import { may, refusalText } from '../commands/rights.js';
 import { cardKey } from '../domain/chat.js';
 import { TaskbotError } from '../domain/errors.js';
 import { snapshotToJson } from '../domain/snapshot-json.js';
@@ -34,7 +34,8 @@ export interface PostedWatch {
  */
 export async function postWatch(deps: Pick<CommandDeps, 'registry' | 'engine' | 'messengers' | 'settings' | 'chats'>, req: WatchRequest, idempotencyKey?: string): Promise<PostedWatch> {
   const chat = { platform: req.platform, chatId: req.chatId };
-  if (!chatAllowed(deps.settings, req.chatId)) throw new TaskbotError('PERMISSION_DENIED', `chat ${req.chatId} is not in ALLOWED_CHAT_IDS`);
+  const v = await may(deps, { action: 'read', actor: SCRIPT, chat });
+  if (!v.ok) throw new TaskbotError('PERMISSION_DENIED', `chat ${req.chatId} is not in ALLOWED_CHAT_IDS`);
   const messenger = deps.messengers[req.platform];
   if (!messenger) throw new TaskbotError('NOT_CONFIGURED', `${req.platform} is not configured on this taskbot`);
   const unionId = req.unionId;
@@ -49,6 +50,22 @@ export async function postWatch(deps: Pick<CommandDeps, 'registry' | 'engine' | 
   if (live) for (const u of req.notify ?? []) await deps.engine.subscribe(key, u);
   return { cardKey: key, state: snap.state };
 }
+
+/**
+ * Stop, as a script asks it (the API's DELETE): the cards scripts posted, not those people asked
+ * for (theirs to stop, with taskbot's admins and the group's owner and managers).
+ */
+export async function stopWatch(deps: Pick<CommandDeps, 'engine' | 'messengers' | 'settings' | 'chats'>, key: string): Promise<{ cardKey: string; status: string } | { refused: string } | undefined> {
+  const card = await deps.engine.cardInfo(key);
+  if (!card) return undefined;
+  const v = await may(deps, { action: 'stop', actor: SCRIPT, chat: { platform: card.platform, chatId: card.chatId }, card });
+  if (!v.ok) return { refused: refusalText('en', v.refusal, card.chatId) };
+  const r = await deps.engine.stopCard(key, { inline: false });
+  if (r.status === 'unknown') return undefined;
+  return { cardKey: key, status: r.status === 'stopped' ? 'stopped' : ((await deps.engine.describe(key))?.card.status ?? 'gone') };
+}
+
+const SCRIPT = { kind: 'script' } as const;
 
 /** The latest of a posted card, for scripts: its status, its task's last snapshot and how many wait. */
 export async function describeWatch(deps: Pick<CommandDeps, 'engine'>, key: string): Promise<Record<string, unknown> | undefined> {

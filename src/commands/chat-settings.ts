@@ -2,22 +2,23 @@ import { noticeCard } from '../cards/notices.js';
 import type { CardModel } from '../domain/card.js';
 import { fill, type Locale } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { isAdmin, type Answer, type HandlerInput } from './context.js';
+import type { Answer, HandlerInput } from './context.js';
+import { may, person, refusedFor } from './rights.js';
 import { parseSwitch } from './parse.js';
 
 const LOCALES: ReadonlyMap<string, Locale> = new Map(Object.entries({ zh: 'zh', cn: 'zh', 中文: 'zh', en: 'en', english: 'en', 英文: 'en' } satisfies Record<string, Locale>));
 
-/** The answer to a chat setting asked for by someone who is not an admin. */
-export const adminOnly = (locale: Locale): Answer => ({ card: noticeCard(locale, cardTexts(locale).adminOnly, { color: 'orange', type: 'error' }) });
 const usage = (locale: Locale, text: string): Answer => ({ card: noticeCard(locale, text, { color: 'orange', type: 'error' }) });
 
 /** `notify on|off`: every `status` asker in this chat is told when the task ends (or not); `notify` alone shows it. */
-export async function notifyCommand({ cmd, args, chat, locale, prefs, deps }: HandlerInput): Promise<Answer> {
+export async function notifyCommand(input: HandlerInput): Promise<Answer> {
+  const { args, chat, locale, prefs, deps } = input;
   const t = cardTexts(locale);
   if (args.length === 0) return { card: noticeCard(locale, `${fill(t.notifyCurrent, { state: prefs.notifyDefault ? t.on : t.off })}\n${t.notifyUsage}`) };
   const on = parseSwitch(args[0]);
   if (on === undefined || args.length > 1) return usage(locale, t.notifyUsage);
-  if (!isAdmin(deps.settings, cmd.userId)) return adminOnly(locale);
+  const refused = await refusedFor(input, 'configure');
+  if (refused) return refused;
   await deps.chats.set(chat, { notifyDefault: on });
   return { card: noticeCard(locale, on ? t.notifyOn : t.notifyOff, { color: on ? 'green' : 'grey' }) };
 }
@@ -26,12 +27,14 @@ export async function notifyCommand({ cmd, args, chat, locale, prefs, deps }: Ha
  * `pin on|off` (admins): live cards of this chat pinned while their task runs; `pin on` also lifts
  * a refusal recorded earlier (the admin says the scope is granted now). `pin` alone shows it.
  */
-export async function pinCommand({ cmd, args, chat, locale, prefs, deps }: HandlerInput): Promise<Answer> {
+export async function pinCommand(input: HandlerInput): Promise<Answer> {
+  const { args, chat, locale, prefs, deps } = input;
   const t = cardTexts(locale);
   if (args.length === 0) return { card: noticeCard(locale, `${t.settingPin}: ${prefs.pin ? t.on : t.off}${prefs.pinBlocked ? ` (${prefs.pinBlocked})` : ''}\n${t.pinUsage}`) };
   const on = parseSwitch(args[0]);
   if (on === undefined || args.length > 1) return usage(locale, t.pinUsage);
-  if (!isAdmin(deps.settings, cmd.userId)) return adminOnly(locale);
+  const refused = await refusedFor(input, 'configure');
+  if (refused) return refused;
   const m = deps.messengers[chat.platform];
   const refusal = !m?.pin ? 'unsupported' : m.cannotPin?.(chat);
   if (on && refusal) return usage(locale, { unsupported: t.pinUnsupported, 'needs-template': t.pinNeedsTemplate, 'groups-only': t.pinGroupsOnly }[refusal]);
@@ -40,18 +43,36 @@ export async function pinCommand({ cmd, args, chat, locale, prefs, deps }: Handl
 }
 
 /** `lang zh|en`: this chat's language for cards, errors and digests; answered in the new language. */
-export async function langCommand({ cmd, args, chat, locale, deps }: HandlerInput): Promise<Answer> {
+export async function langCommand(input: HandlerInput): Promise<Answer> {
+  const { args, chat, locale, deps } = input;
   const next = args.length === 1 ? LOCALES.get(args[0]!.toLowerCase()) : undefined;
   if (!next) return usage(locale, cardTexts(locale).langUsage);
-  if (!isAdmin(deps.settings, cmd.userId)) return adminOnly(locale);
+  const refused = await refusedFor(input, 'configure');
+  if (refused) return refused;
   await deps.chats.set(chat, { locale: next });
   return { card: noticeCard(next, cardTexts(next).langSet, { color: 'green' }) };
 }
 
-/** `settings`: the chat's language, digest schedule and notify default. */
-export async function settingsCommand({ chat, locale, prefs, deps }: HandlerInput): Promise<Answer> {
+/** `settings`: the chat's language, digest schedule, notify default and pins, and its rights as the policy sees them. */
+export async function settingsCommand({ cmd, chat, locale, prefs, deps }: HandlerInput): Promise<Answer> {
   const t = cardTexts(locale);
   const digest = await deps.digests.get(chat);
+  const admins = deps.settings.adminUserIds.length;
+  const rolesUnknown = deps.messengers[chat.platform]?.chatRoles ? '' : t.rolesUnknown;
+  // What the sender may do here, asked of the policy itself (someone else's card stands for "others'").
+  const place = { ...chat, ...(cmd.chatType && { chatType: cmd.chatType }) };
+  const yours = await Promise.all(
+    (
+      [
+        [t.rightConfigure, 'configure'],
+        [t.rightStopRule, 'set-stop-rule'],
+        [t.rightStopOthers, 'stop'],
+      ] as const
+    ).map(async ([label, action]) => {
+      const v = await may(deps, { action, actor: person(cmd.userId), chat: place, card: { askedBy: `${cmd.userId}\u0000someone else` }, ...(prefs.stopRule && { stopRule: prefs.stopRule }) });
+      return `${label} ${v.ok ? t.rightYes : t.rightNo}`;
+    }),
+  );
   const card: CardModel = {
     type: 'notice',
     locale,
@@ -64,8 +85,17 @@ export async function settingsCommand({ chat, locale, prefs, deps }: HandlerInpu
           { label: t.settingLang, value: cardTexts(locale).langName },
           { label: t.settingDigest, value: digest ? `${digest.spec} (${digest.time_zone})` : t.notSet },
           { label: t.settingNotify, value: prefs.notifyDefault ? t.on : t.off },
-          { label: t.settingStop, value: prefs.stopRule === 'anyone' ? t.stopAnyone : t.stopAsker },
           { label: t.settingPin, value: `${prefs.pin ? t.on : t.off}${prefs.pinBlocked ? ` (${prefs.pinBlocked})` : ''}` },
+        ],
+      },
+      { type: 'text', text: t.settingRights },
+      {
+        type: 'fields',
+        fields: [
+          { label: t.rightStop, value: `${prefs.stopRule === 'anyone' ? t.rightStopAnyone : t.rightStopAsker}${rolesUnknown}` },
+          { label: t.rightConfigure, value: admins > 0 ? fill(t.rightConfigureAdmins, { n: admins }) : t.rightConfigureAnyone },
+          { label: t.rightStopRule, value: `${fill(t.rightStopRuleWho, { n: admins })}${rolesUnknown}` },
+          { label: t.rightYou, value: yours.join(' · ') },
         ],
       },
     ],

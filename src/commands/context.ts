@@ -10,6 +10,7 @@ import type { Locale } from '../i18n/messages.js';
 import type { TaskRegistry } from '../providers/registry.js';
 import type { WatchEngine } from '../watch/engine.js';
 import type { ChatSettings } from '../store/chat-settings.js';
+import type { FormStore } from '../store/forms.js';
 
 export type { InboundCommand };
 
@@ -22,20 +23,10 @@ export interface Settings {
   publicUrl?: string;
 }
 
-/** With ADMIN_USER_IDS set, only those people change a chat's settings (digest, language, notify default). */
-export function isAdmin(settings: Pick<Settings, 'adminUserIds'>, userId: string): boolean {
-  return settings.adminUserIds.length === 0 || settings.adminUserIds.includes(userId);
-}
-
 /** A chat's own settings, read and written per chat. */
 export interface ChatPrefs {
   get(chat: ChatRef): Promise<ChatSettings>;
   set(chat: ChatRef, patch: ChatSettings): Promise<void>;
-}
-
-/** With an allowlist set, only the chats on it may use the bot. */
-export function chatAllowed(settings: Pick<Settings, 'allowedChatIds'>, chatId: string): boolean {
-  return settings.allowedChatIds.length === 0 || settings.allowedChatIds.includes(chatId);
 }
 
 export interface CommandDeps {
@@ -47,6 +38,8 @@ export interface CommandDeps {
   chats: ChatPrefs;
   clock: Clock;
   reports?: ReportSource;
+  /** Where form cards are recorded with the chat they were delivered to (for platforms whose submissions do not say). */
+  forms?: Pick<FormStore, 'add' | 'get'>;
   logger?: Logger;
   telemetry?: Pick<Telemetry, 'command'>;
 }
@@ -56,12 +49,13 @@ export interface Answer {
   card: CardModel;
   track?: TaskSnapshot;
   subscribe?: boolean;
+  /** The policy refused the sender (for metrics and logs). */
+  denied?: boolean;
 }
 
-/** An answer as the router gives it: which command it answers (for metrics and logs) and whether it was refused. */
+/** An answer as the router gives it: which command it answers (for metrics and logs). */
 export interface RoutedAnswer extends Answer {
   command: string;
-  denied?: boolean;
 }
 
 export interface HandlerInput {

@@ -3,14 +3,15 @@ import { formatTime } from '../cards/text.js';
 import { parseSchedule } from '../digest/schedule.js';
 import { fill } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { isAdmin, type Answer, type HandlerInput } from './context.js';
-import { adminOnly } from './chat-settings.js';
+import type { Answer, HandlerInput } from './context.js';
+import { refusedFor } from './rights.js';
 
 const OFF = new Set(['off', '关闭', '取消']);
 const NOW = new Set(['now', '立即', '现在']);
 
 /** `digest daily 09:00 [tz]` | `weekdays 18:30 [tz]` | `cron "<expr>" [tz]` | `off` | `now` | (nothing: show). */
-export async function digestCommand({ cmd, args, chat, locale, deps }: HandlerInput): Promise<Answer> {
+export async function digestCommand(input: HandlerInput): Promise<Answer> {
+  const { args, chat, locale, deps } = input;
   const t = cardTexts(locale);
   const tz = deps.settings.timeZone;
   const when = (ms: number, zone: string) => `${formatTime(new Date(ms), zone).slice(0, 16)}`;
@@ -25,7 +26,8 @@ export async function digestCommand({ cmd, args, chat, locale, deps }: HandlerIn
     const since = d?.last_fired_at ?? deps.clock.now() - 86_400_000;
     return { card: await deps.digests.build(chat, locale, d?.time_zone ?? tz, since) };
   }
-  if (!isAdmin(deps.settings, cmd.userId)) return adminOnly(locale);
+  const refused = await refusedFor(input, 'configure');
+  if (refused) return refused;
   if (OFF.has(first)) {
     await deps.digests.off(chat);
     return { card: noticeCard(locale, t.digestOff, { color: 'grey' }) };

@@ -3,7 +3,8 @@ import { asTaskbotError } from '../domain/errors.js';
 import { fill, messages } from '../i18n/messages.js';
 import { taskCard } from '../cards/task-card.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { chatAllowed, type Answer, type CommandDeps, type HandlerInput, type InboundCommand, type RoutedAnswer } from './context.js';
+import type { Answer, CommandDeps, HandlerInput, InboundCommand, RoutedAnswer } from './context.js';
+import { refusedFor } from './rights.js';
 import { digestCommand } from './digest.js';
 import { helpCard } from './help.js';
 import { listCommand, mineCommand } from './list.js';
@@ -41,9 +42,9 @@ export async function answer(cmd: InboundCommand, deps: CommandDeps): Promise<Ro
   const locale = prefs.locale ?? deps.settings.locale;
   const parsed = parseCommand(cmd.text);
   const command = parsed.command === 'empty' || parsed.command === 'unknown' ? 'help' : parsed.command;
-  if (!chatAllowed(deps.settings, cmd.chatId)) {
-    return { command, denied: true, card: noticeCard(locale, fill(cardTexts(locale).notAllowed, { chat: cmd.chatId }), { color: 'orange', type: 'error' }) };
-  }
+  // Anyone in a chat the allowlist admits may read; each handler asks the policy for more.
+  const refused = await refusedFor({ cmd, chat, locale, prefs, deps }, 'read');
+  if (refused) return { command, ...refused };
   if (cmd.unsupported && parsed.command === 'empty') {
     return { command: 'not_text', card: noticeCard(locale, fill(cardTexts(locale).textOnly, { type: cmd.unsupported }), { color: 'grey' }) };
   }
@@ -72,6 +73,11 @@ export async function handleCommand(cmd: InboundCommand, deps: CommandDeps, guar
     if (!messenger) throw new Error(`no messenger for ${cmd.platform}`);
     await guard?.();
     const handle = await messenger.send({ platform: cmd.platform, chatId: cmd.chatId }, a.card, cmd.reply);
+    // A form is taken later from the chat it went to only: unrecorded, its submissions are refused.
+    if (handle.form) {
+      const row = { form_key: handle.form, platform: cmd.platform, chat_id: cmd.chatId, for_user: cmd.chatType === 'p2p' ? cmd.userId : null, created_at: deps.clock.now() };
+      await deps.forms?.add(row).catch((e: unknown) => deps.logger?.error({ err: asTaskbotError(e).toJSON(), chat: cmd.chatId }, 'could not record a form card; its submissions will be refused'));
+    }
     if (a.track) {
       const snap = a.track;
       const locale = a.card.locale;

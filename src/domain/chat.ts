@@ -1,4 +1,4 @@
-import type { ChatRoles } from './stop-rule.js';
+import type { ChatRoles } from './policy.js';
 import type { CardModel } from './card.js';
 import type { Platform } from './task.js';
 
@@ -14,6 +14,11 @@ export interface CardHandle extends ChatRef {
   meta?: Record<string, unknown>;
   /** taskbot has it pinned in its chat now (an update keeps a DingTalk top box in step). */
   pinned?: boolean;
+  /**
+   * A form card sent with it whose submissions will not say which chat they come from (DingTalk):
+   * its key (`platform:handle`), to be recorded with this chat.
+   */
+  form?: string;
 }
 
 /** Why pins cannot be turned on in a chat: the platform has none for bots, wants a template, or pins in groups only. */

@@ -30,6 +30,18 @@ export interface CardPress {
   userId?: string;
 }
 
+/** A submitted Track a task form, as the platform layer hands it over. */
+export interface FormSubmission {
+  /**
+   * The `status` command it stands for. Its chat is the platform's word where the submission says
+   * (Feishu); where it does not (DingTalk), what the client sent, checked against `delivered`.
+   */
+  cmd: InboundCommand;
+  keys: string[];
+  /** The form card as taskbot delivered it (`platform:handle`), when the submission names no chat: it acts in the chat recorded for it. */
+  delivered?: string;
+}
+
 export type CardActionOutcome =
   | { kind: 'card'; card: CardModel; toast: string }
   | { kind: 'toast'; toast: string; level: 'info' | 'error' }
@@ -49,11 +61,13 @@ export interface InboundPort {
   /** A card button: answered within `budgetMs`; never throws. */
   cardAction(press: CardPress, budgetMs: number): Promise<CardActionOutcome>;
   /**
-   * A submitted Track a task form, as the `status` command it is: refused at once (`ok` false, the
-   * toast says why, the form stays filled) when `status` would refuse its words or its id's shape;
-   * otherwise kept and answered like a typed command. Never rejects.
+   * A submitted Track a task form, as the `status` command it is, answered within `budgetMs`: the
+   * task is looked up first, and a form that is not the chat's, words `status` would refuse, or a
+   * lookup that fails are told at once (`ok` false, the toast says why, the form stays filled);
+   * otherwise (found, or still looking at the deadline) kept and answered like a typed command.
+   * Never rejects.
    */
-  trackForm(cmd: InboundCommand, keys: string[]): Promise<{ ok: boolean; toast: string }>;
+  trackForm(form: FormSubmission, budgetMs: number): Promise<{ ok: boolean; toast: string }>;
   /** Something arrived (for metrics), whether or not it is understood. */
   event(platform: Platform, type: string): void;
   /** The language of the receivers' own short answers. */

@@ -1,6 +1,20 @@
 import { TaskbotError, isTaskbotError } from '../domain/errors.js';
-import { KINDS_BY_PLATFORM, type Platform, type TaskKind, type TaskItem, type TaskRef, type TaskSnapshot } from '../domain/task.js';
+import { KINDS_BY_PLATFORM, refKey, type Platform, type TaskKind, type TaskItem, type TaskRef, type TaskSnapshot } from '../domain/task.js';
+import { systemClock, type Clock } from '../domain/clock.js';
 import type { TaskProvider } from './provider.js';
+
+/** A person's read (Refresh, `status`, the form) within this long of another person's read of the same task is answered with it. */
+export const FRESH_READ_MS = 1000;
+
+export interface ReadOptions {
+  /** A person is waiting (Refresh, `status`, the form), not the watch engine's background poll. */
+  interactive?: boolean;
+}
+
+/** Where people's reads are counted, so background polls make room for them (watch/poll-budget.ts). */
+export interface ReadBudget {
+  charge(api: string, now: number): void;
+}
 
 /** What a task id of each kind looks like; a mismatch is INVALID_TASK_ID before any call. */
 const ID_SHAPE: Record<TaskKind, { re: RegExp; hint: string }> = {
@@ -19,17 +33,31 @@ export interface Lookup {
   operator?: string;
   /** The same, looked up only if a storage task has to be asked (the lookup needs a permission). */
   operatorOf?: () => Promise<string | undefined>;
+  /** A person asks (see ReadOptions). */
+  interactive?: boolean;
 }
 
 /**
  * Picks the provider for an id (DESIGN §2). Feishu: 32 hex → contact, digits → drive.
  * DingTalk: ask doc first (it needs nothing of the asker), then storage as the asker (their
  * unionId is looked up only then), and keep the one that does not answer "not found".
+ *
+ * Reads are coalesced: however many ask for one task at once (polls, Refresh presses, `status`,
+ * the form), one upstream read is in flight; a person's read shortly after another person's is
+ * answered with it; people's reads that do reach upstream are counted in the poll budget.
  */
 export class TaskRegistry {
   private readonly providers = new Map<string, TaskProvider>();
+  private readonly inFlight = new Map<string, Promise<TaskSnapshot>>();
+  /** The last read of each task a person asked for, oldest first (re-inserted when read again). */
+  private readonly recent = new Map<string, { at: number; snap: TaskSnapshot }>();
+  private readonly clock: Clock;
 
-  constructor(byPlatform: Partial<Record<Platform, TaskProvider[]>>) {
+  constructor(
+    byPlatform: Partial<Record<Platform, TaskProvider[]>>,
+    private readonly o: { clock?: Clock; budget?: ReadBudget } = {},
+  ) {
+    this.clock = o.clock ?? systemClock;
     for (const [platform, list] of Object.entries(byPlatform)) {
       for (const p of list ?? []) this.providers.set(`${platform}:${p.kind}`, p);
     }
@@ -71,7 +99,7 @@ export class TaskRegistry {
         }
       }
       try {
-        return await this.fetchRef({ platform: l.platform, kind, id, ...(operator && { operator }) });
+        return await this.fetchRef({ platform: l.platform, kind, id, ...(operator && { operator }) }, { interactive: l.interactive === true });
       } catch (e) {
         const notThisKind = isTaskbotError(e, 'TASK_NOT_FOUND') || isTaskbotError(e, 'INVALID_TASK_ID');
         if (kinds.length === 1 || !notThisKind) throw e;
@@ -81,8 +109,34 @@ export class TaskRegistry {
     throw new TaskbotError('TASK_NOT_FOUND', `no ${l.platform} task has the id ${id}${why}`, { taskId: id, platform: l.platform });
   }
 
-  async fetchRef(ref: TaskRef): Promise<TaskSnapshot> {
-    return this.provider(ref).fetch(ref);
+  /** One task, read upstream or joined to the read of it in flight (or, for a person, a fresh one). */
+  async fetchRef(ref: TaskRef, o: ReadOptions = {}): Promise<TaskSnapshot> {
+    // Storage tasks are read as a person: another person's read may answer differently.
+    const key = `${refKey(ref)}\u0000${ref.operator ?? ''}`;
+    const now = this.clock.mono();
+    const last = this.recent.get(key);
+    if (o.interactive && last && now - last.at < FRESH_READ_MS) return last.snap;
+    const flying = this.inFlight.get(key);
+    if (flying) return flying;
+    const provider = this.provider(ref);
+    if (o.interactive) this.o.budget?.charge(`${ref.platform}:${ref.kind}`, now);
+    const read = provider
+      .fetch(ref)
+      .then((snap) => (o.interactive && this.remember(key, snap), snap))
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, read);
+    return read;
+  }
+
+  private remember(key: string, snap: TaskSnapshot): void {
+    const now = this.clock.mono();
+    this.recent.delete(key);
+    this.recent.set(key, { at: now, snap });
+    // Only fresh reads are ever used: the stale ones at the front go.
+    for (const [k, v] of this.recent) {
+      if (now - v.at < FRESH_READ_MS) break;
+      this.recent.delete(k);
+    }
   }
 
   /** Every failed row of a task whose upstream lists them; NOT_SUPPORTED for the kinds that give only counts. */

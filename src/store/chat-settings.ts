@@ -1,6 +1,6 @@
 import { chatKey, type ChatRef } from '../domain/chat.js';
 import type { Locale } from '../i18n/messages.js';
-import type { StopRule } from '../domain/stop-rule.js';
+import type { StopRule } from '../domain/policy.js';
 import type { Store } from './store.js';
 
 /** What a chat chose for itself; an absent field follows the operator's default. */
@@ -40,6 +40,12 @@ export async function setChatSettings(store: Store, chat: ChatRef, patch: ChatSe
     .values({ chat_key: chatKey(chat), platform: chat.platform, chat_id: chat.chatId, locale: null, notify_default: null, stop_rule: null, pin: null, pin_blocked: null, ...set })
     .onConflict((oc) => oc.column('chat_key').doUpdateSet(set))
     .execute();
+}
+
+/** Pinning in this chat waits for the admin (`problem`): true only for the first to say so, who tells the chat. */
+export async function blockPins(store: Store, chat: ChatRef, problem: string, now: number): Promise<boolean> {
+  const r = await store.db.updateTable('chat_settings').set({ pin_blocked: problem, updated_at: now }).where('chat_key', '=', chatKey(chat)).where('pin_blocked', 'is', null).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
 }
 
 /** The per-chat settings of the store, as commands use them. */

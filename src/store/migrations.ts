@@ -173,6 +173,20 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('chat_settings').addColumn('pin_blocked', 'text').execute();
     },
   },
+  '011_forms': {
+    // The chat each form card was delivered to, so a submission acts there only (ids from the client are not trusted).
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('forms')
+        .addColumn('form_key', 'text', (c) => c.primaryKey())
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('chat_id', 'text', (c) => c.notNull())
+        .addColumn('for_user', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('forms_created').on('forms').column('created_at').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {
@@ -181,7 +195,7 @@ export const migrationProvider: MigrationProvider = {
 
 /** Used by tests to start from nothing. */
 export async function dropAll(db: Kysely<any>): Promise<void> {
-  for (const t of ['cards', 'tasks', 'digests', 'dedupe', 'subscribers', 'chat_settings', 'api_requests', 'replicas', 'kysely_migration', 'kysely_migration_lock']) {
+  for (const t of ['cards', 'forms', 'tasks', 'digests', 'dedupe', 'subscribers', 'chat_settings', 'api_requests', 'replicas', 'kysely_migration', 'kysely_migration_lock']) {
     await sql`DROP TABLE IF EXISTS ${sql.table(t)}`.execute(db);
   }
 }

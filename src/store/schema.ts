@@ -2,7 +2,7 @@ import type { Generated } from 'kysely';
 import type { CardStatus } from '../domain/card-status.js';
 import type { Platform } from '../domain/task.js';
 import type { Locale } from '../i18n/messages.js';
-import type { StopRule } from '../domain/stop-rule.js';
+import type { StopRule } from '../domain/policy.js';
 
 /** One row per card taskbot keeps up to date (a Feishu message_id or a DingTalk outTrackId). */
 export interface CardTable {
@@ -154,8 +154,23 @@ export interface MigrationMarker {
   id: Generated<number>;
 }
 
+/**
+ * A form card taskbot delivered where the platform's submissions do not say which chat they come
+ * from (DingTalk): the chat is the one recorded here, never a value the client sends.
+ */
+export interface FormTable {
+  /** `${platform}:${handle}` (a DingTalk outTrackId). */
+  form_key: string;
+  platform: Platform;
+  chat_id: string;
+  /** The person whose 1:1 chat it is (only they submit it); null in a group. */
+  for_user: string | null;
+  created_at: number;
+}
+
 export interface Database {
   cards: CardTable;
+  forms: FormTable;
   tasks: TaskTable;
   digests: DigestTable;
   dedupe: DedupeTable;

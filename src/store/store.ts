@@ -3,6 +3,7 @@ import { CardStore } from './cards.js';
 import type { StoreContext } from './context.js';
 import { InboxStore } from './inbox.js';
 import { DigestStore } from './digests.js';
+import { FormStore } from './forms.js';
 import { PreparedQueries } from './prepared.js';
 import { ReplicaStore } from './replicas.js';
 import type { Database } from './schema.js';
@@ -25,6 +26,7 @@ export class Store implements StoreContext {
   readonly cards = new CardStore(this);
   readonly subscribers = new SubscriberStore(this);
   readonly digests = new DigestStore(this);
+  readonly forms = new FormStore(this);
   readonly inbox = new InboxStore(this);
   readonly replicas = new ReplicaStore(this);
 

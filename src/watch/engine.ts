@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CardModel } from '../domain/card.js';
+import type { CardStatus } from '../domain/card-status.js';
 import type { CardHandle, ChatRef, Messenger } from '../domain/chat.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { asTaskbotError, ERROR_CODES, type ErrorCode, type TaskbotError } from '../domain/errors.js';
@@ -57,7 +58,7 @@ export const DEFAULT_WATCH: WatchOptions = {
 
 export interface WatchDeps {
   store: Store;
-  tasks: { fetchRef(ref: TaskRef): Promise<TaskSnapshot> };
+  tasks: { fetchRef(ref: TaskRef, o?: { interactive?: boolean }): Promise<TaskSnapshot> };
   messengers: Partial<Record<Platform, Messenger>>;
   timeZone: string;
   clock?: Clock;
@@ -66,6 +67,8 @@ export interface WatchDeps {
   options?: Partial<WatchOptions>;
   /** This replica's share of the poll budgets; alone when not given. */
   share?: LimitShare;
+  /** The poll budgets, shared with the task reads that charge people's reads to them; the engine's own when not given. */
+  budget?: PollBudget;
 }
 
 /**
@@ -110,7 +113,7 @@ export class WatchEngine {
     const owner = (this.owner = d.owner ?? `engine-${randomUUID()}`);
     this.clock = d.clock ?? systemClock;
     this.o = { ...DEFAULT_WATCH, ...d.options };
-    this.budget = new PollBudget(this.o.pollBudget, d.share);
+    this.budget = d.budget ?? new PollBudget(this.o.pollBudget, d.share);
     this.alerts = new AdminAlerts(d.logger);
     this.leases = new LeaseKeeper({ leaseMs: this.o.leaseMs, clock: this.clock, renew: (keys, until) => d.store.tasks.renew(keys, owner, until), what: 'tasks being worked', ...(d.logger && { logger: d.logger }) });
     this.life = new CardLifecycle({
@@ -209,6 +212,24 @@ export class WatchEngine {
     return { status: 'fresh', ...(fresh && { card: fresh.model }), ...blocked };
   }
 
+  /**
+   * Refresh of a stopped card by someone who may not resume it: the task's current state, drawn
+   * once on the card as it stands (stopped) and answered inline; the card stays stopped. A card
+   * that is no longer stopped is refreshed as usual.
+   */
+  async peek(key: string): Promise<RefreshResult> {
+    const card = await this.d.store.cards.get(key);
+    if (!card) return { status: 'unknown' };
+    if (card.status !== 'stopped') return this.refresh(key, { inline: true });
+    const task = await this.d.store.tasks.get(card.task_key);
+    if (!task) return { status: 'unknown' };
+    const stored = snapshotFromJson(task.snapshot);
+    const snap = isTerminal(stored.state) ? stored : await this.d.tasks.fetchRef(stored.ref, { interactive: true });
+    const inline = this.life.draw(card, { snap, target: 'active', live: null, history: parseHistory(task.history) });
+    // Shown only if the card is still stopped when answered (else the next round draws what it is).
+    return (await this.life.commitInline(key, inline)) ? { status: 'fresh', card: inline.model } : { status: 'busy' };
+  }
+
   /** Stop on one card (its button). The stopped card is answered inline when asked, else sent. */
   async stopCard(key: string, opts: { inline: boolean }): Promise<StopResult> {
     const card = await this.life.stop(key);
@@ -225,8 +246,7 @@ export class WatchEngine {
    * chat stops, of those `may` allows (who may stop each is the caller's rule).
    */
   async stopInChat(chat: ChatRef, taskId: string, kind?: string, may: (c: CardRow) => Promise<boolean> = async () => true): Promise<number> {
-    const suffix = kind ? `:${kind}:${taskId}` : `:${taskId}`;
-    const cards = (await this.d.store.cards.inChat(chat.platform, chat.chatId)).filter((c) => c.status === 'active' && c.task_key.endsWith(suffix));
+    const cards = await this.d.store.cards.activeOfTask(chat.platform, chat.chatId, taskId, kind);
     let stopped = 0;
     for (const c of cards) if ((await may(c)) && (await this.stopCard(c.card_key, { inline: false })).status === 'stopped') stopped++;
     return stopped;
@@ -248,20 +268,15 @@ export class WatchEngine {
     return { card, ...(task && { snapshot: snapshotFromJson(task.snapshot) }) };
   }
 
-  /** The chat a card is in and its language, if we track it. */
-  async cardInfo(key: string): Promise<{ platform: Platform; chatId: string; locale: Locale; askedBy: string | null } | undefined> {
+  /** The chat a card is in, its language, who asked for it and its status, if we track it. */
+  async cardInfo(key: string): Promise<{ platform: Platform; chatId: string; locale: Locale; askedBy: string | null; status: CardStatus } | undefined> {
     const c = await this.d.store.cards.get(key);
-    return c && { platform: c.platform, chatId: c.chat_id, locale: c.locale, askedBy: c.asked_by };
+    return c && { platform: c.platform, chatId: c.chat_id, locale: c.locale, askedBy: c.asked_by, status: c.status };
   }
 
-  /** The cards of one chat with their tasks' last snapshots (for `list`). */
-  chatCards(chat: ChatRef, since = 0) {
-    return this.d.store.cards.inChat(chat.platform, chat.chatId, since);
-  }
-
-  /** The cards a person asked for on a platform, in any chat (for `mine`). */
-  cardsAskedBy(platform: Platform, userId: string) {
-    return this.d.store.cards.askedBy(platform, userId);
+  /** A chat's cards, or a person's, with their tasks' last snapshots: every active one and the newest ended ones (for `list` and `mine`). */
+  overview(f: Parameters<Store['cards']['overview']>[0]) {
+    return this.d.store.cards.overview(f);
   }
 
   start(): void {
@@ -392,7 +407,7 @@ export class WatchEngine {
     let snap: TaskSnapshot;
     try {
       this.stats.fetches++;
-      snap = await this.d.tasks.fetchRef(ref);
+      snap = await this.d.tasks.fetchRef(ref, { interactive: o.interactive === true });
     } catch (e) {
       return this.failed(task, cards, asTaskbotError(e), how, inlineKey);
     }

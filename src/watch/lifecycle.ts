@@ -8,7 +8,7 @@ import type { Clock } from '../domain/clock.js';
 import { adminProblem, asTaskbotError, needsAdmin, type ErrorCode, type TaskbotError } from '../domain/errors.js';
 import { noticeCard } from '../cards/notices.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { setChatSettings } from '../store/chat-settings.js';
+import { blockPins, getChatSettings } from '../store/chat-settings.js';
 import { snapshotFingerprint, snapshotToJson } from '../domain/snapshot-json.js';
 import { computeProgress, isTerminal, refKey, type Platform, type TaskSnapshot } from '../domain/task.js';
 import { fill, messages, type Locale } from '../i18n/messages.js';
@@ -265,6 +265,9 @@ export class CardLifecycle {
     const have = c.pinned === 1;
     const want = chatWants && c.status === 'active' && !m?.cannotPin?.({ platform: c.platform, chatId: c.chat_id });
     if (want === have || !m?.pin || !m.unpin) return;
+    const chat = { platform: c.platform, chatId: c.chat_id };
+    // Refused in this chat since the round read its cards (another card, another replica): not asked again.
+    if (want && (await getChatSettings(this.d.store, chat)).pinBlocked) return;
     await guard();
     try {
       await (want ? m.pin(handleOf(c), model()) : m.unpin(handleOf(c)));
@@ -275,8 +278,8 @@ export class CardLifecycle {
       if (have) await this.d.store.cards.recordPinned(c.card_key, 0);
       if (!needsAdmin(er)) return void this.d.logger?.warn({ code: er.code, err: er.toJSON(), card: c.card_key }, `the platform refused to ${want ? 'pin' : 'unpin'} a card; left as it is`);
       const problem = adminProblem(er);
+      if (!(await blockPins(this.d.store, chat, problem, this.d.clock.now()))) return; // told already
       this.d.logger?.error({ code: er.code, err: er.toJSON(), chat: c.chat_id }, `pinning in this chat waits for the admin (${problem})`);
-      await setChatSettings(this.d.store, { platform: c.platform, chatId: c.chat_id }, { pinBlocked: problem }, this.d.clock.now());
       await m.send({ platform: c.platform, chatId: c.chat_id }, noticeCard(c.locale, fill(cardTexts(c.locale).pinBlocked, { problem }), { color: 'orange', type: 'error' })).catch((e2: unknown) =>
         this.d.logger?.warn({ err: asTaskbotError(e2).toJSON(), chat: c.chat_id }, 'could not tell the chat that pinning waits for the admin'),
       );
@@ -310,6 +313,12 @@ export class CardLifecycle {
       }
       return d;
     };
+  }
+
+  /** One card as `view` shows it, in its status now, ready to answer a press with. */
+  draw(c: CardRow & { waiting?: number }, view: RoundView): InlineCard {
+    const model = this.render(c, view);
+    return { model, status: c.status, hash: cardHash(model) };
   }
 
   private render(c: CardRow & { waiting?: number }, view: RoundView): CardModel {

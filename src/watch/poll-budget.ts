@@ -2,8 +2,9 @@ import { ALONE, sharedLimit, type LimitShare } from '../domain/limit-share.js';
 
 /**
  * Background polls per upstream API, within a budget per second (per app: replicas share it). Polling never
- * spends more than its share of an API's limit, so a person's `status` or Refresh (which do not
- * come out of this budget) never waits behind the watch engine's polls. Over the budget, polls
+ * spends more than its share of an API's limit, so a person's `status` or Refresh never waits behind
+ * the watch engine's polls: people's reads never wait for the budget, but are charged to it, so
+ * the polls make room for them. Over the budget, polls
  * wait their turn first come, first served: a deferred task is given a slot before any newcomer.
  */
 export class PollBudget {
@@ -40,6 +41,14 @@ export class PollBudget {
     const turnAt = Math.max(now + 1, ageOut + 1000 + Math.floor(pos / limit) * 1000);
     queue[pos]!.turnAt = turnAt;
     return { ok: false, waitMs: turnAt - now };
+  }
+
+  /** A person's read of `api` reached upstream at `now`: it uses the budget too, so background polls make room. */
+  charge(api: string, now: number): void {
+    if (this.perSecond[api] === undefined) return;
+    const times = (this.recent.get(api) ?? []).filter((t) => now - t < 1000);
+    times.push(now);
+    this.recent.set(api, times);
   }
 }
 

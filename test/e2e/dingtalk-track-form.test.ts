@@ -65,19 +65,21 @@ describe('DingTalk: a form to start tracking', () => {
     expect(cardsIn(d, 'dtv1.card//IM_GROUP.cidF==')).toHaveLength(1);
   });
 
-  it('in a 1:1 chat the form goes to the person and is taken only from them; a form naming no chat is refused', async () => {
+  it('in a 1:1 chat the form goes to the person and is taken only from them; its chat is the one it was delivered to, named or not', async () => {
     const d = await withDingtalk(t, FORM_ENV);
     const form = await help(d, 'cidP2P==', { p2p: true, staffId: 'staff007' });
     expect(form.openSpaceId).toBe('dtv1.card//IM_ROBOT.staff007');
     d.addTask({ id: 'copy-72', kind: 'doc', total: 100, outcome: 'succeeded', queuedSteps: 0, runningSteps: 500, advance: 1000 });
     // Someone else's submission of this form (forwarded, or forged) is not acted on.
-    expect((await submit(d, form, { task_id: 'copy-72', kind: 'detect' }, 'staff001')).userPrivateData!.cardParamMap!.note).toContain('send help for a new one');
+    expect((await submit(d, form, { task_id: 'copy-72', kind: 'detect' }, 'staff001')).userPrivateData!.cardParamMap!.note).toBe('This form belongs to another chat: send help here for a new one');
     await submit(d, form, { task_id: 'copy-72', kind: 'detect' }, 'staff007');
     await until('the card in the 1:1 chat', () => cardsIn(d, 'dtv1.card//IM_ROBOT.staff007')[0]);
     expect(cardsIn(d, 'dtv1.card//IM_ROBOT.staff001')).toEqual([]);
 
-    const noChat = { type: 'actionCallback', outTrackId: form.outTrackId, userId: 'staff007', content: JSON.stringify({ cardPrivateData: { actionIds: [], params: { form: { task_id: 'copy-72' } } } }) };
-    expect(JSON.stringify((await d.stream.push(TOPIC_CARD, noChat)).data)).toContain('send help for a new one');
+    // The chat is taskbot's record of the delivery: a submission that names none goes there too.
+    const noChat = { type: 'actionCallback', outTrackId: form.outTrackId, userId: 'staff007', content: JSON.stringify({ cardPrivateData: { actionIds: [], params: { form: { task_id: 'copy-72', kind: 'doc' } } } }) };
+    expect(JSON.stringify((await d.stream.push(TOPIC_CARD, noChat)).data)).toContain('Looking up task copy-72');
+    await until('a second card in the 1:1 chat', () => cardsIn(d, 'dtv1.card//IM_ROBOT.staff007').length === 2);
   });
 
   it('without the form template help is the usage alone; a template the platform refuses is told in the chat and the log, and help still answers', async () => {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FRESH_READ_MS } from '../../src/providers/registry.js';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import type { Bot } from '../../src/app/bot.js';
 import { startTestBot, until, type LogSink } from '../helpers/bot.js';
@@ -98,6 +99,7 @@ describe('Feishu bot over the long connection (real WSClient, fake gateway)', ()
     await fake.gateway.push(event);
     const reply = await until('the reply', () => repliesTo(messageId)[0]);
     await bot.engine.stopCard(`feishu:${reply.message_id}`, { inline: true }); // quiet the poller
+    await new Promise((r) => setTimeout(r, FRESH_READ_MS)); // a press right after a read is answered with it
     fake.inject({ path: /task_check/, kind: 'hang', times: 2 }); // two 1.2 s timeouts, then an answer
     const ack = await fake.gateway.push(fake.click(reply.message_id, 'refresh'));
     expect(ack.ms).toBeLessThan(3000);

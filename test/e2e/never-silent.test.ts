@@ -104,7 +104,7 @@ describe('every command gets an answer, also when the normal way fails', () => {
     const model = taskCard(snap, { locale: 'en', timeZone: 'Asia/Shanghai', mode: 'live' });
     await bot!.engine.track({ platform: 'dingtalk', chatId: 'cidOther==', handle: 'tb-elsewhere' }, snap, 'en', model);
     const ack = await d.stream.push(TOPIC_CARD, d.cardClick('tb-elsewhere', 'refresh'));
-    expect(ack.data).toMatchObject({ response: { cardData: { cardParamMap: { note: 'This chat may not use taskbot' } } } });
+    expect(ack.data).toMatchObject({ response: { cardData: { cardParamMap: { note: 'This chat may not use taskbot. Ask an admin to add chat id cidOther== to ALLOWED_CHAT_IDS.' } } } });
     expect(d.calls(/doc\/task\/info/)).toHaveLength(1); // only the fetch above: the click cost no poll
   });
 

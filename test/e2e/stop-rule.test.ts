@@ -58,21 +58,33 @@ describe('who may stop a card, end to end', () => {
       await f.gateway.push(m.event);
       return JSON.stringify((await until(text, () => [...f.im.messages.values()].find((x) => x.reply_to === m.messageId))).card);
     };
-    expect(await say('stop anyone', 'ou_bob')).toContain('Only admins');
-    expect(await say('settings', 'ou_bob')).toContain('the asker and admins');
+    expect(await say('stop anyone', 'ou_bob')).toContain('Only taskbot admins (ADMIN_USER_IDS) or the group owner and managers may change who can stop cards');
+    expect(await say('settings', 'ou_bob')).toContain('the person who asked, taskbot admins, the group owner and managers');
     expect(await say('stop anyone', 'ou_admin')).toContain('Anyone in this chat may now stop task cards');
     expect(await say('settings', 'ou_bob')).toContain('anyone');
     expect(toast(await f.gateway.push(f.click(a.message_id, 'stop', { user: 'ou_bob' })))).toBe('Stopped updating');
   });
 
-  it("Feishu: a script's card is the admins' (and the group's owner's); the asker rule does not apply to it", async () => {
+  it("Feishu: a script's card is the admins' and the scripts'; a person's card is not a script's to stop", async () => {
     const f = await feishuBot();
+    f.chatRoles.set('oc_s', { owner: 'ou_owner', managers: [] });
     f.addTask({ id: '5001', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 500, advance: 1000 });
-    const r = await fetch(`${t.bot!.url}/api/v1/watches`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ platform: 'feishu', chatId: 'oc_s', taskId: '5001' }) });
+    const api = (method: string, path = '', body?: unknown) =>
+      fetch(`${t.bot!.url}/api/v1/watches${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+    const r = await api('POST', '', { platform: 'feishu', chatId: 'oc_s', taskId: '5001' });
     expect(r.status).toBe(201);
     const [card] = f.im.inChat('oc_s');
-    expect(toast(await f.gateway.push(f.click(card!.message_id, 'stop', { user: 'ou_alice' })))).toContain('A script posted this card');
-    expect(toast(await f.gateway.push(f.click(card!.message_id, 'stop', { user: 'ou_owner0000000000000000000000000' })))).toBe('Stopped updating');
+    for (const user of ['ou_alice', 'ou_owner']) expect(toast(await f.gateway.push(f.click(card!.message_id, 'stop', { user })))).toContain('A script posted this card: only taskbot admins');
+    expect(toast(await f.gateway.push(f.click(card!.message_id, 'stop', { user: 'ou_admin' })))).toBe('Stopped updating');
+    // The API's DELETE stops a script's card, not one a person asked for.
+    const person = await ask(f, 'oc_s', '5002');
+    const refused = await api('DELETE', `/${encodeURIComponent(`feishu:${person.message_id}`)}`);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toEqual({ error: { code: 'PERMISSION_DENIED', message: expect.stringContaining('Only the person who asked for this card') } });
+    expect(isStopped(f.im.messages.get(person.message_id)!.card)).toBe(false);
+    const scripted = await api('POST', '', { platform: 'feishu', chatId: 'oc_s', taskId: '5001' });
+    const { cardKey } = (await scripted.json()) as { cardKey: string };
+    expect((await api('DELETE', `/${encodeURIComponent(cardKey)}`)).status).toBe(200);
   });
 
   it('Feishu: without the chat scope the owner is not known: the asker and admins decide, and doctor says so', async () => {

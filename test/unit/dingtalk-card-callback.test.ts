@@ -12,18 +12,22 @@ const exampleForm = EXAMPLE.params.form as Record<string, unknown>;
 const exampleFields = (EXAMPLE.params.current_form as { fields: { name: string; type: string; hidden?: boolean; required?: boolean; defaultValue?: unknown; options?: { value: string }[] }[] }).fields;
 
 describe('DingTalk card callbacks: buttons and the Track a task form', () => {
-  it('reads a button press (content as a JSON text) and a form submission (params.form) apart', () => {
+  it('reads a button press (content as a JSON text) and a form submission (params.form) apart', async () => {
     const press = readCardCallback(real('card-callback.json'))!;
     expect(press).toMatchObject({ outTrackId: 'tb-00000000-0000-0000-0000-000000000000', actionIds: ['refresh'], params: { action: 'refresh' } });
-    expect(readFormSubmission(press, 'm1')).toBeUndefined();
-    // The example's form is a form, but not one of ours: it names no chat, so it is refused, not run.
-    expect(readFormSubmission(EXAMPLE, 'm2')).toEqual({ outdated: true });
+    const unionIdOf = async (staffId: string) => `union-of-${staffId}`;
+    expect(readFormSubmission(press, 'm1', unionIdOf)).toBeUndefined();
+    // The example's form is a form: it names no chat (the app refuses it, as no form of ours was delivered as it).
+    expect(readFormSubmission(EXAMPLE, 'm2', unionIdOf)).toMatchObject({ cmd: { chatId: '' }, delivered: 'dingtalk:example-form-card' });
     // Content already an object, a form sent as a JSON text, and junk, all read without throwing.
     const obj = readCardCallback(JSON.stringify({ outTrackId: 'o', userId: 'u', content: { cardPrivateData: { params: { form: JSON.stringify({ chat: 'cidA==', task_id: 'copy-1' }) } } } }))!;
-    expect(readFormSubmission(obj, 'm3')).toMatchObject({ cmd: { chatId: 'cidA==', chatType: 'group', userId: 'u', text: 'status copy-1', reply: { idempotencyKey: 'dingtalk:form:m3' } }, keys: ['dingtalk:form:m3'] });
+    const read = readFormSubmission(obj, 'm3', unionIdOf)!;
+    expect(read).toMatchObject({ cmd: { chatId: 'cidA==', userId: 'u', text: 'status copy-1', reply: { idempotencyKey: 'dingtalk:form:m3' } }, keys: ['dingtalk:form:m3'], delivered: 'dingtalk:o' });
+    // Storage tasks are read as the submitter, as a typed command is.
+    expect(await read.cmd.operator!()).toBe('union-of-u');
     for (const junk of ['', 'null', '{"outTrackId":null}', JSON.stringify({ outTrackId: 'o', content: '{not json' }), JSON.stringify({ outTrackId: 'o', content: { cardPrivateData: { params: { form: [1] } } } })]) {
       const cb = readCardCallback(junk);
-      expect(cb === undefined || readFormSubmission(cb, 'm') === undefined).toBe(true);
+      expect(cb === undefined || readFormSubmission(cb, 'm', unionIdOf) === undefined).toBe(true);
     }
   });
 

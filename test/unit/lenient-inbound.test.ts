@@ -132,8 +132,8 @@ describe('the DingTalk form callback reader against the official example, mutate
   const data = { ...example, content };
   const read = (v: unknown) => {
     const cb = readCardCallback(JSON.stringify(v));
-    const form = cb && readFormSubmission(cb, 'frame-1');
-    if (cb && form && 'values' in form) refilledForm(cb.params, form.values);
+    const form = cb && readFormSubmission(cb, 'frame-1', async (id) => id);
+    if (cb && form) refilledForm(cb.params, form.values);
     return form;
   };
 

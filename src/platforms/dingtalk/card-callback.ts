@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import type { InboundCommand } from '../../domain/inbound.js';
+import type { FormSubmission } from '../../domain/inbound.js';
 import { DINGTALK_PARAM_MAX_BYTES } from '../../cards/dingtalk.js';
 import { loose, parseJsonText } from '../lenient.js';
 import { TrackFormValues, trackFormText } from '../track-form.js';
-import { USER_CHAT_PREFIX } from './messenger.js';
 
 /**
  * A card callback (topic /v1.0/card/instances/callback), read leniently: which card, who, and
@@ -28,28 +27,31 @@ export function readCardCallback(data: string): CallbackRead | undefined {
   return { outTrackId: p.data.outTrackId, ...(p.data.userId && { userId: p.data.userId }), actionIds: Array.isArray(d?.actionIds) ? d.actionIds : [], params };
 }
 
-export type FormSubmission =
-  | { cmd: InboundCommand; keys: string[]; values: Record<string, unknown> }
-  /** A form that names no chat, or another person's 1:1 chat: it is not acted on. */
-  | { outdated: true };
-
 /**
  * Our form template's submission (`params.form`: the values by field name, as the card
- * platform's Form component sends them) as the `status` command it stands for; undefined when the
- * callback is not a form's. The chat is the form's hidden field (the callback does not name the
- * conversation); a form in a person's chat with the robot is only taken from that person.
+ * platform's Form component sends them) as the `status` command it stands for, with the delivery
+ * it answers (the chat is the one taskbot delivered that form card to: the callback names no
+ * conversation, and the hidden `chat` field is only the client's word); undefined when the
+ * callback is not a form's.
  */
-export function readFormSubmission(cb: CallbackRead, deliveryId: string): FormSubmission | undefined {
+export function readFormSubmission(cb: CallbackRead, deliveryId: string, operatorOf: (staffId: string) => Promise<string>): (FormSubmission & { values: Record<string, unknown> }) | undefined {
   const raw = typeof cb.params.form === 'string' ? parseJsonText(cb.params.form) : cb.params.form;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
   const values = raw as Record<string, unknown>;
-  const chatId = typeof values.chat === 'string' ? values.chat : '';
-  const p2p = chatId.startsWith(USER_CHAT_PREFIX);
-  if (!chatId || !cb.userId || (p2p && chatId !== `${USER_CHAT_PREFIX}${cb.userId}`)) return { outdated: true };
+  const userId = cb.userId ?? '';
   const key = `dingtalk:form:${deliveryId}`;
   return {
-    cmd: { platform: 'dingtalk', chatId, chatType: p2p ? 'p2p' : 'group', userId: cb.userId, text: trackFormText(TrackFormValues.parse(values)), reply: { messageId: cb.outTrackId, idempotencyKey: key } },
+    cmd: {
+      platform: 'dingtalk',
+      chatId: typeof values.chat === 'string' ? values.chat : '',
+      userId,
+      text: trackFormText(TrackFormValues.parse(values)),
+      reply: { messageId: cb.outTrackId, idempotencyKey: key },
+      // Storage tasks are read as the person, as a typed command is.
+      ...(userId && { operator: () => operatorOf(userId) }),
+    },
     keys: [key],
+    delivered: `dingtalk:${cb.outTrackId}`,
     values,
   };
 }

@@ -1,12 +1,11 @@
 import { TOPIC_CARD, TOPIC_ROBOT, type DWClientDownStream } from './sdk.js';
 import type { Logger } from 'pino';
 import { readRobotMessage } from './inbound.js';
-import { readCardCallback, readFormSubmission, refilledForm, type CallbackRead, type FormSubmission } from './card-callback.js';
-import type { InboundPort } from '../../domain/inbound.js';
+import { readCardCallback, readFormSubmission, refilledForm, type CallbackRead } from './card-callback.js';
+import type { FormSubmission, InboundPort } from '../../domain/inbound.js';
 import { BUTTON_ACTIONS, type ButtonAction } from '../../domain/card.js';
 import { DINGTALK_PARAM_MAX_BYTES, renderCardParams } from '../../cards/dingtalk.js';
 import { clipBytes } from '../../cards/shrink.js';
-import { cardTexts } from '../../i18n/card-texts.js';
 import type { StreamClient } from './stream-client.js';
 
 /** DingTalk wants a card callback answered within 2 s; the work itself gets 1.2 s. */
@@ -42,7 +41,7 @@ async function onRobotMessage(msg: DWClientDownStream, deps: DingtalkEventDeps):
 async function onCardCallback(msg: DWClientDownStream, deps: DingtalkEventDeps): Promise<Record<string, unknown>> {
   deps.port.event('dingtalk', 'card_callback');
   const cb = readCardCallback(msg.data);
-  const form = cb && readFormSubmission(cb, msg.headers.messageId);
+  const form = cb && readFormSubmission(cb, msg.headers.messageId, deps.unionIdOf);
   if (cb && form) return onFormSubmission(cb, form, deps);
   const a = cb?.params.action ?? cb?.actionIds[0];
   const action = BUTTON_ACTIONS.find((x) => x === a);
@@ -64,9 +63,9 @@ async function onCardCallback(msg: DWClientDownStream, deps: DingtalkEventDeps):
  * happened, as Feishu's toast does, and the form is drawn again filled with what they entered
  * (to fix it when refused; to see what was asked, and change it for the next task, when taken).
  */
-async function onFormSubmission(cb: CallbackRead, form: FormSubmission, deps: DingtalkEventDeps): Promise<Record<string, unknown>> {
-  const r = 'outdated' in form ? { ok: false, toast: cardTexts(deps.port.locale).formOutdated } : await deps.port.trackForm(form.cmd, form.keys);
-  const refill = 'values' in form ? refilledForm(cb.params, form.values) : undefined;
+async function onFormSubmission(cb: CallbackRead, form: FormSubmission & { values: Record<string, unknown> }, deps: DingtalkEventDeps): Promise<Record<string, unknown>> {
+  const r = await deps.port.trackForm(form, DINGTALK_CARD_BUDGET_MS);
+  const refill = refilledForm(cb.params, form.values);
   const cardParamMap = { note: clipBytes(r.toast, DINGTALK_PARAM_MAX_BYTES), ...(refill && { form: refill }) };
   return { userPrivateData: { cardParamMap }, cardUpdateOptions: { updatePrivateDataByKey: true } };
 }

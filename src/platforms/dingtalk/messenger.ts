@@ -59,8 +59,9 @@ export class DingtalkMessenger implements Messenger {
 
   /** A task card keeps the asking message's session webhook: the one way to @ people in a group later. */
   async send(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<CardHandle> {
-    const h = await this.sendOrFallBack(chat, card, reply);
-    if (card.form && this.o.formTemplateId) await this.sendForm(chat, card.form, card.locale, reply);
+    const sent = await this.sendOrFallBack(chat, card, reply);
+    const form = card.form && this.o.formTemplateId ? await this.sendForm(chat, card.form, card.locale, reply) : undefined;
+    const h = form ? { ...sent, form: `dingtalk:${form}` } : sent;
     if (card.type !== 'task' || !reply?.sessionWebhook) return h;
     return { ...h, meta: { ...h.meta, sessionWebhook: reply.sessionWebhook, sessionWebhookExpiresAt: reply.sessionWebhookExpiresAt ?? 0 } };
   }
@@ -96,28 +97,34 @@ export class DingtalkMessenger implements Messenger {
     return { ...chat, handle: outTrackId };
   }
 
-  /** Where a card goes: the person's chat with the robot, or the group. */
+  /**
+   * Where a card goes: the person's chat with the robot, or the group. Not forwardable: a card's
+   * buttons and form act on the chat it was delivered to, and DingTalk's callbacks do not say
+   * which chat a press came from, so a forwarded copy would act here for people who are not.
+   */
   private openSpace(chat: ChatRef): Record<string, unknown> {
     const user = userOf(chat.chatId);
     return user
-      ? { openSpaceId: `dtv1.card//IM_ROBOT.${user}`, imRobotOpenSpaceModel: { supportForward: true }, imRobotOpenDeliverModel: { spaceType: 'IM_ROBOT' } }
-      : { openSpaceId: `dtv1.card//IM_GROUP.${chat.chatId}`, imGroupOpenSpaceModel: { supportForward: true }, imGroupOpenDeliverModel: { robotCode: this.o.robotCode } };
+      ? { openSpaceId: `dtv1.card//IM_ROBOT.${user}`, imRobotOpenSpaceModel: { supportForward: false }, imRobotOpenDeliverModel: { spaceType: 'IM_ROBOT' } }
+      : { openSpaceId: `dtv1.card//IM_GROUP.${chat.chatId}`, imGroupOpenSpaceModel: { supportForward: false }, imGroupOpenDeliverModel: { robotCode: this.o.robotCode } };
   }
 
   /**
    * Help's Track a task form: a card of its own after the usage (a template value holds 1 KB, the
-   * usage does not fit one). The answer has gone out already, so a form that cannot be sent never
-   * fails it: the chat is told why in a line, and the log.
+   * usage does not fit one); resolves with its outTrackId. The answer has gone out already, so a
+   * form that cannot be sent never fails it: the chat is told why in a line, and the log.
    */
-  private async sendForm(chat: ChatRef, form: TrackForm, locale: Locale, reply?: ReplyContext): Promise<void> {
+  private async sendForm(chat: ChatRef, form: TrackForm, locale: Locale, reply?: ReplyContext): Promise<string | undefined> {
     try {
       const outTrackId = outTrackIdOf(reply?.idempotencyKey && `${reply.idempotencyKey}:form`);
       await this.api.createAndDeliverCard({ cardTemplateId: this.o.formTemplateId, outTrackId, callbackType: 'STREAM', cardData: { cardParamMap: renderFormParams(form, chat.chatId) }, ...this.openSpace(chat) });
+      return outTrackId;
     } catch (e) {
       const err = asTaskbotError(e);
       this.o.onFormFailed?.(err);
       const told = noticeCard(locale, fill(cardTexts(locale).formFailed, { code: err.code }), { color: 'orange' });
       await this.markdown(chat, told, reply).catch((e2: unknown) => this.o.onFormFailed?.(asTaskbotError(e2)));
+      return undefined;
     }
   }
 

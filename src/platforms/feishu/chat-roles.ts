@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../domain/clock.js';
-import type { ChatRoles } from '../../domain/stop-rule.js';
+import type { ChatRoles } from '../../domain/policy.js';
 import { asTaskbotError, TaskbotError } from '../../domain/errors.js';
 import type { FeishuOpenApi } from './openapi.js';
 

@@ -16,6 +16,8 @@ export interface FeishuEventDeps {
 
 /** Feishu wants a card callback answered within 3 s; the work itself gets 1.5 s. */
 export const CARD_ACTION_BUDGET_MS = 1500;
+/** A form's task lookup gets 2 s of the 3 (keeping the command after it takes milliseconds). */
+export const TRACK_FORM_BUDGET_MS = 2000;
 
 /**
  * One EventDispatcher for the long connection and webhook mode alike. Messages are acknowledged
@@ -55,7 +57,7 @@ async function onCardAction(data: unknown, deps: FeishuEventDeps): Promise<CardC
   const action = (parsed.success ? (parsed.data.action?.value as { action?: unknown } | undefined)?.action : undefined) as ButtonAction | typeof TRACK_ACTION | undefined;
   const form = parsed.success && action === TRACK_ACTION ? trackFormCommand(parsed.data) : undefined;
   if (form) {
-    const r = await deps.port.trackForm(form.cmd, form.keys);
+    const r = await deps.port.trackForm(form, TRACK_FORM_BUDGET_MS);
     return { toast: { type: r.ok ? 'success' : 'error', content: r.toast } };
   }
   if (!parsed.success || !action || action === TRACK_ACTION || !BUTTON_ACTIONS.includes(action)) {

@@ -5,7 +5,7 @@ import type { CardModel } from '../../domain/card.js';
 import type { CardHandle, ChatRef, Messenger, ReplyContext, SendLane } from '../../domain/chat.js';
 import { isTaskbotError } from '../../domain/errors.js';
 import { isPlatformUserId } from '../../domain/user-id.js';
-import type { ChatRoles } from '../../domain/stop-rule.js';
+import type { ChatRoles } from '../../domain/policy.js';
 import { ChatRolesCache, fetchChatRoles } from './chat-roles.js';
 import { FEISHU_FILE_MAX_BYTES, cardMessage, type FeishuMessage, type FeishuOpenApi } from './openapi.js';
 
