@@ -1,21 +1,30 @@
 import type { Agent } from 'node:http';
-import { getProxyForUrl } from 'proxy-from-env';
 import { ProxyAgent as RoutingAgent } from 'proxy-agent';
 import { ProxyAgent, type Dispatcher } from 'undici';
 import { TaskbotError } from '../domain/errors.js';
+import { bypassesProxy } from './no-proxy.js';
 
 /**
  * The egress proxy, from the environment as curl and most tools read it: HTTPS_PROXY for https
- * and wss, HTTP_PROXY for http and ws, ALL_PROXY for either, NO_PROXY (hosts, `.suffix`
- * domains, `host:port`, `*`) to go direct; lower case wins over upper case. One decision for
- * every connection taskbot opens: HTTP over undici, and the WebSockets of both platforms.
+ * and wss, HTTP_PROXY for http and ws, ALL_PROXY for either; NO_PROXY to go direct (names with
+ * the names under them, IP addresses, CIDR ranges, `host:port`, `*`: see bypassesProxy); lower
+ * case wins over upper case. One decision for every connection taskbot opens: HTTP over undici,
+ * and the WebSockets of both platforms.
  */
 export function proxyFor(target: string | URL): string | undefined {
   const u = new URL(target);
+  if (bypassesProxy(u, envVar('no_proxy'))) return undefined;
   // WebSockets start as HTTP requests: they follow their HTTP twin's variable.
-  if (u.protocol === 'wss:') u.protocol = 'https:';
-  else if (u.protocol === 'ws:') u.protocol = 'http:';
-  return getProxyForUrl(u.href) || undefined;
+  const scheme = u.protocol === 'wss:' ? 'https' : u.protocol === 'ws:' ? 'http' : u.protocol.slice(0, -1);
+  const proxy = envVar(`${scheme}_proxy`) || envVar('all_proxy');
+  if (!proxy) return undefined;
+  // As proxy-from-env read it before NO_PROXY moved here: a proxy written without a scheme takes the target's.
+  return proxy.includes('://') ? proxy : `${scheme}://${proxy}`;
+}
+
+/** A variable in lower case, else in upper case (an empty one counts as unset). */
+function envVar(lower: string): string {
+  return process.env[lower] || process.env[lower.toUpperCase()] || '';
 }
 
 /** A proxy URL fit for logs and doctor: the password never shows. */

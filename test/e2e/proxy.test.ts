@@ -33,15 +33,28 @@ describe('an egress proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY) carries every co
     child = feishu = dingtalk = proxy = undefined;
   });
 
-  const fakes = async (tls?: { key: string; cert: string }) => {
+  /** Both fakes on 127.0.0.1 taking the proxy's connections only; Feishu elsewhere with `feishuAt`. */
+  const fakes = async (tls?: { key: string; cert: string }, feishuAt = { host: '127.0.0.1', onlyFrom: PROXY_EGRESS }) => {
     feishu = new FakeFeishu();
     dingtalk = new FakeDingtalk();
-    await feishu.listen(0, '127.0.0.1', { onlyFrom: PROXY_EGRESS, ...(tls && { tls }) });
+    await feishu.listen(0, feishuAt.host, { onlyFrom: feishuAt.onlyFrom, ...(tls && { tls }) });
     await dingtalk.listen(0, '127.0.0.1', { onlyFrom: PROXY_EGRESS, ...(tls && { tls }) });
     dingtalk.im.templates.add('tpl-taskbot');
     return { feishu, dingtalk };
   };
   const port = (u: string) => new URL(u).port;
+
+  /** A `status` command on each platform (the n-th of the test file), answered: a Feishu reply and a DingTalk card. */
+  const commandOnEach = async (feishu: FakeFeishu, dingtalk: FakeDingtalk, n: number, timeoutMs?: number) => {
+    const id = `c0ffee00c0ffee00c0ffee00c0ffee0${n}`;
+    feishu.addTask({ id, kind: 'contact', total: 4, outcome: 'succeeded', queuedSteps: 0, runningSteps: 1 });
+    const said = feishu.say(`oc_proxy${n}`, `status ${id}`);
+    await feishu.gateway.push(said.event);
+    await until('the Feishu reply', () => [...feishu.im.messages.values()].find((m) => m.reply_to === said.messageId), timeoutMs);
+    dingtalk.addTask({ id: `copy-${n}`, kind: 'doc', total: 4, outcome: 'succeeded', queuedSteps: 0, runningSteps: 1 });
+    await dingtalk.stream.push(TOPIC_ROBOT, dingtalk.robotMessage(`cidProxy${n}`, `status copy-${n}`).data);
+    await until('the DingTalk card', () => dingtalk.im.cards.size === 1, timeoutMs);
+  };
 
   it('plain HTTP and WS targets: HTTP requests forwarded, both WebSockets tunnelled; a command on each platform is answered', async () => {
     proxy = await startProxy({ user: 'ops', password: 's3cret!' });
@@ -52,13 +65,7 @@ describe('an egress proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY) carries every co
     try {
       await feishu.gateway.waitForConnection();
       await dingtalk.stream.waitForConnection();
-      feishu.addTask({ id: 'c0ffee00c0ffee00c0ffee00c0ffee00', kind: 'contact', total: 4, outcome: 'succeeded', queuedSteps: 0, runningSteps: 1 });
-      const said = feishu.say('oc_proxy', 'status c0ffee00c0ffee00c0ffee00c0ffee00');
-      await feishu.gateway.push(said.event);
-      await until('the Feishu reply', () => [...feishu.im.messages.values()].find((m) => m.reply_to === said.messageId));
-      dingtalk.addTask({ id: 'copy-1', kind: 'doc', total: 4, outcome: 'succeeded', queuedSteps: 0, runningSteps: 1 });
-      await dingtalk.stream.push(TOPIC_ROBOT, dingtalk.robotMessage('cidProxy', 'status copy-1').data);
-      await until('the DingTalk card', () => dingtalk.im.cards.size === 1);
+      await commandOnEach(feishu, dingtalk, 1);
     } finally {
       await bot.stop();
     }
@@ -69,6 +76,29 @@ describe('an egress proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY) carries every co
     expect(proxy.seen).toContainEqual(expect.stringMatching(new RegExp(`^POST http://127\\.0\\.0\\.1:${port(dingtalk.baseUrl)}/v1.0/gateway/connections/open$`)));
     expect(proxy.seen).toContain(`CONNECT 127.0.0.1:${port(dingtalk.baseUrl)}`);
     expect(proxy.refused).toBe(0);
+  });
+
+  it('NO_PROXY naming a CIDR range: the platform inside it is reached directly, the other still through the proxy', async () => {
+    proxy = await startProxy();
+    const { seen } = proxy;
+    // Feishu on 127.0.0.5 takes taskbot's own connections only (from 127.0.0.1, the kernel's source for 127/8), never the proxy's.
+    const { feishu, dingtalk } = await fakes(undefined, { host: '127.0.0.5', onlyFrom: '127.0.0.1' });
+    vi.stubEnv('HTTP_PROXY', proxy.url);
+    vi.stubEnv('NO_PROXY', 'intranet.example, 127.0.0.4/30');
+    const { bot } = await startTestBot({ ...bothEnv(feishu, dingtalk), UPSTREAM_TIMEOUT_MS: '2000' }, undefined, { connected: false });
+    try {
+      // Fails at once, naming the request, when Feishu's first call goes to the proxy.
+      await until('Feishu connected, or asked of the proxy', () => feishu.gateway.connected > 0 || seen.some((s) => s.includes('127.0.0.5')));
+      expect(seen.filter((s) => s.includes('127.0.0.5'))).toEqual([]);
+      await dingtalk.stream.waitForConnection();
+      await commandOnEach(feishu, dingtalk, 3);
+    } finally {
+      await bot.stop();
+    }
+    expect(feishu.refused + dingtalk.refused).toBe(0);
+    expect(seen.filter((s) => s.includes('127.0.0.5'))).toEqual([]);
+    expect(seen).toContainEqual(expect.stringMatching(new RegExp(`^POST http://127\\.0\\.0\\.1:${port(dingtalk.baseUrl)}/v1.0/gateway/connections/open$`)));
+    expect(seen).toContain(`CONNECT 127.0.0.1:${port(dingtalk.baseUrl)}`);
   });
 
   it('HTTPS and WSS through CONNECT to fakes whose certificate is signed by a CA trusted only through NODE_EXTRA_CA_CERTS', async () => {
@@ -88,13 +118,7 @@ describe('an egress proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY) carries every co
     await child.ready;
     await feishu.gateway.waitForConnection();
     await dingtalk.stream.waitForConnection();
-    feishu.addTask({ id: 'c0ffee00c0ffee00c0ffee00c0ffee01', kind: 'contact', total: 4, outcome: 'succeeded', queuedSteps: 0, runningSteps: 1 });
-    const said = feishu.say('oc_tls', 'status c0ffee00c0ffee00c0ffee00c0ffee01');
-    await feishu.gateway.push(said.event);
-    await until('the Feishu reply', () => [...feishu.im.messages.values()].find((m) => m.reply_to === said.messageId), 10_000);
-    dingtalk.addTask({ id: 'copy-2', kind: 'doc', total: 4, outcome: 'succeeded', queuedSteps: 0, runningSteps: 1 });
-    await dingtalk.stream.push(TOPIC_ROBOT, dingtalk.robotMessage('cidTls', 'status copy-2').data);
-    await until('the DingTalk card', () => dingtalk.im.cards.size === 1, 10_000);
+    await commandOnEach(feishu, dingtalk, 2, 10_000);
 
     expect(feishu.refused + dingtalk.refused).toBe(0);
     expect(proxy.seen.every((s) => s.startsWith('CONNECT 127.0.0.1:'))).toBe(true);

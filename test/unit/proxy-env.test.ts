@@ -19,6 +19,8 @@ describe('which proxy a connection goes through', () => {
     expect(proxyFor('ws://wss-open-connection.dingtalk.com/')).toBe('http://plain:8080');
     env({ ALL_PROXY: P });
     expect(proxyFor('wss://x.example')).toBe(P);
+    env({ HTTPS_PROXY: 'proxy.corp:3128' }); // no scheme: the target's, as proxy-from-env read it
+    expect(proxyFor('wss://x.example')).toBe('https://proxy.corp:3128');
     env({});
     expect(proxyFor('https://open.feishu.cn')).toBeUndefined();
   });
@@ -29,17 +31,107 @@ describe('which proxy a connection goes through', () => {
     expect(proxyFor('https://api.dingtalk.com')).toBeUndefined();
   });
 
-  it('NO_PROXY: exact hosts, domain suffixes, host:port, and * for everything', () => {
-    env({ HTTPS_PROXY: P, NO_PROXY: 'internal.corp, .dingtalk.com,open.feishu.cn:8443 localhost' });
-    expect(proxyFor('https://internal.corp/x')).toBeUndefined();
-    expect(proxyFor('https://a.internal.corp/x')).toBe(P); // an exact host is not a suffix
-    expect(proxyFor('https://api.dingtalk.com/v1.0')).toBeUndefined();
-    expect(proxyFor('wss://wss-open-connection.dingtalk.com')).toBeUndefined();
-    expect(proxyFor('https://open.feishu.cn:8443')).toBeUndefined();
-    expect(proxyFor('https://open.feishu.cn')).toBe(P); // another port
-    expect(proxyFor('https://localhost:9000')).toBeUndefined();
-    env({ HTTPS_PROXY: P, NO_PROXY: '*' });
-    expect(proxyFor('https://open.feishu.cn')).toBeUndefined();
+  it('NO_PROXY as curl reads it: names with the names under them, addresses, CIDR ranges (IP targets only), ports, *; garbage matches nothing', () => {
+    // [NO_PROXY, target, goes direct]
+    const table: [string, string, boolean][] = [
+      // names: exact, and every name under them (a leading . or *. changes nothing), at a label boundary only
+      ['feishu.cn', 'https://feishu.cn', true],
+      ['feishu.cn', 'https://open.feishu.cn/open-apis', true],
+      ['feishu.cn', 'wss://msg-frontier.feishu.cn/ws/v2', true],
+      ['feishu.cn', 'https://notfeishu.cn', false],
+      ['feishu.cn', 'https://feishu.cn.evil.example', false],
+      ['.feishu.cn', 'https://feishu.cn', true],
+      ['.feishu.cn', 'https://open.feishu.cn', true],
+      ['.feishu.cn', 'https://notfeishu.cn', false],
+      ['*.feishu.cn', 'https://open.feishu.cn', true],
+      ['*feishu.cn', 'https://notfeishu.cn', false],
+      ['open.feishu.cn', 'https://feishu.cn', false],
+      ['localhost', 'http://localhost:9000', true],
+      // case, trailing dots, names written as URLs write them (punycode)
+      ['FEISHU.CN.', 'https://Open.Feishu.CN./x', true],
+      ['feishu.cn', 'https://open.feishu.cn./x', true],
+      ['飞书.cn', 'https://open.飞书.cn', true],
+      // ports: that port only; a URL without one has its scheme's default
+      ['open.feishu.cn:8443', 'https://open.feishu.cn:8443', true],
+      ['open.feishu.cn:8443', 'https://open.feishu.cn', false],
+      ['feishu.cn:443', 'https://open.feishu.cn', true],
+      ['feishu.cn:443', 'wss://open.feishu.cn', true],
+      ['feishu.cn:443', 'http://open.feishu.cn', false],
+      ['feishu.cn:80', 'ws://open.feishu.cn', true],
+      ['127.0.0.5:3000', 'http://127.0.0.5:3000', true],
+      ['127.0.0.5:3000', 'http://127.0.0.5:3001', false],
+      ['[::1]:8443', 'https://[::1]:8443', true],
+      ['[::1]:8443', 'https://[::1]', false],
+      ['::1:8443', 'https://[::1]:8443', false], // an IPv6 address, not ::1 with a port
+      // *: everything, also among other entries
+      ['*', 'https://open.feishu.cn', true],
+      ['*', 'http://127.0.0.5', true],
+      ['example.com, *', 'https://api.dingtalk.com', true],
+      // IPv4 and IPv6 addresses: whole addresses, any spelling of IPv6, bracketed or not
+      ['127.0.0.5', 'http://127.0.0.5:8080', true],
+      ['127.0.0.5', 'http://127.0.0.50', false],
+      ['0.0.5', 'http://127.0.0.5', false],
+      ['127.1', 'http://127.0.0.1', false], // dotted quads only, as curl reads addresses
+      ['::1', 'https://[::1]:9000', true],
+      ['[::1]', 'https://[::1]', true],
+      ['0:0:0:0:0:0:0:1', 'wss://[::1]', true],
+      ['FC00::AB', 'https://[fc00::ab]', true],
+      ['::1', 'https://[::2]', false],
+      ['::1', 'https://127.0.0.1', false],
+      // CIDR ranges: IP-literal targets only, no DNS lookup; both edges
+      ['127.0.0.0/8', 'http://127.0.0.5', true],
+      ['127.0.0.0/8', 'http://127.255.255.255', true],
+      ['127.0.0.0/8', 'http://126.255.255.255', false],
+      ['127.0.0.0/8', 'http://128.0.0.0', false],
+      ['127.0.0.0/8', 'http://localhost', false],
+      ['127.0.0.0/8', 'https://[::1]', false],
+      ['127.0.0.0/8', 'https://[::ffff:127.0.0.5]', true],
+      ['10.0.0.0/8', 'https://10.20.30.40', true],
+      ['10.1.2.3/32', 'https://10.1.2.3', true],
+      ['10.1.2.3/32', 'https://10.1.2.4', false],
+      ['0.0.0.0/0', 'https://8.8.8.8', true],
+      ['0.0.0.0/0', 'https://open.feishu.cn', false],
+      ['192.168.1.0/24:8080', 'http://192.168.1.7:8080', true],
+      ['192.168.1.0/24:8080', 'http://192.168.1.7', false],
+      ['fc00::/7', 'https://[fd12:3456::1]', true],
+      ['fc00::/7', 'https://[fc00::]', true],
+      ['fc00::/7', 'https://[fbff:ffff::1]', false],
+      ['fc00::/7', 'https://[fe00::1]', false],
+      ['fc00::/7', 'https://10.0.0.1', false],
+      // separators: commas and whitespace, any number of either
+      ['a.example,,  feishu.cn\tb.example', 'https://open.feishu.cn', true],
+      ['a.example\nfeishu.cn', 'https://open.feishu.cn', true],
+      [' , ', 'https://open.feishu.cn', false],
+      ['', 'https://open.feishu.cn', false],
+      // garbage: ignored, never everything, and the entries beside it still count
+      ['.', 'https://open.feishu.cn', false],
+      ['..', 'https://open.feishu.cn', false],
+      ['*.', 'https://open.feishu.cn', false],
+      [':443', 'https://open.feishu.cn', false],
+      ['feishu.cn:', 'https://open.feishu.cn', false],
+      ['feishu.cn:abc', 'https://open.feishu.cn', false],
+      ['feishu.cn:99999', 'https://open.feishu.cn', false],
+      ['feishu.cn:0x1bb', 'https://open.feishu.cn', false],
+      ['feishu.cn/x', 'https://open.feishu.cn', false],
+      ['feishu.cn?x', 'https://open.feishu.cn', false],
+      ['feishu.cn#x', 'https://open.feishu.cn', false],
+      ['feishu.cn\\x', 'https://open.feishu.cn', false],
+      ['https://feishu.cn', 'https://open.feishu.cn', false],
+      ['/8', 'http://127.0.0.1', false],
+      ['10.0.0.0/', 'http://10.0.0.1', false],
+      ['10.0.0.0/33', 'http://10.0.0.1', false],
+      ['10.0.0.0/-1', 'http://10.0.0.1', false],
+      ['10.0.0.0/8/8', 'http://10.0.0.1', false],
+      ['fc00::/129', 'https://[fc00::1]', false],
+      ['[::1', 'https://[::1]', false],
+      ['[feishu.cn]', 'https://feishu.cn', false],
+      ['[oops, 10.0.0.0/99, feishu.cn', 'https://open.feishu.cn', true],
+    ];
+    const got = table.map(([noProxy, target]): [string, string, boolean] => {
+      env({ HTTPS_PROXY: P, HTTP_PROXY: P, NO_PROXY: noProxy });
+      return [noProxy, target, proxyFor(target) === undefined];
+    });
+    expect(got).toEqual(table);
   });
 
   it('never shows the password of a proxy', () => {
