@@ -35,7 +35,7 @@ export function cardActionDeps(d: InboundDeps): CardActionDeps {
     ...(d.logger && { logger: d.logger }),
     allowed: (chat) => chatAllowed(settings, chat),
     mayStop: (card, userId) => checkStop(d.commands, card, userId),
-    exportFailed: (cardKey, key) => startExport(d.commands, cardKey, key),
+    exportFailed: (cardKey, key) => startExport({ ...d.commands, store: d.store }, cardKey, key),
   };
 }
 
