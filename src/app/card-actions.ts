@@ -34,7 +34,7 @@ export function cardActionDeps(d: InboundDeps & { presses: FloodGuard }): CardAc
     ...(d.logger && { logger: d.logger }),
     may: (q) => may(d.commands, q),
     presses: d.presses,
-    exportFailed: (cardKey, key) => startExport(d.commands, cardKey, key),
+    exportFailed: (cardKey, key) => startExport({ ...d.commands, store: d.store }, cardKey, key),
   };
 }
 

@@ -60,12 +60,15 @@ export class FakeFeishuGateway extends FakeSocketGateway {
     return [...this.sockets].filter((ws) => this.live.has(ws));
   }
 
-  /** Pushes an event (the v2 envelope) to one open connection and resolves with its ACK. */
-  async push(event: unknown, timeoutMs = 10_000): Promise<Ack> {
+  /**
+   * Pushes an event (the v2 envelope) to one open connection, as Feishu does: a random one, or the
+   * `on`-th in the order they connected (replicas each receiving a press), and resolves with its ACK.
+   */
+  async push(event: unknown, timeoutMs = 10_000, on?: number): Promise<Ack> {
     // A client that connected this moment pings first: wait for it rather than send into the gap.
-    await this.waitForConnection(2000).catch(() => undefined);
+    await this.waitForConnection(2000, (on ?? 0) + 1).catch(() => undefined);
     const open = this.liveSockets();
-    const ws = open[Math.floor(Math.random() * open.length)];
+    const ws = open[on ?? Math.floor(Math.random() * open.length)];
     if (!ws) throw new Error('no long connection');
     const id = `msg-${++this.seq}`;
     const frame: Frame = {

@@ -30,11 +30,11 @@ export abstract class FakeSocketGateway {
     return this.sockets.size;
   }
 
-  /** Resolves once a client is connected and ready for pushes; rejects after `timeoutMs`. */
-  async waitForConnection(timeoutMs = 5000): Promise<void> {
+  /** Resolves once `count` clients are connected and ready for pushes; rejects after `timeoutMs`. */
+  async waitForConnection(timeoutMs = 5000, count = 1): Promise<void> {
     const until = Date.now() + timeoutMs;
-    while (this.ready === 0) {
-      if (Date.now() > until) throw new Error(`no ${this.label} connection`);
+    while (this.ready < count) {
+      if (Date.now() > until) throw new Error(`${this.ready} of ${count} ${this.label} connections ready`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }

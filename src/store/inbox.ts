@@ -8,9 +8,9 @@ export interface OwedCommand {
   attempts: number;
 }
 
-/** A delivery's command and who works it: the first of its ids carries them until it is answered. */
+/** A delivery's command and who works it: the first of its ids carries them until it is answered. Without a command, the id is only held (see hold). */
 export interface Work {
-  payload: string;
+  payload?: string;
   owner: string;
   leaseUntil: number;
 }
@@ -20,7 +20,7 @@ class Duplicate extends Error {}
 /**
  * Inbound ids (events, messages, button presses) claimed once, remembered until they expire; a
  * command's first id also keeps the command, leased to the replica answering it, until it is
- * answered (DedupeTable).
+ * answered (DedupeTable). Work that runs once at a time holds a key of its own the same way.
  */
 export class InboxStore {
   constructor(private readonly ctx: StoreContext) {}
@@ -46,6 +46,27 @@ export class InboxStore {
       if (e instanceof Duplicate) return false;
       throw e;
     }
+  }
+
+  /**
+   * Holds `key` for `owner` for `leaseMs`, unless another holder's time is not up: work that runs
+   * once at a time across replicas (a card's export). No command is owed, so nobody adopts it; the
+   * key's expiry is the lease, renewed by renewHolds, so a dead holder's hold lapses.
+   */
+  hold(key: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
+    return this.claim([key], now, leaseMs, { owner, leaseUntil: now + leaseMs });
+  }
+
+  /** Extends `owner`'s holds to `until`; resolves with those still its own. */
+  async renewHolds(keys: string[], owner: string, until: number): Promise<string[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.ctx.db.updateTable('dedupe').set({ expires_at: until, lease_until: until }).where('key', 'in', keys).where('payload', 'is', null).where(leaseHeldBy(owner)).returning('key').execute();
+    return rows.map((r) => r.key);
+  }
+
+  /** `owner` is done with `key`: the next hold takes it at once (a later holder's hold is left alone). */
+  async letGo(key: string, owner: string): Promise<void> {
+    await this.ctx.db.deleteFrom('dedupe').where('key', '=', key).where('payload', 'is', null).where(leaseHeldBy(owner)).execute();
   }
 
   /** The command was answered (or given up): only its id is remembered. */

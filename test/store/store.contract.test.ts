@@ -81,6 +81,36 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     expect((await store.inbox.adopt('f', 2000, 17_000, 10)).map((o) => o.key)).toEqual(['msg-3']);
   });
 
+  it("a card's export is held by one holder at a time: let go when done, lapsed when its holder stops renewing (died)", async () => {
+    await open();
+    const k = 'export:feishu:om_1';
+    // Two replicas pressed at once: one holds it.
+    const both = await Promise.all([store.inbox.hold(k, 'a', 1000, 15_000), store.inbox.hold(k, 'b', 1000, 15_000)]);
+    expect(both.filter(Boolean)).toHaveLength(1);
+    const [holder, other] = both[0] ? ['a', 'b'] : ['b', 'a'];
+    expect(await store.inbox.hold(k, other, 10_000, 15_000)).toBe(false);
+    // Renewed while the file is made: still held past the first lease; nobody else renews it.
+    expect(await store.inbox.renewHolds([k], holder, 30_000)).toEqual([k]);
+    expect(await store.inbox.renewHolds([k], other, 30_000)).toEqual([]);
+    expect(await store.inbox.hold(k, other, 20_000, 15_000)).toBe(false);
+    // Done: let go (another's letting go changes nothing), and the next press holds it at once.
+    await store.inbox.letGo(k, other);
+    expect(await store.inbox.hold(k, other, 21_000, 15_000)).toBe(false);
+    await store.inbox.letGo(k, holder);
+    expect(await store.inbox.hold(k, 'c', 22_000, 15_000)).toBe(true);
+    // c dies: not renewed, its hold lapses, and d holds it; c's late letting go leaves d's hold.
+    expect(await store.inbox.hold(k, 'd', 36_000, 15_000)).toBe(false);
+    expect(await store.inbox.hold(k, 'd', 37_001, 15_000)).toBe(true);
+    expect(await store.inbox.renewHolds([k], 'c', 60_000)).toEqual([]);
+    await store.inbox.letGo(k, 'c');
+    expect(await store.inbox.hold(k, 'e', 40_000, 15_000)).toBe(false);
+    // A hold is no command owed: nobody adopts it, a shutdown's release leaves it, and it goes with the expired keys.
+    expect(await store.inbox.adopt('f', 100_000, 115_000, 10)).toEqual([]);
+    await store.inbox.release('d');
+    expect(await store.inbox.hold(k, 'e', 41_000, 15_000)).toBe(false);
+    expect(await store.purgeExpired(100_000)).toBe(1);
+  });
+
   it('an inline answer is committed once: a second press drawing the same card gives none', async () => {
     await open();
     await store.cards.add(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
