@@ -1,6 +1,7 @@
 import { noticeCard } from '../cards/notices.js';
 import { chatTasks, taskLine } from '../digest/builder.js';
 import type { Block } from '../domain/card.js';
+import { isTerminal } from '../domain/task.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import { fill, type Locale } from '../i18n/messages.js';
 import type { Answer, HandlerInput } from './context.js';
@@ -27,15 +28,16 @@ export async function mineCommand(input: HandlerInput): Promise<Answer> {
   return taskList(rows, locale, t.mineTitle, t.mineEmpty, everywhere ? undefined : t.mineGroupOnly);
 }
 
-/** Running tasks first, up to MAX_LINES; says how many it left out. */
+/** Running tasks first, up to MAX_LINES; says how many running and ended ones it left out. */
 function taskList(o: { cards: { task_key: string; snapshot: string }[]; tasks: number }, locale: Locale, title: string, empty: string, note?: string): Answer {
   const t = cardTexts(locale);
   const tasks = chatTasks(o.cards).sort((a, b) => ORDER[a.state] - ORDER[b.state]);
   if (tasks.length === 0) return { card: noticeCard(locale, note ? `${empty}\n${note}` : empty, { title, type: 'list' }) };
   const shown = tasks.slice(0, MAX_LINES);
-  // Every active card was read; of the ended ones only the newest: the others are only counted.
-  const endedLeftOut = Math.max(0, o.tasks - tasks.length);
-  const blocks: Block[] = [{ type: 'list', items: shown.map((s) => taskLine(s, locale)), more: tasks.length - shown.length }];
+  // Every active card was read, running ones go first; of the ended only the newest were read, the rest counted.
+  const runningLeftOut = tasks.slice(MAX_LINES).filter((s) => !isTerminal(s.state)).length;
+  const endedLeftOut = Math.max(0, o.tasks - shown.length - runningLeftOut);
+  const blocks: Block[] = [{ type: 'list', items: shown.map((s) => taskLine(s, locale)), more: runningLeftOut }];
   if (endedLeftOut > 0) blocks.push({ type: 'text', text: fill(t.listLeftOut, { n: endedLeftOut }) });
   if (note) blocks.push({ type: 'text', text: note });
   return { card: { type: 'list', locale, title, color: 'blue', blocks } };

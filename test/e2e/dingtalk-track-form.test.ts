@@ -82,6 +82,45 @@ describe('DingTalk: a form to start tracking', () => {
     await until('a second card in the 1:1 chat', () => cardsIn(d, 'dtv1.card//IM_ROBOT.staff007').length === 2);
   });
 
+  it("a form acts only in the chat taskbot delivered it to: a changed hidden chat or a made-up card is refused, and cards are not forwardable", async () => {
+    const d = await withDingtalk(t, FORM_ENV);
+    const form = await help(d, 'cidHome==');
+    await help(d, 'cidOther==');
+    d.addTask({ id: 'copy-81', kind: 'doc', total: 100, outcome: 'succeeded', queuedSteps: 0, runningSteps: 500, advance: 1000 });
+    // What a modified client sends: the form as submitted, its hidden chat (or the card id) changed.
+    const forged = (edit: (form: Record<string, unknown>) => void, outTrackId = form.outTrackId) => {
+      const real = d.submitForm(form.outTrackId, { task_id: 'copy-81', kind: 'doc' });
+      const content = JSON.parse(real.content) as { cardPrivateData: { params: { form: Record<string, unknown> } } };
+      edit(content.cardPrivateData.params.form);
+      return { ...real, outTrackId, content: JSON.stringify(content) };
+    };
+    const note = async (cb: object) => JSON.stringify((await d.stream.push(TOPIC_CARD, cb)).data);
+    expect(await note(forged((f) => (f.chat = 'cidOther==')))).toContain('This form belongs to another chat');
+    expect(await note(forged((f) => (f.chat = 'user:staff001')))).toContain('This form belongs to another chat');
+    expect(await note(forged(() => undefined, 'tb-made-up-form'))).toContain('This form is no longer valid');
+    await new Promise((r) => setTimeout(r, 300));
+    expect([...d.im.cards.values()].filter((c) => c.templateId === 'tpl')).toEqual([]);
+    // Every card taskbot delivers stays in its chat.
+    for (const body of d.calls('/v1.0/card/instances/createAndDeliver').map((r) => r.body as Record<string, { supportForward?: boolean } | undefined>)) {
+      expect(body.imGroupOpenSpaceModel ?? body.imRobotOpenSpaceModel).toEqual({ supportForward: false });
+    }
+    // The real one is taken, in its own chat.
+    expect(await note(d.submitForm(form.outTrackId, { task_id: 'copy-81', kind: 'doc' }))).toContain('Looking up task copy-81');
+    await until('the card at home', () => cardsIn(d, 'dtv1.card//IM_GROUP.cidHome==')[0]);
+  });
+
+  it('a storage task is looked up as the person who submits the form, as a typed command is', async () => {
+    const d = await withDingtalk(t, FORM_ENV);
+    d.users.set('staff001', 'union-001');
+    d.addTask({ id: 'mv-81', kind: 'storage', total: 4, outcome: 'succeeded', queuedSteps: 0, runningSteps: 500, advance: 1000 });
+    const form = await help(d, 'cidStore==');
+    const a = await submit(d, form, { task_id: 'mv-81', kind: 'detect' });
+    expect(a.userPrivateData!.cardParamMap!.note).toBe('Looking up task mv-81; its card follows in this chat');
+    const card = await until('the storage card', () => cardsIn(d, 'dtv1.card//IM_GROUP.cidStore==')[0]);
+    expect(card.params.title).toContain('mv-81');
+    expect(d.calls(/storage\/tasks/).every((r) => r.query.get('unionId') === 'union-001')).toBe(true);
+  });
+
   it('without the form template help is the usage alone; a template the platform refuses is told in the chat and the log, and help still answers', async () => {
     const d = await withDingtalk(t);
     await d.stream.push(TOPIC_ROBOT, d.robotMessage('cidN==', 'help').data);
