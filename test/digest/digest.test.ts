@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { DigestScheduler } from '../../src/digest/scheduler.js';
 import { parseSchedule, nextFire } from '../../src/digest/schedule.js';
@@ -32,6 +32,62 @@ describe('digest schedules', () => {
     [['daily'], 'usage'],
   ])('rejects %j (%s)', (args, error) => {
     expect(parseSchedule(args, 'Asia/Shanghai')).toMatchObject({ ok: false, error });
+  });
+
+  describe('at most one digest every 5 minutes, over every day of the schedule', () => {
+    // Fri 20 Nov 2026, 20:00 in Shanghai: the old check looked at the next three runs from here.
+    beforeEach(() => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.UTC(2026, 10, 20, 12, 0));
+    });
+    afterEach(() => void vi.useRealTimers());
+
+    it.each([
+      // The next three runs are 10 minutes apart; from 23:20 it fires every minute.
+      ['0,10,20-59 23 * * *', 'at 23:20 and again at 23:21'],
+      // Tomorrow 08:00, 08:30, 08:58, then 09:00: two minutes apart across an hour.
+      ['0,30,58 8,9 * * *', 'at 08:58 and again at 09:00'],
+      // 23:58 tonight, 00:01 tomorrow: across midnight.
+      ['1,30,58 0,23 * * *', 'at 23:58 on 2026-11-20 and again at 00:01 on 2026-11-21'],
+      // Sunday's last and Monday's first: across the weekend's end, a week away.
+      ['1,30,58 0,23 * * 0,1', 'at 23:58 on 2026-11-22 and again at 00:01 on 2026-11-23'],
+      // On the 1st and 31st: only where a month of 31 days ends (not November's 30th).
+      ['1,58 0,23 1,31 * *', 'at 23:58 on 2026-12-31 and again at 00:01 on 2027-01-01'],
+      // A day that comes once in four years.
+      ['0,20,40,41 12 29 2 *', 'at 12:40 and again at 12:41'],
+    ])('refuses %j, saying why (%s)', (expr, why) => {
+      const r = parseSchedule(['cron', expr], 'Asia/Shanghai');
+      expect(r).toMatchObject({ ok: false, error: 'cron', input: expr });
+      expect(r.ok ? '' : r.reason).toBe(`at most one digest every 5 minutes, but it would fire ${why}`);
+    });
+
+    it.each([
+      ['*/5 * * * *'], // exactly at the floor
+      ['0,5,10,15,20,25,30,35,40,45,50,55 * * * *'],
+      ['0,55 0,23 * * *'], // 23:55 to 00:00: five minutes
+      ['0 9 * * 1-5'],
+      ['0 0 29 2 *'],
+      ['0 */2 * * *'],
+      ['1,58 0,23 * * 1'], // Mondays only: Monday's 23:58 is not followed by 00:01
+      ['1,58 0,23 1 * *'], // the 1st only, likewise
+      ['0,57 1 * * *'], // 57 minutes apart (a DST night brings them closer: the scheduler skips that one)
+    ])('accepts %j', (expr) => {
+      expect(parseSchedule(['cron', expr], 'America/New_York')).toMatchObject({ ok: true, cron: expr });
+    });
+
+    it.each([[['daily', '23:59']], [['weekdays', '00:00']], [['daily', '00:01', 'Pacific/Chatham']]])('accepts %j', (args) => {
+      expect(parseSchedule(args, 'Asia/Shanghai')).toMatchObject({ ok: true });
+    });
+  });
+
+  // A chat command waits for this. The best of a few: a GC pause or a busy machine is not the check's cost.
+  it.each(['* * * * *', '*/5 * * * *', '0 0 29 2 *', '0 0 30 2 *', '1,58 0,23 * * 1', '1,58 0,23 2-30/2 * *', '0,10,20-59 23 * * *'])('answers %j within 50 ms', (expr) => {
+    const took = Array.from({ length: 5 }, () => {
+      const t = performance.now();
+      parseSchedule(['cron', expr], 'Asia/Shanghai');
+      return performance.now() - t;
+    });
+    expect(Math.min(...took)).toBeLessThan(50);
   });
 
   it('computes firing times in Asia/Shanghai and America/New_York, across a DST change', () => {
