@@ -12,7 +12,7 @@ import { messages, type Locale } from '../i18n/messages.js';
 import type { DigestRow, Store } from '../store/store.js';
 import { getChatSettings } from '../store/chat-settings.js';
 import { chatTasks, digestCard, type ReportSummary } from './builder.js';
-import { latestFireAtOrBefore, nextFire } from './schedule.js';
+import { latestFireAtOrBefore, MIN_DIGEST_INTERVAL_MS, nextFire } from './schedule.js';
 import { LeaseKeeper, LeaseLost } from '../domain/lease-keeper.js';
 
 /** A digest whose send keeps failing is tried this often (backoff from 30 s to 8 min), then skipped. */
@@ -136,9 +136,11 @@ export class DigestScheduler {
   private async fireOrSkip(row: DigestRow, now: number): Promise<boolean> {
     const latest = latestFireAtOrBefore(row.cron, row.time_zone, row.next_fire_at, now);
     const next = nextFire(row.cron, row.time_zone, now);
-    const fire = latest !== undefined && now - latest < (this.d.catchUpMs ?? 3600_000) && (row.last_fired_at === null || latest > row.last_fired_at);
+    // The floor holds for every firing, also where parseSchedule could not see it coming: a schedule
+    // stored before the whole day was checked, two times brought together by a DST change.
+    const fire = latest !== undefined && now - latest < (this.d.catchUpMs ?? 3600_000) && (row.last_fired_at === null || latest - row.last_fired_at >= MIN_DIGEST_INTERVAL_MS);
     if (!fire) {
-      this.d.logger?.info({ chat: row.chat_key, missed: latest }, 'digest missed by more than the catch-up window; skipped');
+      this.d.logger?.info({ chat: row.chat_key, missed: latest, lastFired: row.last_fired_at }, 'digest missed by more than the catch-up window, or within 5 minutes of the last one sent; skipped');
       await this.d.store.digests.complete(row.chat_key, this.owner, null, next);
       return false;
     }

@@ -241,6 +241,33 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
     expect(messenger.digests).toHaveLength(1);
   });
 
+  /** Ticks once a minute for `minutes`; the times (UTC HH:MM) a digest was sent at. */
+  async function everyMinute(d: DigestScheduler, minutes: number): Promise<string[]> {
+    const sent: string[] = [];
+    for (let i = 0; i < minutes; i++) {
+      if ((await d.tick()) > 0) sent.push(iso(clock.now()).slice(11, 16));
+      await clock.advance(60_000);
+    }
+    return sent;
+  }
+
+  it('a schedule stored before its whole day was checked fires at most once every 5 minutes', async () => {
+    const cron = '0,10,20-59 23 * * *';
+    await store.digests.upsert({ chat_key: 'feishu:oc_digest', platform: 'feishu', chat_id: chat.chatId, cron, time_zone: 'Asia/Shanghai', locale: 'zh', spec: `cron "${cron}"`, last_fired_at: null, next_fire_at: nextFire(cron, 'Asia/Shanghai', clock.now()), created_at: clock.now() });
+    await clock.advance(Date.UTC(2026, 10, 20, 15, 0) - clock.now()); // 23:00 in Shanghai
+    expect(await everyMinute(scheduler(), 60)).toEqual(['15:00', '15:10', '15:20', '15:25', '15:30', '15:35', '15:40', '15:45', '15:50', '15:55']);
+  });
+
+  it('of two times a DST change brings within 5 minutes of each other, the second is skipped', async () => {
+    // New York falls back at 02:00 EDT on Sun 1 Nov 2026: 01:57 EDT, then 01:00 EST three minutes later.
+    const s = parseSchedule(['cron', '0,57 1 * * *', 'America/New_York'], 'Asia/Shanghai');
+    if (!s.ok) throw new Error(s.error);
+    clock = new ManualClock(Date.UTC(2026, 10, 1, 4, 30));
+    const d = scheduler();
+    await d.set(chat, s, 'en');
+    expect(await everyMinute(d, 180)).toEqual(['05:00', '05:57', '06:57']);
+  });
+
   it('off removes the schedule', async () => {
     const d = scheduler();
     await d.set(chat, daily9, 'zh');
