@@ -78,6 +78,7 @@ export class DigestScheduler {
       spec: s.spec,
       last_fired_at: null,
       next_fire_at: next,
+      planned_at: now,
       created_at: now,
     });
     return next;
@@ -118,7 +119,8 @@ export class DigestScheduler {
     for (const row of due) {
       this.leases.hold(row.chat_key, asked);
       try {
-        if (await this.fireOrSkip(row, now)) fired++;
+        if (row.next_fire_at > now) await this.replan(row, now);
+        else if (await this.fireOrSkip(row, now)) fired++;
       } catch (e) {
         if (e instanceof LeaseLost) this.d.logger?.info({ chat: row.chat_key }, 'lost the lease of a digest before sending it; its new holder sends it');
         else this.d.logger?.error({ err: e, chat: row.chat_key }, 'digest round failed for a chat');
@@ -127,6 +129,17 @@ export class DigestScheduler {
       }
     }
     return fired;
+  }
+
+  /**
+   * The clock went back past the moment this digest's next firing was worked out (it was ahead
+   * then): a firing that clock had already left behind may lie ahead now, so the next one is worked
+   * out again from now. One already sent is not sent again (last_fired_at, in fireOrSkip).
+   */
+  private async replan(row: DigestRow, now: number): Promise<void> {
+    const next = nextFire(row.cron, row.time_zone, now);
+    this.d.logger?.info({ chat: row.chat_key, was: row.next_fire_at, next, plannedAt: row.planned_at }, 'the clock went back since this digest was planned: planned again');
+    await this.d.store.digests.replan(row.chat_key, this.owner, next, now);
   }
 
   /**
@@ -141,7 +154,7 @@ export class DigestScheduler {
     const fire = latest !== undefined && now - latest < (this.d.catchUpMs ?? 3600_000) && (row.last_fired_at === null || latest - row.last_fired_at >= MIN_DIGEST_INTERVAL_MS);
     if (!fire) {
       this.d.logger?.info({ chat: row.chat_key, missed: latest, lastFired: row.last_fired_at }, 'digest missed by more than the catch-up window, or within 5 minutes of the last one sent; skipped');
-      await this.d.store.digests.complete(row.chat_key, this.owner, null, next);
+      await this.d.store.digests.complete(row.chat_key, this.owner, null, next, now);
       return false;
     }
     const chat = { platform: row.platform as Platform, chatId: row.chat_id };
@@ -161,7 +174,7 @@ export class DigestScheduler {
       this.d.telemetry?.digestRun('failed');
       if (!err.retryable || attempts >= MAX_DIGEST_ATTEMPTS) {
         this.d.logger?.error({ code: err.code, err: err.toJSON(), chat: row.chat_key, attempts }, 'digest could not be sent; this one is given up');
-        await this.d.store.digests.complete(row.chat_key, this.owner, null, next);
+        await this.d.store.digests.complete(row.chat_key, this.owner, null, next, now);
       } else {
         const wait = backoffDelay(attempts, DIGEST_RETRY, Math.random, err.details.retryAfterMs);
         this.d.logger?.warn({ code: err.code, err: err.toJSON(), chat: row.chat_key, attempts, retryInMs: wait }, 'digest send failed; will retry');
@@ -169,7 +182,7 @@ export class DigestScheduler {
       }
       return false;
     }
-    await this.d.store.digests.complete(row.chat_key, this.owner, latest, next);
+    await this.d.store.digests.complete(row.chat_key, this.owner, latest, next, now);
     this.d.telemetry?.digestRun('sent');
     return true;
   }

@@ -241,6 +241,80 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
     expect(messenger.digests).toHaveLength(1);
   });
 
+  describe('the wall clock steps back (an NTP correction)', () => {
+    const at2030 = { cron: '30 20 * * *', spec: 'daily 20:30', timeZone: 'Asia/Shanghai' };
+    const today2030 = Date.UTC(2026, 10, 20, 12, 30);
+
+    it('a digest set while the clock was an hour ahead fires at its time on the corrected clock, once', async () => {
+      const d = scheduler();
+      clock.stepWall(3600_000); // 21:00 on the wrong clock: today's 20:30 looks gone
+      expect(iso(await d.set(chat, at2030, 'zh'))).toBe('2026-11-21T12:30:00.000Z');
+      clock.stepWall(-3600_000); // corrected: 20:00
+      expect(await d.tick()).toBe(0);
+      expect(iso((await store.digests.get('feishu:oc_digest'))!.next_fire_at)).toBe(iso(today2030));
+      await clock.advance(today2030 - clock.now() - 1);
+      expect(await d.tick()).toBe(0);
+      await clock.advance(1);
+      expect(await d.tick()).toBe(1);
+      expect(await d.tick()).toBe(0);
+      await clock.advance(60_000);
+      expect(await d.tick()).toBe(0);
+      expect(await store.digests.get('feishu:oc_digest')).toMatchObject({ last_fired_at: today2030, next_fire_at: today2030 + 86_400_000 });
+      await clock.advance(86_400_000);
+      expect(await d.tick()).toBe(1);
+      expect(messenger.digests).toHaveLength(2);
+    });
+
+    it('a firing already sent on the clock that was ahead is not sent again when the corrected clock reaches it', async () => {
+      const d = scheduler();
+      await d.set(chat, at2030, 'zh');
+      clock.stepWall(3600_000); // 21:00: 20:30 is sent (within the catch-up window)
+      expect(await d.tick()).toBe(1);
+      clock.stepWall(-3600_000); // back to 20:00: 20:30 lies ahead again
+      expect(await d.tick()).toBe(0);
+      await clock.advance(today2030 - clock.now());
+      expect(await d.tick()).toBe(0);
+      await clock.advance(86_400_000);
+      expect(await d.tick()).toBe(1);
+      expect(messenger.digests).toHaveLength(2);
+    });
+
+    it('a step back inside the time before the next firing changes nothing', async () => {
+      const d = scheduler();
+      await d.set(chat, at2030, 'zh');
+      await clock.advance(10 * 60_000); // 20:10, planned at 20:00
+      clock.stepWall(-5 * 60_000); // 20:05: still after the plan
+      expect(await d.tick()).toBe(0);
+      expect(await store.digests.get('feishu:oc_digest')).toMatchObject({ next_fire_at: today2030, lease_owner: null });
+      await clock.advance(today2030 - clock.now());
+      expect(await d.tick()).toBe(1);
+    });
+
+    it('two schedulers plan it again and fire it once', async () => {
+      const other = await openStore(url);
+      stores.push(other);
+      const [a, b] = [scheduler(store), scheduler(other)];
+      clock.stepWall(3600_000);
+      await a.set(chat, at2030, 'zh');
+      clock.stepWall(-3600_000);
+      expect(await Promise.all([a.tick(), b.tick()])).toEqual([0, 0]);
+      await clock.advance(today2030 - clock.now());
+      const [x, y] = await Promise.all([a.tick(), b.tick()]);
+      expect(x + y).toBe(1);
+      expect(await Promise.all([a.tick(), b.tick()])).toEqual([0, 0]);
+      expect(messenger.digests).toHaveLength(1);
+    });
+
+    it('a schedule planned before planned_at was kept fires as before', async () => {
+      const d = scheduler();
+      await d.set(chat, at2030, 'zh');
+      await store.db.updateTable('digests').set({ planned_at: null }).execute();
+      await clock.advance(today2030 - clock.now());
+      expect(await d.tick()).toBe(1);
+      expect((await store.digests.get('feishu:oc_digest'))!.planned_at).toBe(today2030);
+    });
+  });
+
   /** Ticks once a minute for `minutes`; the times (UTC HH:MM) a digest was sent at. */
   async function everyMinute(d: DigestScheduler, minutes: number): Promise<string[]> {
     const sent: string[] = [];
