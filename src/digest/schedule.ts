@@ -1,4 +1,5 @@
-import { Cron } from 'croner';
+import { Cron, CronPattern } from 'croner';
+import { DateTime } from 'luxon';
 
 export type ScheduleResult =
   | { ok: true; cron: string; spec: string; timeZone: string }
@@ -43,16 +44,50 @@ export function parseSchedule(args: string[], defaultZone: string): ScheduleResu
     } catch (e) {
       return { ok: false, error: 'cron', input: value, reason: e instanceof Error ? e.message : String(e) };
     }
-    const runs = cron.nextRuns(3, new Date());
-    if (runs.length === 0) return { ok: false, error: 'cron', input: value, reason: 'it never fires' };
-    for (let i = 1; i < runs.length; i++) {
-      if (runs[i]!.getTime() - runs[i - 1]!.getTime() < MIN_DIGEST_INTERVAL_MS) {
-        return { ok: false, error: 'cron', input: value, reason: 'at most one digest every 5 minutes' };
-      }
-    }
+    if (!cron.nextRun(new Date())) return { ok: false, error: 'cron', input: value, reason: 'it never fires' };
+    const often = tooOften(fields, timeZone);
+    if (often) return { ok: false, error: 'cron', input: value, reason: `at most one digest every 5 minutes, but it would fire ${often}` };
     return { ok: true, cron: fields.join(' '), spec: `cron "${fields.join(' ')}"`, timeZone };
   }
   return { ok: false, error: 'usage', input: args.join(' ') };
+}
+
+const DAY_MIN = 1440;
+const FLOOR_MIN = MIN_DIGEST_INTERVAL_MS / 60_000;
+const DAY_MS = 86_400_000;
+/** How far ahead two firing days in a row are looked for (leap days included); the scheduler's own floor covers what lies beyond. */
+const CONSECUTIVE_DAYS_HORIZON = 4 * 366;
+
+const hhmm = (min: number) => `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;
+
+/**
+ * Where a 5-field cron fires less than MIN_DIGEST_INTERVAL_MS apart (said for the chat), or
+ * undefined. Every firing day has the same times of day (croner's parsed minute and hour fields),
+ * so their gaps are checked once for all days, and the gap across midnight wherever two firing
+ * days follow each other (month and year ends too). The clock changes of DST can bring two times
+ * closer on one night a year; the scheduler skips such a firing (see DigestScheduler).
+ */
+export function tooOften(fields: string[], timeZone: string, now = Date.now()): string | undefined {
+  const p = new CronPattern(fields.join(' '));
+  const times: number[] = [];
+  for (let h = 0; h < 24; h++) if (p.hour[h]) for (let m = 0; m < 60; m++) if (p.minute[m]) times.push(h * 60 + m);
+  for (let i = 1; i < times.length; i++) {
+    if (times[i]! - times[i - 1]! < FLOOR_MIN) return `at ${hhmm(times[i - 1]!)} and again at ${hhmm(times[i]!)}`;
+  }
+  const [first, last] = [times[0]!, times[times.length - 1]!];
+  if (first + DAY_MIN - last >= FLOOR_MIN) return undefined;
+  // Only a day that fires followed by another that does brings the last time and the first this
+  // close. Calendar days, from the chat's today, as midnights of a zone without DST.
+  const days = new Cron(`0 0 ${fields.slice(2).join(' ')}`, { utcOffset: 0, paused: true });
+  const date = (t: number) => new Date(t).toISOString().slice(0, 10);
+  let day = Date.parse(`${DateTime.fromMillis(now, { zone: timeZone }).toISODate()}T00:00Z`);
+  let fires = days.match(new Date(day));
+  for (let i = 0; i < CONSECUTIVE_DAYS_HORIZON; i++, day += DAY_MS) {
+    const firesNext = days.match(new Date(day + DAY_MS));
+    if (fires && firesNext) return `at ${hhmm(last)} on ${date(day)} and again at ${hhmm(first)} on ${date(day + DAY_MS)}`;
+    fires = firesNext;
+  }
+  return undefined;
 }
 
 /** The first firing strictly after `after`. */

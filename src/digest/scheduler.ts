@@ -12,7 +12,7 @@ import { messages, type Locale } from '../i18n/messages.js';
 import type { DigestRow, Store } from '../store/store.js';
 import { getChatSettings } from '../store/chat-settings.js';
 import { chatTasks, digestCard, type ReportSummary } from './builder.js';
-import { latestFireAtOrBefore, nextFire } from './schedule.js';
+import { latestFireAtOrBefore, MIN_DIGEST_INTERVAL_MS, nextFire } from './schedule.js';
 import { LeaseKeeper, LeaseLost } from '../domain/lease-keeper.js';
 
 /** A digest whose send keeps failing is tried this often (backoff from 30 s to 8 min), then skipped. */
@@ -81,6 +81,7 @@ export class DigestScheduler {
       spec: s.spec,
       last_fired_at: null,
       next_fire_at: next,
+      planned_at: now,
       created_at: now,
     });
     return next;
@@ -122,7 +123,8 @@ export class DigestScheduler {
     for (const row of due) {
       this.leases.hold(row.chat_key, asked);
       try {
-        if (await this.fireOrSkip(row, now)) fired++;
+        if (row.next_fire_at > now) await this.replan(row, now);
+        else if (await this.fireOrSkip(row, now)) fired++;
       } catch (e) {
         if (e instanceof LeaseLost) this.d.logger?.info({ chat: row.chat_key }, 'lost the lease of a digest before sending it; its new holder sends it');
         else this.d.logger?.error({ err: e, chat: row.chat_key }, 'digest round failed for a chat');
@@ -134,16 +136,29 @@ export class DigestScheduler {
   }
 
   /**
+   * The clock went back past the moment this digest's next firing was worked out (it was ahead
+   * then): a firing that clock had already left behind may lie ahead now, so the next one is worked
+   * out again from now. One already sent is not sent again (last_fired_at, in fireOrSkip).
+   */
+  private async replan(row: DigestRow, now: number): Promise<void> {
+    const next = nextFire(row.cron, row.time_zone, now);
+    this.d.logger?.info({ chat: row.chat_key, was: row.next_fire_at, next, plannedAt: row.planned_at }, 'the clock went back since this digest was planned: planned again');
+    await this.d.store.digests.replan(row.chat_key, this.owner, next, now);
+  }
+
+  /**
    * Sends a due digest and only then records it as sent; a failed send keeps it due and is tried
    * again with backoff (also by another replica, or after a restart) a few times, then given up.
    */
   private async fireOrSkip(row: DigestRow, now: number): Promise<boolean> {
     const latest = latestFireAtOrBefore(row.cron, row.time_zone, row.next_fire_at, now);
     const next = nextFire(row.cron, row.time_zone, now);
-    const fire = latest !== undefined && now - latest < (this.d.catchUpMs ?? 3600_000) && (row.last_fired_at === null || latest > row.last_fired_at);
+    // The floor holds for every firing, also where parseSchedule could not see it coming: a schedule
+    // stored before the whole day was checked, two times brought together by a DST change.
+    const fire = latest !== undefined && now - latest < (this.d.catchUpMs ?? 3600_000) && (row.last_fired_at === null || latest - row.last_fired_at >= MIN_DIGEST_INTERVAL_MS);
     if (!fire) {
-      this.d.logger?.info({ chat: row.chat_key, missed: latest }, 'digest missed by more than the catch-up window; skipped');
-      await this.d.store.digests.complete(row.chat_key, this.owner, null, next);
+      this.d.logger?.info({ chat: row.chat_key, missed: latest, lastFired: row.last_fired_at }, 'digest missed by more than the catch-up window, or within 5 minutes of the last one sent; skipped');
+      await this.d.store.digests.complete(row.chat_key, this.owner, null, next, now);
       return false;
     }
     const chat = { platform: row.platform as Platform, chatId: row.chat_id };
@@ -163,7 +178,7 @@ export class DigestScheduler {
       this.d.telemetry?.digestRun('failed');
       if (!err.retryable || attempts >= MAX_DIGEST_ATTEMPTS) {
         this.d.logger?.error({ code: err.code, err: err.toJSON(), chat: row.chat_key, attempts }, 'digest could not be sent; this one is given up');
-        await this.d.store.digests.complete(row.chat_key, this.owner, null, next);
+        await this.d.store.digests.complete(row.chat_key, this.owner, null, next, now);
       } else {
         const wait = backoffDelay(attempts, DIGEST_RETRY, Math.random, err.details.retryAfterMs);
         this.d.logger?.warn({ code: err.code, err: err.toJSON(), chat: row.chat_key, attempts, retryInMs: wait }, 'digest send failed; will retry');
@@ -171,7 +186,7 @@ export class DigestScheduler {
       }
       return false;
     }
-    await this.d.store.digests.complete(row.chat_key, this.owner, latest, next);
+    await this.d.store.digests.complete(row.chat_key, this.owner, latest, next, now);
     this.d.telemetry?.digestRun('sent');
     return true;
   }

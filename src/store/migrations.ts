@@ -173,6 +173,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('chat_settings').addColumn('pin_blocked', 'text').execute();
     },
   },
+  '010_digest_planned': {
+    // When a digest's next firing was worked out: a clock that went back past that moment may have
+    // skipped a firing that now lies ahead (null: planned before this was kept).
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('digests').addColumn('planned_at', 'bigint').execute();
+    },
+  },
   '011_forms': {
     // The chat each form card was delivered to, so a submission acts there only (ids from the client are not trusted).
     async up(db: Kysely<any>) {

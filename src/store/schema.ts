@@ -121,6 +121,8 @@ export interface DigestTable {
   spec: string;
   last_fired_at: number | null;
   next_fire_at: number;
+  /** The time it was when next_fire_at was worked out; one ahead of now means the clock went back since (null: before this was kept). */
+  planned_at: number | null;
   created_at: number;
   /** Failed sends of the firing that is due (reset once it is sent). */
   failed_attempts: Generated<number>;

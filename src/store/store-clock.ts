@@ -21,7 +21,7 @@ const SETTLING_LOOKS = 15;
  * - SQLite: the reference is this host's wall clock (every process on the file shares it). When it
  *   steps (an NTP correction, back or forward), the stored deadlines and ages are moved with it, so
  *   nothing waits out the step and no lease lapses early; digests keep their times of day, so one
- *   stepped over fires once, as after downtime.
+ *   stepped over fires once, as after downtime, and one planned before a step back is planned again.
  *
  * Human times (a card's "updated at", a digest's schedule) follow the reference too.
  */

@@ -5,7 +5,8 @@ const MINUTE = 60_000;
 
 /**
  * The stored times that are deadlines, leases and ages (measured against now), with how far
- * ahead of now each can rightly be. Digest schedules are not here: they are times of day.
+ * ahead of now each can rightly be. Digest schedules are not here: they are times of day. Nor is
+ * when one was planned (planned_at): left behind by a step back, it tells the scheduler to plan again.
  */
 const STORED_TIMES: readonly { table: string; column: string; aheadMs: number }[] = [
   { table: 'tasks', column: 'next_due_at', aheadMs: 15 * MINUTE },

@@ -186,6 +186,7 @@ describe('command handlers', () => {
     expect(text(await say('digest daily 25:00'))).toContain('时间“25:00”无效');
     expect(text(await say('digest daily 09:00 Mars/Base'))).toContain('时区“Mars/Base”无效');
     expect(text(await say('digest cron "61 * * * *"'))).toContain('cron 表达式“61 * * * *”无效');
+    expect(text(await say('digest cron "0,10,20-59 23 * * *"'))).toContain('cron 表达式“0,10,20-59 23 * * *”无效：at most one digest every 5 minutes, but it would fire at 23:20 and again at 23:21');
     expect(text(await say('digest sometimes'))).toContain('用法：digest daily');
     expect(text(await say('digest weekdays 18:30 America/New_York'))).toContain('已设置本群摘要：weekdays 18:30（America/New_York），下次发送：2026-11-23 18:30');
     expect(text(await say('digest'))).toContain('本群摘要：weekdays 18:30');

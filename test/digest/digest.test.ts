@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { DigestScheduler } from '../../src/digest/scheduler.js';
 import { parseSchedule, nextFire } from '../../src/digest/schedule.js';
@@ -32,6 +32,62 @@ describe('digest schedules', () => {
     [['daily'], 'usage'],
   ])('rejects %j (%s)', (args, error) => {
     expect(parseSchedule(args, 'Asia/Shanghai')).toMatchObject({ ok: false, error });
+  });
+
+  describe('at most one digest every 5 minutes, over every day of the schedule', () => {
+    // Fri 20 Nov 2026, 20:00 in Shanghai: the old check looked at the next three runs from here.
+    beforeEach(() => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.UTC(2026, 10, 20, 12, 0));
+    });
+    afterEach(() => void vi.useRealTimers());
+
+    it.each([
+      // The next three runs are 10 minutes apart; from 23:20 it fires every minute.
+      ['0,10,20-59 23 * * *', 'at 23:20 and again at 23:21'],
+      // Tomorrow 08:00, 08:30, 08:58, then 09:00: two minutes apart across an hour.
+      ['0,30,58 8,9 * * *', 'at 08:58 and again at 09:00'],
+      // 23:58 tonight, 00:01 tomorrow: across midnight.
+      ['1,30,58 0,23 * * *', 'at 23:58 on 2026-11-20 and again at 00:01 on 2026-11-21'],
+      // Sunday's last and Monday's first: across the weekend's end, a week away.
+      ['1,30,58 0,23 * * 0,1', 'at 23:58 on 2026-11-22 and again at 00:01 on 2026-11-23'],
+      // On the 1st and 31st: only where a month of 31 days ends (not November's 30th).
+      ['1,58 0,23 1,31 * *', 'at 23:58 on 2026-12-31 and again at 00:01 on 2027-01-01'],
+      // A day that comes once in four years.
+      ['0,20,40,41 12 29 2 *', 'at 12:40 and again at 12:41'],
+    ])('refuses %j, saying why (%s)', (expr, why) => {
+      const r = parseSchedule(['cron', expr], 'Asia/Shanghai');
+      expect(r).toMatchObject({ ok: false, error: 'cron', input: expr });
+      expect(r.ok ? '' : r.reason).toBe(`at most one digest every 5 minutes, but it would fire ${why}`);
+    });
+
+    it.each([
+      ['*/5 * * * *'], // exactly at the floor
+      ['0,5,10,15,20,25,30,35,40,45,50,55 * * * *'],
+      ['0,55 0,23 * * *'], // 23:55 to 00:00: five minutes
+      ['0 9 * * 1-5'],
+      ['0 0 29 2 *'],
+      ['0 */2 * * *'],
+      ['1,58 0,23 * * 1'], // Mondays only: Monday's 23:58 is not followed by 00:01
+      ['1,58 0,23 1 * *'], // the 1st only, likewise
+      ['0,57 1 * * *'], // 57 minutes apart (a DST night brings them closer: the scheduler skips that one)
+    ])('accepts %j', (expr) => {
+      expect(parseSchedule(['cron', expr], 'America/New_York')).toMatchObject({ ok: true, cron: expr });
+    });
+
+    it.each([[['daily', '23:59']], [['weekdays', '00:00']], [['daily', '00:01', 'Pacific/Chatham']]])('accepts %j', (args) => {
+      expect(parseSchedule(args, 'Asia/Shanghai')).toMatchObject({ ok: true });
+    });
+  });
+
+  // A chat command waits for this. The best of a few: a GC pause or a busy machine is not the check's cost.
+  it.each(['* * * * *', '*/5 * * * *', '0 0 29 2 *', '0 0 30 2 *', '1,58 0,23 * * 1', '1,58 0,23 2-30/2 * *', '0,10,20-59 23 * * *'])('answers %j within 50 ms', (expr) => {
+    const took = Array.from({ length: 5 }, () => {
+      const t = performance.now();
+      parseSchedule(['cron', expr], 'Asia/Shanghai');
+      return performance.now() - t;
+    });
+    expect(Math.min(...took)).toBeLessThan(50);
   });
 
   it('computes firing times in Asia/Shanghai and America/New_York, across a DST change', () => {
@@ -183,6 +239,106 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
     clock.stepWall(2 * 86_400_000 + 3 * 3600_000); // two days and three hours forward at once: 12:20
     expect(await d.tick()).toBe(0);
     expect(messenger.digests).toHaveLength(1);
+  });
+
+  describe('the wall clock steps back (an NTP correction)', () => {
+    const at2030 = { cron: '30 20 * * *', spec: 'daily 20:30', timeZone: 'Asia/Shanghai' };
+    const today2030 = Date.UTC(2026, 10, 20, 12, 30);
+
+    it('a digest set while the clock was an hour ahead fires at its time on the corrected clock, once', async () => {
+      const d = scheduler();
+      clock.stepWall(3600_000); // 21:00 on the wrong clock: today's 20:30 looks gone
+      expect(iso(await d.set(chat, at2030, 'zh'))).toBe('2026-11-21T12:30:00.000Z');
+      clock.stepWall(-3600_000); // corrected: 20:00
+      expect(await d.tick()).toBe(0);
+      expect(iso((await store.digests.get('feishu:oc_digest'))!.next_fire_at)).toBe(iso(today2030));
+      await clock.advance(today2030 - clock.now() - 1);
+      expect(await d.tick()).toBe(0);
+      await clock.advance(1);
+      expect(await d.tick()).toBe(1);
+      expect(await d.tick()).toBe(0);
+      await clock.advance(60_000);
+      expect(await d.tick()).toBe(0);
+      expect(await store.digests.get('feishu:oc_digest')).toMatchObject({ last_fired_at: today2030, next_fire_at: today2030 + 86_400_000 });
+      await clock.advance(86_400_000);
+      expect(await d.tick()).toBe(1);
+      expect(messenger.digests).toHaveLength(2);
+    });
+
+    it('a firing already sent on the clock that was ahead is not sent again when the corrected clock reaches it', async () => {
+      const d = scheduler();
+      await d.set(chat, at2030, 'zh');
+      clock.stepWall(3600_000); // 21:00: 20:30 is sent (within the catch-up window)
+      expect(await d.tick()).toBe(1);
+      clock.stepWall(-3600_000); // back to 20:00: 20:30 lies ahead again
+      expect(await d.tick()).toBe(0);
+      await clock.advance(today2030 - clock.now());
+      expect(await d.tick()).toBe(0);
+      expect(messenger.digests).toHaveLength(1);
+      expect(await store.digests.get('feishu:oc_digest')).toMatchObject({ last_fired_at: today2030, next_fire_at: today2030 + 86_400_000 });
+    });
+
+    it('a step back inside the time before the next firing changes nothing', async () => {
+      const d = scheduler();
+      await d.set(chat, at2030, 'zh');
+      await clock.advance(10 * 60_000); // 20:10, planned at 20:00
+      clock.stepWall(-5 * 60_000); // 20:05: still after the plan
+      expect(await d.tick()).toBe(0);
+      expect(await store.digests.get('feishu:oc_digest')).toMatchObject({ next_fire_at: today2030, lease_owner: null });
+      await clock.advance(today2030 - clock.now());
+      expect(await d.tick()).toBe(1);
+    });
+
+    it('two schedulers plan it again and fire it once', async () => {
+      const other = await openStore(url);
+      stores.push(other);
+      const [a, b] = [scheduler(store), scheduler(other)];
+      clock.stepWall(3600_000);
+      await a.set(chat, at2030, 'zh');
+      clock.stepWall(-3600_000);
+      expect(await Promise.all([a.tick(), b.tick()])).toEqual([0, 0]);
+      await clock.advance(today2030 - clock.now());
+      const [x, y] = await Promise.all([a.tick(), b.tick()]);
+      expect(x + y).toBe(1);
+      expect(await Promise.all([a.tick(), b.tick()])).toEqual([0, 0]);
+      expect(messenger.digests).toHaveLength(1);
+    });
+
+    it('a schedule planned before planned_at was kept fires as before', async () => {
+      const d = scheduler();
+      await d.set(chat, at2030, 'zh');
+      await store.db.updateTable('digests').set({ planned_at: null }).execute();
+      await clock.advance(today2030 - clock.now());
+      expect(await d.tick()).toBe(1);
+      expect((await store.digests.get('feishu:oc_digest'))!.planned_at).toBe(today2030);
+    });
+  });
+
+  /** Ticks once a minute for `minutes`; the times (UTC HH:MM) a digest was sent at. */
+  async function everyMinute(d: DigestScheduler, minutes: number): Promise<string[]> {
+    const sent: string[] = [];
+    for (let i = 0; i < minutes; i++) {
+      if ((await d.tick()) > 0) sent.push(iso(clock.now()).slice(11, 16));
+      await clock.advance(60_000);
+    }
+    return sent;
+  }
+
+  it('a schedule stored before its whole day was checked fires at most once every 5 minutes', async () => {
+    const cron = '0,10,20-59 23 * * *';
+    await store.digests.upsert({ chat_key: 'feishu:oc_digest', platform: 'feishu', chat_id: chat.chatId, cron, time_zone: 'Asia/Shanghai', locale: 'zh', spec: `cron "${cron}"`, last_fired_at: null, next_fire_at: nextFire(cron, 'Asia/Shanghai', clock.now()), created_at: clock.now() });
+    await clock.advance(Date.UTC(2026, 10, 20, 15, 0) - clock.now()); // 23:00 in Shanghai
+    expect(await everyMinute(scheduler(), 60)).toEqual(['15:00', '15:10', '15:20', '15:25', '15:30', '15:35', '15:40', '15:45', '15:50', '15:55']);
+  });
+
+  it('of two times a DST change brings within 5 minutes of each other, the second is skipped', async () => {
+    // New York falls back at 02:00 EDT on Sun 1 Nov 2026: 01:57 EDT, then 01:00 EST three minutes later.
+    const s = parseSchedule(['cron', '0,57 1 * * *', 'America/New_York'], 'Asia/Shanghai');
+    if (!s.ok) throw new Error(s.error);
+    clock = new ManualClock(Date.UTC(2026, 10, 1, 4, 30));
+    const d = scheduler();
+    await d.set(chat, s, 'en');
+    expect(await everyMinute(d, 180)).toEqual(['05:00', '05:57', '06:57']);
   });
 
   it('off removes the schedule', async () => {

@@ -51,6 +51,53 @@ describe.runIf(existsSync(LIBFAKETIME))('the wall clock steps under a running ta
     expect(p.log()).toContain('the clock stepped forward');
   }, 90_000);
 
+  /** libfaketime's offset that makes the faked clock read `at` now (whole seconds). */
+  const reading = (at: number) => `${at >= Date.now() ? '+' : '-'}${Math.round(Math.abs(at - Date.now()) / 1000)}s`;
+  /** A minute's start at least `ms` from now. */
+  const minuteAfter = (ms: number) => Math.ceil((Date.now() + ms) / 60_000) * 60_000;
+  const utc = (t: number) => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  /** Sets a daily digest at `at`'s time of day (UTC) in `chat`; the answer. */
+  async function dailyDigest(chat: string, at: number) {
+    const { messageId, event } = fake.say(chat, `digest daily ${utc(at).slice(11)} UTC`);
+    await fake.gateway.push(event);
+    return until('the answer', () => fake.im.inChat(chat).find((m) => m.reply_to === messageId), 10_000).then((m) => JSON.stringify(m.card));
+  }
+  /** The digests (not the answers) sent to `chat`. */
+  const digestsIn = (chat: string) => fake.im.inChat(chat).filter((m) => !m.reply_to && JSON.stringify(m.card).includes('Task digest'));
+
+  it('SQLite: a digest set while the clock was an hour ahead fires at its time on the corrected clock, once', async () => {
+    fake = await cluster.fake();
+    const at = minuteAfter(60_000); // a time of day on the corrected clock
+    const time = faked(reading(at + 3600_000 - 30_000)); // an hour ahead: `at` looks gone for today
+    const p = await start({ ...time.env, DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'taskbot-time-')), 'bot.db')}` });
+    await fake.gateway.waitForConnection();
+    expect(await dailyDigest('oc_digest_back', at)).toContain(`next: ${utc(at + 86_400_000)}`);
+
+    writeFileSync(time.file, `${reading(at - 8000)}\n`); // NTP steps it back: `at` is 8 s away
+    const stepped = Date.now();
+    const [digest] = await until('the digest', () => digestsIn('oc_digest_back').length > 0 && digestsIn('oc_digest_back'), 30_000);
+    expect(digest!.created_at).toBeGreaterThan(stepped + 6000); // at its time, not at once
+    expect(p.log()).toContain('the clock went back since this digest was planned: planned again');
+    await sleep(60_000);
+    expect(digestsIn('oc_digest_back')).toHaveLength(1);
+  }, 150_000);
+
+  it('SQLite: a digest time the clock steps forward over fires once, as after downtime', async () => {
+    fake = await cluster.fake();
+    const at = minuteAfter(60_000);
+    const time = faked(reading(at - 120_000));
+    await start({ ...time.env, DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'taskbot-time-')), 'bot.db')}` });
+    await fake.gateway.waitForConnection();
+    expect(await dailyDigest('oc_digest_fwd', at)).toContain(`next: ${utc(at)}`);
+
+    writeFileSync(time.file, `${reading(at + 5 * 60_000)}\n`); // NTP steps it forward over `at`
+    await until('the digest', () => digestsIn('oc_digest_fwd').length > 0, 30_000);
+    await sleep(20_000);
+    expect(digestsIn('oc_digest_fwd')).toHaveLength(1);
+  }, 90_000);
+
   it.runIf(process.env.TEST_DATABASE_URL)('PostgreSQL: two replicas whose clocks differ by more than a lease count each other and never send the same update twice; a step back on one stalls nothing', async () => {
     const url = await cluster.postgres();
     fake = await cluster.fake();

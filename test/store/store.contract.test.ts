@@ -390,11 +390,27 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     const [a, b] = await Promise.all([store.digests.claimDue('A', 5000, 9000), store.digests.claimDue('B', 5000, 9000)]);
     expect(a.length + b.length).toBe(1);
     const owner = a.length ? 'A' : 'B';
-    expect(await store.digests.complete('feishu:oc_1', owner === 'A' ? 'B' : 'A', 5000, 90_000)).toBe(false);
-    expect(await store.digests.complete('feishu:oc_1', owner, 5000, 90_000)).toBe(true);
-    expect(await store.digests.get('feishu:oc_1')).toMatchObject({ last_fired_at: 5000, next_fire_at: 90_000, lease_owner: null });
+    expect(await store.digests.complete('feishu:oc_1', owner === 'A' ? 'B' : 'A', 5000, 90_000, 5001)).toBe(false);
+    expect(await store.digests.complete('feishu:oc_1', owner, 5000, 90_000, 5001)).toBe(true);
+    expect(await store.digests.get('feishu:oc_1')).toMatchObject({ last_fired_at: 5000, next_fire_at: 90_000, planned_at: 5001, lease_owner: null });
     expect(await store.digests.delete('feishu:oc_1')).toBe(true);
     expect(await store.digests.delete('feishu:oc_1')).toBe(false);
+  });
+
+  it('claims a digest planned at a time still ahead of now (the clock went back) once, to plan it again; not one planned before now or never', async () => {
+    await open();
+    const d = { platform: 'feishu', cron: '0 9 * * *', time_zone: 'Asia/Shanghai', locale: 'zh', spec: 'daily 09:00', last_fired_at: null, next_fire_at: 90_000, created_at: 0 };
+    await store.digests.upsert({ ...d, chat_key: 'feishu:ahead', chat_id: 'ahead', planned_at: 10_000 });
+    await store.digests.upsert({ ...d, chat_key: 'feishu:before', chat_id: 'before', planned_at: 4000 });
+    await store.digests.upsert({ ...d, chat_key: 'feishu:never', chat_id: 'never' });
+    expect(await store.digests.get('feishu:never')).toMatchObject({ planned_at: null });
+    const [a, b] = await Promise.all([store.digests.claimDue('A', 5000, 9000), store.digests.claimDue('B', 5000, 9000)]);
+    expect([...a, ...b].map((r) => r.chat_key)).toEqual(['feishu:ahead']);
+    const owner = a.length ? 'A' : 'B';
+    await store.digests.replan('feishu:ahead', owner, 30_000, 5000);
+    expect(await store.digests.get('feishu:ahead')).toMatchObject({ next_fire_at: 30_000, planned_at: 5000, lease_owner: null, lease_until: null });
+    expect(await store.digests.claimDue('A', 5001, 9000)).toEqual([]);
+    expect((await store.digests.claimDue('A', 30_000, 39_000)).map((r) => r.chat_key)).toEqual(['feishu:ahead']);
   });
 });
 
