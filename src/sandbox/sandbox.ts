@@ -29,7 +29,8 @@ export function sandboxConfig(base: Config, feishu: FakeFeishu, dingtalk: FakeDi
     // The script API is on, for the console's "post from a script" form (the token stays on the server).
     apiToken: base.apiToken ?? randomBytes(24).toString('hex'),
     allowedChatIds: [],
-    adminUserIds: [],
+    // The person at the console runs this taskbot: its admin on both platforms (who may do what: README).
+    adminUserIds: [CONSOLE_USER.feishu, CONSOLE_USER.dingtalk],
   };
 }
 

@@ -105,7 +105,7 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
     await expect.poll(() => chat.locator('.msg.bot .card').count(), { timeout: 10_000 }).toBeGreaterThan(before);
     const posted = chat.locator('.msg.bot .card').last();
     expect(await posted.textContent()).toContain('Posted by a script');
-    // The console's person owns the Feishu group: they may stop a card a script posted.
+    // The console's person is the sandbox's admin: they may stop a card a script posted.
     await posted.locator('button[data-action=stop]').click();
     await expect.poll(() => posted.textContent(), { timeout: 5000 }).toContain('Automatic updates stopped');
     // And chatid answers with the line to paste.

@@ -1,6 +1,5 @@
 import { TOPIC_CARD, TOPIC_ROBOT } from 'dingtalk-stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FRESH_READ_MS } from '../../src/providers/registry.js';
 import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import type { Bot } from '../../src/app/bot.js';
 import { startTestBot, until, type LogSink } from '../helpers/bot.js';
@@ -71,8 +70,10 @@ describe('DingTalk bot over Stream mode (real DWClient subclass, fake gateway an
     expect(fresh.ms).toBeLessThan(2000);
     expect(fresh.data).toMatchObject({ response: { cardData: { cardParamMap: { stateCode: 'running', showStop: 'true' } }, cardUpdateOptions: { updateCardDataByKey: true } } });
 
-    await new Promise((r) => setTimeout(r, FRESH_READ_MS)); // a press right after a read is answered with it
+    // The next poll hangs (two timeouts): it holds the task while both presses below are answered.
+    const reads = fake.calls(/doc\/task/).length;
     fake.inject({ path: /doc\/task/, kind: 'hang', times: 2 });
+    await until('a poll hangs', () => fake.calls(/doc\/task/).length > reads);
     const slow = await fake.stream.push(TOPIC_CARD, fake.cardClick(card.outTrackId, 'refresh'));
     expect(slow.ms).toBeLessThan(2000);
     expect(slow.data).toEqual({ response: { cardData: { cardParamMap: { note: 'Refreshing; the card will update shortly' } }, cardUpdateOptions: { updateCardDataByKey: true } } });

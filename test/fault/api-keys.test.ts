@@ -13,17 +13,18 @@ import { feishuProcesses } from '../helpers/cluster.js';
 
 const TOKEN = 'test-api-token-0123456789';
 const DRIVE = '7360595374803812377';
+const DRIVE2 = '7360595374803812378';
 
 /** Idempotency-Keys outlive the request that took them only as long as its lease: a crash or a stop leaves them retryable. */
 describe('script API keys across crashes and stops', () => {
   const cluster = feishuProcesses();
   let fake: FakeFeishu;
   const start = (db: string) => cluster.start({ DATABASE_URL: db, API_TOKEN: TOKEN });
-  const post = (url: string, key: string) =>
+  const post = (url: string, key: string, taskId = DRIVE) =>
     fetch(`${url}/api/v1/watches`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'idempotency-key': key },
-      body: JSON.stringify({ platform: 'feishu', chatId: 'oc_script', taskId: DRIVE }),
+      body: JSON.stringify({ platform: 'feishu', chatId: 'oc_script', taskId }),
     }).then(async (r) => ({ status: r.status, body: (await r.json()) as { cardKey?: string; error?: { code: string } } }));
 
   it('kill -9 after the card was posted but before the answer: the retry is refused while the key is leased, then answered with the same card, never a second one', async () => {
@@ -55,7 +56,8 @@ describe('script API keys across crashes and stops', () => {
 
   it('SIGTERM while a request is being worked: it may finish; one that cannot leaves its key retryable at once', async () => {
     fake = await cluster.fake();
-    fake.addTask({ id: DRIVE, kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 60 });
+    // Two tasks: reads of one task at once are one upstream read.
+    for (const id of [DRIVE, DRIVE2]) fake.addTask({ id, kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 60 });
     const db = `sqlite:${join(mkdtempSync(join(tmpdir(), 'taskbot-keys-')), 'bot.db')}`;
     const a = await start(db);
     // One quick enough to finish within the stop's grace, one that is not.
@@ -63,7 +65,7 @@ describe('script API keys across crashes and stops', () => {
     const quick = post(a.url()!, 'quick');
     await until('the first fetch', () => fake.calls(/task_check/).length === 1);
     fake.latency[0]!.ms = 20_000;
-    const slow = post(a.url()!, 'slow').catch(() => ({ status: 0, body: {} }));
+    const slow = post(a.url()!, 'slow', DRIVE2).catch(() => ({ status: 0, body: {} }));
     await until('the second fetch', () => fake.calls(/task_check/).length === 2);
     a.child.kill('SIGTERM');
     expect((await quick).status).toBe(201);
@@ -72,7 +74,7 @@ describe('script API keys across crashes and stops', () => {
     fake.latency.length = 0;
 
     const b = await start(db);
-    const again = await post(b.url()!, 'slow');
+    const again = await post(b.url()!, 'slow', DRIVE2);
     expect(again.status).toBe(201); // not 409 for the next 24 hours
   }, 60_000);
 });

@@ -32,7 +32,7 @@ export interface paths {
         get: operations["getWatch"];
         put?: never;
         post?: never;
-        /** Stop updating the card */
+        /** Stop updating a card a script posted */
         delete: operations["stopWatch"];
         options?: never;
         head?: never;
@@ -296,6 +296,15 @@ export interface operations {
             };
             /** @description no or wrong bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a person asked for this card: only they, taskbot admins and the group owner and managers may stop it */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
