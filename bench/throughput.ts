@@ -4,7 +4,7 @@
  */
 import type { CardModel } from '../src/domain/card.js';
 import { FeishuMessenger } from '../src/platforms/feishu/messenger.js';
-import { FeishuOpenApi } from '../src/platforms/feishu/openapi.js';
+import { FeishuApi } from '../src/platforms/feishu/api-client.js';
 import { reportSubmissions } from '../src/providers/feishu-report.js';
 import { FakeFeishu } from '../src/sandbox/fake-feishu.js';
 import { round, type BenchResult } from './stats.js';
@@ -16,7 +16,7 @@ export async function benchSend(total = 2000, chats = 200): Promise<BenchResult>
   // The fake runs in its own process: it counts arrivals as the platform would, undisturbed by our work.
   const fakes = await startFakes();
   await fakes.configure('feishu', { enforceLimits: true, inbound: Array.from({ length: chats }, (_, c) => [`om_parent_${c}`, `oc_send_${c}`]) });
-  const api = new FeishuOpenApi({ appId: fakes.feishuApp[0], appSecret: fakes.feishuApp[1], domain: fakes.feishu, timeoutMs: 10_000 });
+  const api = new FeishuApi({ appId: fakes.feishuApp[0], appSecret: fakes.feishuApp[1], domain: fakes.feishu, timeoutMs: 10_000 });
   const messenger = new FeishuMessenger(api);
   const t0 = performance.now();
   await Promise.all(
@@ -50,7 +50,7 @@ export async function benchPaging(pages = 100): Promise<BenchResult> {
   for (let i = 0; i < pages * 20; i++) {
     fake.reports.push({ task_id: String(i), rule_id: 'r', rule_name: 'daily', from_user_id: 'u', from_user_name: 'u', department_name: '', department_ids: [], commit_time: base + (i % 3000), to_user_ids: [], to_user_names: [], form_contents: [] });
   }
-  const api = new FeishuOpenApi({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.baseUrl, timeoutMs: 10_000 });
+  const api = new FeishuApi({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.baseUrl, timeoutMs: 10_000 });
   const t0 = performance.now();
   let n = 0;
   for await (const _ of reportSubmissions(api, { from: new Date(base * 1000), to: new Date() })) n++;

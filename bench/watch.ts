@@ -13,7 +13,7 @@ import { cardHash, taskCard } from '../src/cards/task-card.js';
 import type { CardHandle, ChatRef, Messenger } from '../src/domain/chat.js';
 import { snapshotFingerprint } from '../src/domain/snapshot-json.js';
 import { refKey, type TaskRef, type TaskSnapshot } from '../src/domain/task.js';
-import { FeishuOpenApi } from '../src/platforms/feishu/openapi.js';
+import { FeishuApi } from '../src/platforms/feishu/api-client.js';
 import { FeishuContactProvider } from '../src/providers/feishu-contact.js';
 import { FeishuDriveProvider } from '../src/providers/feishu-drive.js';
 import { TaskRegistry } from '../src/providers/registry.js';
@@ -52,7 +52,7 @@ export async function benchWatch(opts: { tasks?: number; cardsPerTask?: number; 
   // Sub-tasks per contact task: each finished task's answer lists them all (task_info).
   const ITEMS = opts.items ?? 200;
   const fakes = await startFakes();
-  const api = new FeishuOpenApi({ appId: fakes.feishuApp[0], appSecret: fakes.feishuApp[1], domain: fakes.feishu, timeoutMs: 10_000 });
+  const api = new FeishuApi({ appId: fakes.feishuApp[0], appSecret: fakes.feishuApp[1], domain: fakes.feishu, timeoutMs: 10_000 });
   const registry = new TaskRegistry({ feishu: [new FeishuContactProvider(api), new FeishuDriveProvider(api)] });
 
   // Each fetched snapshot, per task, to count visible changes independently of the engine.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import type { CliIo } from './cli/context.js';
+import type { CliIo } from './cli/cli-context.js';
 import { tuneRuntime } from './runtime-flags.js';
 
 // Before the app loads: V8 sizes the heap's first limits while the modules load.

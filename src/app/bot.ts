@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { CommandDeps } from '../commands/context.js';
+import type { CommandDeps } from '../commands/deps.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import type { Platform } from '../domain/task.js';
 import { DigestScheduler, type ReportSource } from '../digest/scheduler.js';
@@ -17,14 +17,14 @@ import type { Store } from '../store/store.js';
 import { WatchEngine, type WatchOptions } from '../watch/engine.js';
 import { DEFAULT_POLL_BUDGET, PollBudget } from '../watch/poll-budget.js';
 import { buildServices, type Services } from './services.js';
-import { apiRoutes } from './api.js';
+import { apiRoutes } from '../api/routes.js';
 import { buildMessengers } from './messengers.js';
-import { WorkQueue } from './work-queue.js';
-import { Inbox } from './inbox.js';
-import { inboundPort, work, type AdmitDeps } from './inbound.js';
+import { WorkQueue } from '../admission/work-queue.js';
+import { Inbox } from '../admission/inbox.js';
+import { inboundPort, work, type AdmitDeps } from '../admission/accept.js';
 import { Presence } from './presence.js';
 import { SHUTDOWN_DEADLINE_MS, stopWithin } from './shutdown.js';
-import { DEFAULT_PRESS_LIMITS, FloodGuard, type FloodLimits } from './flood.js';
+import { DEFAULT_PRESS_LIMITS, FloodGuard, type FloodLimits } from '../admission/flood.js';
 import { startFeishu, type FeishuRuntimeDeps } from './feishu-runtime.js';
 import { startDingtalk, type DingtalkRuntimeDeps } from './dingtalk-runtime.js';
 

@@ -1,16 +1,16 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { asTaskbotError } from '../domain/errors.js';
-import { registerDingtalkHandlers } from '../platforms/dingtalk/events.js';
-import type { DingtalkOpenApi } from '../platforms/dingtalk/openapi.js';
+import { registerDingtalkHandlers } from '../platforms/dingtalk/handlers.js';
+import type { DingtalkApi } from '../platforms/dingtalk/api-client.js';
 import { StreamClient } from '../platforms/dingtalk/stream-client.js';
-import type { InboundPort } from '../domain/inbound.js';
+import type { InboundPort } from '../domain/inbound-port.js';
 import { RECONNECT_POLICY, type OnFatal, type PlatformRuntime } from './platform-runtime.js';
 
 export interface DingtalkRuntimeDeps {
   config: NonNullable<Config['dingtalk']>;
-  api: DingtalkOpenApi;
-  /** What the platform's events turn into (app/inbound.ts). */
+  api: DingtalkApi;
+  /** What the platform's events turn into (admission/accept.ts). */
   port: InboundPort;
   logger: Logger;
   onFatal: OnFatal;

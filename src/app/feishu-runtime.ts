@@ -2,18 +2,18 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { HttpServer } from '../http/server.js';
 import { persist, type RetryPolicy } from '../http/retry.js';
-import { feishuDispatcher } from '../platforms/feishu/events.js';
-import type { FeishuOpenApi } from '../platforms/feishu/openapi.js';
+import { feishuDispatcher } from '../platforms/feishu/dispatcher.js';
+import type { FeishuApi } from '../platforms/feishu/api-client.js';
 import { handleFeishuWebhook } from '../platforms/feishu/webhook.js';
 import { FeishuWsReceiver } from '../platforms/feishu/ws-receiver.js';
-import type { InboundPort } from '../domain/inbound.js';
+import type { InboundPort } from '../domain/inbound-port.js';
 import { isFatal, RECONNECT_POLICY, type OnFatal, type PlatformRuntime, type PlatformStatus } from './platform-runtime.js';
 
 export interface FeishuRuntimeDeps {
   config: NonNullable<Config['feishu']>;
-  api: FeishuOpenApi;
+  api: FeishuApi;
   http: HttpServer;
-  /** What the platform's events turn into (app/inbound.ts). */
+  /** What the platform's events turn into (admission/accept.ts). */
   port: InboundPort;
   logger: Logger;
   onFatal: OnFatal;

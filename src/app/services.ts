@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
-import { DingtalkOpenApi } from '../platforms/dingtalk/openapi.js';
-import { FeishuOpenApi } from '../platforms/feishu/openapi.js';
+import { DingtalkApi } from '../platforms/dingtalk/api-client.js';
+import { FeishuApi } from '../platforms/feishu/api-client.js';
 import { DingtalkDocProvider } from '../providers/dingtalk-doc.js';
 import { DingtalkStorageProvider } from '../providers/dingtalk-storage.js';
 import { FeishuContactProvider } from '../providers/feishu-contact.js';
@@ -13,8 +13,8 @@ import type { Telemetry } from '../domain/telemetry.js';
 import type { LimitShare } from '../domain/limit-share.js';
 
 export interface Services {
-  feishu?: FeishuOpenApi;
-  dingtalk?: DingtalkOpenApi;
+  feishu?: FeishuApi;
+  dingtalk?: DingtalkApi;
   registry: TaskRegistry;
 }
 
@@ -31,10 +31,10 @@ export function buildServices(
   };
   const onRateWait = t && ((limiter: string) => t.rateLimitWait(limiter));
   const feishu = config.feishu
-    ? new FeishuOpenApi({ ...config.feishu, timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock, logger: opts.logger, onRateWait, share: opts.share })
+    ? new FeishuApi({ ...config.feishu, timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock, logger: opts.logger, onRateWait, share: opts.share })
     : undefined;
   const dingtalk = config.dingtalk
-    ? new DingtalkOpenApi({ ...config.dingtalk, timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock, onRateWait, share: opts.share })
+    ? new DingtalkApi({ ...config.dingtalk, timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock, onRateWait, share: opts.share })
     : undefined;
   const registry = new TaskRegistry(
     {

@@ -1,5 +1,6 @@
 import type { TaskbotError } from '../domain/errors.js';
-import { messages, type Locale } from '../i18n/messages.js';
+import { messages } from '../i18n/messages.js';
+import type { Locale } from '../domain/locale.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import { clip, type Block, type CardColor, type CardModel } from '../domain/card.js';
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { maskEmail, maskMobile } from '../domain/mask.js';
 import { KINDS_WITH_ROWS, refKey, type TaskSnapshot, type TaskState } from '../domain/task.js';
-import { fill, labelText, messages, type Locale } from '../i18n/messages.js';
+import { fill, labelText, messages } from '../i18n/messages.js';
+import type { Locale } from '../domain/locale.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import type { Estimate, ProgressSample } from '../domain/eta.js';
 import { progressChart } from './chart.js';

@@ -1,7 +1,8 @@
 import type { Estimate } from '../domain/eta.js';
 import type { TaskSnapshot } from '../domain/task.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { fill, messages, type Locale } from '../i18n/messages.js';
+import { fill, messages } from '../i18n/messages.js';
+import type { Locale } from '../domain/locale.js';
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 

@@ -1,8 +1,8 @@
-import { runDoctor, type Check } from '../app/doctor.js';
+import { runDoctor, type Check } from '../doctor/doctor.js';
 import { FakeDingtalk } from '../sandbox/fake-dingtalk.js';
 import { FakeFeishu } from '../sandbox/fake-feishu.js';
 import { sandboxConfig } from '../sandbox/sandbox.js';
-import { EXIT, type CliContext } from './context.js';
+import { EXIT, type CliContext } from './cli-context.js';
 
 /** `taskbot doctor`: a checklist of what taskbot needs, each failure with its fix. Exit 1 on any failure. */
 export async function runDoctorCommand(ctx: CliContext): Promise<number> {

@@ -3,7 +3,8 @@ import type { TaskSnapshot } from '../domain/task.js';
 import { TaskbotError } from '../domain/errors.js';
 import { progressBar } from '../cards/progress-bar.js';
 import { countsText, formatTime } from '../cards/text.js';
-import { fill, labelText, messages, type Locale } from '../i18n/messages.js';
+import { fill, labelText, messages } from '../i18n/messages.js';
+import type { Locale } from '../domain/locale.js';
 
 export { formatTime };
 

@@ -1,4 +1,4 @@
-import { ConfigError, cliContext, EXIT, UsageError, type CliContext, type CliIo } from './context.js';
+import { ConfigError, cliContext, EXIT, UsageError, type CliContext, type CliIo } from './cli-context.js';
 import { runReports, REPORTS_USAGE } from './reports.js';
 import { runServe } from './serve.js';
 import { runStatus, STATUS_USAGE } from './status.js';

@@ -4,7 +4,7 @@ import type { ReportSubmission } from '../domain/report.js';
 import { buildServices } from '../app/services.js';
 import { reportSubmissions } from '../providers/feishu-report.js';
 import { messages } from '../i18n/messages.js';
-import { EXIT, UsageError, type CliContext } from './context.js';
+import { EXIT, UsageError, type CliContext } from './cli-context.js';
 import { formatError, formatTime } from './format.js';
 
 export const REPORTS_USAGE = 'taskbot reports [--since 24h|7d|90m] [--rule RULE_ID] [--json]';

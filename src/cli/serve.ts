@@ -2,7 +2,7 @@ import { startBot } from '../app/bot.js';
 import { startSandbox } from '../sandbox/sandbox.js';
 import { asTaskbotError, type TaskbotError } from '../domain/errors.js';
 import { createLogger } from '../log.js';
-import { EXIT, type CliContext } from './context.js';
+import { EXIT, type CliContext } from './cli-context.js';
 
 /** Refused credentials, unusable settings and an unusable database file need the operator: exit 2 (usage), not 1, so a supervisor does not restart it in a loop. */
 const NEEDS_OPERATOR: ReadonlySet<string> = new Set(['AUTH_FAILED', 'CONFIG_INVALID', 'STORE_UNUSABLE']);

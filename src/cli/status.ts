@@ -4,7 +4,7 @@ import { asTaskbotError } from '../domain/errors.js';
 import { ALL_KINDS, isTerminal, type Platform, type TaskKind, type TaskSnapshot } from '../domain/task.js';
 import { buildServices } from '../app/services.js';
 import { nextPollDelay, MAX_POLL_MS, WATCH_GIVE_UP_MS } from '../watch/backoff.js';
-import { EXIT, UsageError, type CliContext } from './context.js';
+import { EXIT, UsageError, type CliContext } from './cli-context.js';
 import { formatError, formatSnapshot, progressLine } from './format.js';
 
 export const STATUS_USAGE =

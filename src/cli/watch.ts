@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
 import { buildMessengers } from '../app/messengers.js';
 import { buildServices } from '../app/services.js';
-import { postWatch, WatchRequest, type PostedWatch } from '../app/watches.js';
+import { postWatch, WatchRequest, type PostedWatch } from '../api/watches.js';
 import { systemClock } from '../domain/clock.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { noTelemetry } from '../domain/telemetry.js';
 import { chatPrefs } from '../store/chat-settings.js';
 import { openStore } from '../store/open.js';
 import { WatchEngine } from '../watch/engine.js';
-import { EXIT, UsageError, type CliContext } from './context.js';
+import { EXIT, UsageError, type CliContext } from './cli-context.js';
 import { formatError } from './format.js';
 
 export const WATCH_USAGE =

@@ -1,8 +1,9 @@
 import { noticeCard } from '../cards/notices.js';
 import type { CardModel } from '../domain/card.js';
-import { fill, type Locale } from '../i18n/messages.js';
+import { fill } from '../i18n/messages.js';
+import type { Locale } from '../domain/locale.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import type { Answer, HandlerInput } from './context.js';
+import type { Answer, HandlerInput } from './deps.js';
 import { may, person, refusedFor } from './rights.js';
 import { parseSwitch } from './parse.js';
 

@@ -3,7 +3,7 @@ import { formatTime } from '../cards/text.js';
 import { parseSchedule } from '../digest/schedule.js';
 import { fill } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import type { Answer, HandlerInput } from './context.js';
+import type { Answer, HandlerInput } from './deps.js';
 import { refusedFor } from './rights.js';
 
 const OFF = new Set(['off', '关闭', '取消']);

@@ -5,12 +5,13 @@ import { asTaskbotError } from '../domain/errors.js';
 import { failedRowsCsv } from '../domain/failed-rows-csv.js';
 import { KINDS_WITH_ROWS, type TaskRef } from '../domain/task.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { fill, messages, type Locale } from '../i18n/messages.js';
+import { fill, messages } from '../i18n/messages.js';
+import type { Locale } from '../domain/locale.js';
 import { LeaseKeeper } from '../domain/lease-keeper.js';
 import type { TaskRegistry } from '../providers/registry.js';
 import type { Store } from '../store/store.js';
 import type { WatchEngine } from '../watch/engine.js';
-import type { CommandDeps } from './context.js';
+import type { CommandDeps } from './deps.js';
 
 export type ExportStart = 'started' | 'busy' | 'unknown' | 'unsupported';
 

@@ -1,6 +1,7 @@
 import type { CardModel, TrackForm } from '../domain/card.js';
 import { KINDS_BY_PLATFORM, type Platform } from '../domain/task.js';
-import { fill, messages, type Locale } from '../i18n/messages.js';
+import { fill, messages } from '../i18n/messages.js';
+import type { Locale } from '../domain/locale.js';
 import { cardTexts } from '../i18n/card-texts.js';
 
 const USAGE: Record<Locale, string[]> = {

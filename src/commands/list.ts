@@ -3,8 +3,9 @@ import { chatTasks, taskLine } from '../digest/builder.js';
 import type { Block } from '../domain/card.js';
 import { isTerminal } from '../domain/task.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { fill, type Locale } from '../i18n/messages.js';
-import type { Answer, HandlerInput } from './context.js';
+import { fill } from '../i18n/messages.js';
+import type { Locale } from '../domain/locale.js';
+import type { Answer, HandlerInput } from './deps.js';
 import { refusedFor } from './rights.js';
 
 const MAX_LINES = 20;

@@ -3,7 +3,7 @@ import { errorCard, noticeCard } from '../cards/notices.js';
 import { reportBlocks } from '../digest/builder.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import type { Answer, HandlerInput } from './context.js';
+import type { Answer, HandlerInput } from './deps.js';
 
 const PERIODS: ReadonlyMap<string, Period> = new Map(Object.entries({
   today: 'today', 今天: 'today', 今日: 'today',

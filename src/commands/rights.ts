@@ -2,9 +2,10 @@ import type { ChatRef } from '../domain/chat.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { decide, type Action, type Actor, type ChatRoles, type Refusal, type StopRule, type Verdict } from '../domain/policy.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { fill, type Locale } from '../i18n/messages.js';
+import { fill } from '../i18n/messages.js';
+import type { Locale } from '../domain/locale.js';
 import { noticeCard } from '../cards/notices.js';
-import type { Answer, CommandDeps, HandlerInput } from './context.js';
+import type { Answer, CommandDeps, HandlerInput } from './deps.js';
 
 export type RightsDeps = Pick<CommandDeps, 'settings' | 'messengers' | 'chats' | 'logger'>;
 

@@ -3,7 +3,7 @@ import { asTaskbotError } from '../domain/errors.js';
 import { fill, messages } from '../i18n/messages.js';
 import { taskCard } from '../cards/task-card.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import type { Answer, CommandDeps, HandlerInput, InboundCommand, RoutedAnswer } from './context.js';
+import type { Answer, CommandDeps, HandlerInput, InboundCommand, RoutedAnswer } from './deps.js';
 import { refusedFor } from './rights.js';
 import { digestCommand } from './digest.js';
 import { helpCard } from './help.js';

@@ -3,11 +3,12 @@ import { taskCard } from '../cards/task-card.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { isTerminal, type TaskKind } from '../domain/task.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { fill, type Locale } from '../i18n/messages.js';
+import { fill } from '../i18n/messages.js';
+import type { Locale } from '../domain/locale.js';
 import { clip } from '../domain/card.js';
 import { isPlatformUserId } from '../domain/user-id.js';
 import { parseStatusArgs } from './parse.js';
-import type { Answer, HandlerInput } from './context.js';
+import type { Answer, HandlerInput } from './deps.js';
 
 /** The task `status` was given, or what is wrong with its words (no id, words left over). */
 export function readStatusArgs(args: string[], locale: Locale): { id: string; kind?: TaskKind; notify?: true } | { problem: string } {

@@ -4,7 +4,7 @@ import { cardTexts } from '../i18n/card-texts.js';
 import { clip } from '../domain/card.js';
 import type { StopRule } from '../domain/policy.js';
 import { parseStatusArgs } from './parse.js';
-import type { Answer, HandlerInput } from './context.js';
+import type { Answer, HandlerInput } from './deps.js';
 import { may, person, refusedFor } from './rights.js';
 
 /** `stop anyone` / `stop asker` (and their Chinese words): the chat's rule of who may stop its cards. */

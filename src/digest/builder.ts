@@ -1,7 +1,8 @@
 import type { ReportSubmission } from '../domain/report.js';
 import { snapshotFromJson } from '../domain/snapshot-json.js';
 import type { TaskSnapshot, TaskState } from '../domain/task.js';
-import { fill, messages, type Locale } from '../i18n/messages.js';
+import { fill, messages } from '../i18n/messages.js';
+import type { Locale } from '../domain/locale.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import { formatTime } from '../cards/text.js';
 import { clip, type Block, type CardModel } from '../domain/card.js';

@@ -1,5 +1,6 @@
 import { Cron, CronPattern } from 'croner';
 import { DateTime } from 'luxon';
+import { isTimeZone } from '../domain/time-zone.js';
 
 export type ScheduleResult =
   | { ok: true; cron: string; spec: string; timeZone: string }
@@ -8,14 +9,6 @@ export type ScheduleResult =
 /** Digests more often than this would flood a chat. */
 export const MIN_DIGEST_INTERVAL_MS = 5 * 60_000;
 
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * `daily 09:00 [tz]`, `weekdays 18:30 [tz]`, `cron "<expr>" [tz]` → a 5-field cron and its zone.

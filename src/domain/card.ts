@@ -1,5 +1,5 @@
 import type { TaskState } from './task.js';
-import type { Locale } from '../i18n/messages.js';
+import type { Locale } from './locale.js';
 
 /**
  * The neutral card: every answer taskbot gives is one of these, rendered per platform

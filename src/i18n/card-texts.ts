@@ -1,4 +1,4 @@
-import type { Locale } from './messages.js';
+import type { Locale } from '../domain/locale.js';
 
 /** Texts of cards and command answers, per locale. `{x}` are placeholders (see fill()). */
 const zh = {

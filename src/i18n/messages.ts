@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../domain/errors.js';
 import type { TaskKind, TaskState } from '../domain/task.js';
 
-export type Locale = 'zh' | 'en';
+import type { Locale } from '../domain/locale.js';
 
 type Table = {
   state: Record<TaskState, string>;

@@ -1,6 +1,6 @@
 import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
 import type { CardStatus } from '../domain/card-status.js';
-import type { CardRow, StoreContext, TaskRow } from './context.js';
+import type { CardRow, StoreContext, TaskRow } from './store-context.js';
 import type { Database } from './schema.js';
 import { cardWrite, endedOwes, lockTask, syncTask } from './task-flags.js';
 import { INTEREST_MS } from './tasks.js';

@@ -1,5 +1,5 @@
 import { chatKey, type ChatRef } from '../domain/chat.js';
-import type { Locale } from '../i18n/messages.js';
+import type { Locale } from '../domain/locale.js';
 import type { StopRule } from '../domain/policy.js';
 import type { Store } from './store.js';
 

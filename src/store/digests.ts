@@ -1,4 +1,4 @@
-import type { DigestRow, StoreContext } from './context.js';
+import type { DigestRow, StoreContext } from './store-context.js';
 import { leaseFree, leaseHeldBy, renewLeases } from './leases.js';
 
 /** Per-chat digest schedules, each firing claimed with a lease and recorded only once sent. */

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { StoreContext } from './context.js';
+import type { StoreContext } from './store-context.js';
 import type { FormTable } from './schema.js';
 
 export type FormRow = Selectable<FormTable>;

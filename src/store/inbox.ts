@@ -1,4 +1,4 @@
-import type { StoreContext } from './context.js';
+import type { StoreContext } from './store-context.js';
 import { leaseFree, leaseHeldBy, renewLeases } from './leases.js';
 
 /** A command owed an answer, as a holder takes it over. */

@@ -1,4 +1,4 @@
-import type { StoreContext } from './context.js';
+import type { StoreContext } from './store-context.js';
 
 /** The replicas sharing this database, each saying now and then that it is alive. */
 export class ReplicaStore {

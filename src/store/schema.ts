@@ -1,7 +1,7 @@
 import type { Generated } from 'kysely';
 import type { CardStatus } from '../domain/card-status.js';
 import type { Platform } from '../domain/task.js';
-import type { Locale } from '../i18n/messages.js';
+import type { Locale } from '../domain/locale.js';
 import type { StopRule } from '../domain/policy.js';
 
 /** One row per card taskbot keeps up to date (a Feishu message_id or a DingTalk outTrackId). */

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { CardStore } from './cards.js';
-import type { StoreContext } from './context.js';
+import type { StoreContext } from './store-context.js';
 import { InboxStore } from './inbox.js';
 import { DigestStore } from './digests.js';
 import { FormStore } from './forms.js';
@@ -10,7 +10,7 @@ import type { Database } from './schema.js';
 import { SubscriberStore } from './subscribers.js';
 import { TaskStore } from './tasks.js';
 
-export type { CardRow, DigestRow, TaskRow } from './context.js';
+export type { CardRow, DigestRow, TaskRow } from './store-context.js';
 export type { NewCard, NewTask, WatchedCard } from './cards.js';
 export { INTEREST_MS } from './tasks.js';
 

@@ -1,4 +1,4 @@
-import type { StoreContext } from './context.js';
+import type { StoreContext } from './store-context.js';
 import { leaseHeldBy } from './leases.js';
 import { cardWrite, syncTask } from './task-flags.js';
 

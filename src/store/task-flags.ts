@@ -1,5 +1,5 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
-import type { StoreContext, TaskRow } from './context.js';
+import type { StoreContext, TaskRow } from './store-context.js';
 import type { Database } from './schema.js';
 
 /**

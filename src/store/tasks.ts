@@ -1,4 +1,4 @@
-import type { StoreContext, TaskRow } from './context.js';
+import type { StoreContext, TaskRow } from './store-context.js';
 import { leaseFree, leaseHeldBy, renewLeases } from './leases.js';
 
 /** How long a Refresh or a repeated `status` makes its task poll faster. */

@@ -7,7 +7,7 @@ import { systemClock, type Clock } from '../domain/clock.js';
 import { asTaskbotError, ERROR_CODES, type ErrorCode, type TaskbotError } from '../domain/errors.js';
 import { snapshotFingerprint, snapshotFromJson, snapshotToJson } from '../domain/snapshot-json.js';
 import { computeProgress, isTerminal, type Platform, type TaskRef, type TaskSnapshot } from '../domain/task.js';
-import type { Locale } from '../i18n/messages.js';
+import type { Locale } from '../domain/locale.js';
 import type { CardRow, Store, TaskRow, WatchedCard } from '../store/store.js';
 import { MAX_POLL_MS, MIN_POLL_MS, nextPollDelay, WATCH_GIVE_UP_MS } from './backoff.js';
 import { CardLifecycle, type CardOrigin, type Delivery, type InlineCard, type RoundView } from './lifecycle.js';

@@ -59,7 +59,7 @@ describe('cards/dingtalk/taskbot-card.json, the importable template', () => {
       text: { content: `\${${label}}` },
       visible: { valueType: 'condition', condition: { conditions: [{ variable: show, op: 'equal', value: 'true' }] } },
     });
-    // The compiled layout sends what src/platforms/dingtalk/events.ts reads: cardPrivateData.params.action and actionIds.
+    // The compiled layout sends what src/platforms/dingtalk/handlers.ts reads: cardPrivateData.params.action and actionIds.
     const press = layout.replace(/&#039;/g, "'");
     expect(press).toContain(`'actionId','${action}'`);
     expect(press).toContain(`'params',@dtMapAppend{null,'action','${action}'},'actionIds',@dtArrayAppend{null,'${action}'}`);

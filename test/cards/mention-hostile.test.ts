@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FeishuMessenger } from '../../src/platforms/feishu/messenger.js';
 import { DingtalkMessenger } from '../../src/platforms/dingtalk/messenger.js';
-import type { FeishuMessage, FeishuOpenApi } from '../../src/platforms/feishu/openapi.js';
-import type { DingtalkOpenApi } from '../../src/platforms/dingtalk/openapi.js';
+import type { FeishuMessage, FeishuApi } from '../../src/platforms/feishu/api-client.js';
+import type { DingtalkApi } from '../../src/platforms/dingtalk/api-client.js';
 import { isPlatformUserId } from '../../src/domain/user-id.js';
 
 /** Text an attacker controls (a task's title or id ends up in the mention's text). */
@@ -20,7 +20,7 @@ describe('mentions from hostile data', () => {
     fc.assert(
       fc.asyncProperty(hostile, userIds, async (text, ids) => {
         const sent: FeishuMessage[] = [];
-        const api = { reply: async (_c: string, _p: string, msg: FeishuMessage) => (sent.push(msg), 'om_1') } as unknown as FeishuOpenApi;
+        const api = { reply: async (_c: string, _p: string, msg: FeishuMessage) => (sent.push(msg), 'om_1') } as unknown as FeishuApi;
         await new FeishuMessenger(api).mention({ platform: 'feishu', chatId: 'oc_1', handle: 'om_card' }, ids, text, 'k');
         const body = (JSON.parse(sent[0]!.content) as { text: string }).text;
         const valid = ids.filter(isPlatformUserId);
@@ -36,7 +36,7 @@ describe('mentions from hostile data', () => {
     fc.assert(
       fc.asyncProperty(hostile, userIds, async (text, ids) => {
         const calls: { md: { text: string }; at?: string[] }[] = [];
-        const api = { sessionMarkdown: async (_w: string, md: { text: string }, at?: string[]) => void calls.push({ md, ...(at && { at }) }) } as unknown as DingtalkOpenApi;
+        const api = { sessionMarkdown: async (_w: string, md: { text: string }, at?: string[]) => void calls.push({ md, ...(at && { at }) }) } as unknown as DingtalkApi;
         const m = new DingtalkMessenger(api, { robotCode: 'r', now: () => 0 });
         await m.mention({ platform: 'dingtalk', chatId: 'cid==', handle: 'tb-1', meta: { sessionWebhook: 'http://127.0.0.1/s', sessionWebhookExpiresAt: 60_000 } }, ids, text);
         const valid = ids.filter(isPlatformUserId);

@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
-import { FeishuOpenApi } from '../../src/platforms/feishu/openapi.js';
-import { DingtalkOpenApi } from '../../src/platforms/dingtalk/openapi.js';
+import { FeishuApi } from '../../src/platforms/feishu/api-client.js';
+import { DingtalkApi } from '../../src/platforms/dingtalk/api-client.js';
 import { FeishuContactProvider } from '../../src/providers/feishu-contact.js';
 import { FeishuDriveProvider } from '../../src/providers/feishu-drive.js';
 import { DingtalkStorageProvider } from '../../src/providers/dingtalk-storage.js';
@@ -15,7 +15,7 @@ import { WatchEngine } from '../../src/watch/engine.js';
 import { DigestScheduler } from '../../src/digest/scheduler.js';
 import { handleCommand } from '../../src/commands/router.js';
 import { COMMANDS, parseCommand, parseStatusArgs, tokenize } from '../../src/commands/parse.js';
-import type { CommandDeps, InboundCommand, Settings } from '../../src/commands/context.js';
+import type { CommandDeps, InboundCommand, Settings } from '../../src/commands/deps.js';
 import type { CardModel } from '../../src/domain/card.js';
 import type { Store } from '../../src/store/store.js';
 import { RecordingMessenger } from '../helpers/recording-messenger.js';
@@ -77,8 +77,8 @@ describe('command handlers', () => {
     feishu = new FakeFeishu();
     dingtalk = new FakeDingtalk();
     await Promise.all([feishu.listen(), dingtalk.listen()]);
-    const fapi = new FeishuOpenApi({ appId: feishu.appId, appSecret: feishu.appSecret, domain: feishu.baseUrl, timeoutMs: 2000 });
-    const dapi = new DingtalkOpenApi({ clientId: dingtalk.clientId, clientSecret: dingtalk.clientSecret, apiBase: dingtalk.baseUrl, oapiBase: dingtalk.baseUrl, timeoutMs: 2000 });
+    const fapi = new FeishuApi({ appId: feishu.appId, appSecret: feishu.appSecret, domain: feishu.baseUrl, timeoutMs: 2000 });
+    const dapi = new DingtalkApi({ clientId: dingtalk.clientId, clientSecret: dingtalk.clientSecret, apiBase: dingtalk.baseUrl, oapiBase: dingtalk.baseUrl, timeoutMs: 2000 });
     const registry = new TaskRegistry({
       feishu: [new FeishuContactProvider(fapi), new FeishuDriveProvider(fapi)],
       dingtalk: [new DingtalkStorageProvider(dapi), new DingtalkDocProvider(dapi)],

@@ -5,7 +5,7 @@ import { parseSchedule, nextFire } from '../../src/digest/schedule.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
-import { FeishuOpenApi } from '../../src/platforms/feishu/openapi.js';
+import { FeishuApi } from '../../src/platforms/feishu/api-client.js';
 import { reportSubmissions } from '../../src/providers/feishu-report.js';
 import { RecordingMessenger } from '../helpers/recording-messenger.js';
 import { freshStore, STORE_KINDS } from '../helpers/stores.js';
@@ -353,7 +353,7 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
     const fake = new FakeFeishu();
     await fake.listen();
     try {
-      const api = new FeishuOpenApi({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.baseUrl, timeoutMs: 2000 });
+      const api = new FeishuApi({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.baseUrl, timeoutMs: 2000 });
       const now = Math.floor(clock.now() / 1000);
       for (const [i, rule] of ['日报', '日报', '周报'].entries()) {
         fake.reports.push({ task_id: `r${i}`, rule_id: rule, rule_name: rule, from_user_id: 'u', from_user_name: 'u', department_name: '', department_ids: [], commit_time: now - 600, to_user_ids: [], to_user_names: [], form_contents: [] });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import type { FakeMessage } from '../../src/sandbox/fake-feishu-im.js';
 import { platformsEach, until, withDingtalk, withFeishu } from '../helpers/bot.js';
-import { FEISHU_FILE_MAX_BYTES, FeishuOpenApi } from '../../src/platforms/feishu/openapi.js';
+import { FEISHU_FILE_MAX_BYTES, FeishuApi } from '../../src/platforms/feishu/api-client.js';
 import { readCsv } from '../helpers/rfc4180.js';
 
 const toast = (ack: { data?: unknown }) => (ack.data as { toast: { content: string } }).toast.content;
@@ -90,7 +90,7 @@ describe('Export failed items, end to end (Feishu: upload and file message; Ding
   it("a file over Feishu's 30 MB limit is refused before any upload (the fake refuses one too, as Feishu documents)", async () => {
     const f = (t.feishu = new FakeFeishu());
     await f.listen();
-    const api = new FeishuOpenApi({ appId: f.appId, appSecret: f.appSecret, domain: f.baseUrl, timeoutMs: 10_000 });
+    const api = new FeishuApi({ appId: f.appId, appSecret: f.appSecret, domain: f.baseUrl, timeoutMs: 10_000 });
     const big = new Uint8Array(FEISHU_FILE_MAX_BYTES + 1);
     await expect(api.uploadFile('big.csv', big)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(api.uploadFile('empty.csv', new Uint8Array(0))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

@@ -5,7 +5,7 @@ import { TOPIC_CARD, TOPIC_ROBOT } from 'dingtalk-stream';
 import { describe, expect, it } from 'vitest';
 import type { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import type { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
-import { runDoctor } from '../../src/app/doctor.js';
+import { runDoctor } from '../../src/doctor/doctor.js';
 import { loadConfig } from '../../src/config.js';
 import { platformsEach, startTestBot, until, withDingtalk, withFeishu } from '../helpers/bot.js';
 

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runDoctor } from '../../src/app/doctor.js';
+import { runDoctor } from '../../src/doctor/doctor.js';
 import { loadConfig } from '../../src/config.js';
 import { httpRequest } from '../../src/http/request.js';
 import { StreamClient } from '../../src/platforms/dingtalk/stream-client.js';

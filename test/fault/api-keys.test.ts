@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import { DingtalkMessenger } from '../../src/platforms/dingtalk/messenger.js';
-import { DingtalkOpenApi } from '../../src/platforms/dingtalk/openapi.js';
+import { DingtalkApi } from '../../src/platforms/dingtalk/api-client.js';
 import { noticeCard } from '../../src/cards/notices.js';
 import { until } from '../helpers/bot.js';
 import { exited } from '../helpers/serve.js';
@@ -84,7 +84,7 @@ describe('DingTalk: a repeated answer names the same card instance', () => {
     const d = new FakeDingtalk();
     await d.listen();
     try {
-      const api = new DingtalkOpenApi({ clientId: d.clientId, clientSecret: d.clientSecret, apiBase: d.baseUrl, oapiBase: d.baseUrl, timeoutMs: 2000 });
+      const api = new DingtalkApi({ clientId: d.clientId, clientSecret: d.clientSecret, apiBase: d.baseUrl, oapiBase: d.baseUrl, timeoutMs: 2000 });
       const m = new DingtalkMessenger(api, { robotCode: d.clientId, cardTemplateId: 'tpl' });
       const card = { ...noticeCard('en', 'x'), type: 'task' as const };
       const chat = { platform: 'dingtalk' as const, chatId: 'cidKeys==' };

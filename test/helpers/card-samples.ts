@@ -5,7 +5,7 @@ import { helpCard } from '../../src/commands/help.js';
 import { digestCard, reportBlocks } from '../../src/digest/builder.js';
 import { TaskbotError } from '../../src/domain/errors.js';
 import type { TaskSnapshot } from '../../src/domain/task.js';
-import type { Locale } from '../../src/i18n/messages.js';
+import type { Locale } from '../../src/domain/locale.js';
 import { cardTexts } from '../../src/i18n/card-texts.js';
 
 const TZ = 'Asia/Shanghai';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DingtalkMessenger } from '../../src/platforms/dingtalk/messenger.js';
-import { DingtalkOpenApi } from '../../src/platforms/dingtalk/openapi.js';
+import { DingtalkApi } from '../../src/platforms/dingtalk/api-client.js';
 import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import { sampleCards } from '../helpers/card-samples.js';
 
@@ -13,11 +13,11 @@ const NOT_THE_TOP_BOX = ['imGroupOpenSpaceModel', 'imRobotOpenSpaceModel', 'open
 
 describe('DingTalk top box (吊顶)', () => {
   let fake: FakeDingtalk;
-  let api: DingtalkOpenApi;
+  let api: DingtalkApi;
   beforeEach(async () => {
     fake = new FakeDingtalk();
     await fake.listen();
-    api = new DingtalkOpenApi({ clientId: fake.clientId, clientSecret: fake.clientSecret, apiBase: fake.baseUrl, oapiBase: fake.baseUrl, timeoutMs: 5000 });
+    api = new DingtalkApi({ clientId: fake.clientId, clientSecret: fake.clientSecret, apiBase: fake.baseUrl, oapiBase: fake.baseUrl, timeoutMs: 5000 });
   });
   afterEach(() => fake.close());
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runDoctor } from '../../src/app/doctor.js';
+import { runDoctor } from '../../src/doctor/doctor.js';
 import { loadConfig } from '../../src/config.js';
 import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import { dingtalkEnv } from '../helpers/env.js';

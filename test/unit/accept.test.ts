@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { accept, type AdmitDeps } from '../../src/app/inbound.js';
-import { FloodGuard } from '../../src/app/flood.js';
-import { WorkQueue } from '../../src/app/work-queue.js';
+import { accept, type AdmitDeps } from '../../src/admission/accept.js';
+import { FloodGuard } from '../../src/admission/flood.js';
+import { WorkQueue } from '../../src/admission/work-queue.js';
 import { systemClock } from '../../src/domain/clock.js';
-import type { InboundCommand } from '../../src/domain/inbound.js';
+import type { InboundCommand } from '../../src/domain/inbound-port.js';
 import { RecordingMessenger } from '../helpers/recording-messenger.js';
-import { Inbox } from '../../src/app/inbox.js';
+import { Inbox } from '../../src/admission/inbox.js';
 import { freshStore } from '../helpers/stores.js';
 
 const cmd: InboundCommand = { platform: 'feishu', chatId: 'oc_slow', chatType: 'group', userId: 'ou_1', text: 'help', reply: { messageId: 'om_in' } };

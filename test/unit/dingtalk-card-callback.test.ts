@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCardCallback, readFormSubmission, refilledForm } from '../../src/platforms/dingtalk/card-callback.js';
-import { TrackFormValues } from '../../src/platforms/track-form.js';
+import { TrackFormValues } from '../../src/platforms/form-values.js';
 import { FakeDingtalkIm } from '../../src/sandbox/fake-dingtalk-im.js';
 
 const real = (f: string) => readFileSync(join(import.meta.dirname, '../fixtures/real/dingtalk', f), 'utf8');

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readMessage } from '../../src/platforms/feishu/inbound.js';
-import { readRobotMessage } from '../../src/platforms/dingtalk/inbound.js';
+import { readMessage } from '../../src/platforms/feishu/event-readers.js';
+import { readRobotMessage } from '../../src/platforms/dingtalk/robot-message.js';
 import { readCardCallback, readFormSubmission, refilledForm } from '../../src/platforms/dingtalk/card-callback.js';
 import { fixture, manifest, type MessageFixture } from '../helpers/real-payloads.js';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
-import { FeishuOpenApi } from '../../src/platforms/feishu/openapi.js';
+import { FeishuApi } from '../../src/platforms/feishu/api-client.js';
 import { FeishuContactProvider } from '../../src/providers/feishu-contact.js';
 import { FeishuDriveProvider } from '../../src/providers/feishu-drive.js';
 import { TaskRegistry } from '../../src/providers/registry.js';
@@ -49,7 +49,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
   beforeEach(async () => {
     fake = new FakeFeishu();
     await fake.listen();
-    const api = new FeishuOpenApi({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.baseUrl, timeoutMs: 2000, retry: { policy: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 } } });
+    const api = new FeishuApi({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.baseUrl, timeoutMs: 2000, retry: { policy: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 } } });
     registry = new TaskRegistry({ feishu: [new FeishuContactProvider(api), new FeishuDriveProvider(api)] });
     ({ store, url } = await freshStore(kind));
     stores.push(store);

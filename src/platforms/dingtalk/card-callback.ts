@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { FormSubmission } from '../../domain/inbound.js';
+import type { FormSubmission } from '../../domain/inbound-port.js';
 import { DINGTALK_PARAM_MAX_BYTES } from '../../cards/dingtalk.js';
 import { loose, parseJsonText } from '../lenient.js';
-import { TrackFormValues, trackFormText } from '../track-form.js';
+import { TrackFormValues, trackFormText } from '../form-values.js';
 
 /**
  * A card callback (topic /v1.0/card/instances/callback), read leniently: which card, who, and

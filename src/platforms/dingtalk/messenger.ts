@@ -7,8 +7,9 @@ import type { CardHandle, ChatRef, Messenger, PinRefusal, ReplyContext, SendLane
 import { asTaskbotError, TaskbotError } from '../../domain/errors.js';
 import { WATCH_GIVE_UP_MS } from '../../watch/backoff.js';
 import { cardTexts } from '../../i18n/card-texts.js';
-import { fill, type Locale } from '../../i18n/messages.js';
-import type { DingtalkOpenApi } from './openapi.js';
+import { fill } from '../../i18n/messages.js';
+import type { Locale } from '../../domain/locale.js';
+import type { DingtalkApi } from './api-client.js';
 import { markdownText } from '../../cards/sanitize.js';
 import { isPlatformUserId } from '../../domain/user-id.js';
 
@@ -51,7 +52,7 @@ export class DingtalkMessenger implements Messenger {
   /** Chats already told what the admin must fix. */
   private readonly toldChats = new Set<string>();
 
-  constructor(private readonly api: DingtalkOpenApi, private readonly o: DingtalkMessengerOptions) {}
+  constructor(private readonly api: DingtalkApi, private readonly o: DingtalkMessengerOptions) {}
 
   private now(): number {
     return this.o.now?.() ?? Date.now();

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { systemClock, type Clock } from '../../domain/clock.js';
 import type { ChatRoles } from '../../domain/policy.js';
 import { asTaskbotError, TaskbotError } from '../../domain/errors.js';
-import type { FeishuOpenApi } from './openapi.js';
+import type { FeishuApi } from './api-client.js';
 
 /** Reading a group's owner and managers (im v1 chat get): either scope does. */
 export const CHAT_READ_SCOPES = ['im:chat:readonly', 'im:chat'];
@@ -18,7 +18,7 @@ const ChatInfo = z.object({
 });
 
 /** The group's owner and managers as open_ids (the ids our events carry). */
-export async function fetchChatRoles(api: FeishuOpenApi, chatId: string): Promise<ChatRoles> {
+export async function fetchChatRoles(api: FeishuApi, chatId: string): Promise<ChatRoles> {
   const endpoint = 'im v1 chat get';
   const body = await api.call({ endpoint, scopes: CHAT_READ_SCOPES }, (c, o) => c.im.chat.get({ path: { chat_id: chatId }, params: { user_id_type: 'open_id' } }, o));
   const info = ChatInfo.safeParse(body.data ?? {});

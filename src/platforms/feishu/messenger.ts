@@ -7,7 +7,7 @@ import { isTaskbotError } from '../../domain/errors.js';
 import { isPlatformUserId } from '../../domain/user-id.js';
 import type { ChatRoles } from '../../domain/policy.js';
 import { ChatRolesCache, fetchChatRoles } from './chat-roles.js';
-import { FEISHU_FILE_MAX_BYTES, cardMessage, type FeishuMessage, type FeishuOpenApi } from './openapi.js';
+import { FEISHU_FILE_MAX_BYTES, cardMessage, type FeishuMessage, type FeishuApi } from './api-client.js';
 
 /** Answers to a reply whose parent message is gone (recalled, deleted): the chat itself is still there. */
 const PARENT_GONE: ReadonlySet<number> = new Set([230011, 230110, 231003]);
@@ -19,7 +19,7 @@ export class FeishuMessenger implements Messenger {
 
   private readonly roles: ChatRolesCache;
 
-  constructor(private readonly api: FeishuOpenApi) {
+  constructor(private readonly api: FeishuApi) {
     this.roles = new ChatRolesCache((chatId) => fetchChatRoles(api, chatId), api.clock);
   }
 

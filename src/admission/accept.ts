@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import { handleCommand } from '../commands/router.js';
 import { parseCommand } from '../commands/parse.js';
-import type { CommandDeps } from '../commands/context.js';
-import type { InboundCommand, InboundPort } from '../domain/inbound.js';
-import { cardAction, cardActionDeps } from './card-actions.js';
+import type { CommandDeps } from '../commands/deps.js';
+import type { InboundCommand, InboundPort } from '../domain/inbound-port.js';
+import { cardAction, type CardActionDeps } from '../commands/buttons.js';
+import { startExport } from '../commands/export.js';
+import { may } from '../commands/rights.js';
 import type { Clock } from '../domain/clock.js';
 import type { Telemetry } from '../domain/telemetry.js';
 import { asTaskbotError } from '../domain/errors.js';
@@ -17,7 +19,7 @@ import type { FloodGuard } from './flood.js';
 import type { WorkQueue } from './work-queue.js';
 import { DEDUPE_TTL_MS, type Inbox, type OwedCommand } from './inbox.js';
 import { LeaseLost } from '../domain/lease-keeper.js';
-import { trackForm } from './track-form.js';
+import { trackForm } from '../commands/track-form.js';
 
 /** How long an event's acknowledgement waits for its command to be kept: the platforms allow 2–3 s. */
 const KEEP_DEADLINE_MS = 1500;
@@ -132,15 +134,24 @@ async function send(cmd: InboundCommand, card: CardModel, deps: InboundDeps): Pr
 
 /** The app side of the receivers: what a platform's events turn into. */
 export function inboundPort(deps: AdmitDeps): InboundPort {
-  const actions = cardActionDeps(deps);
+  const actions: CardActionDeps = {
+    engine: deps.commands.engine,
+    locale: deps.commands.settings.locale,
+    clock: deps.clock,
+    ...(deps.logger && { logger: deps.logger }),
+    may: (q) => may(deps.commands, q),
+    presses: deps.presses,
+    exportFailed: (cardKey, key) => startExport({ ...deps.commands, store: deps.store }, cardKey, key),
+  };
+  const form = { commands: deps.commands, clock: deps.clock, presses: deps.presses, keep: (cmd: InboundCommand, keys: string[]) => accept(cmd, keys, deps) };
   return {
     locale: deps.commands.settings.locale,
     command: (cmd, keys) => accept(cmd, keys, deps),
-    trackForm: (form, budgetMs) =>
-      trackForm(form, budgetMs, deps, accept).catch((e: unknown) => {
+    trackForm: (submitted, budgetMs) =>
+      trackForm(submitted, budgetMs, form).catch((e: unknown) => {
         // The store failing, or a bug: told with the id the log line carries.
         const err = asTaskbotError(e);
-        deps.logger?.warn({ err: err.toJSON(), chat: form.cmd.chatId }, 'form submission failed');
+        deps.logger?.warn({ err: err.toJSON(), chat: submitted.cmd.chatId }, 'form submission failed');
         const { locale } = deps.commands.settings;
         return { ok: false, toast: `${cardTexts(locale).toastFailed} (${messages(locale).words.errorId}: ${err.details.errorId ?? err.code})` };
       }),

@@ -1,10 +1,10 @@
 import { lark, type LarkSdk } from './sdk.js';
 import type { Logger } from 'pino';
 import { renderFeishuCard } from '../../cards/feishu.js';
-import type { InboundPort } from '../../domain/inbound.js';
+import type { InboundPort } from '../../domain/inbound-port.js';
 import { BUTTON_ACTIONS, TRACK_ACTION, type ButtonAction } from '../../domain/card.js';
 import { cardTexts } from '../../i18n/card-texts.js';
-import { CardActionEvent, menuCommand, readMessage, trackFormCommand } from './inbound.js';
+import { CardActionEvent, menuCommand, readMessage, trackFormCommand } from './event-readers.js';
 import { sdkLogger } from './sdk-logger.js';
 
 export interface FeishuEventDeps {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
-import { DingtalkOpenApi } from '../../src/platforms/dingtalk/openapi.js';
+import { DingtalkApi } from '../../src/platforms/dingtalk/api-client.js';
 import { DingtalkDocProvider } from '../../src/providers/dingtalk-doc.js';
 import { DingtalkStorageProvider } from '../../src/providers/dingtalk-storage.js';
 import { TaskRegistry } from '../../src/providers/registry.js';
@@ -11,11 +11,11 @@ const TASKS = /^\/v(1|2)\.0\/(storage|doc)\//;
 const TOKEN = '/v1.0/oauth2/accessToken';
 
 let fake: FakeDingtalk;
-let api: DingtalkOpenApi;
+let api: DingtalkApi;
 let registry: TaskRegistry;
 
-function client(overrides: Partial<ConstructorParameters<typeof DingtalkOpenApi>[0]> = {}) {
-  return new DingtalkOpenApi({
+function client(overrides: Partial<ConstructorParameters<typeof DingtalkApi>[0]> = {}) {
+  return new DingtalkApi({
     clientId: fake.clientId,
     clientSecret: fake.clientSecret,
     apiBase: fake.baseUrl,

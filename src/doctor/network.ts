@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { maskProxy, proxyFor } from '../http/proxy.js';
 import { httpRequest } from '../http/request.js';
-import type { Check } from './doctor.js';
+import type { Check } from './check.js';
 
 /** Each platform host taskbot calls, by the variable that names it. */
 function hosts(config: Config): { platform: string; url: string }[] {

@@ -12,7 +12,7 @@ import type { DingtalkTaskApi } from '../../providers/ports.js';
 import { classifyDingtalk, classifyOapi, type DingtalkCallContext } from './errors.js';
 import type { LimitShare } from '../../domain/limit-share.js';
 
-export interface DingtalkOpenApiOptions {
+export interface DingtalkApiOptions {
   clientId: string;
   clientSecret: string;
   apiBase: string;
@@ -32,7 +32,7 @@ export const DINGTALK_PER_API_PER_SECOND = 18;
 const CARD_SCOPES = ['Card.Instance.Write', 'Card.Streaming.Write'];
 const UNION_ID_CACHE_MAX = 10_000;
 
-export interface OpenApiCall extends DingtalkCallContext {
+export interface ApiCall extends DingtalkCallContext {
   /** What a write is worth when the API's budget is short (reads and people's answers: 'people'). */
   lane?: SendLane;
   /** A message DingTalk does not deduplicate: one that may have gone out is not sent again. */
@@ -48,7 +48,7 @@ export interface OpenApiCall extends DingtalkCallContext {
  * it expires and evicted on InvalidAuthentication, retries on network errors, 5xx and QPS
  * limits, and a client-side limit per API below the platform's 20 QPS.
  */
-export class DingtalkOpenApi implements DingtalkTaskApi {
+export class DingtalkApi implements DingtalkTaskApi {
   private readonly tokens: TokenCache;
   /** One outbound queue per API: DingTalk counts each API on its own. */
   private readonly pacers = new Map<string, SendPacer>();
@@ -57,14 +57,14 @@ export class DingtalkOpenApi implements DingtalkTaskApi {
   private readonly retry: RetryOptions;
   private readonly clock: Clock;
 
-  constructor(private readonly opts: DingtalkOpenApiOptions) {
+  constructor(private readonly opts: DingtalkApiOptions) {
     const clock = (this.clock = opts.clock ?? systemClock);
     this.retry = { clock, ...opts.retry };
     this.tokens = new TokenCache(() => this.fetchAccessToken(), 5 * 60_000, clock);
   }
 
   /** One OpenAPI call; returns the parsed JSON of a 2xx answer. */
-  call(c: OpenApiCall): Promise<unknown> {
+  call(c: ApiCall): Promise<unknown> {
     return callWithToken(
       this.tokens,
       async (token) => {

@@ -1,15 +1,23 @@
-import { parseCommand } from '../commands/parse.js';
-import { readStatusArgs } from '../commands/status.js';
-import { may, person, refusalText } from '../commands/rights.js';
+import { parseCommand } from './parse.js';
+import { readStatusArgs } from './status.js';
+import { may, person, refusalText } from './rights.js';
 import { clip } from '../domain/card.js';
 import { asTaskbotError } from '../domain/errors.js';
-import type { FormSubmission, InboundCommand } from '../domain/inbound.js';
+import type { FormSubmission, InboundCommand } from '../domain/inbound-port.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import { fill, messages } from '../i18n/messages.js';
-import type { FloodGuard } from './flood.js';
-import type { AdmitDeps } from './inbound.js';
+import type { Clock } from '../domain/clock.js';
+import type { CommandDeps, PressLimit } from './deps.js';
 
 type Answer = { ok: boolean; toast: string };
+
+export interface FormDeps {
+  commands: CommandDeps;
+  clock: Clock;
+  presses: PressLimit;
+  /** Keeps the command to be answered as a typed one is (admission/accept.ts). */
+  keep(cmd: InboundCommand, keys: string[]): Promise<void>;
+}
 
 /**
  * A submitted Track a task form. It acts only in the chat the platform says, or (DingTalk) the
@@ -18,12 +26,7 @@ type Answer = { ok: boolean; toast: string };
  * found, or a lookup still running at the deadline, makes it the `status` command itself, kept
  * and answered like a typed one (its read joins this one: no second upstream call).
  */
-export async function trackForm(
-  form: FormSubmission,
-  budgetMs: number,
-  deps: AdmitDeps & { presses: FloodGuard },
-  accept: (cmd: InboundCommand, keys: string[], deps: AdmitDeps) => Promise<void>,
-): Promise<Answer> {
+export async function trackForm(form: FormSubmission, budgetMs: number, deps: FormDeps): Promise<Answer> {
   const { settings, chats, registry } = deps.commands;
   const placed = await formChat(form, deps);
   if ('refused' in placed) return { ok: false, toast: cardTexts(settings.locale)[placed.refused] };
@@ -44,14 +47,14 @@ export async function trackForm(
   // Still looking at the deadline: the command goes on, and its answer (or error) replies to the form.
   const failed = await Promise.race([lookup, deps.clock.sleep(budgetMs).then(() => undefined)]);
   if (failed) return { ok: false, toast: `${messages(locale).error[failed.code]} (${clip(failed.message, 200)})` };
-  await accept(cmd, form.keys, deps);
+  await deps.keep(cmd, form.keys);
   return { ok: true, toast: fill(t.toastTracking, { id: clip(read.id, 64) }) };
 }
 
 /** The command in the chat it acts in: the platform's word, or the chat its form card was delivered to. */
-async function formChat(form: FormSubmission, deps: AdmitDeps): Promise<{ cmd: InboundCommand } | { refused: 'formOutdated' | 'formOtherChat' }> {
+async function formChat(form: FormSubmission, deps: FormDeps): Promise<{ cmd: InboundCommand } | { refused: 'formOutdated' | 'formOtherChat' }> {
   if (!form.delivered) return { cmd: form.cmd };
-  const sent = await deps.store.forms.get(form.delivered);
+  const sent = await deps.commands.forms?.get(form.delivered);
   if (!sent || sent.platform !== form.cmd.platform) return { refused: 'formOutdated' };
   // What the client says of its chat must agree, and a 1:1 chat's form is its person's alone.
   if ((form.cmd.chatId !== '' && form.cmd.chatId !== sent.chat_id) || (sent.for_user !== null && sent.for_user !== form.cmd.userId)) return { refused: 'formOtherChat' };

@@ -1,16 +1,16 @@
 import type { Logger } from 'pino';
-import type { CardActionOutcome, CardPress } from '../domain/inbound.js';
+import type { CardActionOutcome, CardPress } from '../domain/inbound-port.js';
 import type { Clock } from '../domain/clock.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { isPlatformUserId } from '../domain/user-id.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { fill, messages, type Locale } from '../i18n/messages.js';
+import { fill, messages } from '../i18n/messages.js';
+import type { Locale } from '../domain/locale.js';
 import type { NotifyResult, RefreshResult, StopResult, WatchEngine } from '../watch/engine.js';
-import { may, person, refusalText, type RightsQuestion } from '../commands/rights.js';
-import { startExport, type ExportStart } from '../commands/export.js';
+import { person, refusalText, type RightsQuestion } from './rights.js';
+import type { ExportStart } from './export.js';
 import type { Verdict } from '../domain/policy.js';
-import type { FloodGuard } from './flood.js';
-import type { InboundDeps } from './inbound.js';
+import type { PressLimit } from './deps.js';
 
 export interface CardActionDeps {
   engine: WatchEngine;
@@ -20,22 +20,9 @@ export interface CardActionDeps {
   /** The policy (commands/rights.ts): who may do what, here. */
   may: (q: RightsQuestion) => Promise<Verdict>;
   /** Per-person and per-chat press limits: a flood gets a toast, never an upstream read. */
-  presses: FloodGuard;
+  presses: PressLimit;
   /** Export failed items: starts the file (posted under the card later); `key` names the press. */
   exportFailed: (cardKey: string, key: string) => Promise<ExportStart>;
-}
-
-/** The deps of a button press, from the platform's event deps. */
-export function cardActionDeps(d: InboundDeps & { presses: FloodGuard }): CardActionDeps {
-  return {
-    engine: d.commands.engine,
-    locale: d.commands.settings.locale,
-    clock: d.clock,
-    ...(d.logger && { logger: d.logger }),
-    may: (q) => may(d.commands, q),
-    presses: d.presses,
-    exportFailed: (cardKey, key) => startExport({ ...d.commands, store: d.store }, cardKey, key),
-  };
 }
 
 const TIMEOUT: unique symbol = Symbol('timeout');

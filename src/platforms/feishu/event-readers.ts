@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { InboundCommand } from '../../domain/inbound.js';
+import type { InboundCommand } from '../../domain/inbound-port.js';
 import { loose, looseArray, looseObject, parseJsonText } from '../lenient.js';
-import { TrackFormValues, trackFormText } from '../track-form.js';
+import { TrackFormValues, trackFormText } from '../form-values.js';
 
 const UserIds = looseObject({ open_id: loose.string, user_id: loose.string, union_id: loose.string });
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
-import type { InboundCommand } from '../domain/inbound.js';
+import type { InboundCommand } from '../domain/inbound-port.js';
 import type { Platform } from '../domain/task.js';
 import type { Store } from '../store/store.js';
 import { LeaseKeeper } from '../domain/lease-keeper.js';

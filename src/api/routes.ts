@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { CommandDeps } from '../commands/context.js';
+import type { CommandDeps } from '../commands/deps.js';
 import { asTaskbotError, type ErrorCode } from '../domain/errors.js';
 import { bearerMatches } from '../http/auth.js';
 import type { HttpAnswer, HttpInput, HttpServer } from '../http/server.js';
@@ -9,7 +9,7 @@ import { abandonRequests, answerRequest, claimRequest, releaseRequest, renewRequ
 import { LeaseKeeper } from '../domain/lease-keeper.js';
 import type { Store } from '../store/store.js';
 import { describeWatch, postWatch, stopWatch, WatchRequest } from './watches.js';
-import { openApiDocument } from './openapi-doc.js';
+import { openApiDocument } from './description.js';
 
 /** How a typed error answers a script: the one table of HTTP statuses for our codes. */
 const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {

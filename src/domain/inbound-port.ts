@@ -1,7 +1,7 @@
 import type { ButtonAction, CardModel } from './card.js';
 import type { ReplyContext } from './chat.js';
 import type { Platform } from './task.js';
-import type { Locale } from '../i18n/messages.js';
+import type { Locale } from './locale.js';
 
 /** A command as the platform layer hands it over: mentions stripped, sender known. */
 export interface InboundCommand {

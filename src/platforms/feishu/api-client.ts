@@ -15,7 +15,7 @@ import { sdkLogger } from './sdk-logger.js';
 import type { FeishuTaskApi, ReportQueryBody } from '../../providers/ports.js';
 import type { LimitShare } from '../../domain/limit-share.js';
 
-export interface FeishuOpenApiOptions {
+export interface FeishuApiOptions {
   appId: string;
   appSecret: string;
   domain: string;
@@ -47,7 +47,7 @@ export const REPORT_QUERY_PER_SECOND = 10;
  * and never evicts), a deadline on every call, `code != 0` as a typed error, retries with
  * backoff honouring `x-ogw-ratelimit-reset`, and one fresh-token retry on an invalid token.
  */
-export class FeishuOpenApi implements FeishuTaskApi {
+export class FeishuApi implements FeishuTaskApi {
   readonly client: LarkSdk.Client;
   private readonly tokens: TokenCache;
   private readonly reportLimiter: SlidingWindowLimiter;
@@ -55,7 +55,7 @@ export class FeishuOpenApi implements FeishuTaskApi {
   private readonly retry: RetryOptions;
   readonly clock: Clock;
 
-  constructor(private readonly opts: FeishuOpenApiOptions) {
+  constructor(private readonly opts: FeishuApiOptions) {
     const clock = (this.clock = opts.clock ?? systemClock);
     this.retry = { clock, ...opts.retry };
     this.client = new lark.Client({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { InboundCommand } from '../../domain/inbound.js';
+import type { InboundCommand } from '../../domain/inbound-port.js';
 import { loose, looseObject, parseJsonText } from '../lenient.js';
 import { USER_CHAT_PREFIX } from './messenger.js';
 

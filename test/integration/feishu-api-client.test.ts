@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
-import { FeishuOpenApi } from '../../src/platforms/feishu/openapi.js';
+import { FeishuApi } from '../../src/platforms/feishu/api-client.js';
 import { FeishuContactProvider } from '../../src/providers/feishu-contact.js';
 import { FeishuDriveProvider } from '../../src/providers/feishu-drive.js';
 import { TaskRegistry } from '../../src/providers/registry.js';
@@ -12,11 +12,11 @@ const DRIVE_ID = '7360595374803812356';
 const fastRetry = { policy: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100 } };
 
 let fake: FakeFeishu;
-let api: FeishuOpenApi;
+let api: FeishuApi;
 let registry: TaskRegistry;
 
-function client(overrides: Partial<ConstructorParameters<typeof FeishuOpenApi>[0]> = {}) {
-  return new FeishuOpenApi({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.baseUrl, timeoutMs: 2000, retry: fastRetry, ...overrides });
+function client(overrides: Partial<ConstructorParameters<typeof FeishuApi>[0]> = {}) {
+  return new FeishuApi({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.baseUrl, timeoutMs: 2000, retry: fastRetry, ...overrides });
 }
 
 beforeEach(async () => {

@@ -1,8 +1,8 @@
 import { TOPIC_CARD, TOPIC_ROBOT, type DWClientDownStream } from './sdk.js';
 import type { Logger } from 'pino';
-import { readRobotMessage } from './inbound.js';
+import { readRobotMessage } from './robot-message.js';
 import { readCardCallback, readFormSubmission, refilledForm, type CallbackRead } from './card-callback.js';
-import type { FormSubmission, InboundPort } from '../../domain/inbound.js';
+import type { FormSubmission, InboundPort } from '../../domain/inbound-port.js';
 import { BUTTON_ACTIONS, type ButtonAction } from '../../domain/card.js';
 import { DINGTALK_PARAM_MAX_BYTES, renderCardParams } from '../../cards/dingtalk.js';
 import { clipBytes } from '../../cards/shrink.js';

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { CardModel } from '../domain/card.js';
 import type { ChatRef, Messenger } from '../domain/chat.js';
-import type { InboundCommand } from '../domain/inbound.js';
+import type { InboundCommand } from '../domain/inbound-port.js';
 import type { Clock } from '../domain/clock.js';
 import type { Telemetry } from '../domain/telemetry.js';
 import type { Platform, TaskSnapshot } from '../domain/task.js';
 import type { DigestScheduler, ReportSource } from '../digest/scheduler.js';
-import type { Locale } from '../i18n/messages.js';
+import type { Locale } from '../domain/locale.js';
 import type { TaskRegistry } from '../providers/registry.js';
 import type { WatchEngine } from '../watch/engine.js';
 import type { ChatSettings } from '../store/chat-settings.js';
@@ -66,4 +66,9 @@ export interface HandlerInput {
   locale: Locale;
   prefs: ChatSettings;
   deps: CommandDeps;
+}
+
+/** Per-person and per-chat limits of button presses and forms (admission/flood.ts): anything but `ok` is over. */
+export interface PressLimit {
+  check(platform: string, chatId: string, userId: string, now: number): 'ok' | 'notify' | 'drop';
 }

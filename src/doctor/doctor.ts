@@ -1,23 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { fetchChatRoles } from '../platforms/feishu/chat-roles.js';
 import type { Config } from '../config.js';
-import type { DingtalkOpenApi } from '../platforms/dingtalk/openapi.js';
+import type { DingtalkApi } from '../platforms/dingtalk/api-client.js';
 import { asTaskbotError, type TaskbotError } from '../domain/errors.js';
 import { httpRequest } from '../http/request.js';
 import { StreamClient } from '../platforms/dingtalk/stream-client.js';
 import { openStore } from '../store/open.js';
-import { buildServices } from './services.js';
-import { networkChecks } from './doctor-network.js';
+import { buildServices } from '../app/services.js';
+import { networkChecks } from './network.js';
+import type { Check } from './check.js';
 import { redactUrl } from '../domain/mask.js';
 
-export interface Check {
-  group: string;
-  name: string;
-  ok: boolean;
-  detail: string;
-  /** What to do when it failed. */
-  fix?: string;
-}
+export type { Check };
 
 /** The platform answered the probe, or refused it for a reason other than a missing permission. */
 const permitted = (e: TaskbotError) => !['PERMISSION_DENIED', 'AUTH_FAILED', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT', 'RATE_LIMITED'].includes(e.code);
@@ -127,7 +121,7 @@ const TEMPLATES = {
  * without delivering it (nobody sees it): success means the id is a template of this app and the
  * app may create cards; the platform's refusal says which of the two is wrong.
  */
-async function cardTemplate(api: DingtalkOpenApi, t: (typeof TEMPLATES)[keyof typeof TEMPLATES], templateId: string | undefined, group: string, where: string): Promise<Check> {
+async function cardTemplate(api: DingtalkApi, t: (typeof TEMPLATES)[keyof typeof TEMPLATES], templateId: string | undefined, group: string, where: string): Promise<Check> {
   const name = t.name;
   if (!templateId) return { group, name, ok: true, detail: `${t.variable} not set: ${t.unset} (import cards/dingtalk/${t.file} to use it)` };
   try {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { taskCard } from '../cards/task-card.js';
-import type { CommandDeps } from '../commands/context.js';
+import type { CommandDeps } from '../commands/deps.js';
 import { may, refusalText } from '../commands/rights.js';
 import { cardKey } from '../domain/chat.js';
 import { TaskbotError } from '../domain/errors.js';

@@ -1,0 +1,2 @@
+/** The languages taskbot speaks: Chinese (the default) and English. */
+export type Locale = 'zh' | 'en';
