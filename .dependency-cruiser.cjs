@@ -23,7 +23,9 @@ const path = (names) => `^src/(${names.map((n) => n.replace('.', '\\.')).join('|
 
 const upward = LAYERS.slice(0, -1).map((layer, i) => ({
   name: `no-upward-from-${layer[0].replace('.ts', '')}`,
-  comment: `${layer.join(', ')} may not import a layer above it (${LAYERS.slice(i + 1).flat().join(', ')})`,
+  comment: `${layer.join(', ')} may not import a layer above it (${LAYERS.slice(i + 1)
+    .flat()
+    .join(', ')})`,
   severity: 'error',
   from: { path: path(layer) },
   to: { path: path(LAYERS.slice(i + 1).flat()) },
@@ -55,6 +57,10 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'types', 'default'], mainFields: ['module', 'main', 'types', 'typings'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'types', 'default'],
+      mainFields: ['module', 'main', 'types', 'typings'],
+    },
   },
 };

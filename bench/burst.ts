@@ -56,7 +56,7 @@ class ScaledClock implements Clock {
 /** Seeded, so every run replays the same burst. */
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 const taskId = (i: number) => `c0${i.toString(16).padStart(30, '0')}`;
@@ -76,13 +76,19 @@ export async function benchBurst(opts: { tasks?: number; cardsPerTask?: number }
   // 80 % end within the first minute, the rest over the next three; each moves in 20 steps.
   const r = rng(20261201);
   const durations = Array.from({ length: nTasks }, (_, i) => (i < nTasks * 0.8 ? 10_000 + r() * 50_000 : 60_000 + r() * 180_000));
-  const scripts = durations.map((d, i) => fake.addTask({ id: taskId(i), kind: 'contact', total: 1000, outcome: 'succeeded', queuedSteps: 0, runningSteps: 20, advance: d / 20 }));
+  const scripts = durations.map((d, i) =>
+    fake.addTask({ id: taskId(i), kind: 'contact', total: 1000, outcome: 'succeeded', queuedSteps: 0, runningSteps: 20, advance: d / 20 }),
+  );
   // They start moving five minutes after the cards were asked for: by then nobody is looking at them.
   const t0 = clock.now() + 5 * 60_000;
   for (const t of scripts) t.createdAt = t0;
   // The cards exist already (sent before the burst): seeded into the fake, tracked by the bot.
   const cardTask = new Map<string, number>();
-  const snaps = await mapLimit(Array.from({ length: nTasks }, (_, i) => i), 8, (i) => bot.services.registry.fetchRef({ platform: 'feishu', kind: 'contact', id: taskId(i) }));
+  const snaps = await mapLimit(
+    Array.from({ length: nTasks }, (_, i) => i),
+    8,
+    (i) => bot.services.registry.fetchRef({ platform: 'feishu', kind: 'contact', id: taskId(i) }),
+  );
   for (let i = 0; i < nTasks; i++) {
     const snap = snaps[i]!;
     const model = taskCard(snap, { locale: 'en', timeZone: 'Asia/Shanghai', mode: 'live' });
@@ -202,7 +208,12 @@ export async function benchBurst(opts: { tasks?: number; cardsPerTask?: number }
     setup_s: round(setupS),
     wall_s: round((Date.now() - started) / 1000),
   };
-  const pass = figures.final_lag_p99_vs_limit_bound <= 1.2 && neverFinal === 0 && violations === 0 && figures.command_reply_p99_ms < 300 && figures.button_answer_p99_ms < 300;
+  const pass =
+    figures.final_lag_p99_vs_limit_bound <= 1.2 &&
+    neverFinal === 0 &&
+    violations === 0 &&
+    figures.command_reply_p99_ms < 300 &&
+    figures.button_answer_p99_ms < 300;
   return {
     name: 'burst',
     figures,

@@ -17,7 +17,9 @@ export interface FakesProcess {
 
 /** Starts the fake platforms in a child process, so their work does not count as taskbot's. */
 export async function startFakes(): Promise<FakesProcess> {
-  const child: ChildProcess = spawn(process.execPath, [new URL('../src/sandbox/fake-process.js', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [new URL('../src/sandbox/fake-process.js', import.meta.url).pathname], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`fake platforms exited with ${code}`)));
@@ -28,17 +30,27 @@ export async function startFakes(): Promise<FakesProcess> {
     ...info,
     async addTasks(platform, scripts) {
       for (let i = 0; i < scripts.length; i += 500) {
-        const r = await request(`${base(platform)}/_fake/tasks`, { method: 'POST', body: JSON.stringify(scripts.slice(i, i + 500)), headers: { 'content-type': 'application/json' } });
+        const r = await request(`${base(platform)}/_fake/tasks`, {
+          method: 'POST',
+          body: JSON.stringify(scripts.slice(i, i + 500)),
+          headers: { 'content-type': 'application/json' },
+        });
         await r.body.text();
       }
     },
     async requests(platform, path) {
       const r = await request(`${base(platform)}/_fake/stats`);
       const { requests } = (await r.body.json()) as { requests: Record<string, number> };
-      return Object.entries(requests).filter(([p]) => path.test(p)).reduce((n, [, c]) => n + c, 0);
+      return Object.entries(requests)
+        .filter(([p]) => path.test(p))
+        .reduce((n, [, c]) => n + c, 0);
     },
     async configure(platform, settings) {
-      const r = await request(`${base(platform)}/_fake/config`, { method: 'POST', body: JSON.stringify(settings), headers: { 'content-type': 'application/json' } });
+      const r = await request(`${base(platform)}/_fake/config`, {
+        method: 'POST',
+        body: JSON.stringify(settings),
+        headers: { 'content-type': 'application/json' },
+      });
       await r.body.text();
     },
     async stats(platform) {

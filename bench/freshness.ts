@@ -26,7 +26,7 @@ interface Timeline {
 /** Seeded, so every run replays the same 2,000 tasks. */
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 export function timelines(n: number, seed = 20261201): Timeline[] {
@@ -97,7 +97,12 @@ function fixedPoller(tls: Timeline[], intervalMs: number): Outcome {
       progress.push(Math.ceil(at / intervalMs) * intervalMs - at);
     }
   }
-  return { callsPerTask: calls / tls.length, finalLagP50: percentile(finals, 50), finalLagP99: percentile(finals, 99), progressLagP50: percentile(progress, 50) };
+  return {
+    callsPerTask: calls / tls.length,
+    finalLagP50: percentile(finals, 50),
+    finalLagP99: percentile(finals, 99),
+    progressLagP50: percentile(progress, 50),
+  };
 }
 
 class SimClock implements Clock {
@@ -150,7 +155,14 @@ export async function benchFreshness(opts: { tasks?: number; budgetPerSecond?: n
   const source = { fetchRef: (ref: TaskRef) => poll(ref, true) };
   const store = await openStore('sqlite::memory:');
   const messenger = new SimMessenger(clock);
-  const engine = new WatchEngine({ store, tasks: source, messengers: { feishu: messenger }, timeZone: 'UTC', clock, options: { batch: 500, pollBudget: { 'feishu:contact': budget } } });
+  const engine = new WatchEngine({
+    store,
+    tasks: source,
+    messengers: { feishu: messenger },
+    timeZone: 'UTC',
+    clock,
+    options: { batch: 500, pollBudget: { 'feishu:contact': budget } },
+  });
   const handles = new Map<string, string>();
   const pending = [...tls].sort((a, b) => a.start - b.start);
   const endOfAll = Math.max(...tls.map((t) => t.start + t.duration)) + 120_000;
@@ -168,7 +180,11 @@ export async function benchFreshness(opts: { tasks?: number; budgetPerSecond?: n
     while ((await engine.tick()) > 0);
     await engine.flush();
     // Jump to the next thing that happens: a task due, a task asked for, or (a second on) a queued card's turn.
-    const due = await store.db.selectFrom('tasks').select((eb) => eb.fn.min('next_due_at').as('t')).where((eb) => eb.or([eb('active', '=', 1), eb('pending', '=', 1)])).executeTakeFirst();
+    const due = await store.db
+      .selectFrom('tasks')
+      .select((eb) => eb.fn.min('next_due_at').as('t'))
+      .where((eb) => eb.or([eb('active', '=', 1), eb('pending', '=', 1)]))
+      .executeTakeFirst();
     const queued = engine.queueStats().waiting > 0 ? clock.t + 1000 : Infinity;
     const candidates = [Number(due?.t ?? Infinity), pending[next]?.start ?? Infinity, queued].filter(Number.isFinite);
     if (candidates.length === 0) break;
@@ -190,7 +206,12 @@ export async function benchFreshness(opts: { tasks?: number; budgetPerSecond?: n
       if (seen) progress.push(Math.max(0, seen.at - at));
     }
   }
-  const tb: Outcome = { callsPerTask: calls / tls.length, finalLagP50: percentile(finals, 50), finalLagP99: percentile(finals, 99), progressLagP50: percentile(progress, 50) };
+  const tb: Outcome = {
+    callsPerTask: calls / tls.length,
+    finalLagP50: percentile(finals, 50),
+    finalLagP99: percentile(finals, 99),
+    progressLagP50: percentile(progress, 50),
+  };
   // The issue's five intervals, and 2 s so that taskbot's lag is read on the curve, not past its end.
   const fixed = [2, 5, 10, 20, 40, 60].map((s) => ({ intervalS: s, ...fixedPoller(tls, s * 1000) }));
   const sameLag = fixedCallsAt(fixed, tb.finalLagP99);
@@ -203,11 +224,13 @@ export async function benchFreshness(opts: { tasks?: number; budgetPerSecond?: n
     taskbot_final_lag_p99_s: round(tb.finalLagP99 / 1000),
     taskbot_progress_lag_p50_s: round(tb.progressLagP50 / 1000),
     never_final: neverFinal,
-    ...Object.fromEntries(fixed.flatMap((f) => [
-      [`fixed_${f.intervalS}s_calls_per_task`, round(f.callsPerTask)],
-      [`fixed_${f.intervalS}s_final_lag_p99_s`, round(f.finalLagP99 / 1000)],
-      [`fixed_${f.intervalS}s_progress_lag_p50_s`, round(f.progressLagP50 / 1000)],
-    ])),
+    ...Object.fromEntries(
+      fixed.flatMap((f) => [
+        [`fixed_${f.intervalS}s_calls_per_task`, round(f.callsPerTask)],
+        [`fixed_${f.intervalS}s_final_lag_p99_s`, round(f.finalLagP99 / 1000)],
+        [`fixed_${f.intervalS}s_progress_lag_p50_s`, round(f.progressLagP50 / 1000)],
+      ]),
+    ),
     fixed_calls_at_same_final_lag_p99: round(sameLag),
     call_ratio: round(ratio, 2),
     poll_budget_per_s: budget,
@@ -225,7 +248,16 @@ export async function benchFreshness(opts: { tasks?: number; budgetPerSecond?: n
 function snapshot(tl: Timeline, t: number): TaskSnapshot {
   const p = progressAt(tl, t);
   const ended = p >= 100;
-  return { ref: { platform: 'feishu', kind: 'contact', id: tl.id }, state: ended ? 'succeeded' : p > 0 ? 'running' : 'queued', progress: p, total: 100, succeeded: p, failed: 0, label: 'add_user', fetchedAt: new Date(t) };
+  return {
+    ref: { platform: 'feishu', kind: 'contact', id: tl.id },
+    state: ended ? 'succeeded' : p > 0 ? 'running' : 'queued',
+    progress: p,
+    total: 100,
+    succeeded: p,
+    failed: 0,
+    label: 'add_user',
+    fetchedAt: new Date(t),
+  };
 }
 
 /**
@@ -248,4 +280,3 @@ export function fixedCallsAt(fixed: { callsPerTask: number; finalLagP99: number 
   }
   return last.callsPerTask;
 }
-

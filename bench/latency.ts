@@ -44,7 +44,12 @@ export async function benchCommand(n = 200): Promise<BenchResult> {
     overhead_p99_ms_upstream_50: round(percentile(overhead[50]!, 99), 2),
   };
   const worst = Math.max(figures.overhead_p99_ms_upstream_0, figures.overhead_p99_ms_upstream_50);
-  return { name: 'command-to-card', figures: { ...figures, p99_vs_target: round(worst / 15, 2) }, targets: { overhead_p99_ms_upstream_0: '< 15', overhead_p99_ms_upstream_50: '< 15' }, pass: worst < 15 };
+  return {
+    name: 'command-to-card',
+    figures: { ...figures, p99_vs_target: round(worst / 15, 2) },
+    targets: { overhead_p99_ms_upstream_0: '< 15', overhead_p99_ms_upstream_50: '< 15' },
+    pass: worst < 15,
+  };
 }
 
 export async function benchButton(n = 100): Promise<BenchResult> {
@@ -52,8 +57,14 @@ export async function benchButton(n = 100): Promise<BenchResult> {
   const dingtalk = new FakeDingtalk();
   await Promise.all([feishu.listen(), dingtalk.listen()]);
   const bot = await startBenchBot({
-    FEISHU_APP_ID: feishu.appId, FEISHU_APP_SECRET: feishu.appSecret, FEISHU_DOMAIN: feishu.baseUrl,
-    DINGTALK_CLIENT_ID: dingtalk.clientId, DINGTALK_CLIENT_SECRET: dingtalk.clientSecret, DINGTALK_API_BASE: dingtalk.baseUrl, DINGTALK_OAPI_BASE: dingtalk.baseUrl, DINGTALK_CARD_TEMPLATE_ID: 'tpl',
+    FEISHU_APP_ID: feishu.appId,
+    FEISHU_APP_SECRET: feishu.appSecret,
+    FEISHU_DOMAIN: feishu.baseUrl,
+    DINGTALK_CLIENT_ID: dingtalk.clientId,
+    DINGTALK_CLIENT_SECRET: dingtalk.clientSecret,
+    DINGTALK_API_BASE: dingtalk.baseUrl,
+    DINGTALK_OAPI_BASE: dingtalk.baseUrl,
+    DINGTALK_CARD_TEMPLATE_ID: 'tpl',
   });
   await Promise.all([feishu.gateway.waitForConnection(), dingtalk.stream.waitForConnection()]);
   feishu.addTask({ id: hex(1), kind: 'contact', total: 100_000, outcome: 'succeeded', queuedSteps: 0, runningSteps: 100_000 });
@@ -82,5 +93,10 @@ export async function benchButton(n = 100): Promise<BenchResult> {
     dingtalk_p99_ms: round(percentile(dMs, 99)),
   };
   const worst = Math.max(figures.feishu_p99_ms, figures.dingtalk_p99_ms);
-  return { name: 'button-to-answer', figures: { ...figures, p99_vs_target: round(worst / 300, 2) }, targets: { feishu_p99_ms: '< 300 (deadline 3000)', dingtalk_p99_ms: '< 300 (deadline 2000)' }, pass: worst < 300 };
+  return {
+    name: 'button-to-answer',
+    figures: { ...figures, p99_vs_target: round(worst / 300, 2) },
+    targets: { feishu_p99_ms: '< 300 (deadline 3000)', dingtalk_p99_ms: '< 300 (deadline 2000)' },
+    pass: worst < 300,
+  };
 }

@@ -44,7 +44,11 @@ if (resultFile) {
 // Measured as deployed: inside the memory limit every install way sets (BENCH_MEMORY_LIMIT_MB=0: none).
 const limitMb = Number(process.env.BENCH_MEMORY_LIMIT_MB ?? DEPLOYED_LIMIT_MB);
 const cgroup = limitMb > 0 ? memoryCgroup(limitMb) : undefined;
-console.error(cgroup ? `each benchmark runs inside a ${limitMb} MiB memory limit, as deployed (BENCH_MEMORY_LIMIT_MB=0: without)` : `each benchmark runs without a memory limit${limitMb > 0 ? ' (no memory cgroup could be made here)' : ''}`);
+console.error(
+  cgroup
+    ? `each benchmark runs inside a ${limitMb} MiB memory limit, as deployed (BENCH_MEMORY_LIMIT_MB=0: without)`
+    : `each benchmark runs without a memory limit${limitMb > 0 ? ' (no memory cgroup could be made here)' : ''}`,
+);
 
 const results: BenchResult[] = [];
 for (const n of names) {

@@ -40,7 +40,12 @@ export async function benchSend(total = 2000, chats = 200): Promise<BenchResult>
     ratio_to_limit: round(ideal / seconds, 3),
     rate_limit_answers: Number(stats.limitViolations),
   };
-  return { name: 'send-throughput', figures, targets: { ratio_to_limit: '≥ 0.95', rate_limit_answers: '0' }, pass: figures.ratio_to_limit >= 0.95 && figures.rate_limit_answers === 0 };
+  return {
+    name: 'send-throughput',
+    figures,
+    targets: { ratio_to_limit: '≥ 0.95', rate_limit_answers: '0' },
+    pass: figures.ratio_to_limit >= 0.95 && figures.rate_limit_answers === 0,
+  };
 }
 
 export async function benchPaging(pages = 100): Promise<BenchResult> {
@@ -48,7 +53,19 @@ export async function benchPaging(pages = 100): Promise<BenchResult> {
   await fake.listen();
   const base = Math.floor(Date.now() / 1000) - 3600;
   for (let i = 0; i < pages * 20; i++) {
-    fake.reports.push({ task_id: String(i), rule_id: 'r', rule_name: 'daily', from_user_id: 'u', from_user_name: 'u', department_name: '', department_ids: [], commit_time: base + (i % 3000), to_user_ids: [], to_user_names: [], form_contents: [] });
+    fake.reports.push({
+      task_id: String(i),
+      rule_id: 'r',
+      rule_name: 'daily',
+      from_user_id: 'u',
+      from_user_name: 'u',
+      department_name: '',
+      department_ids: [],
+      commit_time: base + (i % 3000),
+      to_user_ids: [],
+      to_user_names: [],
+      form_contents: [],
+    });
   }
   const api = new FeishuApi({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.baseUrl, timeoutMs: 10_000 });
   const t0 = performance.now();
@@ -61,6 +78,18 @@ export async function benchPaging(pages = 100): Promise<BenchResult> {
   await fake.close();
   // Request k may start at floor(k / 10) seconds: 10 at once, then 10 more each second.
   const ideal = Math.floor((pages - 1) / 10);
-  const figures = { pages, submissions: n, seconds: round(seconds, 2), limit_bound_seconds: round(ideal, 2), ratio_to_limit: round(ideal / seconds, 3), max_requests_in_any_second: maxPerSecond };
-  return { name: 'report-paging', figures, targets: { ratio_to_limit: '≥ 0.95', max_requests_in_any_second: '≤ 10' }, pass: figures.ratio_to_limit >= 0.95 && maxPerSecond <= 10 };
+  const figures = {
+    pages,
+    submissions: n,
+    seconds: round(seconds, 2),
+    limit_bound_seconds: round(ideal, 2),
+    ratio_to_limit: round(ideal / seconds, 3),
+    max_requests_in_any_second: maxPerSecond,
+  };
+  return {
+    name: 'report-paging',
+    figures,
+    targets: { ratio_to_limit: '≥ 0.95', max_requests_in_any_second: '≤ 10' },
+    pass: figures.ratio_to_limit >= 0.95 && maxPerSecond <= 10,
+  };
 }

@@ -22,7 +22,6 @@ import { WatchEngine } from '../src/watch/engine.js';
 import { startFakes } from './fakes.js';
 import type { BenchResult } from './stats.js';
 
-
 class CountingMessenger implements Messenger {
   readonly dedupesRepeats = true;
   updates = 0;
@@ -43,7 +42,9 @@ class CountingMessenger implements Messenger {
   async mention(): Promise<void> {}
 }
 
-export async function benchWatch(opts: { tasks?: number; cardsPerTask?: number; stepMs?: number; items?: number; storeUrl?: string } = {}): Promise<BenchResult> {
+export async function benchWatch(
+  opts: { tasks?: number; cardsPerTask?: number; stepMs?: number; items?: number; storeUrl?: string } = {},
+): Promise<BenchResult> {
   // What the process costs before any work: Node plus the loaded modules (the Feishu SDK alone is ~34 MB on Node 20, ~47 on 24).
   const baselineRss = process.memoryUsage().rss;
   const TASKS = opts.tasks ?? 1000;
@@ -73,12 +74,26 @@ export async function benchWatch(opts: { tasks?: number; cardsPerTask?: number; 
   const store = await openStore(storeUrl);
   const messenger = new CountingMessenger();
   // No poll budget here: this measures coalescing and diffing at full speed (freshness measures the budget).
-  const engine = new WatchEngine({ store, tasks: observed, messengers: { feishu: messenger }, timeZone: 'Asia/Shanghai', options: { tickMs: 50, pollBudget: {} } });
+  const engine = new WatchEngine({
+    store,
+    tasks: observed,
+    messengers: { feishu: messenger },
+    timeZone: 'Asia/Shanghai',
+    options: { tickMs: 50, pollBudget: {} },
+  });
 
   const hex = (n: number) => n.toString(16).padStart(32, '0');
   await fakes.addTasks(
     'feishu',
-    Array.from({ length: TASKS }, (_, t) => ({ id: hex(t + 1), kind: 'contact' as const, total: ITEMS, outcome: t % 10 === 0 ? ('partial' as const) : ('succeeded' as const), queuedSteps: 1, runningSteps: 6, advance: STEP_MS })),
+    Array.from({ length: TASKS }, (_, t) => ({
+      id: hex(t + 1),
+      kind: 'contact' as const,
+      total: ITEMS,
+      outcome: t % 10 === 0 ? ('partial' as const) : ('succeeded' as const),
+      queuedSteps: 1,
+      runningSteps: 6,
+      advance: STEP_MS,
+    })),
   );
   for (let t = 0; t < TASKS; t++) {
     const snap = await registry.fetchRef({ platform: 'feishu', kind: 'contact', id: hex(t + 1) });

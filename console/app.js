@@ -42,7 +42,17 @@ function feishuElement(node, messageId) {
     case 'markdown':
       return el('div', {}, node.content ?? '');
     case 'column_set':
-      return el('div', { class: 'row' }, (node.columns ?? []).map((c) => el('div', {}, (c.elements ?? []).map((x) => feishuElement(x, messageId)))));
+      return el(
+        'div',
+        { class: 'row' },
+        (node.columns ?? []).map((c) =>
+          el(
+            'div',
+            {},
+            (c.elements ?? []).map((x) => feishuElement(x, messageId)),
+          ),
+        ),
+      );
     case 'hr':
       return el('hr');
     case 'chart':
@@ -50,10 +60,23 @@ function feishuElement(node, messageId) {
     case 'form':
       return trackForm(node, messageId);
     case 'collapsible_panel':
-      return el('details', { class: 'panel', ...(node.expanded && { open: '' }) }, el('summary', {}, feishuText(node.header?.title)), (node.elements ?? []).map((x) => feishuElement(x, messageId)));
+      return el(
+        'details',
+        { class: 'panel', ...(node.expanded && { open: '' }) },
+        el('summary', {}, feishuText(node.header?.title)),
+        (node.elements ?? []).map((x) => feishuElement(x, messageId)),
+      );
     case 'button': {
       const action = node.behaviors?.find((b) => b.type === 'callback')?.value?.action;
-      return el('button', { class: node.type === 'primary' ? 'primary' : node.type === 'danger' ? 'danger' : '', 'data-action': action, onclick: () => click('feishu', messageId, action) }, feishuText(node.text));
+      return el(
+        'button',
+        {
+          class: node.type === 'primary' ? 'primary' : node.type === 'danger' ? 'danger' : '',
+          'data-action': action,
+          onclick: () => click('feishu', messageId, action),
+        },
+        feishuText(node.text),
+      );
     }
     default:
       return el('div', { class: 'grey' }, `[${node.tag}]`);
@@ -65,7 +88,9 @@ function chart(spec) {
   const values = spec.data?.[0]?.values ?? [];
   const left = (spec.axes ?? []).find((a) => a.orient === 'left') ?? {};
   const max = left.max ?? Math.max(1, ...values.map((v) => v[spec.yField]));
-  const W = 320, H = 120, pad = 24;
+  const W = 320,
+    H = 120,
+    pad = 24;
   const x = (i) => pad + (values.length > 1 ? (i * (W - 2 * pad)) / (values.length - 1) : (W - 2 * pad) / 2);
   const y = (v) => H - pad - (v / max) * (H - 2 * pad);
   const ns = 'http://www.w3.org/2000/svg';
@@ -82,9 +107,13 @@ function chart(spec) {
   if (spec.type === 'line') add('polyline', { points: values.map((v, i) => `${x(i)},${y(v[spec.yField])}`).join(' '), class: 'series' });
   else {
     const w = Math.max(4, (W - 2 * pad) / Math.max(1, values.length) - 8);
-    values.forEach((v, i) => add('rect', { x: pad + i * ((W - 2 * pad) / values.length) + 4, y: y(v[spec.yField]), width: w, height: H - pad - y(v[spec.yField]), class: 'bar' }));
+    for (const [i, v] of values.entries()) {
+      add('rect', { x: pad + i * ((W - 2 * pad) / values.length) + 4, y: y(v[spec.yField]), width: w, height: H - pad - y(v[spec.yField]), class: 'bar' });
+    }
   }
-  values.forEach((v, i) => add('text', { x: spec.type === 'line' ? x(i) : pad + (i + 0.5) * ((W - 2 * pad) / values.length), y: H - 8, class: 'tick' }, v[spec.xField]));
+  for (const [i, v] of values.entries()) {
+    add('text', { x: spec.type === 'line' ? x(i) : pad + (i + 0.5) * ((W - 2 * pad) / values.length), y: H - 8, class: 'tick' }, v[spec.xField]);
+  }
   return el('div', { class: 'chart-box' }, el('div', { class: 'grey' }, spec.title?.text ?? ''), svg);
 }
 
@@ -95,7 +124,11 @@ function trackForm(node, messageId) {
       case 'input':
         return el('input', { name: x.name, placeholder: feishuText(x.placeholder), 'aria-label': feishuText(x.label) });
       case 'select_static':
-        return el('select', { name: x.name }, (x.options ?? []).map((o) => el('option', { value: o.value, ...(o.value === x.initial_option && { selected: '' }) }, feishuText(o.text))));
+        return el(
+          'select',
+          { name: x.name },
+          (x.options ?? []).map((o) => el('option', { value: o.value, ...(o.value === x.initial_option && { selected: '' }) }, feishuText(o.text))),
+        );
       case 'checker':
         return el('label', {}, el('input', { type: 'checkbox', name: x.name }), ` ${feishuText(x.text)}`);
       case 'button':
@@ -104,16 +137,20 @@ function trackForm(node, messageId) {
         return feishuElement(x, messageId);
     }
   });
-  return el('form', {
-    class: 'track-form',
-    onsubmit: async (ev) => {
-      ev.preventDefault();
-      const f = ev.target;
-      const values = { task_id: f.elements.task_id.value, kind: f.elements.kind.value, notify: f.elements.notify.checked };
-      const r = await post('/console/form', { platform: 'feishu', id: messageId, values });
-      toast(r.toast);
+  return el(
+    'form',
+    {
+      class: 'track-form',
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        const f = ev.target;
+        const values = { task_id: f.elements.task_id.value, kind: f.elements.kind.value, notify: f.elements.notify.checked };
+        const r = await post('/console/form', { platform: 'feishu', id: messageId, values });
+        toast(r.toast);
+      },
     },
-  }, fields);
+    fields,
+  );
 }
 
 function feishuCard(card, messageId, pinned) {
@@ -125,8 +162,25 @@ function feishuCard(card, messageId, pinned) {
   return el(
     'div',
     { class: 'card', 'data-card': messageId },
-    el('div', { class: `card-header t-${h.template ?? 'blue'}` }, el('span', { class: 'title' }, feishuText(h.title)), pinned ? el('span', { class: 'tag pin' }, '📌') : null, tag ? el('span', { class: 'tag' }, tag) : null),
-    el('div', { class: 'card-body' }, body.filter((x) => x.tag !== 'button').map((x) => feishuElement(x, messageId)), buttons.length ? el('div', { class: 'card-actions' }, buttons.map((b) => feishuElement(b, messageId))) : null),
+    el(
+      'div',
+      { class: `card-header t-${h.template ?? 'blue'}` },
+      el('span', { class: 'title' }, feishuText(h.title)),
+      pinned ? el('span', { class: 'tag pin' }, '📌') : null,
+      tag ? el('span', { class: 'tag' }, tag) : null,
+    ),
+    el(
+      'div',
+      { class: 'card-body' },
+      body.filter((x) => x.tag !== 'button').map((x) => feishuElement(x, messageId)),
+      buttons.length
+        ? el(
+            'div',
+            { class: 'card-actions' },
+            buttons.map((b) => feishuElement(b, messageId)),
+          )
+        : null,
+    ),
   );
 }
 
@@ -156,14 +210,14 @@ function inline(s) {
   const out = [];
   const parts = s.split(/(\*\*(?:\\.|[^*])+\*\*|`[^`]*`)/);
   for (const p of parts) {
-    if (/^\*\*.*\*\*$/.test(p)) out.push(el('strong', {}, unescape(p.slice(2, -2))));
+    if (/^\*\*.*\*\*$/.test(p)) out.push(el('strong', {}, unescapeMd(p.slice(2, -2))));
     else if (/^`.*`$/.test(p)) out.push(el('code', {}, p.slice(1, -1)));
-    else if (p) out.push(unescape(p));
+    else if (p) out.push(unescapeMd(p));
   }
   return out;
 }
 
-const unescape = (s) => s.replace(/\\(.)/g, '$1');
+const unescapeMd = (s) => s.replace(/\\(.)/g, '$1');
 
 /**
  * Our form template: the card platform's Form component draws the fields it is sent (hidden ones
@@ -182,12 +236,22 @@ function dingtalkForm(p, outTrackId) {
     switch (f.type) {
       case 'SELECT': {
         const chosen = f.defaultValue?.value;
-        return el('select', { name: f.name, 'aria-label': f.label }, (f.options ?? []).map((o) => el('option', { value: o.value, ...(o.value === chosen && { selected: '' }) }, o.text)));
+        return el(
+          'select',
+          { name: f.name, 'aria-label': f.label },
+          (f.options ?? []).map((o) => el('option', { value: o.value, ...(o.value === chosen && { selected: '' }) }, o.text)),
+        );
       }
       case 'CHECKBOX':
         return el('label', {}, el('input', { type: 'checkbox', name: f.name, ...(f.defaultValue === true && { checked: '' }) }), ` ${f.label}`);
       default:
-        return el('input', { name: f.name, placeholder: f.placeholder ?? '', 'aria-label': f.label, value: typeof f.defaultValue === 'string' ? f.defaultValue : '', ...(f.required && { required: '' }) });
+        return el('input', {
+          name: f.name,
+          placeholder: f.placeholder ?? '',
+          'aria-label': f.label,
+          value: typeof f.defaultValue === 'string' ? f.defaultValue : '',
+          ...(f.required && { required: '' }),
+        });
     }
   };
   return el(
@@ -196,7 +260,9 @@ function dingtalkForm(p, outTrackId) {
       class: 'track-form',
       onsubmit: async (ev) => {
         ev.preventDefault();
-        const values = Object.fromEntries(shown.map((f) => [f.name, f.type === 'CHECKBOX' ? ev.target.elements[f.name].checked : ev.target.elements[f.name].value]));
+        const values = Object.fromEntries(
+          shown.map((f) => [f.name, f.type === 'CHECKBOX' ? ev.target.elements[f.name].checked : ev.target.elements[f.name].value]),
+        );
         const r = await post('/console/form', { platform: 'dingtalk', id: outTrackId, values });
         toast(r.toast);
       },
@@ -208,7 +274,8 @@ function dingtalkForm(p, outTrackId) {
 
 function dingtalkCard(p, outTrackId) {
   const buttons = [];
-  if (p.showRefresh === 'true') buttons.push(el('button', { class: 'primary', 'data-action': 'refresh', onclick: () => click('dingtalk', outTrackId, 'refresh') }, p.refreshLabel));
+  if (p.showRefresh === 'true')
+    buttons.push(el('button', { class: 'primary', 'data-action': 'refresh', onclick: () => click('dingtalk', outTrackId, 'refresh') }, p.refreshLabel));
   if (p.showStop === 'true') buttons.push(el('button', { 'data-action': 'stop', onclick: () => click('dingtalk', outTrackId, 'stop') }, p.stopLabel));
   if (p.showNotify === 'true') buttons.push(el('button', { 'data-action': 'notify', onclick: () => click('dingtalk', outTrackId, 'notify') }, p.notifyLabel));
   return el(
@@ -231,17 +298,33 @@ function dingtalkCard(p, outTrackId) {
 
 /** A Feishu text message: `<at user_id="…"></at>` mentions drawn as @ chips, the rest as text. */
 function textWithMentions(text) {
-  return text.split(/(<at user_id="[^"]*"><\/at>)/).filter(Boolean).map((part) => {
-    const m = /^<at user_id="([^"]*)"><\/at>$/.exec(part);
-    return m ? el('span', { class: 'mention' }, `@${m[1] === 'ou_user00000000000000000000000001' ? 'you' : m[1]}`) : part;
-  });
+  return text
+    .split(/(<at user_id="[^"]*"><\/at>)/)
+    .filter(Boolean)
+    .map((part) => {
+      const m = /^<at user_id="([^"]*)"><\/at>$/.exec(part);
+      return m ? el('span', { class: 'mention' }, `@${m[1] === 'ou_user00000000000000000000000001' ? 'you' : m[1]}`) : part;
+    });
 }
 
 function render(e) {
   if (e.from === 'user') return el('li', { class: 'msg user', 'data-id': e.id }, `@taskbot ${e.text}`);
-  if (e.file) return el('li', { class: 'msg bot', 'data-id': e.id }, el('a', { class: 'file', href: `/console/file?key=${encodeURIComponent(e.file.key)}`, download: e.file.name }, `📎 ${e.file.name} (${Math.max(1, Math.round(e.file.size / 1024))} KB)`));
+  if (e.file)
+    return el(
+      'li',
+      { class: 'msg bot', 'data-id': e.id },
+      el(
+        'a',
+        { class: 'file', href: `/console/file?key=${encodeURIComponent(e.file.key)}`, download: e.file.name },
+        `📎 ${e.file.name} (${Math.max(1, Math.round(e.file.size / 1024))} KB)`,
+      ),
+    );
   if (e.text !== undefined) return el('li', { class: 'msg bot', 'data-id': e.id }, el('div', { class: 'markdown mention-message' }, textWithMentions(e.text)));
-  const content = e.card ? feishuCard(e.card, e.id, e.pinned) : e.params ? dingtalkCard(e.params, e.id) : el('div', { class: 'markdown' }, markdown(e.markdown.text));
+  const content = e.card
+    ? feishuCard(e.card, e.id, e.pinned)
+    : e.params
+      ? dingtalkCard(e.params, e.id)
+      : el('div', { class: 'markdown' }, markdown(e.markdown.text));
   return el('li', { class: 'msg bot', 'data-id': e.id }, content);
 }
 
@@ -252,7 +335,14 @@ function topBox(e) {
   if (!e.topBox.open) return;
   const p = e.params;
   bar.append(
-    el('div', { class: 'topbox-card', 'data-id': e.id }, el('span', { class: 'tag pin' }, '📌'), el('span', { class: 'title' }, p.title), p.state ? el('span', { class: 'tag' }, p.state) : null, p.progressText ? el('div', { class: 'heading' }, p.progressText) : null),
+    el(
+      'div',
+      { class: 'topbox-card', 'data-id': e.id },
+      el('span', { class: 'tag pin' }, '📌'),
+      el('span', { class: 'title' }, p.title),
+      p.state ? el('span', { class: 'tag' }, p.state) : null,
+      p.progressText ? el('div', { class: 'heading' }, p.progressText) : null,
+    ),
   );
 }
 
@@ -299,7 +389,12 @@ async function boot() {
   $('.script').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const f = ev.target.elements;
-    const r = await post('/console/script', { platform: f.platform.value, taskId: f.taskId.value.trim(), notify: f.notify.checked, ...(f.title.value.trim() && { title: f.title.value.trim() }) });
+    const r = await post('/console/script', {
+      platform: f.platform.value,
+      taskId: f.taskId.value.trim(),
+      notify: f.notify.checked,
+      ...(f.title.value.trim() && { title: f.title.value.trim() }),
+    });
     $('.script-answer').textContent = `${r.curl ?? ''}\n→ ${r.status} ${JSON.stringify(r.body)}`;
   });
   $('.new-task').addEventListener('submit', async (ev) => {
@@ -316,7 +411,16 @@ function drawSamples(samples) {
   const ul = $('.sample-list');
   ul.replaceChildren(
     ...samples.map((s) =>
-      el('li', {}, el('button', { 'data-sample': s.id, onclick: () => say(s.platform, `status ${s.id}`) }, `${s.platform} · ${s.kind} · ${s.id}`, el('small', {}, s.description))),
+      el(
+        'li',
+        {},
+        el(
+          'button',
+          { 'data-sample': s.id, onclick: () => say(s.platform, `status ${s.id}`) },
+          `${s.platform} · ${s.kind} · ${s.id}`,
+          el('small', {}, s.description),
+        ),
+      ),
     ),
   );
 }

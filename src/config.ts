@@ -16,7 +16,12 @@ const url = (name: string, example: string) =>
 const list = z
   .string()
   .optional()
-  .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 
 const optionalText = z
   .string()
@@ -34,7 +39,10 @@ const proxyUrl = (name: string) =>
     .string()
     .trim()
     .optional()
-    .refine((v) => v === undefined || /^(https?|socks5?):\/\/[^\s/]+\/?$/.test(v), `${name} must be a proxy URL with its scheme, e.g. http://user:password@proxy.example.com:3128`);
+    .refine(
+      (v) => v === undefined || /^(https?|socks5?):\/\/[^\s/]+\/?$/.test(v),
+      `${name} must be a proxy URL with its scheme, e.g. http://user:password@proxy.example.com:3128`,
+    );
 
 const Env = z
   .object({
@@ -57,10 +65,7 @@ const Env = z
       .string()
       .trim()
       .default('sqlite:./data/taskbot.db')
-      .refine(
-        (v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v),
-        'DATABASE_URL must be sqlite:PATH or postgres://user@host:port/db',
-      ),
+      .refine((v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v), 'DATABASE_URL must be sqlite:PATH or postgres://user@host:port/db'),
     HTTP_HOST: z.string().trim().min(1, 'HTTP_HOST must be a host name or address, e.g. 127.0.0.1').default('127.0.0.1'),
     HTTP_PORT: z.coerce
       .number({ error: 'HTTP_PORT must be a port number, e.g. 3000' })
@@ -69,11 +74,7 @@ const Env = z
       .max(65535, 'HTTP_PORT must be between 0 and 65535')
       .default(3000),
     BOT_LOCALE: z.enum(['zh', 'en'], { error: 'BOT_LOCALE must be zh or en' }).default('zh'),
-    DIGEST_TIMEZONE: z
-      .string()
-      .trim()
-      .default('Asia/Shanghai')
-      .refine(isTimeZone, 'DIGEST_TIMEZONE must be an IANA time zone, e.g. Asia/Shanghai'),
+    DIGEST_TIMEZONE: z.string().trim().default('Asia/Shanghai').refine(isTimeZone, 'DIGEST_TIMEZONE must be an IANA time zone, e.g. Asia/Shanghai'),
     ALLOWED_CHAT_IDS: list,
     ADMIN_USER_IDS: list,
     LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
@@ -126,7 +127,16 @@ export type Env = z.output<typeof Env>;
 
 export interface Config {
   feishu?: { appId: string; appSecret: string; domain: string; eventMode: 'ws' | 'webhook'; encryptKey?: string; verificationToken?: string };
-  dingtalk?: { clientId: string; clientSecret: string; robotCode: string; apiBase: string; oapiBase: string; cardTemplateId?: string; topBoxTemplateId?: string; formTemplateId?: string };
+  dingtalk?: {
+    clientId: string;
+    clientSecret: string;
+    robotCode: string;
+    apiBase: string;
+    oapiBase: string;
+    cardTemplateId?: string;
+    topBoxTemplateId?: string;
+    formTemplateId?: string;
+  };
   databaseUrl: string;
   http: { host: string; port: number };
   locale: 'zh' | 'en';

@@ -67,7 +67,10 @@ export async function accept(cmd: InboundCommand, keys: string[], deps: AdmitDep
     taking.then((k) => (k ? deps.inbox.done(k) : undefined)).catch(() => undefined);
     const err = asTaskbotError(e);
     deps.telemetry?.command('any', 'store_failed');
-    deps.logger?.error({ code: err.code, err: err.toJSON(), chat: cmd.chatId, command: parseCommand(cmd.text).command }, 'the store could not keep a command; answering it with an apology');
+    deps.logger?.error(
+      { code: err.code, err: err.toJSON(), chat: cmd.chatId, command: parseCommand(cmd.text).command },
+      'the store could not keep a command; answering it with an apology',
+    );
     void answerOutside(cmd, errorCard(err, deps.commands.settings.locale), deps, 'store_failed');
     return;
   }
@@ -81,7 +84,9 @@ export function work(c: OwedCommand, deps: AdmitDeps): void {
   deps.telemetry?.command('any', 'queue_full');
   deps.logger?.warn({ chat: c.cmd.chatId }, 'inbound queue full: told the person to try again in a minute');
   const { settings } = deps.commands;
-  void answerOutside(c.cmd, noticeCard(settings.locale, cardTexts(settings.locale).queueFull, { color: 'orange' }), deps, 'queue_full').then(() => deps.inbox.done(c.key).catch(() => undefined));
+  void answerOutside(c.cmd, noticeCard(settings.locale, cardTexts(settings.locale).queueFull, { color: 'orange' }), deps, 'queue_full').then(() =>
+    deps.inbox.done(c.key).catch(() => undefined),
+  );
 }
 
 /** Answers one kept command, then lets it go. Failures are logged with their code; nothing escapes. */
@@ -90,7 +95,10 @@ async function answerKept(c: OwedCommand, deps: AdmitDeps): Promise<void> {
   try {
     if (c.attempts > MAX_ATTEMPTS) {
       const err = asTaskbotError(new Error(`a command was taken ${c.attempts} times and never answered`));
-      deps.logger?.error({ err: err.toJSON(), chat: cmd.chatId, command: parseCommand(cmd.text).command }, 'a command whose holders kept going away: answered with an apology');
+      deps.logger?.error(
+        { err: err.toJSON(), chat: cmd.chatId, command: parseCommand(cmd.text).command },
+        'a command whose holders kept going away: answered with an apology',
+      );
       await send(cmd, errorCard(err, deps.commands.settings.locale), deps);
     } else if (c.busy) {
       deps.telemetry?.command('any', 'busy');
@@ -104,9 +112,16 @@ async function answerKept(c: OwedCommand, deps: AdmitDeps): Promise<void> {
     if (e instanceof LeaseLost) return void deps.logger?.info({ key: c.key, chat: cmd.chatId }, 'another replica took this command over; it answers it');
     // The answer could not be sent, retries included: say which command in which chat went unanswered.
     const err = asTaskbotError(e);
-    deps.logger?.error({ code: err.code, err: err.toJSON(), platform: cmd.platform, chat: cmd.chatId, command: parseCommand(cmd.text).command }, 'could not answer a command');
+    deps.logger?.error(
+      { code: err.code, err: err.toJSON(), platform: cmd.platform, chat: cmd.chatId, command: parseCommand(cmd.text).command },
+      'could not answer a command',
+    );
   }
-  await deps.inbox.done(c.key).catch((e) => deps.logger?.warn({ err: asTaskbotError(e).toJSON(), key: c.key }, 'could not record a command as answered: another replica may answer it again'));
+  await deps.inbox
+    .done(c.key)
+    .catch((e) =>
+      deps.logger?.warn({ err: asTaskbotError(e).toJSON(), key: c.key }, 'could not record a command as answered: another replica may answer it again'),
+    );
 }
 
 /** Answers sent outside the work queue at once: beyond this the process is in trouble and they are only logged. */
@@ -158,10 +173,11 @@ export function inboundPort(deps: AdmitDeps): InboundPort {
     event: (platform, type) => deps.telemetry?.event(platform, type),
     async cardAction(press, budgetMs) {
       // A press the store cannot record is still answered (its work tells what fails).
-      const fresh = press.deliveryKey ? await withDeadline(deps.store.inbox.claim([press.deliveryKey], deps.clock.now(), DEDUPE_TTL_MS), KEEP_DEADLINE_MS).catch(() => true) : true;
+      const fresh = press.deliveryKey
+        ? await withDeadline(deps.store.inbox.claim([press.deliveryKey], deps.clock.now(), DEDUPE_TTL_MS), KEEP_DEADLINE_MS).catch(() => true)
+        : true;
       if (!fresh) return { kind: 'duplicate', toast: cardTexts(actions.locale).toastRefreshing };
       return cardAction(press, actions, budgetMs);
     },
   };
 }
-

@@ -55,7 +55,13 @@ export class Inbox {
 
   constructor(private readonly d: InboxDeps) {
     const leaseMs = d.leaseMs ?? COMMAND_LEASE_MS;
-    this.working = new LeaseKeeper({ leaseMs, clock: d.clock, renew: (keys, until) => d.store.inbox.renew(keys, d.owner, until), what: 'commands being answered', ...(d.logger && { logger: d.logger }) });
+    this.working = new LeaseKeeper({
+      leaseMs,
+      clock: d.clock,
+      renew: (keys, until) => d.store.inbox.renew(keys, d.owner, until),
+      what: 'commands being answered',
+      ...(d.logger && { logger: d.logger }),
+    });
   }
 
   /** Keeps the command of a delivery (its first id holds it); the key it is kept under, or undefined for a duplicate. Throws when the store fails. */
@@ -67,7 +73,14 @@ export class Inbox {
     if (this.working.has(key)) return undefined;
     this.working.hold(key);
     try {
-      if (await this.d.store.inbox.claim(keys, this.d.clock.now(), DEDUPE_TTL_MS, { payload: JSON.stringify(kept), owner: this.d.owner, leaseUntil: this.working.until() })) return key;
+      if (
+        await this.d.store.inbox.claim(keys, this.d.clock.now(), DEDUPE_TTL_MS, {
+          payload: JSON.stringify(kept),
+          owner: this.d.owner,
+          leaseUntil: this.working.until(),
+        })
+      )
+        return key;
     } catch (e) {
       this.working.drop(key);
       throw e;

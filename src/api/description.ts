@@ -3,7 +3,21 @@ import { ERROR_CODES } from '../domain/errors.js';
 import { WatchRequest } from './watches.js';
 import { CARD_TRANSITIONS } from '../domain/card-status.js';
 
-const Problem = { type: 'object', properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', examples: [...ERROR_CODES, 'INVALID_REQUEST', 'UNAUTHORIZED', 'CARD_NOT_FOUND'] }, message: { type: 'string' }, scopes: { type: 'array', items: { type: 'string' } }, issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } } } } } };
+const Problem = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', examples: [...ERROR_CODES, 'INVALID_REQUEST', 'UNAUTHORIZED', 'CARD_NOT_FOUND'] },
+        message: { type: 'string' },
+        scopes: { type: 'array', items: { type: 'string' } },
+        issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+      },
+    },
+  },
+};
 const err = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Problem' } } } });
 const ok = (description: string, schema: string) => ({ description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } } });
 const cardKey = { name: 'cardKey', in: 'path', required: true, description: 'as POST answered, URL-encoded (e.g. feishu%3Aom_…)', schema: { type: 'string' } };
@@ -28,7 +42,11 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'the API_TOKEN' } },
       schemas: {
         WatchRequest: z.toJSONSchema(WatchRequest, { io: 'input', unrepresentable: 'any' }),
-        Watch: { type: 'object', required: ['cardKey', 'state'], properties: { cardKey: { type: 'string' }, state: { type: 'string', enum: ['queued', 'running', 'succeeded', 'partial', 'failed'] } } },
+        Watch: {
+          type: 'object',
+          required: ['cardKey', 'state'],
+          properties: { cardKey: { type: 'string' }, state: { type: 'string', enum: ['queued', 'running', 'succeeded', 'partial', 'failed'] } },
+        },
         CardState: {
           type: 'object',
           required: ['cardKey', 'platform', 'chatId', 'status', 'waiting'],
@@ -36,12 +54,21 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
             cardKey: { type: 'string' },
             platform: { type: 'string', enum: ['feishu', 'dingtalk'] },
             chatId: { type: 'string' },
-            status: { type: 'string', enum: CARD_STATUS, description: 'active (kept up to date), stopped (by a person), done (its task ended), expired or error (updates gave up; Refresh restarts them), gone (the message can no longer be edited)' },
+            status: {
+              type: 'string',
+              enum: CARD_STATUS,
+              description:
+                'active (kept up to date), stopped (by a person), done (its task ended), expired or error (updates gave up; Refresh restarts them), gone (the message can no longer be edited)',
+            },
             waiting: { type: 'integer', description: 'people who pressed Notify me and are mentioned when it ends' },
             task: { type: 'object', description: "the task's latest snapshot", additionalProperties: true },
           },
         },
-        Stopped: { type: 'object', required: ['cardKey', 'status'], properties: { cardKey: { type: 'string' }, status: { type: 'string', enum: CARD_STATUS } } },
+        Stopped: {
+          type: 'object',
+          required: ['cardKey', 'status'],
+          properties: { cardKey: { type: 'string' }, status: { type: 'string', enum: CARD_STATUS } },
+        },
         Problem,
       },
     },
@@ -51,7 +78,15 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
         post: {
           operationId: 'createWatch',
           summary: 'Post a live card of a task into a chat and keep it up to date',
-          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, description: 'a retry with the same key and body gets the first answer and never posts twice (24 h)', schema: { type: 'string', maxLength: 200 } }],
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              description: 'a retry with the same key and body gets the first answer and never posts twice (24 h)',
+              schema: { type: 'string', maxLength: 200 },
+            },
+          ],
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/WatchRequest' } } } },
           responses: {
             '201': ok('posted and watched', 'Watch'),
@@ -68,8 +103,23 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
         },
       },
       '/api/v1/watches/{cardKey}': {
-        get: { operationId: 'getWatch', summary: "The card's status and its task's latest snapshot", parameters: [cardKey], responses: { '200': ok('the card', 'CardState'), '401': err('no or wrong bearer token'), '404': err('no such card') } },
-        delete: { operationId: 'stopWatch', summary: 'Stop updating a card a script posted', parameters: [cardKey], responses: { '200': ok('stopped (or already ended: its status says how)', 'Stopped'), '401': err('no or wrong bearer token'), '403': err('a person asked for this card: only they, taskbot admins and the group owner and managers may stop it'), '404': err('no such card') } },
+        get: {
+          operationId: 'getWatch',
+          summary: "The card's status and its task's latest snapshot",
+          parameters: [cardKey],
+          responses: { '200': ok('the card', 'CardState'), '401': err('no or wrong bearer token'), '404': err('no such card') },
+        },
+        delete: {
+          operationId: 'stopWatch',
+          summary: 'Stop updating a card a script posted',
+          parameters: [cardKey],
+          responses: {
+            '200': ok('stopped (or already ended: its status says how)', 'Stopped'),
+            '401': err('no or wrong bearer token'),
+            '403': err('a person asked for this card: only they, taskbot admins and the group owner and managers may stop it'),
+            '404': err('no such card'),
+          },
+        },
       },
     },
   };

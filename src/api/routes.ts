@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { CommandDeps } from '../commands/deps.js';
 import { asTaskbotError, type ErrorCode } from '../domain/errors.js';
 import { bearerMatches } from '../http/auth.js';
@@ -55,27 +55,52 @@ const PREFIX = '/api/v1/watches';
  * stopped taking requests): a retry takes them at once.
  */
 export function apiRoutes(http: HttpServer, d: ApiDeps): { stop(): Promise<void> } {
-  const keys = new LeaseKeeper({ leaseMs: KEY_LEASE_MS, clock: d.commands.clock, renew: (k, until) => renewRequests(d.store, k, d.owner, until), what: 'script requests being worked', ...(d.logger && { logger: d.logger }) });
+  const keys = new LeaseKeeper({
+    leaseMs: KEY_LEASE_MS,
+    clock: d.commands.clock,
+    renew: async (k, until) => {
+      await renewRequests(d.store, k, d.owner, until);
+      return undefined; // which keys it kept is not told: all are taken as kept
+    },
+    what: 'script requests being worked',
+    ...(d.logger && { logger: d.logger }),
+  });
   keys.start();
-  const guarded = (h: (req: HttpInput) => Promise<HttpAnswer>) => async (req: HttpInput): Promise<HttpAnswer> => {
-    if (!bearerMatches(req.headers.authorization, d.token)) return { status: 401, body: problem('UNAUTHORIZED', 'Authorization: Bearer <API_TOKEN> is required'), headers: { 'www-authenticate': 'Bearer' } };
-    try {
-      return await h(req);
-    } catch (e) {
-      return errorAnswer(e);
-    }
-  };
-  http.route('POST', PREFIX, guarded((req) => create(req, d, keys)), { json: true });
-  http.route('GET', `${PREFIX}/*`, guarded(async (req) => {
-    const w = await describeWatch(d.commands, keyOf(req));
-    return w ? { status: 200, body: w } : { status: 404, body: problem('CARD_NOT_FOUND', 'no card with this key') };
-  }));
-  http.route('DELETE', `${PREFIX}/*`, guarded(async (req) => {
-    const r = await stopWatch(d.commands, keyOf(req));
-    if (!r) return { status: 404, body: problem('CARD_NOT_FOUND', 'no card with this key') };
-    if ('refused' in r) return { status: 403, body: problem('PERMISSION_DENIED', r.refused) };
-    return { status: 200, body: r };
-  }));
+  const guarded =
+    (h: (req: HttpInput) => Promise<HttpAnswer>) =>
+    async (req: HttpInput): Promise<HttpAnswer> => {
+      if (!bearerMatches(req.headers.authorization, d.token))
+        return { status: 401, body: problem('UNAUTHORIZED', 'Authorization: Bearer <API_TOKEN> is required'), headers: { 'www-authenticate': 'Bearer' } };
+      try {
+        return await h(req);
+      } catch (e) {
+        return errorAnswer(e);
+      }
+    };
+  http.route(
+    'POST',
+    PREFIX,
+    guarded((req) => create(req, d, keys)),
+    { json: true },
+  );
+  http.route(
+    'GET',
+    `${PREFIX}/*`,
+    guarded(async (req) => {
+      const w = await describeWatch(d.commands, keyOf(req));
+      return w ? { status: 200, body: w } : { status: 404, body: problem('CARD_NOT_FOUND', 'no card with this key') };
+    }),
+  );
+  http.route(
+    'DELETE',
+    `${PREFIX}/*`,
+    guarded(async (req) => {
+      const r = await stopWatch(d.commands, keyOf(req));
+      if (!r) return { status: 404, body: problem('CARD_NOT_FOUND', 'no card with this key') };
+      if ('refused' in r) return { status: 403, body: problem('PERMISSION_DENIED', r.refused) };
+      return { status: 200, body: r };
+    }),
+  );
   http.route('GET', '/api/v1/openapi.json', async () => ({ status: 200, body: openApiDocument(d.publicUrl()) }));
   return { stop: () => abandonRequests(d.store, keys.stop(), d.owner) };
 }
@@ -91,11 +116,20 @@ async function create(req: HttpInput, d: ApiDeps, keys: LeaseKeeper): Promise<Ht
   const parsed = WatchRequest.safeParse(json);
   if (!parsed.success) return { status: 400, body: { error: { code: 'INVALID_REQUEST', message: 'the request does not fit', issues: issues(parsed.error) } } };
   const key = header(req, 'idempotency-key');
-  if (key !== undefined && (key.length === 0 || key.length > 200)) return { status: 400, body: problem('INVALID_REQUEST', 'Idempotency-Key must be 1 to 200 characters') };
+  if (key !== undefined && (key.length === 0 || key.length > 200))
+    return { status: 400, body: problem('INVALID_REQUEST', 'Idempotency-Key must be 1 to 200 characters') };
   if (key === undefined) return created(await postWatch(d.commands, parsed.data));
-  const claim = await claimRequest(d.store, key, createHash('sha256').update(JSON.stringify(parsed.data)).digest('hex'), d.commands.clock.now(), d.owner, keys.until());
+  const claim = await claimRequest(
+    d.store,
+    key,
+    createHash('sha256').update(JSON.stringify(parsed.data)).digest('hex'),
+    d.commands.clock.now(),
+    d.owner,
+    keys.until(),
+  );
   if (claim.kind === 'answered') return { status: claim.status, body: claim.body, headers: { 'idempotent-replayed': 'true' } };
-  if (claim.kind === 'working') return { status: 409, body: problem('IN_PROGRESS', 'a request with this Idempotency-Key is still being worked; try again shortly') };
+  if (claim.kind === 'working')
+    return { status: 409, body: problem('IN_PROGRESS', 'a request with this Idempotency-Key is still being worked; try again shortly') };
   if (claim.kind === 'conflict') return { status: 422, body: problem('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request') };
   keys.hold(key);
   try {
@@ -130,7 +164,10 @@ function errorBody(err: ReturnType<typeof asTaskbotError>) {
 const problem = (code: string, message: string) => ({ error: { code, message } });
 
 function issues(e: z.ZodError): { path: string; message: string }[] {
-  return e.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : i.message }));
+  return e.issues.map((i) => ({
+    path: i.path.join('.') || '(body)',
+    message: i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : i.message,
+  }));
 }
 
 function keyOf(req: HttpInput): string {

@@ -32,18 +32,33 @@ export interface PostedWatch {
  * and `taskbot watch` do. The task is fetched once first, so an unknown task or a missing scope
  * is answered, not posted. `idempotencyKey` makes the platform take a repeated post once where it can.
  */
-export async function postWatch(deps: Pick<CommandDeps, 'registry' | 'engine' | 'messengers' | 'settings' | 'chats'>, req: WatchRequest, idempotencyKey?: string): Promise<PostedWatch> {
+export async function postWatch(
+  deps: Pick<CommandDeps, 'registry' | 'engine' | 'messengers' | 'settings' | 'chats'>,
+  req: WatchRequest,
+  idempotencyKey?: string,
+): Promise<PostedWatch> {
   const chat = { platform: req.platform, chatId: req.chatId };
   const v = await may(deps, { action: 'read', actor: SCRIPT, chat });
   if (!v.ok) throw new TaskbotError('PERMISSION_DENIED', `chat ${req.chatId} is not in ALLOWED_CHAT_IDS`);
   const messenger = deps.messengers[req.platform];
   if (!messenger) throw new TaskbotError('NOT_CONFIGURED', `${req.platform} is not configured on this taskbot`);
   const unionId = req.unionId;
-  const snap = await deps.registry.fetch({ platform: req.platform, id: req.taskId, ...(req.kind && { kind: req.kind }), ...(unionId && { operatorOf: async () => unionId }) });
+  const snap = await deps.registry.fetch({
+    platform: req.platform,
+    id: req.taskId,
+    ...(req.kind && { kind: req.kind }),
+    ...(unionId && { operatorOf: async () => unionId }),
+  });
   const locale = (await deps.chats.get(chat)).locale ?? deps.settings.locale;
   const live = !isTerminal(snap.state);
   const waiting = live ? (req.notify?.length ?? 0) : 0;
-  const card = taskCard(snap, { locale, timeZone: deps.settings.timeZone, mode: live ? 'live' : 'final', ...(req.title && { title: req.title }), ...(waiting && { waiting }) });
+  const card = taskCard(snap, {
+    locale,
+    timeZone: deps.settings.timeZone,
+    mode: live ? 'live' : 'final',
+    ...(req.title && { title: req.title }),
+    ...(waiting && { waiting }),
+  });
   const handle = await messenger.send(chat, card, idempotencyKey ? { idempotencyKey: `api:${idempotencyKey}` } : undefined);
   await deps.engine.track(handle, snap, locale, card, { ...(req.title && { title: req.title }) });
   const key = cardKey(handle);
@@ -55,7 +70,10 @@ export async function postWatch(deps: Pick<CommandDeps, 'registry' | 'engine' | 
  * Stop, as a script asks it (the API's DELETE): the cards scripts posted, not those people asked
  * for (theirs to stop, with taskbot's admins and the group's owner and managers).
  */
-export async function stopWatch(deps: Pick<CommandDeps, 'engine' | 'messengers' | 'settings' | 'chats'>, key: string): Promise<{ cardKey: string; status: string } | { refused: string } | undefined> {
+export async function stopWatch(
+  deps: Pick<CommandDeps, 'engine' | 'messengers' | 'settings' | 'chats'>,
+  key: string,
+): Promise<{ cardKey: string; status: string } | { refused: string } | undefined> {
   const card = await deps.engine.cardInfo(key);
   if (!card) return undefined;
   const v = await may(deps, { action: 'stop', actor: SCRIPT, chat: { platform: card.platform, chatId: card.chatId }, card });
@@ -71,5 +89,12 @@ const SCRIPT = { kind: 'script' } as const;
 export async function describeWatch(deps: Pick<CommandDeps, 'engine'>, key: string): Promise<Record<string, unknown> | undefined> {
   const w = await deps.engine.describe(key);
   if (!w) return undefined;
-  return { cardKey: key, platform: w.card.platform, chatId: w.card.chat_id, status: w.card.status, waiting: w.card.waiting, ...(w.snapshot && { task: JSON.parse(snapshotToJson(w.snapshot)) as unknown }) };
+  return {
+    cardKey: key,
+    platform: w.card.platform,
+    chatId: w.card.chat_id,
+    status: w.card.status,
+    waiting: w.card.waiting,
+    ...(w.snapshot && { task: JSON.parse(snapshotToJson(w.snapshot)) as unknown }),
+  };
 }

@@ -104,7 +104,18 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   const services = buildServices(config, { logger: log, clock, telemetry: metrics, share: replicas.share, budget });
   const messengers = buildMessengers(config, services, { clock, logger: log, telemetry: metrics });
   // One identity per replica for every lease it takes, so the others can tell when its holder is gone.
-  const engine = new WatchEngine({ store, tasks: services.registry, messengers, timeZone: config.digestTimeZone, clock, logger: log.child({ component: 'watch' }), share: replicas.share, budget, owner: replicas.owner, ...(o.watch && { options: o.watch }) });
+  const engine = new WatchEngine({
+    store,
+    tasks: services.registry,
+    messengers,
+    timeZone: config.digestTimeZone,
+    clock,
+    logger: log.child({ component: 'watch' }),
+    share: replicas.share,
+    budget,
+    owner: replicas.owner,
+    ...(o.watch && { options: o.watch }),
+  });
   const feishuApi = services.feishu;
   const reports: ReportSource | undefined = feishuApi && {
     async submissions(w) {
@@ -113,13 +124,27 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
       return all;
     },
   };
-  const digests = new DigestScheduler({ store, messengers, reports, clock, logger: log.child({ component: 'digest' }), telemetry: metrics, owner: replicas.owner });
+  const digests = new DigestScheduler({
+    store,
+    messengers,
+    reports,
+    clock,
+    logger: log.child({ component: 'digest' }),
+    telemetry: metrics,
+    owner: replicas.owner,
+  });
   const commands: CommandDeps = {
     registry: services.registry,
     engine,
     digests,
     messengers,
-    settings: { locale: config.locale, timeZone: config.digestTimeZone, allowedChatIds: config.allowedChatIds, adminUserIds: config.adminUserIds, ...(config.publicUrl && { publicUrl: config.publicUrl }) },
+    settings: {
+      locale: config.locale,
+      timeZone: config.digestTimeZone,
+      allowedChatIds: config.allowedChatIds,
+      adminUserIds: config.adminUserIds,
+      ...(config.publicUrl && { publicUrl: config.publicUrl }),
+    },
     chats: chatPrefs(store, () => clock.now()),
     forms: store.forms,
     clock,
@@ -138,7 +163,17 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     room: () => queue.room,
     adopted: (c) => work(c, inbound),
   });
-  const inbound: AdmitDeps = { store, clock, commands, logger: log, telemetry: metrics, queue, flood, presses: new FloodGuard(o.presses ?? DEFAULT_PRESS_LIMITS), inbox };
+  const inbound: AdmitDeps = {
+    store,
+    clock,
+    commands,
+    logger: log,
+    telemetry: metrics,
+    queue,
+    flood,
+    presses: new FloodGuard(o.presses ?? DEFAULT_PRESS_LIMITS),
+    inbox,
+  };
   const port = inboundPort(inbound);
 
   http.route('GET', '/healthz', () => ({ status: 200, body: { ok: true } }));
@@ -158,7 +193,9 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     }
     return { status: 200, body: await metrics.text(), contentType: metrics.registry.contentType };
   });
-  const api = config.apiToken ? apiRoutes(http, { token: config.apiToken, store, commands, owner: replicas.owner, publicUrl: () => commands.settings.publicUrl ?? '', logger: log }) : undefined;
+  const api = config.apiToken
+    ? apiRoutes(http, { token: config.apiToken, store, commands, owner: replicas.owner, publicUrl: () => commands.settings.publicUrl ?? '', logger: log })
+    : undefined;
   o.routes?.(http);
 
   let url: string;
@@ -168,7 +205,12 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     commands.settings.publicUrl ??= url;
   } catch (e) {
     await store.close();
-    throw new TaskbotError('CONFIG_INVALID', `cannot listen on ${config.http.host}:${config.http.port}: ${e instanceof Error ? e.message : String(e)} (set HTTP_HOST / HTTP_PORT)`, {}, { cause: e });
+    throw new TaskbotError(
+      'CONFIG_INVALID',
+      `cannot listen on ${config.http.host}:${config.http.port}: ${e instanceof Error ? e.message : String(e)} (set HTTP_HOST / HTTP_PORT)`,
+      {},
+      { cause: e },
+    );
   }
   clock.start();
   await replicas.start();
@@ -188,7 +230,9 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   let onFatal!: (e: TaskbotError) => void;
   const fatal = new Promise<TaskbotError>((r) => (onFatal = r));
   if (config.feishu && services.feishu) {
-    runtimes.push(startFeishu({ config: config.feishu, api: services.feishu, http, port, logger: log, onFatal, ...(o.reconnect && { reconnect: o.reconnect }) }));
+    runtimes.push(
+      startFeishu({ config: config.feishu, api: services.feishu, http, port, logger: log, onFatal, ...(o.reconnect && { reconnect: o.reconnect }) }),
+    );
   }
   if (config.dingtalk && services.dingtalk) {
     runtimes.push(startDingtalk({ config: config.dingtalk, api: services.dingtalk, port, logger: log, onFatal, ...(o.stream && { stream: o.stream }) }));
@@ -213,9 +257,21 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
         ['script requests left', async () => api?.stop()],
         ['commands in flight', () => queue.drain()],
         // Not answered in time: kept in the store for another replica, or the next start.
-        ['commands left', () => (queue.clear(), inbox.stop())],
+        [
+          'commands left',
+          () => {
+            queue.clear();
+            return inbox.stop();
+          },
+        ],
         ['watching and digests', () => Promise.all([engine.stop(), digests.stop()])],
-        ['replica count', async () => (clock.stop(), await replicas.stop())],
+        [
+          'replica count',
+          () => {
+            clock.stop();
+            return replicas.stop();
+          },
+        ],
         ['store', () => store.close()],
       ]);
       log.info('taskbot stopped');

@@ -39,7 +39,11 @@ export function startDingtalk(d: DingtalkRuntimeDeps): PlatformRuntime {
     platform: 'dingtalk',
     status() {
       const ok = client.connected;
-      return { ok, state: ok ? 'connected' : client.everConnected ? 'reconnecting' : 'connecting', ...(!ok && client.lastError && { error: client.lastError }) };
+      return {
+        ok,
+        state: ok ? 'connected' : client.everConnected ? 'reconnecting' : 'connecting',
+        ...(!ok && client.lastError && { error: client.lastError }),
+      };
     },
     stop: () => client.stop(),
   };

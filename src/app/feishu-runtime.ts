@@ -32,7 +32,10 @@ export function startFeishu(d: FeishuRuntimeDeps): PlatformRuntime {
   let identity: { openId: string; name: string } | undefined;
   let ws: FeishuWsReceiver | undefined;
   let error: string | undefined;
-  const keys = { ...(d.config.encryptKey && { encryptKey: d.config.encryptKey }), ...(d.config.verificationToken && { verificationToken: d.config.verificationToken }) };
+  const keys = {
+    ...(d.config.encryptKey && { encryptKey: d.config.encryptKey }),
+    ...(d.config.verificationToken && { verificationToken: d.config.verificationToken }),
+  };
   const dispatcher = feishuDispatcher({ port: d.port, botOpenId: () => identity?.openId ?? '', logger: log }, keys);
   const webhook = d.config.eventMode === 'webhook';
 
@@ -40,7 +43,12 @@ export function startFeishu(d: FeishuRuntimeDeps): PlatformRuntime {
     // config.ts guarantees both keys in webhook mode.
     const cfg = { encryptKey: d.config.encryptKey!, verificationToken: d.config.verificationToken!, dispatcher, logger: log };
     for (const path of ['/feishu/webhook/event', '/feishu/webhook/card']) {
-      d.http.route('POST', path, (req) => (identity ? handleFeishuWebhook(req, cfg) : { status: 503, body: { error: 'starting: the Feishu bot identity is not known yet' } }), { json: true });
+      d.http.route(
+        'POST',
+        path,
+        (req) => (identity ? handleFeishuWebhook(req, cfg) : { status: 503, body: { error: 'starting: the Feishu bot identity is not known yet' } }),
+        { json: true },
+      );
     }
   }
 

@@ -69,7 +69,9 @@ export class Presence {
     // A beat still in flight would write this replica back after it left (and it would count for
     // GONE_AFTER_MS more): let it land first.
     if (this.inflight) await withDeadline(this.inflight, STORE_DEADLINE_MS).catch(() => undefined);
-    await withDeadline(this.store.replicas.leave(this.owner), STORE_DEADLINE_MS).catch((e) => this.logger?.warn({ err: asTaskbotError(e).toJSON() }, 'could not leave the replica count'));
+    await withDeadline(this.store.replicas.leave(this.owner), STORE_DEADLINE_MS).catch((e) =>
+      this.logger?.warn({ err: asTaskbotError(e).toJSON() }, 'could not leave the replica count'),
+    );
   }
 
   /** Whether the store takes writes now (for /readyz): the last beat when it is fresh, else a new one; within the deadline. */

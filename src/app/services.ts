@@ -21,7 +21,14 @@ export interface Services {
 /** The platform clients and task providers for whatever platforms the config enables. */
 export function buildServices(
   config: Config,
-  opts: { logger?: Logger; clock?: Clock; retry?: RetryOptions; telemetry?: Pick<Telemetry, 'upstreamCall' | 'rateLimitWait'>; share?: LimitShare; budget?: ReadBudget } = {},
+  opts: {
+    logger?: Logger;
+    clock?: Clock;
+    retry?: RetryOptions;
+    telemetry?: Pick<Telemetry, 'upstreamCall' | 'rateLimitWait'>;
+    share?: LimitShare;
+    budget?: ReadBudget;
+  } = {},
 ): Services {
   const t = opts.telemetry;
   const retry: RetryOptions = {

@@ -33,7 +33,10 @@ export function chartText(c: ChartBlock): string {
     const spark = c.points.map((p) => LEVELS[Math.min(LEVELS.length - 1, Math.round((p.value / max) * (LEVELS.length - 1)))]).join('');
     return `${c.title}: ${spark} (${c.points[0]!.label}–${c.points.at(-1)!.label})`;
   }
-  return [c.title, ...c.points.map((p) => [p.label, '█'.repeat(Math.max(p.value > 0 ? 1 : 0, Math.round((p.value / max) * 10))), p.value].filter((x) => x !== '').join(' '))].join('\n');
+  return [
+    c.title,
+    ...c.points.map((p) => [p.label, '█'.repeat(Math.max(p.value > 0 ? 1 : 0, Math.round((p.value / max) * 10))), p.value].filter((x) => x !== '').join(' ')),
+  ].join('\n');
 }
 
 /**

@@ -59,8 +59,21 @@ export function renderFormParams(f: TrackForm, chatId: string): Record<(typeof F
   const fields = [
     { name: 'chat', type: 'TEXT', hidden: true, defaultValue: chatId },
     { name: 'task_id', label: f.idLabel, type: 'TEXT', required: true, placeholder: f.idPlaceholder },
-    { name: 'kind', label: f.kindLabel, type: 'SELECT', required: true, options: f.kinds.map((k) => ({ value: k.value, text: k.label })), defaultValue: { index: 0, value: f.kinds[0]?.value ?? 'detect' } },
+    {
+      name: 'kind',
+      label: f.kindLabel,
+      type: 'SELECT',
+      required: true,
+      options: f.kinds.map((k) => ({ value: k.value, text: k.label })),
+      defaultValue: { index: 0, value: f.kinds[0]?.value ?? 'detect' },
+    },
     { name: 'notify', label: f.notifyLabel, type: 'CHECKBOX' },
   ];
-  return { title: clipBytes(plain(f.title), DINGTALK_PARAM_MAX_BYTES), form: JSON.stringify({ fields }), form_status: 'normal', form_btn_text: plain(f.submitLabel), note: '' };
+  return {
+    title: clipBytes(plain(f.title), DINGTALK_PARAM_MAX_BYTES),
+    form: JSON.stringify({ fields }),
+    form_status: 'normal',
+    form_btn_text: plain(f.submitLabel),
+    note: '',
+  };
 }

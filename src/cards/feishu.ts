@@ -8,7 +8,10 @@ import { vchartSpec } from './chart.js';
 /** Feishu refuses cards over 30 KB; we stay under with room for the platform's own wrapping. */
 export const FEISHU_CARD_MAX_BYTES = 28 * 1024;
 
-type Elements = Record<'text' | 'progress' | 'field' | 'listTitle' | 'listPanel' | 'listItem' | 'listMore' | 'note' | 'divider' | 'button' | 'chart' | 'trackForm', unknown>;
+type Elements = Record<
+  'text' | 'progress' | 'field' | 'listTitle' | 'listPanel' | 'listItem' | 'listMore' | 'note' | 'divider' | 'button' | 'chart' | 'trackForm',
+  unknown
+>;
 
 /** text_tag colours have their own palette (no grey). */
 const TAG_COLOR: Record<CardColor, string> = { blue: 'blue', green: 'green', red: 'red', orange: 'orange', grey: 'neutral' };
@@ -58,7 +61,10 @@ function blockElements(b: Block, el: Elements, andMore: (n: number) => string): 
     case 'fields':
       return b.fields.map((f) => fillLayout(el.field, { label: plain(f.label), value: plain(f.value) }));
     case 'list': {
-      const lines = [...b.items.map((i) => fillLayout(el.listItem, { text: plain(i) })), ...(b.more > 0 ? [fillLayout(el.listMore, { text: andMore(b.more) })] : [])];
+      const lines = [
+        ...b.items.map((i) => fillLayout(el.listItem, { text: plain(i) })),
+        ...(b.more > 0 ? [fillLayout(el.listMore, { text: andMore(b.more) })] : []),
+      ];
       // Folded under its title, opened with a tap: a long list of failures does not push the buttons away.
       if (b.folded && b.title) return [fillLayout(el.listPanel, { title: plain(b.title), elements: lines })];
       return [...(b.title ? [fillLayout(el.listTitle, { text: plain(b.title) })] : []), ...lines];

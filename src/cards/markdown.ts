@@ -17,7 +17,11 @@ export function renderMarkdown(card: CardModel, maxBytes = DINGTALK_MARKDOWN_MAX
   const andMore = (n: number) => fill(messages(card.locale).words.andMore, { n });
   let blocks = card.blocks;
   for (;;) {
-    const text = [`### ${STATE_MARK[card.color]} ${markdownText(card.title)}`, ...blocks.map((b) => block(b, andMore)), ...(card.note ? [`> ${markdownText(card.note)}`] : [])].join('\n\n');
+    const text = [
+      `### ${STATE_MARK[card.color]} ${markdownText(card.title)}`,
+      ...blocks.map((b) => block(b, andMore)),
+      ...(card.note ? [`> ${markdownText(card.note)}`] : []),
+    ].join('\n\n');
     if (Buffer.byteLength(text) <= maxBytes) return { title: card.title.slice(0, 60), text };
     const cut = shrinkList(blocks);
     if (!cut) return { title: card.title.slice(0, 60), text: clipBytes(text, maxBytes) };
@@ -34,7 +38,11 @@ function block(b: Block, andMore: (n: number) => string): string {
     case 'fields':
       return b.fields.map((f) => `**${markdownText(f.label)}**: ${markdownText(f.value)}`).join('  \n');
     case 'list':
-      return [...(b.title ? [`**${markdownText(b.title)}**`] : []), ...b.items.map((i) => `- ${markdownText(i)}`), ...(b.more > 0 ? [`- … ${andMore(b.more)}`] : [])].join('\n');
+      return [
+        ...(b.title ? [`**${markdownText(b.title)}**`] : []),
+        ...b.items.map((i) => `- ${markdownText(i)}`),
+        ...(b.more > 0 ? [`- … ${andMore(b.more)}`] : []),
+      ].join('\n');
     case 'chart':
       return chartText(b).split('\n').map(markdownText).join('  \n');
   }

@@ -15,7 +15,22 @@ export function errorCard(err: TaskbotError, locale: Locale): CardModel {
   const title = cardTexts(locale).errorTitle;
   // Our own faults: an apology and the id to quote, never the raw message.
   if (err.code === 'INTERNAL') {
-    return { type: 'error', locale, title, color: 'red', blocks: [{ type: 'text', text: m.error.INTERNAL }, { type: 'fields', fields: [{ label: 'code', value: err.code }, { label: m.words.errorId, value: err.details.errorId ?? '—' }] }] };
+    return {
+      type: 'error',
+      locale,
+      title,
+      color: 'red',
+      blocks: [
+        { type: 'text', text: m.error.INTERNAL },
+        {
+          type: 'fields',
+          fields: [
+            { label: 'code', value: err.code },
+            { label: m.words.errorId, value: err.details.errorId ?? '—' },
+          ],
+        },
+      ],
+    };
   }
   const fields: { label: string; value: string }[] = [{ label: 'code', value: err.code }];
   if (err.details.taskId) fields.push({ label: m.words.task, value: clip(err.details.taskId, 64) });

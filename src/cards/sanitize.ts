@@ -4,13 +4,16 @@
  * (no auto-linked URLs), @all-style mentions are defused, and control characters go.
  */
 export function plain(s: string): string {
-  return s
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ')
-    .replace(/</g, '＜')
-    .replace(/>/g, '＞')
-    .replace(/:\/\//g, ':\u200b//')
-    .replace(/@(?=_?all\b|所有人|everyone\b|here\b)/gi, '@\u200b')
-    .replace(/\b(www)\./gi, '$1\u200b.');
+  return (
+    s
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: they are what this removes
+      .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ')
+      .replace(/</g, '＜')
+      .replace(/>/g, '＞')
+      .replace(/:\/\//g, ':\u200b//')
+      .replace(/@(?=_?all\b|所有人|everyone\b|here\b)/gi, '@\u200b')
+      .replace(/\b(www)\./gi, '$1\u200b.')
+  );
 }
 
 /**

@@ -24,7 +24,6 @@ export function countsText(s: TaskSnapshot, locale: Locale): string | undefined 
   return `${done}${total} ${m.done} · ${s.succeeded ?? 0} ${m.succeeded} · ${s.failed ?? 0} ${m.failed}`;
 }
 
-
 /** An estimate as people read it, rounded so the card does not change with every poll. */
 export function estimateText(e: Estimate, locale: Locale): string {
   const t = cardTexts(locale);

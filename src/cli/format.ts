@@ -1,6 +1,6 @@
 import { maskEmail, maskMobile } from '../domain/mask.js';
 import type { TaskSnapshot } from '../domain/task.js';
-import { TaskbotError } from '../domain/errors.js';
+import type { TaskbotError } from '../domain/errors.js';
 import { progressBar } from '../cards/progress-bar.js';
 import { countsText, formatTime } from '../cards/text.js';
 import { fill, labelText, messages } from '../i18n/messages.js';

@@ -23,7 +23,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.out(USAGE);
     return command ? EXIT.ok : EXIT.usage;
   }
-  const commands = { serve: runServe, status: runStatus, reports: runReports, sandbox: (c: CliContext, a: string[]) => runServe(c, a, true), doctor: runDoctorCommand, watch: runWatch };
+  const commands = {
+    serve: runServe,
+    status: runStatus,
+    reports: runReports,
+    sandbox: (c: CliContext, a: string[]) => runServe(c, a, true),
+    doctor: runDoctorCommand,
+    watch: runWatch,
+  };
   const run = Object.hasOwn(commands, command) ? commands[command as keyof typeof commands] : undefined;
   if (!run) {
     io.err(`unknown command "${command}"\n${USAGE}`);
@@ -33,7 +40,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return await run(cliContext(io), rest);
   } catch (e) {
     if (e instanceof ConfigError) {
-      e.problems.forEach((p) => io.err(`config: ${p}`));
+      for (const p of e.problems) io.err(`config: ${p}`);
       return EXIT.usage;
     }
     // parseArgs reports unknown or malformed options with this code.

@@ -41,7 +41,7 @@ export async function runReports(ctx: CliContext, args: string[]): Promise<numbe
       if (values.json) ctx.io.out(JSON.stringify(s));
     }
   } catch (e) {
-    formatError(asTaskbotError(e), ctx.config.locale).forEach((l) => ctx.io.err(l));
+    for (const l of formatError(asTaskbotError(e), ctx.config.locale)) ctx.io.err(l);
     return EXIT.failed;
   }
   if (values.json) return EXIT.ok;

@@ -48,13 +48,16 @@ export async function runStatus(ctx: CliContext, args: string[]): Promise<number
   const { registry } = buildServices(ctx.config, { logger: ctx.logger });
   const fmt = { locale: ctx.config.locale, timeZone: ctx.config.digestTimeZone };
   const { io } = ctx;
-  const show = (s: TaskSnapshot) => (a.json ? io.out(JSON.stringify(s)) : formatSnapshot(s, fmt).forEach((l) => io.out(l)));
+  const show = (s: TaskSnapshot) => {
+    if (a.json) return io.out(JSON.stringify(s));
+    for (const l of formatSnapshot(s, fmt)) io.out(l);
+  };
 
   let snap: TaskSnapshot;
   try {
     snap = await registry.fetch({ platform: a.platform, id: a.id, kind: a.kind, operator: a.operator });
   } catch (e) {
-    formatError(asTaskbotError(e), ctx.config.locale).forEach((l) => io.err(l));
+    for (const l of formatError(asTaskbotError(e), ctx.config.locale)) io.err(l);
     return EXIT.failed;
   }
   if (!a.watch || isTerminal(snap.state)) {
@@ -97,7 +100,7 @@ export async function runStatus(ctx: CliContext, args: string[]): Promise<number
     } catch (e) {
       const err = asTaskbotError(e);
       if (!err.retryable) {
-        formatError(err, ctx.config.locale).forEach((l) => io.err(l));
+        for (const l of formatError(err, ctx.config.locale)) io.err(l);
         return EXIT.failed;
       }
       io.err(formatError(err, ctx.config.locale)[0]!);
@@ -105,7 +108,7 @@ export async function runStatus(ctx: CliContext, args: string[]): Promise<number
     if (isTerminal(snap.state)) break;
     delay = nextPollDelay(delay, changed, min, MAX_POLL_MS);
   }
-  if (!a.json && !io.isTty) formatSnapshot(snap, fmt).forEach((l) => io.out(l));
+  if (!a.json && !io.isTty) for (const l of formatSnapshot(snap, fmt)) io.out(l);
   return exitFor(snap);
 }
 

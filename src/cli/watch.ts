@@ -58,7 +58,7 @@ export async function runWatch(ctx: CliContext, args: string[]): Promise<number>
   } catch (e) {
     if (e instanceof UsageError) throw e;
     if (e instanceof ApiFailure) io.err(e.message);
-    else formatError(asTaskbotError(e), ctx.config.locale).forEach((l) => io.err(l));
+    else for (const l of formatError(asTaskbotError(e), ctx.config.locale)) io.err(l);
     return EXIT.failed;
   }
   io.out(values.json ? JSON.stringify(posted) : `posted ${posted.cardKey} (${posted.state}) in ${parsed.data.chatId}`);
@@ -73,7 +73,12 @@ async function direct(ctx: CliContext, req: WatchRequest, key?: string): Promise
   try {
     // Not started: it only records the card; the taskbot serving this store updates it.
     const engine = new WatchEngine({ store, tasks: services.registry, messengers, timeZone: ctx.config.digestTimeZone, clock });
-    const settings = { locale: ctx.config.locale, timeZone: ctx.config.digestTimeZone, allowedChatIds: ctx.config.allowedChatIds, adminUserIds: ctx.config.adminUserIds };
+    const settings = {
+      locale: ctx.config.locale,
+      timeZone: ctx.config.digestTimeZone,
+      allowedChatIds: ctx.config.allowedChatIds,
+      adminUserIds: ctx.config.adminUserIds,
+    };
     return await postWatch({ registry: services.registry, engine, messengers, settings, chats: chatPrefs(store, () => clock.now()) }, req, key);
   } finally {
     await store.close();
@@ -82,7 +87,7 @@ async function direct(ctx: CliContext, req: WatchRequest, key?: string): Promise
 
 async function viaApi(ctx: CliContext, url: string, req: WatchRequest, key?: string): Promise<PostedWatch> {
   const token = ctx.config.apiToken;
-  if (!token) throw new UsageError('--url needs API_TOKEN (the running taskbot\'s) in the environment');
+  if (!token) throw new UsageError("--url needs API_TOKEN (the running taskbot's) in the environment");
   const res = await fetch(`${url.replace(/\/+$/, '')}/api/v1/watches`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(key && { 'idempotency-key': key }) },
@@ -90,9 +95,15 @@ async function viaApi(ctx: CliContext, url: string, req: WatchRequest, key?: str
   }).catch((e: unknown) => {
     throw new ApiFailure(`cannot reach ${url}: ${e instanceof Error ? e.message : String(e)}`);
   });
-  const body = (await res.json().catch(() => ({}))) as { cardKey?: string; state?: PostedWatch['state']; error?: { code?: string; message?: string; scopes?: string[] } };
+  const body = (await res.json().catch(() => ({}))) as {
+    cardKey?: string;
+    state?: PostedWatch['state'];
+    error?: { code?: string; message?: string; scopes?: string[] };
+  };
   if (res.status === 201 && body.cardKey && body.state) return { cardKey: body.cardKey, state: body.state };
-  throw new ApiFailure(`${url} answered ${res.status}: ${body.error?.code ?? ''} ${body.error?.message ?? ''}${body.error?.scopes ? ` (grant ${body.error.scopes.join(' or ')})` : ''}`.trim());
+  throw new ApiFailure(
+    `${url} answered ${res.status}: ${body.error?.code ?? ''} ${body.error?.message ?? ''}${body.error?.scopes ? ` (grant ${body.error.scopes.join(' or ')})` : ''}`.trim(),
+  );
 }
 
 /** The running taskbot said no (or could not be reached): its answer, for people. */

@@ -39,12 +39,16 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
   try {
     const card = await deps.engine.cardInfo(input.cardKey);
     if (!card) return { kind: 'toast', toast: t.toastUnknownCard, level: 'info' };
-    t = cardTexts((locale = card.locale)); // the chat's language, as its card was drawn in
+    locale = card.locale; // the chat's language, as its card was drawn in
+    t = cardTexts(locale);
     // The card acts in its own chat only: a press the platform says came from elsewhere is not its.
     if (input.chatId !== undefined && input.chatId !== card.chatId) return { kind: 'toast', toast: t.toastOtherChat, level: 'error' };
-    if (deps.presses.check(card.platform, card.chatId, input.userId ?? '', deps.clock.mono()) !== 'ok') return { kind: 'toast', toast: t.toastSlowDown, level: 'error' };
-    const ask = (action: RightsQuestion['action']) => deps.may({ action, actor: person(input.userId), chat: { platform: card.platform, chatId: card.chatId }, card });
-    const refused = (v: Verdict): CardActionOutcome | undefined => (v.ok ? undefined : { kind: 'toast', toast: refusalText(locale, v.refusal, card.chatId), level: 'error' });
+    if (deps.presses.check(card.platform, card.chatId, input.userId ?? '', deps.clock.mono()) !== 'ok')
+      return { kind: 'toast', toast: t.toastSlowDown, level: 'error' };
+    const ask = (action: RightsQuestion['action']) =>
+      deps.may({ action, actor: person(input.userId), chat: { platform: card.platform, chatId: card.chatId }, card });
+    const refused = (v: Verdict): CardActionOutcome | undefined =>
+      v.ok ? undefined : { kind: 'toast', toast: refusalText(locale, v.refusal, card.chatId), level: 'error' };
     const notRead = refused(await ask('read'));
     if (notRead) return notRead;
     // Only an id the platform gave us, of the shape it hands out, is ever mentioned.
@@ -91,7 +95,9 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
       case 'stopped':
         return r.card ? { kind: 'card', card: r.card, toast: t.toastStopped } : { kind: 'toast', toast: t.toastStopped, level: 'info' };
       case 'fresh':
-        return r.card ? { kind: 'card', card: r.card, toast: peek ? t.toastPeek : t.toastRefreshed } : { kind: 'toast', toast: t.toastRefreshing, level: 'info' };
+        return r.card
+          ? { kind: 'card', card: r.card, toast: peek ? t.toastPeek : t.toastRefreshed }
+          : { kind: 'toast', toast: t.toastRefreshing, level: 'info' };
       case 'on':
       case 'off': {
         const toast = r.status === 'on' ? t.toastNotifyOn : t.toastNotifyOff;

@@ -7,7 +7,9 @@ import type { Answer, HandlerInput } from './deps.js';
 import { may, person, refusedFor } from './rights.js';
 import { parseSwitch } from './parse.js';
 
-const LOCALES: ReadonlyMap<string, Locale> = new Map(Object.entries({ zh: 'zh', cn: 'zh', 中文: 'zh', en: 'en', english: 'en', 英文: 'en' } satisfies Record<string, Locale>));
+const LOCALES: ReadonlyMap<string, Locale> = new Map(
+  Object.entries({ zh: 'zh', cn: 'zh', 中文: 'zh', en: 'en', english: 'en', 英文: 'en' } satisfies Record<string, Locale>),
+);
 
 const usage = (locale: Locale, text: string): Answer => ({ card: noticeCard(locale, text, { color: 'orange', type: 'error' }) });
 
@@ -31,7 +33,8 @@ export async function notifyCommand(input: HandlerInput): Promise<Answer> {
 export async function pinCommand(input: HandlerInput): Promise<Answer> {
   const { args, chat, locale, prefs, deps } = input;
   const t = cardTexts(locale);
-  if (args.length === 0) return { card: noticeCard(locale, `${t.settingPin}: ${prefs.pin ? t.on : t.off}${prefs.pinBlocked ? ` (${prefs.pinBlocked})` : ''}\n${t.pinUsage}`) };
+  if (args.length === 0)
+    return { card: noticeCard(locale, `${t.settingPin}: ${prefs.pin ? t.on : t.off}${prefs.pinBlocked ? ` (${prefs.pinBlocked})` : ''}\n${t.pinUsage}`) };
   const on = parseSwitch(args[0]);
   if (on === undefined || args.length > 1) return usage(locale, t.pinUsage);
   const refused = await refusedFor(input, 'configure');
@@ -70,7 +73,13 @@ export async function settingsCommand({ cmd, chat, locale, prefs, deps }: Handle
         [t.rightStopOthers, 'stop'],
       ] as const
     ).map(async ([label, action]) => {
-      const v = await may(deps, { action, actor: person(cmd.userId), chat: place, card: { askedBy: `${cmd.userId}\u0000someone else` }, ...(prefs.stopRule && { stopRule: prefs.stopRule }) });
+      const v = await may(deps, {
+        action,
+        actor: person(cmd.userId),
+        chat: place,
+        card: { askedBy: `${cmd.userId}\u0000someone else` },
+        ...(prefs.stopRule && { stopRule: prefs.stopRule }),
+      });
       return `${label} ${v.ok ? t.rightYes : t.rightNo}`;
     }),
   );

@@ -19,7 +19,12 @@ export async function digestCommand(input: HandlerInput): Promise<Answer> {
 
   if (first === undefined) {
     const d = await deps.digests.get(chat);
-    return { card: noticeCard(locale, d ? fill(t.digestCurrent, { spec: d.spec, tz: d.time_zone, next: when(d.next_fire_at, d.time_zone) }) : `${t.digestNoneSet}\n${t.digestUsage}`) };
+    return {
+      card: noticeCard(
+        locale,
+        d ? fill(t.digestCurrent, { spec: d.spec, tz: d.time_zone, next: when(d.next_fire_at, d.time_zone) }) : `${t.digestNoneSet}\n${t.digestUsage}`,
+      ),
+    };
   }
   if (NOW.has(first)) {
     const d = await deps.digests.get(chat);

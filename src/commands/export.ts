@@ -18,7 +18,11 @@ export type ExportStart = 'started' | 'busy' | 'unknown' | 'unsupported';
 /** How long a card's export is held, renewed while its file is made: a dead replica's hold lapses this soon. */
 export const EXPORT_LEASE_MS = 15_000;
 
-export type ExportDeps = Pick<CommandDeps, 'messengers' | 'logger' | 'clock'> & { engine: Pick<WatchEngine, 'describe'>; registry: Pick<TaskRegistry, 'failedRows'>; store: Pick<Store, 'inbox'> };
+export type ExportDeps = Pick<CommandDeps, 'messengers' | 'logger' | 'clock'> & {
+  engine: Pick<WatchEngine, 'describe'>;
+  registry: Pick<TaskRegistry, 'failedRows'>;
+  store: Pick<Store, 'inbox'>;
+};
 
 /**
  * The Export failed items button: answered at once, the file follows as a reply to the card
@@ -37,7 +41,13 @@ export async function startExport(deps: ExportDeps, cardKey: string, key: string
   const owner = randomUUID();
   const asked = deps.clock.mono();
   if (!(await deps.store.inbox.hold(hold, owner, deps.clock.now(), EXPORT_LEASE_MS))) return 'busy';
-  const lease = new LeaseKeeper({ leaseMs: EXPORT_LEASE_MS, clock: deps.clock, renew: (keys, until) => deps.store.inbox.renewHolds(keys, owner, until), what: 'exports being made', ...(deps.logger && { logger: deps.logger }) });
+  const lease = new LeaseKeeper({
+    leaseMs: EXPORT_LEASE_MS,
+    clock: deps.clock,
+    renew: (keys, until) => deps.store.inbox.renewHolds(keys, owner, until),
+    what: 'exports being made',
+    ...(deps.logger && { logger: deps.logger }),
+  });
   lease.hold(hold, asked);
   lease.start();
   const handle: CardHandle = { platform: w.card.platform, chatId: w.card.chat_id, handle: w.card.handle };
@@ -55,7 +65,15 @@ export async function startExport(deps: ExportDeps, cardKey: string, key: string
  * process stalled past its lease and another press took over); any failure is told in the chat,
  * under the card.
  */
-async function exportFile(deps: Pick<ExportDeps, 'registry' | 'logger'>, messenger: Messenger, handle: CardHandle, ref: TaskRef, locale: Locale, key: string, stillHeld: () => Promise<boolean>): Promise<void> {
+async function exportFile(
+  deps: Pick<ExportDeps, 'registry' | 'logger'>,
+  messenger: Messenger,
+  handle: CardHandle,
+  ref: TaskRef,
+  locale: Locale,
+  key: string,
+  stillHeld: () => Promise<boolean>,
+): Promise<void> {
   const t = cardTexts(locale);
   const tell = (text: string) => messenger.send(handle, noticeCard(locale, text, { color: 'orange', type: 'error' }), { messageId: handle.handle });
   try {
@@ -64,7 +82,8 @@ async function exportFile(deps: Pick<ExportDeps, 'registry' | 'logger'>, messeng
     const bytes = failedRowsCsv(rows, { name: t.csvName, id: t.csvId, code: t.csvCode, message: t.csvMessage, email: t.csvEmail, mobile: t.csvMobile });
     const limit = messenger.maxFileBytes ?? Infinity;
     if (bytes.byteLength > limit) return void (await tell(fill(t.exportTooLarge, { mb: mb(bytes.byteLength), limit: mb(limit) })));
-    if (!(await stillHeld())) return void deps.logger?.warn({ card: handle.handle }, 'lost the export to another press while making it; its file is not posted here');
+    if (!(await stillHeld()))
+      return void deps.logger?.warn({ card: handle.handle }, 'lost the export to another press while making it; its file is not posted here');
     await messenger.sendFile!(handle, { name: `failed-${ref.kind}-${ref.id}.csv`, bytes }, `export:${key}`);
   } catch (e) {
     const err = asTaskbotError(e);

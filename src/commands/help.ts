@@ -20,13 +20,13 @@ const USAGE: Record<Locale, string[]> = {
   en: [
     'status <task id> [contact|drive|storage|doc] [notify] — a live task card; with notify you are mentioned when it ends',
     'list — tasks tracked in this chat; mine — the tasks you asked for, in any chat',
-    'stop <task id> — stop updating that task\'s cards here (the asker, the group owner or managers, admins)',
+    "stop <task id> — stop updating that task's cards here (the asker, the group owner or managers, admins)",
     'stop anyone | stop asker — admins: who in this chat may stop cards',
     'pin on | off — admins: pin live cards while their task runs',
     'reports [rule id] [today|yesterday|7d] — Feishu report submissions',
     'digest daily 09:00 [tz] | weekdays 18:30 | cron "0 9 * * 1" | off | now — scheduled digest',
     'notify on | off — mention whoever asks for a task here when it ends',
-    'lang zh | en — this chat\'s language; settings — this chat\'s settings; chatid — this chat\'s id, for scripts',
+    "lang zh | en — this chat's language; settings — this chat's settings; chatid — this chat's id, for scripts",
     'help — this help',
   ],
 };

@@ -4,32 +4,57 @@ export const COMMANDS = ['status', 'list', 'mine', 'stop', 'pin', 'reports', 'di
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Every word that names a command (a Map: user text never reaches Object.prototype). */
-export const ALIASES: ReadonlyMap<string, CommandName> = new Map(Object.entries({
-  status: 'status', 状态: 'status', 查询: 'status',
-  list: 'list', 列表: 'list',
-  mine: 'mine', 我的任务: 'mine', 我的: 'mine',
-  stop: 'stop', 停止: 'stop',
-  pin: 'pin', 置顶: 'pin',
-  reports: 'reports', report: 'reports', 汇报: 'reports',
-  digest: 'digest', 摘要: 'digest',
-  notify: 'notify', 提醒: 'notify',
-  lang: 'lang', language: 'lang', 语言: 'lang',
-  settings: 'settings', 设置: 'settings',
-  chatid: 'chatid', 群id: 'chatid',
-  help: 'help', 帮助: 'help', '?': 'help', '？': 'help',
-} satisfies Record<string, CommandName>));
+export const ALIASES: ReadonlyMap<string, CommandName> = new Map(
+  Object.entries({
+    status: 'status',
+    状态: 'status',
+    查询: 'status',
+    list: 'list',
+    列表: 'list',
+    mine: 'mine',
+    我的任务: 'mine',
+    我的: 'mine',
+    stop: 'stop',
+    停止: 'stop',
+    pin: 'pin',
+    置顶: 'pin',
+    reports: 'reports',
+    report: 'reports',
+    汇报: 'reports',
+    digest: 'digest',
+    摘要: 'digest',
+    notify: 'notify',
+    提醒: 'notify',
+    lang: 'lang',
+    language: 'lang',
+    语言: 'lang',
+    settings: 'settings',
+    设置: 'settings',
+    chatid: 'chatid',
+    群id: 'chatid',
+    help: 'help',
+    帮助: 'help',
+    '?': 'help',
+    '？': 'help',
+  } satisfies Record<string, CommandName>),
+);
 
-export const KIND_WORDS: ReadonlyMap<string, TaskKind> = new Map(Object.entries({
-  contact: 'contact', 通讯录: 'contact',
-  drive: 'drive', 云空间: 'drive', 云盘: 'drive',
-  storage: 'storage', 存储: 'storage', 钉盘: 'storage',
-  doc: 'doc', 文档: 'doc',
-} satisfies Record<string, TaskKind>));
+export const KIND_WORDS: ReadonlyMap<string, TaskKind> = new Map(
+  Object.entries({
+    contact: 'contact',
+    通讯录: 'contact',
+    drive: 'drive',
+    云空间: 'drive',
+    云盘: 'drive',
+    storage: 'storage',
+    存储: 'storage',
+    钉盘: 'storage',
+    doc: 'doc',
+    文档: 'doc',
+  } satisfies Record<string, TaskKind>),
+);
 
-export type Parsed =
-  | { command: CommandName; args: string[] }
-  | { command: 'unknown'; input: string; suggestion?: string }
-  | { command: 'empty' };
+export type Parsed = { command: CommandName; args: string[] } | { command: 'unknown'; input: string; suggestion?: string } | { command: 'empty' };
 
 /** Longest input we look at; anything past it is not a command of ours. */
 const MAX_INPUT = 500;
@@ -45,6 +70,7 @@ export function tokenize(text: string): string[] {
 /** Message text (mentions already removed by the platform layer) → a command. Never throws. */
 export function parseCommand(text: string): Parsed {
   // Control characters never belong in a command.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: they are what this removes
   const clean = text.replace(/[\u0000-\u001f\u007f\u200b-\u200f\u2028\u2029\ufeff]/g, ' ').trim();
   const words = tokenize(clean);
   const first = words[0];
@@ -88,7 +114,12 @@ export function parseStatusArgs(args: string[]): { id?: string; kind?: TaskKind;
   const notify = args.some((a) => NOTIFY_WORDS.has(a.toLowerCase()));
   const rest = args.filter((a) => !word(a));
   const kind = kinds[0] ? KIND_WORDS.get(kinds[0].toLowerCase()) : undefined;
-  return { ...(rest[0] !== undefined && { id: rest[0] }), ...(kind && { kind }), ...(notify && { notify: true as const }), extra: [...rest.slice(1), ...kinds.slice(1)] };
+  return {
+    ...(rest[0] !== undefined && { id: rest[0] }),
+    ...(kind && { kind }),
+    ...(notify && { notify: true as const }),
+    extra: [...rest.slice(1), ...kinds.slice(1)],
+  };
 }
 
 const ON = new Set(['on', '开', '开启', '打开']);

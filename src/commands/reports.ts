@@ -5,11 +5,20 @@ import { asTaskbotError } from '../domain/errors.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import type { Answer, HandlerInput } from './deps.js';
 
-const PERIODS: ReadonlyMap<string, Period> = new Map(Object.entries({
-  today: 'today', 今天: 'today', 今日: 'today',
-  yesterday: 'yesterday', 昨天: 'yesterday',
-  '7d': '7d', week: '7d', 七天: '7d', '7天': '7d', 本周: '7d',
-} as const));
+const PERIODS: ReadonlyMap<string, Period> = new Map(
+  Object.entries({
+    today: 'today',
+    今天: 'today',
+    今日: 'today',
+    yesterday: 'yesterday',
+    昨天: 'yesterday',
+    '7d': '7d',
+    week: '7d',
+    七天: '7d',
+    '7天': '7d',
+    本周: '7d',
+  } as const),
+);
 
 export type Period = 'today' | 'yesterday' | '7d';
 
@@ -38,7 +47,9 @@ export async function reportsCommand({ cmd, args, locale, deps }: HandlerInput):
   const window = { from: new Date(from), to: new Date(to), ...(rules[0] && { ruleId: rules[0] }) };
   try {
     const submissions = await deps.reports.submissions(window);
-    return { card: { type: 'reports', locale, title: t.reportsTitle, color: 'blue', blocks: reportBlocks({ ...window, submissions }, locale, deps.settings.timeZone) } };
+    return {
+      card: { type: 'reports', locale, title: t.reportsTitle, color: 'blue', blocks: reportBlocks({ ...window, submissions }, locale, deps.settings.timeZone) },
+    };
   } catch (e) {
     return { card: errorCard(asTaskbotError(e), locale) };
   }

@@ -44,7 +44,14 @@ export const person = (userId: string | undefined): Actor => ({ kind: 'person', 
 /** What a refused person is told, in the chat's language. */
 export function refusalText(locale: Locale, refusal: Refusal, chatId: string): string {
   const t = cardTexts(locale);
-  return { chat: fill(t.notAllowed, { chat: chatId }), asker: t.toastStopAsker, admins: t.toastStopAdmins, owners: t.ownersOnly, configure: t.adminOnly, group: t.mineGroupOnly }[refusal];
+  return {
+    chat: fill(t.notAllowed, { chat: chatId }),
+    asker: t.toastStopAsker,
+    admins: t.toastStopAdmins,
+    owners: t.ownersOnly,
+    configure: t.adminOnly,
+    group: t.mineGroupOnly,
+  }[refusal];
 }
 
 /** The group's owner and managers; undefined when the platform does not tell a bot, or cannot now (logged). */
@@ -63,6 +70,11 @@ async function rolesOf(deps: RightsDeps, chat: ChatRef): Promise<ChatRoles | und
 /** The sender of a command asks for `action` in its chat: the answer to give when refused, else undefined. */
 export async function refusedFor(input: Pick<HandlerInput, 'cmd' | 'chat' | 'locale' | 'prefs' | 'deps'>, action: Action): Promise<Answer | undefined> {
   const { cmd, chat, locale, prefs, deps } = input;
-  const v = await may(deps, { action, actor: person(cmd.userId), chat: { ...chat, ...(cmd.chatType && { chatType: cmd.chatType }) }, ...(prefs.stopRule && { stopRule: prefs.stopRule }) });
+  const v = await may(deps, {
+    action,
+    actor: person(cmd.userId),
+    chat: { ...chat, ...(cmd.chatType && { chatType: cmd.chatType }) },
+    ...(prefs.stopRule && { stopRule: prefs.stopRule }),
+  });
   return v.ok ? undefined : { card: noticeCard(locale, refusalText(locale, v.refusal, chat.chatId), { color: 'orange', type: 'error' }), denied: true };
 }

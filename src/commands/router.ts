@@ -75,8 +75,18 @@ export async function handleCommand(cmd: InboundCommand, deps: CommandDeps, guar
     const handle = await messenger.send({ platform: cmd.platform, chatId: cmd.chatId }, a.card, cmd.reply);
     // A form is taken later from the chat it went to only: unrecorded, its submissions are refused.
     if (handle.form) {
-      const row = { form_key: handle.form, platform: cmd.platform, chat_id: cmd.chatId, for_user: cmd.chatType === 'p2p' ? cmd.userId : null, created_at: deps.clock.now() };
-      await deps.forms?.add(row).catch((e: unknown) => deps.logger?.error({ err: asTaskbotError(e).toJSON(), chat: cmd.chatId }, 'could not record a form card; its submissions will be refused'));
+      const row = {
+        form_key: handle.form,
+        platform: cmd.platform,
+        chat_id: cmd.chatId,
+        for_user: cmd.chatType === 'p2p' ? cmd.userId : null,
+        created_at: deps.clock.now(),
+      };
+      await deps.forms
+        ?.add(row)
+        .catch((e: unknown) =>
+          deps.logger?.error({ err: asTaskbotError(e).toJSON(), chat: cmd.chatId }, 'could not record a form card; its submissions will be refused'),
+        );
     }
     if (a.track) {
       const snap = a.track;

@@ -8,7 +8,9 @@ import type { Answer, HandlerInput } from './deps.js';
 import { may, person, refusedFor } from './rights.js';
 
 /** `stop anyone` / `stop asker` (and their Chinese words): the chat's rule of who may stop its cards. */
-const RULES: ReadonlyMap<string, StopRule> = new Map(Object.entries({ anyone: 'anyone', all: 'anyone', 任何人: 'anyone', 所有人: 'anyone', asker: 'asker', 发起人: 'asker' } satisfies Record<string, StopRule>));
+const RULES: ReadonlyMap<string, StopRule> = new Map(
+  Object.entries({ anyone: 'anyone', all: 'anyone', 任何人: 'anyone', 所有人: 'anyone', asker: 'asker', 发起人: 'asker' } satisfies Record<string, StopRule>),
+);
 
 /**
  * `stop <id> [kind]` or `stop <kind> <id>` (parsed like status): stop updating that task's cards in
@@ -32,7 +34,15 @@ export async function stopCommand(input: HandlerInput): Promise<Answer> {
   let refused = 0;
   const n = await deps.engine.stopInChat(chat, id, kind, async (c) => {
     const place = { ...chat, ...(cmd.chatType && { chatType: cmd.chatType }) };
-    const ok = (await may(deps, { action: 'stop', actor: person(cmd.userId), chat: place, card: { askedBy: c.asked_by }, ...(prefs.stopRule && { stopRule: prefs.stopRule }) })).ok;
+    const ok = (
+      await may(deps, {
+        action: 'stop',
+        actor: person(cmd.userId),
+        chat: place,
+        card: { askedBy: c.asked_by },
+        ...(prefs.stopRule && { stopRule: prefs.stopRule }),
+      })
+    ).ok;
     if (!ok) refused++;
     return ok;
   });

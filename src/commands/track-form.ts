@@ -40,10 +40,12 @@ export async function trackForm(form: FormSubmission, budgetMs: number, deps: Fo
   const parsed = parseCommand(cmd.text);
   const read = readStatusArgs('args' in parsed ? parsed.args : [], locale);
   if ('problem' in read) return { ok: false, toast: read.problem };
-  const lookup = registry.fetch({ platform: cmd.platform, id: read.id, ...(read.kind && { kind: read.kind }), ...(cmd.operator && { operatorOf: cmd.operator }), interactive: true }).then(
-    () => undefined,
-    (e: unknown) => asTaskbotError(e),
-  );
+  const lookup = registry
+    .fetch({ platform: cmd.platform, id: read.id, ...(read.kind && { kind: read.kind }), ...(cmd.operator && { operatorOf: cmd.operator }), interactive: true })
+    .then(
+      () => undefined,
+      (e: unknown) => asTaskbotError(e),
+    );
   // Still looking at the deadline: the command goes on, and its answer (or error) replies to the form.
   const failed = await Promise.race([lookup, deps.clock.sleep(budgetMs).then(() => undefined)]);
   if (failed) return { ok: false, toast: `${messages(locale).error[failed.code]} (${clip(failed.message, 200)})` };
@@ -57,6 +59,7 @@ async function formChat(form: FormSubmission, deps: FormDeps): Promise<{ cmd: In
   const sent = await deps.commands.forms?.get(form.delivered);
   if (!sent || sent.platform !== form.cmd.platform) return { refused: 'formOutdated' };
   // What the client says of its chat must agree, and a 1:1 chat's form is its person's alone.
-  if ((form.cmd.chatId !== '' && form.cmd.chatId !== sent.chat_id) || (sent.for_user !== null && sent.for_user !== form.cmd.userId)) return { refused: 'formOtherChat' };
+  if ((form.cmd.chatId !== '' && form.cmd.chatId !== sent.chat_id) || (sent.for_user !== null && sent.for_user !== form.cmd.userId))
+    return { refused: 'formOtherChat' };
   return { cmd: { ...form.cmd, chatId: sent.chat_id, chatType: sent.for_user === null ? 'group' : 'p2p' } };
 }

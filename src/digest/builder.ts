@@ -58,10 +58,17 @@ export function digestCard(tasks: TaskSnapshot[], o: { locale: Locale; timeZone:
   const blocks: Block[] = [{ type: 'text', text: fill(t.digestSince, { since: formatTime(o.since, o.timeZone).slice(0, 16) }) }];
   const groups = GROUPS.map((g) => ({ title: t[g.key], tasks: tasks.filter((s) => g.states.includes(s.state)) }));
   // The period's tasks by outcome, drawn as bars where the platform charts.
-  if (tasks.length > 0) blocks.push({ type: 'chart', kind: 'bar', title: t.chartOutcomes, points: groups.map((g) => ({ label: g.title, value: g.tasks.length })) });
+  if (tasks.length > 0)
+    blocks.push({ type: 'chart', kind: 'bar', title: t.chartOutcomes, points: groups.map((g) => ({ label: g.title, value: g.tasks.length })) });
   for (const g of groups) {
     const lines = g.tasks.map((s) => taskLine(s, o.locale));
-    if (lines.length > 0) blocks.push({ type: 'list', title: `${g.title} (${lines.length})`, items: lines.slice(0, MAX_GROUP_LINES), more: Math.max(0, lines.length - MAX_GROUP_LINES) });
+    if (lines.length > 0)
+      blocks.push({
+        type: 'list',
+        title: `${g.title} (${lines.length})`,
+        items: lines.slice(0, MAX_GROUP_LINES),
+        more: Math.max(0, lines.length - MAX_GROUP_LINES),
+      });
   }
   if (tasks.length === 0) blocks.push({ type: 'text', text: t.digestEmpty });
   if (o.reports) blocks.push(...reportBlocks(o.reports, o.locale, o.timeZone));

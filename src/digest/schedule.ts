@@ -9,7 +9,6 @@ export type ScheduleResult =
 /** Digests more often than this would flood a chat. */
 export const MIN_DIGEST_INTERVAL_MS = 5 * 60_000;
 
-
 /**
  * `daily 09:00 [tz]`, `weekdays 18:30 [tz]`, `cron "<expr>" [tz]` → a 5-field cron and its zone.
  * `args` are the words after `digest`, quotes already removed.

@@ -64,9 +64,16 @@ export class DigestScheduler {
   private readonly leases: LeaseKeeper;
 
   constructor(private readonly d: DigestDeps) {
-    const owner = (this.owner = d.owner ?? `digest-${randomUUID()}`);
+    const owner = d.owner ?? `digest-${randomUUID()}`;
+    this.owner = owner;
     this.clock = d.clock ?? systemClock;
-    this.leases = new LeaseKeeper({ leaseMs: d.leaseMs ?? 60_000, clock: this.clock, renew: (keys, until) => d.store.digests.renew(keys, owner, until), what: 'digests being sent', ...(d.logger && { logger: d.logger }) });
+    this.leases = new LeaseKeeper({
+      leaseMs: d.leaseMs ?? 60_000,
+      clock: this.clock,
+      renew: (keys, until) => d.store.digests.renew(keys, owner, until),
+      what: 'digests being sent',
+      ...(d.logger && { logger: d.logger }),
+    });
   }
 
   async set(chat: ChatRef, s: Schedule, locale: Locale): Promise<number> {
@@ -143,7 +150,10 @@ export class DigestScheduler {
    */
   private async replan(row: DigestRow, now: number): Promise<void> {
     const next = nextFire(row.cron, row.time_zone, now);
-    this.d.logger?.info({ chat: row.chat_key, was: row.next_fire_at, next, plannedAt: row.planned_at }, 'the clock went back since this digest was planned: planned again');
+    this.d.logger?.info(
+      { chat: row.chat_key, was: row.next_fire_at, next, plannedAt: row.planned_at },
+      'the clock went back since this digest was planned: planned again',
+    );
     await this.d.store.digests.replan(row.chat_key, this.owner, next, now);
   }
 
@@ -156,9 +166,15 @@ export class DigestScheduler {
     const next = nextFire(row.cron, row.time_zone, now);
     // The floor holds for every firing, also where parseSchedule could not see it coming: a schedule
     // stored before the whole day was checked, two times brought together by a DST change.
-    const fire = latest !== undefined && now - latest < (this.d.catchUpMs ?? 3600_000) && (row.last_fired_at === null || latest - row.last_fired_at >= MIN_DIGEST_INTERVAL_MS);
+    const fire =
+      latest !== undefined &&
+      now - latest < (this.d.catchUpMs ?? 3600_000) &&
+      (row.last_fired_at === null || latest - row.last_fired_at >= MIN_DIGEST_INTERVAL_MS);
     if (!fire) {
-      this.d.logger?.info({ chat: row.chat_key, missed: latest, lastFired: row.last_fired_at }, 'digest missed by more than the catch-up window, or within 5 minutes of the last one sent; skipped');
+      this.d.logger?.info(
+        { chat: row.chat_key, missed: latest, lastFired: row.last_fired_at },
+        'digest missed by more than the catch-up window, or within 5 minutes of the last one sent; skipped',
+      );
       await this.d.store.digests.complete(row.chat_key, this.owner, null, next, now);
       return false;
     }

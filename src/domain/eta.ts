@@ -52,7 +52,10 @@ export function estimate(history: readonly ProgressSample[], now: number): Estim
 }
 
 function medianGap(samples: readonly ProgressSample[]): number {
-  const gaps = samples.slice(1).map(([t], i) => t - samples[i]![0]).sort((a, b) => a - b);
+  const gaps = samples
+    .slice(1)
+    .map(([t], i) => t - samples[i]![0])
+    .sort((a, b) => a - b);
   return gaps[Math.floor(gaps.length / 2)] ?? 0;
 }
 

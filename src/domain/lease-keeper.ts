@@ -32,7 +32,7 @@ export class LeaseKeeper {
       leaseMs: number;
       clock: Clock;
       /** Extends the rows' leases to `until` (only those still this process's); resolves with the keys it extended, when it can tell. */
-      renew: (keys: string[], until: number) => Promise<string[] | void>;
+      renew: (keys: string[], until: number) => Promise<string[] | undefined>;
       /** What the rows are, for the log. */
       what: string;
       logger?: Logger;

@@ -7,12 +7,7 @@ import type { TokenCache } from './token-cache.js';
  * `tokenInvalid` evicts that token and is tried once more with a fresh one (not counted
  * against the retry budget); a second invalid-token answer is final.
  */
-export function callWithToken<T>(
-  tokens: TokenCache,
-  fn: (token: string) => Promise<T>,
-  retry: RetryOptions = {},
-  api = 'unnamed',
-): Promise<T> {
+export function callWithToken<T>(tokens: TokenCache, fn: (token: string) => Promise<T>, retry: RetryOptions = {}, api = 'unnamed'): Promise<T> {
   let refreshed = false;
   let calls = 0;
   return withRetry(async () => {

@@ -77,10 +77,23 @@ export function proxyRefusal(err: unknown, target: string | URL, endpoint: strin
   const host = new URL(target).host;
   const via = maskProxy(proxy);
   if (status === 407) {
-    return new TaskbotError('PROXY_REFUSED', `${endpoint}: the proxy ${via} asks for credentials (HTTP 407): put them in the proxy URL (http://user:password@host:port)`, { endpoint, httpStatus: 407 });
+    return new TaskbotError(
+      'PROXY_REFUSED',
+      `${endpoint}: the proxy ${via} asks for credentials (HTTP 407): put them in the proxy URL (http://user:password@host:port)`,
+      { endpoint, httpStatus: 407 },
+    );
   }
-  if (status === 403) return new TaskbotError('PROXY_REFUSED', `${endpoint}: the proxy ${via} forbids connections to ${host} (HTTP 403): allow the host in the proxy, or list it in NO_PROXY`, { endpoint, httpStatus: 403 });
-  return new TaskbotError('UPSTREAM_UNAVAILABLE', `${endpoint}: the proxy ${via} could not reach ${host} (HTTP ${status})`, { endpoint, httpStatus: status, ambiguous: false });
+  if (status === 403)
+    return new TaskbotError(
+      'PROXY_REFUSED',
+      `${endpoint}: the proxy ${via} forbids connections to ${host} (HTTP 403): allow the host in the proxy, or list it in NO_PROXY`,
+      { endpoint, httpStatus: 403 },
+    );
+  return new TaskbotError('UPSTREAM_UNAVAILABLE', `${endpoint}: the proxy ${via} could not reach ${host} (HTTP ${status})`, {
+    endpoint,
+    httpStatus: status,
+    ambiguous: false,
+  });
 }
 
 /**

@@ -9,8 +9,25 @@ type Table = {
   label: Record<string, string>;
   error: Record<ErrorCode, string>;
   words: Record<
-    | 'progress' | 'state' | 'counts' | 'started' | 'finished' | 'failedItems' | 'reason' | 'andMore' | 'total'
-    | 'succeeded' | 'failed' | 'done' | 'scopes' | 'task' | 'noReports' | 'reports' | 'submissions' | 'retrying' | 'errorId',
+    | 'progress'
+    | 'state'
+    | 'counts'
+    | 'started'
+    | 'finished'
+    | 'failedItems'
+    | 'reason'
+    | 'andMore'
+    | 'total'
+    | 'succeeded'
+    | 'failed'
+    | 'done'
+    | 'scopes'
+    | 'task'
+    | 'noReports'
+    | 'reports'
+    | 'submissions'
+    | 'retrying'
+    | 'errorId',
     string
   >;
 };
@@ -46,9 +63,25 @@ const zh: Table = {
     INTERNAL: '我们这边出了点问题，已记录并会自动重试。',
   },
   words: {
-    progress: '进度', state: '状态', counts: '数量', started: '开始', finished: '结束', failedItems: '失败项',
-    reason: '原因', andMore: '还有 {n} 项', total: '共', succeeded: '成功', failed: '失败', done: '已处理',
-    scopes: '需要的权限', task: '任务', noReports: '这段时间没有汇报。', reports: '汇报', submissions: '份', retrying: '重试中', errorId: '错误编号',
+    progress: '进度',
+    state: '状态',
+    counts: '数量',
+    started: '开始',
+    finished: '结束',
+    failedItems: '失败项',
+    reason: '原因',
+    andMore: '还有 {n} 项',
+    total: '共',
+    succeeded: '成功',
+    failed: '失败',
+    done: '已处理',
+    scopes: '需要的权限',
+    task: '任务',
+    noReports: '这段时间没有汇报。',
+    reports: '汇报',
+    submissions: '份',
+    retrying: '重试中',
+    errorId: '错误编号',
   },
 };
 
@@ -83,9 +116,25 @@ const en: Table = {
     INTERNAL: 'Something went wrong on our side; it has been logged and will be retried.',
   },
   words: {
-    progress: 'Progress', state: 'State', counts: 'Counts', started: 'Started', finished: 'Finished', failedItems: 'Failed items',
-    reason: 'Reason', andMore: 'and {n} more', total: 'total', succeeded: 'succeeded', failed: 'failed', done: 'done',
-    scopes: 'Needed permission', task: 'Task', noReports: 'No reports in this period.', reports: 'Reports', submissions: 'submissions', retrying: 'retrying', errorId: 'Error id',
+    progress: 'Progress',
+    state: 'State',
+    counts: 'Counts',
+    started: 'Started',
+    finished: 'Finished',
+    failedItems: 'Failed items',
+    reason: 'Reason',
+    andMore: 'and {n} more',
+    total: 'total',
+    succeeded: 'succeeded',
+    failed: 'failed',
+    done: 'done',
+    scopes: 'Needed permission',
+    task: 'Task',
+    noReports: 'No reports in this period.',
+    reports: 'Reports',
+    submissions: 'submissions',
+    retrying: 'retrying',
+    errorId: 'Error id',
   },
 };
 

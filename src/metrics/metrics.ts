@@ -27,8 +27,16 @@ export class Metrics implements Telemetry {
   readonly registry = new Registry();
   private readonly events = this.counter('taskbot_events_total', 'Inbound platform events, by platform and type', ['platform', 'type']);
   private readonly commands = this.counter('taskbot_commands_total', 'Commands answered, by command and outcome', ['command', 'outcome']);
-  private readonly upstream = this.counter('taskbot_upstream_calls_total', 'Upstream API call attempts, by API, outcome (ok or error code) and whether it was a retry', ['api', 'outcome', 'retried']);
-  private readonly cards = this.counter('taskbot_card_writes_total', 'Cards sent, updated and digests posted, by platform, operation and outcome', ['platform', 'op', 'outcome']);
+  private readonly upstream = this.counter(
+    'taskbot_upstream_calls_total',
+    'Upstream API call attempts, by API, outcome (ok or error code) and whether it was a retry',
+    ['api', 'outcome', 'retried'],
+  );
+  private readonly cards = this.counter('taskbot_card_writes_total', 'Cards sent, updated and digests posted, by platform, operation and outcome', [
+    'platform',
+    'op',
+    'outcome',
+  ]);
   private readonly waits = this.counter('taskbot_rate_limit_waits_total', 'Calls held back by our own rate limiters, by limiter', ['limiter']);
   private readonly digests = this.counter('taskbot_digest_runs_total', 'Scheduled digest runs, by outcome', ['outcome']);
 
@@ -37,21 +45,50 @@ export class Metrics implements Telemetry {
     // Gauges named like counters (promtool check metrics refuses them); each is the sum of its labelled twin.
     for (const n of ['active_handles', 'active_requests', 'active_resources']) this.registry.removeSingleMetric(`taskbot_nodejs_${n}_total`);
     const gauge = (name: string, help: string, read: (g: Gauge) => void | Promise<void>, labelNames: string[] = []) =>
-      new Gauge({ name, help, labelNames, registers: [this.registry], collect() { return read(this); } });
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [this.registry],
+        collect() {
+          return read(this);
+        },
+      });
     // Read from the store: when it does not answer in time, the last value stands (a scrape never waits on a silent database).
     const fromStore = (read: () => Promise<number>) => async (g: Gauge) => {
-      await withDeadline(read(), STORE_READ_MS).then((n) => g.set(n), () => undefined);
+      await withDeadline(read(), STORE_READ_MS).then(
+        (n) => g.set(n),
+        () => undefined,
+      );
     };
-    gauge('taskbot_active_cards', 'Cards being kept up to date', fromStore(() => sources.activeCards()));
-    gauge('taskbot_active_tasks', 'Distinct upstream tasks being polled', fromStore(() => sources.activeTasks()));
+    gauge(
+      'taskbot_active_cards',
+      'Cards being kept up to date',
+      fromStore(() => sources.activeCards()),
+    );
+    gauge(
+      'taskbot_active_tasks',
+      'Distinct upstream tasks being polled',
+      fromStore(() => sources.activeTasks()),
+    );
     gauge('taskbot_work_queue_depth', 'Inbound commands waiting or running', (g) => g.set(sources.queueDepth()));
-    gauge('taskbot_platform_connected', '1 while the platform connection is up, by platform', (g) => {
-      for (const p of sources.platforms()) g.set({ platform: p.platform }, p.connected ? 1 : 0);
-    }, ['platform']);
-    gauge('taskbot_needs_admin', '1 while card writes to a platform wait for the admin (a scope, an authorisation, a quota), by platform and code', (g) => {
-      g.reset();
-      for (const a of sources.needsAdmin()) g.set({ platform: a.platform, code: a.code }, 1);
-    }, ['platform', 'code']);
+    gauge(
+      'taskbot_platform_connected',
+      '1 while the platform connection is up, by platform',
+      (g) => {
+        for (const p of sources.platforms()) g.set({ platform: p.platform }, p.connected ? 1 : 0);
+      },
+      ['platform'],
+    );
+    gauge(
+      'taskbot_needs_admin',
+      '1 while card writes to a platform wait for the admin (a scope, an authorisation, a quota), by platform and code',
+      (g) => {
+        g.reset();
+        for (const a of sources.needsAdmin()) g.set({ platform: a.platform, code: a.code }, 1);
+      },
+      ['platform', 'code'],
+    );
     gauge('taskbot_replicas', 'Replicas sharing the store and the platform limits, as this replica counts them', (g) => g.set(sources.replicas()));
     gauge('taskbot_store_up', '1 while the store takes writes (the last heartbeat went through within its deadline)', (g) => g.set(sources.storeUp() ? 1 : 0));
   }

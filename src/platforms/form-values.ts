@@ -6,7 +6,10 @@ import { z } from 'zod';
  * `{index, value}`); a missing or odd field is read as empty, never a reason to drop the submission.
  */
 export const TrackFormValues = z.object({
-  task_id: z.unknown().optional().transform((v) => (typeof v === 'string' ? v.trim() : typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : '')),
+  task_id: z
+    .unknown()
+    .optional()
+    .transform((v) => (typeof v === 'string' ? v.trim() : typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : '')),
   kind: z
     .unknown()
     .optional()
@@ -14,7 +17,10 @@ export const TrackFormValues = z.object({
       const k = typeof v === 'object' && v !== null ? (v as { value?: unknown }).value : v;
       return typeof k === 'string' && k !== '' ? k : 'detect';
     }),
-  notify: z.unknown().optional().transform((v) => v === true || v === 'true'),
+  notify: z
+    .unknown()
+    .optional()
+    .transform((v) => v === true || v === 'true'),
 });
 export type TrackFormValues = z.output<typeof TrackFormValues>;
 

@@ -33,7 +33,10 @@ export function mapDocTask(ref: TaskRef, raw: unknown, now: Date): TaskSnapshot 
 
 export class DingtalkDocProvider implements TaskProvider {
   readonly kind = 'doc' as const;
-  constructor(private readonly api: DingtalkTaskApi, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly api: DingtalkTaskApi,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   async fetch(ref: TaskRef): Promise<TaskSnapshot> {
     return mapDocTask(ref, await this.api.docTask(ref.id), this.now());

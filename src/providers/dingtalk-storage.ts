@@ -52,7 +52,10 @@ export function mapStorageTask(ref: TaskRef, raw: unknown, now: Date): TaskSnaps
 
 export class DingtalkStorageProvider implements TaskProvider {
   readonly kind = 'storage' as const;
-  constructor(private readonly api: DingtalkTaskApi, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly api: DingtalkTaskApi,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   async fetch(ref: TaskRef): Promise<TaskSnapshot> {
     if (!ref.operator) {

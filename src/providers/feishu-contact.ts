@@ -87,7 +87,10 @@ export function mapContactTask(ref: TaskRef, raw: unknown, now: Date): TaskSnaps
 
 export class FeishuContactProvider implements TaskProvider {
   readonly kind = 'contact' as const;
-  constructor(private readonly api: FeishuTaskApi, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly api: FeishuTaskApi,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   async fetch(ref: TaskRef): Promise<TaskSnapshot> {
     return mapContactTask(ref, await this.api.contactTask(ref.id), this.now());

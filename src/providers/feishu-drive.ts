@@ -26,7 +26,10 @@ export function mapDriveTask(ref: TaskRef, raw: unknown, now: Date): TaskSnapsho
 
 export class FeishuDriveProvider implements TaskProvider {
   readonly kind = 'drive' as const;
-  constructor(private readonly api: FeishuTaskApi, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly api: FeishuTaskApi,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   async fetch(ref: TaskRef): Promise<TaskSnapshot> {
     return mapDriveTask(ref, await this.api.driveTaskCheck(ref.id), this.now());

@@ -15,9 +15,7 @@ const Submission = z.object({
   department_name: z.string().optional(),
   commit_time: z.number().int().nonnegative(),
   to_user_names: z.array(z.string()).default([]),
-  form_contents: z
-    .array(z.object({ field_name: z.string().default(''), field_value: z.string().default('') }))
-    .default([]),
+  form_contents: z.array(z.object({ field_name: z.string().default(''), field_value: z.string().default('') })).default([]),
 });
 
 const Page = z.object({

@@ -122,7 +122,10 @@ export class TaskRegistry {
     if (o.interactive) this.o.budget?.charge(`${ref.platform}:${ref.kind}`, now);
     const read = provider
       .fetch(ref)
-      .then((snap) => (o.interactive && this.remember(key, snap), snap))
+      .then((snap) => {
+        if (o.interactive) this.remember(key, snap);
+        return snap;
+      })
       .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, read);
     return read;

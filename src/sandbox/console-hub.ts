@@ -34,9 +34,22 @@ export interface Entry {
 }
 
 const Say = z.object({ platform: z.enum(['feishu', 'dingtalk']), text: z.string().max(2000) });
-const Click = z.object({ platform: z.enum(['feishu', 'dingtalk']), id: z.string().max(200), action: z.enum(BUTTON_ACTIONS as [ButtonAction, ...ButtonAction[]]) });
-const Form = z.object({ platform: z.enum(['feishu', 'dingtalk']), id: z.string().max(200), values: z.record(z.string(), z.union([z.string().max(300), z.boolean()])) });
-const Script = z.object({ platform: z.enum(['feishu', 'dingtalk']), taskId: z.string().min(1).max(200), title: z.string().max(100).optional(), notify: z.boolean().optional() });
+const Click = z.object({
+  platform: z.enum(['feishu', 'dingtalk']),
+  id: z.string().max(200),
+  action: z.enum(BUTTON_ACTIONS as [ButtonAction, ...ButtonAction[]]),
+});
+const Form = z.object({
+  platform: z.enum(['feishu', 'dingtalk']),
+  id: z.string().max(200),
+  values: z.record(z.string(), z.union([z.string().max(300), z.boolean()])),
+});
+const Script = z.object({
+  platform: z.enum(['feishu', 'dingtalk']),
+  taskId: z.string().min(1).max(200),
+  title: z.string().max(100).optional(),
+  notify: z.boolean().optional(),
+});
 /** The person at the console, as each platform knows them. */
 export const CONSOLE_USER = { feishu: 'ou_user00000000000000000000000001', dingtalk: 'staff001' } as const;
 const NewTask = z.object({ kind: z.enum(ALL_KINDS as [TaskKind, ...TaskKind[]]), outcome: z.enum(['succeeded', 'partial', 'failed']) });
@@ -54,25 +67,45 @@ export class ConsoleHub {
   private readonly streams = new Set<ServerResponse>();
   private readonly samples: Sample[] = [...SAMPLES];
 
-  constructor(private readonly feishu: FakeFeishu, private readonly dingtalk: FakeDingtalk, private readonly chats: { feishu: string; dingtalk: string }) {
+  constructor(
+    private readonly feishu: FakeFeishu,
+    private readonly dingtalk: FakeDingtalk,
+    private readonly chats: { feishu: string; dingtalk: string },
+  ) {
     feishu.im.listeners.add((m) => {
       if (m.chat_id !== chats.feishu) return;
-      const shown = m.file ? { file: { key: m.file.key, name: m.file.name, size: m.file.bytes.byteLength } } : m.text === undefined ? { card: m.card } : { text: m.text };
+      const shown = m.file
+        ? { file: { key: m.file.key, name: m.file.name, size: m.file.bytes.byteLength } }
+        : m.text === undefined
+          ? { card: m.card }
+          : { text: m.text };
       this.put({ id: m.message_id, platform: 'feishu', from: 'bot', at: m.created_at, ...shown, pinned: feishu.im.pinned.has(m.message_id) });
     });
     let n = 0;
     dingtalk.im.listeners.add((kind, item) => {
       if (kind === 'card' && 'outTrackId' in item) {
         const top = item.topBox && { topBox: { open: dingtalk.im.topBoxOpen(item) } };
-        this.put({ id: item.outTrackId, platform: 'dingtalk', from: 'bot', at: item.history[0]!.at, params: dingtalk.im.viewOf(item, CONSOLE_USER.dingtalk), ...top });
+        this.put({
+          id: item.outTrackId,
+          platform: 'dingtalk',
+          from: 'bot',
+          at: item.history[0]!.at,
+          params: dingtalk.im.viewOf(item, CONSOLE_USER.dingtalk),
+          ...top,
+        });
       }
-      if (kind === 'message' && 'title' in item) this.put({ id: `md-${++n}`, platform: 'dingtalk', from: 'bot', at: item.at, markdown: { title: item.title, text: item.text } });
+      if (kind === 'message' && 'title' in item)
+        this.put({ id: `md-${++n}`, platform: 'dingtalk', from: 'bot', at: item.at, markdown: { title: item.title, text: item.text } });
     });
   }
 
   routes(http: HttpServer): void {
     for (const [path, file] of Object.entries(STATIC)) {
-      http.route('GET', path, () => ({ status: 200, body: readFileSync(join(packageRoot(), 'console', file), 'utf8'), contentType: TYPES[file.split('.').pop()!]! }));
+      http.route('GET', path, () => ({
+        status: 200,
+        body: readFileSync(join(packageRoot(), 'console', file), 'utf8'),
+        contentType: TYPES[file.split('.').pop()!]!,
+      }));
     }
     http.raw('GET', '/console/file', (_req, res, input) => {
       const f = this.feishu.im.files.get(input.query.get('key') ?? '');
@@ -136,8 +169,18 @@ export class ConsoleHub {
 
   /** What a script does: POST /api/v1/watches over HTTP with the bearer token, for the sandbox group. */
   async script(s: z.output<typeof Script>): Promise<{ status: number; body: unknown; curl: string }> {
-    const body = { platform: s.platform, chatId: this.chats[s.platform], taskId: s.taskId, ...(s.title && { title: s.title }), ...(s.notify && { notify: [CONSOLE_USER[s.platform]] }) };
-    const res = await fetch(`${this.api!.url}/api/v1/watches`, { method: 'POST', headers: { authorization: `Bearer ${this.api!.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const body = {
+      platform: s.platform,
+      chatId: this.chats[s.platform],
+      taskId: s.taskId,
+      ...(s.title && { title: s.title }),
+      ...(s.notify && { notify: [CONSOLE_USER[s.platform]] }),
+    };
+    const res = await fetch(`${this.api!.url}/api/v1/watches`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.api!.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const answer = { status: res.status, body: (await res.json()) as unknown };
     const curl = `curl -X POST ${this.api!.url}/api/v1/watches -H "Authorization: Bearer $API_TOKEN" -H "Content-Type: application/json" -d '${JSON.stringify(body)}'`;
     return { ...answer, curl };
@@ -165,7 +208,8 @@ export class ConsoleHub {
       return { toast: (ack.data as { toast?: { content?: string } } | undefined)?.toast?.content ?? '' };
     }
     const ack = await this.dingtalk.stream.push(TOPIC_CARD, this.dingtalk.submitForm(id, values, CONSOLE_USER.dingtalk));
-    const mine = (ack.data as { response?: { userPrivateData?: { cardParamMap?: Record<string, string> } } } | undefined)?.response?.userPrivateData?.cardParamMap;
+    const mine = (ack.data as { response?: { userPrivateData?: { cardParamMap?: Record<string, string> } } } | undefined)?.response?.userPrivateData
+      ?.cardParamMap;
     if (mine) this.dingtalk.im.applyPrivate(id, CONSOLE_USER.dingtalk, mine);
     return { toast: mine?.note ?? '' };
   }

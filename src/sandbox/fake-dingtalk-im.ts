@@ -68,9 +68,20 @@ export class FakeDingtalkIm {
     // A top box (official example, 吊顶卡片使用动态数据源): ONE_BOX space, its model and an expiry.
     const expiry = b.topOpenDeliverModel?.expiredTimeMillis;
     const top = spaceType === 'ONE_BOX' && typeof expiry === 'number' ? expiry : undefined;
-    if (spaceType === 'ONE_BOX' && (b.topOpenSpaceModel?.spaceType !== 'ONE_BOX' || top === undefined)) return bad('paramError', 'topOpenSpaceModel.spaceType ONE_BOX and topOpenDeliverModel.expiredTimeMillis are required');
-    if (this.failDelivery) return { status: 200, body: { success: true, result: { outTrackId: b.outTrackId, deliverResults: [{ spaceType, spaceId: b.openSpaceId, success: false, errorMsg: 'robot not in group' }] } } };
-    const delivered = { status: 200, body: { success: true, result: { outTrackId: b.outTrackId, deliverResults: [{ spaceType, spaceId: b.openSpaceId, success: true }] } } };
+    if (spaceType === 'ONE_BOX' && (b.topOpenSpaceModel?.spaceType !== 'ONE_BOX' || top === undefined))
+      return bad('paramError', 'topOpenSpaceModel.spaceType ONE_BOX and topOpenDeliverModel.expiredTimeMillis are required');
+    if (this.failDelivery)
+      return {
+        status: 200,
+        body: {
+          success: true,
+          result: { outTrackId: b.outTrackId, deliverResults: [{ spaceType, spaceId: b.openSpaceId, success: false, errorMsg: 'robot not in group' }] },
+        },
+      };
+    const delivered = {
+      status: 200,
+      body: { success: true, result: { outTrackId: b.outTrackId, deliverResults: [{ spaceType, spaceId: b.openSpaceId, success: true }] } },
+    };
     // One instance per outTrackId: DingTalk documents no answer for a repeated id; taskbot takes it as the same card.
     if (this.cards.has(b.outTrackId)) return delivered;
     const card: FakeCard = {
@@ -100,7 +111,11 @@ export class FakeDingtalkIm {
   }
 
   update(r: FakeRequest): FakeResponse {
-    const b = (r.body ?? {}) as { outTrackId?: string; cardData?: { cardParamMap?: Record<string, unknown> }; cardUpdateOptions?: { updateCardDataByKey?: boolean } };
+    const b = (r.body ?? {}) as {
+      outTrackId?: string;
+      cardData?: { cardParamMap?: Record<string, unknown> };
+      cardUpdateOptions?: { updateCardDataByKey?: boolean };
+    };
     const card = b.outTrackId ? this.cards.get(b.outTrackId) : undefined;
     if (!card) return bad('cardNotExist', 'card instance not found');
     const params = checkParams(b.cardData?.cardParamMap);
@@ -161,7 +176,11 @@ export class FakeDingtalkIm {
    * MULTI_SELECT as `{index: [..], value: [..]}`, a CHECKBOX as a boolean; the form as drawn goes with it (`current_form`). Like the client, it
    * refuses a required field left empty (it is never sent).
    */
-  formSubmission(outTrackId: string, userId: string, entered: Record<string, string | boolean | string[]>): { form: Record<string, unknown>; current_form: unknown } {
+  formSubmission(
+    outTrackId: string,
+    userId: string,
+    entered: Record<string, string | boolean | string[]>,
+  ): { form: Record<string, unknown>; current_form: unknown } {
     const card = this.cards.get(outTrackId);
     const current = JSON.parse(card ? (this.viewOf(card, userId).form ?? '{}') : '{}') as { fields?: FormField[] };
     if (!current.fields) throw new Error(`card ${outTrackId} has no form`);
@@ -173,7 +192,13 @@ export class FakeDingtalkIm {
       const indexOf = (x: unknown) => f.options?.findIndex((o) => o.value === x) ?? -1;
       const many = Array.isArray(v) ? v : [v];
       form[f.name] =
-        f.type === 'SELECT' ? { index: indexOf(v), value: v } : f.type === 'MULTI_SELECT' ? { index: many.map(indexOf), value: many } : f.type === 'CHECKBOX' ? v === true || v === 'true' : v;
+        f.type === 'SELECT'
+          ? { index: indexOf(v), value: v }
+          : f.type === 'MULTI_SELECT'
+            ? { index: many.map(indexOf), value: many }
+            : f.type === 'CHECKBOX'
+              ? v === true || v === 'true'
+              : v;
     }
     return { form, current_form: current };
   }
@@ -191,7 +216,14 @@ export class FakeDingtalkIm {
     const b = (r.body ?? {}) as { msgtype?: string; markdown?: { title: string; text: string }; at?: { atUserIds?: unknown } };
     if (b.msgtype !== 'markdown' || !b.markdown) return { status: 200, body: { errcode: 400, errmsg: 'unsupported msgtype' } };
     const at = Array.isArray(b.at?.atUserIds) ? b.at.atUserIds.filter((x): x is string => typeof x === 'string') : undefined;
-    this.record({ via: 'session', to: this.sessionChats.get(id) ?? id, title: b.markdown.title, text: b.markdown.text, at: this.now(), ...(at && { atUserIds: at }) });
+    this.record({
+      via: 'session',
+      to: this.sessionChats.get(id) ?? id,
+      title: b.markdown.title,
+      text: b.markdown.text,
+      at: this.now(),
+      ...(at && { atUserIds: at }),
+    });
     return { status: 200, body: { errcode: 0, errmsg: 'ok' } };
   }
 

@@ -23,7 +23,10 @@ export class FakeDingtalkStream extends FakeSocketGateway {
   subscriptions: { type: string; topic: string }[] = [];
   pongs = 0;
 
-  constructor(private readonly baseUrl: () => string, private readonly creds: () => [string, string]) {
+  constructor(
+    private readonly baseUrl: () => string,
+    private readonly creds: () => [string, string],
+  ) {
     super('Stream');
   }
 
@@ -31,7 +34,8 @@ export class FakeDingtalkStream extends FakeSocketGateway {
   open(body: { clientId?: string; clientSecret?: string; subscriptions?: { type: string; topic: string }[] }): { status: number; body: unknown } {
     this.openCalls++;
     const [id, secret] = this.creds();
-    if (body.clientId !== id || body.clientSecret !== secret) return { status: 401, body: { code: 'InvalidClient', message: 'clientId or clientSecret invalid' } };
+    if (body.clientId !== id || body.clientSecret !== secret)
+      return { status: 401, body: { code: 'InvalidClient', message: 'clientId or clientSecret invalid' } };
     if (this.refuseNext > 0) {
       this.refuseNext--;
       return { status: 503, body: { code: 'ServiceUnavailable', message: 'gateway busy' } };
@@ -57,12 +61,14 @@ export class FakeDingtalkStream extends FakeSocketGateway {
     const ws = [...this.sockets][0];
     if (!ws) return Promise.reject(new Error('no Stream connection'));
     const messageId = o.messageId ?? randomUUID();
-    const frame = o.raw ?? JSON.stringify({
-      specVersion: '1.0',
-      type: 'CALLBACK',
-      headers: { appId: 'fake-app', connectionId: 'c1', contentType: 'application/json', messageId, time: String(Date.now()), topic },
-      data: JSON.stringify(data),
-    });
+    const frame =
+      o.raw ??
+      JSON.stringify({
+        specVersion: '1.0',
+        type: 'CALLBACK',
+        headers: { appId: 'fake-app', connectionId: 'c1', contentType: 'application/json', messageId, time: String(Date.now()), topic },
+        data: JSON.stringify(data),
+      });
     const started = performance.now();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -90,14 +96,28 @@ export class FakeDingtalkStream extends FakeSocketGateway {
     const started = performance.now();
     return new Promise((resolve) => {
       this.waiting.set(messageId, (ack) => resolve({ code: ack.code, data: ack.data, ms: performance.now() - started }));
-      ws.send(JSON.stringify({ specVersion: '1.0', type: 'SYSTEM', headers: { messageId, topic: 'ping', contentType: 'application/json', time: String(Date.now()) }, data: '{"opaque":"x"}' }));
+      ws.send(
+        JSON.stringify({
+          specVersion: '1.0',
+          type: 'SYSTEM',
+          headers: { messageId, topic: 'ping', contentType: 'application/json', time: String(Date.now()) },
+          data: '{"opaque":"x"}',
+        }),
+      );
     });
   }
 
   /** SYSTEM disconnect, then the server closes the socket as the real gateway does. */
   disconnect(): void {
     for (const ws of this.sockets) {
-      ws.send(JSON.stringify({ specVersion: '1.0', type: 'SYSTEM', headers: { messageId: randomUUID(), topic: 'disconnect', contentType: 'application/json', time: String(Date.now()) }, data: '{"reason":"rebalance"}' }));
+      ws.send(
+        JSON.stringify({
+          specVersion: '1.0',
+          type: 'SYSTEM',
+          headers: { messageId: randomUUID(), topic: 'disconnect', contentType: 'application/json', time: String(Date.now()) },
+          data: '{"reason":"rebalance"}',
+        }),
+      );
       setTimeout(() => ws.close(), 200);
     }
   }

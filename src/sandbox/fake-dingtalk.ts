@@ -5,7 +5,12 @@ import { FakeDingtalkIm } from './fake-dingtalk-im.js';
 import { FakeDingtalkStream } from './fake-dingtalk-stream.js';
 import { ScriptedTasks, type TaskScript } from './scripted-task.js';
 
-const SCOPES: Record<string, string> = { storage: 'Storage.Task.Read', doc: 'SNS.Document.WorkspaceDocument.Read', im: 'qyapi_robot_sendmsg', card: 'Card.Instance.Write' };
+const SCOPES: Record<string, string> = {
+  storage: 'Storage.Task.Read',
+  doc: 'SNS.Document.WorkspaceDocument.Read',
+  im: 'qyapi_robot_sendmsg',
+  card: 'Card.Instance.Write',
+};
 
 /**
  * A DingTalk open platform on loopback: the OAuth2 token, the storage and doc task endpoints
@@ -14,7 +19,10 @@ const SCOPES: Record<string, string> = { storage: 'Storage.Task.Read', doc: 'SNS
  */
 export class FakeDingtalk extends FakeServer {
   readonly tokens = new FakeTokens();
-  readonly stream = new FakeDingtalkStream(() => this.baseUrl, () => [this.clientId, this.clientSecret]);
+  readonly stream = new FakeDingtalkStream(
+    () => this.baseUrl,
+    () => [this.clientId, this.clientSecret],
+  );
   readonly im: FakeDingtalkIm;
   private n = 0;
   readonly tasks: ScriptedTasks;
@@ -101,7 +109,8 @@ export class FakeDingtalk extends FakeServer {
 
   protected route(req: FakeRequest): Route | undefined {
     if (req.method === 'POST' && req.path === '/v1.0/oauth2/accessToken') return (r) => this.token(r);
-    if (req.method === 'POST' && req.path === '/v1.0/gateway/connections/open') return (r) => this.stream.open((r.body ?? {}) as Parameters<FakeDingtalkStream['open']>[0]);
+    if (req.method === 'POST' && req.path === '/v1.0/gateway/connections/open')
+      return (r) => this.stream.open((r.body ?? {}) as Parameters<FakeDingtalkStream['open']>[0]);
     const session = /^\/robot\/session\/([^/]+)$/.exec(req.path);
     if (req.method === 'POST' && session) return (r) => this.im.session(r, session[1]!);
     const api: Record<string, Route> = {

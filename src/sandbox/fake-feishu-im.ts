@@ -76,7 +76,8 @@ export class FakeFeishuIm {
     const chat = chatId ?? (r.query.get('receive_id_type') === 'open_id' && b.receive_id ? p2pChatOf(b.receive_id) : b.receive_id);
     if (!chat) return { status: 400, body: { code: 99992402, msg: 'field validation failed: receive_id' } };
     if (b.uuid && this.byUuid.has(b.uuid)) return ok({ message_id: this.byUuid.get(b.uuid), chat_id: chat });
-    const card: { card: Record<string, unknown>; text?: string; file?: FakeFile } | FakeResponse = b.msg_type === 'text' ? textOf(b.content) : b.msg_type === 'file' ? this.fileOf(b.content) : this.card(b);
+    const card: { card: Record<string, unknown>; text?: string; file?: FakeFile } | FakeResponse =
+      b.msg_type === 'text' ? textOf(b.content) : b.msg_type === 'file' ? this.fileOf(b.content) : this.card(b);
     if ('status' in card) return card;
     const refused = this.enforceLimits ? this.limit(chat) : undefined;
     if (refused) return refused;
@@ -216,7 +217,8 @@ export class FakeFeishuIm {
       if (chat !== undefined && this.writes[i]!.chat === chat) chatSecond++;
     }
     const recent = message === undefined ? [] : (this.patches.get(message) ?? []).filter((t) => now - t < 1000);
-    const broke = this.writes.length >= 1000 ? 'perMinute' : lastSecond >= 50 ? 'perSecond' : chatSecond >= 5 ? 'perChat' : recent.length >= 5 ? 'perMessage' : undefined;
+    const broke =
+      this.writes.length >= 1000 ? 'perMinute' : lastSecond >= 50 ? 'perSecond' : chatSecond >= 5 ? 'perChat' : recent.length >= 5 ? 'perMessage' : undefined;
     if (broke) {
       this.limitViolations++;
       this.violations[broke]++;
@@ -243,4 +245,8 @@ function textOf(content: string | undefined): { card: Record<string, unknown>; t
 }
 
 const ok = (data: unknown): FakeResponse => ({ status: 200, body: { code: 0, msg: 'success', data } });
-const limited = (): FakeResponse => ({ status: 429, body: { code: 99991400, msg: 'request trigger frequency limit' }, headers: { 'x-ogw-ratelimit-reset': '1' } });
+const limited = (): FakeResponse => ({
+  status: 429,
+  body: { code: 99991400, msg: 'request trigger frequency limit' },
+  headers: { 'x-ogw-ratelimit-reset': '1' },
+});

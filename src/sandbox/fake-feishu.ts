@@ -76,7 +76,14 @@ export class FakeFeishu extends FakeServer {
     const mention = !o.p2p && o.mention !== false;
     const event = {
       schema: '2.0',
-      header: { event_id: `ev_${messageId}`, event_type: 'im.message.receive_v1', create_time: String(Date.now()), token: 'v-token', app_id: this.appId, tenant_key: 'tenant' },
+      header: {
+        event_id: `ev_${messageId}`,
+        event_type: 'im.message.receive_v1',
+        create_time: String(Date.now()),
+        token: 'v-token',
+        app_id: this.appId,
+        tenant_key: 'tenant',
+      },
       event: {
         sender: { sender_id: { open_id: o.user ?? 'ou_user00000000000000000000000001' }, sender_type: 'user', tenant_key: 'tenant' },
         message: {
@@ -96,7 +103,14 @@ export class FakeFeishu extends FakeServer {
   click(messageId: string, action: string, o: { chatId?: string; user?: string; eventId?: string } = {}) {
     return {
       schema: '2.0',
-      header: { event_id: o.eventId ?? `ev_click_${++this.events}`, event_type: 'card.action.trigger', create_time: String(Date.now()), token: 'v-token', app_id: this.appId, tenant_key: 'tenant' },
+      header: {
+        event_id: o.eventId ?? `ev_click_${++this.events}`,
+        event_type: 'card.action.trigger',
+        create_time: String(Date.now()),
+        token: 'v-token',
+        app_id: this.appId,
+        tenant_key: 'tenant',
+      },
       event: {
         operator: { open_id: o.user ?? 'ou_user00000000000000000000000001' },
         token: `c-${this.events}`,
@@ -119,9 +133,19 @@ export class FakeFeishu extends FakeServer {
   menu(eventKey: string, o: { user?: string; eventId?: string } = {}) {
     return {
       schema: '2.0',
-      header: { event_id: o.eventId ?? `ev_menu_${++this.events}`, event_type: 'application.bot.menu_v6', create_time: String(Date.now()), token: 'v-token', app_id: this.appId, tenant_key: 'tenant' },
+      header: {
+        event_id: o.eventId ?? `ev_menu_${++this.events}`,
+        event_type: 'application.bot.menu_v6',
+        create_time: String(Date.now()),
+        token: 'v-token',
+        app_id: this.appId,
+        tenant_key: 'tenant',
+      },
       event: {
-        operator: { operator_name: 'Tom', operator_id: { open_id: o.user ?? 'ou_user00000000000000000000000001', union_id: 'on_user0000000000000000000000001', user_id: null } },
+        operator: {
+          operator_name: 'Tom',
+          operator_id: { open_id: o.user ?? 'ou_user00000000000000000000000001', union_id: 'on_user0000000000000000000000001', user_id: null },
+        },
         event_key: eventKey,
         timestamp: Math.floor(Date.now() / 1000),
       },
@@ -176,13 +200,16 @@ export class FakeFeishu extends FakeServer {
     const patch = /^\/open-apis\/im\/v1\/messages\/([^/]+)$/.exec(req.path);
     if (req.method === 'PATCH' && patch) return (r) => this.authorized(r) ?? this.im.patch(r, patch[1]!);
     if (key === 'POST /open-apis/im/v1/messages') return (r) => this.authorized(r) ?? this.im.create(r, null);
-    if (key === 'POST /open-apis/im/v1/pins') return (r) => this.authorized(r, '/open-apis/im/v1/pins') ?? this.im.pin(String((r.body as { message_id?: unknown } | undefined)?.message_id ?? ''));
+    if (key === 'POST /open-apis/im/v1/pins')
+      return (r) => this.authorized(r, '/open-apis/im/v1/pins') ?? this.im.pin(String((r.body as { message_id?: unknown } | undefined)?.message_id ?? ''));
     const unpin = /^\/open-apis\/im\/v1\/pins\/([^/]+)$/.exec(req.path);
     if (req.method === 'DELETE' && unpin) return (r) => this.authorized(r, '/open-apis/im/v1/pins') ?? this.im.unpin(unpin[1]!);
     if (key === 'POST /open-apis/im/v1/files') return async (r) => this.authorized(r) ?? (await this.im.upload(r));
     const chat = /^\/open-apis\/im\/v1\/chats\/([^/]+)$/.exec(req.path);
     if (req.method === 'GET' && chat) return (r) => this.authorized(r, '/open-apis/im/v1/chats/:chat_id') ?? this.chatInfo(r, decodeURIComponent(chat[1]!));
-    if (key === 'GET /open-apis/bot/v3/info') return (r) => this.authorized(r) ?? { status: 200, body: { code: 0, msg: 'ok', bot: { open_id: this.botOpenId, app_name: 'taskbot', activate_status: 2 } } };
+    if (key === 'GET /open-apis/bot/v3/info')
+      return (r) =>
+        this.authorized(r) ?? { status: 200, body: { code: 0, msg: 'ok', bot: { open_id: this.botOpenId, app_name: 'taskbot', activate_status: 2 } } };
     const api: Record<string, Route> = {
       'GET /open-apis/contact/v2/task/get': (r) => this.contactTask(r),
       'GET /open-apis/drive/v1/files/task_check': (r) => this.driveTask(r),
@@ -203,7 +230,20 @@ export class FakeFeishu extends FakeServer {
   private chatInfo(r: FakeRequest, chatId: string): FakeResponse {
     if (r.query.get('user_id_type') !== 'open_id') return { status: 400, body: { code: 99992402, msg: 'field validation failed: user_id_type' } };
     const roles = this.chatRoles.get(chatId) ?? { owner: 'ou_owner0000000000000000000000000', managers: [] };
-    const data = { name: chatId, description: '', owner_id_type: 'open_id', owner_id: roles.owner, user_manager_id_list: roles.managers, bot_manager_id_list: [], chat_mode: 'group', chat_type: 'private', external: false, tenant_key: 'tenant', user_count: '3', bot_count: '1' };
+    const data = {
+      name: chatId,
+      description: '',
+      owner_id_type: 'open_id',
+      owner_id: roles.owner,
+      user_manager_id_list: roles.managers,
+      bot_manager_id_list: [],
+      chat_mode: 'group',
+      chat_type: 'private',
+      external: false,
+      tenant_key: 'tenant',
+      user_count: '3',
+      bot_count: '1',
+    };
     return { status: 200, body: { code: 0, msg: 'success', data } };
   }
 

@@ -15,7 +15,9 @@ const host = env.FAKE_HOST ?? '127.0.0.1';
 await Promise.all([feishu.listen(Number(env.FAKE_FEISHU_PORT ?? 0), host), dingtalk.listen(Number(env.FAKE_DINGTALK_PORT ?? 0), host)]);
 if (env.FAKE_PUBLIC_HOST) for (const fake of [feishu, dingtalk]) fake.baseUrl = fake.baseUrl.replace(host, env.FAKE_PUBLIC_HOST);
 const [f, d] = [feishu.baseUrl, dingtalk.baseUrl];
-process.stdout.write(`${JSON.stringify({ feishu: f, dingtalk: d, feishuApp: [feishu.appId, feishu.appSecret], dingtalkApp: [dingtalk.clientId, dingtalk.clientSecret] })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ feishu: f, dingtalk: d, feishuApp: [feishu.appId, feishu.appSecret], dingtalkApp: [dingtalk.clientId, dingtalk.clientSecret] })}\n`,
+);
 const stop = () => void Promise.all([feishu.close(), dingtalk.close()]).then(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -51,6 +51,18 @@ let next = 0;
 /** A new task of a kind, for the console's "start a task" button. */
 export function newSample(kind: TaskKind, outcome: Outcome): Sample {
   next++;
-  const id = kind === 'contact' ? `6e65${(Date.now() * 1000 + next).toString(16).padStart(28, '0')}` : kind === 'drive' ? `${Date.now()}${next}` : `${kind === 'doc' ? 'copy' : 'move'}-${Date.now().toString(36)}${next}`;
-  return { platform: kind === 'contact' || kind === 'drive' ? 'feishu' : 'dingtalk', kind, id, outcome, slow: false, description: `new ${kind} task — ${outcome}` };
+  const id =
+    kind === 'contact'
+      ? `6e65${(Date.now() * 1000 + next).toString(16).padStart(28, '0')}`
+      : kind === 'drive'
+        ? `${Date.now()}${next}`
+        : `${kind === 'doc' ? 'copy' : 'move'}-${Date.now().toString(36)}${next}`;
+  return {
+    platform: kind === 'contact' || kind === 'drive' ? 'feishu' : 'dingtalk',
+    kind,
+    id,
+    outcome,
+    slow: false,
+    description: `new ${kind} task — ${outcome}`,
+  };
 }

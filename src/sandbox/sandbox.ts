@@ -23,7 +23,16 @@ export function sandboxConfig(base: Config, feishu: FakeFeishu, dingtalk: FakeDi
   return {
     ...base,
     feishu: { appId: feishu.appId, appSecret: feishu.appSecret, domain: feishu.baseUrl, eventMode: 'ws' },
-    dingtalk: { clientId: dingtalk.clientId, clientSecret: dingtalk.clientSecret, robotCode: dingtalk.clientId, apiBase: dingtalk.baseUrl, oapiBase: dingtalk.baseUrl, cardTemplateId: 'sandbox-template', topBoxTemplateId: 'sandbox-topbox', formTemplateId: 'sandbox-form' },
+    dingtalk: {
+      clientId: dingtalk.clientId,
+      clientSecret: dingtalk.clientSecret,
+      robotCode: dingtalk.clientId,
+      apiBase: dingtalk.baseUrl,
+      oapiBase: dingtalk.baseUrl,
+      cardTemplateId: 'sandbox-template',
+      topBoxTemplateId: 'sandbox-topbox',
+      formTemplateId: 'sandbox-form',
+    },
     // The sandbox's tasks exist only while it runs: keep its state in memory.
     databaseUrl: 'sqlite::memory:',
     // The script API is on, for the console's "post from a script" form (the token stays on the server).
@@ -70,4 +79,3 @@ export async function startSandbox(base: Config = loadConfig({}), o: { logger: L
     },
   };
 }
-

@@ -44,7 +44,10 @@ export class ScriptedTask {
   private reads = 0;
   createdAt: number;
 
-  constructor(readonly script: TaskScript, private readonly now: () => number = Date.now) {
+  constructor(
+    readonly script: TaskScript,
+    private readonly now: () => number = Date.now,
+  ) {
     this.createdAt = now();
   }
 

@@ -27,7 +27,12 @@ export async function claimRequest(store: Store, key: string, bodyHash: string, 
       oc
         .column('key')
         .doUpdateSet(fresh)
-        .where((eb) => eb.or([eb('api_requests.expires_at', '<', now), eb.and([eb('api_requests.status', '=', 0), eb('api_requests.body_hash', '=', bodyHash), leaseFree(now, 'api_requests')])])),
+        .where((eb) =>
+          eb.or([
+            eb('api_requests.expires_at', '<', now),
+            eb.and([eb('api_requests.status', '=', 0), eb('api_requests.body_hash', '=', bodyHash), leaseFree(now, 'api_requests')]),
+          ]),
+        ),
     )
     .executeTakeFirst();
   if (Number(r.numInsertedOrUpdatedRows ?? 0) > 0) return { kind: 'new' };
@@ -40,7 +45,11 @@ export async function claimRequest(store: Store, key: string, bodyHash: string, 
 
 /** Remembers the answer given for `key`. */
 export async function answerRequest(store: Store, key: string, status: number, body: unknown): Promise<void> {
-  await store.db.updateTable('api_requests').set({ status, response: JSON.stringify(body), lease_owner: null, lease_until: null }).where('key', '=', key).execute();
+  await store.db
+    .updateTable('api_requests')
+    .set({ status, response: JSON.stringify(body), lease_owner: null, lease_until: null })
+    .where('key', '=', key)
+    .execute();
 }
 
 /** Forgets `key`, if `owner` still works it (its request failed in a way worth trying again). */
@@ -51,11 +60,23 @@ export async function releaseRequest(store: Store, key: string, owner: string): 
 /** Keeps `owner`'s leases on the keys whose requests it is still working. */
 export async function renewRequests(store: Store, keys: string[], owner: string, leaseUntil: number): Promise<void> {
   if (keys.length === 0) return;
-  await store.db.updateTable('api_requests').set({ lease_until: leaseUntil }).where('key', 'in', keys).where('status', '=', 0).where(leaseHeldBy(owner)).execute();
+  await store.db
+    .updateTable('api_requests')
+    .set({ lease_until: leaseUntil })
+    .where('key', 'in', keys)
+    .where('status', '=', 0)
+    .where(leaseHeldBy(owner))
+    .execute();
 }
 
 /** Lets go of the keys of requests cut off unanswered (shutdown): a retry takes them at once. */
 export async function abandonRequests(store: Store, keys: string[], owner: string): Promise<void> {
   if (keys.length === 0) return;
-  await store.db.updateTable('api_requests').set({ lease_owner: null, lease_until: null }).where('key', 'in', keys).where('status', '=', 0).where(leaseHeldBy(owner)).execute();
+  await store.db
+    .updateTable('api_requests')
+    .set({ lease_owner: null, lease_until: null })
+    .where('key', 'in', keys)
+    .where('status', '=', 0)
+    .where(leaseHeldBy(owner))
+    .execute();
 }

@@ -5,9 +5,16 @@ import type { Database } from './schema.js';
 import { cardWrite, endedOwes, lockTask, syncTask } from './task-flags.js';
 import { INTEREST_MS } from './tasks.js';
 
-export type NewCard = Omit<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'shown' | 'fail_count' | 'retry_at' | 'title' | 'last_error' | 'asked_by' | 'pinned'> &
+export type NewCard = Omit<
+  CardRow,
+  'rendered_hash' | 'last_update_at' | 'meta' | 'shown' | 'fail_count' | 'retry_at' | 'title' | 'last_error' | 'asked_by' | 'pinned'
+> &
   Partial<Pick<CardRow, 'rendered_hash' | 'last_update_at' | 'meta' | 'title' | 'asked_by'>>;
-export type NewTask = Omit<TaskRow, 'lease_owner' | 'lease_until' | 'error_count' | 'last_error' | 'active' | 'pending' | 'poked' | 'history' | 'interest_until' | 'held_by'> & Partial<Pick<TaskRow, 'history'>>;
+export type NewTask = Omit<
+  TaskRow,
+  'lease_owner' | 'lease_until' | 'error_count' | 'last_error' | 'active' | 'pending' | 'poked' | 'history' | 'interest_until' | 'held_by'
+> &
+  Partial<Pick<TaskRow, 'history'>>;
 /** A card with the number of people waiting for its task to end, and whether its chat wants live cards pinned. */
 export type WatchedCard = CardRow & { waiting: number; pin_chat: boolean };
 type CardWithTask = CardRow & Pick<TaskRow, 'snapshot' | 'last_changed_at' | 'active'>;
@@ -31,12 +38,27 @@ export class CardStore {
       // Two `status` commands for one new task at once: one inserts, the other waits on the row and updates it.
       const inserted = await tx
         .insertInto('tasks')
-        .values({ history: null, interest_until: null, ...task, active: 0, error_count: 0, last_error: null, lease_owner: null, lease_until: null, held_by: null })
+        .values({
+          history: null,
+          interest_until: null,
+          ...task,
+          active: 0,
+          error_count: 0,
+          last_error: null,
+          lease_owner: null,
+          lease_until: null,
+          held_by: null,
+        })
         .onConflict((oc) => oc.column('task_key').doNothing())
         .executeTakeFirst();
       const existing = Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0 ? undefined : await lockTask(this.ctx, tx, task.task_key);
       // Asked for again while watched: someone is looking, poll it faster for a while.
-      if (existing?.active) await tx.updateTable('tasks').set({ interest_until: task.created_at + INTEREST_MS }).where('task_key', '=', task.task_key).execute();
+      if (existing?.active)
+        await tx
+          .updateTable('tasks')
+          .set({ interest_until: task.created_at + INTEREST_MS })
+          .where('task_key', '=', task.task_key)
+          .execute();
       if (existing && (!existing.active || terminal)) {
         await tx
           .updateTable('tasks')
@@ -55,8 +77,21 @@ export class CardStore {
       }
       await tx
         .insertInto('cards')
-        .values({ rendered_hash: null, last_update_at: null, meta: null, retry_at: null, title: null, last_error: null, asked_by: null, pinned: null, ...card, shown: card.status })
-        .onConflict((oc) => oc.column('card_key').doUpdateSet({ task_key: card.task_key, status: card.status, shown: card.status, rendered_hash: card.rendered_hash ?? null }))
+        .values({
+          rendered_hash: null,
+          last_update_at: null,
+          meta: null,
+          retry_at: null,
+          title: null,
+          last_error: null,
+          asked_by: null,
+          pinned: null,
+          ...card,
+          shown: card.status,
+        })
+        .onConflict((oc) =>
+          oc.column('card_key').doUpdateSet({ task_key: card.task_key, status: card.status, shown: card.status, rendered_hash: card.rendered_hash ?? null }),
+        )
         .execute();
       await syncTask(this.ctx, tx, task.task_key);
     });
@@ -97,7 +132,9 @@ export class CardStore {
           // An inline answer not given yet is recorded only if it still fits (else it is not given)
           // and, for a Stop, is news: two presses at once must not both draw the stopped card.
           .$if(only !== undefined, (q) => q.where('status', '=', status))
-          .$if(only === 'news', (q) => q.where((eb) => eb.or([eb('shown', 'is', null), eb('shown', '!=', status), eb('rendered_hash', 'is', null), eb('rendered_hash', '!=', hash)])))
+          .$if(only === 'news', (q) =>
+            q.where((eb) => eb.or([eb('shown', 'is', null), eb('shown', '!=', status), eb('rendered_hash', 'is', null), eb('rendered_hash', '!=', hash)])),
+          )
           .returning('status'),
       );
       await syncTask(this.ctx, tx, taskKey);
@@ -156,19 +193,28 @@ export class CardStore {
   }
 
   private watched() {
-    return this.ctx.db
-      .selectFrom('cards')
-      .selectAll()
-      .select((eb) => eb.selectFrom('subscribers').select(eb.fn.countAll<number | string>().as('n')).whereRef('subscribers.card_key', '=', 'cards.card_key').where('subscribers.notified_at', 'is', null).as('waiting'))
-      // The chat's `pin on`, unless pinning there waits for the admin (chat_key is `platform:chat_id`).
-      .select((eb) =>
-        eb
-          .selectFrom('chat_settings')
-          .select('chat_settings.pin')
-          .where('chat_settings.chat_key', '=', sql<string>`cards.platform || ':' || cards.chat_id`)
-          .where('chat_settings.pin_blocked', 'is', null)
-          .as('pin_chat'),
-      );
+    return (
+      this.ctx.db
+        .selectFrom('cards')
+        .selectAll()
+        .select((eb) =>
+          eb
+            .selectFrom('subscribers')
+            .select(eb.fn.countAll<number | string>().as('n'))
+            .whereRef('subscribers.card_key', '=', 'cards.card_key')
+            .where('subscribers.notified_at', 'is', null)
+            .as('waiting'),
+        )
+        // The chat's `pin on`, unless pinning there waits for the admin (chat_key is `platform:chat_id`).
+        .select((eb) =>
+          eb
+            .selectFrom('chat_settings')
+            .select('chat_settings.pin')
+            .where('chat_settings.chat_key', '=', sql<string>`cards.platform || ':' || cards.chat_id`)
+            .where('chat_settings.pin_blocked', 'is', null)
+            .as('pin_chat'),
+        )
+    );
   }
 
   /**
@@ -176,7 +222,13 @@ export class CardStore {
    * `list`, `mine` and digests: every active card, however many came after it, then the newest
    * `endedLimit` ended ones created since `since`. `tasks` counts the distinct tasks of all of them.
    */
-  async overview(f: { platform: string; chatId?: string; askedBy?: string; since?: number; endedLimit: number }): Promise<{ cards: CardWithTask[]; tasks: number }> {
+  async overview(f: {
+    platform: string;
+    chatId?: string;
+    askedBy?: string;
+    since?: number;
+    endedLimit: number;
+  }): Promise<{ cards: CardWithTask[]; tasks: number }> {
     const since = f.since ?? 0;
     const scoped = <Q extends SelectQueryBuilder<Database, 'cards' | 'tasks', object>>(q: Q): Q =>
       q
@@ -222,24 +274,47 @@ export class CardStore {
    */
   async prune(before: number): Promise<{ cards: number; tasks: number }> {
     const { db } = this.ctx;
-    const old = (eb: ExpressionBuilder<Database, 'cards'>) => eb.and([eb('cards.status', '!=', 'active'), eb('cards.created_at', '<', before), eb.not(endedOwes(eb))]);
+    const old = (eb: ExpressionBuilder<Database, 'cards'>) =>
+      eb.and([eb('cards.status', '!=', 'active'), eb('cards.created_at', '<', before), eb.not(endedOwes(eb))]);
     const c = await db.transaction().execute(async (tx) => {
       await tx
         .deleteFrom('subscribers')
-        .where('card_key', 'in', (eb) => eb.selectFrom('cards').select('card_key').where((c) => old(c)))
+        .where('card_key', 'in', (eb) =>
+          eb
+            .selectFrom('cards')
+            .select('card_key')
+            .where((c) => old(c)),
+        )
         .execute();
-      return tx.deleteFrom('cards').where((eb) => old(eb)).executeTakeFirst();
+      return tx
+        .deleteFrom('cards')
+        .where((eb) => old(eb))
+        .executeTakeFirst();
     });
-    const cardless = (eb: ExpressionBuilder<Database, 'tasks'>) => eb.not(eb.exists(eb.selectFrom('cards').select('card_key').whereRef('cards.task_key', '=', 'tasks.task_key')));
+    const cardless = (eb: ExpressionBuilder<Database, 'tasks'>) =>
+      eb.not(eb.exists(eb.selectFrom('cards').select('card_key').whereRef('cards.task_key', '=', 'tasks.task_key')));
     // A task no card shows owes nothing and shows nothing (a stale flag would have it claimed every round).
-    await db.updateTable('tasks').set({ active: 0, pending: 0 }).where((eb) => eb.and([eb.or([eb('active', '!=', 0), eb('pending', '!=', 0)]), cardless(eb)])).execute();
-    const t = await db.deleteFrom('tasks').where('active', '=', 0).where('pending', '=', 0).where((eb) => cardless(eb)).executeTakeFirst();
+    await db
+      .updateTable('tasks')
+      .set({ active: 0, pending: 0 })
+      .where((eb) => eb.and([eb.or([eb('active', '!=', 0), eb('pending', '!=', 0)]), cardless(eb)]))
+      .execute();
+    const t = await db
+      .deleteFrom('tasks')
+      .where('active', '=', 0)
+      .where('pending', '=', 0)
+      .where((eb) => cardless(eb))
+      .executeTakeFirst();
     return { cards: Number(c.numDeletedRows), tasks: Number(t.numDeletedRows) };
   }
 
   /** Every card still updated, for metrics and resumption checks. */
   async countActive(): Promise<number> {
-    const r = await this.ctx.db.selectFrom('cards').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'active').executeTakeFirstOrThrow();
+    const r = await this.ctx.db
+      .selectFrom('cards')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'active')
+      .executeTakeFirstOrThrow();
     return Number(r.n);
   }
 }

@@ -15,7 +15,11 @@ export interface ChatSettings {
 }
 
 export async function getChatSettings(store: Store, chat: ChatRef): Promise<ChatSettings> {
-  const row = await store.db.selectFrom('chat_settings').select(['locale', 'notify_default', 'stop_rule', 'pin', 'pin_blocked']).where('chat_key', '=', chatKey(chat)).executeTakeFirst();
+  const row = await store.db
+    .selectFrom('chat_settings')
+    .select(['locale', 'notify_default', 'stop_rule', 'pin', 'pin_blocked'])
+    .where('chat_key', '=', chatKey(chat))
+    .executeTakeFirst();
   return {
     ...(row?.locale && { locale: row.locale }),
     ...(row?.notify_default !== null && row?.notify_default !== undefined && { notifyDefault: row.notify_default === 1 }),
@@ -37,14 +41,29 @@ export async function setChatSettings(store: Store, chat: ChatRef, patch: ChatSe
   };
   await store.db
     .insertInto('chat_settings')
-    .values({ chat_key: chatKey(chat), platform: chat.platform, chat_id: chat.chatId, locale: null, notify_default: null, stop_rule: null, pin: null, pin_blocked: null, ...set })
+    .values({
+      chat_key: chatKey(chat),
+      platform: chat.platform,
+      chat_id: chat.chatId,
+      locale: null,
+      notify_default: null,
+      stop_rule: null,
+      pin: null,
+      pin_blocked: null,
+      ...set,
+    })
     .onConflict((oc) => oc.column('chat_key').doUpdateSet(set))
     .execute();
 }
 
 /** Pinning in this chat waits for the admin (`problem`): true only for the first to say so, who tells the chat. */
 export async function blockPins(store: Store, chat: ChatRef, problem: string, now: number): Promise<boolean> {
-  const r = await store.db.updateTable('chat_settings').set({ pin_blocked: problem, updated_at: now }).where('chat_key', '=', chatKey(chat)).where('pin_blocked', 'is', null).executeTakeFirst();
+  const r = await store.db
+    .updateTable('chat_settings')
+    .set({ pin_blocked: problem, updated_at: now })
+    .where('chat_key', '=', chatKey(chat))
+    .where('pin_blocked', 'is', null)
+    .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }
 

@@ -11,7 +11,9 @@ export class DigestStore {
       .insertInto('digests')
       .values({ ...d, planned_at, lease_owner: null, lease_until: null })
       .onConflict((oc) =>
-        oc.column('chat_key').doUpdateSet({ cron: d.cron, time_zone: d.time_zone, locale: d.locale, spec: d.spec, next_fire_at: d.next_fire_at, planned_at, failed_attempts: 0 }),
+        oc
+          .column('chat_key')
+          .doUpdateSet({ cron: d.cron, time_zone: d.time_zone, locale: d.locale, spec: d.spec, next_fire_at: d.next_fire_at, planned_at, failed_attempts: 0 }),
       )
       .execute();
   }
@@ -50,7 +52,14 @@ export class DigestStore {
   async complete(chatKey: string, owner: string, lastFiredAt: number | null, nextFireAt: number, plannedAt: number): Promise<boolean> {
     const r = await this.ctx.db
       .updateTable('digests')
-      .set({ ...(lastFiredAt !== null && { last_fired_at: lastFiredAt }), next_fire_at: nextFireAt, planned_at: plannedAt, failed_attempts: 0, lease_owner: null, lease_until: null })
+      .set({
+        ...(lastFiredAt !== null && { last_fired_at: lastFiredAt }),
+        next_fire_at: nextFireAt,
+        planned_at: plannedAt,
+        failed_attempts: 0,
+        lease_owner: null,
+        lease_until: null,
+      })
       .where('chat_key', '=', chatKey)
       .where(leaseHeldBy(owner))
       .executeTakeFirst();

@@ -10,7 +10,11 @@ export class FormStore {
 
   /** Records a delivery; a repeat of the same delivery (a retried answer) keeps the first. */
   async add(row: FormRow): Promise<void> {
-    await this.ctx.db.insertInto('forms').values(row).onConflict((oc) => oc.column('form_key').doNothing()).execute();
+    await this.ctx.db
+      .insertInto('forms')
+      .values(row)
+      .onConflict((oc) => oc.column('form_key').doNothing())
+      .execute();
   }
 
   get(formKey: string): Promise<FormRow | undefined> {

@@ -31,12 +31,24 @@ export class InboxStore {
       await this.ctx.db.transaction().execute(async (tx) => {
         for (const [i, key] of keys.entries()) {
           const w = i === 0 ? work : undefined;
-          const row = { expires_at: now + ttlMs, payload: w?.payload ?? null, lease_owner: w?.owner ?? null, lease_until: w?.leaseUntil ?? null, attempts: w ? 1 : 0 };
-          const r = await this.ctx.prepared.run(tx, 'claimId', [key, row.expires_at, row.payload, row.lease_owner, row.lease_until, row.attempts, now], (key, expires_at, payload, lease_owner, lease_until, attempts, now) =>
-            tx
-              .insertInto('dedupe')
-              .values({ key, expires_at, payload, lease_owner, lease_until, attempts })
-              .onConflict((oc) => oc.column('key').doUpdateSet({ expires_at, payload, lease_owner, lease_until, attempts }).where('dedupe.expires_at', '<', now)),
+          const row = {
+            expires_at: now + ttlMs,
+            payload: w?.payload ?? null,
+            lease_owner: w?.owner ?? null,
+            lease_until: w?.leaseUntil ?? null,
+            attempts: w ? 1 : 0,
+          };
+          const r = await this.ctx.prepared.run(
+            tx,
+            'claimId',
+            [key, row.expires_at, row.payload, row.lease_owner, row.lease_until, row.attempts, now],
+            (key, expires_at, payload, lease_owner, lease_until, attempts, now) =>
+              tx
+                .insertInto('dedupe')
+                .values({ key, expires_at, payload, lease_owner, lease_until, attempts })
+                .onConflict((oc) =>
+                  oc.column('key').doUpdateSet({ expires_at, payload, lease_owner, lease_until, attempts }).where('dedupe.expires_at', '<', now),
+                ),
           );
           if (Number(r.numAffectedRows ?? 0) === 0) throw new Duplicate();
         }
@@ -60,7 +72,14 @@ export class InboxStore {
   /** Extends `owner`'s holds to `until`; resolves with those still its own. */
   async renewHolds(keys: string[], owner: string, until: number): Promise<string[]> {
     if (keys.length === 0) return [];
-    const rows = await this.ctx.db.updateTable('dedupe').set({ expires_at: until, lease_until: until }).where('key', 'in', keys).where('payload', 'is', null).where(leaseHeldBy(owner)).returning('key').execute();
+    const rows = await this.ctx.db
+      .updateTable('dedupe')
+      .set({ expires_at: until, lease_until: until })
+      .where('key', 'in', keys)
+      .where('payload', 'is', null)
+      .where(leaseHeldBy(owner))
+      .returning('key')
+      .execute();
     return rows.map((r) => r.key);
   }
 
@@ -72,7 +91,9 @@ export class InboxStore {
   /** The command was answered (or given up): only its id is remembered. */
   async answered(key: string): Promise<void> {
     const { db, prepared } = this.ctx;
-    await prepared.run(db, 'answered', [key], (key) => db.updateTable('dedupe').set({ payload: null, lease_owner: null, lease_until: null }).where('key', '=', key));
+    await prepared.run(db, 'answered', [key], (key) =>
+      db.updateTable('dedupe').set({ payload: null, lease_owner: null, lease_until: null }).where('key', '=', key),
+    );
   }
 
   /** Keeps `owner`'s lease on the commands it is still answering; resolves with those still its own. */

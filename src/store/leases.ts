@@ -27,6 +27,10 @@ const LEASED = { tasks: 'task_key', digests: 'chat_key', dedupe: 'key' } as cons
 export async function renewLeases(db: Kysely<Database>, table: keyof typeof LEASED, keys: string[], owner: string, leaseUntil: number): Promise<string[]> {
   if (keys.length === 0) return [];
   const key = sql.ref(LEASED[table]);
-  const r = await sql<{ k: string }>`update ${sql.table(table)} set lease_until = ${leaseUntil} where ${key} in (${sql.join(keys)}) and ${leaseHeldBy(owner)} returning ${key} as k`.execute(db);
+  const r = await sql<{
+    k: string;
+  }>`update ${sql.table(table)} set lease_until = ${leaseUntil} where ${key} in (${sql.join(keys)}) and ${leaseHeldBy(owner)} returning ${key} as k`.execute(
+    db,
+  );
   return r.rows.map((row) => row.k);
 }

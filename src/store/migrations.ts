@@ -69,7 +69,10 @@ const migrations: Record<string, Migration> = {
   '002_digest_attempts': {
     // A digest is recorded as sent only once it was sent; failed sends are counted and retried.
     async up(db: Kysely<any>) {
-      await db.schema.alterTable('digests').addColumn('failed_attempts', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('digests')
+        .addColumn('failed_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
     },
   },
   '003_card_lifecycle': {
@@ -77,11 +80,20 @@ const migrations: Record<string, Migration> = {
     // card still owes a final rendering and whether someone asked for it while it was leased.
     async up(db: Kysely<any>) {
       await db.schema.alterTable('cards').addColumn('shown', 'text').execute();
-      await db.schema.alterTable('cards').addColumn('fail_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('cards')
+        .addColumn('fail_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema.alterTable('cards').addColumn('retry_at', 'bigint').execute();
       await sql`UPDATE cards SET shown = status`.execute(db);
-      await db.schema.alterTable('tasks').addColumn('pending', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable('tasks').addColumn('poked', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('tasks')
+        .addColumn('pending', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('tasks')
+        .addColumn('poked', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema.createIndex('tasks_pending').on('tasks').columns(['pending', 'next_due_at']).execute();
       // Retention deletes ended cards by age; `list` reads a chat's recent cards.
       await db.schema.createIndex('cards_ended').on('cards').columns(['status', 'created_at']).execute();
@@ -146,7 +158,10 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('dedupe').addColumn('payload', 'text').execute();
       await db.schema.alterTable('dedupe').addColumn('lease_owner', 'text').execute();
       await db.schema.alterTable('dedupe').addColumn('lease_until', 'bigint').execute();
-      await db.schema.alterTable('dedupe').addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('dedupe')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema.createIndex('dedupe_owed').on('dedupe').column('lease_until').where(sql.ref('payload'), 'is not', null).execute();
       await db.schema.alterTable('api_requests').addColumn('lease_owner', 'text').execute();
       await db.schema.alterTable('api_requests').addColumn('lease_until', 'bigint').execute();
@@ -202,7 +217,19 @@ export const migrationProvider: MigrationProvider = {
 
 /** Used by tests to start from nothing. */
 export async function dropAll(db: Kysely<any>): Promise<void> {
-  for (const t of ['cards', 'forms', 'tasks', 'digests', 'dedupe', 'subscribers', 'chat_settings', 'api_requests', 'replicas', 'kysely_migration', 'kysely_migration_lock']) {
+  for (const t of [
+    'cards',
+    'forms',
+    'tasks',
+    'digests',
+    'dedupe',
+    'subscribers',
+    'chat_settings',
+    'api_requests',
+    'replicas',
+    'kysely_migration',
+    'kysely_migration_lock',
+  ]) {
     await sql`DROP TABLE IF EXISTS ${sql.table(t)}`.execute(db);
   }
 }

@@ -40,7 +40,9 @@ export async function openStore(url: string, o: OpenOptions = {}): Promise<Store
       if (check === 'ok') return d;
       d.close();
       // One line of what it found, for the operator's one line.
-      const first = String(check).split('\n').find((l) => !l.startsWith('***'));
+      const first = String(check)
+        .split('\n')
+        .find((l) => !l.startsWith('***'));
       throw Object.assign(new Error(`database disk image is malformed (${first})`), { code: 'SQLITE_CORRUPT' });
     });
     // With WAL, NORMAL syncs at checkpoints rather than at every commit: no corruption risk,
@@ -94,7 +96,12 @@ function unusable<T>(path: string, open: () => T): T {
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (typeof code !== 'string' || !UNUSABLE.test(code)) throw e;
-    throw new TaskbotError('STORE_UNUSABLE', `DATABASE_URL sqlite:${path}: ${(e as Error).message} (${code}); restore the file from a backup, or move it away to start empty`, {}, { cause: e });
+    throw new TaskbotError(
+      'STORE_UNUSABLE',
+      `DATABASE_URL sqlite:${path}: ${(e as Error).message} (${code}); restore the file from a backup, or move it away to start empty`,
+      {},
+      { cause: e },
+    );
   }
 }
 

@@ -8,13 +8,13 @@ import { PostgresDialect, PostgresIntrospector, sql, type DatabaseIntrospector, 
  * exist in ours; tables are listed without their columns, which it never reads.
  */
 export class OwnSchemaPostgresDialect extends PostgresDialect {
-  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
     return new OwnSchemaIntrospector(db);
   }
 }
 
 class OwnSchemaIntrospector extends PostgresIntrospector {
-  constructor(private readonly database: Kysely<any>) {
+  constructor(private readonly database: Kysely<unknown>) {
     super(database);
   }
 

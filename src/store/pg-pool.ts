@@ -22,7 +22,14 @@ export interface PgDeadlines {
   keepAliveMs: number;
 }
 
-export const PG_DEADLINES: PgDeadlines = { connectMs: 5000, queryMs: 10_000, statementMs: 8000, lockMs: 5000, idleInTransactionMs: 10_000, keepAliveMs: 10_000 };
+export const PG_DEADLINES: PgDeadlines = {
+  connectMs: 5000,
+  queryMs: 10_000,
+  statementMs: 8000,
+  lockMs: 5000,
+  idleInTransactionMs: 10_000,
+  keepAliveMs: 10_000,
+};
 
 /** bigint columns hold millisecond times: read them as numbers, not strings. */
 const INT8_OID = 20;

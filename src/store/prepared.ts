@@ -23,7 +23,12 @@ export class PreparedQueries {
    * Runs the query `build` makes of `values`; `shape` names it with everything that changes its
    * SQL (a list's length, which columns a patch sets). `on` may be a transaction of the same database.
    */
-  async run<const A extends readonly unknown[], R>(on: Pick<Kysely<Database>, 'executeQuery'>, shape: string, values: A, build: (...values: A) => Compilable<R>): Promise<QueryResult<R>> {
+  async run<const A extends readonly unknown[], R>(
+    on: Pick<Kysely<Database>, 'executeQuery'>,
+    shape: string,
+    values: A,
+    build: (...values: A) => Compilable<R>,
+  ): Promise<QueryResult<R>> {
     let plan = this.plans.get(shape);
     if (!plan) {
       plan = compile(shape, values.length, build as unknown as (...marks: unknown[]) => Compilable<R>);

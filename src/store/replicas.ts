@@ -13,8 +13,15 @@ export class ReplicaStore {
       .onConflict((oc) => oc.column('owner').doUpdateSet({ seen_at: now }))
       .execute();
     // Replicas gone for a day are forgotten (a crash leaves its row behind).
-    await db.deleteFrom('replicas').where('seen_at', '<', now - 86_400_000).execute();
-    const r = await db.selectFrom('replicas').select((eb) => eb.fn.countAll<number | string>().as('n')).where('seen_at', '>=', now - ttlMs).executeTakeFirstOrThrow();
+    await db
+      .deleteFrom('replicas')
+      .where('seen_at', '<', now - 86_400_000)
+      .execute();
+    const r = await db
+      .selectFrom('replicas')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('seen_at', '>=', now - ttlMs)
+      .executeTakeFirstOrThrow();
     return Number(r.n);
   }
 

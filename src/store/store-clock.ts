@@ -49,7 +49,8 @@ export class StoreClock implements Clock {
     const db = store.dialect === 'postgres' && base === systemClock;
     const reference = db ? () => databaseNow(store) : async () => base.now();
     // Moving stored times is for one host's file; a database server's clock is the same for everyone.
-    const stored = store.dialect === 'sqlite' ? { shift: (step: number) => shiftStoredTimes(store, step), clamp: (now: number) => clampStoredTimes(store, now) } : undefined;
+    const stored =
+      store.dialect === 'sqlite' ? { shift: (step: number) => shiftStoredTimes(store, step), clamp: (now: number) => clampStoredTimes(store, now) } : undefined;
     const clock = new StoreClock(base, reference, stored, logger, await measure(base, reference));
     const n = (await stored?.clamp(clock.now())) ?? 0;
     if (n > 0) logger?.warn({ times: n }, 'stored times lay ahead of the clock (it stepped back while taskbot was down): brought back to now');
@@ -95,7 +96,10 @@ export class StoreClock implements Clock {
     const step = offset - this.offset;
     try {
       if (Math.abs(step) >= STEP_MS) {
-        this.logger?.warn({ stepMs: Math.round(step) }, `the clock stepped ${step > 0 ? 'forward' : 'back'} by ${Math.round(Math.abs(step) / 1000)} s: schedules and leases follow it`);
+        this.logger?.warn(
+          { stepMs: Math.round(step) },
+          `the clock stepped ${step > 0 ? 'forward' : 'back'} by ${Math.round(Math.abs(step) / 1000)} s: schedules and leases follow it`,
+        );
         await this.stored?.shift(step);
         this.settling = SETTLING_LOOKS;
       }

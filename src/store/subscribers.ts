@@ -31,7 +31,14 @@ export class SubscriberStore {
 
   /** The people a card still owes a mention, in the order they asked; `begun`: a holder was about to mention them and never said how it went. */
   async owed(cardKey: string): Promise<{ userId: string; begun: boolean }[]> {
-    const rows = await this.ctx.db.selectFrom('subscribers').select(['user_id', 'mention_at']).where('card_key', '=', cardKey).where('notified_at', 'is', null).orderBy('created_at').orderBy('user_id').execute();
+    const rows = await this.ctx.db
+      .selectFrom('subscribers')
+      .select(['user_id', 'mention_at'])
+      .where('card_key', '=', cardKey)
+      .where('notified_at', 'is', null)
+      .orderBy('created_at')
+      .orderBy('user_id')
+      .execute();
     return rows.map((r) => ({ userId: r.user_id, begun: r.mention_at !== null }));
   }
 
@@ -56,14 +63,26 @@ export class SubscriberStore {
   /** The mention surely did not go out (the platform said no): it may be tried again. */
   async forgetMention(cardKey: string, userIds: string[]): Promise<void> {
     if (userIds.length === 0) return;
-    await this.ctx.db.updateTable('subscribers').set({ mention_at: null }).where('card_key', '=', cardKey).where('user_id', 'in', userIds).where('notified_at', 'is', null).execute();
+    await this.ctx.db
+      .updateTable('subscribers')
+      .set({ mention_at: null })
+      .where('card_key', '=', cardKey)
+      .where('user_id', 'in', userIds)
+      .where('notified_at', 'is', null)
+      .execute();
   }
 
   /** The mention of `userIds` went out (or was given up): they are owed nothing more. */
   async markNotified(cardKey: string, userIds: string[], at: number): Promise<void> {
     if (userIds.length === 0) return;
     await cardWrite(this.ctx, cardKey, async (tx, taskKey) => {
-      await tx.updateTable('subscribers').set({ notified_at: at }).where('card_key', '=', cardKey).where('user_id', 'in', userIds).where('notified_at', 'is', null).execute();
+      await tx
+        .updateTable('subscribers')
+        .set({ notified_at: at })
+        .where('card_key', '=', cardKey)
+        .where('user_id', 'in', userIds)
+        .where('notified_at', 'is', null)
+        .execute();
       await syncTask(this.ctx, tx, taskKey);
     });
   }

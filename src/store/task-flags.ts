@@ -14,7 +14,12 @@ export async function syncTask(ctx: StoreContext, tx: Kysely<Database>, taskKey:
     tx
       .updateTable('tasks')
       .set((eb) => ({
-        active: eb.case().when(eb.exists(eb.selectFrom('cards').select('card_key').where('cards.task_key', '=', taskKey).where('cards.status', '=', 'active'))).then(1).else(0).end(),
+        active: eb
+          .case()
+          .when(eb.exists(eb.selectFrom('cards').select('card_key').where('cards.task_key', '=', taskKey).where('cards.status', '=', 'active')))
+          .then(1)
+          .else(0)
+          .end(),
         pending: eb
           .case()
           .when(
@@ -60,7 +65,10 @@ export async function lockTask(ctx: StoreContext, tx: Kysely<Database>, taskKey:
  */
 export function endedOwes(c: ExpressionBuilder<Database, 'cards'>) {
   return c.or([
-    c.and([c('cards.status', '!=', 'gone'), c.or([c('cards.shown', 'is', null), c('cards.shown', '!=', c.ref('cards.status')), c.and([c('cards.status', '=', 'done'), c.exists(owed(c))])])]),
+    c.and([
+      c('cards.status', '!=', 'gone'),
+      c.or([c('cards.shown', 'is', null), c('cards.shown', '!=', c.ref('cards.status')), c.and([c('cards.status', '=', 'done'), c.exists(owed(c))])]),
+    ]),
     // Never NULL (pinned may be): retention keeps what NOT(endedOwes) does not prove owes nothing.
     c.and([c('cards.pinned', 'is not', null), c('cards.pinned', '=', 1)]),
   ]);
@@ -68,5 +76,9 @@ export function endedOwes(c: ExpressionBuilder<Database, 'cards'>) {
 
 /** Subscribers of the card in scope still waiting for their mention. */
 export function owed(eb: ExpressionBuilder<Database, 'cards'>) {
-  return eb.selectFrom('subscribers').select('subscribers.card_key').whereRef('subscribers.card_key', '=', 'cards.card_key').where('subscribers.notified_at', 'is', null);
+  return eb
+    .selectFrom('subscribers')
+    .select('subscribers.card_key')
+    .whereRef('subscribers.card_key', '=', 'cards.card_key')
+    .where('subscribers.notified_at', 'is', null);
 }

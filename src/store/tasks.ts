@@ -4,7 +4,9 @@ import { leaseFree, leaseHeldBy, renewLeases } from './leases.js';
 /** How long a Refresh or a repeated `status` makes its task poll faster. */
 export const INTEREST_MS = 3 * 60_000;
 
-export type TaskPatch = Partial<Pick<TaskRow, 'snapshot' | 'snapshot_hash' | 'next_due_at' | 'backoff_ms' | 'last_changed_at' | 'error_count' | 'last_error' | 'history' | 'held_by'>>;
+export type TaskPatch = Partial<
+  Pick<TaskRow, 'snapshot' | 'snapshot_hash' | 'next_due_at' | 'backoff_ms' | 'last_changed_at' | 'error_count' | 'last_error' | 'history' | 'held_by'>
+>;
 
 /**
  * The tasks cards show, one row per distinct upstream task: their schedule and the lease that lets
@@ -25,14 +27,16 @@ export class TaskStore {
       .orderBy('next_due_at')
       .limit(limit);
     if (dialect === 'postgres') due = due.forUpdate().skipLocked();
-    return db
-      .updateTable('tasks')
-      .set({ lease_owner: owner, lease_until: leaseUntil, poked: 0 })
-      .where('task_key', 'in', due)
-      // Re-checked on the row itself, so two replicas racing for a row cannot both win it.
-      .where(leaseFree(now))
-      .returningAll()
-      .execute();
+    return (
+      db
+        .updateTable('tasks')
+        .set({ lease_owner: owner, lease_until: leaseUntil, poked: 0 })
+        .where('task_key', 'in', due)
+        // Re-checked on the row itself, so two replicas racing for a row cannot both win it.
+        .where(leaseFree(now))
+        .returningAll()
+        .execute()
+    );
   }
 
   /** Leases one task whatever its schedule (Stop, Refresh); undefined while another owner holds it. */
@@ -70,7 +74,14 @@ export class TaskStore {
         .set((eb) => ({
           ...p,
           // Typed: a parameter in a CASE has no column to take its type from on PostgreSQL.
-          ...(p.next_due_at !== undefined && { next_due_at: eb.case().when('poked', '=', 1).then(eb.cast<number>(eb.val(now), 'bigint')).else(eb.cast<number>(eb.val(p.next_due_at), 'bigint')).end() }),
+          ...(p.next_due_at !== undefined && {
+            next_due_at: eb
+              .case()
+              .when('poked', '=', 1)
+              .then(eb.cast<number>(eb.val(now), 'bigint'))
+              .else(eb.cast<number>(eb.val(p.next_due_at), 'bigint'))
+              .end(),
+          }),
           poked: 0,
           lease_owner: null,
           lease_until: null,
@@ -100,7 +111,13 @@ export class TaskStore {
   async makeDue(key: string, now: number, backoffMs: number, newWindow: boolean): Promise<void> {
     await this.ctx.db
       .updateTable('tasks')
-      .set({ next_due_at: now, poked: 1, backoff_ms: backoffMs, interest_until: now + INTEREST_MS, ...(newWindow && { created_at: now, error_count: 0, last_error: null }) })
+      .set({
+        next_due_at: now,
+        poked: 1,
+        backoff_ms: backoffMs,
+        interest_until: now + INTEREST_MS,
+        ...(newWindow && { created_at: now, error_count: 0, last_error: null }),
+      })
       .where('task_key', '=', key)
       .execute();
   }
@@ -114,14 +131,23 @@ export class TaskStore {
       .updateTable('tasks')
       .set({ next_due_at: now, held_by: null })
       .where('held_by', 'is not', null)
-      .where('held_by', 'not in', (eb) => eb.selectFrom('replicas').select('owner').where('seen_at', '>=', now - goneAfterMs))
+      .where('held_by', 'not in', (eb) =>
+        eb
+          .selectFrom('replicas')
+          .select('owner')
+          .where('seen_at', '>=', now - goneAfterMs),
+      )
       .executeTakeFirst();
     return Number(r.numUpdatedRows);
   }
 
   /** Every task still polled, for metrics. */
   async countActive(): Promise<number> {
-    const r = await this.ctx.db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n')).where('active', '=', 1).executeTakeFirstOrThrow();
+    const r = await this.ctx.db
+      .selectFrom('tasks')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('active', '=', 1)
+      .executeTakeFirstOrThrow();
     return Number(r.n);
   }
 }

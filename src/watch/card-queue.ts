@@ -249,7 +249,8 @@ export class CardQueue {
     const at = Math.min(this.later.peek()?.notBefore ?? Infinity, this.due.length ? Math.max(this.blocked.until, now + 1) : Infinity);
     if (at === Infinity) return;
     this.timer?.abort();
-    const timer = (this.timer = new AbortController());
+    const timer = new AbortController();
+    this.timer = timer;
     void this.clock.sleep(Math.max(1, at - now), timer.signal).then(
       () => this.running && this.timer === timer && this.spawn(),
       () => undefined,

@@ -80,7 +80,7 @@ export interface WatchDeps {
  * another holder has the task and will update the card; `ended`: the card shows a final state;
  * `unknown`: not a card we track. `blocked`: updates to the card wait for the admin (what for).
  */
-export type RefreshResult = ({ status: 'fresh'; card?: CardModel } | { status: 'busy' } | { status: 'ended' }) & { blocked?: string } | { status: 'unknown' };
+export type RefreshResult = (({ status: 'fresh'; card?: CardModel } | { status: 'busy' } | { status: 'ended' }) & { blocked?: string }) | { status: 'unknown' };
 /** `stopped` carries the stopped card when it was asked for inline and this call could give it. */
 export type StopResult = { status: 'stopped'; card?: CardModel } | { status: 'ended' } | { status: 'unknown' };
 /** `on`/`off`: whether the person now waits; `inactive`: the card is stopped or expired (Refresh first). */
@@ -110,12 +110,19 @@ export class WatchEngine {
   private readonly queues = new Map<Platform, CardQueue>();
 
   constructor(private readonly d: WatchDeps) {
-    const owner = (this.owner = d.owner ?? `engine-${randomUUID()}`);
+    const owner = d.owner ?? `engine-${randomUUID()}`;
+    this.owner = owner;
     this.clock = d.clock ?? systemClock;
     this.o = { ...DEFAULT_WATCH, ...d.options };
     this.budget = d.budget ?? new PollBudget(this.o.pollBudget, d.share);
     this.alerts = new AdminAlerts(d.logger);
-    this.leases = new LeaseKeeper({ leaseMs: this.o.leaseMs, clock: this.clock, renew: (keys, until) => d.store.tasks.renew(keys, owner, until), what: 'tasks being worked', ...(d.logger && { logger: d.logger }) });
+    this.leases = new LeaseKeeper({
+      leaseMs: this.o.leaseMs,
+      clock: this.clock,
+      renew: (keys, until) => d.store.tasks.renew(keys, owner, until),
+      what: 'tasks being worked',
+      ...(d.logger && { logger: d.logger }),
+    });
     this.life = new CardLifecycle({
       store: d.store,
       messengers: d.messengers,
@@ -128,7 +135,14 @@ export class WatchEngine {
     });
     for (const [p, m] of Object.entries(d.messengers) as [Platform, Messenger][]) {
       const readyAt = m.readyAt?.bind(m);
-      this.queues.set(p, new CardQueue((cs) => this.sendQueued(cs), this.clock, { concurrency: this.o.sendConcurrency, ...(d.logger && { logger: d.logger }), ...(readyAt && { readyAt }) }));
+      this.queues.set(
+        p,
+        new CardQueue((cs) => this.sendQueued(cs), this.clock, {
+          concurrency: this.o.sendConcurrency,
+          ...(d.logger && { logger: d.logger }),
+          ...(readyAt && { readyAt }),
+        }),
+      );
     }
   }
 
@@ -162,7 +176,9 @@ export class WatchEngine {
     if (!card) return { status: 'unknown' };
     const now = await this.life.toggleWaiting(key, userId);
     if (!now) return { status: card.status === 'done' || card.status === 'gone' ? 'ended' : 'inactive' };
-    const model = await this.leased(card.task_key, (task) => this.process(task, { ...(opts.inline && { inlineKey: key }), only: [key], redraw: true, lane: 'people' }));
+    const model = await this.leased(card.task_key, (task) =>
+      this.process(task, { ...(opts.inline && { inlineKey: key }), only: [key], redraw: true, lane: 'people' }),
+    );
     return model === BUSY || !model ? { status: now } : { status: now, card: model.model };
   }
 
@@ -236,7 +252,9 @@ export class WatchEngine {
     if (!card) return { status: 'unknown' };
     if (card.status !== 'stopped') return { status: 'ended' };
     if (card.shown === 'stopped') return { status: 'stopped' }; // pressed twice
-    const model = await this.leased(card.task_key, (task) => this.process(task, { ...(opts.inline && { inlineKey: key }), only: [key], news: true, lane: 'people' }));
+    const model = await this.leased(card.task_key, (task) =>
+      this.process(task, { ...(opts.inline && { inlineKey: key }), only: [key], news: true, lane: 'people' }),
+    );
     // Another round holds the task: it shows the stopped card as soon as it has finished.
     return model === BUSY || !model ? { status: 'stopped' } : { status: 'stopped', card: model.model };
   }
@@ -257,7 +275,10 @@ export class WatchEngine {
     await this.life.inlineLost(key, model);
     const c = await this.d.store.cards.get(key);
     const now = this.clock.now();
-    if (c) this.queues.get(c.platform)?.offer({ key, taskKey: c.task_key, lane: 'people', shownAt: c.last_update_at ?? now, notBefore: this.clock.mono(), hash: '' });
+    if (c)
+      this.queues
+        .get(c.platform)
+        ?.offer({ key, taskKey: c.task_key, lane: 'people', shownAt: c.last_update_at ?? now, notBefore: this.clock.mono(), hash: '' });
   }
 
   /** A card as it is now, with its task's last snapshot (the script API's GET). */
@@ -366,7 +387,13 @@ export class WatchEngine {
     const guard = () => this.leases.guard(task.task_key);
     const how: Delivery = o.lane
       ? { lane: o.lane, guard }
-      : { lane: 'people', guard, ...(queue && { queue: (c: QueuedCard) => offers.push(c) }), ...(o.direct && { now: o.direct }), interested: o.interactive === true || (task.interest_until ?? 0) > this.clock.now() };
+      : {
+          lane: 'people',
+          guard,
+          ...(queue && { queue: (c: QueuedCard) => offers.push(c) }),
+          ...(o.direct && { now: o.direct }),
+          interested: o.interactive === true || (task.interest_until ?? 0) > this.clock.now(),
+        };
     try {
       return await this.settleTask(task, o, how);
     } finally {
@@ -384,7 +411,15 @@ export class WatchEngine {
     if (only || terminal || !cards.some((c) => c.status === 'active')) {
       const live = o.redraw ? (task.error_count >= RETRY_NOTE_AFTER ? 'retrying' : 'live') : null;
       const est = live ? estimate(history, now) : undefined;
-      const view: RoundView = { snap: stored, target: terminal ? 'done' : 'active', live, history, ...(inlineKey && { inlineKey }), ...errorOf(task), ...(est && { estimate: est }) };
+      const view: RoundView = {
+        snap: stored,
+        target: terminal ? 'done' : 'active',
+        live,
+        history,
+        ...(inlineKey && { inlineKey }),
+        ...errorOf(task),
+        ...(est && { estimate: est }),
+      };
       const pass = await this.life.settle(cards, view, how);
       const inline = await this.committed(pass.inline, inlineKey, o.news);
       // Ended, or no card left watching it: it will want no finals the queue should keep room for.
@@ -417,7 +452,14 @@ export class WatchEngine {
     const expired = !ended && now - task.created_at >= this.o.giveUpMs;
     const samples = addSample(history, now, computeProgress(snap));
     const est = ended ? undefined : estimate(samples, now);
-    const view: RoundView = { snap, target: ended ? 'done' : expired ? 'expired' : 'active', live: 'live', history: samples, ...(inlineKey && { inlineKey }), ...(est && { estimate: est }) };
+    const view: RoundView = {
+      snap,
+      target: ended ? 'done' : expired ? 'expired' : 'active',
+      live: 'live',
+      history: samples,
+      ...(inlineKey && { inlineKey }),
+      ...(est && { estimate: est }),
+    };
     const pass = await this.life.settle(cards, view, how);
     const inline = await this.committed(pass.inline, inlineKey);
     // The queue keeps room in the minute for the finals this task's cards will want.
@@ -426,7 +468,10 @@ export class WatchEngine {
     this.queues.get(task.platform)?.expectEnd(task.task_key, eta && this.clock.mono() + eta.remainingMs, live);
     const backoff = nextPollDelay(task.backoff_ms, changed, this.o.minPollMs, this.o.maxPollMs);
     // Ended (or given up) with its last renderings queued: as above, they are the queue's now.
-    const next = view.target !== 'active' && pass.queued ? OWED_RECHECK_MS : pollDelay({ backoffMs: backoff, estimate: est, interested: (task.interest_until ?? 0) > now, minMs: this.o.minPollMs, maxMs: this.o.maxPollMs });
+    const next =
+      view.target !== 'active' && pass.queued
+        ? OWED_RECHECK_MS
+        : pollDelay({ backoffMs: backoff, estimate: est, interested: (task.interest_until ?? 0) > now, minMs: this.o.minPollMs, maxMs: this.o.maxPollMs });
     await this.d.store.tasks.complete(task.task_key, this.owner, now, {
       snapshot: snapshotToJson(snap),
       snapshot_hash: fingerprint,
@@ -454,7 +499,10 @@ export class WatchEngine {
   private async failed(task: TaskRow, cards: CardRow[], err: TaskbotError, how: Delivery, inlineKey?: string): Promise<InlineCard | undefined> {
     const now = this.clock.now();
     const ends = ENDS_WATCH.has(err.code);
-    this.d.logger?.[ends ? 'warn' : 'info']({ code: err.code, err: err.toJSON(), task: task.task_key }, ends ? 'watch ended by an error' : 'poll failed; backing off');
+    this.d.logger?.[ends ? 'warn' : 'info'](
+      { code: err.code, err: err.toJSON(), task: task.task_key },
+      ends ? 'watch ended by an error' : 'poll failed; backing off',
+    );
     const errors = task.error_count + 1;
     // The 24 h give-up counts while the upstream fails, too.
     const expired = !ends && now - task.created_at >= this.o.giveUpMs;

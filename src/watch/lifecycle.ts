@@ -181,7 +181,12 @@ export class CardLifecycle {
     const queued = new Set<string>();
     const queue = how.queue;
     // The same delivery, counting what it offers (a queued card tells the people waiting on its own turn).
-    const send: Delivery = queue ? { ...how, queue: (c) => (queued.add(c.key), (pass.queued = queued.size), queue(c)) } : how;
+    const offer = (c: QueuedCard) => {
+      queued.add(c.key);
+      pass.queued = queued.size;
+      queue?.(c);
+    };
+    const send: Delivery = queue ? { ...how, queue: offer } : how;
     // The card a person pressed goes first: their answer waits for no other card.
     const first = view.inlineKey ?? how.now;
     const ordered = first ? [...cards.filter((c) => c.card_key === first), ...cards.filter((c) => c.card_key !== first)] : cards;
@@ -196,7 +201,8 @@ export class CardLifecycle {
       }
       const left = await this.settleCard(card, view, pass, later, send, draw);
       // The people waiting are told once the final state went out (a queued one tells them on its turn).
-      if (left?.status === 'done' && left.card_key !== view.inlineKey && !queued.has(left.card_key)) await mentionWaiting(this.d, left, view.snap, later, guard);
+      if (left?.status === 'done' && left.card_key !== view.inlineKey && !queued.has(left.card_key))
+        await mentionWaiting(this.d, left, view.snap, later, guard);
       if (left) await this.syncPin(left, card.pin_chat === true, guard, () => draw(left).model);
     }
     return pass;
@@ -235,7 +241,14 @@ export class CardLifecycle {
       const wait = c.last_update_at === null ? 0 : Math.min(CARD_MIN_INTERVAL_MS, c.last_update_at + CARD_MIN_INTERVAL_MS - now);
       if (how.queue && c.card_key !== how.now) {
         const lane: SendLane = c.status !== 'active' ? 'final' : how.interested ? 'interest' : 'progress';
-        how.queue({ key: c.card_key, taskKey: c.task_key, lane, shownAt: c.last_update_at ?? c.created_at, notBefore: this.d.clock.mono() + Math.max(0, wait), hash });
+        how.queue({
+          key: c.card_key,
+          taskKey: c.task_key,
+          lane,
+          shownAt: c.last_update_at ?? c.created_at,
+          notBefore: this.d.clock.mono() + Math.max(0, wait),
+          hash,
+        });
         return c;
       }
       if (wait > 0) {
@@ -277,13 +290,22 @@ export class CardLifecycle {
       const er = asTaskbotError(e);
       if (er.retryable) return void this.d.logger?.info({ code: er.code, card: c.card_key }, `${want ? 'pin' : 'unpin'} failed; tried again next round`);
       if (have) await this.d.store.cards.recordPinned(c.card_key, 0);
-      if (!needsAdmin(er)) return void this.d.logger?.warn({ code: er.code, err: er.toJSON(), card: c.card_key }, `the platform refused to ${want ? 'pin' : 'unpin'} a card; left as it is`);
+      if (!needsAdmin(er))
+        return void this.d.logger?.warn(
+          { code: er.code, err: er.toJSON(), card: c.card_key },
+          `the platform refused to ${want ? 'pin' : 'unpin'} a card; left as it is`,
+        );
       const problem = adminProblem(er);
       if (!(await blockPins(this.d.store, chat, problem, this.d.clock.now()))) return; // told already
       this.d.logger?.error({ code: er.code, err: er.toJSON(), chat: c.chat_id }, `pinning in this chat waits for the admin (${problem})`);
-      await m.send({ platform: c.platform, chatId: c.chat_id }, noticeCard(c.locale, fill(cardTexts(c.locale).pinBlocked, { problem }), { color: 'orange', type: 'error' })).catch((e2: unknown) =>
-        this.d.logger?.warn({ err: asTaskbotError(e2).toJSON(), chat: c.chat_id }, 'could not tell the chat that pinning waits for the admin'),
-      );
+      await m
+        .send(
+          { platform: c.platform, chatId: c.chat_id },
+          noticeCard(c.locale, fill(cardTexts(c.locale).pinBlocked, { problem }), { color: 'orange', type: 'error' }),
+        )
+        .catch((e2: unknown) =>
+          this.d.logger?.warn({ err: asTaskbotError(e2).toJSON(), chat: c.chat_id }, 'could not tell the chat that pinning waits for the admin'),
+        );
     }
   }
 
@@ -310,7 +332,8 @@ export class CardLifecycle {
       let d = drawn.get(key);
       if (!d) {
         const model = this.render(c, view);
-        drawn.set(key, (d = { model, hash: cardHash(model) }));
+        d = { model, hash: cardHash(model) };
+        drawn.set(key, d);
       }
       return d;
     };

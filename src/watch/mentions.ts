@@ -30,7 +30,10 @@ export async function mentionWaiting(d: MentionDeps, c: CardRow, snap: TaskSnaps
   const repeats = messenger?.dedupesRepeats === true;
   const begun = owed.filter((o) => o.begun).map((o) => o.userId);
   if (begun.length > 0 && !repeats) {
-    d.logger?.warn({ card: c.card_key, users: begun.length }, 'an earlier holder may have mentioned the people waiting already (it never said how it went); not repeated: the platform cannot deduplicate it');
+    d.logger?.warn(
+      { card: c.card_key, users: begun.length },
+      'an earlier holder may have mentioned the people waiting already (it never said how it went); not repeated: the platform cannot deduplicate it',
+    );
     await d.store.subscribers.markNotified(c.card_key, begun, d.clock.now());
   }
   await guard();
@@ -49,7 +52,10 @@ export async function mentionWaiting(d: MentionDeps, c: CardRow, snap: TaskSnaps
   } catch (e) {
     const er = asTaskbotError(e);
     if (er.details.ambiguous && !repeats) {
-      d.logger?.warn({ code: er.code, err: er.toJSON(), card: c.card_key, users: users.length }, 'the mention may have gone out (no answer in time); not repeated: the platform cannot deduplicate it');
+      d.logger?.warn(
+        { code: er.code, err: er.toJSON(), card: c.card_key, users: users.length },
+        'the mention may have gone out (no answer in time); not repeated: the platform cannot deduplicate it',
+      );
     } else if (await retryLater(d, c, er, later)) {
       return d.store.subscribers.forgetMention(c.card_key, fresh);
     } else {
@@ -61,5 +67,11 @@ export async function mentionWaiting(d: MentionDeps, c: CardRow, snap: TaskSnaps
 
 /** The card as the platform knows it. */
 export function handleOf(card: CardRow): CardHandle {
-  return { platform: card.platform, chatId: card.chat_id, handle: card.handle, ...(card.meta && { meta: JSON.parse(card.meta) as Record<string, unknown> }), ...(card.pinned === 1 && { pinned: true }) };
+  return {
+    platform: card.platform,
+    chatId: card.chat_id,
+    handle: card.handle,
+    ...(card.meta && { meta: JSON.parse(card.meta) as Record<string, unknown> }),
+    ...(card.pinned === 1 && { pinned: true }),
+  };
 }

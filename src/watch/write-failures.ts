@@ -26,7 +26,10 @@ export async function retryLater(d: WriteDeps, c: CardRow, er: TaskbotError, lat
   const now = d.clock.now();
   const at = now + Math.max(cardRetryDelay(failures), er.details.retryAfterMs ?? 0);
   const problem = admin ? d.alerts.blocked(c.platform, er, now) : null;
-  d.logger?.[admin ? 'info' : 'warn']({ code: er.code, err: er.toJSON(), card: c.card_key, failures }, admin ? 'card waits for the admin; will retry' : 'card write failed; will retry');
+  d.logger?.[admin ? 'info' : 'warn'](
+    { code: er.code, err: er.toJSON(), card: c.card_key, failures },
+    admin ? 'card waits for the admin; will retry' : 'card write failed; will retry',
+  );
   await d.store.cards.recordFailure(c.card_key, failures, at, problem);
   later(at);
   return true;

@@ -11,9 +11,22 @@ const T0 = Date.parse('2026-11-21T00:00:00Z');
 
 describe('progress as a chart', () => {
   it('one point a clock minute (the later wins) once the samples span five minutes, to the second before; at most 24; in the chat zone', () => {
-    const h: ProgressSample[] = [[T0, 1], [T0 + 20_000, 2], [T0 + 61_000, 3], [T0 + 300_000, 4]];
-    expect(progressChart(h, 'P', TZ)?.points).toEqual([{ label: '08:00', value: 2 }, { label: '08:01', value: 3 }, { label: '08:05', value: 4 }]);
-    expect(progressChart(h.slice(0, 3), 'P', TZ)?.points).toEqual([{ label: '08:00:00', value: 1 }, { label: '08:00:20', value: 2 }, { label: '08:01:01', value: 3 }]);
+    const h: ProgressSample[] = [
+      [T0, 1],
+      [T0 + 20_000, 2],
+      [T0 + 61_000, 3],
+      [T0 + 300_000, 4],
+    ];
+    expect(progressChart(h, 'P', TZ)?.points).toEqual([
+      { label: '08:00', value: 2 },
+      { label: '08:01', value: 3 },
+      { label: '08:05', value: 4 },
+    ]);
+    expect(progressChart(h.slice(0, 3), 'P', TZ)?.points).toEqual([
+      { label: '08:00:00', value: 1 },
+      { label: '08:00:20', value: 2 },
+      { label: '08:01:01', value: 3 },
+    ]);
     const long = Array.from({ length: 100 }, (_, i): ProgressSample => [T0 + i * 60_000, i]);
     const c = progressChart(long, 'P', TZ)!;
     expect(c.points).toHaveLength(MAX_CHART_POINTS);
@@ -42,7 +55,30 @@ describe('progress as a chart', () => {
   });
 
   it('as text where the platform cannot chart: a sparkline, and bars of blocks', () => {
-    expect(chartText({ type: 'chart', kind: 'line', title: 'P', points: [{ label: '08:00', value: 0 }, { label: '08:05', value: 50 }, { label: '08:09', value: 100 }], max: 100 })).toBe('P: ▁▅█ (08:00–08:09)');
-    expect(chartText({ type: 'chart', kind: 'bar', title: 'By outcome', points: [{ label: 'ok', value: 4 }, { label: 'failed', value: 0 }, { label: 'partly', value: 2 }] })).toBe('By outcome\nok ██████████ 4\nfailed 0\npartly █████ 2');
+    expect(
+      chartText({
+        type: 'chart',
+        kind: 'line',
+        title: 'P',
+        points: [
+          { label: '08:00', value: 0 },
+          { label: '08:05', value: 50 },
+          { label: '08:09', value: 100 },
+        ],
+        max: 100,
+      }),
+    ).toBe('P: ▁▅█ (08:00–08:09)');
+    expect(
+      chartText({
+        type: 'chart',
+        kind: 'bar',
+        title: 'By outcome',
+        points: [
+          { label: 'ok', value: 4 },
+          { label: 'failed', value: 0 },
+          { label: 'partly', value: 2 },
+        ],
+      }),
+    ).toBe('By outcome\nok ██████████ 4\nfailed 0\npartly █████ 2');
   });
 });

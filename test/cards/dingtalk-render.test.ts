@@ -29,7 +29,17 @@ describe('DingTalk renderings (golden files)', () => {
 
 const hostile = fc.oneof(
   fc.string({ maxLength: 400 }),
-  fc.constantFrom('@all', '@所有人 看这里', '[x](https://evil.example)', '![img](http://e.x/a.png)', '<font color=red>x</font>', '# heading', '> quote', '`code`', 'www.evil.example'),
+  fc.constantFrom(
+    '@all',
+    '@所有人 看这里',
+    '[x](https://evil.example)',
+    '![img](http://e.x/a.png)',
+    '<font color=red>x</font>',
+    '# heading',
+    '> quote',
+    '`code`',
+    'www.evil.example',
+  ),
   fc.string({ unit: 'grapheme', maxLength: 3000 }),
 );
 
@@ -37,7 +47,13 @@ describe('DingTalk text from hostile data', () => {
   it('markdown and card values never carry a link, image, @all or raw markup from data, and fit their limits', () => {
     fc.assert(
       fc.property(hostile, hostile, fc.integer({ min: 0, max: 300 }), (name, reason, n) => {
-        const s = { ...RUNNING_CONTACT, state: 'failed' as const, failureReason: reason, failed: n, items: Array.from({ length: Math.min(n, 50) }, (_, i) => ({ name: `${name}${i}`, ok: false, message: reason })) };
+        const s = {
+          ...RUNNING_CONTACT,
+          state: 'failed' as const,
+          failureReason: reason,
+          failed: n,
+          items: Array.from({ length: Math.min(n, 50) }, (_, i) => ({ name: `${name}${i}`, ok: false, message: reason })),
+        };
         const card = taskCard(s, { locale: 'zh', timeZone: 'UTC', mode: 'final' });
         const md = renderMarkdown(card);
         expect(Buffer.byteLength(md.text)).toBeLessThanOrEqual(15_000);

@@ -83,7 +83,9 @@ describe('cards/dingtalk/taskbot-topbox.json, the importable top-box (吊顶) te
     expect([...names].sort()).toEqual([...sent].sort());
     expect([...sent].sort()).toEqual([...TOP_BOX_KEYS].sort());
     expect(Object.keys(ed.mockData.cardData).sort()).toEqual([...names].sort());
-    const used = [...String(top.widgetInfo).matchAll(/data\.cardData\.(\w+)/g), ...JSON.stringify(ed.schema.componentsTree).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!);
+    const used = [...String(top.widgetInfo).matchAll(/data\.cardData\.(\w+)/g), ...JSON.stringify(ed.schema.componentsTree).matchAll(/\$\{(\w+)\}/g)].map(
+      (m) => m[1]!,
+    );
     expect(new Set(used)).toEqual(new Set(['title', 'state', 'color', 'progressText']));
     for (const name of used) expect(names, name).toContain(name);
   });
@@ -105,6 +107,7 @@ describe('cards/dingtalk/taskbot-form.json, the importable Track a task form tem
       formSchema: { variable: 'form', type: 'variableValue' },
       params: [{ type: 'variable', variable: 'form', name: 'current_form' }],
       status: { valueType: 'variable', variable: 'form_status' },
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the card platform's own placeholder
       submitText: { content: '${form_btn_text}' },
       actionType: 'request',
     });
@@ -112,7 +115,7 @@ describe('cards/dingtalk/taskbot-form.json, the importable Track a task form tem
     expect(String(exp.widgetInfo)).toContain('status &lt;task id&gt;');
   });
 
-  it('declares exactly what it is sent; the form and the note are private (the answer to a submission is the submitter\'s alone)', () => {
+  it("declares exactly what it is sent; the form and the note are private (the answer to a submission is the submitter's alone)", () => {
     const sent = Object.keys(renderFormParams(helpCard('zh', 'dingtalk').form!, 'cidA=='));
     expect([...vars.keys()].sort()).toEqual([...sent].sort());
     expect([...sent].sort()).toEqual([...FORM_KEYS].sort());

@@ -28,17 +28,25 @@ describe('the card JSON 2.0 rules checker', () => {
       body: {
         elements: [
           panel([{ tag: 'form', name: 'f', elements: [] }]),
-          { tag: 'form', name: 'g', elements: [{ tag: 'input', name: 'a' }, { tag: 'input', name: 'a' }, { tag: 'form', name: 'h', elements: [] }] },
+          {
+            tag: 'form',
+            name: 'g',
+            elements: [
+              { tag: 'input', name: 'a' },
+              { tag: 'input', name: 'a' },
+              { tag: 'form', name: 'h', elements: [] },
+            ],
+          },
           { tag: 'button', form_action_type: 'submit', text: { tag: 'plain_text', content: 'go' } },
           { tag: 'marquee' },
         ],
       },
     };
     expect(feishuCardProblems(card)).toEqual([
-      'body.elements[0].elements[0]: a form only at the body\'s root',
+      "body.elements[0].elements[0]: a form only at the body's root",
       'body.elements[0].elements[0]: a form inside a collapsible panel',
       'body.elements[1].elements[1]: input name a used twice in one form',
-      'body.elements[1].elements[2]: a form only at the body\'s root',
+      "body.elements[1].elements[2]: a form only at the body's root",
       'body.elements[1].elements[2]: a form inside a form',
       'body.elements[2]: a submit button outside a form',
       'body.elements[3]: unknown tag marquee',

@@ -9,11 +9,29 @@ import { isPlatformUserId } from '../../src/domain/user-id.js';
 /** Text an attacker controls (a task's title or id ends up in the mention's text). */
 const hostile = fc.oneof(
   fc.string({ maxLength: 200 }),
-  fc.constantFrom('<at user_id="all"></at>', '<at id=all></at>', '@_all', '@all', '@所有人', '[x](https://evil.example)', 'https://evil.example', '@staff001', '<at user_id="ou_boss"></at>'),
+  fc.constantFrom(
+    '<at user_id="all"></at>',
+    '<at id=all></at>',
+    '@_all',
+    '@all',
+    '@所有人',
+    '[x](https://evil.example)',
+    'https://evil.example',
+    '@staff001',
+    '<at user_id="ou_boss"></at>',
+  ),
   fc.string({ unit: 'grapheme', maxLength: 300 }),
 );
 /** User ids: real-looking ones and junk (the shape check keeps only the former). */
-const userIds = fc.array(fc.oneof(fc.stringMatching(/^ou_[0-9a-f]{8,32}$/), fc.stringMatching(/^[0-9]{6,12}$/), fc.string({ maxLength: 40 }), fc.constant('ou_x"></at><at user_id="all')), { maxLength: 5 });
+const userIds = fc.array(
+  fc.oneof(
+    fc.stringMatching(/^ou_[0-9a-f]{8,32}$/),
+    fc.stringMatching(/^[0-9]{6,12}$/),
+    fc.string({ maxLength: 40 }),
+    fc.constant('ou_x"></at><at user_id="all'),
+  ),
+  { maxLength: 5 },
+);
 
 describe('mentions from hostile data', () => {
   it('Feishu: the only <at> in the message are the valid ids given, one each; the text cannot add any', () => {
@@ -36,9 +54,15 @@ describe('mentions from hostile data', () => {
     fc.assert(
       fc.asyncProperty(hostile, userIds, async (text, ids) => {
         const calls: { md: { text: string }; at?: string[] }[] = [];
-        const api = { sessionMarkdown: async (_w: string, md: { text: string }, at?: string[]) => void calls.push({ md, ...(at && { at }) }) } as unknown as DingtalkApi;
+        const api = {
+          sessionMarkdown: async (_w: string, md: { text: string }, at?: string[]) => void calls.push({ md, ...(at && { at }) }),
+        } as unknown as DingtalkApi;
         const m = new DingtalkMessenger(api, { robotCode: 'r', now: () => 0 });
-        await m.mention({ platform: 'dingtalk', chatId: 'cid==', handle: 'tb-1', meta: { sessionWebhook: 'http://127.0.0.1/s', sessionWebhookExpiresAt: 60_000 } }, ids, text);
+        await m.mention(
+          { platform: 'dingtalk', chatId: 'cid==', handle: 'tb-1', meta: { sessionWebhook: 'http://127.0.0.1/s', sessionWebhookExpiresAt: 60_000 } },
+          ids,
+          text,
+        );
         const valid = ids.filter(isPlatformUserId);
         expect(calls[0]!.at ?? []).toEqual(valid);
         const lead = valid.map((id) => `@${id}`).join(' ');

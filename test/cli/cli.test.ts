@@ -122,7 +122,10 @@ describe('taskbot status', () => {
     f.inject({ path: /task_check/, kind: 'hang', times: 10 });
     try {
       const r = await run(['status', '1', '--platform', 'feishu'], {
-        FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, UPSTREAM_TIMEOUT_MS: '200',
+        FEISHU_APP_ID: f.appId,
+        FEISHU_APP_SECRET: f.appSecret,
+        FEISHU_DOMAIN: f.baseUrl,
+        UPSTREAM_TIMEOUT_MS: '200',
       });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/^UPSTREAM_TIMEOUT: The platform did not answer in time/);
@@ -167,8 +170,17 @@ describe('taskbot reports', () => {
     const now = Math.floor(Date.now() / 1000);
     for (const [i, rule] of ['日报', '日报', '周报'].entries()) {
       feishu.reports.push({
-        task_id: `r${i}`, rule_id: `rule-${rule}`, rule_name: rule, from_user_id: `ou_${i}`, from_user_name: `张${i}`,
-        department_name: '研发部', department_ids: [], commit_time: now - 3600 * (i + 1), to_user_ids: [], to_user_names: [], form_contents: [],
+        task_id: `r${i}`,
+        rule_id: `rule-${rule}`,
+        rule_name: rule,
+        from_user_id: `ou_${i}`,
+        from_user_name: `张${i}`,
+        department_name: '研发部',
+        department_ids: [],
+        commit_time: now - 3600 * (i + 1),
+        to_user_ids: [],
+        to_user_names: [],
+        form_contents: [],
       });
     }
     const r = await run(['reports', '--since', '24h'], feishuEnv());
@@ -197,8 +209,13 @@ describe('taskbot doctor', () => {
     d.denyScope('storage');
     try {
       const env = {
-        FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl,
-        DINGTALK_CLIENT_ID: d.clientId, DINGTALK_CLIENT_SECRET: d.clientSecret, DINGTALK_API_BASE: d.baseUrl, DINGTALK_OAPI_BASE: d.baseUrl,
+        FEISHU_APP_ID: f.appId,
+        FEISHU_APP_SECRET: f.appSecret,
+        FEISHU_DOMAIN: f.baseUrl,
+        DINGTALK_CLIENT_ID: d.clientId,
+        DINGTALK_CLIENT_SECRET: d.clientSecret,
+        DINGTALK_API_BASE: d.baseUrl,
+        DINGTALK_OAPI_BASE: d.baseUrl,
         DATABASE_URL: `sqlite:${join(cwd, 'doctor.db')}`,
       };
       const r = await run(['doctor'], env);
@@ -242,7 +259,11 @@ describe('taskbot serve', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('taskbot sandbox');
     // The platforms connect in the background: ready within moments.
-    const ready = await until('ready', async () => ((await fetch(new URL('/readyz', url))).status === 200 ? await (await fetch(new URL('/readyz', url))).json() : undefined), 10_000);
+    const ready = await until(
+      'ready',
+      async () => ((await fetch(new URL('/readyz', url))).status === 200 ? await (await fetch(new URL('/readyz', url))).json() : undefined),
+      10_000,
+    );
     const up = { ok: true, state: 'connected' };
     expect(ready).toEqual({ ok: true, checks: { store: { ok: true }, replicas: { ok: true, count: 1 }, feishu: up, dingtalk: up } });
     child.kill('SIGTERM');
@@ -256,7 +277,10 @@ describe('taskbot watch', () => {
 
   it('posts a live card into the chat and records it in the store for the serving taskbot', async () => {
     feishu.addTask({ id: '424242', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 10_000 });
-    const r = await run(['watch', '424242', '--platform', 'feishu', '--chat', 'oc_cli', '--title', 'Archive move', '--notify', 'ou_alice', '--json'], { ...feishuEnv(), DATABASE_URL: db() });
+    const r = await run(['watch', '424242', '--platform', 'feishu', '--chat', 'oc_cli', '--title', 'Archive move', '--notify', 'ou_alice', '--json'], {
+      ...feishuEnv(),
+      DATABASE_URL: db(),
+    });
     expect(r.code).toBe(0);
     const posted = JSON.parse(r.stdout) as { cardKey: string; state: string };
     expect(posted).toMatchObject({ cardKey: expect.stringMatching(/^feishu:om_/), state: 'running' });
@@ -270,7 +294,9 @@ describe('taskbot watch', () => {
     const before = feishu.im.inChat('oc_cli2').length;
     expect((await run(['watch', '1', '--platform', 'feishu'], feishuEnv())).stderr).toContain('--chat');
     expect((await run(['watch', '1', '--platform', 'feishu'], feishuEnv())).code).toBe(2);
-    expect((await run(['watch', '1', '--platform', 'feishu', '--chat', 'c', '--kind', 'doc'], feishuEnv())).stderr).toContain('--kind: this kind does not exist on this platform');
+    expect((await run(['watch', '1', '--platform', 'feishu', '--chat', 'c', '--kind', 'doc'], feishuEnv())).stderr).toContain(
+      '--kind: this kind does not exist on this platform',
+    );
     const missing = await run(['watch', '404404', '--platform', 'feishu', '--chat', 'oc_cli2'], { ...feishuEnv(), DATABASE_URL: db() });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('TASK_NOT_FOUND');
@@ -287,7 +313,10 @@ describe('taskbot watch', () => {
       const r = await run(['watch', '515151', '--platform', 'feishu', '--chat', 'oc_cli3', '--url', bot.url], { ...feishuEnv(), API_TOKEN: token });
       expect(r.stdout).toMatch(/^posted feishu:om_\S+ \(running\) in oc_cli3/);
       expect(r.code).toBe(0);
-      const refused = await run(['watch', '515151', '--platform', 'feishu', '--chat', 'oc_cli3', '--url', bot.url], { ...feishuEnv(), API_TOKEN: 'wrong-token-0123456789' });
+      const refused = await run(['watch', '515151', '--platform', 'feishu', '--chat', 'oc_cli3', '--url', bot.url], {
+        ...feishuEnv(),
+        API_TOKEN: 'wrong-token-0123456789',
+      });
       expect(refused.code).toBe(1);
       expect(refused.stderr).toContain('answered 401');
     } finally {

@@ -78,7 +78,13 @@ describe('command handlers', () => {
     dingtalk = new FakeDingtalk();
     await Promise.all([feishu.listen(), dingtalk.listen()]);
     const fapi = new FeishuApi({ appId: feishu.appId, appSecret: feishu.appSecret, domain: feishu.baseUrl, timeoutMs: 2000 });
-    const dapi = new DingtalkApi({ clientId: dingtalk.clientId, clientSecret: dingtalk.clientSecret, apiBase: dingtalk.baseUrl, oapiBase: dingtalk.baseUrl, timeoutMs: 2000 });
+    const dapi = new DingtalkApi({
+      clientId: dingtalk.clientId,
+      clientSecret: dingtalk.clientSecret,
+      apiBase: dingtalk.baseUrl,
+      oapiBase: dingtalk.baseUrl,
+      timeoutMs: 2000,
+    });
     const registry = new TaskRegistry({
       feishu: [new FeishuContactProvider(fapi), new FeishuDriveProvider(fapi)],
       dingtalk: [new DingtalkStorageProvider(dapi), new DingtalkDocProvider(dapi)],
@@ -88,7 +94,13 @@ describe('command handlers', () => {
     fm = new RecordingMessenger('feishu');
     dm = new RecordingMessenger('dingtalk');
     const messengers = { feishu: fm, dingtalk: dm };
-    const reports = { submissions: async (w: { from: Date; to: Date; ruleId?: string }) => { const all = []; for await (const s of reportSubmissions(fapi, w)) all.push(s); return all; } };
+    const reports = {
+      submissions: async (w: { from: Date; to: Date; ruleId?: string }) => {
+        const all = [];
+        for await (const s of reportSubmissions(fapi, w)) all.push(s);
+        return all;
+      },
+    };
     settings = { locale: 'zh', timeZone: 'Asia/Shanghai', allowedChatIds: [], adminUserIds: [] };
     deps = {
       registry,
@@ -107,7 +119,15 @@ describe('command handlers', () => {
   });
 
   async function say(t: string, over: Partial<InboundCommand> = {}): Promise<CardModel> {
-    const cmd: InboundCommand = { platform: 'feishu', chatId: 'oc_1', chatType: 'group', userId: 'ou_1', text: t, reply: { messageId: `om_in_${++n}` }, ...over };
+    const cmd: InboundCommand = {
+      platform: 'feishu',
+      chatId: 'oc_1',
+      chatType: 'group',
+      userId: 'ou_1',
+      text: t,
+      reply: { messageId: `om_in_${++n}` },
+      ...over,
+    };
     const m = cmd.platform === 'feishu' ? fm : dm;
     const before = m.sent.length;
     await handleCommand(cmd, deps);
@@ -167,7 +187,7 @@ describe('command handlers', () => {
     expect(text(await say('hepl'))).toContain('Did you mean: help?');
   });
 
-  it('list shows the chat\'s tasks, running first; stop ends them', async () => {
+  it("list shows the chat's tasks, running first; stop ends them", async () => {
     feishu.addTask({ id: '1', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 0 });
     feishu.addTask({ id: '2', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 9 });
     await say('status 1');
@@ -186,9 +206,13 @@ describe('command handlers', () => {
     expect(text(await say('digest daily 25:00'))).toContain('时间“25:00”无效');
     expect(text(await say('digest daily 09:00 Mars/Base'))).toContain('时区“Mars/Base”无效');
     expect(text(await say('digest cron "61 * * * *"'))).toContain('cron 表达式“61 * * * *”无效');
-    expect(text(await say('digest cron "0,10,20-59 23 * * *"'))).toContain('cron 表达式“0,10,20-59 23 * * *”无效：at most one digest every 5 minutes, but it would fire at 23:20 and again at 23:21');
+    expect(text(await say('digest cron "0,10,20-59 23 * * *"'))).toContain(
+      'cron 表达式“0,10,20-59 23 * * *”无效：at most one digest every 5 minutes, but it would fire at 23:20 and again at 23:21',
+    );
     expect(text(await say('digest sometimes'))).toContain('用法：digest daily');
-    expect(text(await say('digest weekdays 18:30 America/New_York'))).toContain('已设置本群摘要：weekdays 18:30（America/New_York），下次发送：2026-11-23 18:30');
+    expect(text(await say('digest weekdays 18:30 America/New_York'))).toContain(
+      '已设置本群摘要：weekdays 18:30（America/New_York），下次发送：2026-11-23 18:30',
+    );
     expect(text(await say('digest'))).toContain('本群摘要：weekdays 18:30');
     settings.adminUserIds = ['ou_admin'];
     expect(text(await say('digest off'))).toContain('只有管理员可以修改本群设置');
@@ -200,7 +224,19 @@ describe('command handlers', () => {
   it('reports summarises Feishu submissions per rule; DingTalk says it is Feishu-only', async () => {
     const t = Math.floor(clock.now() / 1000) - 600;
     for (const rule of ['日报', '日报', '周报']) {
-      feishu.reports.push({ task_id: rule + t, rule_id: 'r', rule_name: rule, from_user_id: 'u', from_user_name: 'u', department_name: '', department_ids: [], commit_time: t, to_user_ids: [], to_user_names: [], form_contents: [] });
+      feishu.reports.push({
+        task_id: rule + t,
+        rule_id: 'r',
+        rule_name: rule,
+        from_user_id: 'u',
+        from_user_name: 'u',
+        department_name: '',
+        department_ids: [],
+        commit_time: t,
+        to_user_ids: [],
+        to_user_names: [],
+        form_contents: [],
+      });
     }
     const card = await say('汇报 today');
     expect(text(card)).toContain('日报：2 份');
@@ -210,7 +246,7 @@ describe('command handlers', () => {
     expect(text(await say('reports', { platform: 'dingtalk', chatId: 'cid' }))).toContain('汇报功能仅支持飞书');
   });
 
-  it('reports counts days in the chat\'s zone, also across a clock change (New York, spring forward)', async () => {
+  it("reports counts days in the chat's zone, also across a clock change (New York, spring forward)", async () => {
     settings.timeZone = 'America/New_York';
     // 2026-03-09 15:00 EDT; the day before (2026-03-08) had 23 hours there.
     clock = new ManualClock(Date.UTC(2026, 2, 9, 19, 0));
@@ -330,7 +366,12 @@ describe('command handlers', () => {
   });
 
   it('a store that cannot read the chat settings still answers, in the default language', async () => {
-    deps.chats = { get: async () => { throw new Error('db down'); }, set: async () => undefined };
+    deps.chats = {
+      get: async () => {
+        throw new Error('db down');
+      },
+      set: async () => undefined,
+    };
     expect(text(await say('help'))).toContain('taskbot 使用帮助');
   });
 });

@@ -53,7 +53,7 @@ describe('Feishu contact v2 task/get', () => {
     expect(contactState(d)).toBe(state);
   });
 
-  it('takes a failed task\'s reason from its first failed item and tolerates unknown fields', () => {
+  it("takes a failed task's reason from its first failed item and tolerates unknown fields", () => {
     const d = fixture('feishu-contact-add-user.json').data;
     const s = mapContactTask(contactRef, { ...d, status: 10, brand_new_field: { x: 1 } }, now);
     expect(s.state).toBe('failed');

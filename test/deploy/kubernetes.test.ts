@@ -23,7 +23,8 @@ const KINDS: Record<string, { model: new (o: any) => { validate(): void }; type:
   PrometheusRule: { model: PrometheusRule, type: ['@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule', 'IPrometheusRule'] },
 };
 
-const render = (dir: string): Obj[] => parseAllDocuments(execFileSync(KUBECTL, ['kustomize', join(ROOT, dir)], { encoding: 'utf8' })).map((d) => d.toJS() as Obj);
+const render = (dir: string): Obj[] =>
+  parseAllDocuments(execFileSync(KUBECTL, ['kustomize', join(ROOT, dir)], { encoding: 'utf8' })).map((d) => d.toJS() as Obj);
 
 /**
  * Fields the Kubernetes schemas do not know (the models' validators let them through): every
@@ -38,11 +39,22 @@ function unknownFields(objects: Obj[]): string[] {
       return `import type { ${name} as T${i} } from '${mod}';\nexport const o${i}: T${i} = ${JSON.stringify(o)};`;
     })
     .join('\n');
-  const options: ts.CompilerOptions = { strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true, types: [] };
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    skipLibCheck: true,
+    types: [],
+  };
   const host = ts.createCompilerHost(options);
   const read = host.readFile.bind(host);
   host.readFile = (f) => (f === file ? source : read(f));
-  host.fileExists = ((exists) => (f: string) => f === file || exists(f))(host.fileExists.bind(host));
+  host.fileExists = (
+    (exists) => (f: string) =>
+      f === file || exists(f)
+  )(host.fileExists.bind(host));
   const program = ts.createProgram([file], options, host);
   return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' '));
 }
@@ -67,8 +79,8 @@ describe.runIf(existsSync(KUBECTL))('the Kubernetes manifests (kubectl kustomize
     top.spec.replica = 2;
     const deep = structuredClone(of('Deployment'));
     deep.spec.template.spec.containers[0].readinesProbe = deep.spec.template.spec.containers[0].readinessProbe;
-    expect(unknownFields([top]).join('\n')).toContain('\'"replica"\' does not exist in type \'IDeploymentSpec\'');
-    expect(unknownFields([deep]).join('\n')).toContain('\'"readinesProbe"\' does not exist in type \'IContainer\'');
+    expect(unknownFields([top]).join('\n')).toContain("'\"replica\"' does not exist in type 'IDeploymentSpec'");
+    expect(unknownFields([deep]).join('\n')).toContain("'\"readinesProbe\"' does not exist in type 'IContainer'");
     for (const d of [top, deep]) expect(() => new Deployment(d).validate()).not.toThrow(); // what the schema validation alone misses
   });
 

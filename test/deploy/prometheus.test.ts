@@ -40,7 +40,10 @@ describe('observability as files: alert rules, dashboard and a real scrape', () 
   it('every metric the alert rules and the dashboard query exists in a real scrape', () => {
     const exposed = new Set([...scrape.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
     const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
-    const queried = new Set([...metricNames(readFileSync(RULES, 'utf8')), ...dashboard.panels.flatMap((p) => (p.targets ?? []).flatMap((t) => [...metricNames(t.expr)]))]);
+    const queried = new Set([
+      ...metricNames(readFileSync(RULES, 'utf8')),
+      ...dashboard.panels.flatMap((p) => (p.targets ?? []).flatMap((t) => [...metricNames(t.expr)])),
+    ]);
     expect(queried.size).toBeGreaterThan(10);
     expect([...queried].filter((m) => !exposed.has(m))).toEqual([]);
   });
@@ -48,7 +51,16 @@ describe('observability as files: alert rules, dashboard and a real scrape', () 
   it('the dashboard shows commands and answers, upstream calls, card writes and the queue, limit waits, connections, replicas and the store', () => {
     const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { uid: string; panels: { type: string; targets?: { expr: string }[] }[] };
     const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)).join('\n');
-    for (const m of ['taskbot_commands_total', 'taskbot_upstream_calls_total', 'taskbot_card_writes_total', 'taskbot_work_queue_depth', 'taskbot_rate_limit_waits_total', 'taskbot_platform_connected', 'taskbot_replicas', 'taskbot_store_up']) {
+    for (const m of [
+      'taskbot_commands_total',
+      'taskbot_upstream_calls_total',
+      'taskbot_card_writes_total',
+      'taskbot_work_queue_depth',
+      'taskbot_rate_limit_waits_total',
+      'taskbot_platform_connected',
+      'taskbot_replicas',
+      'taskbot_store_up',
+    ]) {
       expect(exprs).toContain(m);
     }
     expect(dashboard.uid).toBe('taskbot');

@@ -16,7 +16,12 @@ const iso = (t: number) => new Date(t).toISOString();
 describe('digest schedules', () => {
   it('parses daily, weekdays and cron forms with an optional zone', () => {
     expect(parseSchedule(['daily', '9:05'], 'Asia/Shanghai')).toEqual({ ok: true, cron: '5 9 * * *', spec: 'daily 09:05', timeZone: 'Asia/Shanghai' });
-    expect(parseSchedule(['weekdays', '18:30', 'America/New_York'], 'Asia/Shanghai')).toEqual({ ok: true, cron: '30 18 * * 1-5', spec: 'weekdays 18:30', timeZone: 'America/New_York' });
+    expect(parseSchedule(['weekdays', '18:30', 'America/New_York'], 'Asia/Shanghai')).toEqual({
+      ok: true,
+      cron: '30 18 * * 1-5',
+      spec: 'weekdays 18:30',
+      timeZone: 'America/New_York',
+    });
     expect(parseSchedule(['工作日', '08:00'], 'Asia/Shanghai')).toMatchObject({ ok: true, cron: '0 8 * * 1-5' });
     expect(parseSchedule(['cron', '0 9 * * 1'], 'UTC')).toMatchObject({ ok: true, cron: '0 9 * * 1' });
   });
@@ -81,14 +86,17 @@ describe('digest schedules', () => {
   });
 
   // A chat command waits for this. The best of a few: a GC pause or a busy machine is not the check's cost.
-  it.each(['* * * * *', '*/5 * * * *', '0 0 29 2 *', '0 0 30 2 *', '1,58 0,23 * * 1', '1,58 0,23 2-30/2 * *', '0,10,20-59 23 * * *'])('answers %j within 50 ms', (expr) => {
-    const took = Array.from({ length: 5 }, () => {
-      const t = performance.now();
-      parseSchedule(['cron', expr], 'Asia/Shanghai');
-      return performance.now() - t;
-    });
-    expect(Math.min(...took)).toBeLessThan(50);
-  });
+  it.each(['* * * * *', '*/5 * * * *', '0 0 29 2 *', '0 0 30 2 *', '1,58 0,23 * * 1', '1,58 0,23 2-30/2 * *', '0,10,20-59 23 * * *'])(
+    'answers %j within 50 ms',
+    (expr) => {
+      const took = Array.from({ length: 5 }, () => {
+        const t = performance.now();
+        parseSchedule(['cron', expr], 'Asia/Shanghai');
+        return performance.now() - t;
+      });
+      expect(Math.min(...took)).toBeLessThan(50);
+    },
+  );
 
   it('computes firing times in Asia/Shanghai and America/New_York, across a DST change', () => {
     const from = Date.UTC(2026, 2, 6, 12, 0); // Fri 6 Mar 2026 12:00 UTC
@@ -326,7 +334,18 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
 
   it('a schedule stored before its whole day was checked fires at most once every 5 minutes', async () => {
     const cron = '0,10,20-59 23 * * *';
-    await store.digests.upsert({ chat_key: 'feishu:oc_digest', platform: 'feishu', chat_id: chat.chatId, cron, time_zone: 'Asia/Shanghai', locale: 'zh', spec: `cron "${cron}"`, last_fired_at: null, next_fire_at: nextFire(cron, 'Asia/Shanghai', clock.now()), created_at: clock.now() });
+    await store.digests.upsert({
+      chat_key: 'feishu:oc_digest',
+      platform: 'feishu',
+      chat_id: chat.chatId,
+      cron,
+      time_zone: 'Asia/Shanghai',
+      locale: 'zh',
+      spec: `cron "${cron}"`,
+      last_fired_at: null,
+      next_fire_at: nextFire(cron, 'Asia/Shanghai', clock.now()),
+      created_at: clock.now(),
+    });
     await clock.advance(Date.UTC(2026, 10, 20, 15, 0) - clock.now()); // 23:00 in Shanghai
     expect(await everyMinute(scheduler(), 60)).toEqual(['15:00', '15:10', '15:20', '15:25', '15:30', '15:35', '15:40', '15:45', '15:50', '15:55']);
   });
@@ -349,20 +368,66 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
     expect(await d.tick()).toBe(0);
   });
 
-  it('groups the chat\'s tasks since the last digest and adds Feishu report submissions per rule', async () => {
+  it("groups the chat's tasks since the last digest and adds Feishu report submissions per rule", async () => {
     const fake = new FakeFeishu();
     await fake.listen();
     try {
       const api = new FeishuApi({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.baseUrl, timeoutMs: 2000 });
       const now = Math.floor(clock.now() / 1000);
       for (const [i, rule] of ['日报', '日报', '周报'].entries()) {
-        fake.reports.push({ task_id: `r${i}`, rule_id: rule, rule_name: rule, from_user_id: 'u', from_user_name: 'u', department_name: '', department_ids: [], commit_time: now - 600, to_user_ids: [], to_user_names: [], form_contents: [] });
+        fake.reports.push({
+          task_id: `r${i}`,
+          rule_id: rule,
+          rule_name: rule,
+          from_user_id: 'u',
+          from_user_name: 'u',
+          department_name: '',
+          department_ids: [],
+          commit_time: now - 600,
+          to_user_ids: [],
+          to_user_names: [],
+          form_contents: [],
+        });
       }
-      const reports = { submissions: async (w: { from: Date; to: Date }) => { const all = []; for await (const s of reportSubmissions(api, w)) all.push(s); return all; } };
-      const snap = (id: string, state: string) => JSON.stringify({ ref: { platform: 'feishu', kind: 'drive', id }, state, label: 'drive_folder_task', fetchedAt: new Date().toISOString() });
-      const t = (id: string, state: string) => ({ task_key: `feishu:drive:${id}`, platform: 'feishu', kind: 'drive', task_id: id, operator: null, snapshot: snap(id, state), snapshot_hash: 'x', next_due_at: 0, backoff_ms: 2000, created_at: clock.now(), last_changed_at: clock.now() });
-      const c = (id: string) => ({ card_key: `feishu:om_${id}`, platform: 'feishu', handle: `om_${id}`, chat_id: chat.chatId, task_key: `feishu:drive:${id}`, locale: 'en', status: 'done', created_at: clock.now() });
-      for (const [id, state] of [['1', 'succeeded'], ['2', 'failed'], ['3', 'running'], ['4', 'succeeded']]) await store.cards.add(c(id!), t(id!, state!), false);
+      const reports = {
+        submissions: async (w: { from: Date; to: Date }) => {
+          const all = [];
+          for await (const s of reportSubmissions(api, w)) all.push(s);
+          return all;
+        },
+      };
+      const snap = (id: string, state: string) =>
+        JSON.stringify({ ref: { platform: 'feishu', kind: 'drive', id }, state, label: 'drive_folder_task', fetchedAt: new Date().toISOString() });
+      const t = (id: string, state: string) => ({
+        task_key: `feishu:drive:${id}`,
+        platform: 'feishu',
+        kind: 'drive',
+        task_id: id,
+        operator: null,
+        snapshot: snap(id, state),
+        snapshot_hash: 'x',
+        next_due_at: 0,
+        backoff_ms: 2000,
+        created_at: clock.now(),
+        last_changed_at: clock.now(),
+      });
+      const c = (id: string) => ({
+        card_key: `feishu:om_${id}`,
+        platform: 'feishu',
+        handle: `om_${id}`,
+        chat_id: chat.chatId,
+        task_key: `feishu:drive:${id}`,
+        locale: 'en',
+        status: 'done',
+        created_at: clock.now(),
+      });
+      for (const [id, state] of [
+        ['1', 'succeeded'],
+        ['2', 'failed'],
+        ['3', 'running'],
+        ['4', 'succeeded'],
+      ])
+        await store.cards.add(c(id!), t(id!, state!), false);
       const card = await scheduler(store, { reports }).build(chat, 'en', 'Asia/Shanghai', clock.now() - 3600_000);
       const lists = card.blocks.filter((b) => b.type === 'list') as { title?: string; items: string[] }[];
       expect(lists.map((l) => l.title)).toEqual(['Succeeded (2)', 'Failed (1)', 'Still running (1)', expect.stringMatching(/^Report submissions/)]);

@@ -105,7 +105,8 @@ describe('who may do what: one policy, every cell', () => {
   });
 
   it('a chat the allowlist does not admit: nobody may do anything there, admins and scripts included', async () => {
-    for (const action of ACTIONS) for (const role of ROLES) for (const c of COLUMNS) expect(await verdict(question(action, role, c, { allowed: ['oc_other'] }).q)).toBe('chat');
+    for (const action of ACTIONS)
+      for (const role of ROLES) for (const c of COLUMNS) expect(await verdict(question(action, role, c, { allowed: ['oc_other'] }).q)).toBe('chat');
     expect(await verdict(question('read', 'bystander', COLUMNS[0], { allowed: ['oc_chat'] }).q)).toBe('✓');
   });
 

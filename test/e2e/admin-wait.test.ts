@@ -32,8 +32,15 @@ describe('a scope removed under a live card, then granted again (the fake Feishu
     const paths = [`/open-apis/im/v1/messages/${card.message_id}`, `/open-apis/im/v1/messages/${card.message_id}/reply`];
     for (const p of paths) fake.denyScope(p);
     fake.addTask({ id: CONTACT, kind: 'contact', total: 50, outcome: 'succeeded', queuedSteps: 0, runningSteps: 0 });
-    await until('the card waits for the admin', async () => (await bot!.store.cards.get(`feishu:${card.message_id}`))?.last_error?.startsWith('PERMISSION_DENIED'), 10_000);
-    expect(await bot.store.cards.get(`feishu:${card.message_id}`)).toMatchObject({ status: 'done', last_error: 'PERMISSION_DENIED: im:message | im:message:send_as_bot' });
+    await until(
+      'the card waits for the admin',
+      async () => (await bot!.store.cards.get(`feishu:${card.message_id}`))?.last_error?.startsWith('PERMISSION_DENIED'),
+      10_000,
+    );
+    expect(await bot.store.cards.get(`feishu:${card.message_id}`)).toMatchObject({
+      status: 'done',
+      last_error: 'PERMISSION_DENIED: im:message | im:message:send_as_bot',
+    });
     expect(await bot.metrics.text()).toMatch(/^taskbot_needs_admin\{platform="feishu",code="PERMISSION_DENIED"\} 1$/m);
     const ack = await fake.gateway.push(fake.click(card.message_id, 'refresh'));
     expect(JSON.stringify(ack.data)).toContain('taskbot cannot update this card');
@@ -45,7 +52,11 @@ describe('a scope removed under a live card, then granted again (the fake Feishu
     // Granted again: the card catches up by itself, then the person waiting is told.
     for (const p of paths) fake.restoreScope(p);
     await until('the final state', () => JSON.stringify(card.card).includes('"template":"green"'), 20_000);
-    const mention = await until('the mention', () => fake!.im.inChat('oc_scope').find((m) => m.reply_to === card.message_id && m.text?.includes(presser)), 10_000);
+    const mention = await until(
+      'the mention',
+      () => fake!.im.inChat('oc_scope').find((m) => m.reply_to === card.message_id && m.text?.includes(presser)),
+      10_000,
+    );
     expect(mention.text).toContain('Succeeded');
     expect(sink.text).toContain('cards on feishu update again');
     expect(await bot.metrics.text()).not.toMatch(/^taskbot_needs_admin\{[^}]*\} 1$/m);

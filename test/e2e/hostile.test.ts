@@ -11,7 +11,9 @@ describe('hostile input and secrets, end to end (Feishu long connection)', () =>
   beforeAll(async () => {
     fake = new FakeFeishu();
     await fake.listen();
-    ({ bot, sink } = await startTestBot({ FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret, FEISHU_DOMAIN: fake.baseUrl }, undefined, { flood: { perUser: 20, perChat: 60, windowMs: 60_000 } }));
+    ({ bot, sink } = await startTestBot({ FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret, FEISHU_DOMAIN: fake.baseUrl }, undefined, {
+      flood: { perUser: 20, perChat: 60, windowMs: 60_000 },
+    }));
     await fake.gateway.waitForConnection();
   });
   afterAll(async () => {
@@ -62,7 +64,9 @@ describe('hostile input and secrets, end to end (Feishu long connection)', () =>
   });
 
   it('sweeps expired dedupe keys', async () => {
-    const { bot: b } = await startTestBot({ FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret, FEISHU_DOMAIN: fake.baseUrl }, undefined, { sweepMs: 50 });
+    const { bot: b } = await startTestBot({ FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret, FEISHU_DOMAIN: fake.baseUrl }, undefined, {
+      sweepMs: 50,
+    });
     try {
       await b.store.inbox.claim(['old-key'], Date.now() - 10_000, 1000);
       await b.store.inbox.claim(['fresh-key'], Date.now(), 60_000);

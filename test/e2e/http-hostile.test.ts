@@ -6,7 +6,7 @@ import type { Bot } from '../../src/app/bot.js';
 import { startTestBot, until, type LogSink } from '../helpers/bot.js';
 import { signed, webhookEnv } from '../helpers/feishu-webhook.js';
 import { postHead, rawHttp } from '../helpers/raw-http.js';
-import { exited, serve } from '../helpers/serve.js';
+import { serve } from '../helpers/serve.js';
 
 const PATH = '/feishu/webhook/event';
 
@@ -60,9 +60,10 @@ describe('the HTTP server under hostile clients', () => {
     ({ bot, sink } = await startTestBot(webhookEnv(fake), undefined, {
       http: { headersTimeoutMs: 400, requestTimeoutMs: 800, checkEveryMs: 100 },
       // A handler with a bug in it, to show what the error boundary does.
-      routes: (http) => http.route('POST', '/test/buggy', () => {
-        throw new TypeError('a bug');
-      }),
+      routes: (http) =>
+        http.route('POST', '/test/buggy', () => {
+          throw new TypeError('a bug');
+        }),
     }));
   });
   afterAll(async () => {

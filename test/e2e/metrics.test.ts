@@ -60,7 +60,18 @@ describe('/metrics after a scripted session on both platforms', () => {
     await until('the DingTalk card', () => [...dingtalk.im.cards.values()][0]);
     // A digest due now.
     const now = Date.now();
-    await bot.store.digests.upsert({ chat_key: 'feishu:oc_m', platform: 'feishu', chat_id: 'oc_m', cron: '0 9 * * *', time_zone: 'Asia/Shanghai', locale: 'en', spec: 'daily 09:00', last_fired_at: null, next_fire_at: now, created_at: now - 1000 });
+    await bot.store.digests.upsert({
+      chat_key: 'feishu:oc_m',
+      platform: 'feishu',
+      chat_id: 'oc_m',
+      cron: '0 9 * * *',
+      time_zone: 'Asia/Shanghai',
+      locale: 'en',
+      spec: 'daily 09:00',
+      last_fired_at: null,
+      next_fire_at: now,
+      created_at: now - 1000,
+    });
     await until('the digest', () => feishu.im.inChat('oc_m').length >= 2, 5000);
 
     // Each count is made once its write came back, a moment after the fake saw it (the digest's after
@@ -81,11 +92,20 @@ describe('/metrics after a scripted session on both platforms', () => {
       ['taskbot_digest_runs_total', { outcome: 'sent' }],
     ];
     const scrape = async () => (await fetch(`${bot.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
-    const text = await until('every count', async () => {
-      const t = await scrape();
-      return expected.every(([name, labels]) => (sample(t, name, labels) ?? 0) > 0) && sample(t, 'taskbot_commands_total', { command: 'help', outcome: 'ok' }) === 7 && t;
-    }, 10_000).catch(scrape);
-    const positive = (name: string, labels: Record<string, string> = {}) => expect(sample(text, name, labels), `${name} ${JSON.stringify(labels)}`).toBeGreaterThan(0);
+    const text = await until(
+      'every count',
+      async () => {
+        const t = await scrape();
+        return (
+          expected.every(([name, labels]) => (sample(t, name, labels) ?? 0) > 0) &&
+          sample(t, 'taskbot_commands_total', { command: 'help', outcome: 'ok' }) === 7 &&
+          t
+        );
+      },
+      10_000,
+    ).catch(scrape);
+    const positive = (name: string, labels: Record<string, string> = {}) =>
+      expect(sample(text, name, labels), `${name} ${JSON.stringify(labels)}`).toBeGreaterThan(0);
     for (const [name, labels] of expected) positive(name, labels);
     expect(sample(text, 'taskbot_commands_total', { command: 'help', outcome: 'ok' })).toBe(7);
     positive('taskbot_active_cards');
@@ -94,7 +114,14 @@ describe('/metrics after a scripted session on both platforms', () => {
     expect(sample(text, 'taskbot_platform_connected', { platform: 'dingtalk' })).toBe(1);
     expect(sample(text, 'taskbot_work_queue_depth')).toBeGreaterThanOrEqual(0);
     // Counters are counters.
-    for (const name of ['taskbot_events_total', 'taskbot_commands_total', 'taskbot_upstream_calls_total', 'taskbot_card_writes_total', 'taskbot_rate_limit_waits_total', 'taskbot_digest_runs_total']) {
+    for (const name of [
+      'taskbot_events_total',
+      'taskbot_commands_total',
+      'taskbot_upstream_calls_total',
+      'taskbot_card_writes_total',
+      'taskbot_rate_limit_waits_total',
+      'taskbot_digest_runs_total',
+    ]) {
       expect(text).toContain(`# TYPE ${name} counter`);
     }
   }, 30_000);

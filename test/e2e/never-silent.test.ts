@@ -104,13 +104,18 @@ describe('every command gets an answer, also when the normal way fails', () => {
     const model = taskCard(snap, { locale: 'en', timeZone: 'Asia/Shanghai', mode: 'live' });
     await bot!.engine.track({ platform: 'dingtalk', chatId: 'cidOther==', handle: 'tb-elsewhere' }, snap, 'en', model);
     const ack = await d.stream.push(TOPIC_CARD, d.cardClick('tb-elsewhere', 'refresh'));
-    expect(ack.data).toMatchObject({ response: { cardData: { cardParamMap: { note: 'This chat may not use taskbot. Ask an admin to add chat id cidOther== to ALLOWED_CHAT_IDS.' } } } });
+    expect(ack.data).toMatchObject({
+      response: { cardData: { cardParamMap: { note: 'This chat may not use taskbot. Ask an admin to add chat id cidOther== to ALLOWED_CHAT_IDS.' } } },
+    });
     expect(d.calls(/doc\/task\/info/)).toHaveLength(1); // only the fetch above: the click cost no poll
   });
 
   /** Another process holds the SQLite file's write lock for `ms` (a backup, a second taskbot): resolves once it has it. */
   async function lockStore(file: string, ms: number) {
-    const locker = spawn(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(${JSON.stringify(file)});d.exec('BEGIN EXCLUSIVE');console.log('locked');setTimeout(()=>{d.exec('COMMIT');d.close()},${ms})`]);
+    const locker = spawn(process.execPath, [
+      '-e',
+      `const D=require('better-sqlite3');const d=new D(${JSON.stringify(file)});d.exec('BEGIN EXCLUSIVE');console.log('locked');setTimeout(()=>{d.exec('COMMIT');d.close()},${ms})`,
+    ]);
     await new Promise((r) => locker.stdout.once('data', r));
     return { unlocked: new Promise((r) => locker.once('exit', r)) };
   }

@@ -36,7 +36,9 @@ describe('the OpenAPI description of the script API', () => {
   it("passes Redocly's recommended rules with no error or warning", () => {
     const file = join(mkdtempSync(join(tmpdir(), 'openapi-')), 'openapi.json');
     writeFileSync(file, JSON.stringify(doc));
-    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/@redocly/cli/bin/cli.js'), 'lint', file, '--extends', 'recommended', '--format', 'json'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/@redocly/cli/bin/cli.js'), 'lint', file, '--extends', 'recommended', '--format', 'json'], {
+      encoding: 'utf8',
+    });
     const report = JSON.parse(r.stdout) as { totals: { errors: number; warnings: number }; problems: { message: string }[] };
     expect(report.problems.map((p) => p.message)).toEqual([]);
     expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
@@ -59,7 +61,10 @@ describe('the OpenAPI description of the script API', () => {
   it('a client generated from it (openapi-fetch) posts a card, reads it and stops it on the running bot', async () => {
     const api = createClient<paths>({ baseUrl: (doc.servers as { url: string }[])[0]!.url, headers: { authorization: `Bearer ${TOKEN}` } });
     fake.addTask({ id: '7360595374803812356', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 50 });
-    const created = await api.POST('/api/v1/watches', { body: { platform: 'feishu', chatId: 'oc_client', taskId: '7360595374803812356' }, params: { header: { 'Idempotency-Key': 'client-1' } } });
+    const created = await api.POST('/api/v1/watches', {
+      body: { platform: 'feishu', chatId: 'oc_client', taskId: '7360595374803812356' },
+      params: { header: { 'Idempotency-Key': 'client-1' } },
+    });
     expect(created.response.status).toBe(201);
     const cardKey = created.data!.cardKey;
     expect(cardKey).toMatch(/^feishu:om_/);

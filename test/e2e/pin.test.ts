@@ -30,7 +30,11 @@ describe('pin live cards while their task runs', () => {
     f.addTask({ id: '8001', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 3, advance: 1000 });
     const ends = await say(f, 'oc_p', 'status 8001');
     await until('pinned', () => f.im.pinned.has(ends.message_id));
-    await until('unpinned at the end', () => JSON.stringify(f.im.messages.get(ends.message_id)!.card).includes('Succeeded') && !f.im.pinned.has(ends.message_id), 10_000);
+    await until(
+      'unpinned at the end',
+      () => JSON.stringify(f.im.messages.get(ends.message_id)!.card).includes('Succeeded') && !f.im.pinned.has(ends.message_id),
+      10_000,
+    );
 
     f.addTask({ id: '8002', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 500, advance: 1000 });
     const stopped = await say(f, 'oc_p', 'status 8002');
@@ -45,7 +49,8 @@ describe('pin live cards while their task runs', () => {
     await say(f, 'oc_p', 'pin off');
     await until('unpinned when pin is off', () => !f.im.pinned.has(off.message_id));
     // Each card pinned once and unpinned once: no churn.
-    for (const id of [ends.message_id, stopped.message_id, off.message_id]) expect(f.im.pinLog.filter((p) => p.message === id).map((p) => p.op)).toEqual(['pin', 'unpin']);
+    for (const id of [ends.message_id, stopped.message_id, off.message_id])
+      expect(f.im.pinLog.filter((p) => p.message === id).map((p) => p.op)).toEqual(['pin', 'unpin']);
   });
 
   it('Feishu: a card that ends while taskbot is down is unpinned by the next start (the pin is in the store)', async () => {
@@ -77,7 +82,10 @@ describe('pin live cards while their task runs', () => {
     expect(f.calls('/open-apis/im/v1/pins')).toHaveLength(1);
     expect(f.im.inChat('oc_s').filter((m) => JSON.stringify(m.card).includes('cannot be pinned'))).toHaveLength(1);
     expect(JSON.stringify((await say(f, 'oc_s', 'pin')).card)).toContain('PERMISSION_DENIED');
-    const doctor = async () => (await runDoctor(loadConfig({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, DATABASE_URL: 'sqlite::memory:' }))).find((c) => c.name === 'scope: pin live cards (pin on)')!;
+    const doctor = async () =>
+      (await runDoctor(loadConfig({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, DATABASE_URL: 'sqlite::memory:' }))).find(
+        (c) => c.name === 'scope: pin live cards (pin on)',
+      )!;
     expect(await doctor()).toMatchObject({ ok: false, fix: expect.stringContaining('im:message.pins:write_only') });
     // Granted, and turned on again: both live cards get pinned.
     f.restoreScope('/open-apis/im/v1/pins');

@@ -71,9 +71,13 @@ describe('an egress proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY) carries every co
     }
     expect(feishu.refused + dingtalk.refused).toBe(0);
     // Forwarded requests name the full URL; the WebSockets went through CONNECT.
-    expect(proxy.seen).toContainEqual(expect.stringMatching(new RegExp(`^POST http://127\\.0\\.0\\.1:${port(feishu.baseUrl)}/open-apis/auth/v3/tenant_access_token/internal$`)));
+    expect(proxy.seen).toContainEqual(
+      expect.stringMatching(new RegExp(`^POST http://127\\.0\\.0\\.1:${port(feishu.baseUrl)}/open-apis/auth/v3/tenant_access_token/internal$`)),
+    );
     expect(proxy.seen).toContain(`CONNECT 127.0.0.1:${port(feishu.baseUrl)}`);
-    expect(proxy.seen).toContainEqual(expect.stringMatching(new RegExp(`^POST http://127\\.0\\.0\\.1:${port(dingtalk.baseUrl)}/v1.0/gateway/connections/open$`)));
+    expect(proxy.seen).toContainEqual(
+      expect.stringMatching(new RegExp(`^POST http://127\\.0\\.0\\.1:${port(dingtalk.baseUrl)}/v1.0/gateway/connections/open$`)),
+    );
     expect(proxy.seen).toContain(`CONNECT 127.0.0.1:${port(dingtalk.baseUrl)}`);
     expect(proxy.refused).toBe(0);
   });
@@ -151,7 +155,9 @@ describe('an egress proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY) carries every co
     const e = await client._connect().catch((x: unknown) => x);
     client.stop();
     expect(e).toMatchObject({ code: 'PROXY_REFUSED' });
-    expect((e as Error).message).toBe(`DingTalk Stream: the proxy ${masked} asks for credentials (HTTP 407): put them in the proxy URL (http://user:password@host:port)`);
+    expect((e as Error).message).toBe(
+      `DingTalk Stream: the proxy ${masked} asks for credentials (HTTP 407): put them in the proxy URL (http://user:password@host:port)`,
+    );
     expect(dingtalk.stream.connected).toBe(0);
   });
 
@@ -163,12 +169,18 @@ describe('an egress proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY) carries every co
     const config = loadConfig({ ...bothEnv(feishu, dingtalk), DATABASE_URL: `sqlite:${join(dir, 'd.db')}` });
     const network = (await runDoctor(config)).filter((c) => c.group === 'Network');
     expect(network.map((c) => c.name)).toEqual([`Feishu 127.0.0.1:${port(feishu.baseUrl)}`, `DingTalk 127.0.0.1:${port(dingtalk.baseUrl)}`]);
-    for (const c of network) expect(c).toMatchObject({ ok: true, detail: expect.stringMatching(new RegExp(`^through the proxy ${proxy.url.replace(/\./g, '\\.')}: reachable \\(HTTP \\d+\\)$`)) });
+    for (const c of network)
+      expect(c).toMatchObject({
+        ok: true,
+        detail: expect.stringMatching(new RegExp(`^through the proxy ${proxy.url.replace(/\./g, '\\.')}: reachable \\(HTTP \\d+\\)$`)),
+      });
 
     // The proxy down: the same hosts, named with the proxy that failed them and what to check.
     await proxy.close();
     const down = (await runDoctor(config)).filter((c) => c.group === 'Network');
-    expect(down.every((c) => !c.ok && c.detail.startsWith(`through the proxy ${proxy!.url}: UPSTREAM_UNAVAILABLE`) && c.fix!.includes('HTTPS_PROXY'))).toBe(true);
+    expect(down.every((c) => !c.ok && c.detail.startsWith(`through the proxy ${proxy!.url}: UPSTREAM_UNAVAILABLE`) && c.fix!.includes('HTTPS_PROXY'))).toBe(
+      true,
+    );
 
     // Listed in NO_PROXY: direct, and the fakes refuse it (they accept the proxy only).
     vi.stubEnv('NO_PROXY', '127.0.0.1');

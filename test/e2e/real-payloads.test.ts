@@ -86,27 +86,33 @@ for (const transport of ['long connection', 'webhook'] as const) {
       expect(['success', 'info']).toContain(answer.toast?.type);
     });
 
-    it.each(manifest.feishu.cards.map((c) => [c.file] as const))('%s carrying our Notify me value: the presser (its operator.open_id) waits, and the card counts one', async (file) => {
-      const { envelope, messageId } = feishuReplay(manifest.feishu.messages[1]!, fake.botOpenId, 'status 42');
-      await deliver(envelope);
-      const reply = await until('the card', () => answersTo(messageId)[0]);
-      const click = fixture(file) as { header: Record<string, unknown>; event: { operator: { open_id: string }; action: Record<string, unknown>; context: Record<string, unknown> } };
-      click.header.event_id = `${String(click.header.event_id)}-notify-${messageId}`;
-      click.event.action.value = { action: 'notify' };
-      click.event.context.open_message_id = reply.message_id;
-      click.event.context.open_chat_id = reply.chat_id;
-      const answer = (await deliver(click)) as { toast?: { content: string }; card?: { data: unknown } };
-      const presser = click.event.operator.open_id;
-      if (isPlatformUserId(presser)) {
-        expect(answer.toast?.content).toContain('mentioned here when the task ends');
-        expect(JSON.stringify(answer.card?.data)).toContain('1 waiting to be notified');
-        expect((await bot.store.subscribers.owed(`feishu:${reply.message_id}`)).map((o) => o.userId)).toEqual([presser]);
-      } else {
-        // The doc sample's open_id is masked ("ou_3c14…*****"): not an id anyone can be mentioned by.
-        expect(answer.toast?.content).toContain('did not work');
-        expect(await bot.store.subscribers.owed(`feishu:${reply.message_id}`)).toEqual([]);
-      }
-    });
+    it.each(manifest.feishu.cards.map((c) => [c.file] as const))(
+      '%s carrying our Notify me value: the presser (its operator.open_id) waits, and the card counts one',
+      async (file) => {
+        const { envelope, messageId } = feishuReplay(manifest.feishu.messages[1]!, fake.botOpenId, 'status 42');
+        await deliver(envelope);
+        const reply = await until('the card', () => answersTo(messageId)[0]);
+        const click = fixture(file) as {
+          header: Record<string, unknown>;
+          event: { operator: { open_id: string }; action: Record<string, unknown>; context: Record<string, unknown> };
+        };
+        click.header.event_id = `${String(click.header.event_id)}-notify-${messageId}`;
+        click.event.action.value = { action: 'notify' };
+        click.event.context.open_message_id = reply.message_id;
+        click.event.context.open_chat_id = reply.chat_id;
+        const answer = (await deliver(click)) as { toast?: { content: string }; card?: { data: unknown } };
+        const presser = click.event.operator.open_id;
+        if (isPlatformUserId(presser)) {
+          expect(answer.toast?.content).toContain('mentioned here when the task ends');
+          expect(JSON.stringify(answer.card?.data)).toContain('1 waiting to be notified');
+          expect((await bot.store.subscribers.owed(`feishu:${reply.message_id}`)).map((o) => o.userId)).toEqual([presser]);
+        } else {
+          // The doc sample's open_id is masked ("ou_3c14…*****"): not an id anyone can be mentioned by.
+          expect(answer.toast?.content).toContain('did not work');
+          expect(await bot.store.subscribers.owed(`feishu:${reply.message_id}`)).toEqual([]);
+        }
+      },
+    );
   });
 }
 
@@ -150,11 +156,14 @@ describe('real DingTalk payloads over Stream', () => {
     else expect(answer).not.toContain(TEXT_ONLY);
   });
 
-  it.each(manifest.dingtalk.messages.filter(withCommand).map((f) => [f.file, f] as const))('%s with a command in its words (text, rich text, speech): the live card', async (_file, f) => {
-    const r = dingtalkReplay(f, fake.baseUrl, 'status copy-1 doc');
-    await push(r.data);
-    expect(await exactlyOneAnswer(r)).toContain('"stateCode"');
-  });
+  it.each(manifest.dingtalk.messages.filter(withCommand).map((f) => [f.file, f] as const))(
+    '%s with a command in its words (text, rich text, speech): the live card',
+    async (_file, f) => {
+      const r = dingtalkReplay(f, fake.baseUrl, 'status copy-1 doc');
+      await push(r.data);
+      expect(await exactlyOneAnswer(r)).toContain('"stateCode"');
+    },
+  );
 
   it('the card callback shape: answered, never dropped', async () => {
     const ack = await fake.stream.push(TOPIC_CARD, fixture(manifest.dingtalk.cards[0]!.file));

@@ -18,21 +18,24 @@ describe('who may do what, end to end (Feishu)', () => {
     await f.gateway.push(m.event);
     return until(words, () => [...f.im.messages.values()].find((x) => x.reply_to === m.messageId));
   }
-  const slowTask = (f: FakeFeishu, id: string) => f.addTask({ id, kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 500, advance: 400 });
+  const slowTask = (f: FakeFeishu, id: string) =>
+    f.addTask({ id, kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 500, advance: 400 });
 
-  it('without ADMIN_USER_IDS a member may change the chat\'s settings but not who may stop cards; the group owner may; settings says so', async () => {
+  it("without ADMIN_USER_IDS a member may change the chat's settings but not who may stop cards; the group owner may; settings says so", async () => {
     const f = await withFeishu(t);
     f.chatRoles.set('oc_r', { owner: OWNER, managers: ['ou_mgr'] });
     slowTask(f, '9001');
     const card = await say(f, 'oc_r', 'status 9001', 'ou_alice');
-    expect(text(await say(f, 'oc_r', 'stop anyone', 'ou_bob'))).toContain('Only taskbot admins (ADMIN_USER_IDS) or the group owner and managers may change who can stop cards');
+    expect(text(await say(f, 'oc_r', 'stop anyone', 'ou_bob'))).toContain(
+      'Only taskbot admins (ADMIN_USER_IDS) or the group owner and managers may change who can stop cards',
+    );
     // Still the asker's: the bystander's Stop is refused.
     expect(toast(await f.gateway.push(f.click(card.message_id, 'stop', { user: 'ou_bob' }))).content).toContain('Only the person who asked');
     expect(text(await say(f, 'oc_r', 'lang en', 'ou_bob'))).toContain('This chat now uses English');
     const bob = text(await say(f, 'oc_r', 'settings', 'ou_bob'));
     expect(bob).toContain("Change this chat's settings (digest, pin, notify, language) ✓ · Change who may stop cards ✗ · stop other people's cards ✗");
     expect(bob).toContain('anyone in this chat (ADMIN_USER_IDS is not set)');
-    expect(text(await say(f, 'oc_r', 'settings', 'ou_mgr'))).toContain('Change who may stop cards ✓ · stop other people\'s cards ✓');
+    expect(text(await say(f, 'oc_r', 'settings', 'ou_mgr'))).toContain("Change who may stop cards ✓ · stop other people's cards ✓");
     expect(text(await say(f, 'oc_r', 'stop anyone', 'ou_mgr'))).toContain('Anyone in this chat may now stop task cards');
     expect(toast(await f.gateway.push(f.click(card.message_id, 'stop', { user: 'ou_bob' }))).content).toBe('Stopped updating');
   });
@@ -67,7 +70,10 @@ describe('who may do what, end to end (Feishu)', () => {
 
   it("`mine` in a group lists that group's tasks only; in the person's 1:1 chat, all of them", async () => {
     const f = await withFeishu(t);
-    for (const [chat, id] of [['oc_a', '9201'], ['oc_b', '9202']] as const) {
+    for (const [chat, id] of [
+      ['oc_a', '9201'],
+      ['oc_b', '9202'],
+    ] as const) {
       slowTask(f, id);
       await say(f, chat, `status ${id}`, 'ou_alice');
     }
@@ -82,7 +88,7 @@ describe('who may do what, end to end (Feishu)', () => {
     for (const id of ['9201', '9202', '9203']) expect(alone).toContain(id);
   });
 
-  it('a press acts in its own card\'s chat only; a forwarded copy (another message) is not a card taskbot knows', async () => {
+  it("a press acts in its own card's chat only; a forwarded copy (another message) is not a card taskbot knows", async () => {
     const f = await withFeishu(t);
     slowTask(f, '9301');
     const card = await say(f, 'oc_home', 'status 9301', 'ou_alice');
@@ -98,7 +104,9 @@ describe('who may do what, end to end (Feishu)', () => {
     const f = (t.feishu = new FakeFeishu());
     await f.listen();
     // Background polls a minute apart: every read counted here is a press's.
-    ({ bot: t.bot, sink: t.sink } = await startTestBot({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl }, undefined, { watch: { minPollMs: 60_000, tickMs: 20 } }));
+    ({ bot: t.bot, sink: t.sink } = await startTestBot({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl }, undefined, {
+      watch: { minPollMs: 60_000, tickMs: 20 },
+    }));
     await f.gateway.waitForConnection();
     slowTask(f, '9401');
     const card = await say(f, 'oc_flood', 'status 9401', 'ou_alice');
@@ -125,10 +133,36 @@ describe('who may do what, end to end (Feishu)', () => {
     const at = Date.now();
     for (let i = 0; i < 300; i++) {
       const key = `feishu:drive:8${String(i).padStart(5, '0')}`;
-      const snapshot = JSON.stringify({ ref: { platform: 'feishu', kind: 'drive', id: key.split(':')[2] }, state: 'succeeded', label: 'move', fetchedAt: new Date(at).toISOString() });
+      const snapshot = JSON.stringify({
+        ref: { platform: 'feishu', kind: 'drive', id: key.split(':')[2] },
+        state: 'succeeded',
+        label: 'move',
+        fetchedAt: new Date(at).toISOString(),
+      });
       await store.cards.add(
-        { card_key: `feishu:om_old${i}`, platform: 'feishu', handle: `om_old${i}`, chat_id: 'oc_busy', task_key: key, locale: 'en', status: 'done', created_at: at + 1 + i },
-        { task_key: key, platform: 'feishu', kind: 'drive', task_id: key.split(':')[2]!, operator: null, snapshot, snapshot_hash: 'h', next_due_at: at, backoff_ms: 2000, created_at: at, last_changed_at: at },
+        {
+          card_key: `feishu:om_old${i}`,
+          platform: 'feishu',
+          handle: `om_old${i}`,
+          chat_id: 'oc_busy',
+          task_key: key,
+          locale: 'en',
+          status: 'done',
+          created_at: at + 1 + i,
+        },
+        {
+          task_key: key,
+          platform: 'feishu',
+          kind: 'drive',
+          task_id: key.split(':')[2]!,
+          operator: null,
+          snapshot,
+          snapshot_hash: 'h',
+          next_due_at: at,
+          backoff_ms: 2000,
+          created_at: at,
+          last_changed_at: at,
+        },
         true,
       );
     }

@@ -17,8 +17,14 @@ describe('the script API (POST/GET/DELETE /api/v1/watches) on the real bot', () 
     dingtalk = new FakeDingtalk();
     await Promise.all([feishu.listen(), dingtalk.listen()]);
     ({ bot } = await startTestBot({
-      FEISHU_APP_ID: feishu.appId, FEISHU_APP_SECRET: feishu.appSecret, FEISHU_DOMAIN: feishu.baseUrl,
-      DINGTALK_CLIENT_ID: dingtalk.clientId, DINGTALK_CLIENT_SECRET: dingtalk.clientSecret, DINGTALK_API_BASE: dingtalk.baseUrl, DINGTALK_OAPI_BASE: dingtalk.baseUrl, DINGTALK_CARD_TEMPLATE_ID: 'tpl',
+      FEISHU_APP_ID: feishu.appId,
+      FEISHU_APP_SECRET: feishu.appSecret,
+      FEISHU_DOMAIN: feishu.baseUrl,
+      DINGTALK_CLIENT_ID: dingtalk.clientId,
+      DINGTALK_CLIENT_SECRET: dingtalk.clientSecret,
+      DINGTALK_API_BASE: dingtalk.baseUrl,
+      DINGTALK_OAPI_BASE: dingtalk.baseUrl,
+      DINGTALK_CARD_TEMPLATE_ID: 'tpl',
       API_TOKEN: TOKEN,
     }));
   });
@@ -55,7 +61,13 @@ describe('the script API (POST/GET/DELETE /api/v1/watches) on the real bot', () 
 
     const got = await call('GET', `/api/v1/watches/${encodeURIComponent(r.body.cardKey)}`);
     expect(got.status).toBe(200);
-    expect(got.body).toMatchObject({ cardKey: r.body.cardKey, platform: 'feishu', chatId: 'oc_ops', status: 'done', task: { state: 'succeeded', ref: { kind: 'drive', id: DRIVE } } });
+    expect(got.body).toMatchObject({
+      cardKey: r.body.cardKey,
+      platform: 'feishu',
+      chatId: 'oc_ops',
+      status: 'done',
+      task: { state: 'succeeded', ref: { kind: 'drive', id: DRIVE } },
+    });
     const stop = await call('DELETE', `/api/v1/watches/${encodeURIComponent(r.body.cardKey)}`);
     expect(stop.body).toMatchObject({ status: 'done' });
     expect((await call('GET', '/api/v1/watches/feishu%3Aom_nope')).status).toBe(404);
@@ -84,10 +96,16 @@ describe('the script API (POST/GET/DELETE /api/v1/watches) on the real bot', () 
     expect((await bad({ platform: 'feishu', taskId: '1' })).issues).toEqual([{ path: 'chatId', message: expect.any(String) }]);
     expect((await bad({ platform: 'slack', chatId: 'c', taskId: '1' })).issues[0].path).toBe('platform');
     expect((await bad({ platform: 'feishu', chatId: 'c', taskId: '1', colour: 'red' })).issues[0].message).toBe('unknown field(s): colour');
-    expect((await bad({ platform: 'feishu', chatId: 'c', taskId: '1', kind: 'storage' })).issues).toEqual([{ path: 'kind', message: 'this kind does not exist on this platform' }]);
+    expect((await bad({ platform: 'feishu', chatId: 'c', taskId: '1', kind: 'storage' })).issues).toEqual([
+      { path: 'kind', message: 'this kind does not exist on this platform' },
+    ]);
     expect((await bad({ platform: 'feishu', chatId: 'c', taskId: '1', notify: ['<at user_id="all">'] })).issues[0].path).toBe('notify.0');
     expect((await bad({ platform: 'feishu', chatId: 'c', taskId: '1', title: 'x'.repeat(101) })).issues[0].path).toBe('title');
-    const wrongType = await fetch(`${bot.url}/api/v1/watches`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' });
+    const wrongType = await fetch(`${bot.url}/api/v1/watches`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'a=1',
+    });
     expect(wrongType.status).toBe(415);
     expect(feishu.im.messages.size).toBe(0);
   });

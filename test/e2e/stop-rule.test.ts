@@ -70,11 +70,16 @@ describe('who may stop a card, end to end', () => {
     f.chatRoles.set('oc_s', { owner: 'ou_owner', managers: [] });
     f.addTask({ id: '5001', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 500, advance: 1000 });
     const api = (method: string, path = '', body?: unknown) =>
-      fetch(`${t.bot!.url}/api/v1/watches${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+      fetch(`${t.bot!.url}/api/v1/watches${path}`, {
+        method,
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
     const r = await api('POST', '', { platform: 'feishu', chatId: 'oc_s', taskId: '5001' });
     expect(r.status).toBe(201);
     const [card] = f.im.inChat('oc_s');
-    for (const user of ['ou_alice', 'ou_owner']) expect(toast(await f.gateway.push(f.click(card!.message_id, 'stop', { user })))).toContain('A script posted this card: only taskbot admins');
+    for (const user of ['ou_alice', 'ou_owner'])
+      expect(toast(await f.gateway.push(f.click(card!.message_id, 'stop', { user })))).toContain('A script posted this card: only taskbot admins');
     expect(toast(await f.gateway.push(f.click(card!.message_id, 'stop', { user: 'ou_admin' })))).toBe('Stopped updating');
     // The API's DELETE stops a script's card, not one a person asked for.
     const person = await ask(f, 'oc_s', '5002');
@@ -98,13 +103,17 @@ describe('who may stop a card, end to end', () => {
     // A refusal for good is kept: the second press did not ask again.
     expect(f.calls(/\/im\/v1\/chats\/oc_n$/)).toHaveLength(1);
 
-    const checks = await runDoctor(loadConfig({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, DATABASE_URL: 'sqlite::memory:' }));
+    const checks = await runDoctor(
+      loadConfig({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, DATABASE_URL: 'sqlite::memory:' }),
+    );
     const c = checks.find((x) => x.name.startsWith('scope: group owner'))!;
     expect(c.ok).toBe(false);
     expect(c.fix).toContain('im:chat:readonly');
     expect(c.fix).toContain('until then only the person who asked for a card and ADMIN_USER_IDS may stop it');
     f.restoreScope('/open-apis/im/v1/chats/:chat_id');
-    const again = await runDoctor(loadConfig({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, DATABASE_URL: 'sqlite::memory:' }));
+    const again = await runDoctor(
+      loadConfig({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, DATABASE_URL: 'sqlite::memory:' }),
+    );
     expect(again.find((x) => x.name.startsWith('scope: group owner'))!.ok).toBe(true);
   });
 

@@ -45,7 +45,9 @@ describe('Feishu: a form to start tracking, and the bot menu', () => {
     f.addTask({ id: '7360595374803812356', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 500, advance: 1000 });
     const ok = toast(await f.gateway.push(f.submitForm(help.message_id, { task_id: ' 7360595374803812356 ', kind: 'drive', notify: true })));
     expect(ok).toEqual({ type: 'success', content: 'Looking up task 7360595374803812356; its card follows in this chat' });
-    const card = await until('the live card', () => [...f.im.messages.values()].find((m) => m.reply_to === help.message_id && JSON.stringify(m.card).includes('7360595374803812356')));
+    const card = await until('the live card', () =>
+      [...f.im.messages.values()].find((m) => m.reply_to === help.message_id && JSON.stringify(m.card).includes('7360595374803812356')),
+    );
     // Exactly what `status 7360595374803812356 drive notify` gives: a live card with one person waiting.
     expect(JSON.stringify(card.card)).toContain('1 waiting to be notified');
     // A repeated delivery of the same submission posts nothing more.

@@ -45,10 +45,14 @@ describe('script API keys across crashes and stops', () => {
     const b = await start(db);
     const killedAt = Date.now();
     expect((await post(b.url()!, 'nightly-import')).status).toBe(409); // still leased to the dead process
-    const retried = await until('the key is retryable', async () => {
-      const r = await post(b.url()!, 'nightly-import');
-      return r.status === 201 && r;
-    }, 30_000);
+    const retried = await until(
+      'the key is retryable',
+      async () => {
+        const r = await post(b.url()!, 'nightly-import');
+        return r.status === 201 && r;
+      },
+      30_000,
+    );
     expect(Date.now() - killedAt).toBeLessThan(30_000);
     expect(fake.im.inChat('oc_script')).toHaveLength(1);
     expect(retried.body.cardKey).toBe(`feishu:${fake.im.inChat('oc_script')[0]!.message_id}`);

@@ -28,7 +28,8 @@ describe.runIf(existsSync(LIBFAKETIME))('the wall clock steps under a running ta
   }
 
   /** A task that moves on every 600 ms for the whole test. */
-  const slowTask = (id: string) => fake.addTask({ id, kind: 'contact', total: 10_000, outcome: 'succeeded', queuedSteps: 0, runningSteps: 10_000, advance: 600 });
+  const slowTask = (id: string) =>
+    fake.addTask({ id, kind: 'contact', total: 10_000, outcome: 'succeeded', queuedSteps: 0, runningSteps: 10_000, advance: 600 });
 
   it('SQLite: stepped back an hour, then forward a day, the card keeps updating and is not given up', async () => {
     fake = await cluster.fake();
@@ -98,31 +99,36 @@ describe.runIf(existsSync(LIBFAKETIME))('the wall clock steps under a running ta
     expect(digestsIn('oc_digest_fwd')).toHaveLength(1);
   }, 90_000);
 
-  it.runIf(process.env.TEST_DATABASE_URL)('PostgreSQL: two replicas whose clocks differ by more than a lease count each other and never send the same update twice; a step back on one stalls nothing', async () => {
-    const url = await cluster.postgres();
-    fake = await cluster.fake();
-    const ahead = faked('+40s');
-    const a = await start({ DATABASE_URL: url });
-    const b = await start({ ...ahead.env, DATABASE_URL: url });
-    await until('two connections', () => fake.gateway.connected === 2, 15_000);
-    const counts = async (p: Served) => ((await (await fetch(`${p.url()}/readyz`)).json()) as { checks: { replicas: { count: number } } }).checks.replicas.count;
-    await until('each counts two', async () => (await counts(a)) === 2 && (await counts(b)) === 2, 15_000);
+  it.runIf(process.env.TEST_DATABASE_URL)(
+    'PostgreSQL: two replicas whose clocks differ by more than a lease count each other and never send the same update twice; a step back on one stalls nothing',
+    async () => {
+      const url = await cluster.postgres();
+      fake = await cluster.fake();
+      const ahead = faked('+40s');
+      const a = await start({ DATABASE_URL: url });
+      const b = await start({ ...ahead.env, DATABASE_URL: url });
+      await until('two connections', () => fake.gateway.connected === 2, 15_000);
+      const counts = async (p: Served) =>
+        ((await (await fetch(`${p.url()}/readyz`)).json()) as { checks: { replicas: { count: number } } }).checks.replicas.count;
+      await until('each counts two', async () => (await counts(a)) === 2 && (await counts(b)) === 2, 15_000);
 
-    const cards = [];
-    for (let i = 0; i < 4; i++) {
-      slowTask(hex(10 + i));
-      cards.push(await watched(`oc_skew${i}`, hex(10 + i)));
-    }
-    await new Promise((r) => setTimeout(r, 8000));
-    writeFileSync(ahead.file, '-1h\n'); // now an hour behind the other, and the database
-    const before = cards.map((c) => c.history.length);
-    await new Promise((r) => setTimeout(r, 8000));
-    expect(await counts(a)).toBe(2);
-    expect(await counts(b)).toBe(2);
-    for (const [i, c] of cards.entries()) {
-      expect(c.history.length).toBeGreaterThan(before[i]! + 2); // kept updating
-      const seen = c.history.map((x) => JSON.stringify(x.card));
-      for (let j = 1; j < seen.length; j++) expect(seen[j], `${c.message_id} update ${j}`).not.toBe(seen[j - 1]);
-    }
-  }, 90_000);
+      const cards = [];
+      for (let i = 0; i < 4; i++) {
+        slowTask(hex(10 + i));
+        cards.push(await watched(`oc_skew${i}`, hex(10 + i)));
+      }
+      await new Promise((r) => setTimeout(r, 8000));
+      writeFileSync(ahead.file, '-1h\n'); // now an hour behind the other, and the database
+      const before = cards.map((c) => c.history.length);
+      await new Promise((r) => setTimeout(r, 8000));
+      expect(await counts(a)).toBe(2);
+      expect(await counts(b)).toBe(2);
+      for (const [i, c] of cards.entries()) {
+        expect(c.history.length).toBeGreaterThan(before[i]! + 2); // kept updating
+        const seen = c.history.map((x) => JSON.stringify(x.card));
+        for (let j = 1; j < seen.length; j++) expect(seen[j], `${c.message_id} update ${j}`).not.toBe(seen[j - 1]);
+      }
+    },
+    90_000,
+  );
 });

@@ -46,7 +46,10 @@ describe('commands survive the replica that acknowledged them', () => {
       await new Promise((r) => setTimeout(r, 2000));
       for (const id of asked) expect(answers(id), id).toHaveLength(1);
       // The survivors took over the dead replica's commands: it held some when it died.
-      const survivors = replicas.slice(1).map((r) => r.log()).join('');
+      const survivors = replicas
+        .slice(1)
+        .map((r) => r.log())
+        .join('');
       expect(survivors).toContain('answering a command its first holder left unanswered');
     },
     120_000,

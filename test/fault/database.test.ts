@@ -68,11 +68,15 @@ describe('the store fails under a running taskbot', () => {
       const wentAt = Date.now();
       // /readyz always answers within 2 s, and says 503 naming the store within 10 s.
       const slowest = { ms: 0 };
-      const r = await until('/readyz 503', async () => {
-        const x = await readyz(bot!);
-        slowest.ms = Math.max(slowest.ms, x.ms);
-        return x.status === 503 && x;
-      }, 12_000);
+      const r = await until(
+        '/readyz 503',
+        async () => {
+          const x = await readyz(bot!);
+          slowest.ms = Math.max(slowest.ms, x.ms);
+          return x.status === 503 && x;
+        },
+        12_000,
+      );
       expect(Date.now() - wentAt).toBeLessThan(10_000);
       expect(slowest.ms).toBeLessThan(2000);
       expect(r.body.checks.store.ok).toBe(false);
@@ -102,39 +106,46 @@ describe('the store fails under a running taskbot', () => {
     90_000,
   );
 
-  it.runIf(process.env.TEST_DATABASE_URL)('SIGTERM while PostgreSQL is silent: the process still exits, within the drain deadline', async () => {
-    url = await freshStoreUrl('postgres');
-    proxy = await pgProxy();
-    fake = new FakeFeishu();
-    await fake.listen();
-    const p = serve({ ...feishuEnv(fake), DATABASE_URL: through(proxy, url) });
-    try {
-      await p.ready;
-      await fake.gateway.waitForConnection();
-      fake.addTask({ id: hex(2), kind: 'contact', total: 600, outcome: 'succeeded', queuedSteps: 0, runningSteps: 120, advance: 300 });
-      const { messageId, event } = fake.say('oc_term', `status ${hex(2)}`);
-      await fake.gateway.push(event);
-      const card = await until('the card', () => fake!.im.inChat('oc_term').find((m) => m.reply_to === messageId));
-      await until('updates', () => card.history.length >= 2, 10_000);
-      proxy.set('blackhole');
-      await new Promise((r) => setTimeout(r, 1000));
-      const t = Date.now();
-      p.child.kill('SIGTERM');
-      const code = await exited(p.child);
-      // The drain deadline (8 s) and a second for whatever it left behind.
-      expect(Date.now() - t).toBeLessThan(10_000);
-      expect(code).toBe(0);
-      expect(p.log()).toContain('left behind');
-    } finally {
-      if (p.child.exitCode === null) p.child.kill('SIGKILL');
-    }
-  }, 60_000);
+  it.runIf(process.env.TEST_DATABASE_URL)(
+    'SIGTERM while PostgreSQL is silent: the process still exits, within the drain deadline',
+    async () => {
+      url = await freshStoreUrl('postgres');
+      proxy = await pgProxy();
+      fake = new FakeFeishu();
+      await fake.listen();
+      const p = serve({ ...feishuEnv(fake), DATABASE_URL: through(proxy, url) });
+      try {
+        await p.ready;
+        await fake.gateway.waitForConnection();
+        fake.addTask({ id: hex(2), kind: 'contact', total: 600, outcome: 'succeeded', queuedSteps: 0, runningSteps: 120, advance: 300 });
+        const { messageId, event } = fake.say('oc_term', `status ${hex(2)}`);
+        await fake.gateway.push(event);
+        const card = await until('the card', () => fake!.im.inChat('oc_term').find((m) => m.reply_to === messageId));
+        await until('updates', () => card.history.length >= 2, 10_000);
+        proxy.set('blackhole');
+        await new Promise((r) => setTimeout(r, 1000));
+        const t = Date.now();
+        p.child.kill('SIGTERM');
+        const code = await exited(p.child);
+        // The drain deadline (8 s) and a second for whatever it left behind.
+        expect(Date.now() - t).toBeLessThan(10_000);
+        expect(code).toBe(0);
+        expect(p.log()).toContain('left behind');
+      } finally {
+        if (p.child.exitCode === null) p.child.kill('SIGKILL');
+      }
+    },
+    60_000,
+  );
 
   it('SQLite locked by another process: /readyz says the store takes no writes (a read would still pass)', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'taskbot-ready-')), 'bot.db');
     ({ bot } = await startTestBot({ DATABASE_URL: `sqlite:${file}` }, undefined, { heartbeatMs: 200 }));
     expect((await readyz(bot)).status).toBe(200);
-    const locker = spawn(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(${JSON.stringify(file)});d.exec('BEGIN EXCLUSIVE');console.log('locked');setTimeout(()=>{d.exec('COMMIT');d.close()},4000)`]);
+    const locker = spawn(process.execPath, [
+      '-e',
+      `const D=require('better-sqlite3');const d=new D(${JSON.stringify(file)});d.exec('BEGIN EXCLUSIVE');console.log('locked');setTimeout(()=>{d.exec('COMMIT');d.close()},4000)`,
+    ]);
     await new Promise((r) => locker.stdout.once('data', r));
     await new Promise((r) => setTimeout(r, 1200));
     const r = await readyz(bot);

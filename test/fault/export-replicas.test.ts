@@ -23,12 +23,20 @@ describe('Export failed items on several replicas', () => {
 
       const { messageId, event } = fake.say('oc_exp', `status ${hex(1)}`);
       await fake.gateway.push(event);
-      const card = await until('the finished card', () => fake.im.inChat('oc_exp').find((m) => m.reply_to === messageId && JSON.stringify(m.card).includes('"action":"export"')), 15_000);
+      const card = await until(
+        'the finished card',
+        () => fake.im.inChat('oc_exp').find((m) => m.reply_to === messageId && JSON.stringify(m.card).includes('"action":"export"')),
+        15_000,
+      );
       // The card is recorded once it was sent: a press before that would find no card to export from.
       const db = new pg.Client({ connectionString: url });
       await db.connect();
       try {
-        await until('the card is recorded', async () => ((await db.query('select 1 from cards where handle = $1', [card.message_id])).rowCount ?? 0) > 0, 10_000);
+        await until(
+          'the card is recorded',
+          async () => ((await db.query('select 1 from cards where handle = $1', [card.message_id])).rowCount ?? 0) > 0,
+          10_000,
+        );
       } finally {
         await db.end();
       }

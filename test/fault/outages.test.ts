@@ -23,7 +23,13 @@ describe('outages during watches', () => {
   async function start(env: Record<string, string> = {}) {
     fake = new FakeFeishu();
     await fake.listen();
-    ({ bot, sink } = await startTestBot({ FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret, FEISHU_DOMAIN: fake.baseUrl, UPSTREAM_TIMEOUT_MS: '300', ...env }));
+    ({ bot, sink } = await startTestBot({
+      FEISHU_APP_ID: fake.appId,
+      FEISHU_APP_SECRET: fake.appSecret,
+      FEISHU_DOMAIN: fake.baseUrl,
+      UPSTREAM_TIMEOUT_MS: '300',
+      ...env,
+    }));
     await fake.gateway.waitForConnection();
   }
 
@@ -56,7 +62,10 @@ describe('outages during watches', () => {
     fake.addTask({ id: hex(3), kind: 'contact', total: 500, outcome: 'succeeded', queuedSteps: 0, runningSteps: 60, advance: 500 });
     const m = await card('oc_lock', hex(3));
     await until('patched', () => m.history.length >= 2, 10_000);
-    const locker = spawn(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(${JSON.stringify(file)});d.exec('BEGIN EXCLUSIVE');console.log('locked');setTimeout(()=>{d.exec('COMMIT');d.close()},10000)`]);
+    const locker = spawn(process.execPath, [
+      '-e',
+      `const D=require('better-sqlite3');const d=new D(${JSON.stringify(file)});d.exec('BEGIN EXCLUSIVE');console.log('locked');setTimeout(()=>{d.exec('COMMIT');d.close()},10000)`,
+    ]);
     await new Promise((r) => locker.stdout.once('data', r));
     await new Promise((r) => locker.once('exit', r));
     const afterLock = m.history.length;
@@ -64,33 +73,37 @@ describe('outages during watches', () => {
     expect(await bot!.store.cards.countActive()).toBe(1);
   }, 60_000);
 
-  it.runIf(process.env.TEST_DATABASE_URL)('PostgreSQL unavailable for 10 s: no watch is lost, updates resume', async () => {
-    const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-    await admin.connect();
-    const name = `taskbot_outage_${Date.now().toString(36)}`;
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(process.env.TEST_DATABASE_URL!);
-    url.pathname = `/${name}`;
-    try {
-      await start({ DATABASE_URL: url.toString() });
-      fake.addTask({ id: hex(2), kind: 'contact', total: 500, outcome: 'succeeded', queuedSteps: 0, runningSteps: 60, advance: 500 });
-      const m = await card('oc_db', hex(2));
-      await until('patched', () => m.history.length >= 2, 10_000);
+  it.runIf(process.env.TEST_DATABASE_URL)(
+    'PostgreSQL unavailable for 10 s: no watch is lost, updates resume',
+    async () => {
+      const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+      await admin.connect();
+      const name = `taskbot_outage_${Date.now().toString(36)}`;
+      await admin.query(`CREATE DATABASE ${name}`);
+      const url = new URL(process.env.TEST_DATABASE_URL!);
+      url.pathname = `/${name}`;
+      try {
+        await start({ DATABASE_URL: url.toString() });
+        fake.addTask({ id: hex(2), kind: 'contact', total: 500, outcome: 'succeeded', queuedSteps: 0, runningSteps: 60, advance: 500 });
+        const m = await card('oc_db', hex(2));
+        await until('patched', () => m.history.length >= 2, 10_000);
 
-      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
-      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [name]);
-      await new Promise((r) => setTimeout(r, 10_000));
-      const duringOutage = m.history.length;
-      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+        await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+        await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [name]);
+        await new Promise((r) => setTimeout(r, 10_000));
+        const duringOutage = m.history.length;
+        await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
 
-      await until('updates resume', () => m.history.length > duringOutage + 1, 20_000);
-      expect(await bot!.store.cards.countActive()).toBe(1);
-      expect(sink.text).toMatch(/watch round failed|database connection lost/);
-    } finally {
-      await bot?.stop().catch(() => undefined);
-      bot = undefined;
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    }
-  }, 60_000);
+        await until('updates resume', () => m.history.length > duringOutage + 1, 20_000);
+        expect(await bot!.store.cards.countActive()).toBe(1);
+        expect(sink.text).toMatch(/watch round failed|database connection lost/);
+      } finally {
+        await bot?.stop().catch(() => undefined);
+        bot = undefined;
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await admin.end();
+      }
+    },
+    60_000,
+  );
 });

@@ -119,36 +119,51 @@ describe('start-up and shutdown of the process', () => {
 
   it.each([
     ['not a database', (file: string) => writeFileSync(file, 'this is not a database, it is a note someone saved here'.repeat(100))],
-    ['damaged past its first page', (file: string) => {
-      const d = new BetterSqlite3(file);
-      d.exec('CREATE TABLE t (x TEXT); INSERT INTO t SELECT hex(randomblob(400)) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400) SELECT i FROM n)');
-      d.close();
-      const b = readFileSync(file);
-      b.fill(0x7f, 4096 * 2 + 100, 4096 * 6);
-      writeFileSync(file, b);
-    }],
+    [
+      'damaged past its first page',
+      (file: string) => {
+        const d = new BetterSqlite3(file);
+        d.exec(
+          'CREATE TABLE t (x TEXT); INSERT INTO t SELECT hex(randomblob(400)) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400) SELECT i FROM n)',
+        );
+        d.close();
+        const b = readFileSync(file);
+        b.fill(0x7f, 4096 * 2 + 100, 4096 * 6);
+        writeFileSync(file, b);
+      },
+    ],
     ['a folder where the file should be', (file: string) => mkdirSync(file)],
-  ])('a SQLite file that cannot be used (%s): one clear line and exit 2, so the supervisor does not restart it in a loop', async (_what, spoil) => {
-    await fakes();
-    const file = join(mkdtempSync(join(tmpdir(), 'taskbot-corrupt-')), 'bot.db');
-    spoil(file);
-    child = serve({ ...bothEnv(feishu, dingtalk), DATABASE_URL: `sqlite:${file}` });
-    expect(await exited(child.child)).toBe(2);
-    expect(child.log()).toMatch(/taskbot could not start: STORE_UNUSABLE: DATABASE_URL sqlite:.*bot\.db: .*restore the file from a backup/);
-    expect(feishu.gateway.endpointCalls + dingtalk.stream.openCalls).toBe(0);
-  }, 30_000);
+  ])(
+    'a SQLite file that cannot be used (%s): one clear line and exit 2, so the supervisor does not restart it in a loop',
+    async (_what, spoil) => {
+      await fakes();
+      const file = join(mkdtempSync(join(tmpdir(), 'taskbot-corrupt-')), 'bot.db');
+      spoil(file);
+      child = serve({ ...bothEnv(feishu, dingtalk), DATABASE_URL: `sqlite:${file}` });
+      expect(await exited(child.child)).toBe(2);
+      expect(child.log()).toMatch(/taskbot could not start: STORE_UNUSABLE: DATABASE_URL sqlite:.*bot\.db: .*restore the file from a backup/);
+      expect(feishu.gateway.endpointCalls + dingtalk.stream.openCalls).toBe(0);
+    },
+    30_000,
+  );
 
-  it.runIf(process.env.TEST_DATABASE_URL)('a PostgreSQL database that does not exist: one clear line naming the fix (never the password), exit 2', async () => {
-    await fakes();
-    const u = new URL(process.env.TEST_DATABASE_URL!);
-    u.pathname = `/taskbot_missing_${process.pid}`;
-    u.username = 'postgres';
-    u.password = 'pw-never-shown';
-    child = serve({ ...bothEnv(feishu, dingtalk), DATABASE_URL: u.toString() });
-    expect(await exited(child.child)).toBe(2);
-    expect(child.log()).toMatch(/taskbot could not start: STORE_UNUSABLE: DATABASE_URL postgres:\/\/postgres:\*\*\*@.*: database "taskbot_missing_\d+" does not exist \(SQLSTATE 3D000\); create the database/);
-    expect(child.log()).not.toContain('pw-never-shown');
-  }, 30_000);
+  it.runIf(process.env.TEST_DATABASE_URL)(
+    'a PostgreSQL database that does not exist: one clear line naming the fix (never the password), exit 2',
+    async () => {
+      await fakes();
+      const u = new URL(process.env.TEST_DATABASE_URL!);
+      u.pathname = `/taskbot_missing_${process.pid}`;
+      u.username = 'postgres';
+      u.password = 'pw-never-shown';
+      child = serve({ ...bothEnv(feishu, dingtalk), DATABASE_URL: u.toString() });
+      expect(await exited(child.child)).toBe(2);
+      expect(child.log()).toMatch(
+        /taskbot could not start: STORE_UNUSABLE: DATABASE_URL postgres:\/\/postgres:\*\*\*@.*: database "taskbot_missing_\d+" does not exist \(SQLSTATE 3D000\); create the database/,
+      );
+      expect(child.log()).not.toContain('pw-never-shown');
+    },
+    30_000,
+  );
 
   it('refused credentials: one clear line naming them, exit 2, nothing left open', async () => {
     await fakes();

@@ -23,7 +23,11 @@ export class LogSink {
  * Starts the real bot against fakes, on a fresh SQLite store and a free port, polling fast; by
  * default waits until every platform is connected (they connect in the background).
  */
-export async function startTestBot(env: Record<string, string>, sink = new LogSink(), extra: Partial<BotOptions> & { connected?: boolean } = {}): Promise<{ bot: Bot; sink: LogSink }> {
+export async function startTestBot(
+  env: Record<string, string>,
+  sink = new LogSink(),
+  extra: Partial<BotOptions> & { connected?: boolean } = {},
+): Promise<{ bot: Bot; sink: LogSink }> {
   const dir = mkdtempSync(join(tmpdir(), 'taskbot-bot-'));
   const config = loadConfig({ DATABASE_URL: `sqlite:${join(dir, 'bot.db')}`, HTTP_PORT: '0', BOT_LOCALE: 'en', ...env });
   const bot = await startBot(config, {
@@ -85,7 +89,14 @@ export async function withFeishu(t: UnderTest, env: Record<string, string> = {})
 export async function withDingtalk(t: UnderTest, env: Record<string, string> = {}): Promise<FakeDingtalk> {
   const d = (t.dingtalk = new FakeDingtalk());
   await d.listen();
-  ({ bot: t.bot, sink: t.sink } = await startTestBot({ DINGTALK_CLIENT_ID: d.clientId, DINGTALK_CLIENT_SECRET: d.clientSecret, DINGTALK_API_BASE: d.baseUrl, DINGTALK_OAPI_BASE: d.baseUrl, DINGTALK_CARD_TEMPLATE_ID: 'tpl', ...env }));
+  ({ bot: t.bot, sink: t.sink } = await startTestBot({
+    DINGTALK_CLIENT_ID: d.clientId,
+    DINGTALK_CLIENT_SECRET: d.clientSecret,
+    DINGTALK_API_BASE: d.baseUrl,
+    DINGTALK_OAPI_BASE: d.baseUrl,
+    DINGTALK_CARD_TEMPLATE_ID: 'tpl',
+    ...env,
+  }));
   await d.stream.waitForConnection();
   return d;
 }

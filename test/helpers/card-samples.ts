@@ -19,7 +19,14 @@ export const RUNNING_CONTACT: TaskSnapshot = {
   succeeded: 80,
   failed: 10,
   startedAt: at('2026-11-21T01:00:00Z'),
-  items: Array.from({ length: 12 }, (_, i) => ({ name: `user_${i + 1}`, ok: false, code: '10013', message: 'invalid user_id', email: `user${i + 1}@example.com`, mobile: `1300000000${i % 10}` })),
+  items: Array.from({ length: 12 }, (_, i) => ({
+    name: `user_${i + 1}`,
+    ok: false,
+    code: '10013',
+    message: 'invalid user_id',
+    email: `user${i + 1}@example.com`,
+    mobile: `1300000000${i % 10}`,
+  })),
   label: 'add_user',
   fetchedAt: at('2026-11-21T01:05:00Z'),
 };
@@ -68,18 +75,45 @@ export function sampleCards(locale: Locale): Record<string, CardModel> {
   return {
     'task-live': taskCard(RUNNING_CONTACT, { ...o, mode: 'live' }),
     // Four minutes left by the estimate, two people waiting, a script's own title.
-    'task-live-eta': taskCard(RUNNING_CONTACT, { ...o, mode: 'live', estimate: { kind: 'eta', remainingMs: 4 * 60_000 + 10_000 }, waiting: 2, title: 'Nightly HR import', history: HISTORY }),
-    'task-live-stalled': taskCard(RUNNING_CONTACT, { ...o, mode: 'retrying', errorCode: 'UPSTREAM_TIMEOUT', estimate: { kind: 'stalled', sinceMs: 17 * 60_000 } }),
+    'task-live-eta': taskCard(RUNNING_CONTACT, {
+      ...o,
+      mode: 'live',
+      estimate: { kind: 'eta', remainingMs: 4 * 60_000 + 10_000 },
+      waiting: 2,
+      title: 'Nightly HR import',
+      history: HISTORY,
+    }),
+    'task-live-stalled': taskCard(RUNNING_CONTACT, {
+      ...o,
+      mode: 'retrying',
+      errorCode: 'UPSTREAM_TIMEOUT',
+      estimate: { kind: 'stalled', sinceMs: 17 * 60_000 },
+    }),
     'task-final': taskCard({ ...DONE_DRIVE }, { ...o, mode: 'final' }),
     'task-failed': taskCard(FAILED_STORAGE, { ...o, mode: 'final' }),
     'task-stopped': taskCard(RUNNING_CONTACT, { ...o, mode: 'stopped' }),
     'task-expired': taskCard(RUNNING_CONTACT, { ...o, mode: 'expired' }),
     'task-error': taskCard(RUNNING_CONTACT, { ...o, mode: 'error', errorText: 'TASK_NOT_FOUND' }),
-    list: { type: 'list', locale, title: cardTexts(locale).listTitle, color: 'blue', blocks: [{ type: 'list', items: ['Contact 0123 · Running · 45%', 'Drive 7360 · Succeeded'], more: 0 }] },
+    list: {
+      type: 'list',
+      locale,
+      title: cardTexts(locale).listTitle,
+      color: 'blue',
+      blocks: [{ type: 'list', items: ['Contact 0123 · Running · 45%', 'Drive 7360 · Succeeded'], more: 0 }],
+    },
     digest: digestCard([RUNNING_CONTACT, FAILED_STORAGE, DONE_DRIVE], { ...o, since, reports: { from: since, to: at('2026-11-21T01:00:00Z'), submissions } }),
-    reports: { type: 'reports', locale, title: cardTexts(locale).reportsTitle, color: 'blue', blocks: reportBlocks({ from: since, to: at('2026-11-21T01:00:00Z'), submissions }, locale, TZ) },
+    reports: {
+      type: 'reports',
+      locale,
+      title: cardTexts(locale).reportsTitle,
+      color: 'blue',
+      blocks: reportBlocks({ from: since, to: at('2026-11-21T01:00:00Z'), submissions }, locale, TZ),
+    },
     help: helpCard(locale, 'feishu', { input: 'stauts', suggestion: 'status' }),
-    error: errorCard(new TaskbotError('PERMISSION_DENIED', 'the Feishu app lacks a scope', { scopes: ['drive:drive', 'drive:drive:readonly'], taskId: '42' }), locale),
+    error: errorCard(
+      new TaskbotError('PERMISSION_DENIED', 'the Feishu app lacks a scope', { scopes: ['drive:drive', 'drive:drive:readonly'], taskId: '42' }),
+      locale,
+    ),
     notice: noticeCard(locale, cardTexts(locale).digestOff, { color: 'grey' }),
   };
 }

@@ -54,8 +54,14 @@ export class FaultProxy {
     this.links.add(link);
     client.on('close', () => this.links.delete(link));
     client.on('error', () => undefined);
-    if (this.mode === 'refuse' || this.mode === 'reset') return this.kill(link);
-    if (this.mode === 'blackhole') return this.swallow(link);
+    if (this.mode === 'refuse' || this.mode === 'reset') {
+      this.kill(link);
+      return;
+    }
+    if (this.mode === 'blackhole') {
+      this.swallow(link);
+      return;
+    }
     const server = connect(this.target.port, this.target.host);
     link.server = server;
     server.on('error', () => this.kill(link));

@@ -5,14 +5,34 @@
  * input names; collapsible panels nested at most five deep; at most five charts a card, each with
  * a spec. Returns what is broken (empty: none).
  */
-const TAGS = new Set(['div', 'markdown', 'plain_text', 'column_set', 'column', 'hr', 'button', 'collapsible_panel', 'chart', 'form', 'input', 'checker', 'select_static', 'table', 'text_tag', 'standard_icon']);
+const TAGS = new Set([
+  'div',
+  'markdown',
+  'plain_text',
+  'column_set',
+  'column',
+  'hr',
+  'button',
+  'collapsible_panel',
+  'chart',
+  'form',
+  'input',
+  'checker',
+  'select_static',
+  'table',
+  'text_tag',
+  'standard_icon',
+]);
 
 export function feishuCardProblems(card: Record<string, unknown>): string[] {
   const problems: string[] = [];
   if (card.schema !== '2.0') problems.push('schema is not 2.0');
   let charts = 0;
   const walk = (node: unknown, path: string, o: { root: boolean; inForm: boolean; panels: number; names?: Set<string> }): void => {
-    if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${path}[${i}]`, o));
+    if (Array.isArray(node)) {
+      for (const [i, n] of node.entries()) walk(n, `${path}[${i}]`, o);
+      return;
+    }
     if (!node || typeof node !== 'object') return;
     const el = node as Record<string, unknown>;
     const tag = typeof el.tag === 'string' ? el.tag : undefined;
@@ -40,7 +60,8 @@ export function feishuCardProblems(card: Record<string, unknown>): string[] {
       else o.names!.add(name);
     }
     if (tag === 'button' && el.form_action_type !== undefined && !o.inForm) problems.push(`${path}: a submit button outside a form`);
-    for (const [k, v] of Object.entries(el)) if (k !== 'chart_spec' && typeof v === 'object') walk(v, `${path}.${k}`, k === 'elements' && path === 'body' ? { ...next, root: true } : next);
+    for (const [k, v] of Object.entries(el))
+      if (k !== 'chart_spec' && typeof v === 'object') walk(v, `${path}.${k}`, k === 'elements' && path === 'body' ? { ...next, root: true } : next);
   };
   const body = card.body as { elements?: unknown } | undefined;
   walk(body?.elements, 'body.elements', { root: true, inForm: false, panels: 0 });

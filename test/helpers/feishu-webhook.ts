@@ -16,7 +16,9 @@ export function encrypt(plain: unknown, key = ENCRYPT_KEY): string {
 export function signed(body: string, o: { ts?: number; key?: string } = {}): Record<string, string> {
   const ts = String(Math.floor((o.ts ?? Date.now()) / 1000));
   const nonce = randomBytes(8).toString('hex');
-  const signature = createHash('sha256').update(ts + nonce + (o.key ?? ENCRYPT_KEY) + body).digest('hex');
+  const signature = createHash('sha256')
+    .update(ts + nonce + (o.key ?? ENCRYPT_KEY) + body)
+    .digest('hex');
   return { 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': nonce, 'x-lark-signature': signature, 'content-type': 'application/json' };
 }
 

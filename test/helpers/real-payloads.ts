@@ -52,7 +52,11 @@ export function feishuReplay(f: MessageFixture, botOpenId: string, command?: str
  * A DingTalk robot message made unique (msgId, sender, conversation) with its session webhook
  * pointed at the fake; optionally with a command typed instead of the words it carries.
  */
-export function dingtalkReplay(f: MessageFixture, fakeBase: string, command?: string): { data: Record<string, unknown>; staffId: string; conversationId: string; p2p: boolean } {
+export function dingtalkReplay(
+  f: MessageFixture,
+  fakeBase: string,
+  command?: string,
+): { data: Record<string, unknown>; staffId: string; conversationId: string; p2p: boolean } {
   const u = `${Date.now().toString(36)}${++n}`;
   const raw = fixture(f.file);
   let dataText = f.frame ? String(raw.data) : JSON.stringify(raw);

@@ -30,7 +30,10 @@ export class RecordingMessenger implements Messenger {
   failNextDigests = 0;
   private n = 0;
 
-  constructor(readonly platform: Platform = 'feishu', private readonly now: () => number = Date.now) {}
+  constructor(
+    readonly platform: Platform = 'feishu',
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async send(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<CardHandle> {
     const handle = `${this.platform === 'feishu' ? 'om' : 'track'}_${++this.n}`;

@@ -35,6 +35,14 @@ export class ScriptedTasks {
   snapshot(id: string): TaskSnapshot {
     const t = this.tasks.get(id);
     if (!t) throw new TaskbotError('TASK_NOT_FOUND', id);
-    return { ref: { platform: 'feishu', kind: 'contact', id }, state: t.state, total: 100, succeeded: t.done, failed: 0, label: 'add_user', fetchedAt: new Date(0) };
+    return {
+      ref: { platform: 'feishu', kind: 'contact', id },
+      state: t.state,
+      total: 100,
+      succeeded: t.done,
+      failed: 0,
+      label: 'add_user',
+      fetchedAt: new Date(0),
+    };
   }
 }

@@ -14,7 +14,15 @@ describe('StreamClient (the real DWClient, subclassed) against the fake Stream g
     fake = new FakeDingtalk();
     await fake.listen();
     sink = new LogSink();
-    client = new StreamClient({ clientId: fake.clientId, clientSecret: fake.clientSecret, apiBase: fake.baseUrl, logger: createLogger('debug', sink), backoffBaseMs: 100, backoffMaxMs: 800, idleMs: 1500 });
+    client = new StreamClient({
+      clientId: fake.clientId,
+      clientSecret: fake.clientSecret,
+      apiBase: fake.baseUrl,
+      logger: createLogger('debug', sink),
+      backoffBaseMs: 100,
+      backoffMaxMs: 800,
+      idleMs: 1500,
+    });
   });
   afterEach(async () => {
     client.stop();

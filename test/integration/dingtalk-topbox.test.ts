@@ -7,7 +7,10 @@ import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import { sampleCards } from '../helpers/card-samples.js';
 
 /** The official top-box example's request (test/fixtures/real/README.md), against our fake and beside taskbot's own. */
-const EXAMPLE = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/real/dingtalk/topbox-create-and-deliver.json'), 'utf8')) as Record<string, unknown>;
+const EXAMPLE = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/real/dingtalk/topbox-create-and-deliver.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
 /** What the example's generic replier adds for IM spaces and its dynamic data source: not the top box's. */
 const NOT_THE_TOP_BOX = ['imGroupOpenSpaceModel', 'imRobotOpenSpaceModel', 'openDynamicDataConfig'];
 
@@ -29,9 +32,17 @@ describe('DingTalk top box (吊顶)', () => {
     // TopboxCloseRequest (im 1.0): conversationType (群聊 1), coolAppCode, openConversationId, outTrackId, receiverUserIdList, robotCode.
     await api.closeTopBox({ openConversationId: 'cidExample==', outTrackId: String(EXAMPLE.outTrackId), robotCode: 'dingexamplerobotcode' });
     expect(fake.im.openTopBoxes('cidExample==')).toEqual([]);
-    expect(fake.calls('/v1.0/im/topBoxes/close')[0]!.body).toEqual({ openConversationId: 'cidExample==', outTrackId: EXAMPLE.outTrackId, robotCode: 'dingexamplerobotcode', conversationType: 1 });
+    expect(fake.calls('/v1.0/im/topBoxes/close')[0]!.body).toEqual({
+      openConversationId: 'cidExample==',
+      outTrackId: EXAMPLE.outTrackId,
+      robotCode: 'dingexamplerobotcode',
+      conversationType: 1,
+    });
     // A box that is not there (closed by a replica before, or never delivered) is CARD_GONE: given up, never retried.
-    await expect(api.closeTopBox({ openConversationId: 'cidExample==', outTrackId: 'tb-nope-top', robotCode: 'r' })).rejects.toMatchObject({ code: 'CARD_GONE', retryable: false });
+    await expect(api.closeTopBox({ openConversationId: 'cidExample==', outTrackId: 'tb-nope-top', robotCode: 'r' })).rejects.toMatchObject({
+      code: 'CARD_GONE',
+      retryable: false,
+    });
   });
 
   it("taskbot's pin sends every field of the example's top box, and its unpin closes that box", async () => {
@@ -40,7 +51,8 @@ describe('DingTalk top box (吊顶)', () => {
     const card = { platform: 'dingtalk' as const, chatId: 'cidG==', handle: 'tb-card-1' };
     await m.pin(card, model);
     const ours = fake.calls('/v1.0/card/instances/createAndDeliver').at(-1)!.body as Record<string, unknown>;
-    const shape = (o: unknown): unknown => (o && typeof o === 'object' && !Array.isArray(o) ? Object.fromEntries(Object.entries(o).map(([k, v]) => [k, shape(v)])) : typeof o);
+    const shape = (o: unknown): unknown =>
+      o && typeof o === 'object' && !Array.isArray(o) ? Object.fromEntries(Object.entries(o).map(([k, v]) => [k, shape(v)])) : typeof o;
     for (const key of Object.keys(EXAMPLE).filter((k) => !NOT_THE_TOP_BOX.includes(k))) {
       if (key === 'cardData') continue; // the template's own variables
       expect(shape(ours[key]), key).toEqual(shape(EXAMPLE[key]));

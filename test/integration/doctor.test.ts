@@ -29,7 +29,7 @@ describe('taskbot doctor: the DingTalk card template', () => {
     expect(fake.im.cards.size).toBe(0); // nothing was delivered to any chat
   });
 
-  it('names a template id that is not one of the app\'s, and how to get one', async () => {
+  it("names a template id that is not one of the app's, and how to get one", async () => {
     const c = await check({ DINGTALK_CARD_TEMPLATE_ID: 'tpl-typo' });
     expect(c).toMatchObject({ ok: false });
     expect(c.detail).toMatch(/^NOT_CONFIGURED: /);
@@ -39,7 +39,7 @@ describe('taskbot doctor: the DingTalk card template', () => {
   it.each([
     ['top-box template (pin on)', 'DINGTALK_TOPBOX_TEMPLATE_ID', 'tpl-top', 'taskbot-topbox.json'],
     ['form template (Track a task)', 'DINGTALK_FORM_TEMPLATE_ID', 'tpl-form', 'taskbot-form.json'],
-  ])('the %s: unset says what it is for; a wrong id names its file; a good one is proven like the card\'s', async (name, variable, id, file) => {
+  ])("the %s: unset says what it is for; a wrong id names its file; a good one is proven like the card's", async (name, variable, id, file) => {
     const probe = (env: Record<string, string>) => check(env, name);
     expect(await probe({})).toMatchObject({ ok: true, detail: expect.stringContaining(`${variable} not set`) });
     expect(await probe({ [variable]: id })).toMatchObject({ ok: false, fix: expect.stringContaining(`cards/dingtalk/${file}`) });
@@ -60,8 +60,34 @@ describe('taskbot doctor: what the running bot ran into', () => {
     const { openStore } = await import('../../src/store/open.js');
     const url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'doctor-')), 'd.db')}`;
     const store = await openStore(url);
-    const t = { task_key: 'feishu:drive:1', platform: 'feishu', kind: 'drive', task_id: '1', operator: null, snapshot: '{}', snapshot_hash: 'h', next_due_at: 0, backoff_ms: 2000, created_at: 0, last_changed_at: 0 } as const;
-    for (const n of [1, 2]) await store.cards.add({ card_key: `feishu:om_${n}`, platform: 'feishu', handle: `om_${n}`, chat_id: 'oc_1', task_key: t.task_key, locale: 'en', status: 'active', created_at: 0 }, t, false);
+    const t = {
+      task_key: 'feishu:drive:1',
+      platform: 'feishu',
+      kind: 'drive',
+      task_id: '1',
+      operator: null,
+      snapshot: '{}',
+      snapshot_hash: 'h',
+      next_due_at: 0,
+      backoff_ms: 2000,
+      created_at: 0,
+      last_changed_at: 0,
+    } as const;
+    for (const n of [1, 2])
+      await store.cards.add(
+        {
+          card_key: `feishu:om_${n}`,
+          platform: 'feishu',
+          handle: `om_${n}`,
+          chat_id: 'oc_1',
+          task_key: t.task_key,
+          locale: 'en',
+          status: 'active',
+          created_at: 0,
+        },
+        t,
+        false,
+      );
     const before = (await runDoctor(loadConfig({ DATABASE_URL: url }))).find((c) => c.group === 'Cards')!;
     expect(before).toMatchObject({ ok: true });
     for (const n of [1, 2]) await store.cards.recordFailure(`feishu:om_${n}`, 3, 10_000, 'PERMISSION_DENIED: im:message | im:message:send_as_bot');

@@ -72,7 +72,8 @@ describe('replicas of the bot', () => {
     const url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'taskbot-replicas-')), 'r.db')}`;
     const env = { DATABASE_URL: url };
     const [a, b] = await Promise.all([startTestBot(env, undefined, { heartbeatMs: 50 }), startTestBot(env, undefined, { heartbeatMs: 50 })]);
-    const replicas = async (bot: typeof a.bot) => ((await (await fetch(`${bot.url}/readyz`)).json()) as { checks: { replicas: { count: number } } }).checks.replicas.count;
+    const replicas = async (bot: typeof a.bot) =>
+      ((await (await fetch(`${bot.url}/readyz`)).json()) as { checks: { replicas: { count: number } } }).checks.replicas.count;
     try {
       await until('both count two', async () => (await replicas(a.bot)) === 2 && (await replicas(b.bot)) === 2);
       await b.bot.stop();

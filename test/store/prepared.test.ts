@@ -8,10 +8,16 @@ describe.each(STORE_KINDS)('prepared queries (%s)', (kind) => {
   let store: Store;
   afterEach(async () => store?.close());
 
-  it('builds a shape once and runs it with each call\'s values, also inside a transaction', async () => {
+  it("builds a shape once and runs it with each call's values, also inside a transaction", async () => {
     ({ store } = await freshStore(kind));
     const db = store.db;
-    await db.insertInto('dedupe').values([{ key: 'a', expires_at: 1 }, { key: 'b', expires_at: 2 }]).execute();
+    await db
+      .insertInto('dedupe')
+      .values([
+        { key: 'a', expires_at: 1 },
+        { key: 'b', expires_at: 2 },
+      ])
+      .execute();
     const q = new PreparedQueries();
     let builds = 0;
     const expiresOf = (on: typeof db, key: string) =>
@@ -25,7 +31,9 @@ describe.each(STORE_KINDS)('prepared queries (%s)', (kind) => {
     expect(inTx).toEqual([{ expires_at: 9 }]);
     expect(builds).toBe(1);
     // A value used twice, and a write: both places get it.
-    const r = await q.run(db, 'bump', ['b', 5], (key, at) => db.updateTable('dedupe').set({ expires_at: at }).where('key', '=', key).where('expires_at', '<', at));
+    const r = await q.run(db, 'bump', ['b', 5], (key, at) =>
+      db.updateTable('dedupe').set({ expires_at: at }).where('key', '=', key).where('expires_at', '<', at),
+    );
     expect(Number(r.numAffectedRows)).toBe(1);
     expect((await expiresOf(db, 'b')).rows).toEqual([{ expires_at: 5 }]);
   });
@@ -34,7 +42,9 @@ describe.each(STORE_KINDS)('prepared queries (%s)', (kind) => {
     ({ store } = await freshStore(kind));
     const db = store.db;
     const q = new PreparedQueries();
-    await expect(q.run(db, 'literal', ['a'], (key) => db.selectFrom('dedupe').select('key').where('key', '=', sql.lit(key)))).rejects.toThrow(/value 0 is not a parameter/);
+    await expect(q.run(db, 'literal', ['a'], (key) => db.selectFrom('dedupe').select('key').where('key', '=', sql.lit(key)))).rejects.toThrow(
+      /value 0 is not a parameter/,
+    );
     await expect(q.run(db, 'unused', ['a'], () => db.selectFrom('dedupe').select('key'))).rejects.toThrow(/value 0 is not a parameter/);
   });
 });

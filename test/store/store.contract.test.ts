@@ -8,11 +8,29 @@ import { getChatSettings, setChatSettings } from '../../src/store/chat-settings.
 import { abandonRequests, answerRequest, claimRequest, IDEMPOTENCY_TTL_MS, releaseRequest, renewRequests } from '../../src/store/api-requests.js';
 
 const task = (key: string, over: Record<string, unknown> = {}) => ({
-  task_key: key, platform: 'feishu', kind: 'drive', task_id: key.split(':')[2]!, operator: null,
-  snapshot: '{}', snapshot_hash: 'h0', next_due_at: 1000, backoff_ms: 2000, created_at: 0, last_changed_at: 0, ...over,
+  task_key: key,
+  platform: 'feishu',
+  kind: 'drive',
+  task_id: key.split(':')[2]!,
+  operator: null,
+  snapshot: '{}',
+  snapshot_hash: 'h0',
+  next_due_at: 1000,
+  backoff_ms: 2000,
+  created_at: 0,
+  last_changed_at: 0,
+  ...over,
 });
 const card = (ck: string, taskKey: string, over: Record<string, unknown> = {}) => ({
-  card_key: ck, platform: 'feishu', handle: ck.split(':')[1]!, chat_id: 'oc_1', task_key: taskKey, locale: 'zh', status: 'active', created_at: 0, ...over,
+  card_key: ck,
+  platform: 'feishu',
+  handle: ck.split(':')[1]!,
+  chat_id: 'oc_1',
+  task_key: taskKey,
+  locale: 'zh',
+  status: 'active',
+  created_at: 0,
+  ...over,
 });
 
 describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
@@ -115,7 +133,10 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     await open();
     await store.cards.add(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
     await store.cards.transition('feishu:om_1', ['active'], 'stopped');
-    const both = await Promise.all([store.cards.recordShown('feishu:om_1', 'stopped', 'h-stop', 10, 'news'), store.cards.recordShown('feishu:om_1', 'stopped', 'h-stop', 11, 'news')]);
+    const both = await Promise.all([
+      store.cards.recordShown('feishu:om_1', 'stopped', 'h-stop', 10, 'news'),
+      store.cards.recordShown('feishu:om_1', 'stopped', 'h-stop', 11, 'news'),
+    ]);
     expect(both.filter(Boolean)).toHaveLength(1);
     expect(await store.cards.recordShown('feishu:om_1', 'stopped', 'h-stop', 12, 'news')).toBe(false);
     expect(await store.cards.recordShown('feishu:om_1', 'stopped', 'h-other', 13, 'news')).toBe(true);
@@ -151,7 +172,10 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     expect((await store.subscribers.beginMention('feishu:om_1', 'feishu:drive:1', 'holder', 11)).sort()).toEqual(['ou_a', 'ou_b']);
     expect(await store.subscribers.beginMention('feishu:om_1', 'feishu:drive:1', 'holder', 11)).toEqual([]);
     await store.subscribers.forgetMention('feishu:om_1', ['ou_b']); // the platform said no to it: it may be tried again
-    expect(await store.subscribers.owed('feishu:om_1')).toEqual([{ userId: 'ou_a', begun: true }, { userId: 'ou_b', begun: false }]);
+    expect(await store.subscribers.owed('feishu:om_1')).toEqual([
+      { userId: 'ou_a', begun: true },
+      { userId: 'ou_b', begun: false },
+    ]);
     await store.subscribers.markNotified('feishu:om_1', ['ou_a', 'ou_b'], 12);
     expect(await store.subscribers.owed('feishu:om_1')).toEqual([]);
     expect((await store.tasks.get('feishu:drive:1'))!).toMatchObject({ active: 0, pending: 0 });
@@ -238,7 +262,10 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     await open();
     await store.cards.add(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1'), false);
     await store.cards.add(card('feishu:om_2', 'feishu:drive:2'), task('feishu:drive:2'), false);
-    for (const [key, holder] of [['feishu:drive:1', 'dead'], ['feishu:drive:2', 'alive']] as const) {
+    for (const [key, holder] of [
+      ['feishu:drive:1', 'dead'],
+      ['feishu:drive:2', 'alive'],
+    ] as const) {
       await store.tasks.lease(key, holder, 1000, 16_000);
       await store.tasks.complete(key, holder, 2000, { next_due_at: 32_000, held_by: holder });
     }
@@ -315,7 +342,8 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     await store.cards.add(card('feishu:new_stopped', 'feishu:drive:3', { created_at: 40 * day }), task('feishu:drive:3'), false);
     await store.cards.transition('feishu:old_stopped', ['active'], 'stopped');
     await store.cards.transition('feishu:new_stopped', ['active'], 'stopped');
-    for (const k of ['feishu:old_done', 'feishu:old_stopped', 'feishu:new_stopped']) await store.cards.recordShown(k, (await store.cards.get(k))!.status, 'h', 2 * day);
+    for (const k of ['feishu:old_done', 'feishu:old_stopped', 'feishu:new_stopped'])
+      await store.cards.recordShown(k, (await store.cards.get(k))!.status, 'h', 2 * day);
     expect(await store.cards.prune(35 * day)).toEqual({ cards: 2, tasks: 1 });
     expect(await store.cards.get('feishu:old_done')).toBeUndefined();
     expect(await store.tasks.get('feishu:drive:1')).toBeUndefined();
@@ -329,16 +357,26 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     const day = 86_400_000;
     const old = { created_at: 1 * day };
     // Each old card ended and owes one thing: the rendering of its end, a mention, its unpinning.
-    for (const [k, t] of [['feishu:render', 'feishu:drive:1'], ['feishu:mention', 'feishu:drive:2'], ['feishu:unpin', 'feishu:drive:3']] as const) await store.cards.add(card(k, t, old), task(t), false);
+    for (const [k, t] of [
+      ['feishu:render', 'feishu:drive:1'],
+      ['feishu:mention', 'feishu:drive:2'],
+      ['feishu:unpin', 'feishu:drive:3'],
+    ] as const)
+      await store.cards.add(card(k, t, old), task(t), false);
     await store.subscribers.toggle('feishu:mention', 'ou_a', 2 * day);
     await store.cards.recordPinned('feishu:unpin', 1);
     for (const k of ['feishu:render', 'feishu:mention', 'feishu:unpin']) await store.cards.transition(k, ['active'], 'done');
     for (const k of ['feishu:mention', 'feishu:unpin']) await store.cards.recordShown(k, 'done', 'h', 2 * day);
-    const pending = async () => (await store.db.selectFrom('tasks').select(['task_key', 'pending']).orderBy('task_key').execute()).map((t) => `${t.task_key}=${t.pending}`);
+    const pending = async () =>
+      (await store.db.selectFrom('tasks').select(['task_key', 'pending']).orderBy('task_key').execute()).map((t) => `${t.task_key}=${t.pending}`);
     expect(await pending()).toEqual(['feishu:drive:1=1', 'feishu:drive:2=1', 'feishu:drive:3=1']);
     expect(await store.cards.prune(35 * day)).toEqual({ cards: 0, tasks: 0 });
     expect(await store.subscribers.owed('feishu:mention')).toEqual([{ userId: 'ou_a', begun: false }]);
-    expect((await store.tasks.claimDue('A', 40 * day, 41 * day, 10)).map((t) => t.task_key).sort()).toEqual(['feishu:drive:1', 'feishu:drive:2', 'feishu:drive:3']);
+    expect((await store.tasks.claimDue('A', 40 * day, 41 * day, 10)).map((t) => t.task_key).sort()).toEqual([
+      'feishu:drive:1',
+      'feishu:drive:2',
+      'feishu:drive:3',
+    ]);
     // Each owed thing done: the next sweep takes them, and no task is left pending without a card.
     await store.cards.recordShown('feishu:render', 'done', 'h', 3 * day);
     await store.subscribers.markNotified('feishu:mention', ['ou_a'], 3 * day);
@@ -355,9 +393,18 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
   it("a chat's overview holds every active card however many ended ones came after it, the newest ended ones, and counts its tasks", async () => {
     await open();
     await store.cards.add(card('feishu:active_old', 'feishu:drive:x', { created_at: 1, asked_by: 'ou_a' }), task('feishu:drive:x'), false);
-    for (let i = 0; i < 300; i++) await store.cards.add(card(`feishu:c${i}`, `feishu:drive:${i}`, { created_at: 1000 + i, status: 'done', asked_by: i % 2 ? 'ou_a' : 'ou_b' }), task(`feishu:drive:${i}`), true);
+    for (let i = 0; i < 300; i++)
+      await store.cards.add(
+        card(`feishu:c${i}`, `feishu:drive:${i}`, { created_at: 1000 + i, status: 'done', asked_by: i % 2 ? 'ou_a' : 'ou_b' }),
+        task(`feishu:drive:${i}`),
+        true,
+      );
     await store.cards.add(card('feishu:elsewhere', 'feishu:drive:y', { chat_id: 'oc_2', created_at: 5000, asked_by: 'ou_a' }), task('feishu:drive:y'), false);
-    await store.cards.add(card('dingtalk:same_chat_id', 'dingtalk:doc:z', { platform: 'dingtalk', created_at: 5000 }), task('dingtalk:doc:z', { platform: 'dingtalk', kind: 'doc' }), false);
+    await store.cards.add(
+      card('dingtalk:same_chat_id', 'dingtalk:doc:z', { platform: 'dingtalk', created_at: 5000 }),
+      task('dingtalk:doc:z', { platform: 'dingtalk', kind: 'doc' }),
+      false,
+    );
 
     const all = await store.cards.overview({ platform: 'feishu', chatId: 'oc_1', endedLimit: 20 });
     expect(all.cards.map((r) => r.card_key)).toEqual(['feishu:active_old', ...Array.from({ length: 20 }, (_, i) => `feishu:c${299 - i}`)]);
@@ -371,7 +418,10 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     const mine = await store.cards.overview({ platform: 'feishu', askedBy: 'ou_a', endedLimit: 3 });
     expect(mine.cards.map((r) => r.card_key)).toEqual(['feishu:elsewhere', 'feishu:active_old', 'feishu:c299', 'feishu:c297', 'feishu:c295']);
     expect(mine.tasks).toBe(152);
-    expect((await store.cards.overview({ platform: 'feishu', askedBy: 'ou_a', chatId: 'oc_1', endedLimit: 1 })).cards.map((r) => r.card_key)).toEqual(['feishu:active_old', 'feishu:c299']);
+    expect((await store.cards.overview({ platform: 'feishu', askedBy: 'ou_a', chatId: 'oc_1', endedLimit: 1 })).cards.map((r) => r.card_key)).toEqual([
+      'feishu:active_old',
+      'feishu:c299',
+    ]);
 
     // `stop <id>`: the chat's active cards of that task only, by its id (and kind).
     expect((await store.cards.activeOfTask('feishu', 'oc_1', 'x')).map((r) => r.card_key)).toEqual(['feishu:active_old']);
@@ -382,7 +432,18 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
 
   it('stores digests, claims due ones with a lease, and records firings', async () => {
     await open();
-    const d = { chat_key: 'feishu:oc_1', platform: 'feishu', chat_id: 'oc_1', cron: '0 9 * * *', time_zone: 'Asia/Shanghai', locale: 'zh', spec: 'daily 09:00', last_fired_at: null, next_fire_at: 5000, created_at: 0 };
+    const d = {
+      chat_key: 'feishu:oc_1',
+      platform: 'feishu',
+      chat_id: 'oc_1',
+      cron: '0 9 * * *',
+      time_zone: 'Asia/Shanghai',
+      locale: 'zh',
+      spec: 'daily 09:00',
+      last_fired_at: null,
+      next_fire_at: 5000,
+      created_at: 0,
+    };
     await store.digests.upsert(d);
     await store.digests.upsert({ ...d, cron: '30 18 * * 1-5', spec: 'weekdays 18:30' });
     expect(await store.digests.get('feishu:oc_1')).toMatchObject({ cron: '30 18 * * 1-5', spec: 'weekdays 18:30' });
@@ -399,7 +460,16 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
 
   it('claims a digest planned at a time still ahead of now (the clock went back) once, to plan it again; not one planned before now or never', async () => {
     await open();
-    const d = { platform: 'feishu', cron: '0 9 * * *', time_zone: 'Asia/Shanghai', locale: 'zh', spec: 'daily 09:00', last_fired_at: null, next_fire_at: 90_000, created_at: 0 };
+    const d = {
+      platform: 'feishu',
+      cron: '0 9 * * *',
+      time_zone: 'Asia/Shanghai',
+      locale: 'zh',
+      spec: 'daily 09:00',
+      last_fired_at: null,
+      next_fire_at: 90_000,
+      created_at: 0,
+    };
     await store.digests.upsert({ ...d, chat_key: 'feishu:ahead', chat_id: 'ahead', planned_at: 10_000 });
     await store.digests.upsert({ ...d, chat_key: 'feishu:before', chat_id: 'before', planned_at: 4000 });
     await store.digests.upsert({ ...d, chat_key: 'feishu:never', chat_id: 'never' });

@@ -52,8 +52,14 @@ describe('Feishu answers: one table, each row permanent, transient or rate-limit
   it('token answers evict the token; a missing scope names it; the reset header is the wait', () => {
     expect(feishu(99991663).details.tokenInvalid).toBe(true);
     expect(feishu(1430001).details.tokenInvalid).toBeUndefined();
-    expect(feishu(99991672, 400, 'Access denied. One of the following scopes is required: [drive:drive, drive:drive:readonly]').details.scopes).toEqual(['drive:drive', 'drive:drive:readonly']);
-    const limited = classifyFeishu({ status: 429, headers: { 'x-ogw-ratelimit-reset': '3' }, body: { code: 99991400, msg: 'limited' } }, { endpoint: 'e', scopes: [] })!;
+    expect(feishu(99991672, 400, 'Access denied. One of the following scopes is required: [drive:drive, drive:drive:readonly]').details.scopes).toEqual([
+      'drive:drive',
+      'drive:drive:readonly',
+    ]);
+    const limited = classifyFeishu(
+      { status: 429, headers: { 'x-ogw-ratelimit-reset': '3' }, body: { code: 99991400, msg: 'limited' } },
+      { endpoint: 'e', scopes: [] },
+    )!;
     expect(limited.details.retryAfterMs).toBe(3000);
   });
 
@@ -102,7 +108,10 @@ describe('DingTalk answers: one rule list, each answer permanent, transient or r
 
   it('every rule matches at least one of the answers above', () => {
     for (const rule of DINGTALK_RULES) {
-      expect(DINGTALK_EXPECTED.some(([, code, message, ctx]) => rule.match(code, ctx, message)), rule.means).toBe(true);
+      expect(
+        DINGTALK_EXPECTED.some(([, code, message, ctx]) => rule.match(code, ctx, message)),
+        rule.means,
+      ).toBe(true);
     }
   });
 

@@ -53,7 +53,10 @@ describe('config', () => {
     [{ FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718' }, /^FEISHU_APP_SECRET is missing/],
     [{ DINGTALK_CLIENT_SECRET: 'x' }, /^DINGTALK_CLIENT_ID is missing/],
     [{ FEISHU_APP_ID: 'myapp', FEISHU_APP_SECRET: 's' }, /^FEISHU_APP_ID must look like cli_/],
-    [{ FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718', FEISHU_APP_SECRET: 's', FEISHU_EVENT_MODE: 'webhook', FEISHU_VERIFICATION_TOKEN: 'v' }, /^FEISHU_ENCRYPT_KEY is required when FEISHU_EVENT_MODE=webhook/],
+    [
+      { FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718', FEISHU_APP_SECRET: 's', FEISHU_EVENT_MODE: 'webhook', FEISHU_VERIFICATION_TOKEN: 'v' },
+      /^FEISHU_ENCRYPT_KEY is required when FEISHU_EVENT_MODE=webhook/,
+    ],
     [{ FEISHU_EVENT_MODE: 'push' }, /^FEISHU_EVENT_MODE must be ws or webhook/],
     [{ FEISHU_DOMAIN: 'open.feishu.cn' }, /^FEISHU_DOMAIN must be an http\(s\) URL/],
     [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL must be sqlite:PATH or postgres:\/\//],
@@ -87,7 +90,10 @@ describe('config', () => {
 
   it('proxy settings from the .env file join the process environment; the real environment wins', () => {
     const target: NodeJS.ProcessEnv = { HTTP_PROXY: 'http://from-env:1' };
-    exportProxySettings({ HTTPS_PROXY: 'http://from-file:2', HTTP_PROXY: 'http://from-file:3', NO_PROXY: '.corp', FEISHU_APP_ID: 'cli_x', no_proxy: ' ' }, target);
+    exportProxySettings(
+      { HTTPS_PROXY: 'http://from-file:2', HTTP_PROXY: 'http://from-file:3', NO_PROXY: '.corp', FEISHU_APP_ID: 'cli_x', no_proxy: ' ' },
+      target,
+    );
     expect(target).toEqual({ HTTPS_PROXY: 'http://from-file:2', HTTP_PROXY: 'http://from-env:1', NO_PROXY: '.corp' });
   });
 });

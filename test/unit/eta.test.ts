@@ -61,9 +61,23 @@ describe('time left from recorded progress curves', () => {
   it('unknown progress (drive tasks), a finished task and a restarted task show nothing', () => {
     expect(addSample([], 1000, undefined)).toEqual([]);
     expect(estimate([], 1000)).toBeUndefined();
-    expect(estimate([[0, 10], [10_000, 50], [20_000, 100]], 30_000)).toBeUndefined();
+    expect(
+      estimate(
+        [
+          [0, 10],
+          [10_000, 50],
+          [20_000, 100],
+        ],
+        30_000,
+      ),
+    ).toBeUndefined();
     // Progress that goes back starts the history again: no estimate from the old run.
-    let h: ProgressSample[] = [[0, 10], [10_000, 20], [20_000, 30], [30_000, 40]];
+    let h: ProgressSample[] = [
+      [0, 10],
+      [10_000, 20],
+      [20_000, 30],
+      [30_000, 40],
+    ];
     h = addSample(h, 40_000, 5);
     expect(h).toEqual([[40_000, 5]]);
     expect(estimate(h, 45_000)).toBeUndefined();
@@ -71,7 +85,13 @@ describe('time left from recorded progress curves', () => {
 
   it('irregular progress is too noisy to extrapolate', () => {
     // Long random pauses between uneven jumps: the line does not fit.
-    const h: ProgressSample[] = [[0, 1], [5_000, 30], [200_000, 31], [205_000, 60], [206_000, 61]];
+    const h: ProgressSample[] = [
+      [0, 1],
+      [5_000, 30],
+      [200_000, 31],
+      [205_000, 60],
+      [206_000, 61],
+    ];
     expect(estimate(h, 420_000)).toBeUndefined();
   });
 

@@ -28,7 +28,7 @@ describe('failed rows as CSV', () => {
     const rows: TaskItem[] = [
       { name: 'line one\nline two', ok: false, id: 'u1', code: '10013', message: 'a\rb' },
       { name: '张三\r\n李四', ok: false, id: 'u\n2', code: 'x,y', message: '"quoted"\nnext, and more' },
-      { name: '=1+1\n=2', ok: false, message: '\r=cmd|\' /C calc\'!A0' },
+      { name: '=1+1\n=2', ok: false, message: "\r=cmd|' /C calc'!A0" },
       { name: '-1\r', ok: false, code: '\n', message: '＝1\r\n"＋1"' },
       { name: '', ok: false, message: '\r\n' },
       { name: '王五\n', ok: false, id: '@x\r\n', message: '\n\n,\r\r"' },
@@ -41,13 +41,15 @@ describe('failed rows as CSV', () => {
 
   it('random tables of line breaks, commas, quotes and formula starts read back whole, row for row (Python csv)', () => {
     const tricky = fc.string({ unit: fc.constantFrom('\r', '\n', '\r\n', ',', '"', "'", '=', '+', '-', '@', '\t', ' ', 'a', '张', '＝'), maxLength: 12 });
-    const tables = fc.sample(fc.array(fc.record({ name: tricky, id: tricky, message: tricky }), { maxLength: 8 }), 200).map((rs) => rs.map((r): TaskItem => ({ ...r, ok: false })));
+    const tables = fc
+      .sample(fc.array(fc.record({ name: tricky, id: tricky, message: tricky }), { maxLength: 8 }), 200)
+      .map((rs) => rs.map((r): TaskItem => ({ ...r, ok: false })));
     const back = readCsvFiles(tables.map((rows) => failedRowsCsv(rows, COLUMNS)));
     for (const [i, rows] of tables.entries()) expect(back[i]!.slice(1), JSON.stringify(rows)).toEqual(expected(rows));
   });
 
   it('turns every would-be formula into text (=, +, -, @, tab, CR, full-width forms)', () => {
-    const hostile = ['=HYPERLINK("http://evil.example","x")', '+1+1', '-2+3', '@SUM(A1)', '\t=1', '\r=1', '＝1+1', '＋1', '－1', '＠x', '=cmd|\' /C calc\'!A0'];
+    const hostile = ['=HYPERLINK("http://evil.example","x")', '+1+1', '-2+3', '@SUM(A1)', '\t=1', '\r=1', '＝1+1', '＋1', '－1', '＠x', "=cmd|' /C calc'!A0"];
     const rows = hostile.map((h): TaskItem => ({ name: h, ok: false, message: h, code: h }));
     const table = read(failedRowsCsv(rows, COLUMNS)).slice(1);
     for (const [i, h] of hostile.entries()) expect(table[i]!.slice(0, 4)).toEqual([`'${h}`, '', `'${h}`, `'${h}`]);
@@ -61,11 +63,14 @@ describe('failed rows as CSV', () => {
 
   it('any row survives the round trip (random text, hostile starts made text)', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ name: fc.string({ unit: 'grapheme', maxLength: 40 }), message: fc.string({ maxLength: 40 }) }), { maxLength: 20 }), (rs) => {
-        const rows = rs.map((r): TaskItem => ({ ...r, ok: false }));
-        const back = read(failedRowsCsv(rows, COLUMNS)).slice(1);
-        expect(back.map((r) => [r[0], r[3]])).toEqual(rows.map((r) => [textOf(r.name), textOf(r.message!)]));
-      }),
+      fc.property(
+        fc.array(fc.record({ name: fc.string({ unit: 'grapheme', maxLength: 40 }), message: fc.string({ maxLength: 40 }) }), { maxLength: 20 }),
+        (rs) => {
+          const rows = rs.map((r): TaskItem => ({ ...r, ok: false }));
+          const back = read(failedRowsCsv(rows, COLUMNS)).slice(1);
+          expect(back.map((r) => [r[0], r[3]])).toEqual(rows.map((r) => [textOf(r.name), textOf(r.message!)]));
+        },
+      ),
     );
   });
 });

@@ -30,10 +30,13 @@ describe('withRetry', () => {
   it('does not retry a non-retryable error', async () => {
     let calls = 0;
     await expect(
-      withRetry(async () => {
-        calls++;
-        throw new TaskbotError('TASK_NOT_FOUND', 'nope');
-      }, { policy }),
+      withRetry(
+        async () => {
+          calls++;
+          throw new TaskbotError('TASK_NOT_FOUND', 'nope');
+        },
+        { policy },
+      ),
     ).rejects.toMatchObject({ code: 'TASK_NOT_FOUND' });
     expect(calls).toBe(1);
   });
@@ -41,10 +44,13 @@ describe('withRetry', () => {
   it('gives up after the last attempt with the last error', async () => {
     const clock = new ManualClock();
     let calls = 0;
-    const p = withRetry(async () => {
-      calls++;
-      throw new TaskbotError('UPSTREAM_TIMEOUT', `t${calls}`);
-    }, { policy, clock });
+    const p = withRetry(
+      async () => {
+        calls++;
+        throw new TaskbotError('UPSTREAM_TIMEOUT', `t${calls}`);
+      },
+      { policy, clock },
+    );
     const settled = expect(p).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT', message: 't4' });
     await clock.advance(60_000);
     await settled;
@@ -129,10 +135,7 @@ describe('SendPacer', () => {
     const clock = new ManualClock();
     const pacer = new SendPacer({ perSecond: 10, perMinute: 25, perKeyPerSecond: 2 }, clock, 1000);
     const started: { key: string; at: number }[] = [];
-    const all = [
-      ...Array.from({ length: 10 }, () => 'busy'),
-      ...Array.from({ length: 20 }, (_, i) => `chat${i % 10}`),
-    ].map((key) =>
+    const all = [...Array.from({ length: 10 }, () => 'busy'), ...Array.from({ length: 20 }, (_, i) => `chat${i % 10}`)].map((key) =>
       pacer.acquire(key).then((answered) => {
         started.push({ key, at: clock.now() });
         answered();
@@ -147,7 +150,12 @@ describe('SendPacer', () => {
       expect(started.filter((x) => x.at >= s.at && x.at < s.at + 60_000).length).toBeLessThanOrEqual(25);
     }
     // The busy chat's backlog did not hold the others: the first second served ten sends, two of them its.
-    expect(started.filter((s) => s.at === 0).map((s) => s.key).filter((k) => k === 'busy')).toHaveLength(2);
+    expect(
+      started
+        .filter((s) => s.at === 0)
+        .map((s) => s.key)
+        .filter((k) => k === 'busy'),
+    ).toHaveLength(2);
     expect(started.filter((s) => s.at === 0)).toHaveLength(10);
   });
 

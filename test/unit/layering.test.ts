@@ -32,21 +32,29 @@ describe('layering (DESIGN §1)', () => {
   });
 
   it('the core never imports a platform SDK', () => {
-    const bad = all.filter((f) => CORE.includes(f.dir)).flatMap((f) => f.imports.filter((i) => SDKS.some((s) => i.startsWith(s))).map((i) => `${f.file} → ${i}`));
+    const bad = all
+      .filter((f) => CORE.includes(f.dir))
+      .flatMap((f) => f.imports.filter((i) => SDKS.some((s) => i.startsWith(s))).map((i) => `${f.file} → ${i}`));
     expect(bad).toEqual([]);
   });
 
   it('the platform SDKs are loaded with require, each in its sdk.ts: an ESM import of their CommonJS keeps a second copy of the source (feishu/sdk.ts)', () => {
     const valueImports = all.flatMap((f) =>
-      [...readFileSync(join(SRC, f.file), 'utf8').matchAll(/^import\s+(?!type\b)[^;]*?from\s+'([^']+)'/gm)].filter((m) => SDKS.includes(m[1]!)).map((m) => `${f.file} → ${m[1]}`),
+      [...readFileSync(join(SRC, f.file), 'utf8').matchAll(/^import\s+(?!type\b)[^;]*?from\s+'([^']+)'/gm)]
+        .filter((m) => SDKS.includes(m[1]!))
+        .map((m) => `${f.file} → ${m[1]}`),
     );
     expect(valueImports).toEqual([]);
-    const required = all.filter((f) => SDKS.some((s) => readFileSync(join(SRC, f.file), 'utf8').includes(`createRequire(import.meta.url)('${s}')`))).map((f) => f.file);
+    const required = all
+      .filter((f) => SDKS.some((s) => readFileSync(join(SRC, f.file), 'utf8').includes(`createRequire(import.meta.url)('${s}')`)))
+      .map((f) => f.file);
     expect(required.sort()).toEqual(['platforms/dingtalk/sdk.ts', 'platforms/feishu/sdk.ts']);
   });
 
   it('domain imports nothing from cards/ or anything above it', () => {
-    const bad = all.filter((f) => f.dir === 'domain').flatMap((f) => f.imports.filter((i) => /^(cards|watch|commands|app|platforms|store)\//.test(i)).map((i) => `${f.file} → ${i}`));
+    const bad = all
+      .filter((f) => f.dir === 'domain')
+      .flatMap((f) => f.imports.filter((i) => /^(cards|watch|commands|app|platforms|store)\//.test(i)).map((i) => `${f.file} → ${i}`));
     expect(bad).toEqual([]);
   });
 

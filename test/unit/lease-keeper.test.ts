@@ -54,7 +54,14 @@ describe('lease keeper', () => {
 
   it('a store that cannot be reached neither renews nor loses the lease: it runs out on its own', async () => {
     const clock = new ManualClock(1000);
-    const k = new LeaseKeeper({ leaseMs: 15_000, clock, renew: async () => { throw new Error('no answer within 10000 ms'); }, what: 'tasks' });
+    const k = new LeaseKeeper({
+      leaseMs: 15_000,
+      clock,
+      renew: async () => {
+        throw new Error('no answer within 10000 ms');
+      },
+      what: 'tasks',
+    });
     k.hold('t');
     await clock.advance(11_000);
     expect(await k.ensure('t')).toBe(true); // 4 s of it left

@@ -52,13 +52,25 @@ describe('the Feishu message parser against the real corpus, mutated', () => {
   const BOT = 'ou_the_bot';
   for (const f of manifest.feishu.messages.filter((x) => x.outcome === 'answer')) {
     it(`${f.file}: never throws, never loses the command text`, () => {
-      const raw = JSON.parse(JSON.stringify(fixture(f.file)).split(f.bot ?? '\u0000').join(BOT)) as { header: object; event: { message: { mentions?: { id?: { open_id?: string } }[] } } };
+      const raw = JSON.parse(
+        JSON.stringify(fixture(f.file))
+          .split(f.bot ?? '\u0000')
+          .join(BOT),
+      ) as { header: object; event: { message: { mentions?: { id?: { open_id?: string } }[] } } };
       // The SDK hands the handler the header and the event merged.
       const data = { ...raw.header, ...raw.event };
       const base = readMessage(data, BOT);
       expect('cmd' in base && base.cmd?.text).toBe(f.reads);
       const botMention = (raw.event.message.mentions ?? []).findIndex((m) => m.id?.open_id === BOT);
-      const essential: Path[] = [['message', 'message_id'], ['message', 'chat_id'], ['message', 'content'], ['message', 'chat_type'], ['message', 'message_type'], ['message', 'mentions', botMention, 'id', 'open_id'], ['message', 'mentions', botMention, 'key']];
+      const essential: Path[] = [
+        ['message', 'message_id'],
+        ['message', 'chat_id'],
+        ['message', 'content'],
+        ['message', 'chat_type'],
+        ['message', 'message_type'],
+        ['message', 'mentions', botMention, 'id', 'open_id'],
+        ['message', 'mentions', botMention, 'key'],
+      ];
       if (botMention >= 0) essential.push(['message', 'mentions']); // removing a mention before the bot's shifts it
       const all = paths(data);
       fc.assert(
@@ -140,7 +152,15 @@ describe('the DingTalk form callback reader against the official example, mutate
   it('never throws, and a change anywhere but in what the submission says leaves the command as it was', () => {
     expect(read(data)).toMatchObject({ cmd: { chatId: 'cidA==', userId: '16650***698', text: 'status copy-9 doc notify' } });
     const f = ['content', 'cardPrivateData', 'params', 'form'];
-    const essential: Path[] = [['outTrackId'], ['userId'], ['content'], ['content', 'cardPrivateData'], ['content', 'cardPrivateData', 'params'], f, ...['chat', 'task_id', 'kind', 'notify'].map((k) => [...f, k])];
+    const essential: Path[] = [
+      ['outTrackId'],
+      ['userId'],
+      ['content'],
+      ['content', 'cardPrivateData'],
+      ['content', 'cardPrivateData', 'params'],
+      f,
+      ...['chat', 'task_id', 'kind', 'notify'].map((k) => [...f, k]),
+    ];
     const all = paths(data);
     fc.assert(
       fc.property(fc.nat({ max: all.length - 1 }), op, extraValue, (i, o, extra) => {

@@ -27,7 +27,10 @@ describe('yieldIfBusy', () => {
     };
     await Promise.all(Array.from({ length: 10 }, chain));
     on = false;
-    const runs = log.join(' ').split('timer').map((s) => s.trim().split(/\s+/).filter(Boolean).length);
+    const runs = log
+      .join(' ')
+      .split('timer')
+      .map((s) => s.trim().split(/\s+/).filter(Boolean).length);
     expect(log.filter((e) => e === 'unit')).toHaveLength(100);
     expect(Math.max(...runs)).toBe(1);
   });

@@ -3,7 +3,15 @@ import { ManualClock } from '../../src/domain/clock.js';
 import type { SendLane } from '../../src/domain/chat.js';
 import { BUSY_RETRY_MS, CardQueue, type QueuedCard } from '../../src/watch/card-queue.js';
 
-const card = (key: string, lane: SendLane, o: Partial<QueuedCard> = {}): QueuedCard => ({ key, taskKey: `t-${key}`, lane, shownAt: 0, notBefore: 0, hash: `${key}-1`, ...o });
+const card = (key: string, lane: SendLane, o: Partial<QueuedCard> = {}): QueuedCard => ({
+  key,
+  taskKey: `t-${key}`,
+  lane,
+  shownAt: 0,
+  notBefore: 0,
+  hash: `${key}-1`,
+  ...o,
+});
 
 describe('card queue', () => {
   it('sends the most valuable first: people, finals, cards looked at, then progress stalest first', async () => {
@@ -34,7 +42,7 @@ describe('card queue', () => {
     ]);
   });
 
-  it('waits for a card\'s time, sends a task\'s due cards of one lane in one turn, and never two turns of one task at once', async () => {
+  it("waits for a card's time, sends a task's due cards of one lane in one turn, and never two turns of one task at once", async () => {
     const clock = new ManualClock();
     let inFlight = 0;
     let most = 0;
@@ -96,7 +104,9 @@ describe('card queue', () => {
     const clock = new ManualClock();
     const sent: string[] = [];
     let room = 1000;
-    const q = new CardQueue(async (cs) => (sent.push(...cs.map((c) => `${c.key}@${clock.now()}`)), 'done'), clock, { readyAt: (lane) => (lane === 'people' ? 0 : room) });
+    const q = new CardQueue(async (cs) => (sent.push(...cs.map((c) => `${c.key}@${clock.now()}`)), 'done'), clock, {
+      readyAt: (lane) => (lane === 'people' ? 0 : room),
+    });
     q.start();
     q.offer(card('progress', 'progress'));
     await clock.advance(500);
@@ -110,7 +120,7 @@ describe('card queue', () => {
     await q.stop();
   });
 
-  it('looks again when the platform\'s room opened while it was being asked (no lost wake-up)', async () => {
+  it("looks again when the platform's room opened while it was being asked (no lost wake-up)", async () => {
     const manual = new ManualClock();
     // Real time moves while the platform is asked: it says "in 5 ms", and answering took those 5 ms.
     let skew = 0;

@@ -49,7 +49,13 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
   beforeEach(async () => {
     fake = new FakeFeishu();
     await fake.listen();
-    const api = new FeishuApi({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.baseUrl, timeoutMs: 2000, retry: { policy: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 } } });
+    const api = new FeishuApi({
+      appId: fake.appId,
+      appSecret: fake.appSecret,
+      domain: fake.baseUrl,
+      timeoutMs: 2000,
+      retry: { policy: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 } },
+    });
     registry = new TaskRegistry({ feishu: [new FeishuContactProvider(api), new FeishuDriveProvider(api)] });
     ({ store, url } = await freshStore(kind));
     stores.push(store);
@@ -338,7 +344,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     expect(messenger.updatesOf(h.handle)).toHaveLength(1);
   });
 
-  it('Stop ends one card; `stop <id>` ends the chat\'s cards; the task keeps going for other chats', async () => {
+  it("Stop ends one card; `stop <id>` ends the chat's cards; the task keeps going for other chats", async () => {
     const e = engine();
     fake.addTask({ id: hex(8), kind: 'contact', total: 500, outcome: 'succeeded', queuedSteps: 0, runningSteps: 50 });
     const a = await showCard(e, 'oc_1', hex(8));
@@ -404,7 +410,14 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     fake.addTask({ id: hex(400), kind: 'contact', total: 500, outcome: 'succeeded', queuedSteps: 0, runningSteps: 9 });
     const h = await showCard(e, 'oc_1', hex(400));
     // Another process locks the database for a second.
-    const locker = spawn(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(${JSON.stringify(url.replace(/^sqlite:/, ''))});d.exec('BEGIN EXCLUSIVE');console.log('locked');setTimeout(()=>{d.exec('COMMIT');d.close()},1000)`], { cwd: process.cwd() });
+    const locker = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const D=require('better-sqlite3');const d=new D(${JSON.stringify(url.replace(/^sqlite:/, ''))});d.exec('BEGIN EXCLUSIVE');console.log('locked');setTimeout(()=>{d.exec('COMMIT');d.close()},1000)`,
+      ],
+      { cwd: process.cwd() },
+    );
     await new Promise((r) => locker.stdout.once('data', r));
     await clock.advance(2000);
     await expect(round(e)).rejects.toThrow(/locked|busy/i);

@@ -83,7 +83,6 @@ describe('the time-left estimate on the card and in polling', () => {
     }
     expect(holds.at(-1)?.hold).toBe(1); // the fast task's one card will want its final soon
     await e.stopCard(`feishu:${fast.handle}`, { inline: false });
-    const stoppedAt = clock.now();
     for (let s = 0; s < 120; s++) {
       await clock.advance(1000);
       move();

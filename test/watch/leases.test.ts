@@ -35,7 +35,16 @@ describe.each(STORE_KINDS)('leases cover the work they guard (%s)', (kind) => {
     // DingTalk-like: a robot message has no idempotency key.
     messenger = new RecordingMessenger('feishu', () => clock.now());
     messenger.dedupesRepeats = false;
-    const on = (i: number, owner: string) => new WatchEngine({ store: stores[i % stores.length]!, tasks, messengers: { feishu: messenger }, timeZone: TZ, clock, owner, options: { leaseMs: LEASE, sendConcurrency: 1 } });
+    const on = (i: number, owner: string) =>
+      new WatchEngine({
+        store: stores[i % stores.length]!,
+        tasks,
+        messengers: { feishu: messenger },
+        timeZone: TZ,
+        clock,
+        owner,
+        options: { leaseMs: LEASE, sendConcurrency: 1 },
+      });
     a = on(0, 'replica-a');
     b = on(1, 'replica-b');
   });

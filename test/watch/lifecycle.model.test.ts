@@ -176,7 +176,15 @@ class World {
         await messenger.mention(h, users, text, key);
       },
     };
-    return new WatchEngine({ store, tasks: this.tasks, messengers: { feishu: recording }, timeZone: 'Asia/Shanghai', clock: this.time, owner: this.owner(i), options: { leaseMs: LEASE_MS } });
+    return new WatchEngine({
+      store,
+      tasks: this.tasks,
+      messengers: { feishu: recording },
+      timeZone: 'Asia/Shanghai',
+      clock: this.time,
+      owner: this.owner(i),
+      options: { leaseMs: LEASE_MS },
+    });
   }
 
   /** What `status <id>` does: fetch, send a new card, watch it (by engine `e`). */
@@ -328,7 +336,11 @@ class World {
         // A `status` command arrives at a replica, which keeps it (with its lease) before acknowledging it.
         const key = `cmd-${++this.commands}`;
         const now = this.time.now();
-        await this.stores[op.replica % this.stores.length]!.inbox.claim([key], now, 3 * 86_400_000, { payload: JSON.stringify({ task: op.task, chat: op.chat }), owner: this.owner(op.replica), leaseUntil: now + LEASE_MS });
+        await this.stores[op.replica % this.stores.length]!.inbox.claim([key], now, 3 * 86_400_000, {
+          payload: JSON.stringify({ task: op.task, chat: op.chat }),
+          owner: this.owner(op.replica),
+          leaseUntil: now + LEASE_MS,
+        });
         this.acked.add(key);
         this.pending[op.replica]!.push({ key, task: op.task, chat: op.chat });
         return;
@@ -375,7 +387,8 @@ class World {
         const prev = this.seen.slice(0, i).findLast((s) => s.handle === c.handle.handle);
         // A late write and the one its successor sent meanwhile may well be the same.
         if (cur.late || prev?.late) continue;
-        if (prev && cardHash(prev.model) === cardHash(cur.model) && !this.refreshed.has(c.handle.handle)) v(`${c.handle.handle}: the same rendering sent twice`);
+        if (prev && cardHash(prev.model) === cardHash(cur.model) && !this.refreshed.has(c.handle.handle))
+          v(`${c.handle.handle}: the same rendering sent twice`);
       }
     }
     // A task is active exactly while it has an active card; pending exactly while an ended card owes a rendering.
@@ -392,7 +405,8 @@ class World {
       const pending = cards.some((r, i) => r.status !== 'active' && ((r.status !== 'gone' && (r.shown !== r.status || owing[i])) || r.pinned === 1)) ? 1 : 0;
       if (t.active !== active || t.pending !== pending) v(`${key}: flags active=${t.active} pending=${t.pending}, cards say ${active}/${pending}`);
       // A task with no active card is never polled (unless someone asked for it in this step).
-      if (idleBefore.has(key) && !touched.has(id) && (this.tasks.fetches.get(key) ?? 0) !== (fetchesBefore.get(key) ?? 0)) v(`${key}: polled without an active card`);
+      if (idleBefore.has(key) && !touched.has(id) && (this.tasks.fetches.get(key) ?? 0) !== (fetchesBefore.get(key) ?? 0))
+        v(`${key}: polled without an active card`);
     }
     // Nobody is mentioned twice for one card (the platform could not tell the repeat), and no command is answered twice.
     const mentioned = new Map<string, number>();
@@ -438,11 +452,14 @@ class World {
         const last = this.seen.findLast((s) => s.handle === c.handle.handle);
         if (!last || !isFinalState(last.model)) this.violations.push(`${c.handle.handle}: done but not showing the final state`);
       }
-      if (row.status !== 'gone' && row.status !== 'active' && row.shown !== row.status) this.violations.push(`${c.handle.handle}: ${row.status} still owed after settling`);
+      if (row.status !== 'gone' && row.status !== 'active' && row.shown !== row.status)
+        this.violations.push(`${c.handle.handle}: ${row.status} still owed after settling`);
       // Pinned exactly while active in the chat that asked for it; the store says the same.
       const wantPin = row.status === 'active' && row.chat_id === PINNED_CHAT;
-      if (this.pins.has(c.handle.handle) !== wantPin) this.violations.push(`${c.handle.handle}: ${row.status} in ${row.chat_id}, ${this.pins.has(c.handle.handle) ? 'pinned' : 'not pinned'} after settling`);
-      if ((row.pinned === 1) !== wantPin) this.violations.push(`${c.handle.handle}: the store says pinned=${row.pinned}, the platform ${this.pins.has(c.handle.handle)}`);
+      if (this.pins.has(c.handle.handle) !== wantPin)
+        this.violations.push(`${c.handle.handle}: ${row.status} in ${row.chat_id}, ${this.pins.has(c.handle.handle) ? 'pinned' : 'not pinned'} after settling`);
+      if ((row.pinned === 1) !== wantPin)
+        this.violations.push(`${c.handle.handle}: the store says pinned=${row.pinned}, the platform ${this.pins.has(c.handle.handle)}`);
     }
   }
 
@@ -460,8 +477,7 @@ class World {
 const isFinalState = (m: CardModel) => m.final === true && m.buttons === undefined;
 const STOPPED_NOTE = cardTexts('en').noteStopped;
 
-
-export async function runModel(kind: string, opts: { runs: number; steps: number; seed?: number; path?: string }): Promise<{ steps: number }> {
+async function runModel(kind: string, opts: { runs: number; steps: number; seed?: number; path?: string }): Promise<{ steps: number }> {
   let total = 0;
   await fc.assert(
     fc.asyncProperty(fc.array(step, { minLength: Math.min(15, opts.steps), maxLength: opts.steps }), async (steps) => {
@@ -485,10 +501,19 @@ export async function runModel(kind: string, opts: { runs: number; steps: number
         for (const st of stores) await st.close();
         await dropFreshStore(url);
       }
-      if (violations.length && process.env.MODEL_DEBUG) console.log(w.log.join('\n'), JSON.stringify(w.seen.map((x) => [x.handle, x.model.note ?? (x.model.final ? 'final' : 'live'), cardHash(x.model).slice(0, 6)])));
+      if (violations.length && process.env.MODEL_DEBUG)
+        console.log(
+          w.log.join('\n'),
+          JSON.stringify(w.seen.map((x) => [x.handle, x.model.note ?? (x.model.final ? 'final' : 'live'), cardHash(x.model).slice(0, 6)])),
+        );
       expect(violations).toEqual([]);
     }),
-    { numRuns: opts.runs, ...(opts.seed !== undefined && { seed: opts.seed }), ...(opts.path && { path: opts.path }), endOnFailure: process.env.MODEL_NO_SHRINK === '1' },
+    {
+      numRuns: opts.runs,
+      ...(opts.seed !== undefined && { seed: opts.seed }),
+      ...(opts.path && { path: opts.path }),
+      endOnFailure: process.env.MODEL_NO_SHRINK === '1',
+    },
   );
   return { steps: total };
 }
@@ -499,7 +524,12 @@ describe.each(STORE_KINDS)('card lifecycle model (%s)', (kind) => {
   const seed = process.env.MODEL_RUNS ? (process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : undefined) : 20261122;
   it(`keeps every invariant over random interleavings (${runs} runs, seed ${seed ?? 'random'})`, async () => {
     // MODEL_PATH replays one counterexample that fast-check printed (with its MODEL_SEED).
-    const { steps } = await runModel(kind, { runs, steps: 60, ...(seed !== undefined && { seed }), ...(process.env.MODEL_PATH && { path: process.env.MODEL_PATH }) });
+    const { steps } = await runModel(kind, {
+      runs,
+      steps: 60,
+      ...(seed !== undefined && { seed }),
+      ...(process.env.MODEL_PATH && { path: process.env.MODEL_PATH }),
+    });
     console.log(`lifecycle model (${kind}): ${runs} runs, ${steps} steps, seed ${seed ?? 'random'}`);
     expect(steps).toBeGreaterThan(runs * 20);
   }, 3_600_000);

@@ -187,7 +187,9 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     store.cards.recordShown = recordShown;
     await clock.advance(1000);
     await round(engine);
-    const drawnStopped = [...(stopped.status === 'stopped' && stopped.card ? [stopped.card] : []), ...messenger.updatesOf(x.handle)].filter((c) => c.note?.includes('updates stopped'));
+    const drawnStopped = [...(stopped.status === 'stopped' && stopped.card ? [stopped.card] : []), ...messenger.updatesOf(x.handle)].filter((c) =>
+      c.note?.includes('updates stopped'),
+    );
     expect(drawnStopped).toHaveLength(1);
   });
 

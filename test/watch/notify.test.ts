@@ -57,7 +57,12 @@ describe.each(STORE_KINDS)('notify me when done (%s)', (kind) => {
     await clock.advance(1000);
     const off = await engines[0]!.toggleNotify(cardKey(h), 'ou_bob', { inline: false });
     expect(off).toEqual({ status: 'off' });
-    expect(messenger.updatesOf(h.handle).at(-1)!.blocks.some((b) => b.type === 'text' && b.text === '1 waiting to be notified')).toBe(true);
+    expect(
+      messenger
+        .updatesOf(h.handle)
+        .at(-1)!
+        .blocks.some((b) => b.type === 'text' && b.text === '1 waiting to be notified'),
+    ).toBe(true);
 
     tasks.set('1', 'partial', 90);
     await clock.advance(5000);
@@ -98,7 +103,11 @@ describe.each(STORE_KINDS)('notify me when done (%s)', (kind) => {
       await tickAll();
       await clock.advance(16_000);
     }
-    expect(messenger.mentions.map((m) => `${m.chatId}:${m.userIds.join(',')}`).sort()).toEqual(['oc_3:ou_alice,ou_bob', 'oc_4:ou_alice,ou_bob', 'oc_5:ou_alice,ou_bob']);
+    expect(messenger.mentions.map((m) => `${m.chatId}:${m.userIds.join(',')}`).sort()).toEqual([
+      'oc_3:ou_alice,ou_bob',
+      'oc_4:ou_alice,ou_bob',
+      'oc_5:ou_alice,ou_bob',
+    ]);
   });
 
   it('waiting survives a restart, and a crash between the mention and its record repeats it with the same key (the platform dedupes)', async () => {
@@ -160,7 +169,7 @@ describe.each(STORE_KINDS)('notify me when done (%s)', (kind) => {
     expect(messenger.mentions).toEqual([expect.objectContaining({ card: older.handle, userIds: ['ou_alice'] })]);
   });
 
-  it('an owed id that is not of the platform\'s shape is never mentioned, and never owed forever', async () => {
+  it("an owed id that is not of the platform's shape is never mentioned, and never owed forever", async () => {
     tasks.set('11', 'running', 10);
     const h = await show('11');
     await stores[0]!.subscribers.toggle(cardKey(h), 'ou_x"></at><at user_id="all', clock.now()); // only reachable past every boundary check

@@ -58,7 +58,8 @@ export class DingtalkApi implements DingtalkTaskApi {
   private readonly clock: Clock;
 
   constructor(private readonly opts: DingtalkApiOptions) {
-    const clock = (this.clock = opts.clock ?? systemClock);
+    const clock = opts.clock ?? systemClock;
+    this.clock = clock;
     this.retry = { clock, ...opts.retry };
     this.tokens = new TokenCache(() => this.fetchAccessToken(), 5 * 60_000, clock);
   }
@@ -115,13 +116,24 @@ export class DingtalkApi implements DingtalkTaskApi {
   /** Creates a card from the template and delivers it; fails unless every delivery succeeded. */
   async createAndDeliverCard(body: Record<string, unknown>, lane?: SendLane): Promise<void> {
     const endpoint = 'card v1.0 createAndDeliver';
-    const r = (await this.call({ lane, endpoint, scopes: CARD_SCOPES, target: 'template', method: 'POST', path: '/v1.0/card/instances/createAndDeliver', json: body })) as {
+    const r = (await this.call({
+      lane,
+      endpoint,
+      scopes: CARD_SCOPES,
+      target: 'template',
+      method: 'POST',
+      path: '/v1.0/card/instances/createAndDeliver',
+      json: body,
+    })) as {
       success?: boolean;
       result?: { deliverResults?: { success?: boolean; errorMsg?: string }[] };
     };
     const failed = r.result?.deliverResults?.find((d) => !d.success);
     if (r.success === false || failed) {
-      throw new TaskbotError('UPSTREAM_REJECTED', `${endpoint}: the card was not delivered${failed?.errorMsg ? ` (${failed.errorMsg})` : ''}`, { platform: 'dingtalk', endpoint });
+      throw new TaskbotError('UPSTREAM_REJECTED', `${endpoint}: the card was not delivered${failed?.errorMsg ? ` (${failed.errorMsg})` : ''}`, {
+        platform: 'dingtalk',
+        endpoint,
+      });
     }
   }
 
@@ -170,7 +182,12 @@ export class DingtalkApi implements DingtalkTaskApi {
   }
 
   /** A markdown message from the robot to a group, or to people (their 1:1 chats with the robot; at most 20). */
-  async robotMarkdown(robotCode: string, to: { group: string } | { users: string[] }, md: { title: string; text: string }, lane: SendLane = 'people'): Promise<void> {
+  async robotMarkdown(
+    robotCode: string,
+    to: { group: string } | { users: string[] },
+    md: { title: string; text: string },
+    lane: SendLane = 'people',
+  ): Promise<void> {
     const group = 'group' in to;
     await this.call({
       lane,
@@ -190,7 +207,11 @@ export class DingtalkApi implements DingtalkTaskApi {
     const res = await httpRequest({ url: webhook, method: 'POST', json, timeoutMs: this.opts.timeoutMs, endpoint });
     const b = (res.status < 500 ? parseJson(res, endpoint) : {}) as Record<string, unknown>;
     if (res.status >= 400 || (typeof b.errcode === 'number' && b.errcode !== 0)) {
-      throw new TaskbotError(res.status >= 500 ? 'UPSTREAM_UNAVAILABLE' : 'UPSTREAM_REJECTED', `${endpoint}: ${String(b.errmsg ?? `HTTP ${res.status}`)}`, { platform: 'dingtalk', endpoint, httpStatus: res.status });
+      throw new TaskbotError(res.status >= 500 ? 'UPSTREAM_UNAVAILABLE' : 'UPSTREAM_REJECTED', `${endpoint}: ${String(b.errmsg ?? `HTTP ${res.status}`)}`, {
+        platform: 'dingtalk',
+        endpoint,
+        httpStatus: res.status,
+      });
     }
   }
 
@@ -208,7 +229,13 @@ export class DingtalkApi implements DingtalkTaskApi {
     let p = this.pacers.get(endpoint);
     if (!p) {
       const perSecond = this.opts.perApiPerSecond ?? DINGTALK_PER_API_PER_SECOND;
-      p = new SendPacer({ perSecond, reserve: { perSecond: Math.min(3, perSecond - 1) }, progressShare: 0.5 }, this.clock, RATE_WINDOW_MS, () => this.opts.onRateWait?.('dingtalk api'), this.opts.share);
+      p = new SendPacer(
+        { perSecond, reserve: { perSecond: Math.min(3, perSecond - 1) }, progressShare: 0.5 },
+        this.clock,
+        RATE_WINDOW_MS,
+        () => this.opts.onRateWait?.('dingtalk api'),
+        this.opts.share,
+      );
       this.pacers.set(endpoint, p);
     }
     return p;

@@ -21,7 +21,9 @@ export interface CallbackRead {
 export function readCardCallback(data: string): CallbackRead | undefined {
   const p = CardCallback.safeParse(parseJsonText(data));
   if (!p.success) return undefined;
-  const c = (typeof p.data.content === 'string' ? parseJsonText(p.data.content) : p.data.content) as { cardPrivateData?: { actionIds?: unknown; params?: unknown } } | undefined;
+  const c = (typeof p.data.content === 'string' ? parseJsonText(p.data.content) : p.data.content) as
+    | { cardPrivateData?: { actionIds?: unknown; params?: unknown } }
+    | undefined;
   const d = c?.cardPrivateData;
   const params = typeof d?.params === 'object' && d.params !== null ? (d.params as Record<string, unknown>) : {};
   return { outTrackId: p.data.outTrackId, ...(p.data.userId && { userId: p.data.userId }), actionIds: Array.isArray(d?.actionIds) ? d.actionIds : [], params };
@@ -34,7 +36,11 @@ export function readCardCallback(data: string): CallbackRead | undefined {
  * conversation, and the hidden `chat` field is only the client's word); undefined when the
  * callback is not a form's.
  */
-export function readFormSubmission(cb: CallbackRead, deliveryId: string, operatorOf: (staffId: string) => Promise<string>): (FormSubmission & { values: Record<string, unknown> }) | undefined {
+export function readFormSubmission(
+  cb: CallbackRead,
+  deliveryId: string,
+  operatorOf: (staffId: string) => Promise<string>,
+): (FormSubmission & { values: Record<string, unknown> }) | undefined {
   const raw = typeof cb.params.form === 'string' ? parseJsonText(cb.params.form) : cb.params.form;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
   const values = raw as Record<string, unknown>;

@@ -27,7 +27,11 @@ export const DINGTALK_RULES: readonly { match: (code: string, ctx: DingtalkCallC
   { match: (c) => c.startsWith('Forbidden.AccessDenied'), code: 'PERMISSION_DENIED', means: 'the app lacks a permission' },
   { match: (c) => c === 'taskNotExist', code: 'TASK_NOT_FOUND', means: 'no such task' },
   { match: (c, ctx, m) => ctx.target === 'card' && (NOT_EXIST.test(c) || NOT_EXIST.test(m)), code: 'CARD_GONE', means: 'the card no longer exists' },
-  { match: (c, ctx, m) => ctx.target === 'template' && /template/i.test(`${c} ${m}`), code: 'NOT_CONFIGURED', means: 'the card template is not usable: check DINGTALK_CARD_TEMPLATE_ID (DINGTALK_TOPBOX_TEMPLATE_ID for the top box)' },
+  {
+    match: (c, ctx, m) => ctx.target === 'template' && /template/i.test(`${c} ${m}`),
+    code: 'NOT_CONFIGURED',
+    means: 'the card template is not usable: check DINGTALK_CARD_TEMPLATE_ID (DINGTALK_TOPBOX_TEMPLATE_ID for the top box)',
+  },
   // A paramError that names the sender's unionId is about the person, not the task id.
   { match: (c, _ctx, m) => c.startsWith('paramError') && /union.?id/i.test(`${c} ${m}`), code: 'INVALID_ARGUMENT', means: "the sender's unionId was refused" },
   { match: (c) => c === 'paramError' || c === 'paramError.taskId', code: 'INVALID_TASK_ID', means: 'the task id is not valid' },
@@ -36,12 +40,7 @@ export const DINGTALK_RULES: readonly { match: (code: string, ctx: DingtalkCallC
 ];
 
 /** Turns a non-2xx DingTalk OpenAPI answer (`{code, message, requestid}`) into a typed error. */
-export function classifyDingtalk(
-  status: number,
-  headers: Record<string, string>,
-  body: unknown,
-  ctx: DingtalkCallContext,
-): TaskbotError {
+export function classifyDingtalk(status: number, headers: Record<string, string>, body: unknown, ctx: DingtalkCallContext): TaskbotError {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   const code = typeof b.code === 'string' ? b.code : '';
   const message = typeof b.message === 'string' ? b.message : '';

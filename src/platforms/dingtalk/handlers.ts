@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { readRobotMessage } from './robot-message.js';
 import { readCardCallback, readFormSubmission, refilledForm, type CallbackRead } from './card-callback.js';
 import type { FormSubmission, InboundPort } from '../../domain/inbound-port.js';
-import { BUTTON_ACTIONS, type ButtonAction } from '../../domain/card.js';
+import { BUTTON_ACTIONS } from '../../domain/card.js';
 import { DINGTALK_PARAM_MAX_BYTES, renderCardParams } from '../../cards/dingtalk.js';
 import { clipBytes } from '../../cards/shrink.js';
 import type { StreamClient } from './stream-client.js';
@@ -63,7 +63,11 @@ async function onCardCallback(msg: DWClientDownStream, deps: DingtalkEventDeps):
  * happened, as Feishu's toast does, and the form is drawn again filled with what they entered
  * (to fix it when refused; to see what was asked, and change it for the next task, when taken).
  */
-async function onFormSubmission(cb: CallbackRead, form: FormSubmission & { values: Record<string, unknown> }, deps: DingtalkEventDeps): Promise<Record<string, unknown>> {
+async function onFormSubmission(
+  cb: CallbackRead,
+  form: FormSubmission & { values: Record<string, unknown> },
+  deps: DingtalkEventDeps,
+): Promise<Record<string, unknown>> {
   const r = await deps.port.trackForm(form, DINGTALK_CARD_BUDGET_MS);
   const refill = refilledForm(cb.params, form.values);
   const cardParamMap = { note: clipBytes(r.toast, DINGTALK_PARAM_MAX_BYTES), ...(refill && { form: refill }) };

@@ -52,7 +52,10 @@ export class DingtalkMessenger implements Messenger {
   /** Chats already told what the admin must fix. */
   private readonly toldChats = new Set<string>();
 
-  constructor(private readonly api: DingtalkApi, private readonly o: DingtalkMessengerOptions) {}
+  constructor(
+    private readonly api: DingtalkApi,
+    private readonly o: DingtalkMessengerOptions,
+  ) {}
 
   private now(): number {
     return this.o.now?.() ?? Date.now();
@@ -94,7 +97,13 @@ export class DingtalkMessenger implements Messenger {
   /** `key`: a repeat of the same answer (a retried request, a command answered again after a crash) names the same card instance. */
   private async createCard(chat: ChatRef, card: CardModel, cardTemplateId: string, key?: string): Promise<CardHandle> {
     const outTrackId = outTrackIdOf(key);
-    await this.api.createAndDeliverCard({ cardTemplateId, outTrackId, callbackType: 'STREAM', cardData: { cardParamMap: renderCardParams(card) }, ...this.openSpace(chat) });
+    await this.api.createAndDeliverCard({
+      cardTemplateId,
+      outTrackId,
+      callbackType: 'STREAM',
+      cardData: { cardParamMap: renderCardParams(card) },
+      ...this.openSpace(chat),
+    });
     return { ...chat, handle: outTrackId };
   }
 
@@ -107,7 +116,11 @@ export class DingtalkMessenger implements Messenger {
     const user = userOf(chat.chatId);
     return user
       ? { openSpaceId: `dtv1.card//IM_ROBOT.${user}`, imRobotOpenSpaceModel: { supportForward: false }, imRobotOpenDeliverModel: { spaceType: 'IM_ROBOT' } }
-      : { openSpaceId: `dtv1.card//IM_GROUP.${chat.chatId}`, imGroupOpenSpaceModel: { supportForward: false }, imGroupOpenDeliverModel: { robotCode: this.o.robotCode } };
+      : {
+          openSpaceId: `dtv1.card//IM_GROUP.${chat.chatId}`,
+          imGroupOpenSpaceModel: { supportForward: false },
+          imGroupOpenDeliverModel: { robotCode: this.o.robotCode },
+        };
   }
 
   /**
@@ -118,7 +131,13 @@ export class DingtalkMessenger implements Messenger {
   private async sendForm(chat: ChatRef, form: TrackForm, locale: Locale, reply?: ReplyContext): Promise<string | undefined> {
     try {
       const outTrackId = outTrackIdOf(reply?.idempotencyKey && `${reply.idempotencyKey}:form`);
-      await this.api.createAndDeliverCard({ cardTemplateId: this.o.formTemplateId, outTrackId, callbackType: 'STREAM', cardData: { cardParamMap: renderFormParams(form, chat.chatId) }, ...this.openSpace(chat) });
+      await this.api.createAndDeliverCard({
+        cardTemplateId: this.o.formTemplateId,
+        outTrackId,
+        callbackType: 'STREAM',
+        cardData: { cardParamMap: renderFormParams(form, chat.chatId) },
+        ...this.openSpace(chat),
+      });
       return outTrackId;
     } catch (e) {
       const err = asTaskbotError(e);
@@ -197,7 +216,8 @@ export class DingtalkMessenger implements Messenger {
     const hook = typeof card.meta?.sessionWebhook === 'string' ? card.meta.sessionWebhook : undefined;
     const valid = hook !== undefined && Number(card.meta?.sessionWebhookExpiresAt ?? 0) > this.now() + 5_000;
     if (!user && valid) return this.api.sessionMarkdown(hook, { title, text: `${ids.map((id) => `@${id}`).join(' ')} ${markdownText(text)}` }, ids);
-    for (let i = 0; i < ids.length; i += 20) await this.api.robotMarkdown(this.o.robotCode, { users: ids.slice(i, i + 20) }, { title, text: markdownText(text) }, 'final');
+    for (let i = 0; i < ids.length; i += 20)
+      await this.api.robotMarkdown(this.o.robotCode, { users: ids.slice(i, i + 20) }, { title, text: markdownText(text) }, 'final');
   }
 
   private async markdown(chat: ChatRef, card: CardModel, reply?: ReplyContext, lane?: SendLane): Promise<void> {

@@ -69,4 +69,3 @@ export function robotText(m: Pick<RobotMessage, 'msgtype' | 'text' | 'content'>)
   if (type === 'audio' && typeof content.recognition === 'string') return content.recognition;
   return undefined;
 }
-

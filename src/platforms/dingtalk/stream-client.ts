@@ -48,7 +48,14 @@ export class StreamClient extends dingtalkStream.DWClient {
 
   constructor(private readonly o: StreamClientOptions) {
     // A fresh subscriptions array: the SDK's default one is shared by every client.
-    super({ clientId: o.clientId, clientSecret: o.clientSecret, ua: 'taskbot', keepAlive: false, autoReconnect: false, subscriptions: [] } as ConstructorParameters<typeof dingtalkStream.DWClient>[0]);
+    super({
+      clientId: o.clientId,
+      clientSecret: o.clientSecret,
+      ua: 'taskbot',
+      keepAlive: false,
+      autoReconnect: false,
+      subscriptions: [],
+    } as ConstructorParameters<typeof dingtalkStream.DWClient>[0]);
   }
 
   private get x(): Internals {
@@ -114,11 +121,15 @@ export class StreamClient extends dingtalkStream.DWClient {
       endpoint,
     });
     if (res.status === 401 || res.status === 403 || (res.status === 400 && /client|secret|auth/i.test(res.text))) {
-      throw new TaskbotError('AUTH_FAILED', `${endpoint}: DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET refused (HTTP ${res.status})`, { endpoint, httpStatus: res.status });
+      throw new TaskbotError('AUTH_FAILED', `${endpoint}: DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET refused (HTTP ${res.status})`, {
+        endpoint,
+        httpStatus: res.status,
+      });
     }
     if (res.status !== 200) throw new TaskbotError('UPSTREAM_UNAVAILABLE', `${endpoint}: HTTP ${res.status}`, { endpoint, httpStatus: res.status });
     const b = parseJson(res, endpoint) as { endpoint?: unknown; ticket?: unknown };
-    if (typeof b.endpoint !== 'string' || typeof b.ticket !== 'string') throw new TaskbotError('BAD_UPSTREAM_RESPONSE', `${endpoint}: no endpoint or ticket`, { endpoint });
+    if (typeof b.endpoint !== 'string' || typeof b.ticket !== 'string')
+      throw new TaskbotError('BAD_UPSTREAM_RESPONSE', `${endpoint}: no endpoint or ticket`, { endpoint });
     this.x.dw_url = `${b.endpoint}?ticket=${encodeURIComponent(b.ticket)}`;
     return this;
   }

@@ -37,7 +37,13 @@ export type CallOptions = ReturnType<typeof lark.withTenantToken>;
  * keep 5/s and 10/min of it (they also go first for every slot that frees); progress may take half
  * of the rest.
  */
-export const FEISHU_SEND_LIMITS: PacerLimits = { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5, reserve: { perSecond: 5, perMinute: 10 }, progressShare: 0.5 };
+export const FEISHU_SEND_LIMITS: PacerLimits = {
+  perSecond: 50,
+  perMinute: 1000,
+  perKeyPerSecond: 5,
+  reserve: { perSecond: 5, perMinute: 10 },
+  progressShare: 0.5,
+};
 
 /** Feishu documents 10 requests/s for report tasks/query. */
 export const REPORT_QUERY_PER_SECOND = 10;
@@ -56,7 +62,8 @@ export class FeishuApi implements FeishuTaskApi {
   readonly clock: Clock;
 
   constructor(private readonly opts: FeishuApiOptions) {
-    const clock = (this.clock = opts.clock ?? systemClock);
+    const clock = opts.clock ?? systemClock;
+    this.clock = clock;
     this.retry = { clock, ...opts.retry };
     this.client = new lark.Client({
       appId: opts.appId,
@@ -94,17 +101,19 @@ export class FeishuApi implements FeishuTaskApi {
   }
 
   async contactTask(taskId: string): Promise<unknown> {
-    return (await this.call(
-      { endpoint: 'contact v2 task/get', scopes: ['contact:contact', 'contact:contact:readonly_as_app'], taskId },
-      (c, o) => c.request({ method: 'GET', url: '/open-apis/contact/v2/task/get', params: { task_id: taskId } }, o),
-    )).data;
+    return (
+      await this.call({ endpoint: 'contact v2 task/get', scopes: ['contact:contact', 'contact:contact:readonly_as_app'], taskId }, (c, o) =>
+        c.request({ method: 'GET', url: '/open-apis/contact/v2/task/get', params: { task_id: taskId } }, o),
+      )
+    ).data;
   }
 
   async driveTaskCheck(taskId: string): Promise<unknown> {
-    return (await this.call(
-      { endpoint: 'drive v1 task_check', scopes: ['drive:drive', 'drive:drive:readonly', 'drive:drive.metadata:readonly'], taskId },
-      (c, o) => c.drive.v1.file.taskCheck({ params: { task_id: taskId } }, o),
-    )).data;
+    return (
+      await this.call({ endpoint: 'drive v1 task_check', scopes: ['drive:drive', 'drive:drive:readonly', 'drive:drive.metadata:readonly'], taskId }, (c, o) =>
+        c.drive.v1.file.taskCheck({ params: { task_id: taskId } }, o),
+      )
+    ).data;
   }
 
   async reportQuery(data: ReportQueryBody): Promise<unknown> {
@@ -119,7 +128,8 @@ export class FeishuApi implements FeishuTaskApi {
   async botInfo(): Promise<{ openId: string; name: string }> {
     const body = await this.call({ endpoint: 'bot v3 info', scopes: [] }, (c, o) => c.request({ method: 'GET', url: '/open-apis/bot/v3/info' }, o));
     const bot = body.bot as { open_id?: unknown; app_name?: unknown } | undefined;
-    if (typeof bot?.open_id !== 'string') throw new TaskbotError('BAD_UPSTREAM_RESPONSE', 'bot v3 info: answer has no bot.open_id', { endpoint: 'bot v3 info' });
+    if (typeof bot?.open_id !== 'string')
+      throw new TaskbotError('BAD_UPSTREAM_RESPONSE', 'bot v3 info: answer has no bot.open_id', { endpoint: 'bot v3 info' });
     return { openId: bot.open_id, name: typeof bot.app_name === 'string' ? bot.app_name : '' };
   }
 
@@ -140,7 +150,9 @@ export class FeishuApi implements FeishuTaskApi {
   async post(chatId: string, msg: FeishuMessage, uuid?: string, lane: SendLane = 'people'): Promise<string> {
     const body = await this.call({ endpoint: 'im v1 message create', scopes: SEND_SCOPES }, async (c, o) => {
       const answered = await this.sendPacer.acquire(`chat:${chatId}`, lane);
-      return c.im.message.create({ params: { receive_id_type: receiveIdType(chatId) }, data: { receive_id: chatId, ...msg, ...(uuid && { uuid }) } }, o).finally(answered);
+      return c.im.message
+        .create({ params: { receive_id_type: receiveIdType(chatId) }, data: { receive_id: chatId, ...msg, ...(uuid && { uuid }) } }, o)
+        .finally(answered);
     });
     return messageIdOf(body, 'im v1 message create');
   }
@@ -151,10 +163,19 @@ export class FeishuApi implements FeishuTaskApi {
    */
   async uploadFile(name: string, bytes: Uint8Array): Promise<string> {
     const endpoint = 'im v1 file create';
-    if (bytes.byteLength === 0 || bytes.byteLength > FEISHU_FILE_MAX_BYTES) throw new TaskbotError('INVALID_ARGUMENT', `${endpoint}: a file must hold 1 byte to 30 MB (this one: ${bytes.byteLength})`, { endpoint });
+    if (bytes.byteLength === 0 || bytes.byteLength > FEISHU_FILE_MAX_BYTES)
+      throw new TaskbotError('INVALID_ARGUMENT', `${endpoint}: a file must hold 1 byte to 30 MB (this one: ${bytes.byteLength})`, { endpoint });
     // Not c.im.file.create: it hands back only `data`, dropping the code an error answer carries.
     const body = await this.call({ endpoint, scopes: FILE_SCOPES }, (c, o) =>
-      c.request({ method: 'POST', url: '/open-apis/im/v1/files', headers: { 'Content-Type': 'multipart/form-data' }, data: { file_type: 'stream', file_name: name, file: Buffer.from(bytes) } }, o),
+      c.request(
+        {
+          method: 'POST',
+          url: '/open-apis/im/v1/files',
+          headers: { 'Content-Type': 'multipart/form-data' },
+          data: { file_type: 'stream', file_name: name, file: Buffer.from(bytes) },
+        },
+        o,
+      ),
     );
     const key = (body.data as { file_key?: unknown } | undefined)?.file_key;
     if (typeof key !== 'string') throw new TaskbotError('BAD_UPSTREAM_RESPONSE', `${endpoint}: answer has no file_key`, { endpoint });
@@ -205,7 +226,6 @@ export class FeishuApi implements FeishuTaskApi {
     return { token: b.tenant_access_token, expiresInSec: b.expire };
   }
 }
-
 
 const SEND_SCOPES = ['im:message', 'im:message:send_as_bot'];
 

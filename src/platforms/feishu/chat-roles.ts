@@ -20,7 +20,9 @@ const ChatInfo = z.object({
 /** The group's owner and managers as open_ids (the ids our events carry). */
 export async function fetchChatRoles(api: FeishuApi, chatId: string): Promise<ChatRoles> {
   const endpoint = 'im v1 chat get';
-  const body = await api.call({ endpoint, scopes: CHAT_READ_SCOPES }, (c, o) => c.im.chat.get({ path: { chat_id: chatId }, params: { user_id_type: 'open_id' } }, o));
+  const body = await api.call({ endpoint, scopes: CHAT_READ_SCOPES }, (c, o) =>
+    c.im.chat.get({ path: { chat_id: chatId }, params: { user_id_type: 'open_id' } }, o),
+  );
   const info = ChatInfo.safeParse(body.data ?? {});
   if (!info.success) throw new TaskbotError('BAD_UPSTREAM_RESPONSE', `${endpoint}: ${info.error.issues[0]?.message ?? 'unexpected answer'}`, { endpoint });
   const d = info.data;

@@ -54,7 +54,10 @@ export type CardCallbackAnswer = { toast: { type: 'success' | 'info' | 'error'; 
 async function onCardAction(data: unknown, deps: FeishuEventDeps): Promise<CardCallbackAnswer> {
   deps.port.event('feishu', 'card.action.trigger');
   const parsed = CardActionEvent.safeParse(data);
-  const action = (parsed.success ? (parsed.data.action?.value as { action?: unknown } | undefined)?.action : undefined) as ButtonAction | typeof TRACK_ACTION | undefined;
+  const action = (parsed.success ? (parsed.data.action?.value as { action?: unknown } | undefined)?.action : undefined) as
+    | ButtonAction
+    | typeof TRACK_ACTION
+    | undefined;
   const form = parsed.success && action === TRACK_ACTION ? trackFormCommand(parsed.data) : undefined;
   if (form) {
     const r = await deps.port.trackForm(form, TRACK_FORM_BUDGET_MS);

@@ -98,6 +98,9 @@ export function classifyFeishu(ans: FeishuAnswer, ctx: FeishuCallContext): Taskb
 function scopesFromMessage(msg: string): string[] | undefined {
   const m = /\[([a-z0-9_.:, -]+)\]/i.exec(msg);
   if (!m) return undefined;
-  const scopes = m[1]!.split(',').map((s) => s.trim()).filter(Boolean);
+  const scopes = m[1]!
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return scopes.length > 0 ? scopes : undefined;
 }

@@ -52,7 +52,10 @@ export function toInbound(ev: MessageEvent, botOpenId: string): InboundCommand |
   const read = messageText(type, m.content ?? '');
   let text = read ?? '';
   for (const x of m.mentions) if (x?.key) text = text.split(x.key).join(' ');
-  text = text.replace(/@_all\b/g, ' ').replace(/@_user_\d+/g, ' ').trim();
+  text = text
+    .replace(/@_all\b/g, ' ')
+    .replace(/@_user_\d+/g, ' ')
+    .trim();
   const ids = sender?.sender_id;
   return {
     platform: 'feishu',
@@ -91,7 +94,14 @@ export const CardActionEvent = z.object({
   event_id: loose.string,
   token: loose.string,
   operator: looseObject({ open_id: loose.string, user_id: loose.string, union_id: loose.string }),
-  action: looseObject({ value: z.unknown().transform((v) => (typeof v === 'string' ? parseJsonText(v) : v)).optional(), tag: loose.string, form_value: z.unknown().optional() }),
+  action: looseObject({
+    value: z
+      .unknown()
+      .transform((v) => (typeof v === 'string' ? parseJsonText(v) : v))
+      .optional(),
+    tag: loose.string,
+    form_value: z.unknown().optional(),
+  }),
   context: z.object({ open_message_id: loose.id, open_chat_id: loose.string }),
 });
 export type CardActionEvent = z.output<typeof CardActionEvent>;
@@ -106,7 +116,13 @@ export function trackFormCommand(ev: CardActionEvent): { cmd: InboundCommand; ke
   if (!f.success || !chatId) return undefined;
   const key = `feishu:form:${ev.event_id ?? ev.context.open_message_id}`;
   return {
-    cmd: { platform: 'feishu', chatId, userId: ev.operator?.open_id ?? '', text: trackFormText(f.data), reply: { messageId: ev.context.open_message_id, idempotencyKey: key } },
+    cmd: {
+      platform: 'feishu',
+      chatId,
+      userId: ev.operator?.open_id ?? '',
+      text: trackFormText(f.data),
+      reply: { messageId: ev.context.open_message_id, idempotencyKey: key },
+    },
     keys: [key],
   };
 }
@@ -128,7 +144,8 @@ export const MENU_COMMANDS: Readonly<Record<string, string>> = { track: 'help', 
 export function menuCommand(data: unknown): { cmd: InboundCommand; keys: string[] } | { issue: string } {
   const p = MenuEvent.safeParse(data);
   const user = p.success ? p.data.operator?.operator_id?.open_id : undefined;
-  if (!p.success || !user) return { issue: p.success ? 'operator.operator_id.open_id missing' : `${p.error.issues[0]?.path.join('.')}: ${p.error.issues[0]?.message}` };
+  if (!p.success || !user)
+    return { issue: p.success ? 'operator.operator_id.open_id missing' : `${p.error.issues[0]?.path.join('.')}: ${p.error.issues[0]?.message}` };
   const key = `feishu:menu:${p.data.event_id ?? `${user}:${p.data.event_key}`}`;
   const text = MENU_COMMANDS[p.data.event_key ?? ''] ?? 'help';
   return { cmd: { platform: 'feishu', chatId: user, chatType: 'p2p', userId: user, text, reply: { idempotencyKey: key } }, keys: [key] };

@@ -29,7 +29,11 @@ export function undiciHttpInstance(defaultTimeoutMs: number): HttpInstance {
     const query =
       typeof o.paramsSerializer === 'function'
         ? (o.paramsSerializer as (p: unknown) => string)(o.params ?? {})
-        : new URLSearchParams(Object.entries(o.params ?? {}).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)])).toString();
+        : new URLSearchParams(
+            Object.entries(o.params ?? {})
+              .filter(([, v]) => v !== undefined)
+              .map(([k, v]): [string, string] => [k, String(v)]),
+          ).toString();
     if (query) url.search = url.search ? `${url.search}&${query}` : query;
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) headers[k] = String(v);

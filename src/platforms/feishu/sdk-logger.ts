@@ -6,6 +6,9 @@ import type { Logger } from 'pino';
  */
 export function sdkLogger(log?: Logger) {
   const l = log?.child({ component: 'feishu-sdk' });
-  const at = (level: 'debug' | 'warn') => (...args: unknown[]) => l?.[level]({ sdk: args.map(String).join(' ') });
+  const at =
+    (level: 'debug' | 'warn') =>
+    (...args: unknown[]) =>
+      l?.[level]({ sdk: args.map(String).join(' ') });
   return { error: at('debug'), warn: at('warn'), info: at('debug'), debug: at('debug'), trace: at('debug') };
 }

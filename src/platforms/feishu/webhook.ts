@@ -60,7 +60,10 @@ export async function handleFeishuWebhook(req: WebhookRequest, cfg: WebhookConfi
   const nonce = header(req.headers, 'x-lark-request-nonce');
   const signature = header(req.headers, 'x-lark-signature');
   if (!ts || !nonce || !signature) return { status: 401, body: { error: 'unsigned request' } };
-  const expected = createHash('sha256').update(ts + nonce + cfg.encryptKey).update(req.rawBody).digest('hex');
+  const expected = createHash('sha256')
+    .update(ts + nonce + cfg.encryptKey)
+    .update(req.rawBody)
+    .digest('hex');
   if (!sameText(expected, signature)) return { status: 401, body: { error: 'bad signature' } };
   const sentAt = Number(ts) * 1000;
   if (!Number.isFinite(sentAt) || Math.abs(now - sentAt) > MAX_SKEW_MS) return { status: 401, body: { error: 'stale timestamp' } };

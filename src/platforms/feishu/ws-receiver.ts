@@ -42,7 +42,16 @@ export class FeishuWsReceiver {
       };
       this.abandon = fail;
       const timeoutMs = this.o.readyTimeoutMs ?? 20_000;
-      const timer = setTimeout(() => fail(new TaskbotError('UPSTREAM_UNAVAILABLE', `Feishu long connection: not connected within ${timeoutMs / 1000} s (check FEISHU_DOMAIN, the network, and that the app subscribes to events over the long connection)`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          fail(
+            new TaskbotError(
+              'UPSTREAM_UNAVAILABLE',
+              `Feishu long connection: not connected within ${timeoutMs / 1000} s (check FEISHU_DOMAIN, the network, and that the app subscribes to events over the long connection)`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.client = new lark.WSClient({
         appId: this.o.appId,
         appSecret: this.o.appSecret,
@@ -61,7 +70,10 @@ export class FeishuWsReceiver {
         },
         onError: (e: Error) => {
           log?.error({ err: e.message }, 'Feishu long connection failed');
-          if (!ready) return fail(proxyRefusal(e, this.o.domain, 'Feishu long connection') ?? new TaskbotError('UPSTREAM_UNAVAILABLE', `Feishu long connection: ${e.message}`));
+          if (!ready)
+            return fail(
+              proxyRefusal(e, this.o.domain, 'Feishu long connection') ?? new TaskbotError('UPSTREAM_UNAVAILABLE', `Feishu long connection: ${e.message}`),
+            );
           this.o.onLost?.(e);
         },
         onReconnecting: () => log?.warn('Feishu long connection lost; reconnecting'),
