@@ -97,7 +97,7 @@ export async function benchBurst(opts: { tasks?: number; cardsPerTask?: number }
       const chatId = `oc_burst_${(i * perTask + c) % 2000}`;
       const handle = fake.im.seed(chatId, JSON.parse(rendered) as Record<string, unknown>);
       cardTask.set(handle, i);
-      await bot.engine.track({ platform: 'feishu', chatId, handle }, snap, 'en', model);
+      await bot.engine.cards.track({ platform: 'feishu', chatId, handle }, snap, 'en', model);
     }
   }
   clock.skip(t0 - clock.now());

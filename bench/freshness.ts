@@ -175,7 +175,7 @@ export async function benchFreshness(opts: { tasks?: number; budgetPerSecond?: n
       const model = taskCard(snap, { locale: 'en', timeZone: 'UTC', mode: 'live' });
       const h = await messenger.send({ platform: 'feishu', chatId: `oc_${tl.id}` });
       handles.set(tl.id, h.handle);
-      await engine.track(h, snap, 'en', model);
+      await engine.cards.track(h, snap, 'en', model);
     }
     while ((await engine.tick()) > 0);
     await engine.flush();

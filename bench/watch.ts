@@ -102,7 +102,7 @@ export async function benchWatch(
     cardHash(card);
     for (let c = 0; c < CARDS_PER_TASK; c++) {
       const handle = await messenger.send({ platform: 'feishu', chatId: `oc_${t}_${c}` });
-      await engine.track(handle, snap, 'zh', card);
+      await engine.cards.track(handle, snap, 'zh', card);
     }
   }
   const initialFetches = await fakes.requests('feishu', /contact/);

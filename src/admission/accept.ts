@@ -11,10 +11,11 @@ import type { Telemetry } from '../domain/telemetry.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { withDeadline } from '../domain/deadline.js';
 import type { CardModel } from '../domain/card.js';
+import { messengerOf } from '../domain/chat.js';
 import type { Store } from '../store/store.js';
 import { errorCard, noticeCard } from '../cards/notices.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { messages } from '../i18n/messages.js';
+import { errorLine } from '../i18n/messages.js';
 import type { FloodGuard } from './flood.js';
 import type { WorkQueue } from './work-queue.js';
 import { DEDUPE_TTL_MS, type Inbox, type OwedCommand } from './inbox.js';
@@ -142,15 +143,14 @@ async function answerOutside(cmd: InboundCommand, card: CardModel, deps: Inbound
 }
 
 async function send(cmd: InboundCommand, card: CardModel, deps: InboundDeps): Promise<void> {
-  const messenger = deps.commands.messengers[cmd.platform];
-  if (!messenger) throw new Error(`no messenger for ${cmd.platform}`);
-  await messenger.send({ platform: cmd.platform, chatId: cmd.chatId }, card, cmd.reply);
+  await messengerOf(deps.commands.messengers, cmd.platform).send({ platform: cmd.platform, chatId: cmd.chatId }, card, cmd.reply);
 }
 
 /** The app side of the receivers: what a platform's events turn into. */
 export function inboundPort(deps: AdmitDeps): InboundPort {
   const actions: CardActionDeps = {
-    engine: deps.commands.engine,
+    watch: deps.commands.watch,
+    cards: deps.commands.cards,
     locale: deps.commands.settings.locale,
     clock: deps.clock,
     ...(deps.logger && { logger: deps.logger }),
@@ -168,7 +168,7 @@ export function inboundPort(deps: AdmitDeps): InboundPort {
         const err = asTaskbotError(e);
         deps.logger?.warn({ err: err.toJSON(), chat: submitted.cmd.chatId }, 'form submission failed');
         const { locale } = deps.commands.settings;
-        return { ok: false, toast: `${cardTexts(locale).toastFailed} (${messages(locale).words.errorId}: ${err.details.errorId ?? err.code})` };
+        return { ok: false, toast: `${cardTexts(locale).toastFailed}: ${errorLine(err, locale)}` };
       }),
     event: (platform, type) => deps.telemetry?.event(platform, type),
     async cardAction(press, budgetMs) {

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { taskCard } from '../cards/task-card.js';
 import type { CommandDeps } from '../commands/deps.js';
 import { may, refusalText } from '../commands/rights.js';
-import { cardKey } from '../domain/chat.js';
+import { startWatch } from '../commands/start-watch.js';
+import { cardKey, messengerOf } from '../domain/chat.js';
+import { chatLocale } from '../store/chat-settings.js';
 import { TaskbotError } from '../domain/errors.js';
 import { snapshotToJson } from '../domain/snapshot-json.js';
 import { ALL_KINDS, isTerminal, KINDS_BY_PLATFORM, type TaskKind, type TaskState } from '../domain/task.js';
@@ -33,15 +35,14 @@ export interface PostedWatch {
  * is answered, not posted. `idempotencyKey` makes the platform take a repeated post once where it can.
  */
 export async function postWatch(
-  deps: Pick<CommandDeps, 'registry' | 'engine' | 'messengers' | 'settings' | 'chats'>,
+  deps: Pick<CommandDeps, 'registry' | 'watch' | 'messengers' | 'settings' | 'chats' | 'logger'>,
   req: WatchRequest,
   idempotencyKey?: string,
 ): Promise<PostedWatch> {
   const chat = { platform: req.platform, chatId: req.chatId };
   const v = await may(deps, { action: 'read', actor: SCRIPT, chat });
   if (!v.ok) throw new TaskbotError('PERMISSION_DENIED', `chat ${req.chatId} is not in ALLOWED_CHAT_IDS`);
-  const messenger = deps.messengers[req.platform];
-  if (!messenger) throw new TaskbotError('NOT_CONFIGURED', `${req.platform} is not configured on this taskbot`);
+  messengerOf(deps.messengers, req.platform); // NOT_CONFIGURED before anything is asked
   const unionId = req.unionId;
   const snap = await deps.registry.fetch({
     platform: req.platform,
@@ -49,21 +50,22 @@ export async function postWatch(
     ...(req.kind && { kind: req.kind }),
     ...(unionId && { operatorOf: async () => unionId }),
   });
-  const locale = (await deps.chats.get(chat)).locale ?? deps.settings.locale;
+  const locale = await chatLocale(deps.chats, chat, deps.settings.locale, deps.logger);
   const live = !isTerminal(snap.state);
-  const waiting = live ? (req.notify?.length ?? 0) : 0;
+  const waiting = live ? (req.notify ?? []) : [];
+  const title = req.title;
   const card = taskCard(snap, {
     locale,
     timeZone: deps.settings.timeZone,
     mode: live ? 'live' : 'final',
-    ...(req.title && { title: req.title }),
-    ...(waiting && { waiting }),
+    ...(title && { title }),
+    ...(waiting.length && { waiting: waiting.length }),
   });
-  const handle = await messenger.send(chat, card, idempotencyKey ? { idempotencyKey: `api:${idempotencyKey}` } : undefined);
-  await deps.engine.track(handle, snap, locale, card, { ...(req.title && { title: req.title }) });
-  const key = cardKey(handle);
-  if (live) for (const u of req.notify ?? []) await deps.engine.subscribe(key, u);
-  return { cardKey: key, state: snap.state };
+  const reply = idempotencyKey ? { idempotencyKey: `api:${idempotencyKey}` } : undefined;
+  const { handle, failed } = await startWatch(deps, { chat, snap, card, ...(reply && { reply }), origin: { ...(title && { title }) }, waiting });
+  // Posted but not watched: the card says so, and so does the answer.
+  if (failed) throw failed;
+  return { cardKey: cardKey(handle), state: snap.state };
 }
 
 /**
@@ -71,23 +73,23 @@ export async function postWatch(
  * for (theirs to stop, with taskbot's admins and the group's owner and managers).
  */
 export async function stopWatch(
-  deps: Pick<CommandDeps, 'engine' | 'messengers' | 'settings' | 'chats'>,
+  deps: Pick<CommandDeps, 'watch' | 'cards' | 'messengers' | 'settings' | 'chats'>,
   key: string,
 ): Promise<{ cardKey: string; status: string } | { refused: string } | undefined> {
-  const card = await deps.engine.cardInfo(key);
+  const card = await deps.cards.get(key);
   if (!card) return undefined;
-  const v = await may(deps, { action: 'stop', actor: SCRIPT, chat: { platform: card.platform, chatId: card.chatId }, card });
-  if (!v.ok) return { refused: refusalText('en', v.refusal, card.chatId) };
-  const r = await deps.engine.stopCard(key, { inline: false });
+  const v = await may(deps, { action: 'stop', actor: SCRIPT, chat: { platform: card.platform, chatId: card.chat_id }, card: { askedBy: card.asked_by } });
+  if (!v.ok) return { refused: refusalText('en', v.refusal, card.chat_id) };
+  const r = await deps.watch.stopCard(key, { inline: false });
   if (r.status === 'unknown') return undefined;
-  return { cardKey: key, status: r.status === 'stopped' ? 'stopped' : ((await deps.engine.describe(key))?.card.status ?? 'gone') };
+  return { cardKey: key, status: r.status === 'stopped' ? 'stopped' : ((await deps.cards.get(key))?.status ?? 'gone') };
 }
 
 const SCRIPT = { kind: 'script' } as const;
 
 /** The latest of a posted card, for scripts: its status, its task's last snapshot and how many wait. */
-export async function describeWatch(deps: Pick<CommandDeps, 'engine'>, key: string): Promise<Record<string, unknown> | undefined> {
-  const w = await deps.engine.describe(key);
+export async function describeWatch(deps: Pick<CommandDeps, 'cards'>, key: string): Promise<Record<string, unknown> | undefined> {
+  const w = await deps.cards.described(key);
   if (!w) return undefined;
   return {
     cardKey: key,

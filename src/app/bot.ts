@@ -135,7 +135,8 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   });
   const commands: CommandDeps = {
     registry: services.registry,
-    engine,
+    watch: engine.cards,
+    cards: store.cards,
     digests,
     messengers,
     settings: {

@@ -3,7 +3,7 @@ import type { TaskSnapshot } from '../domain/task.js';
 import type { TaskbotError } from '../domain/errors.js';
 import { progressBar } from '../cards/progress-bar.js';
 import { countsText, formatTime } from '../cards/text.js';
-import { fill, labelText, messages } from '../i18n/messages.js';
+import { errorLine, fill, labelText, messages } from '../i18n/messages.js';
 import type { Locale } from '../domain/locale.js';
 
 export { formatTime };
@@ -56,10 +56,10 @@ export function progressLine(s: TaskSnapshot, o: FormatOptions): string {
     .join('  ');
 }
 
-/** A typed error for people: the localized explanation, then the technical detail. */
+/** A typed error for people: the line every answer gives (messages.ts errorLine), then the scopes to grant. */
 export function formatError(e: TaskbotError, locale: Locale): string[] {
   const m = messages(locale);
-  const lines = [`${e.code}: ${m.error[e.code]}`, `  ${e.message}`];
+  const lines = [errorLine(e, locale)];
   if (e.details.scopes?.length) lines.push(`  ${m.words.scopes}: ${e.details.scopes.join(' | ')}`);
   return lines;
 }

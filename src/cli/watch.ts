@@ -79,7 +79,7 @@ async function direct(ctx: CliContext, req: WatchRequest, key?: string): Promise
       allowedChatIds: ctx.config.allowedChatIds,
       adminUserIds: ctx.config.adminUserIds,
     };
-    return await postWatch({ registry: services.registry, engine, messengers, settings, chats: chatPrefs(store, () => clock.now()) }, req, key);
+    return await postWatch({ registry: services.registry, watch: engine.cards, messengers, settings, chats: chatPrefs(store, () => clock.now()) }, req, key);
   } finally {
     await store.close();
   }

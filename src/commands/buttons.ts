@@ -4,16 +4,19 @@ import type { Clock } from '../domain/clock.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { isPlatformUserId } from '../domain/user-id.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { fill, messages } from '../i18n/messages.js';
+import { errorLine, fill } from '../i18n/messages.js';
 import type { Locale } from '../domain/locale.js';
-import type { NotifyResult, RefreshResult, StopResult, WatchEngine } from '../watch/engine.js';
+import type { CardOperations, NotifyResult, RefreshResult, StopResult } from '../watch/card-operations.js';
+import type { CardStore } from '../store/cards.js';
 import { person, refusalText, type RightsQuestion } from './rights.js';
 import type { ExportStart } from './export.js';
 import type { Verdict } from '../domain/policy.js';
 import type { PressLimit } from './deps.js';
 
 export interface CardActionDeps {
-  engine: WatchEngine;
+  /** What a press does to its card. */
+  watch: Pick<CardOperations, 'stopCard' | 'toggleNotify' | 'peek' | 'refresh' | 'inlineLost'>;
+  cards: Pick<CardStore, 'get'>;
   locale: Locale;
   clock: Clock;
   logger?: Logger;
@@ -37,8 +40,9 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
   let t = cardTexts(locale);
   const deadline = <T>(p: Promise<T>): Promise<T | typeof TIMEOUT> => Promise.race([p, deps.clock.sleep(budgetMs).then((): typeof TIMEOUT => TIMEOUT)]);
   try {
-    const card = await deps.engine.cardInfo(input.cardKey);
-    if (!card) return { kind: 'toast', toast: t.toastUnknownCard, level: 'info' };
+    const row = await deps.cards.get(input.cardKey);
+    if (!row) return { kind: 'toast', toast: t.toastUnknownCard, level: 'info' };
+    const card = { platform: row.platform, chatId: row.chat_id, locale: row.locale, askedBy: row.asked_by, status: row.status };
     locale = card.locale; // the chat's language, as its card was drawn in
     t = cardTexts(locale);
     // The card acts in its own chat only: a press the platform says came from elsewhere is not its.
@@ -66,17 +70,17 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
     const peek = input.action === 'refresh' && card.status === 'stopped' && !(await ask('resume')).ok;
     const work: Promise<RefreshResult | StopResult | NotifyResult> =
       input.action === 'stop'
-        ? deps.engine.stopCard(input.cardKey, { inline: true })
+        ? deps.watch.stopCard(input.cardKey, { inline: true })
         : input.action === 'notify'
-          ? deps.engine.toggleNotify(input.cardKey, input.userId!, { inline: true })
+          ? deps.watch.toggleNotify(input.cardKey, input.userId!, { inline: true })
           : peek
-            ? deps.engine.peek(input.cardKey)
-            : deps.engine.refresh(input.cardKey, { inline: true });
+            ? deps.watch.peek(input.cardKey)
+            : deps.watch.refresh(input.cardKey, { inline: true });
     const r = await deadline(work);
     if (r === TIMEOUT) {
       // Too slow for the answer: the card gets the fresh rendering as an update once it is there.
       work
-        .then((late) => ('card' in late && late.card ? deps.engine.inlineLost(input.cardKey, late.card) : undefined))
+        .then((late) => ('card' in late && late.card ? deps.watch.inlineLost(input.cardKey, late.card) : undefined))
         .catch((e) => deps.logger?.warn({ err: asTaskbotError(e).toJSON(), card: input.cardKey }, 'late card action failed'));
       return { kind: 'toast', toast: t.toastRefreshing, level: 'info' };
     }
@@ -110,6 +114,6 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
     // The store failing, or a bug: the press is told so, with the id the log line carries.
     const err = asTaskbotError(e);
     deps.logger?.warn({ err: err.toJSON(), card: input.cardKey }, 'card action failed');
-    return { kind: 'toast', toast: `${t.toastFailed} (${messages(locale).words.errorId}: ${err.details.errorId ?? err.code})`, level: 'error' };
+    return { kind: 'toast', toast: `${t.toastFailed}: ${errorLine(err, locale)}`, level: 'error' };
   }
 }

@@ -8,7 +8,8 @@ import type { Platform, TaskSnapshot } from '../domain/task.js';
 import type { DigestScheduler, ReportSource } from '../digest/scheduler.js';
 import type { Locale } from '../domain/locale.js';
 import type { TaskRegistry } from '../providers/registry.js';
-import type { WatchEngine } from '../watch/engine.js';
+import type { CardOperations } from '../watch/card-operations.js';
+import type { CardStore } from '../store/cards.js';
 import type { ChatSettings } from '../store/chat-settings.js';
 import type { FormStore } from '../store/forms.js';
 
@@ -31,7 +32,10 @@ export interface ChatPrefs {
 
 export interface CommandDeps {
   registry: Pick<TaskRegistry, 'fetch' | 'failedRows' | 'candidates'>;
-  engine: WatchEngine;
+  /** Starting to watch a card, and what people do to cards (Refresh, Stop, Notify me). */
+  watch: CardOperations;
+  /** What commands read of cards: one, a chat's or a person's. */
+  cards: Pick<CardStore, 'get' | 'described' | 'overview'>;
   digests: DigestScheduler;
   messengers: Partial<Record<Platform, Messenger>>;
   settings: Settings;

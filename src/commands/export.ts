@@ -5,12 +5,12 @@ import { asTaskbotError } from '../domain/errors.js';
 import { failedRowsCsv } from '../domain/failed-rows-csv.js';
 import { KINDS_WITH_ROWS, type TaskRef } from '../domain/task.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { fill, messages } from '../i18n/messages.js';
+import { errorLine, fill } from '../i18n/messages.js';
 import type { Locale } from '../domain/locale.js';
 import { LeaseKeeper } from '../domain/lease-keeper.js';
 import type { TaskRegistry } from '../providers/registry.js';
 import type { Store } from '../store/store.js';
-import type { WatchEngine } from '../watch/engine.js';
+import type { CardStore } from '../store/cards.js';
 import type { CommandDeps } from './deps.js';
 
 export type ExportStart = 'started' | 'busy' | 'unknown' | 'unsupported';
@@ -19,7 +19,7 @@ export type ExportStart = 'started' | 'busy' | 'unknown' | 'unsupported';
 export const EXPORT_LEASE_MS = 15_000;
 
 export type ExportDeps = Pick<CommandDeps, 'messengers' | 'logger' | 'clock'> & {
-  engine: Pick<WatchEngine, 'describe'>;
+  cards: Pick<CardStore, 'described'>;
   registry: Pick<TaskRegistry, 'failedRows'>;
   store: Pick<Store, 'inbox'>;
 };
@@ -32,7 +32,7 @@ export type ExportDeps = Pick<CommandDeps, 'messengers' | 'logger' | 'clock'> & 
  * posted (or it failed), and a press meanwhile is told the file is on its way.
  */
 export async function startExport(deps: ExportDeps, cardKey: string, key: string): Promise<ExportStart> {
-  const w = await deps.engine.describe(cardKey);
+  const w = await deps.cards.described(cardKey);
   if (!w?.snapshot) return 'unknown';
   const messenger = deps.messengers[w.card.platform];
   if (!messenger?.sendFile || !KINDS_WITH_ROWS.includes(w.snapshot.ref.kind)) return 'unsupported';
@@ -88,8 +88,7 @@ async function exportFile(
   } catch (e) {
     const err = asTaskbotError(e);
     deps.logger?.warn({ code: err.code, err: err.toJSON(), card: handle.handle }, 'export of failed items failed');
-    const m = messages(locale);
-    await tell(fill(t.exportError, { reason: `${m.error[err.code]} (${err.details.errorId ?? err.code})` })).catch((e2: unknown) =>
+    await tell(fill(t.exportError, { reason: errorLine(err, locale) })).catch((e2: unknown) =>
       deps.logger?.error({ err: asTaskbotError(e2).toJSON(), card: handle.handle }, 'could not tell the chat that the export failed'),
     );
   }

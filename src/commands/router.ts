@@ -1,7 +1,6 @@
 import { errorCard, noticeCard } from '../cards/notices.js';
 import { asTaskbotError } from '../domain/errors.js';
-import { fill, messages } from '../i18n/messages.js';
-import { taskCard } from '../cards/task-card.js';
+import { fill } from '../i18n/messages.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import type { Answer, CommandDeps, HandlerInput, InboundCommand, RoutedAnswer } from './deps.js';
 import { refusedFor } from './rights.js';
@@ -13,7 +12,8 @@ import { reportsCommand } from './reports.js';
 import { statusCommand } from './status.js';
 import { stopCommand } from './stop.js';
 import { chatidCommand, langCommand, notifyCommand, pinCommand, settingsCommand } from './chat-settings.js';
-import { cardKey } from '../domain/chat.js';
+import { messengerOf } from '../domain/chat.js';
+import { startWatch } from './start-watch.js';
 import type { ChatSettings } from '../store/chat-settings.js';
 
 const HANDLERS: Record<CommandName, (i: HandlerInput) => Promise<Answer>> = {
@@ -68,45 +68,41 @@ export async function answer(cmd: InboundCommand, deps: CommandDeps): Promise<Ro
 export async function handleCommand(cmd: InboundCommand, deps: CommandDeps, guard?: () => Promise<void>): Promise<void> {
   const a = await answer(cmd, deps);
   const outcome = a.denied ? 'denied' : a.card.type === 'error' ? 'error' : 'ok';
+  const chat = { platform: cmd.platform, chatId: cmd.chatId };
   try {
-    const messenger = deps.messengers[cmd.platform];
-    if (!messenger) throw new Error(`no messenger for ${cmd.platform}`);
     await guard?.();
-    const handle = await messenger.send({ platform: cmd.platform, chatId: cmd.chatId }, a.card, cmd.reply);
-    // A form is taken later from the chat it went to only: unrecorded, its submissions are refused.
-    if (handle.form) {
-      const row = {
-        form_key: handle.form,
-        platform: cmd.platform,
-        chat_id: cmd.chatId,
-        for_user: cmd.chatType === 'p2p' ? cmd.userId : null,
-        created_at: deps.clock.now(),
-      };
-      await deps.forms
-        ?.add(row)
-        .catch((e: unknown) =>
-          deps.logger?.error({ err: asTaskbotError(e).toJSON(), chat: cmd.chatId }, 'could not record a form card; its submissions will be refused'),
-        );
-    }
     if (a.track) {
-      const snap = a.track;
-      const locale = a.card.locale;
-      const watched = async () => {
-        await deps.engine.track(handle, snap, locale, a.card, { askedBy: cmd.userId });
-        if (a.subscribe) await deps.engine.subscribe(cardKey(handle), cmd.userId);
-      };
-      await watched().catch(async (e: unknown) => {
-        // The card is out but cannot be watched (the store is down): it must not pretend to be live.
-        const err = asTaskbotError(e);
-        deps.logger?.error({ code: err.code, err: err.toJSON(), chat: cmd.chatId }, 'could not start watching a card');
-        const m = messages(locale);
-        const errorText = `${m.error[err.code]} (${m.words.errorId}: ${err.details.errorId ?? err.code})`;
-        await messenger.update(handle, taskCard(snap, { locale, timeZone: deps.settings.timeZone, mode: 'error', errorText }));
+      await startWatch(deps, {
+        chat,
+        snap: a.track,
+        card: a.card,
+        reply: cmd.reply,
+        origin: { askedBy: cmd.userId },
+        ...(a.subscribe && { waiting: [cmd.userId] }),
       });
+    } else {
+      const handle = await messengerOf(deps.messengers, cmd.platform).send(chat, a.card, cmd.reply);
+      if (handle.form) await recordForm(deps, cmd, handle.form);
     }
     deps.telemetry?.command(a.command, outcome);
   } catch (e) {
     deps.telemetry?.command(a.command, 'failed');
     throw e;
   }
+}
+
+/** A form is taken later from the chat it went to only: unrecorded, its submissions are refused. */
+async function recordForm(deps: CommandDeps, cmd: InboundCommand, formKey: string): Promise<void> {
+  const row = {
+    form_key: formKey,
+    platform: cmd.platform,
+    chat_id: cmd.chatId,
+    for_user: cmd.chatType === 'p2p' ? cmd.userId : null,
+    created_at: deps.clock.now(),
+  };
+  await deps.forms
+    ?.add(row)
+    .catch((e: unknown) =>
+      deps.logger?.error({ err: asTaskbotError(e).toJSON(), chat: cmd.chatId }, 'could not record a form card; its submissions will be refused'),
+    );
 }

@@ -32,7 +32,7 @@ export async function stopCommand(input: HandlerInput): Promise<Answer> {
   if (!id) return { card: noticeCard(locale, t.missingId, { color: 'orange', type: 'error' }) };
   if (extra.length > 0) return { card: noticeCard(locale, fill(t.stopUsage, { input: clip(extra.join(' '), 40) }), { color: 'orange', type: 'error' }) };
   let refused = 0;
-  const n = await deps.engine.stopInChat(chat, id, kind, async (c) => {
+  const n = await deps.watch.stopInChat(chat, id, kind, async (c) => {
     const place = { ...chat, ...(cmd.chatType && { chatType: cmd.chatType }) };
     const ok = (
       await may(deps, {

@@ -5,7 +5,7 @@ import { clip } from '../domain/card.js';
 import { asTaskbotError } from '../domain/errors.js';
 import type { FormSubmission, InboundCommand } from '../domain/inbound-port.js';
 import { cardTexts } from '../i18n/card-texts.js';
-import { fill, messages } from '../i18n/messages.js';
+import { errorLine, fill } from '../i18n/messages.js';
 import type { Clock } from '../domain/clock.js';
 import type { CommandDeps, PressLimit } from './deps.js';
 
@@ -48,7 +48,7 @@ export async function trackForm(form: FormSubmission, budgetMs: number, deps: Fo
     );
   // Still looking at the deadline: the command goes on, and its answer (or error) replies to the form.
   const failed = await Promise.race([lookup, deps.clock.sleep(budgetMs).then(() => undefined)]);
-  if (failed) return { ok: false, toast: `${messages(locale).error[failed.code]} (${clip(failed.message, 200)})` };
+  if (failed) return { ok: false, toast: errorLine(failed, locale) };
   await deps.keep(cmd, form.keys);
   return { ok: true, toast: fill(t.toastTracking, { id: clip(read.id, 64) }) };
 }

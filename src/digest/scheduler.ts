@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CardModel } from '../domain/card.js';
-import { chatKey, type ChatRef, type Messenger } from '../domain/chat.js';
+import { chatKey, messengerOf, type ChatRef, type Messenger } from '../domain/chat.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { backoffDelay } from '../http/retry.js';
 import type { ReportSubmission, ReportWindow } from '../domain/report.js';
 import type { Platform } from '../domain/task.js';
 import type { Telemetry } from '../domain/telemetry.js';
-import { messages } from '../i18n/messages.js';
+import { errorLine } from '../i18n/messages.js';
 import type { Locale } from '../domain/locale.js';
 import type { DigestRow, Store } from '../store/store.js';
-import { getChatSettings } from '../store/chat-settings.js';
+import { chatLocale, getChatSettings } from '../store/chat-settings.js';
 import { chatTasks, digestCard, type ReportSummary } from './builder.js';
 import { latestFireAtOrBefore, MIN_DIGEST_INTERVAL_MS, nextFire } from './schedule.js';
 import { LeaseKeeper, LeaseLost } from '../domain/lease-keeper.js';
@@ -116,7 +116,7 @@ export class DigestScheduler {
       } catch (e) {
         // A missing report scope must not cost the chat its task digest.
         const err = asTaskbotError(e);
-        reports = { ...window, unavailable: `${err.code} — ${messages(locale).error[err.code]}` };
+        reports = { ...window, unavailable: errorLine(err, locale) };
       }
     }
     return digestCard(chatTasks(rows), { locale, timeZone, since: new Date(since), ...(reports && { reports }) });
@@ -181,10 +181,9 @@ export class DigestScheduler {
     const chat = { platform: row.platform as Platform, chatId: row.chat_id };
     try {
       // The chat's language now (`lang`), else the one the digest was set in.
-      const locale = (await getChatSettings(this.d.store, chat)).locale ?? (row.locale as Locale);
+      const locale = await chatLocale({ get: (c) => getChatSettings(this.d.store, c) }, chat, row.locale as Locale, this.d.logger);
       const card = await this.build(chat, locale, row.time_zone, row.last_fired_at ?? row.created_at);
-      const messenger = this.d.messengers[chat.platform];
-      if (!messenger) throw new Error(`no messenger for ${chat.platform}`);
+      const messenger = messengerOf(this.d.messengers, chat.platform);
       // Still ours after building it (report pages can take a while): else its new holder sends it.
       await this.leases.guard(row.chat_key);
       await messenger.sendDigest(chat, card, `digest:${row.chat_key}:${latest}`);

@@ -1,4 +1,5 @@
 import type { ChatRoles } from './policy.js';
+import { TaskbotError } from './errors.js';
 import type { CardModel } from './card.js';
 import type { Platform } from './task.js';
 
@@ -93,4 +94,11 @@ export interface Messenger {
   unpin?(card: CardHandle): Promise<void>;
   /** Why pins cannot work in this chat now (absent or undefined: they can wherever pin is). */
   cannotPin?(chat: ChatRef): PinRefusal | undefined;
+}
+
+/** The messenger of a platform (of an app), or NOT_CONFIGURED: the one way every sender finds it. */
+export function messengerOf(messengers: Partial<Record<Platform, Messenger>>, platform: Platform): Messenger {
+  const m = messengers[platform];
+  if (!m) throw new TaskbotError('NOT_CONFIGURED', `${platform} is not configured on this taskbot`, { platform });
+  return m;
 }

@@ -1,3 +1,4 @@
+import { clip } from '../domain/card.js';
 import type { ErrorCode } from '../domain/errors.js';
 import type { TaskKind, TaskState } from '../domain/task.js';
 
@@ -153,4 +154,16 @@ export function labelText(locale: Locale, label: string): string {
   const labels = MESSAGES[locale].label;
   // Labels come from upstream: only our own keys count, never inherited ones.
   return Object.hasOwn(labels, label) ? labels[label]! : label;
+}
+
+/**
+ * An error as one line for people, in their language: what it means, then its code, what exactly
+ * happened (never for an internal error: that is the log's) and the error id the log line carries.
+ * The one way an error is told in a line (a toast, a card's note, a digest section, the terminal).
+ */
+export function errorLine(err: { code: ErrorCode; message?: string; details: { errorId?: string } }, locale: Locale): string {
+  const m = messages(locale);
+  const id = err.details.errorId;
+  const what = err.code !== 'INTERNAL' && err.message ? `: ${clip(err.message, 200)}` : '';
+  return `${m.error[err.code]} (${err.code}${what}${id ? ` · ${m.words.errorId}: ${id}` : ''})`;
 }

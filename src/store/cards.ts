@@ -1,5 +1,7 @@
 import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
 import type { CardStatus } from '../domain/card-status.js';
+import { snapshotFromJson } from '../domain/snapshot-json.js';
+import type { TaskSnapshot } from '../domain/task.js';
 import type { CardRow, StoreContext, TaskRow } from './store-context.js';
 import type { Database } from './schema.js';
 import { cardWrite, endedOwes, lockTask, syncTask } from './task-flags.js';
@@ -190,6 +192,14 @@ export class CardStore {
   async get(cardKey: string): Promise<WatchedCard | undefined> {
     const row = (await this.ctx.prepared.run(this.ctx.db, 'getCard', [cardKey], (key) => this.watched().where('card_key', '=', key))).rows[0];
     return row && withWaiting(row);
+  }
+
+  /** A card as it is now, with its task's last snapshot (for scripts and the export). */
+  async described(cardKey: string): Promise<{ card: WatchedCard; snapshot?: TaskSnapshot } | undefined> {
+    const card = await this.get(cardKey);
+    if (!card) return undefined;
+    const task = await this.ctx.db.selectFrom('tasks').select('snapshot').where('task_key', '=', card.task_key).executeTakeFirst();
+    return { card, ...(task && { snapshot: snapshotFromJson(task.snapshot) }) };
   }
 
   private watched() {

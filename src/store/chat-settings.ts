@@ -1,4 +1,6 @@
+import type { Logger } from 'pino';
 import { chatKey, type ChatRef } from '../domain/chat.js';
+import { asTaskbotError } from '../domain/errors.js';
 import type { Locale } from '../domain/locale.js';
 import type { StopRule } from '../domain/policy.js';
 import type { Store } from './store.js';
@@ -65,6 +67,19 @@ export async function blockPins(store: Store, chat: ChatRef, problem: string, no
     .where('pin_blocked', 'is', null)
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
+}
+
+/**
+ * A chat's language: its own (`lang`), else `fallback` (the operator's, or what a digest was set
+ * in); when the store cannot say, `fallback` too, logged. The one rule every answer follows.
+ */
+export async function chatLocale(prefs: { get(chat: ChatRef): Promise<ChatSettings> }, chat: ChatRef, fallback: Locale, logger?: Logger): Promise<Locale> {
+  try {
+    return (await prefs.get(chat)).locale ?? fallback;
+  } catch (e) {
+    logger?.warn({ err: asTaskbotError(e).toJSON(), chat: chat.chatId }, "the chat's language could not be read; answering in the default");
+    return fallback;
+  }
 }
 
 /** The per-chat settings of the store, as commands use them. */

@@ -2,22 +2,20 @@ import type { Logger } from 'pino';
 import { cardHash, compactCard, taskCard, type TaskCardMode } from '../cards/task-card.js';
 import type { CardModel } from '../domain/card.js';
 import { RESTARTABLE, sourcesOf, type CardStatus } from '../domain/card-status.js';
-import { cardKey, type CardHandle, type Messenger, type SendLane } from '../domain/chat.js';
+import { cardKey, messengerOf, type CardHandle, type Messenger, type SendLane } from '../domain/chat.js';
 import type { QueuedCard } from './card-queue.js';
 import type { Clock } from '../domain/clock.js';
-import { adminProblem, asTaskbotError, needsAdmin, type ErrorCode, type TaskbotError } from '../domain/errors.js';
-import { noticeCard } from '../cards/notices.js';
-import { cardTexts } from '../i18n/card-texts.js';
-import { blockPins, getChatSettings } from '../store/chat-settings.js';
+import { asTaskbotError, type ErrorCode, type TaskbotError } from '../domain/errors.js';
 import { snapshotFingerprint, snapshotToJson } from '../domain/snapshot-json.js';
 import { computeProgress, isTerminal, refKey, type Platform, type TaskSnapshot } from '../domain/task.js';
-import { fill, messages } from '../i18n/messages.js';
+import { errorLine } from '../i18n/messages.js';
 import type { Locale } from '../domain/locale.js';
 import { addSample, type Estimate, type ProgressSample } from '../domain/eta.js';
 import type { CardRow, Store } from '../store/store.js';
 import { yieldIfBusy } from '../domain/slice.js';
 import type { AdminAlerts } from './admin-alerts.js';
 import { handleOf, mentionWaiting } from './mentions.js';
+import { syncPin } from './pins.js';
 import { retryLater } from './write-failures.js';
 
 /** Feishu allows 5 updates a second per message; we keep every card to one. */
@@ -203,7 +201,7 @@ export class CardLifecycle {
       // The people waiting are told once the final state went out (a queued one tells them on its turn).
       if (left?.status === 'done' && left.card_key !== view.inlineKey && !queued.has(left.card_key))
         await mentionWaiting(this.d, left, view.snap, later, guard);
-      if (left) await this.syncPin(left, card.pin_chat === true, guard, () => draw(left).model);
+      if (left) await syncPin(this.d, left, card.pin_chat === true, guard, () => draw(left).model);
     }
     return pass;
   }
@@ -268,48 +266,6 @@ export class CardLifecycle {
   }
 
   /**
-   * Pinned exactly while active in a chat that asked for it (`pin on`): pins or unpins as the card
-   * now is. The card remembers a pin of ours, so an ended one is unpinned by whichever holder comes
-   * next (its task stays due until then). A pin refused for want of the admin stops pinning in that
-   * chat, told there once; anything else refused for good is given up; passing failures wait for
-   * the next round.
-   */
-  private async syncPin(c: CardRow, chatWants: boolean, guard: () => Promise<void>, model: () => CardModel): Promise<void> {
-    const m = this.d.messengers[c.platform];
-    const have = c.pinned === 1;
-    const want = chatWants && c.status === 'active' && !m?.cannotPin?.({ platform: c.platform, chatId: c.chat_id });
-    if (want === have || !m?.pin || !m.unpin) return;
-    const chat = { platform: c.platform, chatId: c.chat_id };
-    // Refused in this chat since the round read its cards (another card, another replica): not asked again.
-    if (want && (await getChatSettings(this.d.store, chat)).pinBlocked) return;
-    await guard();
-    try {
-      await (want ? m.pin(handleOf(c), model()) : m.unpin(handleOf(c)));
-      await this.d.store.cards.recordPinned(c.card_key, want ? 1 : 0);
-    } catch (e) {
-      const er = asTaskbotError(e);
-      if (er.retryable) return void this.d.logger?.info({ code: er.code, card: c.card_key }, `${want ? 'pin' : 'unpin'} failed; tried again next round`);
-      if (have) await this.d.store.cards.recordPinned(c.card_key, 0);
-      if (!needsAdmin(er))
-        return void this.d.logger?.warn(
-          { code: er.code, err: er.toJSON(), card: c.card_key },
-          `the platform refused to ${want ? 'pin' : 'unpin'} a card; left as it is`,
-        );
-      const problem = adminProblem(er);
-      if (!(await blockPins(this.d.store, chat, problem, this.d.clock.now()))) return; // told already
-      this.d.logger?.error({ code: er.code, err: er.toJSON(), chat: c.chat_id }, `pinning in this chat waits for the admin (${problem})`);
-      await m
-        .send(
-          { platform: c.platform, chatId: c.chat_id },
-          noticeCard(c.locale, fill(cardTexts(c.locale).pinBlocked, { problem }), { color: 'orange', type: 'error' }),
-        )
-        .catch((e2: unknown) =>
-          this.d.logger?.warn({ err: asTaskbotError(e2).toJSON(), chat: c.chat_id }, 'could not tell the chat that pinning waits for the admin'),
-        );
-    }
-  }
-
-  /**
    * A send refused for good ends the card only when the message can no longer be edited (recalled,
    * deleted, too old, not found). Anything else keeps it owed: tried again with backoff (up to ten
    * minutes), and one that waits for the admin (a scope, an authorisation, a quota) also tells the
@@ -356,7 +312,7 @@ export class CardLifecycle {
       ...(view.estimate && { estimate: view.estimate }),
       ...(view.history && { history: view.history }),
       ...(c.waiting && { waiting: c.waiting }),
-      ...(code && (mode === 'error' || mode === 'retrying') && { errorCode: code, errorText: `${code}: ${messages(c.locale).error[code]}` }),
+      ...(code && (mode === 'error' || mode === 'retrying') && { errorCode: code, errorText: errorLine({ code, details: {} }, c.locale) }),
     });
   }
 
@@ -376,10 +332,9 @@ export class CardLifecycle {
     }
   }
 
-  private send(card: CardRow, model: CardModel, lane: SendLane): Promise<void> {
-    const messenger = this.d.messengers[card.platform];
-    if (!messenger) return Promise.reject(new Error(`no messenger for ${card.platform}`));
+  private async send(card: CardRow, model: CardModel, lane: SendLane): Promise<void> {
+    const messenger = messengerOf(this.d.messengers, card.platform);
     this.d.onSend?.(lane);
-    return messenger.update(handleOf(card), model, lane);
+    await messenger.update(handleOf(card), model, lane);
   }
 }

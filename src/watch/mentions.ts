@@ -1,6 +1,6 @@
 import { taskTitle } from '../cards/task-card.js';
 import { countsText } from '../cards/text.js';
-import type { CardHandle, Messenger } from '../domain/chat.js';
+import { messengerOf, type CardHandle, type Messenger } from '../domain/chat.js';
 import { asTaskbotError } from '../domain/errors.js';
 import type { Platform, TaskSnapshot } from '../domain/task.js';
 import { isPlatformUserId } from '../domain/user-id.js';
@@ -46,8 +46,7 @@ export async function mentionWaiting(d: MentionDeps, c: CardRow, snap: TaskSnaps
   const title = taskTitle(snap.ref, c.locale, c.title);
   const text = fill(cardTexts(c.locale).notifyMessage, { title, state: messages(c.locale).state[snap.state], counts: counts ? ` (${counts})` : '' });
   try {
-    if (!messenger) throw new Error(`no messenger for ${c.platform}`);
-    if (users.length > 0) await messenger.mention(handleOf(c), users, text, `${c.card_key}:notify:${users.join(',')}`);
+    if (users.length > 0) await messengerOf(d.messengers, c.platform).mention(handleOf(c), users, text, `${c.card_key}:notify:${users.join(',')}`);
     d.alerts.cleared(c.platform, d.clock.now());
   } catch (e) {
     const er = asTaskbotError(e);

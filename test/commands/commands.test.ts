@@ -104,7 +104,8 @@ describe('command handlers', () => {
     settings = { locale: 'zh', timeZone: 'Asia/Shanghai', allowedChatIds: [], adminUserIds: [] };
     deps = {
       registry,
-      engine: new WatchEngine({ store, tasks: registry, messengers, timeZone: 'Asia/Shanghai', clock }),
+      watch: new WatchEngine({ store, tasks: registry, messengers, timeZone: 'Asia/Shanghai', clock }).cards,
+      cards: store.cards,
       digests: new DigestScheduler({ store, messengers, clock, reports }),
       messengers,
       settings,

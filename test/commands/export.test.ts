@@ -25,7 +25,7 @@ describe('Export failed items: the hold on the card', () => {
     const files: string[] = [];
     const lines: string[] = [];
     const deps: ExportDeps = {
-      engine: { describe: async () => ({ card, snapshot }) },
+      cards: { described: async () => ({ card, snapshot }) },
       registry: {
         async failedRows() {
           const g = gates[fetches++]!;

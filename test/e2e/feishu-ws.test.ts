@@ -109,7 +109,7 @@ describe('Feishu bot over the long connection (real WSClient, fake gateway)', ()
     const { messageId, event } = fake.say('oc_group5', `status ${DRIVE}`);
     await fake.gateway.push(event);
     const reply = await until('the reply', () => repliesTo(messageId)[0]);
-    await bot.engine.stopCard(`feishu:${reply.message_id}`, { inline: true }); // quiet the poller
+    await bot.engine.cards.stopCard(`feishu:${reply.message_id}`, { inline: true }); // quiet the poller
     await new Promise((r) => setTimeout(r, FRESH_READ_MS)); // a press right after a read is answered with it
     fake.inject({ path: /task_check/, kind: 'hang', times: 2 }); // two 1.2 s timeouts, then an answer
     const ack = await fake.gateway.push(fake.click(reply.message_id, 'refresh'));

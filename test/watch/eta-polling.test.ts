@@ -32,7 +32,7 @@ describe('the time-left estimate on the card and in polling', () => {
     tasks.set('1', 'running', 0);
     const snap = tasks.snapshot('1');
     const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
-    await engine.track(await messenger.send({ platform: 'feishu', chatId: 'oc_1' }, model), snap, 'en', model);
+    await engine.cards.track(await messenger.send({ platform: 'feishu', chatId: 'oc_1' }, model), snap, 'en', model);
     for (let s = 0; s < minutes * 60; s++) {
       await clock.advance(1000);
       tasks.set('1', 'running', Math.min(99, Math.floor((clock.now() - start) / 1000 / secPerPercent)));
@@ -63,7 +63,7 @@ describe('the time-left estimate on the card and in polling', () => {
       const snap = tasks.snapshot(id);
       const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
       const h = await messenger.send({ platform: 'feishu', chatId: `oc_${id}` }, model);
-      await e.track(h, snap, 'en', model);
+      await e.cards.track(h, snap, 'en', model);
       return h;
     };
     tasks.set('fast', 'running', 0);
@@ -82,7 +82,7 @@ describe('the time-left estimate on the card and in polling', () => {
       await round(e);
     }
     expect(holds.at(-1)?.hold).toBe(1); // the fast task's one card will want its final soon
-    await e.stopCard(`feishu:${fast.handle}`, { inline: false });
+    await e.cards.stopCard(`feishu:${fast.handle}`, { inline: false });
     for (let s = 0; s < 120; s++) {
       await clock.advance(1000);
       move();
@@ -99,7 +99,7 @@ describe('the time-left estimate on the card and in polling', () => {
     const snap = tasks.snapshot('2');
     const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
     const h = await messenger.send({ platform: 'feishu', chatId: 'oc_1' }, model);
-    await engine.track(h, snap, 'en', model);
+    await engine.cards.track(h, snap, 'en', model);
     const count = async (seconds: number) => {
       const before = tasks.fetchCount('2');
       for (let s = 0; s < seconds; s++) {
@@ -110,7 +110,7 @@ describe('the time-left estimate on the card and in polling', () => {
     };
     await count(300); // nothing moves: backed off to once a minute
     expect(await count(60)).toBeLessThanOrEqual(2);
-    await engine.refresh(`feishu:${h.handle}`, { inline: false });
+    await engine.cards.refresh(`feishu:${h.handle}`, { inline: false });
     expect(await count(60)).toBeGreaterThanOrEqual(11);
     await count(150);
     expect(await count(60)).toBeLessThanOrEqual(2);
@@ -124,7 +124,7 @@ describe('the time-left estimate on the card and in polling', () => {
       const snap = tasks.snapshot(`b${i}`);
       const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
       const h = await messenger.send({ platform: 'feishu', chatId: `oc_${i}` }, model);
-      await limited.track(h, snap, 'en', model);
+      await limited.cards.track(h, snap, 'en', model);
       handles.push(h);
     }
     await clock.advance(2000); // all ten due at once
@@ -144,7 +144,7 @@ describe('the time-left estimate on the card and in polling', () => {
     for (let i = 0; i < 10; i++) await store.tasks.poke(`feishu:contact:b${i}`, clock.now());
     await round(limited);
     const before = tasks.fetchCount('b9');
-    expect((await limited.refresh(`feishu:${handles[9]!.handle}`, { inline: true })).status).toBe('fresh');
+    expect((await limited.cards.refresh(`feishu:${handles[9]!.handle}`, { inline: true })).status).toBe('fresh');
     expect(tasks.fetchCount('b9')).toBe(before + 1);
   });
 });

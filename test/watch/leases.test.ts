@@ -57,7 +57,7 @@ describe.each(STORE_KINDS)('leases cover the work they guard (%s)', (kind) => {
     const snap = tasks.snapshot(id);
     const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
     const handle = await messenger.send({ platform: 'feishu', chatId }, model);
-    await a.track(handle, snap, 'en', model);
+    await a.cards.track(handle, snap, 'en', model);
     return handle;
   }
 
@@ -65,7 +65,7 @@ describe.each(STORE_KINDS)('leases cover the work they guard (%s)', (kind) => {
     tasks.set('1', 'running', 10);
     const first = await show('1', 'oc_1');
     const second = await show('1', 'oc_2');
-    await a.subscribe(cardKey(second), 'ou_waiting0000000000000000000001');
+    await a.cards.subscribe(cardKey(second), 'ou_waiting0000000000000000000001');
     tasks.set('1', 'succeeded', 100);
     await clock.advance(3000);
     // A's first write hangs on a slow platform past its lease (the process paused, say).
@@ -91,7 +91,7 @@ describe.each(STORE_KINDS)('leases cover the work they guard (%s)', (kind) => {
   it('a mention that may have gone out (the holder paused mid-send, no answer) is never sent again where the platform cannot deduplicate it', async () => {
     tasks.set('2', 'running', 10);
     const h = await show('2', 'oc_1');
-    await a.subscribe(cardKey(h), 'ou_waiting0000000000000000000002');
+    await a.cards.subscribe(cardKey(h), 'ou_waiting0000000000000000000002');
     tasks.set('2', 'failed', 40);
     await clock.advance(3000);
     const held = latch();
@@ -121,7 +121,7 @@ describe.each(STORE_KINDS)('leases cover the work they guard (%s)', (kind) => {
   it('a mention that timed out is not repeated where the platform cannot deduplicate it; one refused outright is tried again', async () => {
     tasks.set('3', 'running', 10);
     const timedOut = await show('3', 'oc_1');
-    await a.subscribe(cardKey(timedOut), 'ou_waiting0000000000000000000003');
+    await a.cards.subscribe(cardKey(timedOut), 'ou_waiting0000000000000000000003');
     tasks.set('3', 'succeeded', 100);
     const mention = messenger.mention.bind(messenger);
     let calls = 0;
@@ -138,7 +138,7 @@ describe.each(STORE_KINDS)('leases cover the work they guard (%s)', (kind) => {
 
     tasks.set('4', 'running', 10);
     const refused = await show('4', 'oc_2');
-    await a.subscribe(cardKey(refused), 'ou_waiting0000000000000000000004');
+    await a.cards.subscribe(cardKey(refused), 'ou_waiting0000000000000000000004');
     tasks.set('4', 'succeeded', 100);
     messenger.mention = async () => {
       calls++;

@@ -195,7 +195,7 @@ class World {
     const model = taskCard(snap, { locale: 'en', timeZone: 'Asia/Shanghai', mode: isTerminal(snap.state) ? 'final' : 'live' });
     const handle = await this.messenger.send({ platform: 'feishu', chatId: CHATS[chat]! }, model);
     this.seen.push({ handle: handle.handle, model });
-    await this.engines[e]!.track(handle, snap, 'en', model);
+    await this.engines[e]!.cards.track(handle, snap, 'en', model);
     this.cards.push({ handle, task: id });
   }
 
@@ -279,14 +279,14 @@ class World {
       case 'stop': {
         const c = this.card(op.card);
         if (!c) return;
-        const r = await this.engines[op.engine]!.stopCard(cardKey(c.handle), { inline: op.inline });
+        const r = await this.engines[op.engine]!.cards.stopCard(cardKey(c.handle), { inline: op.inline });
         if (process.env.MODEL_DEBUG) this.log.push(`stop -> ${r.status}`);
         if (r.status === 'stopped') this.inline(c.handle.handle, r.card);
         return;
       }
       case 'stopCmd': {
         const c = this.card(op.card);
-        if (c) await this.engines[op.engine]!.stopInChat(c.handle, c.task, 'contact');
+        if (c) await this.engines[op.engine]!.cards.stopInChat(c.handle, c.task, 'contact');
         return;
       }
       case 'refresh': {
@@ -294,7 +294,7 @@ class World {
         if (!c) return;
         this.refreshed.add(c.handle.handle);
         this.touched.add(c.task);
-        const r = await this.engines[op.engine]!.refresh(cardKey(c.handle), { inline: op.inline });
+        const r = await this.engines[op.engine]!.cards.refresh(cardKey(c.handle), { inline: op.inline });
         if (process.env.MODEL_DEBUG) this.log.push(`refresh -> ${r.status}`);
         if (r.status === 'fresh') this.inline(c.handle.handle, r.card);
         return;
@@ -329,7 +329,7 @@ class World {
         return;
       case 'notify': {
         const c = this.card(op.card);
-        if (c) await this.engines[0]!.toggleNotify(cardKey(c.handle), USERS[op.user]!, { inline: false });
+        if (c) await this.engines[0]!.cards.toggleNotify(cardKey(c.handle), USERS[op.user]!, { inline: false });
         return;
       }
       case 'ack': {

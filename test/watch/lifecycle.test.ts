@@ -37,7 +37,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     const snap = tasks.snapshot(id);
     const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
     const handle = await messenger.send({ platform: 'feishu', chatId }, model);
-    await engine.track(handle, snap, 'en', model);
+    await engine.cards.track(handle, snap, 'en', model);
     return handle;
   }
 
@@ -57,7 +57,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     const ticking = round(engine);
     await held.reached; // the round is sending a progress update to the card
     messenger.gate = async () => undefined;
-    const stop = await engine.stopCard(cardKey(a), { inline: false });
+    const stop = await engine.cards.stopCard(cardKey(a), { inline: false });
     expect(stop.status).toBe('stopped');
     held.open();
     await ticking;
@@ -160,7 +160,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     tasks.set('10', 'running', 10);
     const x = await show('10', 'oc_1');
     const y = await show('10', 'oc_2');
-    await engine.stopCard(cardKey(y), { inline: false }); // y is stopped, so Refresh has something to restart
+    await engine.cards.stopCard(cardKey(y), { inline: false }); // y is stopped, so Refresh has something to restart
     await clock.advance(2000);
     // Hold the Stop's inline commit, and the Refresh's record of what it sent, to open the old window.
     const commit = latch();
@@ -176,9 +176,9 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
       }
       return recordShown(key, status, hash, at, only);
     };
-    const stop = engine.stopCard(cardKey(x), { inline: true });
+    const stop = engine.cards.stopCard(cardKey(x), { inline: true });
     await commit.reached;
-    const refresh = engine.refresh(cardKey(y), { inline: true });
+    const refresh = engine.cards.refresh(cardKey(y), { inline: true });
     await Promise.race([record.reached, refresh]);
     commit.open();
     const stopped = await stop;
@@ -197,7 +197,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     tasks.set('9', 'running', 10);
     const a = await show('9');
     await clock.advance(1000);
-    const r = await engine.refresh(cardKey(a), { inline: true });
+    const r = await engine.cards.refresh(cardKey(a), { inline: true });
     expect(r.status).toBe('fresh');
     expect(r.status === 'fresh' && r.card?.state).toBe('running');
   });
@@ -238,9 +238,9 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
   it('Refresh restarts a stopped card; on a finished card it says so and sends nothing', async () => {
     tasks.set('6', 'running', 10);
     const a = await show('6');
-    await engine.stopCard(cardKey(a), { inline: false });
+    await engine.cards.stopCard(cardKey(a), { inline: false });
     tasks.set('6', 'running', 40);
-    const r = await engine.refresh(cardKey(a), { inline: true });
+    const r = await engine.cards.refresh(cardKey(a), { inline: true });
     expect(r.status === 'fresh' && r.card !== undefined && !r.card.final).toBe(true);
     expect(await status(a)).toBe('active');
     tasks.set('6', 'succeeded', 100);
@@ -248,8 +248,8 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     await round(engine);
     expect(await status(a)).toBe('done');
     const sent = messenger.updates.length;
-    expect(await engine.refresh(cardKey(a), { inline: true })).toEqual({ status: 'ended' });
-    expect(await engine.stopCard(cardKey(a), { inline: true })).toEqual({ status: 'ended' });
+    expect(await engine.cards.refresh(cardKey(a), { inline: true })).toEqual({ status: 'ended' });
+    expect(await engine.cards.stopCard(cardKey(a), { inline: true })).toEqual({ status: 'ended' });
     expect(messenger.updates.length).toBe(sent);
   });
 
@@ -265,7 +265,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     const ticking = round(engine);
     await held.reached;
     const other = new WatchEngine({ store, tasks, messengers: { feishu: messenger }, timeZone: TZ, clock });
-    expect(await other.stopCard(cardKey(a), { inline: true })).toEqual({ status: 'stopped' }); // no inline card: the round sends it
+    expect(await other.cards.stopCard(cardKey(a), { inline: true })).toEqual({ status: 'stopped' }); // no inline card: the round sends it
     tasks.gate = async () => undefined;
     held.open();
     await ticking;

@@ -39,7 +39,7 @@ describe.each(STORE_KINDS)('notify me when done (%s)', (kind) => {
     const snap = tasks.snapshot(id);
     const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
     const handle = await messenger.send({ platform: 'feishu', chatId }, model);
-    await engines[0]!.track(handle, snap, 'en', model);
+    await engines[0]!.cards.track(handle, snap, 'en', model);
     return handle;
   }
   const tickAll = () => Promise.all(engines.map((e) => round(e)));
@@ -47,15 +47,15 @@ describe.each(STORE_KINDS)('notify me when done (%s)', (kind) => {
   it('the button toggles, the card counts who waits (never names them), and the end mentions them once', async () => {
     tasks.set('1', 'running', 10);
     const h = await show('1');
-    const on = await engines[0]!.toggleNotify(cardKey(h), 'ou_alice', { inline: true });
+    const on = await engines[0]!.cards.toggleNotify(cardKey(h), 'ou_alice', { inline: true });
     expect(on.status).toBe('on');
     const drawn = on.status === 'on' && on.card ? JSON.stringify(on.card) : '';
     expect(drawn).toContain('1 waiting to be notified');
     expect(drawn).not.toContain('ou_alice');
     await clock.advance(1000);
-    expect((await engines[0]!.toggleNotify(cardKey(h), 'ou_bob', { inline: true })).status).toBe('on');
+    expect((await engines[0]!.cards.toggleNotify(cardKey(h), 'ou_bob', { inline: true })).status).toBe('on');
     await clock.advance(1000);
-    const off = await engines[0]!.toggleNotify(cardKey(h), 'ou_bob', { inline: false });
+    const off = await engines[0]!.cards.toggleNotify(cardKey(h), 'ou_bob', { inline: false });
     expect(off).toEqual({ status: 'off' });
     expect(
       messenger
@@ -79,23 +79,23 @@ describe.each(STORE_KINDS)('notify me when done (%s)', (kind) => {
     expect(messenger.mentions).toHaveLength(1);
     expect((await stores[0]!.tasks.get('feishu:contact:1'))!).toMatchObject({ active: 0, pending: 0 });
     // The finished card has nothing left to wait for.
-    expect(await engines[0]!.toggleNotify(cardKey(h), 'ou_carol', { inline: true })).toEqual({ status: 'ended' });
+    expect(await engines[0]!.cards.toggleNotify(cardKey(h), 'ou_carol', { inline: true })).toEqual({ status: 'ended' });
   });
 
   it('a stopped card is not watched: Notify me says to press Refresh first; an unknown card says so', async () => {
     tasks.set('2', 'running', 10);
     const h = await show('2');
-    await engines[0]!.stopCard(cardKey(h), { inline: false });
-    expect(await engines[0]!.toggleNotify(cardKey(h), 'ou_alice', { inline: true })).toEqual({ status: 'inactive' });
-    expect(await engines[0]!.toggleNotify('feishu:om_nope', 'ou_alice', { inline: true })).toEqual({ status: 'unknown' });
+    await engines[0]!.cards.stopCard(cardKey(h), { inline: false });
+    expect(await engines[0]!.cards.toggleNotify(cardKey(h), 'ou_alice', { inline: true })).toEqual({ status: 'inactive' });
+    expect(await engines[0]!.cards.toggleNotify('feishu:om_nope', 'ou_alice', { inline: true })).toEqual({ status: 'unknown' });
   });
 
   it('two replicas racing for the finished task mention each person exactly once', async () => {
     for (const id of ['3', '4', '5']) {
       tasks.set(id, 'running', 10);
       const h = await show(id, `oc_${id}`);
-      await engines[0]!.subscribe(cardKey(h), 'ou_alice');
-      await engines[engines.length - 1]!.subscribe(cardKey(h), 'ou_bob');
+      await engines[0]!.cards.subscribe(cardKey(h), 'ou_alice');
+      await engines[engines.length - 1]!.cards.subscribe(cardKey(h), 'ou_bob');
       tasks.set(id, 'succeeded', 100);
     }
     await clock.advance(5000);
@@ -113,7 +113,7 @@ describe.each(STORE_KINDS)('notify me when done (%s)', (kind) => {
   it('waiting survives a restart, and a crash between the mention and its record repeats it with the same key (the platform dedupes)', async () => {
     tasks.set('6', 'running', 10);
     const h = await show('6');
-    await engines[0]!.subscribe(cardKey(h), 'ou_alice');
+    await engines[0]!.cards.subscribe(cardKey(h), 'ou_alice');
     // A restart: new engines (and stores) over the same database.
     await engines[0]!.stop();
     engines = stores.map(engineOn);
@@ -142,7 +142,7 @@ describe.each(STORE_KINDS)('notify me when done (%s)', (kind) => {
   it('a failing mention backs off with the card and is sent once when it works', async () => {
     tasks.set('7', 'running', 10);
     const h = await show('7');
-    await engines[0]!.subscribe(cardKey(h), 'ou_alice');
+    await engines[0]!.cards.subscribe(cardKey(h), 'ou_alice');
     tasks.set('7', 'succeeded', 100);
     messenger.failNextMentions = 3;
     for (let i = 0; i < 40; i++) {
@@ -157,7 +157,7 @@ describe.each(STORE_KINDS)('notify me when done (%s)', (kind) => {
   it('people waiting on an older card are told when someone asks for the finished task again', async () => {
     tasks.set('8', 'running', 10);
     const older = await show('8', 'oc_a');
-    await engines[0]!.subscribe(cardKey(older), 'ou_alice');
+    await engines[0]!.cards.subscribe(cardKey(older), 'ou_alice');
     tasks.set('8', 'succeeded', 100);
     await show('8', 'oc_b'); // a final card: the news for the older one
     await round(engines[0]!);
@@ -173,7 +173,7 @@ describe.each(STORE_KINDS)('notify me when done (%s)', (kind) => {
     tasks.set('11', 'running', 10);
     const h = await show('11');
     await stores[0]!.subscribers.toggle(cardKey(h), 'ou_x"></at><at user_id="all', clock.now()); // only reachable past every boundary check
-    await engines[0]!.subscribe(cardKey(h), 'ou_alice');
+    await engines[0]!.cards.subscribe(cardKey(h), 'ou_alice');
     tasks.set('11', 'succeeded', 100);
     await clock.advance(5000);
     await round(engines[0]!);
