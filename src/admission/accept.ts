@@ -81,7 +81,7 @@ export async function accept(cmd: InboundCommand, keys: string[], deps: AdmitDep
 
 /** Queues a kept command for its answer; over the queue's bound, it is told to try again in a minute. */
 export function work(c: OwedCommand, deps: AdmitDeps): void {
-  if (deps.queue.push(() => answerKept(c, deps))) return;
+  if (deps.queue.push(() => answerKept(c, deps), `${c.cmd.platform}:${c.cmd.chatId}`)) return;
   deps.telemetry?.command('any', 'queue_full');
   deps.logger?.warn({ chat: c.cmd.chatId }, 'inbound queue full: told the person to try again in a minute');
   const { settings } = deps.commands;

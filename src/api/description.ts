@@ -107,7 +107,12 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
           operationId: 'getWatch',
           summary: "The card's status and its task's latest snapshot",
           parameters: [cardKey],
-          responses: { '200': ok('the card', 'CardState'), '401': err('no or wrong bearer token'), '404': err('no such card') },
+          responses: {
+            '200': ok('the card', 'CardState'),
+            '401': err('no or wrong bearer token'),
+            '403': err('the card is in a chat ALLOWED_CHAT_IDS does not list'),
+            '404': err('no such card'),
+          },
         },
         delete: {
           operationId: 'stopWatch',

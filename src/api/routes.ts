@@ -88,7 +88,9 @@ export function apiRoutes(http: HttpServer, d: ApiDeps): { stop(): Promise<void>
     `${PREFIX}/*`,
     guarded(async (req) => {
       const w = await describeWatch(d.commands, keyOf(req));
-      return w ? { status: 200, body: w } : { status: 404, body: problem('CARD_NOT_FOUND', 'no card with this key') };
+      if (!w) return { status: 404, body: problem('CARD_NOT_FOUND', 'no card with this key') };
+      if ('refused' in w) return { status: 403, body: problem('PERMISSION_DENIED', String(w.refused)) };
+      return { status: 200, body: w };
     }),
   );
   http.route(

@@ -6,6 +6,7 @@ import { startWatch } from '../commands/start-watch.js';
 import { cardKey, messengerOf } from '../domain/chat.js';
 import { chatLocale } from '../store/chat-settings.js';
 import { TaskbotError } from '../domain/errors.js';
+import { maskContacts } from '../domain/mask.js';
 import { snapshotToJson } from '../domain/snapshot-json.js';
 import { ALL_KINDS, isTerminal, KINDS_BY_PLATFORM, type TaskKind, type TaskState } from '../domain/task.js';
 import { isPlatformUserId } from '../domain/user-id.js';
@@ -87,16 +88,24 @@ export async function stopWatch(
 
 const SCRIPT = { kind: 'script' } as const;
 
-/** The latest of a posted card, for scripts: its status, its task's last snapshot and how many wait. */
-export async function describeWatch(deps: Pick<CommandDeps, 'cards'>, key: string): Promise<Record<string, unknown> | undefined> {
+/**
+ * The latest of a card, for scripts: its status, its task's last snapshot (contacts masked, as
+ * on the card) and how many wait; a card of a chat the allowlist does not admit is refused.
+ */
+export async function describeWatch(
+  deps: Pick<CommandDeps, 'cards' | 'messengers' | 'settings' | 'chats'>,
+  key: string,
+): Promise<Record<string, unknown> | { refused: string } | undefined> {
   const w = await deps.cards.described(key);
   if (!w) return undefined;
+  const v = await may(deps, { action: 'read', actor: SCRIPT, chat: { platform: w.card.platform, chatId: w.card.chat_id } });
+  if (!v.ok) return { refused: refusalText('en', v.refusal, w.card.chat_id) };
   return {
     cardKey: key,
     platform: w.card.platform,
     chatId: w.card.chat_id,
     status: w.card.status,
     waiting: w.card.waiting,
-    ...(w.snapshot && { task: JSON.parse(snapshotToJson(w.snapshot)) as unknown }),
+    ...(w.snapshot && { task: JSON.parse(snapshotToJson(maskContacts(w.snapshot))) as unknown }),
   };
 }

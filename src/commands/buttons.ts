@@ -15,7 +15,7 @@ import type { PressLimit } from './deps.js';
 
 export interface CardActionDeps {
   /** What a press does to its card. */
-  watch: Pick<CardOperations, 'stopCard' | 'toggleNotify' | 'peek' | 'refresh' | 'inlineLost'>;
+  watch: Pick<CardOperations, 'stopCard' | 'toggleNotify' | 'refresh' | 'inlineLost'>;
   cards: Pick<CardStore, 'get'>;
   locale: Locale;
   clock: Clock;
@@ -59,23 +59,27 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
     if (input.action === 'notify' && !(input.userId && isPlatformUserId(input.userId))) return { kind: 'toast', toast: t.toastFailed, level: 'error' };
     if (input.action === 'export') {
       const r = await deps.exportFailed(input.cardKey, input.deliveryKey ?? `${input.cardKey}:${deps.clock.now()}`);
-      const toast = { started: t.toastExporting, busy: t.toastExportBusy, unknown: t.toastUnknownCard, unsupported: t.toastExportUnsupported }[r];
-      return { kind: 'toast', toast, level: r === 'started' || r === 'busy' ? 'info' : 'error' };
+      const toast = {
+        started: t.toastExporting,
+        busy: t.toastExportBusy,
+        recent: t.toastExportRecent,
+        unknown: t.toastUnknownCard,
+        unsupported: t.toastExportUnsupported,
+      }[r];
+      return { kind: 'toast', toast, level: r === 'started' || r === 'busy' || r === 'recent' ? 'info' : 'error' };
     }
     if (input.action === 'stop') {
       const no = refused(await ask('stop'));
       if (no) return no;
     }
     // Refresh resumes a stopped card only for someone who may stop it; anyone else sees its state once.
-    const peek = input.action === 'refresh' && card.status === 'stopped' && !(await ask('resume')).ok;
+    const mayResume = async () => (await ask('resume')).ok;
     const work: Promise<RefreshResult | StopResult | NotifyResult> =
       input.action === 'stop'
         ? deps.watch.stopCard(input.cardKey, { inline: true })
         : input.action === 'notify'
           ? deps.watch.toggleNotify(input.cardKey, input.userId!, { inline: true })
-          : peek
-            ? deps.watch.peek(input.cardKey)
-            : deps.watch.refresh(input.cardKey, { inline: true });
+          : deps.watch.refresh(input.cardKey, { inline: true, mayResume });
     const r = await deadline(work);
     if (r === TIMEOUT) {
       // Too slow for the answer: the card gets the fresh rendering as an update once it is there.
@@ -100,7 +104,7 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
         return r.card ? { kind: 'card', card: r.card, toast: t.toastStopped } : { kind: 'toast', toast: t.toastStopped, level: 'info' };
       case 'fresh':
         return r.card
-          ? { kind: 'card', card: r.card, toast: peek ? t.toastPeek : t.toastRefreshed }
+          ? { kind: 'card', card: r.card, toast: r.peeked ? t.toastPeek : t.toastRefreshed }
           : { kind: 'toast', toast: t.toastRefreshing, level: 'info' };
       case 'on':
       case 'off': {

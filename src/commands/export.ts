@@ -13,7 +13,10 @@ import type { Store } from '../store/store.js';
 import type { CardStore } from '../store/cards.js';
 import type { CommandDeps } from './deps.js';
 
-export type ExportStart = 'started' | 'busy' | 'unknown' | 'unsupported';
+export type ExportStart = 'started' | 'busy' | 'recent' | 'unknown' | 'unsupported';
+
+/** A file just posted answers the presses of the next minute: a crowd pressing Export gets one file, not one each. */
+export const EXPORT_COOLDOWN_MS = 60_000;
 
 /** How long a card's export is held, renewed while its file is made: a dead replica's hold lapses this soon. */
 export const EXPORT_LEASE_MS = 15_000;
@@ -37,6 +40,8 @@ export async function startExport(deps: ExportDeps, cardKey: string, key: string
   const messenger = deps.messengers[w.card.platform];
   if (!messenger?.sendFile || !KINDS_WITH_ROWS.includes(w.snapshot.ref.kind)) return 'unsupported';
   const hold = `export:${cardKey}`;
+  const posted = `export-posted:${cardKey}`;
+  if (await deps.store.inbox.held(posted, deps.clock.now())) return 'recent';
   // This export's own, not the replica's: letting go can never free another export's hold.
   const owner = randomUUID();
   const asked = deps.clock.mono();
@@ -52,6 +57,9 @@ export async function startExport(deps: ExportDeps, cardKey: string, key: string
   lease.start();
   const handle: CardHandle = { platform: w.card.platform, chatId: w.card.chat_id, handle: w.card.handle };
   void exportFile(deps, messenger, handle, w.snapshot.ref, w.card.locale, key, () => lease.ensure(hold))
+    .then(async (sent) => {
+      if (sent) await deps.store.inbox.claim([posted], deps.clock.now(), EXPORT_COOLDOWN_MS);
+    })
     .finally(() => {
       lease.stop();
       return deps.store.inbox.letGo(hold, owner);
@@ -73,24 +81,34 @@ async function exportFile(
   locale: Locale,
   key: string,
   stillHeld: () => Promise<boolean>,
-): Promise<void> {
+): Promise<boolean> {
   const t = cardTexts(locale);
   const tell = (text: string) => messenger.send(handle, noticeCard(locale, text, { color: 'orange', type: 'error' }), { messageId: handle.handle });
   try {
     const rows = await deps.registry.failedRows(ref);
-    if (rows.length === 0) return void (await tell(fill(t.exportNoRows, { id: ref.id })));
+    if (rows.length === 0) {
+      await tell(fill(t.exportNoRows, { id: ref.id }));
+      return false;
+    }
     const bytes = failedRowsCsv(rows, { name: t.csvName, id: t.csvId, code: t.csvCode, message: t.csvMessage, email: t.csvEmail, mobile: t.csvMobile });
     const limit = messenger.maxFileBytes ?? Infinity;
-    if (bytes.byteLength > limit) return void (await tell(fill(t.exportTooLarge, { mb: mb(bytes.byteLength), limit: mb(limit) })));
-    if (!(await stillHeld()))
-      return void deps.logger?.warn({ card: handle.handle }, 'lost the export to another press while making it; its file is not posted here');
+    if (bytes.byteLength > limit) {
+      await tell(fill(t.exportTooLarge, { mb: mb(bytes.byteLength), limit: mb(limit) }));
+      return false;
+    }
+    if (!(await stillHeld())) {
+      deps.logger?.warn({ card: handle.handle }, 'lost the export to another press while making it; its file is not posted here');
+      return false;
+    }
     await messenger.sendFile!(handle, { name: `failed-${ref.kind}-${ref.id}.csv`, bytes }, `export:${key}`);
+    return true;
   } catch (e) {
     const err = asTaskbotError(e);
     deps.logger?.warn({ code: err.code, err: err.toJSON(), card: handle.handle }, 'export of failed items failed');
     await tell(fill(t.exportError, { reason: errorLine(err, locale) })).catch((e2: unknown) =>
       deps.logger?.error({ err: asTaskbotError(e2).toJSON(), card: handle.handle }, 'could not tell the chat that the export failed'),
     );
+    return false;
   }
 }
 

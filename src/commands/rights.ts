@@ -1,4 +1,5 @@
 import type { ChatRef } from '../domain/chat.js';
+import { withDeadline } from '../domain/deadline.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { decide, type Action, type Actor, type ChatRoles, type Refusal, type StopRule, type Verdict } from '../domain/policy.js';
 import { cardTexts } from '../i18n/card-texts.js';
@@ -54,12 +55,16 @@ export function refusalText(locale: Locale, refusal: Refusal, chatId: string): s
   }[refusal];
 }
 
+/** How long a decision waits for the group's roles (the lookup goes on and is kept for the next). */
+const ROLES_DEADLINE_MS = 800;
+
 /** The group's owner and managers; undefined when the platform does not tell a bot, or cannot now (logged). */
 async function rolesOf(deps: RightsDeps, chat: ChatRef): Promise<ChatRoles | undefined> {
   const m = deps.messengers[chat.platform];
   if (!m?.chatRoles) return undefined;
   try {
-    return await m.chatRoles(chat.chatId);
+    // A press is answered within the platform's deadline: a platform slow to say decides nothing.
+    return await withDeadline(m.chatRoles(chat.chatId), ROLES_DEADLINE_MS);
   } catch (e) {
     const err = asTaskbotError(e);
     deps.logger?.warn({ code: err.code, err: err.toJSON(), chat: chat.chatId }, "could not read the group's owner and managers; the asker and admins decide");

@@ -25,7 +25,14 @@ export async function statusCommand({ cmd, args, locale, prefs, deps }: HandlerI
   if ('problem' in read) return { card: noticeCard(locale, read.problem, { color: 'orange', type: 'error' }) };
   const { id, kind, notify } = read;
   try {
-    const snap = await deps.registry.fetch({ platform: cmd.platform, id, ...(kind && { kind }), ...(cmd.operator && { operatorOf: cmd.operator }) });
+    // A person's read: it joins a read of the task in flight, or one just made (the form's lookup, a poll).
+    const snap = await deps.registry.fetch({
+      platform: cmd.platform,
+      id,
+      ...(kind && { kind }),
+      ...(cmd.operator && { operatorOf: cmd.operator }),
+      interactive: true,
+    });
     const live = !isTerminal(snap.state);
     // The asker waits for the end when they said `notify`, or the chat does that for everyone.
     const subscribe = live && (notify ?? prefs.notifyDefault ?? false) && isPlatformUserId(cmd.userId);

@@ -55,6 +55,8 @@ export async function trackForm(form: FormSubmission, budgetMs: number, deps: Fo
 
 /** The command in the chat it acts in: the platform's word, or the chat its form card was delivered to. */
 async function formChat(form: FormSubmission, deps: FormDeps): Promise<{ cmd: InboundCommand } | { refused: 'formOutdated' | 'formOtherChat' }> {
+  // A submission nobody is named for cannot be taken (the platform always names who submits).
+  if (!form.cmd.userId) return { refused: 'formOutdated' };
   if (!form.delivered) return { cmd: form.cmd };
   const sent = await deps.commands.forms?.get(form.delivered);
   if (!sent || sent.platform !== form.cmd.platform) return { refused: 'formOutdated' };

@@ -3,7 +3,7 @@ import { KINDS_BY_PLATFORM, refKey, type Platform, type TaskKind, type TaskItem,
 import { systemClock, type Clock } from '../domain/clock.js';
 import type { TaskProvider } from './provider.js';
 
-/** A person's read (Refresh, `status`, the form) within this long of another person's read of the same task is answered with it. */
+/** A person's read (Refresh, `status`, the form) within this long of another read of the same task (a poll's too) is answered with it. */
 export const FRESH_READ_MS = 1000;
 
 export interface ReadOptions {
@@ -43,13 +43,14 @@ export interface Lookup {
  * unionId is looked up only then), and keep the one that does not answer "not found".
  *
  * Reads are coalesced: however many ask for one task at once (polls, Refresh presses, `status`,
- * the form), one upstream read is in flight; a person's read shortly after another person's is
- * answered with it; people's reads that do reach upstream are counted in the poll budget.
+ * the form), one upstream read is in flight; a person's read shortly after another (a poll's
+ * included) is answered with it; people's reads that do reach upstream are counted in the poll
+ * budget.
  */
 export class TaskRegistry {
   private readonly providers = new Map<string, TaskProvider>();
   private readonly inFlight = new Map<string, Promise<TaskSnapshot>>();
-  /** The last read of each task a person asked for, oldest first (re-inserted when read again). */
+  /** The last read of each task, oldest first (re-inserted when read again). */
   private readonly recent = new Map<string, { at: number; snap: TaskSnapshot }>();
   private readonly clock: Clock;
 
@@ -123,7 +124,7 @@ export class TaskRegistry {
     const read = provider
       .fetch(ref)
       .then((snap) => {
-        if (o.interactive) this.remember(key, snap);
+        this.remember(key, snap);
         return snap;
       })
       .finally(() => this.inFlight.delete(key));

@@ -69,6 +69,12 @@ export class InboxStore {
     return this.claim([key], now, leaseMs, { owner, leaseUntil: now + leaseMs });
   }
 
+  /** Whether `key` is claimed and not expired (a mark such as a file just posted). */
+  async held(key: string, now: number): Promise<boolean> {
+    const row = await this.ctx.db.selectFrom('dedupe').select('key').where('key', '=', key).where('expires_at', '>=', now).executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Extends `owner`'s holds to `until`; resolves with those still its own. */
   async renewHolds(keys: string[], owner: string, until: number): Promise<string[]> {
     if (keys.length === 0) return [];

@@ -1,5 +1,6 @@
 import { parseHistory } from '../domain/eta.js';
 import type { CardModel } from '../domain/card.js';
+import { RESTARTABLE, type CardStatus } from '../domain/card-status.js';
 import type { CardHandle, ChatRef } from '../domain/chat.js';
 import type { Clock } from '../domain/clock.js';
 import type { Locale } from '../domain/locale.js';
@@ -10,12 +11,18 @@ import type { QueuedCard } from './card-queue.js';
 import { BUSY, type Intent } from './intent.js';
 import type { CardLifecycle, CardOrigin, InlineCard } from './lifecycle.js';
 
+/** What Refresh restarts without asking who may: expired and failed cards (a stopped one was someone's decision). */
+const NOT_STOPPED: readonly CardStatus[] = RESTARTABLE.filter((s) => s !== 'stopped');
+
 /**
  * `fresh` carries the new card when it was asked for inline and this call could give it; `busy`:
  * another holder has the task and will update the card; `ended`: the card shows a final state;
  * `unknown`: not a card we track. `blocked`: updates to the card wait for the admin (what for).
+ * `peeked`: the card stays stopped; it shows the task's state once.
  */
-export type RefreshResult = (({ status: 'fresh'; card?: CardModel } | { status: 'busy' } | { status: 'ended' }) & { blocked?: string }) | { status: 'unknown' };
+export type RefreshResult =
+  | (({ status: 'fresh'; card?: CardModel; peeked?: true } | { status: 'busy' } | { status: 'ended' }) & { blocked?: string })
+  | { status: 'unknown' };
 /** `stopped` carries the stopped card when it was asked for inline and this call could give it. */
 export type StopResult = { status: 'stopped'; card?: CardModel } | { status: 'ended' } | { status: 'unknown' };
 /** `on`/`off`: whether the person now waits; `inactive`: the card is stopped or expired (Refresh first). */
@@ -64,12 +71,21 @@ export class CardOperations {
     return model === BUSY || !model ? { status: now } : { status: now, card: model.model };
   }
 
-  /** Refresh: poll the card's task now, restarting a stopped, expired or failed card. `fresh` carries the new card (inline when asked). */
-  async refresh(key: string, opts: { inline: boolean }): Promise<RefreshResult> {
+  /**
+   * Refresh: poll the card's task now, restarting an expired or failed card, and a stopped one
+   * only when `mayResume` says so (asked only then); anyone else's Refresh of a stopped card shows
+   * the task's state on it once and it stays stopped. Decided by the conditional write itself, so
+   * a Stop landing meanwhile is never undone by someone who may not undo it.
+   */
+  async refresh(key: string, opts: { inline: boolean; mayResume?: () => Promise<boolean> }): Promise<RefreshResult> {
     const card = await this.d.store.cards.get(key);
     if (!card) return { status: 'unknown' };
     const idle = (await this.d.store.tasks.get(card.task_key))?.active === 0;
-    const now = await this.d.life.restart(key);
+    let now = await this.d.life.restart(key, NOT_STOPPED);
+    if (now?.status === 'stopped') {
+      if (opts.mayResume && !(await opts.mayResume())) return this.peek(now);
+      now = await this.d.life.restart(key);
+    }
     if (!now) return { status: 'unknown' };
     // The truth about a card the platform refuses to update: it did not end, it waits for the admin.
     const blocked = now.last_error ? { blocked: now.last_error } : {};
@@ -82,21 +98,17 @@ export class CardOperations {
   }
 
   /**
-   * Refresh of a stopped card by someone who may not resume it: the task's current state, drawn
-   * once on the card as it stands (stopped) and answered inline; the card stays stopped. A card
-   * that is no longer stopped is refreshed as usual.
+   * A stopped card's Refresh by someone who may not resume it: the task's current state, drawn
+   * once on the card as it stands (stopped) and answered inline (`peeked`); the card stays stopped.
    */
-  async peek(key: string): Promise<RefreshResult> {
-    const card = await this.d.store.cards.get(key);
-    if (!card) return { status: 'unknown' };
-    if (card.status !== 'stopped') return this.refresh(key, { inline: true });
+  private async peek(card: CardRow): Promise<RefreshResult> {
     const task = await this.d.store.tasks.get(card.task_key);
     if (!task) return { status: 'unknown' };
     const stored = snapshotFromJson(task.snapshot);
     const snap = isTerminal(stored.state) ? stored : await this.d.tasks.fetchRef(stored.ref, { interactive: true });
     const inline = this.d.life.draw(card, { snap, target: 'active', live: null, history: parseHistory(task.history) });
     // Shown only if the card is still stopped when answered (else the next round draws what it is).
-    return (await this.d.life.commitInline(key, inline)) ? { status: 'fresh', card: inline.model } : { status: 'busy' };
+    return (await this.d.life.commitInline(card.card_key, inline)) ? { status: 'fresh', card: inline.model, peeked: true } : { status: 'busy' };
   }
 
   /** Stop on one card (its button, the API). The stopped card is answered inline when asked, else sent. */

@@ -153,9 +153,9 @@ export class CardLifecycle {
     return (await this.d.store.cards.transition(key, ['active'], 'stopped')) ?? this.d.store.cards.get(key);
   }
 
-  /** Refresh: stopped, expired or failed → active. Returns the card as it is now. */
-  async restart(key: string): Promise<CardRow | undefined> {
-    return (await this.d.store.cards.transition(key, RESTARTABLE, 'active')) ?? this.d.store.cards.get(key);
+  /** Refresh: a card in one of `from` (stopped, expired or failed) → active. Returns the card as it is now. */
+  async restart(key: string, from: readonly CardStatus[] = RESTARTABLE): Promise<CardRow | undefined> {
+    return (await this.d.store.cards.transition(key, from, 'active')) ?? this.d.store.cards.get(key);
   }
 
   /**

@@ -116,6 +116,8 @@ describe('DingTalk: a form to start tracking', () => {
     expect(await note(forged((f) => (f.chat = 'cidOther==')))).toContain('This form belongs to another chat');
     expect(await note(forged((f) => (f.chat = 'user:staff001')))).toContain('This form belongs to another chat');
     expect(await note(forged(() => undefined, 'tb-made-up-form'))).toContain('This form is no longer valid');
+    const { userId: _nobody, ...unnamed } = forged(() => undefined);
+    expect(await note(unnamed)).toContain('This form is no longer valid');
     await new Promise((r) => setTimeout(r, 300));
     expect([...d.im.cards.values()].filter((c) => c.templateId === 'tpl')).toEqual([]);
     // Every card taskbot delivers stays in its chat.

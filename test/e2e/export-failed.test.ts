@@ -9,6 +9,7 @@ import { readCsv } from '../helpers/rfc4180.js';
 const toast = (ack: { data?: unknown }) => (ack.data as { toast: { content: string } }).toast.content;
 const STARTED = 'Preparing a file of the failed items; it will be posted as a reply to this card';
 const BUSY = 'The file of the failed items is already being prepared';
+const RECENT = 'The file of the failed items was just posted under this card; you can export again in a minute';
 const hex = (n: number) => n.toString(16).padStart(32, '0');
 /** Upstream text that a spreadsheet would run, and text that breaks naive CSV. */
 const HOSTILE = [
@@ -47,6 +48,13 @@ describe('Export failed items, end to end (Feishu: upload and file message; Ding
     expect(file.file!.name).toBe(`failed-contact-${hex(1)}.csv`);
     expect(file.file!.type).toBe('stream');
     expect(f.calls('/open-apis/im/v1/files')).toHaveLength(1);
+    // A crowd pressing Export once the file is out is pointed at it: no second file, no second read of the rows.
+    await until('the file is marked posted', async () => toast(await f.gateway.push(f.click(card.message_id, 'export'))) === RECENT);
+    const reads = f.calls(/contact\/v2\/task\/get/).length;
+    const crowd = await Promise.all(['ou_a', 'ou_b', 'ou_c', 'ou_d', 'ou_e'].map((user) => f.gateway.push(f.click(card.message_id, 'export', { user }))));
+    expect(crowd.map(toast)).toEqual(Array(5).fill(RECENT));
+    expect(f.calls('/open-apis/im/v1/files')).toHaveLength(1);
+    expect(f.calls(/contact\/v2\/task\/get/)).toHaveLength(reads);
 
     const bytes = file.file!.bytes;
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);

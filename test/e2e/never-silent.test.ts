@@ -134,6 +134,31 @@ describe('every command gets an answer, also when the normal way fails', () => {
     await unlocked;
   });
 
+  it("a script's card that cannot be watched (the store fails once it is posted) shows the error instead of looking live, and the API answers the error", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'taskbot-silent-')), 'bot.db');
+    const f = await withFeishu({}, { DATABASE_URL: `sqlite:${file}`, API_TOKEN: 'token-0123456789abcdef' });
+    f.addTask({ id: '14', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 30 });
+    // The post reaches the platform slowly; meanwhile another process takes the store's write lock.
+    f.latency.push({ path: /\/im\/v1\/messages$/, ms: 800 });
+    const answer = fetch(`${bot!.url}/api/v1/watches`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer token-0123456789abcdef', 'content-type': 'application/json' },
+      body: JSON.stringify({ platform: 'feishu', chatId: 'oc_api', taskId: '14' }),
+    });
+    await until('the post reached the platform', () => f.calls(/\/im\/v1\/messages$/).length > 0);
+    const { unlocked } = await lockStore(file, 4000);
+    const r = await answer;
+    expect(r.status).toBe(500);
+    const { error } = (await r.json()) as { error: { code: string; message: string } };
+    const [card] = f.im.inChat('oc_api');
+    const shown = JSON.stringify(card!.card);
+    // The card names the error the answer names (and its error id): it does not pretend to be live.
+    expect(shown).toContain(error.code);
+    expect(shown).toContain(/error id (\w+)/.exec(error.message)![1]);
+    expect(shown).not.toContain('"action":"stop"');
+    await unlocked;
+  });
+
   it('the store fails when a button is pressed: the toast says so, with the error id the log carries', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'taskbot-silent-')), 'bot.db');
     const f = await withFeishu({}, { DATABASE_URL: `sqlite:${file}` });

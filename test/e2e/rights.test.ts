@@ -175,6 +175,54 @@ describe('who may do what, end to end (Feishu)', () => {
     expect((await store.cards.get(`feishu:${card.message_id}`))!.status).toBe('stopped');
   });
 
+  it("a bystander's Refresh racing the asker's Stop never undoes it (the restart is a conditional write, not a decision read earlier)", async () => {
+    const f = await withFeishu(t);
+    // Pairs of asker and bystander, each within the press limits (8 a person in 10 s).
+    const pairs = ['a', 'b', 'c'].map((p) => ({ asker: `ou_asker_${p}`, bystander: `ou_bystander_${p}` }));
+    const cards: { card: FakeMessage; asker: string; bystander: string }[] = [];
+    for (const [i, pair] of pairs.flatMap((p) => Array.from({ length: 6 }, () => p)).entries()) {
+      slowTask(f, `97${String(i).padStart(2, '0')}`);
+      cards.push({ card: await say(f, `oc_race${i % 3}`, `status 97${String(i).padStart(2, '0')}`, pair.asker), ...pair });
+    }
+    const acks = await Promise.all(
+      cards.map(({ card, asker, bystander }) =>
+        Promise.all([
+          f.gateway.push(f.click(card.message_id, 'stop', { user: asker })),
+          f.gateway.push(f.click(card.message_id, 'refresh', { user: bystander })),
+        ]),
+      ),
+    );
+    for (const [stop] of acks) expect(toast(stop).content).toBe('Stopped updating');
+    for (const { card } of cards) expect((await t.bot!.store.cards.get(`feishu:${card.message_id}`))!.status).toBe('stopped');
+  });
+
+  it("a Stop is answered within Feishu's deadline when the group's roles hang: the asker and admins decide meanwhile", async () => {
+    const f = await withFeishu(t);
+    slowTask(f, '9801');
+    const card = await say(f, 'oc_slowroles', 'status 9801', 'ou_alice');
+    f.inject({ path: /\/im\/v1\/chats\//, kind: 'hang', times: 50 });
+    const ack = await f.gateway.push(f.click(card.message_id, 'stop', { user: 'ou_bob' }));
+    expect(ack.ms).toBeLessThan(3000);
+    expect(toast(ack).content).toContain('Only the person who asked');
+    expect(t.sink!.text).toContain("could not read the group's owner and managers");
+  });
+
+  it('the form reads its task once, and `status` of a task read a moment ago reads it no more', async () => {
+    const f = await withFeishu(t);
+    slowTask(f, '9901');
+    const { messageId, event } = f.say('oc_reads', 'help');
+    await f.gateway.push(event);
+    const help = await until('help', () => [...f.im.messages.values()].find((m) => m.reply_to === messageId));
+    const before = f.calls(/task_check/).length;
+    await f.gateway.push(f.submitForm(help.message_id, { task_id: '9901', kind: 'drive' }));
+    await until('the card', () => [...f.im.messages.values()].find((m) => m.reply_to === help.message_id));
+    expect(f.calls(/task_check/).length - before).toBe(1);
+    // Ten people asking within a second or so: each read is answered by the one before it.
+    const again = f.calls(/task_check/).length;
+    await Promise.all(Array.from({ length: 10 }, (_, i) => say(f, 'oc_reads', 'status 9901', `ou_p${i}`)));
+    expect(f.calls(/task_check/).length - again).toBeLessThanOrEqual(3);
+  });
+
   it('`pin on` without the pin scope: one task shown by several cards is told once and pinned once', async () => {
     const f = await withFeishu(t, { ADMIN_USER_IDS: 'ou_admin' });
     f.denyScope('/open-apis/im/v1/pins');

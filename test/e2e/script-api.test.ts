@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
@@ -42,6 +45,7 @@ describe('the script API (POST/GET/DELETE /api/v1/watches) on the real bot', () 
     return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
   };
   const post = (body: unknown, headers?: Record<string, string>) => call('POST', '/api/v1/watches', body, headers);
+  const feishuOnly = () => ({ FEISHU_APP_ID: feishu.appId, FEISHU_APP_SECRET: feishu.appSecret, FEISHU_DOMAIN: feishu.baseUrl });
   const cardsIn = (chat: string) => feishu.im.inChat(chat).filter((m) => m.text === undefined);
 
   it('posts a live card into the chat, watches it to the end, mentions who asked, and reports it', async () => {
@@ -148,6 +152,41 @@ describe('the script API (POST/GET/DELETE /api/v1/watches) on the real bot', () 
     const told = await until('the 1:1 notice', () => dingtalk.im.messages.find((m) => m.via === 'user' && m.to === 'staff042'));
     expect(told.text).toContain('has ended');
     expect(dingtalk.calls(/storage\/tasks/)[0]!.query.get('unionId')).toBe('union-001');
+  });
+
+  it("GET shows a card's task with emails and mobiles masked, and refuses a card of a chat the allowlist does not admit", async () => {
+    const db = { DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'taskbot-api-')), 'bot.db')}` };
+    await bot.stop();
+    ({ bot } = await startTestBot({ ...feishuOnly(), API_TOKEN: TOKEN, ...db }));
+    const id = 'c0ffee00c0ffee00c0ffee00c0ffee07';
+    feishu.addTask({
+      id,
+      kind: 'contact',
+      total: 5,
+      outcome: 'partial',
+      queuedSteps: 0,
+      runningSteps: 1,
+      advance: 'poll',
+      failedRows: [{ name: '张三', email: 'zhang.san@example.com', mobile: '13912345678' }],
+    });
+    const r = await post({ platform: 'feishu', chatId: 'oc_ops', taskId: id });
+    expect(r.status).toBe(201);
+    const got = await until('the failed rows', async () => {
+      const g = await call('GET', `/api/v1/watches/${encodeURIComponent(r.body.cardKey)}`);
+      return g.body.task?.items?.length > 0 && g;
+    });
+    const raw = JSON.stringify(got.body);
+    expect(raw).toContain('z***@example.com');
+    expect(raw).toContain('139****5678');
+    expect(raw).not.toContain('zhang.san@');
+    expect(raw).not.toContain('13912345678');
+
+    await bot.stop();
+    ({ bot } = await startTestBot({ ...feishuOnly(), API_TOKEN: TOKEN, ALLOWED_CHAT_IDS: 'oc_other', ...db }));
+    const refused = await call('GET', `/api/v1/watches/${encodeURIComponent(r.body.cardKey)}`);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('PERMISSION_DENIED');
+    expect(JSON.stringify(refused.body)).not.toContain('@example.com');
   });
 
   it('is off without API_TOKEN, and the OpenAPI description is served with it', async () => {

@@ -44,6 +44,33 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
   const last = (h: CardHandle) => messenger.updatesOf(h.handle).at(-1);
   const status = async (h: CardHandle) => (await store.cards.get(cardKey(h)))!.status;
 
+  it('a Refresh by someone who may not resume never restarts a stopped card, whenever the Stop lands (asked only when it is stopped)', async () => {
+    tasks.set('1', 'running', 10);
+    const a = await show('1');
+    let asked = 0;
+    const noResume = { inline: true, mayResume: async () => (asked++, false) };
+    // Live: refreshed as usual, nobody asked.
+    expect(await engine.cards.refresh(cardKey(a), noResume)).toMatchObject({ status: 'fresh' });
+    expect(asked).toBe(0);
+    await engine.cards.stopCard(cardKey(a), { inline: false });
+    const peek = await engine.cards.refresh(cardKey(a), noResume);
+    expect(peek).toMatchObject({ status: 'fresh', peeked: true });
+    expect(asked).toBe(1);
+    expect(await status(a)).toBe('stopped');
+    // A Stop and such a Refresh at once, either order: the card ends stopped every time.
+    for (let i = 0; i < 10; i++) {
+      tasks.set(`r${i}`, 'running', 10);
+      const h = await show(`r${i}`);
+      await clock.advance(1000);
+      const both = [engine.cards.stopCard(cardKey(h), { inline: false }), engine.cards.refresh(cardKey(h), noResume)];
+      await Promise.all(i % 2 ? both.reverse() : both);
+      expect(await status(h)).toBe('stopped');
+    }
+    // Who may resume it does.
+    expect(await engine.cards.refresh(cardKey(a), { inline: true, mayResume: async () => true })).toMatchObject({ status: 'fresh' });
+    expect(await status(a)).toBe('active');
+  });
+
   it('regression: Stop pressed while a round is sending to that card is not undone by the round', async () => {
     tasks.set('1', 'running', 10);
     const a = await show('1');
