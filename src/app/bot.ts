@@ -222,8 +222,9 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   const sweep = setInterval(() => {
     store.purgeExpired(clock.now()).catch((e) => log.warn({ err: e }, 'dedupe sweep failed'));
     const before = clock.now() - config.retentionDays * 86_400_000;
-    Promise.all([store.cards.prune(before), store.forms.prune(before)])
-      .then(([n, forms]) => n.cards + n.tasks + forms > 0 && log.info({ ...n, forms }, 'pruned ended cards, tasks and forms past the retention period'))
+    store.retention
+      .prune(before)
+      .then((n) => n.cards + n.tasks + n.forms > 0 && log.info(n, 'pruned ended cards, tasks and forms past the retention period'))
       .catch((e) => log.warn({ err: e }, 'retention sweep failed'));
   }, o.sweepMs ?? 3600_000);
   sweep.unref();

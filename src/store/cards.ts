@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
+import { sql, type SelectQueryBuilder } from 'kysely';
 import type { CardStatus } from '../domain/card-status.js';
 import { snapshotFromJson } from '../domain/snapshot-json.js';
 import type { TaskSnapshot } from '../domain/task.js';
@@ -275,47 +275,6 @@ export class CardStore {
       .selectAll('cards')
       .select(['tasks.snapshot', 'tasks.last_changed_at', 'tasks.active'])
       .orderBy('cards.created_at', 'desc');
-  }
-
-  /**
-   * Deletes ended cards created before `before` (with their subscribers) that owe nothing more (a
-   * last rendering, a finished task's mentions, an unpin: owed work is never dropped), sets the
-   * flags of tasks left without cards, then deletes tasks no card shows any more.
-   */
-  async prune(before: number): Promise<{ cards: number; tasks: number }> {
-    const { db } = this.ctx;
-    const old = (eb: ExpressionBuilder<Database, 'cards'>) =>
-      eb.and([eb('cards.status', '!=', 'active'), eb('cards.created_at', '<', before), eb.not(endedOwes(eb))]);
-    const c = await db.transaction().execute(async (tx) => {
-      await tx
-        .deleteFrom('subscribers')
-        .where('card_key', 'in', (eb) =>
-          eb
-            .selectFrom('cards')
-            .select('card_key')
-            .where((c) => old(c)),
-        )
-        .execute();
-      return tx
-        .deleteFrom('cards')
-        .where((eb) => old(eb))
-        .executeTakeFirst();
-    });
-    const cardless = (eb: ExpressionBuilder<Database, 'tasks'>) =>
-      eb.not(eb.exists(eb.selectFrom('cards').select('card_key').whereRef('cards.task_key', '=', 'tasks.task_key')));
-    // A task no card shows owes nothing and shows nothing (a stale flag would have it claimed every round).
-    await db
-      .updateTable('tasks')
-      .set({ active: 0, pending: 0 })
-      .where((eb) => eb.and([eb.or([eb('active', '!=', 0), eb('pending', '!=', 0)]), cardless(eb)]))
-      .execute();
-    const t = await db
-      .deleteFrom('tasks')
-      .where('active', '=', 0)
-      .where('pending', '=', 0)
-      .where((eb) => cardless(eb))
-      .executeTakeFirst();
-    return { cards: Number(c.numDeletedRows), tasks: Number(t.numDeletedRows) };
   }
 
   /** Every card still updated, for metrics and resumption checks. */

@@ -20,10 +20,4 @@ export class FormStore {
   get(formKey: string): Promise<FormRow | undefined> {
     return this.ctx.db.selectFrom('forms').selectAll().where('form_key', '=', formKey).executeTakeFirst();
   }
-
-  /** Forgets deliveries older than `before` (their submissions are then refused: "send help for a new one"). */
-  async prune(before: number): Promise<number> {
-    const r = await this.ctx.db.deleteFrom('forms').where('created_at', '<', before).executeTakeFirst();
-    return Number(r.numDeletedRows);
-  }
 }

@@ -4,6 +4,7 @@ import type { StoreContext } from './store-context.js';
 import { InboxStore } from './inbox.js';
 import { DigestStore } from './digests.js';
 import { FormStore } from './forms.js';
+import { RetentionStore } from './retention.js';
 import { PreparedQueries } from './prepared.js';
 import { ReplicaStore } from './replicas.js';
 import type { Database } from './schema.js';
@@ -27,6 +28,7 @@ export class Store implements StoreContext {
   readonly subscribers = new SubscriberStore(this);
   readonly digests = new DigestStore(this);
   readonly forms = new FormStore(this);
+  readonly retention = new RetentionStore(this);
   readonly inbox = new InboxStore(this);
   readonly replicas = new ReplicaStore(this);
 

@@ -9,7 +9,8 @@ import { isTerminal, type Platform, type TaskRef, type TaskSnapshot } from '../d
 import type { CardRow, Store } from '../store/store.js';
 import type { QueuedCard } from './card-queue.js';
 import { BUSY, type Intent } from './intent.js';
-import type { CardLifecycle, CardOrigin, InlineCard } from './lifecycle.js';
+import type { InlineCard } from './card-drawing.js';
+import type { CardLifecycle, CardOrigin } from './lifecycle.js';
 
 /** What Refresh restarts without asking who may: expired and failed cards (a stopped one was someone's decision). */
 const NOT_STOPPED: readonly CardStatus[] = RESTARTABLE.filter((s) => s !== 'stopped');

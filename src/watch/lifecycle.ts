@@ -1,21 +1,21 @@
 import type { Logger } from 'pino';
-import { cardHash, compactCard, taskCard, type TaskCardMode } from '../cards/task-card.js';
+import { cardHash, compactCard } from '../cards/task-card.js';
 import type { CardModel } from '../domain/card.js';
 import { RESTARTABLE, sourcesOf, type CardStatus } from '../domain/card-status.js';
 import { cardKey, messengerOf, type CardHandle, type Messenger, type SendLane } from '../domain/chat.js';
 import type { QueuedCard } from './card-queue.js';
 import type { Clock } from '../domain/clock.js';
-import { asTaskbotError, type ErrorCode, type TaskbotError } from '../domain/errors.js';
+import { asTaskbotError, type TaskbotError } from '../domain/errors.js';
 import { snapshotFingerprint, snapshotToJson } from '../domain/snapshot-json.js';
 import { computeProgress, isTerminal, refKey, type Platform, type TaskSnapshot } from '../domain/task.js';
-import { errorLine } from '../i18n/messages.js';
 import type { Locale } from '../domain/locale.js';
-import { addSample, type Estimate, type ProgressSample } from '../domain/eta.js';
+import { addSample } from '../domain/eta.js';
 import type { CardRow, Store } from '../store/store.js';
 import { yieldIfBusy } from '../domain/slice.js';
 import type { AdminAlerts } from './admin-alerts.js';
 import { handleOf, mentionWaiting } from './mentions.js';
 import { syncPin } from './pins.js';
+import { drawCard, drawer, type InlineCard, type RoundView } from './card-drawing.js';
 import { retryLater } from './write-failures.js';
 
 /** Feishu allows 5 updates a second per message; we keep every card to one. */
@@ -23,34 +23,10 @@ export const CARD_MIN_INTERVAL_MS = 1000;
 /** A card that keeps changing under a send (Stop, Refresh) is left for the next round after this many tries. */
 const MAX_TRIES = 3;
 
-/** What one round knows about a task, for its cards. */
-export interface RoundView {
-  snap: TaskSnapshot;
-  /** Where active cards go: stay `active`, or end as `done`, `expired` or `error`. */
-  target: Extract<CardStatus, 'active' | 'done' | 'expired' | 'error'>;
-  /** How active cards that stay active are drawn; null leaves them as they are (no news). */
-  live: Extract<TaskCardMode, 'live' | 'retrying'> | null;
-  /** The error an `error` or `retrying` card names. */
-  errorCode?: ErrorCode;
-  /** This card's rendering is answered inline (a button callback), not sent. */
-  inlineKey?: string;
-  /** Live cards show the time left (or how long nothing moved). */
-  estimate?: Estimate;
-  /** Progress samples, drawn as a chart of progress over time (live and final cards). */
-  history?: readonly ProgressSample[];
-}
-
 /** Where a card came from: a script's own title, or the person who asked for it in the chat (none: a script posted it). */
 export interface CardOrigin {
   title?: string;
   askedBy?: string;
-}
-
-/** A rendering to answer a button with, drawn for `status`. */
-export interface InlineCard {
-  model: CardModel;
-  status: CardStatus;
-  hash: string;
 }
 
 /**
@@ -74,8 +50,6 @@ export interface Settlement {
   /** The earliest time a card asked to be tried again (a failed send, the one-a-second rule). */
   retryAt?: number;
 }
-
-const MODE: Record<Exclude<CardStatus, 'active' | 'gone'>, TaskCardMode> = { done: 'final', stopped: 'stopped', expired: 'expired', error: 'error' };
 
 /**
  * The one owner of a card's life (DESIGN: active → stopped | done | expired | error | gone, Refresh
@@ -188,7 +162,7 @@ export class CardLifecycle {
     // The card a person pressed goes first: their answer waits for no other card.
     const first = view.inlineKey ?? how.now;
     const ordered = first ? [...cards.filter((c) => c.card_key === first), ...cards.filter((c) => c.card_key !== first)] : cards;
-    const draw = this.drawer(view);
+    const draw = drawer(view, this.d.timeZone);
     const guard = how.guard ?? (async () => undefined);
     for (const card of ordered) {
       await yieldIfBusy();
@@ -277,43 +251,10 @@ export class CardLifecycle {
     return (await this.d.store.cards.transition(c.card_key, sourcesOf('gone'), 'gone')) ?? this.d.store.cards.get(c.card_key);
   }
 
-  /**
-   * Draws cards for one view: the cards of a task that look alike (status, language, title,
-   * people waiting) are drawn and hashed once, not once per card. The models are never changed after.
-   */
-  private drawer(view: RoundView): (c: CardRow & { waiting?: number }) => { model: CardModel; hash: string } {
-    const drawn = new Map<string, { model: CardModel; hash: string }>();
-    return (c) => {
-      const key = `${c.status}\u0000${c.locale}\u0000${c.title ?? ''}\u0000${c.waiting ?? 0}`;
-      let d = drawn.get(key);
-      if (!d) {
-        const model = this.render(c, view);
-        d = { model, hash: cardHash(model) };
-        drawn.set(key, d);
-      }
-      return d;
-    };
-  }
-
   /** One card as `view` shows it, in its status now, ready to answer a press with. */
   draw(c: CardRow & { waiting?: number }, view: RoundView): InlineCard {
-    const model = this.render(c, view);
+    const model = drawCard(c, view, this.d.timeZone);
     return { model, status: c.status, hash: cardHash(model) };
-  }
-
-  private render(c: CardRow & { waiting?: number }, view: RoundView): CardModel {
-    const mode = c.status === 'active' ? (view.live ?? 'live') : MODE[c.status as keyof typeof MODE];
-    const code = view.errorCode;
-    return taskCard(view.snap, {
-      locale: c.locale,
-      timeZone: this.d.timeZone,
-      mode,
-      ...(c.title && { title: c.title }),
-      ...(view.estimate && { estimate: view.estimate }),
-      ...(view.history && { history: view.history }),
-      ...(c.waiting && { waiting: c.waiting }),
-      ...(code && (mode === 'error' || mode === 'retrying') && { errorCode: code, errorText: errorLine({ code, details: {} }, c.locale) }),
-    });
   }
 
   /** Sends an update; a card refused for its content is sent once more, smaller. Resolves with the failure, if any. */

@@ -9,7 +9,8 @@ import type { TaskPatch } from '../store/tasks.js';
 import { nextPollDelay } from './backoff.js';
 import type { CardQueue } from './card-queue.js';
 import { cardsOf, inlineOf, type Intent } from './intent.js';
-import type { CardLifecycle, Delivery, InlineCard, RoundView } from './lifecycle.js';
+import type { InlineCard, RoundView } from './card-drawing.js';
+import type { CardLifecycle, Delivery } from './lifecycle.js';
 import type { PollBudget } from './poll-budget.js';
 import { pollDelay } from './poll-plan.js';
 

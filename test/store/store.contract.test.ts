@@ -181,7 +181,7 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     expect((await store.tasks.get('feishu:drive:1'))!).toMatchObject({ active: 0, pending: 0 });
     expect(await store.cards.work('feishu:drive:1')).toEqual([]);
     // Retention takes the subscribers with their cards.
-    await store.cards.prune(1_000_000);
+    await store.retention.prune(1_000_000);
     expect(await store.db.selectFrom('subscribers').selectAll().execute()).toEqual([]);
   });
 
@@ -344,12 +344,21 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     await store.cards.transition('feishu:new_stopped', ['active'], 'stopped');
     for (const k of ['feishu:old_done', 'feishu:old_stopped', 'feishu:new_stopped'])
       await store.cards.recordShown(k, (await store.cards.get(k))!.status, 'h', 2 * day);
-    expect(await store.cards.prune(35 * day)).toEqual({ cards: 2, tasks: 1 });
+    // Form deliveries go with them: a submission of a form that old is refused (send help again).
+    for (const [k, at] of [
+      ['dingtalk:old_form', 1 * day],
+      ['dingtalk:new_form', 40 * day],
+    ] as const) {
+      await store.forms.add({ form_key: k, platform: 'dingtalk', chat_id: 'cidA==', for_user: null, created_at: at });
+    }
+    expect(await store.retention.prune(35 * day)).toEqual({ cards: 2, tasks: 1, forms: 1 });
+    expect(await store.forms.get('dingtalk:old_form')).toBeUndefined();
+    expect(await store.forms.get('dingtalk:new_form')).toMatchObject({ chat_id: 'cidA==', for_user: null });
     expect(await store.cards.get('feishu:old_done')).toBeUndefined();
     expect(await store.tasks.get('feishu:drive:1')).toBeUndefined();
     expect(await store.cards.get('feishu:old_active')).toBeDefined();
     expect(await store.tasks.get('feishu:drive:3')).toBeDefined(); // a newer card still shows it
-    expect(await store.cards.prune(35 * day)).toEqual({ cards: 0, tasks: 0 });
+    expect(await store.retention.prune(35 * day)).toEqual({ cards: 0, tasks: 0, forms: 0 });
   });
 
   it('retention never drops work an ended card still owes (its last rendering, mentions, an unpin), and recomputes the flags of tasks it leaves without cards', async () => {
@@ -370,7 +379,7 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     const pending = async () =>
       (await store.db.selectFrom('tasks').select(['task_key', 'pending']).orderBy('task_key').execute()).map((t) => `${t.task_key}=${t.pending}`);
     expect(await pending()).toEqual(['feishu:drive:1=1', 'feishu:drive:2=1', 'feishu:drive:3=1']);
-    expect(await store.cards.prune(35 * day)).toEqual({ cards: 0, tasks: 0 });
+    expect(await store.retention.prune(35 * day)).toEqual({ cards: 0, tasks: 0, forms: 0 });
     expect(await store.subscribers.owed('feishu:mention')).toEqual([{ userId: 'ou_a', begun: false }]);
     expect((await store.tasks.claimDue('A', 40 * day, 41 * day, 10)).map((t) => t.task_key).sort()).toEqual([
       'feishu:drive:1',
@@ -381,12 +390,12 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     await store.cards.recordShown('feishu:render', 'done', 'h', 3 * day);
     await store.subscribers.markNotified('feishu:mention', ['ou_a'], 3 * day);
     await store.cards.recordPinned('feishu:unpin', 0);
-    expect(await store.cards.prune(35 * day)).toEqual({ cards: 3, tasks: 3 });
+    expect(await store.retention.prune(35 * day)).toEqual({ cards: 3, tasks: 3, forms: 0 });
     // A task a card-less past left pending (as earlier releases' retention did) is recomputed and goes.
     await store.cards.add(card('feishu:gone', 'feishu:drive:4', old), task('feishu:drive:4'), false);
     await store.db.deleteFrom('cards').where('card_key', '=', 'feishu:gone').execute();
     await store.db.updateTable('tasks').set({ active: 1, pending: 1 }).where('task_key', '=', 'feishu:drive:4').execute();
-    expect(await store.cards.prune(35 * day)).toEqual({ cards: 0, tasks: 1 });
+    expect(await store.retention.prune(35 * day)).toEqual({ cards: 0, tasks: 1, forms: 0 });
     expect(await store.tasks.claimDue('A', 40 * day, 41 * day, 10)).toEqual([]);
   });
 

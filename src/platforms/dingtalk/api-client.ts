@@ -11,6 +11,7 @@ import { TokenCache } from '../../http/token-cache.js';
 import type { DingtalkTaskApi } from '../../providers/ports.js';
 import { classifyDingtalk, classifyOapi, type DingtalkCallContext } from './errors.js';
 import type { LimitShare } from '../../domain/limit-share.js';
+import { fetchAccessToken } from './access-token.js';
 
 export interface DingtalkApiOptions {
   clientId: string;
@@ -61,7 +62,7 @@ export class DingtalkApi implements DingtalkTaskApi {
     const clock = opts.clock ?? systemClock;
     this.clock = clock;
     this.retry = { clock, ...opts.retry };
-    this.tokens = new TokenCache(() => this.fetchAccessToken(), 5 * 60_000, clock);
+    this.tokens = new TokenCache(() => fetchAccessToken(this.opts), 5 * 60_000, clock);
   }
 
   /** One OpenAPI call; returns the parsed JSON of a 2xx answer. */
@@ -282,29 +283,5 @@ export class DingtalkApi implements DingtalkTaskApi {
       throw new TaskbotError('BAD_UPSTREAM_RESPONSE', `${ctx.endpoint}: answer has no result.unionid`, { endpoint: ctx.endpoint });
     }
     return unionId;
-  }
-
-  private async fetchAccessToken(): Promise<{ token: string; expiresInSec: number }> {
-    const endpoint = 'dingtalk oauth2 accessToken';
-    const res = await httpRequest({
-      url: `${this.opts.apiBase}/v1.0/oauth2/accessToken`,
-      method: 'POST',
-      json: { appKey: this.opts.clientId, appSecret: this.opts.clientSecret },
-      timeoutMs: this.opts.timeoutMs,
-      endpoint,
-    });
-    if (res.status >= 500 || res.status === 429) throw classifyDingtalk(res.status, res.headers, undefined, { endpoint, scopes: [] });
-    const body = parseJson(res, endpoint) as { accessToken?: unknown; expireIn?: unknown; message?: unknown };
-    if (res.status !== 200) {
-      throw new TaskbotError('AUTH_FAILED', `DingTalk refused DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET: ${String(body.message ?? `HTTP ${res.status}`)}`, {
-        platform: 'dingtalk',
-        endpoint,
-        httpStatus: res.status,
-      });
-    }
-    if (typeof body.accessToken !== 'string' || typeof body.expireIn !== 'number') {
-      throw new TaskbotError('BAD_UPSTREAM_RESPONSE', `${endpoint}: answer has no accessToken`, { endpoint });
-    }
-    return { token: body.accessToken, expiresInSec: body.expireIn };
   }
 }
