@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import { until } from '../helpers/bot.js';
+import { feishuEnv } from '../helpers/env.js';
 
 const CLI = join(import.meta.dirname, '../../dist/src/cli.js');
 const cwd = mkdtempSync(join(tmpdir(), 'taskbot-cli-')); // no stray .env
@@ -29,8 +30,9 @@ function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
   });
 }
 
-const feishuEnv = () => ({ FEISHU_APP_ID: feishu.appId, FEISHU_APP_SECRET: feishu.appSecret, FEISHU_DOMAIN: feishu.baseUrl });
-const dingtalkEnv = () => ({
+/** The CLI's settings against the suite's fakes (the CLI needs no card template). */
+const feishuNow = () => feishuEnv(feishu);
+const dingtalkNow = () => ({
   DINGTALK_CLIENT_ID: dingtalk.clientId,
   DINGTALK_CLIENT_SECRET: dingtalk.clientSecret,
   DINGTALK_API_BASE: dingtalk.baseUrl,
@@ -55,7 +57,7 @@ afterAll(async () => {
 
 describe('taskbot status', () => {
   it('summarises a partly failed Feishu contact task with masked contacts and exits 1', async () => {
-    const r = await run(['status', CONTACT, '--platform', 'feishu'], feishuEnv());
+    const r = await run(['status', CONTACT, '--platform', 'feishu'], feishuNow());
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`Feishu · Contact batch task ${CONTACT}`);
     expect(r.stdout).toContain('Add users');
@@ -68,14 +70,14 @@ describe('taskbot status', () => {
   });
 
   it('summarises a finished Feishu drive task and exits 0', async () => {
-    const r = await run(['status', '7360595374803812356', '--platform', 'feishu'], feishuEnv());
+    const r = await run(['status', '7360595374803812356', '--platform', 'feishu'], feishuNow());
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Drive folder task');
     expect(r.stdout).toMatch(/State\s+Succeeded/);
   });
 
   it('summarises a failed DingTalk storage task with its reason and exits 1', async () => {
-    const r = await run(['status', 'mv-9', '--platform', 'dingtalk', '--union-id', 'u-1'], dingtalkEnv());
+    const r = await run(['status', 'mv-9', '--platform', 'dingtalk', '--union-id', 'u-1'], dingtalkNow());
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('DingTalk storage task mv-9');
     expect(r.stdout).toMatch(/State\s+Failed/);
@@ -83,20 +85,20 @@ describe('taskbot status', () => {
   });
 
   it('finds a DingTalk doc task without a kind, prints Chinese by default, and --json prints the snapshot', async () => {
-    const zh = await run(['status', 'cp-1', '--platform', 'dingtalk'], { ...dingtalkEnv(), BOT_LOCALE: 'zh' });
+    const zh = await run(['status', 'cp-1', '--platform', 'dingtalk'], { ...dingtalkNow(), BOT_LOCALE: 'zh' });
     expect(zh.code).toBe(0);
     expect(zh.stdout).toContain('钉钉文档任务 cp-1');
     expect(zh.stdout).toMatch(/状态\s+已完成/);
-    const j = await run(['status', 'cp-1', '--platform', 'dingtalk', '--kind', 'doc', '--json'], dingtalkEnv());
+    const j = await run(['status', 'cp-1', '--platform', 'dingtalk', '--kind', 'doc', '--json'], dingtalkNow());
     expect(j.code).toBe(0);
     expect(JSON.parse(j.stdout)).toMatchObject({ ref: { platform: 'dingtalk', kind: 'doc', id: 'cp-1' }, state: 'succeeded', total: 8 });
   });
 
   it('says clearly when a task does not exist or an id is malformed (exit 1)', async () => {
-    const missing = await run(['status', '123456', '--platform', 'feishu'], feishuEnv());
+    const missing = await run(['status', '123456', '--platform', 'feishu'], feishuNow());
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^No such task.*\(TASK_NOT_FOUND: /);
-    const bad = await run(['status', 'hello', '--platform', 'feishu'], feishuEnv());
+    const bad = await run(['status', 'hello', '--platform', 'feishu'], feishuNow());
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^That is not a valid task id.*\(INVALID_TASK_ID: .*32 hexadecimal characters/);
     expect(bad.stderr).not.toMatch(/at .*\.js:\d+/);
@@ -107,7 +109,7 @@ describe('taskbot status', () => {
     await f.listen();
     f.denyScope('/open-apis/drive/v1/files/task_check');
     try {
-      const r = await run(['status', '1', '--platform', 'feishu'], { FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl });
+      const r = await run(['status', '1', '--platform', 'feishu'], feishuEnv(f));
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('PERMISSION_DENIED');
       expect(r.stderr).toContain('Needed permission: drive:drive | drive:drive.metadata:readonly | drive:drive:readonly');
@@ -122,9 +124,7 @@ describe('taskbot status', () => {
     f.inject({ path: /task_check/, kind: 'hang', times: 10 });
     try {
       const r = await run(['status', '1', '--platform', 'feishu'], {
-        FEISHU_APP_ID: f.appId,
-        FEISHU_APP_SECRET: f.appSecret,
-        FEISHU_DOMAIN: f.baseUrl,
+        ...feishuEnv(f),
         UPSTREAM_TIMEOUT_MS: '200',
       });
       expect(r.code).toBe(1);
@@ -135,7 +135,7 @@ describe('taskbot status', () => {
   });
 
   it('--watch redraws progress until the task ends', async () => {
-    const r = await run(['status', 'b'.repeat(32), '--platform', 'feishu', '--watch', '--interval', '0.05'], feishuEnv());
+    const r = await run(['status', 'b'.repeat(32), '--platform', 'feishu', '--watch', '--interval', '0.05'], feishuNow());
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     const progress = lines.filter((l) => /^\d\d:\d\d:\d\d {2}(Queued|Running|Succeeded)/.test(l));
@@ -153,13 +153,13 @@ describe('taskbot status', () => {
     [['launch'], /unknown command "launch"/],
     [['constructor'], /unknown command "constructor"/],
   ])('usage error %j exits 2', async (args, message) => {
-    const r = await run(args, feishuEnv());
+    const r = await run(args, feishuNow());
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
   });
 
   it('a bad setting stops with one line naming it (exit 2)', async () => {
-    const r = await run(['status', '1', '--platform', 'feishu'], { ...feishuEnv(), HTTP_PORT: 'x' });
+    const r = await run(['status', '1', '--platform', 'feishu'], { ...feishuNow(), HTTP_PORT: 'x' });
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe('config: HTTP_PORT must be a port number, e.g. 3000');
   });
@@ -183,12 +183,12 @@ describe('taskbot reports', () => {
         form_contents: [],
       });
     }
-    const r = await run(['reports', '--since', '24h'], feishuEnv());
+    const r = await run(['reports', '--since', '24h'], feishuNow());
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}张0 \(研发部\) {2}日报/);
     expect(r.stdout).toContain('日报: 2 submissions');
     expect(r.stdout).toContain('周报: 1 submissions');
-    const none = await run(['reports', '--since', '10m'], feishuEnv());
+    const none = await run(['reports', '--since', '10m'], feishuNow());
     expect(none.stdout.trim()).toBe('No reports in this period.');
   });
 });
@@ -209,9 +209,7 @@ describe('taskbot doctor', () => {
     d.denyScope('storage');
     try {
       const env = {
-        FEISHU_APP_ID: f.appId,
-        FEISHU_APP_SECRET: f.appSecret,
-        FEISHU_DOMAIN: f.baseUrl,
+        ...feishuEnv(f),
         DINGTALK_CLIENT_ID: d.clientId,
         DINGTALK_CLIENT_SECRET: d.clientSecret,
         DINGTALK_API_BASE: d.baseUrl,
@@ -278,7 +276,7 @@ describe('taskbot watch', () => {
   it('posts a live card into the chat and records it in the store for the serving taskbot', async () => {
     feishu.addTask({ id: '424242', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 10_000 });
     const r = await run(['watch', '424242', '--platform', 'feishu', '--chat', 'oc_cli', '--title', 'Archive move', '--notify', 'ou_alice', '--json'], {
-      ...feishuEnv(),
+      ...feishuNow(),
       DATABASE_URL: db(),
     });
     expect(r.code).toBe(0);
@@ -292,29 +290,29 @@ describe('taskbot watch', () => {
 
   it('says what is wrong: usage (exit 2), an unknown task (exit 1, nothing posted)', async () => {
     const before = feishu.im.inChat('oc_cli2').length;
-    expect((await run(['watch', '1', '--platform', 'feishu'], feishuEnv())).stderr).toContain('--chat');
-    expect((await run(['watch', '1', '--platform', 'feishu'], feishuEnv())).code).toBe(2);
-    expect((await run(['watch', '1', '--platform', 'feishu', '--chat', 'c', '--kind', 'doc'], feishuEnv())).stderr).toContain(
+    expect((await run(['watch', '1', '--platform', 'feishu'], feishuNow())).stderr).toContain('--chat');
+    expect((await run(['watch', '1', '--platform', 'feishu'], feishuNow())).code).toBe(2);
+    expect((await run(['watch', '1', '--platform', 'feishu', '--chat', 'c', '--kind', 'doc'], feishuNow())).stderr).toContain(
       '--kind: this kind does not exist on this platform',
     );
-    const missing = await run(['watch', '404404', '--platform', 'feishu', '--chat', 'oc_cli2'], { ...feishuEnv(), DATABASE_URL: db() });
+    const missing = await run(['watch', '404404', '--platform', 'feishu', '--chat', 'oc_cli2'], { ...feishuNow(), DATABASE_URL: db() });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('TASK_NOT_FOUND');
     expect(feishu.im.inChat('oc_cli2')).toHaveLength(before);
-    expect((await run(['watch', '1', '--platform', 'feishu', '--chat', 'c', '--url', 'http://127.0.0.1:1'], feishuEnv())).stderr).toContain('API_TOKEN');
+    expect((await run(['watch', '1', '--platform', 'feishu', '--chat', 'c', '--url', 'http://127.0.0.1:1'], feishuNow())).stderr).toContain('API_TOKEN');
   });
 
   it('--url asks a running taskbot through its script API', async () => {
     const { startTestBot } = await import('../helpers/bot.js');
     const token = 'cli-api-token-0123456789';
-    const { bot } = await startTestBot({ ...feishuEnv(), API_TOKEN: token });
+    const { bot } = await startTestBot({ ...feishuNow(), API_TOKEN: token });
     try {
       feishu.addTask({ id: '515151', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 10_000 });
-      const r = await run(['watch', '515151', '--platform', 'feishu', '--chat', 'oc_cli3', '--url', bot.url], { ...feishuEnv(), API_TOKEN: token });
+      const r = await run(['watch', '515151', '--platform', 'feishu', '--chat', 'oc_cli3', '--url', bot.url], { ...feishuNow(), API_TOKEN: token });
       expect(r.stdout).toMatch(/^posted feishu:om_\S+ \(running\) in oc_cli3/);
       expect(r.code).toBe(0);
       const refused = await run(['watch', '515151', '--platform', 'feishu', '--chat', 'oc_cli3', '--url', bot.url], {
-        ...feishuEnv(),
+        ...feishuNow(),
         API_TOKEN: 'wrong-token-0123456789',
       });
       expect(refused.code).toBe(1);

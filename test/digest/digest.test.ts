@@ -4,6 +4,7 @@ import { DigestScheduler } from '../../src/digest/scheduler.js';
 import { parseSchedule, nextFire } from '../../src/digest/schedule.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
+import { cardRow, taskRow } from '../helpers/rows.js';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import { FeishuApi } from '../../src/platforms/feishu/api-client.js';
 import { reportSubmissions } from '../../src/providers/feishu-report.js';
@@ -398,29 +399,10 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
       };
       const snap = (id: string, state: string) =>
         JSON.stringify({ ref: { platform: 'feishu', kind: 'drive', id }, state, label: 'drive_folder_task', fetchedAt: new Date().toISOString() });
-      const t = (id: string, state: string) => ({
-        task_key: `feishu:drive:${id}`,
-        platform: 'feishu',
-        kind: 'drive',
-        task_id: id,
-        operator: null,
-        snapshot: snap(id, state),
-        snapshot_hash: 'x',
-        next_due_at: 0,
-        backoff_ms: 2000,
-        created_at: clock.now(),
-        last_changed_at: clock.now(),
-      });
-      const c = (id: string) => ({
-        card_key: `feishu:om_${id}`,
-        platform: 'feishu',
-        handle: `om_${id}`,
-        chat_id: chat.chatId,
-        task_key: `feishu:drive:${id}`,
-        locale: 'en',
-        status: 'done',
-        created_at: clock.now(),
-      });
+      const t = (id: string, state: string) =>
+        taskRow(`feishu:drive:${id}`, { snapshot: snap(id, state), snapshot_hash: 'x', next_due_at: 0, created_at: clock.now(), last_changed_at: clock.now() });
+      const c = (id: string) =>
+        cardRow(`feishu:om_${id}`, `feishu:drive:${id}`, { chat_id: chat.chatId, locale: 'en', status: 'done', created_at: clock.now() });
       for (const [id, state] of [
         ['1', 'succeeded'],
         ['2', 'failed'],

@@ -1,8 +1,8 @@
 import { TOPIC_CARD, TOPIC_ROBOT } from 'dingtalk-stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
+import type { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import type { Bot } from '../../src/app/bot.js';
-import { startTestBot, until, type LogSink } from '../helpers/bot.js';
+import { dingtalkBot, until, type LogSink } from '../helpers/bot.js';
 
 const GROUP = 'cidGroupABC==';
 
@@ -12,18 +12,8 @@ describe('DingTalk bot over Stream mode (real DWClient subclass, fake gateway an
   let sink: LogSink;
 
   async function start(template = true) {
-    fake = new FakeDingtalk();
-    await fake.listen();
+    ({ fake, bot, sink } = await dingtalkBot({ UPSTREAM_TIMEOUT_MS: '1200', DINGTALK_CARD_TEMPLATE_ID: template ? 'tpl-taskbot' : '' }));
     fake.users.set('staff001', 'union-001');
-    ({ bot, sink } = await startTestBot({
-      DINGTALK_CLIENT_ID: fake.clientId,
-      DINGTALK_CLIENT_SECRET: fake.clientSecret,
-      DINGTALK_API_BASE: fake.baseUrl,
-      DINGTALK_OAPI_BASE: fake.baseUrl,
-      UPSTREAM_TIMEOUT_MS: '1200',
-      ...(template && { DINGTALK_CARD_TEMPLATE_ID: 'tpl-taskbot' }),
-    }));
-    await fake.stream.waitForConnection();
   }
   afterEach(async () => {
     await bot?.stop();

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FRESH_READ_MS } from '../../src/providers/registry.js';
-import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
+import type { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import type { Bot } from '../../src/app/bot.js';
-import { startTestBot, until, type LogSink } from '../helpers/bot.js';
+import { feishuBot, until, type LogSink } from '../helpers/bot.js';
 
 const DRIVE = '7360595374803812356';
 const CONTACT = 'c0ffee00c0ffee00c0ffee00c0ffee00';
@@ -13,15 +13,7 @@ describe('Feishu bot over the long connection (real WSClient, fake gateway)', ()
   let sink: LogSink;
 
   beforeEach(async () => {
-    fake = new FakeFeishu();
-    await fake.listen();
-    ({ bot, sink } = await startTestBot({
-      FEISHU_APP_ID: fake.appId,
-      FEISHU_APP_SECRET: fake.appSecret,
-      FEISHU_DOMAIN: fake.baseUrl,
-      UPSTREAM_TIMEOUT_MS: '1200',
-    }));
-    await fake.gateway.waitForConnection();
+    ({ fake, bot, sink } = await feishuBot({ UPSTREAM_TIMEOUT_MS: '1200' }));
   });
   afterEach(async () => {
     await bot.stop();

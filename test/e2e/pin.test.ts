@@ -8,6 +8,7 @@ import type { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import { runDoctor } from '../../src/doctor/doctor.js';
 import { loadConfig } from '../../src/config.js';
 import { platformsEach, startTestBot, until, withDingtalk, withFeishu } from '../helpers/bot.js';
+import { feishuEnv } from '../helpers/env.js';
 
 const ADMIN = 'ou_admin';
 
@@ -64,7 +65,7 @@ describe('pin live cards while their task runs', () => {
     delete t.bot;
     await new Promise((r) => setTimeout(r, 5000)); // the task ends meanwhile
     expect(f.im.pinned.has(card.message_id)).toBe(true);
-    ({ bot: t.bot } = await startTestBot({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, ADMIN_USER_IDS: ADMIN, ...db }));
+    ({ bot: t.bot } = await startTestBot({ ...feishuEnv(f), ADMIN_USER_IDS: ADMIN, ...db }));
     await until('unpinned after the restart', () => !f.im.pinned.has(card.message_id), 10_000);
     await until('its final state', () => JSON.stringify(f.im.messages.get(card.message_id)!.card).includes('Succeeded'));
   }, 30_000);
@@ -83,9 +84,7 @@ describe('pin live cards while their task runs', () => {
     expect(f.im.inChat('oc_s').filter((m) => JSON.stringify(m.card).includes('cannot be pinned'))).toHaveLength(1);
     expect(JSON.stringify((await say(f, 'oc_s', 'pin')).card)).toContain('PERMISSION_DENIED');
     const doctor = async () =>
-      (await runDoctor(loadConfig({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, DATABASE_URL: 'sqlite::memory:' }))).find(
-        (c) => c.name === 'scope: pin live cards (pin on)',
-      )!;
+      (await runDoctor(loadConfig({ ...feishuEnv(f), DATABASE_URL: 'sqlite::memory:' }))).find((c) => c.name === 'scope: pin live cards (pin on)')!;
     expect(await doctor()).toMatchObject({ ok: false, fix: expect.stringContaining('im:message.pins:write_only') });
     // Granted, and turned on again: both live cards get pinned.
     f.restoreScope('/open-apis/im/v1/pins');

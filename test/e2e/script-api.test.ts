@@ -6,6 +6,7 @@ import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import type { Bot } from '../../src/app/bot.js';
 import { startTestBot, until } from '../helpers/bot.js';
+import { feishuEnv } from '../helpers/env.js';
 
 const TOKEN = 'test-api-token-0123456789';
 const DRIVE = '7360595374803812356';
@@ -20,9 +21,7 @@ describe('the script API (POST/GET/DELETE /api/v1/watches) on the real bot', () 
     dingtalk = new FakeDingtalk();
     await Promise.all([feishu.listen(), dingtalk.listen()]);
     ({ bot } = await startTestBot({
-      FEISHU_APP_ID: feishu.appId,
-      FEISHU_APP_SECRET: feishu.appSecret,
-      FEISHU_DOMAIN: feishu.baseUrl,
+      ...feishuEnv(feishu),
       DINGTALK_CLIENT_ID: dingtalk.clientId,
       DINGTALK_CLIENT_SECRET: dingtalk.clientSecret,
       DINGTALK_API_BASE: dingtalk.baseUrl,
@@ -45,7 +44,7 @@ describe('the script API (POST/GET/DELETE /api/v1/watches) on the real bot', () 
     return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
   };
   const post = (body: unknown, headers?: Record<string, string>) => call('POST', '/api/v1/watches', body, headers);
-  const feishuOnly = () => ({ FEISHU_APP_ID: feishu.appId, FEISHU_APP_SECRET: feishu.appSecret, FEISHU_DOMAIN: feishu.baseUrl });
+  const feishuOnly = () => ({ ...feishuEnv(feishu) });
   const cardsIn = (chat: string) => feishu.im.inChat(chat).filter((m) => m.text === undefined);
 
   it('posts a live card into the chat, watches it to the end, mentions who asked, and reports it', async () => {
@@ -195,7 +194,7 @@ describe('the script API (POST/GET/DELETE /api/v1/watches) on the real bot', () 
     expect(doc.body.paths).toHaveProperty(['/api/v1/watches', 'post']);
     expect(doc.body.components.schemas.WatchRequest.required).toEqual(expect.arrayContaining(['platform', 'chatId', 'taskId']));
     await bot.stop();
-    ({ bot } = await startTestBot({ FEISHU_APP_ID: feishu.appId, FEISHU_APP_SECRET: feishu.appSecret, FEISHU_DOMAIN: feishu.baseUrl }));
+    ({ bot } = await startTestBot({ ...feishuEnv(feishu) }));
     expect((await post({ platform: 'feishu', chatId: 'oc_ops', taskId: '1' })).status).toBe(404);
   });
 });

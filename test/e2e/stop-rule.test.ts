@@ -4,6 +4,7 @@ import type { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import { runDoctor } from '../../src/doctor/doctor.js';
 import { loadConfig } from '../../src/config.js';
 import { platformsEach, until, withDingtalk, withFeishu } from '../helpers/bot.js';
+import { feishuEnv } from '../helpers/env.js';
 
 const TOKEN = 'stop-rule-test-token';
 const toast = (ack: { data?: unknown }) => (ack.data as { toast: { content: string } }).toast.content;
@@ -103,17 +104,13 @@ describe('who may stop a card, end to end', () => {
     // A refusal for good is kept: the second press did not ask again.
     expect(f.calls(/\/im\/v1\/chats\/oc_n$/)).toHaveLength(1);
 
-    const checks = await runDoctor(
-      loadConfig({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, DATABASE_URL: 'sqlite::memory:' }),
-    );
+    const checks = await runDoctor(loadConfig({ ...feishuEnv(f), DATABASE_URL: 'sqlite::memory:' }));
     const c = checks.find((x) => x.name.startsWith('scope: group owner'))!;
     expect(c.ok).toBe(false);
     expect(c.fix).toContain('im:chat:readonly');
     expect(c.fix).toContain('until then only the person who asked for a card and ADMIN_USER_IDS may stop it');
     f.restoreScope('/open-apis/im/v1/chats/:chat_id');
-    const again = await runDoctor(
-      loadConfig({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, DATABASE_URL: 'sqlite::memory:' }),
-    );
+    const again = await runDoctor(loadConfig({ ...feishuEnv(f), DATABASE_URL: 'sqlite::memory:' }));
     expect(again.find((x) => x.name.startsWith('scope: group owner'))!.ok).toBe(true);
   });
 

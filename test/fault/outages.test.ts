@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
+import type { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import type { Bot } from '../../src/app/bot.js';
-import { startTestBot, until, type LogSink } from '../helpers/bot.js';
+import { feishuBot, until, type LogSink } from '../helpers/bot.js';
 
 const hex = (n: number) => `0a${n.toString(16).padStart(30, '0')}`;
 
@@ -21,16 +21,7 @@ describe('outages during watches', () => {
   });
 
   async function start(env: Record<string, string> = {}) {
-    fake = new FakeFeishu();
-    await fake.listen();
-    ({ bot, sink } = await startTestBot({
-      FEISHU_APP_ID: fake.appId,
-      FEISHU_APP_SECRET: fake.appSecret,
-      FEISHU_DOMAIN: fake.baseUrl,
-      UPSTREAM_TIMEOUT_MS: '300',
-      ...env,
-    }));
-    await fake.gateway.waitForConnection();
+    ({ fake, bot, sink } = await feishuBot({ UPSTREAM_TIMEOUT_MS: '300', ...env }));
   }
 
   async function card(chat: string, id: string) {

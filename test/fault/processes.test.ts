@@ -8,12 +8,12 @@ import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import { freshStoreUrl } from '../helpers/stores.js';
 import { until } from '../helpers/bot.js';
 import { exited, serve } from '../helpers/serve.js';
+import { feishuEnv } from '../helpers/env.js';
 
 const hex = (n: number) => `fa${n.toString(16).padStart(30, '0')}`;
 
 /** `taskbot serve` against the fake Feishu. */
-const serveOn = (fake: FakeFeishu, databaseUrl: string) =>
-  serve({ FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret, FEISHU_DOMAIN: fake.baseUrl, DATABASE_URL: databaseUrl });
+const serveOn = (fake: FakeFeishu, databaseUrl: string) => serve({ ...feishuEnv(fake), DATABASE_URL: databaseUrl });
 
 describe('processes: crashes, restarts, replicas and shutdown', () => {
   let fake: FakeFeishu;

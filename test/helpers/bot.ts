@@ -7,6 +7,7 @@ import { createLogger } from '../../src/log.js';
 import { afterEach } from 'vitest';
 import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
+import { dingtalkEnv, feishuEnv } from './env.js';
 
 /** Collected log lines of a bot under test (JSON strings). */
 export class LogSink {
@@ -76,27 +77,46 @@ export function platformsEach(): UnderTest {
   return t;
 }
 
-/** A fake Feishu and the bot on it over the long connection (`env` adds to its settings), connected. */
-export async function withFeishu(t: UnderTest, env: Record<string, string> = {}): Promise<FakeFeishu> {
-  const f = (t.feishu = new FakeFeishu());
-  await f.listen();
-  ({ bot: t.bot, sink: t.sink } = await startTestBot({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl, ...env }));
-  await f.gateway.waitForConnection();
-  return f;
+/** A fake Feishu, listening, and the bot on it over the long connection (`env` adds to its settings), connected. */
+export async function feishuBot(
+  env: Record<string, string> = {},
+  extra: Partial<BotOptions> & { connected?: boolean } = {},
+): Promise<{ fake: FakeFeishu; bot: Bot; sink: LogSink }> {
+  const fake = new FakeFeishu();
+  await fake.listen();
+  const { bot, sink } = await startTestBot({ ...feishuEnv(fake), ...env }, undefined, extra).catch(async (e: unknown) => {
+    await fake.close();
+    throw e;
+  });
+  if (extra.connected !== false) await fake.gateway.waitForConnection();
+  return { fake, bot, sink };
 }
 
-/** A fake DingTalk (with a card template) and the bot on it over Stream mode, connected. */
-export async function withDingtalk(t: UnderTest, env: Record<string, string> = {}): Promise<FakeDingtalk> {
-  const d = (t.dingtalk = new FakeDingtalk());
-  await d.listen();
-  ({ bot: t.bot, sink: t.sink } = await startTestBot({
-    DINGTALK_CLIENT_ID: d.clientId,
-    DINGTALK_CLIENT_SECRET: d.clientSecret,
-    DINGTALK_API_BASE: d.baseUrl,
-    DINGTALK_OAPI_BASE: d.baseUrl,
-    DINGTALK_CARD_TEMPLATE_ID: 'tpl',
-    ...env,
-  }));
-  await d.stream.waitForConnection();
-  return d;
+/** A fake DingTalk (with a card template), listening, and the bot on it over Stream mode, connected. */
+export async function dingtalkBot(
+  env: Record<string, string> = {},
+  extra: Partial<BotOptions> & { connected?: boolean } = {},
+): Promise<{ fake: FakeDingtalk; bot: Bot; sink: LogSink }> {
+  const fake = new FakeDingtalk();
+  await fake.listen();
+  const { bot, sink } = await startTestBot({ ...dingtalkEnv(fake), DINGTALK_CARD_TEMPLATE_ID: 'tpl', ...env }, undefined, extra).catch(async (e: unknown) => {
+    await fake.close();
+    throw e;
+  });
+  if (extra.connected !== false) await fake.stream.waitForConnection();
+  return { fake, bot, sink };
+}
+
+/** feishuBot held by `t` (stopped after the test). */
+export async function withFeishu(t: UnderTest, env: Record<string, string> = {}, extra: Partial<BotOptions> = {}): Promise<FakeFeishu> {
+  const r = await feishuBot(env, extra);
+  Object.assign(t, { feishu: r.fake, bot: r.bot, sink: r.sink });
+  return r.fake;
+}
+
+/** dingtalkBot held by `t` (stopped after the test). */
+export async function withDingtalk(t: UnderTest, env: Record<string, string> = {}, extra: Partial<BotOptions> = {}): Promise<FakeDingtalk> {
+  const r = await dingtalkBot(env, extra);
+  Object.assign(t, { dingtalk: r.fake, bot: r.bot, sink: r.sink });
+  return r.fake;
 }

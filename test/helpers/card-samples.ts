@@ -78,7 +78,7 @@ export function sampleCards(locale: Locale): Record<string, CardModel> {
     'task-live-eta': taskCard(RUNNING_CONTACT, {
       ...o,
       mode: 'live',
-      estimate: { kind: 'eta', remainingMs: 4 * 60_000 + 10_000 },
+      estimate: { kind: 'eta', fit: 1, remainingMs: 4 * 60_000 + 10_000 },
       waiting: 2,
       title: 'Nightly HR import',
       history: HISTORY,

@@ -2,7 +2,11 @@ import type { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import type { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 
 /** The bot's environment for Feishu (long connection) against a fake. */
-export const feishuEnv = (f: FakeFeishu): Record<string, string> => ({ FEISHU_APP_ID: f.appId, FEISHU_APP_SECRET: f.appSecret, FEISHU_DOMAIN: f.baseUrl });
+export const feishuEnv = (f: Pick<FakeFeishu, 'appId' | 'appSecret' | 'baseUrl'>): Record<string, string> => ({
+  FEISHU_APP_ID: f.appId,
+  FEISHU_APP_SECRET: f.appSecret,
+  FEISHU_DOMAIN: f.baseUrl,
+});
 
 /** The bot's environment for DingTalk (Stream mode, card template) against a fake. */
 export const dingtalkEnv = (d: FakeDingtalk): Record<string, string> => ({

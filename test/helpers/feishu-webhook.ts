@@ -1,4 +1,5 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { feishuEnv } from './env.js';
 
 /** The webhook secrets the tests configure the bot with. */
 export const ENCRYPT_KEY = 'test-encrypt-key-123';
@@ -25,9 +26,7 @@ export function signed(body: string, o: { ts?: number; key?: string } = {}): Rec
 /** The bot's environment for webhook mode against a fake Feishu. */
 export function webhookEnv(fake: { appId: string; appSecret: string; baseUrl: string }): Record<string, string> {
   return {
-    FEISHU_APP_ID: fake.appId,
-    FEISHU_APP_SECRET: fake.appSecret,
-    FEISHU_DOMAIN: fake.baseUrl,
+    ...feishuEnv(fake),
     FEISHU_EVENT_MODE: 'webhook',
     FEISHU_ENCRYPT_KEY: ENCRYPT_KEY,
     FEISHU_VERIFICATION_TOKEN: VERIFICATION_TOKEN,

@@ -45,6 +45,6 @@ describe.each(STORE_KINDS)('prepared queries (%s)', (kind) => {
     await expect(q.run(db, 'literal', ['a'], (key) => db.selectFrom('dedupe').select('key').where('key', '=', sql.lit(key)))).rejects.toThrow(
       /value 0 is not a parameter/,
     );
-    await expect(q.run(db, 'unused', ['a'], () => db.selectFrom('dedupe').select('key'))).rejects.toThrow(/value 0 is not a parameter/);
+    await expect(q.run(db, 'unused', ['a'], (_key) => db.selectFrom('dedupe').select('key'))).rejects.toThrow(/value 0 is not a parameter/);
   });
 });

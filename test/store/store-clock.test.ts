@@ -9,6 +9,7 @@ import { RecordingMessenger } from '../helpers/recording-messenger.js';
 import { ScriptedTasks } from '../helpers/scripted-tasks.js';
 import { freshStore } from '../helpers/stores.js';
 import { round } from '../helpers/round.js';
+import { cardRow, taskRow } from '../helpers/rows.js';
 
 const TZ = 'Asia/Shanghai';
 const HOUR = 3600_000;
@@ -85,33 +86,13 @@ describe('the store clock on SQLite, across steps of the wall clock', () => {
   it('times written while the clock was ahead (it was set back while taskbot was down) are brought back at start', async () => {
     ({ store } = await freshStore('sqlite'));
     const wall = new ManualClock(Date.UTC(2026, 11, 4, 2));
-    const t = {
-      task_key: 'feishu:drive:1',
-      platform: 'feishu',
-      kind: 'drive',
-      task_id: '1',
-      operator: null,
-      snapshot: '{}',
+    const t = taskRow('feishu:drive:1', {
       snapshot_hash: 'h',
       next_due_at: wall.now() + 2 * HOUR,
-      backoff_ms: 2000,
       created_at: wall.now() + 2 * HOUR,
       last_changed_at: wall.now(),
-    } as const;
-    await store.cards.add(
-      {
-        card_key: 'feishu:om_1',
-        platform: 'feishu',
-        handle: 'om_1',
-        chat_id: 'oc_1',
-        task_key: t.task_key,
-        locale: 'en',
-        status: 'active',
-        created_at: wall.now(),
-      },
-      t,
-      false,
-    );
+    });
+    await store.cards.add(cardRow('feishu:om_1', t.task_key, { locale: 'en', created_at: wall.now() }), t, false);
     const clock = await StoreClock.open(store, wall);
     expect((await store.tasks.claimDue('a', clock.now(), clock.now() + 15_000, 10)).map((r) => r.task_key)).toEqual(['feishu:drive:1']);
     expect((await store.tasks.get('feishu:drive:1'))!.created_at).toBe(clock.now());

@@ -2,36 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { openStore } from '../../src/store/open.js';
-import type { Store } from '../../src/store/store.js';
+import type { NewCard, NewTask, Store } from '../../src/store/store.js';
+import { cardRow, taskRow } from '../helpers/rows.js';
 import { freshStore, STORE_KINDS } from '../helpers/stores.js';
 import { getChatSettings, setChatSettings } from '../../src/store/chat-settings.js';
 import { abandonRequests, answerRequest, claimRequest, IDEMPOTENCY_TTL_MS, releaseRequest, renewRequests } from '../../src/store/api-requests.js';
 
-const task = (key: string, over: Record<string, unknown> = {}) => ({
-  task_key: key,
-  platform: 'feishu',
-  kind: 'drive',
-  task_id: key.split(':')[2]!,
-  operator: null,
-  snapshot: '{}',
-  snapshot_hash: 'h0',
-  next_due_at: 1000,
-  backoff_ms: 2000,
-  created_at: 0,
-  last_changed_at: 0,
-  ...over,
-});
-const card = (ck: string, taskKey: string, over: Record<string, unknown> = {}) => ({
-  card_key: ck,
-  platform: 'feishu',
-  handle: ck.split(':')[1]!,
-  chat_id: 'oc_1',
-  task_key: taskKey,
-  locale: 'zh',
-  status: 'active',
-  created_at: 0,
-  ...over,
-});
+const task = (key: string, over: Record<string, unknown> = {}) => taskRow(key, over as Partial<NewTask>);
+const card = (ck: string, taskKey: string, over: Record<string, unknown> = {}) => cardRow(ck, taskKey, over as Partial<NewCard>);
 
 describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
   let store: Store;

@@ -96,7 +96,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const c = messenger.updatesOf(en.handle).at(-1)!;
     expect(a).toBe(b);
     expect(c).not.toBe(a);
-    expect(c.title).not.toBe(a.title);
+    expect(c.title).not.toBe(a!.title);
   });
 
   it('backs off 2 s → 4 s → 8 s … while nothing changes and sends no update', async () => {
@@ -173,7 +173,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     expect(await round(e)).toBe(0);
 
     const fresh = await e.cards.refresh(cardKey(h), { inline: true });
-    expect(fresh.status === 'fresh' && fresh.card.buttons?.map((b) => b.action)).toEqual(['refresh', 'stop', 'notify']);
+    expect(fresh.status === 'fresh' && fresh.card?.buttons?.map((b) => b.action)).toEqual(['refresh', 'stop', 'notify']);
     expect(await e.cards.refresh('feishu:om_nope', { inline: true })).toEqual({ status: 'unknown' });
     expect(await store.cards.get(cardKey(h))).toMatchObject({ status: 'active' });
     const due = (await store.tasks.get('feishu:drive:77'))!.next_due_at;

@@ -1,16 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { taskCard } from '../../src/cards/task-card.js';
-import { ManualClock } from '../../src/domain/clock.js';
+import type { ManualClock } from '../../src/domain/clock.js';
 import type { Store } from '../../src/store/store.js';
-import { WatchEngine } from '../../src/watch/engine.js';
-import { RecordingMessenger } from '../helpers/recording-messenger.js';
-import { ScriptedTasks } from '../helpers/scripted-tasks.js';
-import { freshStore } from '../helpers/stores.js';
+import type { WatchEngine } from '../../src/watch/engine.js';
+import { engineRig, TZ, type EngineRig } from '../helpers/engine-rig.js';
+import type { RecordingMessenger } from '../helpers/recording-messenger.js';
 import { round } from '../helpers/round.js';
-
-const TZ = 'Asia/Shanghai';
+import type { ScriptedTasks } from '../helpers/scripted-tasks.js';
 
 describe('the time-left estimate on the card and in polling', () => {
+  let rig: EngineRig;
   let store: Store;
   let clock: ManualClock;
   let tasks: ScriptedTasks;
@@ -18,13 +17,10 @@ describe('the time-left estimate on the card and in polling', () => {
   let engine: WatchEngine;
 
   beforeEach(async () => {
-    ({ store } = await freshStore('sqlite'));
-    clock = new ManualClock(Date.UTC(2026, 10, 22, 2));
-    tasks = new ScriptedTasks();
-    messenger = new RecordingMessenger('feishu', () => clock.now());
-    engine = new WatchEngine({ store, tasks, messengers: { feishu: messenger }, timeZone: TZ, clock });
+    rig = await engineRig('sqlite');
+    ({ store, clock, tasks, messenger, engine } = rig);
   });
-  afterEach(async () => store.close());
+  afterEach(() => rig.close());
 
   /** A task moving 1 % every `secPerPercent` seconds, watched for `minutes`; returns the polls made. */
   async function watch(secPerPercent: number, minutes: number): Promise<number> {
@@ -58,7 +54,7 @@ describe('the time-left estimate on the card and in polling', () => {
   it('a task about to end keeps room in the minute for its final; once nobody watches it, that room lapses a minute past its expected end', async () => {
     const holds: { at: number; hold: number }[] = [];
     const limited = Object.assign(messenger, { readyAt: (_lane: string, hold = 0) => (holds.push({ at: clock.now(), hold }), clock.now()) });
-    const e = new WatchEngine({ store, tasks, messengers: { feishu: limited }, timeZone: TZ, clock });
+    const e = rig.another({ messenger: limited });
     const show = async (id: string) => {
       const snap = tasks.snapshot(id);
       const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
@@ -117,7 +113,7 @@ describe('the time-left estimate on the card and in polling', () => {
   });
 
   it('background polls keep within the API budget and nobody starves; a Refresh does not wait for it', async () => {
-    const limited = new WatchEngine({ store, tasks, messengers: { feishu: messenger }, timeZone: TZ, clock, options: { pollBudget: { 'feishu:contact': 2 } } });
+    const limited = rig.another({ options: { pollBudget: { 'feishu:contact': 2 } } });
     const handles = [];
     for (let i = 0; i < 10; i++) {
       tasks.set(`b${i}`, 'running', 10);

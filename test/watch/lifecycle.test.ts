@@ -1,20 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { taskCard } from '../../src/cards/task-card.js';
 import { cardKey, type CardHandle } from '../../src/domain/chat.js';
-import { ManualClock } from '../../src/domain/clock.js';
+import type { ManualClock } from '../../src/domain/clock.js';
 import { INTEREST_MS, type Store } from '../../src/store/store.js';
-import { WatchEngine } from '../../src/watch/engine.js';
-import { RecordingMessenger } from '../helpers/recording-messenger.js';
-import { ScriptedTasks } from '../helpers/scripted-tasks.js';
-import { freshStore, STORE_KINDS } from '../helpers/stores.js';
-import { round } from '../helpers/round.js';
+import type { WatchEngine } from '../../src/watch/engine.js';
+import { engineRig, type EngineRig } from '../helpers/engine-rig.js';
 import { latch } from '../helpers/latch.js';
-
-const TZ = 'Asia/Shanghai';
-
-/** Resolves the returned promise's `open()` to let a held call go on. */
+import type { RecordingMessenger } from '../helpers/recording-messenger.js';
+import { round } from '../helpers/round.js';
+import type { ScriptedTasks } from '../helpers/scripted-tasks.js';
+import { STORE_KINDS } from '../helpers/stores.js';
 
 describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
+  let rig: EngineRig;
   let store: Store;
   let clock: ManualClock;
   let tasks: ScriptedTasks;
@@ -22,25 +19,12 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
   let engine: WatchEngine;
 
   beforeEach(async () => {
-    ({ store } = await freshStore(kind));
-    clock = new ManualClock(Date.UTC(2026, 10, 22, 2));
-    tasks = new ScriptedTasks();
-    messenger = new RecordingMessenger('feishu', () => clock.now());
-    engine = new WatchEngine({ store, tasks, messengers: { feishu: messenger }, timeZone: TZ, clock });
+    rig = await engineRig(kind);
+    ({ store, clock, tasks, messenger, engine } = rig);
   });
-  afterEach(async () => {
-    await engine.stop();
-    await store.close();
-  });
+  afterEach(() => rig.close());
 
-  async function show(id: string, chatId = 'oc_1'): Promise<CardHandle> {
-    const snap = tasks.snapshot(id);
-    const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
-    const handle = await messenger.send({ platform: 'feishu', chatId }, model);
-    await engine.cards.track(handle, snap, 'en', model);
-    return handle;
-  }
-
+  const show = (id: string, chatId = 'oc_1'): Promise<CardHandle> => rig.show(id, chatId, engine);
   const last = (h: CardHandle) => messenger.updatesOf(h.handle).at(-1);
   const status = async (h: CardHandle) => (await store.cards.get(cardKey(h)))!.status;
 
@@ -104,7 +88,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
 
   it('while the platform is slow, a final overtakes waiting progress, and progress superseded before its turn is never sent', async () => {
     await engine.stop();
-    engine = new WatchEngine({ store, tasks, messengers: { feishu: messenger }, timeZone: TZ, clock, options: { sendConcurrency: 1 } });
+    engine = rig.another({ options: { sendConcurrency: 1 } });
     for (const id of ['a', 'b', 'c']) tasks.set(id, 'running', 10);
     // Shown a moment apart: a is the stalest, whatever order the store hands the three tasks back in.
     const a = await show('a', 'oc_1');
@@ -291,7 +275,7 @@ describe.each(STORE_KINDS)('card lifecycle (%s)', (kind) => {
     };
     const ticking = round(engine);
     await held.reached;
-    const other = new WatchEngine({ store, tasks, messengers: { feishu: messenger }, timeZone: TZ, clock });
+    const other = rig.another();
     expect(await other.cards.stopCard(cardKey(a), { inline: true })).toEqual({ status: 'stopped' }); // no inline card: the round sends it
     tasks.gate = async () => undefined;
     held.open();

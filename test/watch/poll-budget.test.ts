@@ -2,6 +2,28 @@ import { describe, expect, it } from 'vitest';
 import { PollBudget } from '../../src/watch/poll-budget.js';
 
 describe('poll budget', () => {
+  it('lets at most its share through in any second, per API, and serves those it turned away first', () => {
+    const b = new PollBudget({ 'feishu:drive': 2 });
+    expect(b.take('feishu:drive', 'a', 1000)).toEqual({ ok: true });
+    expect(b.take('feishu:drive', 'b', 1400)).toEqual({ ok: true });
+    expect(b.take('feishu:drive', 'c', 1500)).toEqual({ ok: false, waitMs: 500 });
+    expect(b.take('feishu:drive', 'd', 1600)).toEqual({ ok: false, waitMs: 800 });
+    expect(b.take('feishu:contact', 'x', 1600)).toEqual({ ok: true }); // another API, not limited here
+    // At 2000 one slot is free: it is c's, not the newcomer a's.
+    expect(b.take('feishu:drive', 'a', 2000)).toMatchObject({ ok: false });
+    expect(b.take('feishu:drive', 'c', 2000)).toEqual({ ok: true });
+    expect(b.take('feishu:drive', 'd', 2400)).toEqual({ ok: true });
+  });
+  it("a person's read that reached upstream is charged to the budget: the polls of that second make room for it", () => {
+    const b = new PollBudget({ 'feishu:drive': 2 });
+    b.charge('feishu:drive', 1000);
+    expect(b.take('feishu:drive', 'a', 1100)).toEqual({ ok: true });
+    expect(b.take('feishu:drive', 'b', 1200)).toMatchObject({ ok: false });
+    b.charge('feishu:contact', 1200); // an API without a budget: nothing to charge
+    expect(b.take('feishu:contact', 'x', 1200)).toEqual({ ok: true });
+    expect(b.take('feishu:drive', 'b', 2000)).toEqual({ ok: true }); // the charge aged out
+  });
+
   it('a line longer than half a minute still serves everyone once, in order (a task keeps its turn until it comes back)', () => {
     const budget = new PollBudget({ 'feishu:contact': 2 });
     // 150 tasks due at once, 2 polls a second: the last one's turn is more than a minute away.

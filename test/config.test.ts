@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, exportProxySettings, loadConfig, readEnvironment } from '../../src/config.js';
+import { ConfigError, exportProxySettings, loadConfig, readEnvironment } from '../src/config.js';
 
 function problems(env: Record<string, string>): string[] {
   try {

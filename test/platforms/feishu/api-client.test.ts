@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
-import { FeishuApi } from '../../src/platforms/feishu/api-client.js';
-import { FeishuContactProvider } from '../../src/providers/feishu-contact.js';
-import { FeishuDriveProvider } from '../../src/providers/feishu-drive.js';
-import { TaskRegistry } from '../../src/providers/registry.js';
-import { reportSubmissions } from '../../src/providers/feishu-report.js';
-import type { TaskSnapshot } from '../../src/domain/task.js';
+import { FakeFeishu } from '../../../src/sandbox/fake-feishu.js';
+import { FeishuApi } from '../../../src/platforms/feishu/api-client.js';
+import { FeishuContactProvider } from '../../../src/providers/feishu-contact.js';
+import { FeishuDriveProvider } from '../../../src/providers/feishu-drive.js';
+import { TaskRegistry } from '../../../src/providers/registry.js';
+import { reportSubmissions } from '../../../src/providers/feishu-report.js';
+import type { TaskSnapshot } from '../../../src/domain/task.js';
 
 const CONTACT_ID = '0123456789abcdef0123456789abcdef';
 const DRIVE_ID = '7360595374803812356';

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DingtalkMessenger } from '../../src/platforms/dingtalk/messenger.js';
-import { DingtalkApi } from '../../src/platforms/dingtalk/api-client.js';
-import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
-import { sampleCards } from '../helpers/card-samples.js';
+import { DingtalkMessenger } from '../../../src/platforms/dingtalk/messenger.js';
+import { DingtalkApi } from '../../../src/platforms/dingtalk/api-client.js';
+import { FakeDingtalk } from '../../../src/sandbox/fake-dingtalk.js';
+import { sampleCards } from '../../helpers/card-samples.js';
 
 /** The official top-box example's request (test/fixtures/real/README.md), against our fake and beside taskbot's own. */
-const EXAMPLE = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/real/dingtalk/topbox-create-and-deliver.json'), 'utf8')) as Record<
+const EXAMPLE = JSON.parse(readFileSync(join(import.meta.dirname, '../../fixtures/real/dingtalk/topbox-create-and-deliver.json'), 'utf8')) as Record<
   string,
   unknown
 >;

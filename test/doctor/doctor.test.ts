@@ -6,6 +6,7 @@ import { runDoctor } from '../../src/doctor/doctor.js';
 import { loadConfig } from '../../src/config.js';
 import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import { dingtalkEnv } from '../helpers/env.js';
+import { cardRow, taskRow } from '../helpers/rows.js';
 
 describe('taskbot doctor: the DingTalk card template', () => {
   let fake: FakeDingtalk;
@@ -60,34 +61,8 @@ describe('taskbot doctor: what the running bot ran into', () => {
     const { openStore } = await import('../../src/store/open.js');
     const url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'doctor-')), 'd.db')}`;
     const store = await openStore(url);
-    const t = {
-      task_key: 'feishu:drive:1',
-      platform: 'feishu',
-      kind: 'drive',
-      task_id: '1',
-      operator: null,
-      snapshot: '{}',
-      snapshot_hash: 'h',
-      next_due_at: 0,
-      backoff_ms: 2000,
-      created_at: 0,
-      last_changed_at: 0,
-    } as const;
-    for (const n of [1, 2])
-      await store.cards.add(
-        {
-          card_key: `feishu:om_${n}`,
-          platform: 'feishu',
-          handle: `om_${n}`,
-          chat_id: 'oc_1',
-          task_key: t.task_key,
-          locale: 'en',
-          status: 'active',
-          created_at: 0,
-        },
-        t,
-        false,
-      );
+    const t = taskRow('feishu:drive:1', { snapshot_hash: 'h', next_due_at: 0 });
+    for (const n of [1, 2]) await store.cards.add(cardRow(`feishu:om_${n}`, t.task_key, { locale: 'en' }), t, false);
     const before = (await runDoctor(loadConfig({ DATABASE_URL: url }))).find((c) => c.group === 'Cards')!;
     expect(before).toMatchObject({ ok: true });
     for (const n of [1, 2]) await store.cards.recordFailure(`feishu:om_${n}`, 3, 10_000, 'PERMISSION_DENIED: im:message | im:message:send_as_bot');

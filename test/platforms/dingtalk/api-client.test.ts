@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
-import { DingtalkApi } from '../../src/platforms/dingtalk/api-client.js';
-import { DingtalkDocProvider } from '../../src/providers/dingtalk-doc.js';
-import { DingtalkStorageProvider } from '../../src/providers/dingtalk-storage.js';
-import { TaskRegistry } from '../../src/providers/registry.js';
+import { FakeDingtalk } from '../../../src/sandbox/fake-dingtalk.js';
+import { DingtalkApi } from '../../../src/platforms/dingtalk/api-client.js';
+import { DingtalkDocProvider } from '../../../src/providers/dingtalk-doc.js';
+import { DingtalkStorageProvider } from '../../../src/providers/dingtalk-storage.js';
+import { TaskRegistry } from '../../../src/providers/registry.js';
 
 const fastRetry = { policy: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100 } };
 const UNION = 'union-abc';
@@ -119,7 +119,7 @@ describe('DingTalk task providers over undici against the fake', () => {
 
   it('refuses bad credentials with AUTH_FAILED naming the variables', async () => {
     const wrong = client({ clientSecret: 'nope' });
-    const e = await wrong.docTask('d').catch((x) => x);
+    const e = (await wrong.docTask('d').catch((x: unknown) => x)) as Error;
     expect(e).toMatchObject({ code: 'AUTH_FAILED' });
     expect(e.message).toContain('DINGTALK_CLIENT_SECRET');
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HEAP_GROWING_PERCENT, runtimeFlags } from '../../src/runtime-flags.js';
+import { HEAP_GROWING_PERCENT, runtimeFlags } from '../src/runtime-flags.js';
 
 describe('runtime flags', () => {
   it('grow the heap by 1.3× by default', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
-import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../src/log.js';
+import { loadConfig } from '../src/config.js';
 
 describe('logger redaction', () => {
   it('never writes app secrets, tokens, Authorization or the DingTalk token header', () => {

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCardCallback, readFormSubmission, refilledForm } from '../../src/platforms/dingtalk/card-callback.js';
-import { TrackFormValues } from '../../src/platforms/form-values.js';
-import { FakeDingtalkIm } from '../../src/sandbox/fake-dingtalk-im.js';
+import { readCardCallback, readFormSubmission, refilledForm } from '../../../src/platforms/dingtalk/card-callback.js';
+import { TrackFormValues } from '../../../src/platforms/form-values.js';
+import { FakeDingtalkIm } from '../../../src/sandbox/fake-dingtalk-im.js';
 
-const real = (f: string) => readFileSync(join(import.meta.dirname, '../fixtures/real/dingtalk', f), 'utf8');
+const real = (f: string) => readFileSync(join(import.meta.dirname, '../../fixtures/real/dingtalk', f), 'utf8');
 /** The official form example's callback (表单组件的使用与更新): every field type the Form component has. */
 const EXAMPLE = readCardCallback(real('form-callback.json'))!;
 const exampleForm = EXAMPLE.params.form as Record<string, unknown>;

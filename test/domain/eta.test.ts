@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { addSample, estimate, parseHistory, STALL_MS, type Estimate, type ProgressSample } from '../../src/domain/eta.js';
 import { estimateText } from '../../src/cards/text.js';
 import { pollDelay } from '../../src/watch/poll-plan.js';
-import { PollBudget } from '../../src/watch/poll-budget.js';
 
 /** A progress curve as a poller saw it: [seconds since start, percent] per poll, and when the task really ended. */
 interface Curve {
@@ -107,11 +106,11 @@ describe('time left from recorded progress curves', () => {
   });
 
   it('is rounded for people, so the card changes rarely', () => {
-    expect(estimateText({ kind: 'eta', remainingMs: 20_000 }, 'zh')).toBe('预计不到 1 分钟');
-    expect(estimateText({ kind: 'eta', remainingMs: 4.4 * 60_000 }, 'zh')).toBe('预计还需约 4 分钟');
-    expect(estimateText({ kind: 'eta', remainingMs: 4.4 * 60_000 }, 'en')).toBe('about 4 min left');
-    expect(estimateText({ kind: 'eta', remainingMs: 23 * 60_000 }, 'en')).toBe('about 25 min left');
-    expect(estimateText({ kind: 'eta', remainingMs: 100 * 60_000 }, 'en')).toBe('about 1.5 h left');
+    expect(estimateText({ kind: 'eta', fit: 1, remainingMs: 20_000 }, 'zh')).toBe('预计不到 1 分钟');
+    expect(estimateText({ kind: 'eta', fit: 1, remainingMs: 4.4 * 60_000 }, 'zh')).toBe('预计还需约 4 分钟');
+    expect(estimateText({ kind: 'eta', fit: 1, remainingMs: 4.4 * 60_000 }, 'en')).toBe('about 4 min left');
+    expect(estimateText({ kind: 'eta', fit: 1, remainingMs: 23 * 60_000 }, 'en')).toBe('about 25 min left');
+    expect(estimateText({ kind: 'eta', fit: 1, remainingMs: 100 * 60_000 }, 'en')).toBe('about 1.5 h left');
   });
 
   it('feeds polling: a fifth of the time left, past 60 s only for a close fit (at most 10 min); without an estimate the backoff; interest caps the wait', () => {
@@ -124,20 +123,5 @@ describe('time left from recorded progress curves', () => {
     expect(pollDelay({ ...o, backoffMs: 8000 })).toBe(8000);
     expect(pollDelay({ ...o, backoffMs: 8000, estimate: { kind: 'stalled', sinceMs: STALL_MS } })).toBe(8000);
     expect(pollDelay({ ...o, backoffMs: 60_000, estimate: eta(3600_000), interested: true })).toBe(5000);
-  });
-});
-
-describe('the poll budget', () => {
-  it('lets at most its share through in any second, per API, and serves those it turned away first', () => {
-    const b = new PollBudget({ 'feishu:drive': 2 });
-    expect(b.take('feishu:drive', 'a', 1000)).toEqual({ ok: true });
-    expect(b.take('feishu:drive', 'b', 1400)).toEqual({ ok: true });
-    expect(b.take('feishu:drive', 'c', 1500)).toEqual({ ok: false, waitMs: 500 });
-    expect(b.take('feishu:drive', 'd', 1600)).toEqual({ ok: false, waitMs: 800 });
-    expect(b.take('feishu:contact', 'x', 1600)).toEqual({ ok: true }); // another API, not limited here
-    // At 2000 one slot is free: it is c's, not the newcomer a's.
-    expect(b.take('feishu:drive', 'a', 2000)).toMatchObject({ ok: false });
-    expect(b.take('feishu:drive', 'c', 2000)).toEqual({ ok: true });
-    expect(b.take('feishu:drive', 'd', 2400)).toEqual({ ok: true });
   });
 });

@@ -1,9 +1,9 @@
 import { TOPIC_ROBOT } from 'dingtalk-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
-import { StreamClient } from '../../src/platforms/dingtalk/stream-client.js';
-import { createLogger } from '../../src/log.js';
-import { LogSink, until } from '../helpers/bot.js';
+import { FakeDingtalk } from '../../../src/sandbox/fake-dingtalk.js';
+import { StreamClient } from '../../../src/platforms/dingtalk/stream-client.js';
+import { createLogger } from '../../../src/log.js';
+import { LogSink, until } from '../../helpers/bot.js';
 
 describe('StreamClient (the real DWClient, subclassed) against the fake Stream gateway', () => {
   let fake: FakeDingtalk;
