@@ -50,7 +50,7 @@ export const KEY_LEASE_MS = 15_000;
 const PREFIX = '/api/v1/watches';
 
 /**
- * The script API (DESIGN §7): post a live card, read it, stop it; bearer token compared in
+ * The script API (README, "For script authors"): post a live card, read it, stop it; bearer token compared in
  * constant time. stop() lets go of the keys of requests still being worked (the HTTP server has
  * stopped taking requests): a retry takes them at once.
  */

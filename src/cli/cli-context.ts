@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { ConfigError, exportProxySettings, loadConfig, readEnvironment, type Config } from '../config.js';
 import { createLogger } from '../log.js';
 
-/** Exit codes (DESIGN §7): 0 ok, 1 task failed / check failed, 2 usage error. */
+/** Exit codes (README, "Command line"): 0 ok, 1 task failed / check failed, 2 usage error. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 export class UsageError extends Error {}

@@ -52,7 +52,7 @@ export const SEND_LANES = ['people', 'final', 'interest', 'progress'] as const;
 export type SendLane = (typeof SEND_LANES)[number];
 export const laneRank = (l: SendLane): number => SEND_LANES.indexOf(l);
 
-/** The outgoing side of a platform (DESIGN §1 ports). Sends are people's answers; updates say their lane. */
+/** The outgoing side of a platform (docs/architecture.md). Sends are people's answers; updates say their lane. */
 export interface Messenger {
   /**
    * Whether the platform takes a write repeated with the same key once (Feishu's `uuid`, for an

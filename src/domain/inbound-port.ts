@@ -49,7 +49,7 @@ export type CardActionOutcome =
   | { kind: 'duplicate'; toast: string };
 
 /**
- * What a platform receiver hands its inbound traffic to (DESIGN §1 `Receiver`): the app builds it,
+ * What a platform receiver hands its inbound traffic to (docs/architecture.md, "A command"): the app builds it,
  * the receivers only translate wire formats into these calls, so `platforms/` never imports `app/`.
  */
 export interface InboundPort {

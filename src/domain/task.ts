@@ -1,4 +1,4 @@
-/** The neutral task model (DESIGN §2). Everything past the providers speaks only this. */
+/** The neutral task model (docs/architecture.md). Everything past the providers speaks only this. */
 
 export type Platform = 'feishu' | 'dingtalk';
 export type TaskKind = 'contact' | 'drive' | 'storage' | 'doc';

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { TaskbotError } from '../domain/errors.js';
 import type { TaskItem, TaskKind, TaskRef, TaskSnapshot } from '../domain/task.js';
 
-/** One per upstream task endpoint (DESIGN §1 ports). */
+/** One per upstream task endpoint (docs/architecture.md, layer 3). */
 export interface TaskProvider {
   readonly kind: TaskKind;
   fetch(ref: TaskRef): Promise<TaskSnapshot>;

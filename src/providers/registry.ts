@@ -38,7 +38,7 @@ export interface Lookup {
 }
 
 /**
- * Picks the provider for an id (DESIGN §2). Feishu: 32 hex → contact, digits → drive.
+ * Picks the provider for an id (README, "Commands in chat"). Feishu: 32 hex → contact, digits → drive.
  * DingTalk: ask doc first (it needs nothing of the asker), then storage as the asker (their
  * unionId is looked up only then), and keep the one that does not answer "not found".
  *

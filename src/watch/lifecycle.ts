@@ -52,7 +52,7 @@ export interface Settlement {
 }
 
 /**
- * The one owner of a card's life (DESIGN: active → stopped | done | expired | error | gone, Refresh
+ * The one owner of a card's life (docs/architecture.md: active → stopped | done | expired | error | gone, Refresh
  * back to active). Every status change is a conditional write in the store that reports whether it
  * won; a loser re-reads the card and acts on what is there. Sends to a task's cards happen only
  * under that task's lease (a round, a Stop or a Refresh), so they never overlap, and a card whose
