@@ -36,24 +36,16 @@ export class CardStore {
    * snapshot is news for the task's other cards: it is stored and the task made due at once.
    */
   async add(card: NewCard, task: NewTask, terminal: boolean): Promise<void> {
+    // Run for every `status`: its inserts are prepared (prepared.ts).
     await this.ctx.db.transaction().execute(async (tx) => {
       // Two `status` commands for one new task at once: one inserts, the other waits on the row and updates it.
-      const inserted = await tx
-        .insertInto('tasks')
-        .values({
-          history: null,
-          interest_until: null,
-          ...task,
-          active: 0,
-          error_count: 0,
-          last_error: null,
-          lease_owner: null,
-          lease_until: null,
-          held_by: null,
-        })
-        .onConflict((oc) => oc.column('task_key').doNothing())
-        .executeTakeFirst();
-      const existing = Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0 ? undefined : await lockTask(this.ctx, tx, task.task_key);
+      const inserted = await this.ctx.prepared.insert(
+        tx,
+        'tasks',
+        { history: null, interest_until: null, ...task, active: 0, error_count: 0, last_error: null, lease_owner: null, lease_until: null, held_by: null },
+        { key: 'task_key' },
+      );
+      const existing = Number(inserted.numAffectedRows ?? 0) > 0 ? undefined : await lockTask(this.ctx, tx, task.task_key);
       // Asked for again while watched: someone is looking, poll it faster for a while.
       if (existing?.active)
         await tx
@@ -77,9 +69,10 @@ export class CardStore {
           .where('task_key', '=', task.task_key)
           .execute();
       }
-      await tx
-        .insertInto('cards')
-        .values({
+      await this.ctx.prepared.insert(
+        tx,
+        'cards',
+        {
           rendered_hash: null,
           last_update_at: null,
           meta: null,
@@ -90,11 +83,9 @@ export class CardStore {
           pinned: null,
           ...card,
           shown: card.status,
-        })
-        .onConflict((oc) =>
-          oc.column('card_key').doUpdateSet({ task_key: card.task_key, status: card.status, shown: card.status, rendered_hash: card.rendered_hash ?? null }),
-        )
-        .execute();
+        },
+        { key: 'card_key', update: ['task_key', 'status', 'shown', 'rendered_hash'] },
+      );
       await syncTask(this.ctx, tx, task.task_key);
     });
   }

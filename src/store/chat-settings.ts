@@ -17,11 +17,13 @@ export interface ChatSettings {
 }
 
 export async function getChatSettings(store: Store, chat: ChatRef): Promise<ChatSettings> {
-  const row = await store.db
-    .selectFrom('chat_settings')
-    .select(['locale', 'notify_default', 'stop_rule', 'pin', 'pin_blocked'])
-    .where('chat_key', '=', chatKey(chat))
-    .executeTakeFirst();
+  // Read for every command and button: prepared (see prepared.ts).
+  const { db, prepared } = store;
+  const [row] = (
+    await prepared.run(db, 'getChatSettings', [chatKey(chat)], (key) =>
+      db.selectFrom('chat_settings').select(['locale', 'notify_default', 'stop_rule', 'pin', 'pin_blocked']).where('chat_key', '=', key),
+    )
+  ).rows;
   return {
     ...(row?.locale && { locale: row.locale }),
     ...(row?.notify_default !== null && row?.notify_default !== undefined && { notifyDefault: row.notify_default === 1 }),

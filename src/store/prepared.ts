@@ -1,4 +1,4 @@
-import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
+import { sql, type Compilable, type CompiledQuery, type Insertable, type Kysely, type QueryResult } from 'kysely';
 import type { Database } from './schema.js';
 
 /** Stands for the i-th value while a query is compiled: found again among its parameters. */
@@ -37,6 +37,33 @@ export class PreparedQueries {
     const parameters = plan.compiled.parameters.slice();
     for (const [p, v] of plan.slots) parameters[p] = values[v];
     return on.executeQuery<R>({ ...plan.compiled, parameters });
+  }
+
+  /**
+   * Inserts `row` (its columns are values, an undefined one is left out as kysely does; which columns
+   * and `conflict` are the shape). On a conflict over `conflict.key`: nothing, or the `update` columns
+   * take the row's values.
+   */
+  insert<T extends keyof Database & string>(
+    on: Kysely<Database>,
+    table: T,
+    row: Insertable<Database[T]>,
+    conflict: { key: keyof Database[T] & string; update?: readonly (keyof Database[T] & string)[] },
+  ): Promise<QueryResult<unknown>> {
+    const given = Object.entries(row).filter(([, v]) => v !== undefined);
+    const columns = given.map(([c]) => c);
+    const values = given.map(([, v]) => v as unknown);
+    const shape = `insert:${table}:${columns}:${conflict.key}:${conflict.update ?? ''}`;
+    return this.run(on, shape, values, (...v: unknown[]) =>
+      (on as unknown as Kysely<Record<string, Record<string, unknown>>>)
+        .insertInto(table)
+        .values(Object.fromEntries(columns.map((c, i) => [c, v[i]])))
+        .onConflict((oc) => {
+          const target = oc.column(conflict.key);
+          const update = conflict.update;
+          return update ? target.doUpdateSet(Object.fromEntries(update.map((c) => [c, sql.ref(`excluded.${c}`)])) as never) : target.doNothing();
+        }),
+    );
   }
 }
 

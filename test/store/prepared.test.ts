@@ -47,4 +47,25 @@ describe.each(STORE_KINDS)('prepared queries (%s)', (kind) => {
     );
     await expect(q.run(db, 'unused', ['a'], (_key) => db.selectFrom('dedupe').select('key'))).rejects.toThrow(/value 0 is not a parameter/);
   });
+
+  it('inserts a row of any columns: a conflict does nothing or takes the named columns, each shape its own plan', async () => {
+    ({ store } = await freshStore(kind));
+    const db = store.db;
+    const q = new PreparedQueries();
+    const row = (key: string, expires_at: number, payload?: string) => ({ key, expires_at, payload });
+    const first = await q.insert(db, 'dedupe', row('a', 1, 'p1'), { key: 'key' });
+    expect(Number(first.numAffectedRows)).toBe(1);
+    const clash = await q.insert(db, 'dedupe', row('a', 2, 'p2'), { key: 'key' });
+    expect(Number(clash.numAffectedRows)).toBe(0);
+    // Left out (undefined) is another shape, not a null written over the payload.
+    await q.insert(db, 'dedupe', row('a', 3), { key: 'key', update: ['expires_at'] });
+    await q.insert(db, 'dedupe', row('b', 4), { key: 'key' });
+    const rows = await db.selectFrom('dedupe').select(['key', 'expires_at', 'payload']).orderBy('key').execute();
+    expect(rows).toEqual([
+      { key: 'a', expires_at: 3, payload: 'p1' },
+      { key: 'b', expires_at: 4, payload: null },
+    ]);
+    await q.insert(db, 'dedupe', row('b', 5, 'p5'), { key: 'key', update: ['expires_at', 'payload'] });
+    expect(await db.selectFrom('dedupe').select(['expires_at', 'payload']).where('key', '=', 'b').executeTakeFirst()).toEqual({ expires_at: 5, payload: 'p5' });
+  });
 });
