@@ -133,7 +133,12 @@ export class SendPacer {
         this.pump();
       });
     }
-    for (const [k, log] of this.perKey) if (log.length === 0) this.perKey.delete(k);
+    // Every key's window, not only the waiting ones': a chat or card sent to once must not be held
+    // (and walked on every send) for the life of the process.
+    this.perKey.forEach((log, k) => {
+      trim(log, now, this.windowMs);
+      if (log.length === 0) this.perKey.delete(k);
+    });
     // Full windows of sends still in flight wake us through their release instead.
     if (this.waiting.length > 0 && wakeAt < Infinity && !this.sleeping) {
       this.sleeping = true;
@@ -142,6 +147,11 @@ export class SendPacer {
         this.pump();
       });
     }
+  }
+
+  /** The chats and cards whose per-key window holds a send: those sent to within the last window, or in flight. */
+  get keysHeld(): number {
+    return this.perKey.size;
   }
 
   private trimWindows(now: number): void {
@@ -182,10 +192,12 @@ function freeAt(log: Slot[], limit: number, now: number, windowMs: number): numb
   return earliest;
 }
 
-/** Drops answered sends that left the window; in-flight ones stay. */
+/**
+ * Drops answered sends that left the window; in-flight ones stay. Compacted in place: a splice per
+ * dropped send copied the minute's window (thousands of slots under load) on every send.
+ */
 function trim(log: Slot[], now: number, windowMs: number): void {
-  for (let i = log.length - 1; i >= 0; i--) {
-    const at = log[i]!.at;
-    if (at !== undefined && now - at >= windowMs) log.splice(i, 1);
-  }
+  let kept = 0;
+  for (const s of log) if (s.at === undefined || now - s.at < windowMs) log[kept++] = s;
+  log.length = kept;
 }

@@ -183,6 +183,20 @@ describe('SendPacer', () => {
     }
   });
 
+  it('forgets a chat or card once its window has passed: one sent to once is not held for the life of the process', async () => {
+    const { SendPacer } = await import('../../src/http/send-pacer.js');
+    const clock = new ManualClock();
+    const pacer = new SendPacer({ perSecond: 1000, perKeyPerSecond: 5 }, clock, 1000);
+    for (let i = 0; i < 500; i++) (await pacer.acquire(`message:om_${i}`))();
+    expect(pacer.keysHeld).toBe(500);
+    const inFlight = await pacer.acquire('chat:still-sending');
+    await clock.advance(1000);
+    (await pacer.acquire('chat:next'))();
+    // The sends a second old are forgotten; one in flight and the one just made are held.
+    expect(pacer.keysHeld).toBe(2);
+    inFlight();
+  });
+
   it('counts a send from when it was answered: a slow answer delays the next window', async () => {
     const { SendPacer } = await import('../../src/http/send-pacer.js');
     const clock = new ManualClock();
