@@ -7,7 +7,7 @@
  * tasks finish and the queue is at its deepest. The drain after that (ten minutes of platform
  * budget) runs SCALE times faster for everyone (bot, fake, limits).
  */
-import { renderFeishuCard } from '../src/cards/feishu.js';
+import { feishuCardText } from '../src/cards/feishu.js';
 import { taskCard } from '../src/cards/task-card.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { systemClock, type Clock } from '../src/domain/clock.js';
@@ -92,7 +92,7 @@ export async function benchBurst(opts: { tasks?: number; cardsPerTask?: number }
   for (let i = 0; i < nTasks; i++) {
     const snap = snaps[i]!;
     const model = taskCard(snap, { locale: 'en', timeZone: 'Asia/Shanghai', mode: 'live' });
-    const rendered = JSON.stringify(renderFeishuCard(model));
+    const rendered = feishuCardText(model);
     for (let c = 0; c < perTask; c++) {
       const chatId = `oc_burst_${(i * perTask + c) % 2000}`;
       const handle = fake.im.seed(chatId, JSON.parse(rendered) as Record<string, unknown>);

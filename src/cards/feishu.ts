@@ -19,12 +19,22 @@ const BUTTON_TYPE = { primary: 'primary', default: 'default', danger: 'danger' }
 
 /** Card JSON 2.0 for a neutral card, from the layouts in cards/feishu/, always under the size limit. */
 export function renderFeishuCard(card: CardModel): Record<string, unknown> {
+  return underLimit(card).out;
+}
+
+/** The same card as the JSON text a message's `content` carries (written once: the size check's). */
+export function feishuCardText(card: CardModel): string {
+  return underLimit(card).text;
+}
+
+function underLimit(card: CardModel): { out: Record<string, unknown>; text: string } {
   let model = card;
   for (;;) {
     const out = renderOnce(model);
-    if (Buffer.byteLength(JSON.stringify(out)) <= FEISHU_CARD_MAX_BYTES) return out;
+    const text = JSON.stringify(out);
+    if (Buffer.byteLength(text) <= FEISHU_CARD_MAX_BYTES) return { out, text };
     const smaller = shrink(model);
-    if (!smaller) return out;
+    if (!smaller) return { out, text };
     model = smaller;
   }
 }

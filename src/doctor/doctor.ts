@@ -79,7 +79,12 @@ export async function runDoctor(config: Config): Promise<Check[]> {
       await probe(g, 'scope: reports', () => feishu.reportQuery({ commit_start_time: now - 60, commit_end_time: now, page_token: '', page_size: 1 }), console_),
     );
     out.push(
-      await probe(g, 'scope: send and update cards', () => feishu.patchCard('om_taskbot_doctor_probe', { schema: '2.0', body: { elements: [] } }), console_),
+      await probe(
+        g,
+        'scope: send and update cards',
+        () => feishu.patchCard('om_taskbot_doctor_probe', JSON.stringify({ schema: '2.0', body: { elements: [] } })),
+        console_,
+      ),
     );
     // Without it Stop still works, for the person who asked and the admins only.
     const roles = await probe(g, 'scope: group owner and managers (who may stop cards)', () => fetchChatRoles(feishu, 'oc_taskbot_doctor_probe'), console_);

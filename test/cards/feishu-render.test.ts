@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { renderFeishuCard, FEISHU_CARD_MAX_BYTES } from '../../src/cards/feishu.js';
+import { feishuCardText, renderFeishuCard, FEISHU_CARD_MAX_BYTES } from '../../src/cards/feishu.js';
 import { taskCard } from '../../src/cards/task-card.js';
 import { plain } from '../../src/cards/sanitize.js';
 import type { TaskSnapshot } from '../../src/domain/task.js';
@@ -106,10 +106,11 @@ describe('Feishu cards from hostile data', () => {
     );
   });
 
-  it('keeps big item lists under the limit by saying "and N more"', () => {
+  it('keeps big item lists under the limit by saying "and N more", in the object and in the text a message carries', () => {
     const items = Array.from({ length: 50 }, (_, i) => ({ name: 'x'.repeat(60) + i, ok: false, code: '1', message: 'y'.repeat(120) }));
-    const card = renderFeishuCard(taskCard({ ...RUNNING_CONTACT, items, failed: 5000 }, { locale: 'en', timeZone: 'UTC', mode: 'live' }));
-    const json = JSON.stringify(card);
+    const model = taskCard({ ...RUNNING_CONTACT, items, failed: 5000 }, { locale: 'en', timeZone: 'UTC', mode: 'live' });
+    const json = feishuCardText(model);
+    expect(json).toBe(JSON.stringify(renderFeishuCard(model)));
     expect(Buffer.byteLength(json)).toBeLessThanOrEqual(FEISHU_CARD_MAX_BYTES);
     expect(json).toContain('and 4990 more');
   });

@@ -197,10 +197,10 @@ export class FeishuApi implements FeishuTaskApi {
   }
 
   /** Updates a card in place (not updateByCard: that answers 230001 for cards), paced with the sends. */
-  async patchCard(messageId: string, card: unknown, lane: SendLane = 'progress'): Promise<void> {
+  async patchCard(messageId: string, content: string, lane: SendLane = 'progress'): Promise<void> {
     await this.call({ endpoint: 'im v1 message patch', scopes: SEND_SCOPES }, async (c, o) => {
       const answered = await this.sendPacer.acquire(`message:${messageId}`, lane);
-      return c.im.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(card) } }, o).finally(answered);
+      return c.im.message.patch({ path: { message_id: messageId }, data: { content } }, o).finally(answered);
     });
   }
 
@@ -238,13 +238,13 @@ const FILE_SCOPES = ['im:resource', 'im:resource:upload'];
 /** Feishu's limit for one uploaded file. */
 export const FEISHU_FILE_MAX_BYTES = 30 * 1024 * 1024;
 
-/** A message body as im v1 takes it: `content` is the JSON text of the card or of `{text}`. */
+/** A message body as im v1 takes it: `content` is the JSON text of the card (feishuCardText) or of `{text}`. */
 export interface FeishuMessage {
   msg_type: 'interactive' | 'text' | 'file';
   content: string;
 }
 
-export const cardMessage = (card: unknown): FeishuMessage => ({ msg_type: 'interactive', content: JSON.stringify(card) });
+export const cardMessage = (content: string): FeishuMessage => ({ msg_type: 'interactive', content });
 
 function messageIdOf(body: Record<string, unknown>, endpoint: string): string {
   const id = (body.data as { message_id?: unknown } | undefined)?.message_id;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { renderFeishuCard } from '../../cards/feishu.js';
+import { feishuCardText } from '../../cards/feishu.js';
 import { plain } from '../../cards/sanitize.js';
 import type { CardModel } from '../../domain/card.js';
 import type { CardHandle, ChatRef, Messenger, ReplyContext, SendLane } from '../../domain/chat.js';
@@ -29,14 +29,14 @@ export class FeishuMessenger implements Messenger {
 
   /** Replies to the asking message; when that message was recalled or deleted meanwhile, posts to the chat instead. */
   async send(chat: ChatRef, card: CardModel, reply?: ReplyContext): Promise<CardHandle> {
-    const msg = cardMessage(renderFeishuCard(card));
+    const msg = cardMessage(feishuCardText(card));
     const uuid = reply?.idempotencyKey ? idempotencyUuid(reply.idempotencyKey) : undefined;
     if (!reply?.messageId) return { ...chat, handle: await this.api.post(chat.chatId, msg, uuid) };
     return { ...chat, handle: await this.replyOrPost(chat.chatId, reply.messageId, msg, uuid ?? idempotencyUuid(reply.messageId)) };
   }
 
   update(handle: CardHandle, card: CardModel, lane?: SendLane): Promise<void> {
-    return this.api.patchCard(handle.handle, renderFeishuCard(card), lane);
+    return this.api.patchCard(handle.handle, feishuCardText(card), lane);
   }
 
   readyAt(lane: SendLane, hold?: number): number {
@@ -44,7 +44,7 @@ export class FeishuMessenger implements Messenger {
   }
 
   async sendDigest(chat: ChatRef, card: CardModel, key?: string): Promise<void> {
-    await this.api.post(chat.chatId, cardMessage(renderFeishuCard(card)), key && idempotencyUuid(key), 'interest');
+    await this.api.post(chat.chatId, cardMessage(feishuCardText(card)), key && idempotencyUuid(key), 'interest');
   }
 
   /** A text message replying to the card, `<at>` for each person (open_ids from Feishu only), the text made plain. */
