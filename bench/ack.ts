@@ -51,7 +51,7 @@ export async function benchAck(seconds = 30): Promise<BenchResult> {
     FEISHU_VERIFICATION_TOKEN: 'v-token',
   });
   // Deliveries before the bot knows its own identity are answered 503 (Feishu delivers them again): wait for it.
-  await waitFor(() => (hookBot.platforms().feishu?.ok ? true : undefined));
+  await waitFor(() => (hookBot.apps().feishu?.ok ? true : undefined));
   const hook = await drive(seconds, async (i) => {
     const body = JSON.stringify(event(fake, 100_000 + i));
     const ts = String(Math.floor(Date.now() / 1000));

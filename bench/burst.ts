@@ -87,7 +87,7 @@ export async function benchBurst(opts: { tasks?: number; cardsPerTask?: number }
   const snaps = await mapLimit(
     Array.from({ length: nTasks }, (_, i) => i),
     8,
-    (i) => bot.services.registry.fetchRef({ platform: 'feishu', kind: 'contact', id: taskId(i) }),
+    (i) => bot.services.registry.fetchRef({ app: 'feishu', platform: 'feishu', kind: 'contact', id: taskId(i) }),
   );
   for (let i = 0; i < nTasks; i++) {
     const snap = snaps[i]!;
@@ -97,7 +97,7 @@ export async function benchBurst(opts: { tasks?: number; cardsPerTask?: number }
       const chatId = `oc_burst_${(i * perTask + c) % 2000}`;
       const handle = fake.im.seed(chatId, JSON.parse(rendered) as Record<string, unknown>);
       cardTask.set(handle, i);
-      await bot.engine.cards.track({ platform: 'feishu', chatId, handle }, snap, 'en', model);
+      await bot.engine.cards.track({ app: 'feishu', platform: 'feishu', chatId, handle }, snap, 'en', model);
     }
   }
   clock.skip(t0 - clock.now());

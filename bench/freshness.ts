@@ -171,9 +171,9 @@ export async function benchFreshness(opts: { tasks?: number; budgetPerSecond?: n
     // People ask for tasks as they start: `status` fetches once and tracks the card.
     while (next < pending.length && pending[next]!.start <= clock.t) {
       const tl = pending[next++]!;
-      const snap = await poll({ platform: 'feishu', kind: 'contact', id: tl.id }, false);
+      const snap = await poll({ app: 'feishu', platform: 'feishu', kind: 'contact', id: tl.id }, false);
       const model = taskCard(snap, { locale: 'en', timeZone: 'UTC', mode: 'live' });
-      const h = await messenger.send({ platform: 'feishu', chatId: `oc_${tl.id}` });
+      const h = await messenger.send({ app: 'feishu', platform: 'feishu', chatId: `oc_${tl.id}` });
       handles.set(tl.id, h.handle);
       await engine.cards.track(h, snap, 'en', model);
     }
@@ -249,7 +249,7 @@ function snapshot(tl: Timeline, t: number): TaskSnapshot {
   const p = progressAt(tl, t);
   const ended = p >= 100;
   return {
-    ref: { platform: 'feishu', kind: 'contact', id: tl.id },
+    ref: { app: 'feishu', platform: 'feishu', kind: 'contact', id: tl.id },
     state: ended ? 'succeeded' : p > 0 ? 'running' : 'queued',
     progress: p,
     total: 100,

@@ -49,9 +49,10 @@ async function costAt(cards: number): Promise<{ heapPerCard: number; dbPerCard: 
   const before = heap();
   const tasks = cards / 10;
   for (let i = 0; i < tasks; i++) {
-    const snap = await source.fetchRef({ platform: 'feishu', kind: 'contact', id: i.toString(16).padStart(32, '0') });
+    const snap = await source.fetchRef({ app: 'feishu', platform: 'feishu', kind: 'contact', id: i.toString(16).padStart(32, '0') });
     const model = taskCard(snap, { locale: 'zh', timeZone: 'UTC', mode: 'live' });
-    for (let c = 0; c < 10; c++) await engine.cards.track(await messenger.send({ platform: 'feishu', chatId: `oc_${i}_${c}` }), snap, 'zh', model);
+    for (let c = 0; c < 10; c++)
+      await engine.cards.track(await messenger.send({ app: 'feishu', platform: 'feishu', chatId: `oc_${i}_${c}` }), snap, 'zh', model);
   }
   // A few rounds: every task polled twice and its cards updated (a third of the bench's time per update pass at 50,000).
   for (let s = 0; s < 4; s++) {

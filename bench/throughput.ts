@@ -22,7 +22,7 @@ export async function benchSend(total = 2000, chats = 200): Promise<BenchResult>
   await Promise.all(
     Array.from({ length: total }, (_, i) => {
       const c = i % chats;
-      return messenger.send({ platform: 'feishu', chatId: `oc_send_${c}` }, card, { messageId: `om_parent_${c}`, idempotencyKey: `send-${i}` });
+      return messenger.send({ app: 'feishu', platform: 'feishu', chatId: `oc_send_${c}` }, card, { messageId: `om_parent_${c}`, idempotencyKey: `send-${i}` });
     }),
   );
   const seconds = (performance.now() - t0) / 1000;

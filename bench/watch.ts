@@ -96,12 +96,12 @@ export async function benchWatch(
     })),
   );
   for (let t = 0; t < TASKS; t++) {
-    const snap = await registry.fetchRef({ platform: 'feishu', kind: 'contact', id: hex(t + 1) });
+    const snap = await registry.fetchRef({ app: 'feishu', platform: 'feishu', kind: 'contact', id: hex(t + 1) });
     seen.set(refKey(snap.ref), snapshotFingerprint(snap));
     const card = taskCard(snap, { locale: 'zh', timeZone: 'Asia/Shanghai', mode: 'live' });
     cardHash(card);
     for (let c = 0; c < CARDS_PER_TASK; c++) {
-      const handle = await messenger.send({ platform: 'feishu', chatId: `oc_${t}_${c}` });
+      const handle = await messenger.send({ app: 'feishu', platform: 'feishu', chatId: `oc_${t}_${c}` });
       await engine.cards.track(handle, snap, 'zh', card);
     }
   }

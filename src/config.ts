@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { isTimeZone } from './domain/time-zone.js';
+import { AppsFileError, readAppsFile, type AppConfig } from './apps-file.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -47,6 +48,7 @@ const proxyUrl = (name: string) =>
 const Env = z
   .object({
     ...Object.fromEntries(PROXY_VARIABLES.map((n) => [n, proxyUrl(n)])),
+    APPS_FILE: optionalText,
     FEISHU_APP_ID: optionalText,
     FEISHU_APP_SECRET: optionalText,
     FEISHU_DOMAIN: url('FEISHU_DOMAIN', 'https://open.feishu.cn').default('https://open.feishu.cn'),
@@ -126,23 +128,17 @@ const Env = z
 export type Env = z.output<typeof Env>;
 
 export interface Config {
-  feishu?: { appId: string; appSecret: string; domain: string; eventMode: 'ws' | 'webhook'; encryptKey?: string; verificationToken?: string };
-  dingtalk?: {
-    clientId: string;
-    clientSecret: string;
-    robotCode: string;
-    apiBase: string;
-    oapiBase: string;
-    cardTemplateId?: string;
-    topBoxTemplateId?: string;
-    formTemplateId?: string;
-  };
+  /**
+   * Every app served (DESIGN §8): the single-app variables define the apps `feishu` and `dingtalk`
+   * (ADMIN_USER_IDS and ALLOWED_CHAT_IDS are theirs), APPS_FILE any others.
+   */
+  apps: AppConfig[];
+  /** Whether APPS_FILE is set: it counts as credentials (no sandbox). */
+  appsFile?: string;
   databaseUrl: string;
   http: { host: string; port: number };
   locale: 'zh' | 'en';
   digestTimeZone: string;
-  allowedChatIds: string[];
-  adminUserIds: string[];
   logLevel: (typeof LOG_LEVELS)[number];
   upstreamTimeoutMs: number;
   /** Ended cards and unwatched tasks older than this are deleted. */
@@ -181,7 +177,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, envFile = 
   return { ...fromFile, ...env };
 }
 
-export function loadConfig(env: Record<string, string | undefined>): Config {
+export function loadConfig(env: Record<string, string | undefined>, readFile?: (path: string) => string): Config {
   // Empty strings mean "unset", as in a copied .env.example.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const r = Env.safeParse(cleaned);
@@ -196,37 +192,58 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(problems);
   }
   const e = r.data;
+  const defaults = { locale: e.BOT_LOCALE, digestTimeZone: e.DIGEST_TIMEZONE };
+  const lists = { adminUserIds: e.ADMIN_USER_IDS, allowedChatIds: e.ALLOWED_CHAT_IDS, ...defaults };
+  const envApps: AppConfig[] = [
+    ...(e.FEISHU_APP_ID && e.FEISHU_APP_SECRET
+      ? [
+          {
+            id: 'feishu',
+            platform: 'feishu' as const,
+            ...lists,
+            appId: e.FEISHU_APP_ID,
+            appSecret: e.FEISHU_APP_SECRET,
+            domain: e.FEISHU_DOMAIN,
+            eventMode: e.FEISHU_EVENT_MODE,
+            ...(e.FEISHU_ENCRYPT_KEY && { encryptKey: e.FEISHU_ENCRYPT_KEY }),
+            ...(e.FEISHU_VERIFICATION_TOKEN && { verificationToken: e.FEISHU_VERIFICATION_TOKEN }),
+          },
+        ]
+      : []),
+    ...(e.DINGTALK_CLIENT_ID && e.DINGTALK_CLIENT_SECRET
+      ? [
+          {
+            id: 'dingtalk',
+            platform: 'dingtalk' as const,
+            ...lists,
+            clientId: e.DINGTALK_CLIENT_ID,
+            clientSecret: e.DINGTALK_CLIENT_SECRET,
+            robotCode: e.DINGTALK_ROBOT_CODE ?? e.DINGTALK_CLIENT_ID,
+            apiBase: e.DINGTALK_API_BASE,
+            oapiBase: e.DINGTALK_OAPI_BASE,
+            ...(e.DINGTALK_CARD_TEMPLATE_ID && { cardTemplateId: e.DINGTALK_CARD_TEMPLATE_ID }),
+            ...(e.DINGTALK_TOPBOX_TEMPLATE_ID && { topBoxTemplateId: e.DINGTALK_TOPBOX_TEMPLATE_ID }),
+            ...(e.DINGTALK_FORM_TEMPLATE_ID && { formTemplateId: e.DINGTALK_FORM_TEMPLATE_ID }),
+          },
+        ]
+      : []),
+  ];
+  let fileApps: AppConfig[] = [];
+  if (e.APPS_FILE) {
+    try {
+      fileApps = readAppsFile(e.APPS_FILE, env, defaults, envApps, readFile);
+    } catch (err) {
+      if (err instanceof AppsFileError) throw new ConfigError([err.message]);
+      throw err;
+    }
+  }
   return {
-    ...(e.FEISHU_APP_ID &&
-      e.FEISHU_APP_SECRET && {
-        feishu: {
-          appId: e.FEISHU_APP_ID,
-          appSecret: e.FEISHU_APP_SECRET,
-          domain: e.FEISHU_DOMAIN,
-          eventMode: e.FEISHU_EVENT_MODE,
-          ...(e.FEISHU_ENCRYPT_KEY && { encryptKey: e.FEISHU_ENCRYPT_KEY }),
-          ...(e.FEISHU_VERIFICATION_TOKEN && { verificationToken: e.FEISHU_VERIFICATION_TOKEN }),
-        },
-      }),
-    ...(e.DINGTALK_CLIENT_ID &&
-      e.DINGTALK_CLIENT_SECRET && {
-        dingtalk: {
-          clientId: e.DINGTALK_CLIENT_ID,
-          clientSecret: e.DINGTALK_CLIENT_SECRET,
-          robotCode: e.DINGTALK_ROBOT_CODE ?? e.DINGTALK_CLIENT_ID,
-          apiBase: e.DINGTALK_API_BASE,
-          oapiBase: e.DINGTALK_OAPI_BASE,
-          ...(e.DINGTALK_CARD_TEMPLATE_ID && { cardTemplateId: e.DINGTALK_CARD_TEMPLATE_ID }),
-          ...(e.DINGTALK_TOPBOX_TEMPLATE_ID && { topBoxTemplateId: e.DINGTALK_TOPBOX_TEMPLATE_ID }),
-          ...(e.DINGTALK_FORM_TEMPLATE_ID && { formTemplateId: e.DINGTALK_FORM_TEMPLATE_ID }),
-        },
-      }),
+    apps: [...envApps, ...fileApps],
+    ...(e.APPS_FILE && { appsFile: e.APPS_FILE }),
     databaseUrl: e.DATABASE_URL,
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
     locale: e.BOT_LOCALE,
     digestTimeZone: e.DIGEST_TIMEZONE,
-    allowedChatIds: e.ALLOWED_CHAT_IDS,
-    adminUserIds: e.ADMIN_USER_IDS,
     logLevel: e.LOG_LEVEL,
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
     retentionDays: e.RETENTION_DAYS,

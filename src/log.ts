@@ -33,6 +33,8 @@ export const REDACT_PATHS = [
   '*.*.Authorization',
   '*["x-acs-dingtalk-access-token"]',
   '*.*["x-acs-dingtalk-access-token"]',
+  // A config's apps (DESIGN §8), logged whole or on their own.
+  ...['appSecret', 'clientSecret', 'encryptKey', 'verificationToken'].flatMap((k) => [`apps[*].${k}`, `*.apps[*].${k}`]),
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -22,12 +22,9 @@ describe('config', () => {
       http: { host: '127.0.0.1', port: 3000 },
       locale: 'zh',
       digestTimeZone: 'Asia/Shanghai',
-      allowedChatIds: [],
-      adminUserIds: [],
+      apps: [],
       logLevel: 'info',
     });
-    expect(c.feishu).toBeUndefined();
-    expect(c.dingtalk).toBeUndefined();
   });
 
   it('enables each platform from its credentials, with robotCode defaulting to the client id', () => {
@@ -39,14 +36,17 @@ describe('config', () => {
       DINGTALK_CLIENT_SECRET: 's2',
       ALLOWED_CHAT_IDS: ' oc_1, oc_2 ,,',
     });
-    expect(c.feishu).toMatchObject({ appId: 'cli_a1b2c3d4e5f60718', domain: 'http://127.0.0.1:9', eventMode: 'ws' });
-    expect(c.dingtalk).toMatchObject({ clientId: 'ding1', robotCode: 'ding1', apiBase: 'https://api.dingtalk.com' });
-    expect(c.allowedChatIds).toEqual(['oc_1', 'oc_2']);
-    expect(loadConfig({ DINGTALK_CLIENT_ID: 'a', DINGTALK_CLIENT_SECRET: 'b', DINGTALK_ROBOT_CODE: 'r' }).dingtalk?.robotCode).toBe('r');
+    // The single-app variables are the apps `feishu` and `dingtalk`, with the global lists as theirs.
+    expect(c.apps).toMatchObject([
+      { id: 'feishu', platform: 'feishu', appId: 'cli_a1b2c3d4e5f60718', domain: 'http://127.0.0.1:9', eventMode: 'ws', allowedChatIds: ['oc_1', 'oc_2'] },
+      { id: 'dingtalk', platform: 'dingtalk', clientId: 'ding1', robotCode: 'ding1', apiBase: 'https://api.dingtalk.com', allowedChatIds: ['oc_1', 'oc_2'] },
+    ]);
+    const robot = loadConfig({ DINGTALK_CLIENT_ID: 'a', DINGTALK_CLIENT_SECRET: 'b', DINGTALK_ROBOT_CODE: 'r' }).apps[0];
+    expect(robot?.platform === 'dingtalk' && robot.robotCode).toBe('r');
   });
 
   it('treats empty values (a copied .env.example) as unset', () => {
-    expect(loadConfig({ FEISHU_APP_ID: '', FEISHU_APP_SECRET: ' ', HTTP_PORT: '' }).feishu).toBeUndefined();
+    expect(loadConfig({ FEISHU_APP_ID: '', FEISHU_APP_SECRET: ' ', HTTP_PORT: '' }).apps).toEqual([]);
   });
 
   it.each([

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { handleCommand } from '../commands/router.js';
 import { parseCommand } from '../commands/parse.js';
 import type { CommandDeps } from '../commands/deps.js';
-import type { InboundCommand, InboundPort } from '../domain/inbound-port.js';
+import type { InboundCommand, InboundPort, PlatformCommand } from '../domain/inbound-port.js';
+import type { Platform } from '../domain/task.js';
 import { cardAction, type CardActionDeps } from '../commands/buttons.js';
 import { startExport } from '../commands/export.js';
 import { may } from '../commands/rights.js';
@@ -11,7 +12,7 @@ import type { Telemetry } from '../domain/telemetry.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { withDeadline } from '../domain/deadline.js';
 import type { CardModel } from '../domain/card.js';
-import { messengerOf } from '../domain/chat.js';
+import { appKey, messengerOf } from '../domain/chat.js';
 import type { Store } from '../store/store.js';
 import { errorCard, noticeCard } from '../cards/notices.js';
 import { cardTexts } from '../i18n/card-texts.js';
@@ -52,7 +53,7 @@ export interface AdmitDeps extends InboundDeps {
  * straight away: it could not be kept, and an answer sent twice beats none.
  */
 export async function accept(cmd: InboundCommand, keys: string[], deps: AdmitDeps): Promise<void> {
-  const verdict = deps.flood.check(cmd.platform, cmd.chatId, cmd.userId, deps.clock.mono());
+  const verdict = deps.flood.check(cmd.app, cmd.chatId, cmd.userId, deps.clock.mono());
   if (verdict === 'drop') {
     deps.telemetry?.command('any', 'dropped');
     deps.logger?.debug({ chat: cmd.chatId, user: cmd.userId }, 'over the command limit: dropped');
@@ -72,7 +73,7 @@ export async function accept(cmd: InboundCommand, keys: string[], deps: AdmitDep
       { code: err.code, err: err.toJSON(), chat: cmd.chatId, command: parseCommand(cmd.text).command },
       'the store could not keep a command; answering it with an apology',
     );
-    void answerOutside(cmd, errorCard(err, deps.commands.settings.locale), deps, 'store_failed');
+    void answerOutside(cmd, errorCard(err, deps.commands.settings.of(cmd.app).locale), deps, 'store_failed');
     return;
   }
   if (!key) return void deps.logger?.info({ keys }, 'duplicate delivery ignored');
@@ -81,11 +82,11 @@ export async function accept(cmd: InboundCommand, keys: string[], deps: AdmitDep
 
 /** Queues a kept command for its answer; over the queue's bound, it is told to try again in a minute. */
 export function work(c: OwedCommand, deps: AdmitDeps): void {
-  if (deps.queue.push(() => answerKept(c, deps), `${c.cmd.platform}:${c.cmd.chatId}`)) return;
+  if (deps.queue.push(() => answerKept(c, deps), `${c.cmd.app}:${c.cmd.chatId}`)) return;
   deps.telemetry?.command('any', 'queue_full');
   deps.logger?.warn({ chat: c.cmd.chatId }, 'inbound queue full: told the person to try again in a minute');
-  const { settings } = deps.commands;
-  void answerOutside(c.cmd, noticeCard(settings.locale, cardTexts(settings.locale).queueFull, { color: 'orange' }), deps, 'queue_full').then(() =>
+  const { locale } = deps.commands.settings.of(c.cmd.app);
+  void answerOutside(c.cmd, noticeCard(locale, cardTexts(locale).queueFull, { color: 'orange' }), deps, 'queue_full').then(() =>
     deps.inbox.done(c.key).catch(() => undefined),
   );
 }
@@ -93,6 +94,7 @@ export function work(c: OwedCommand, deps: AdmitDeps): void {
 /** Answers one kept command, then lets it go. Failures are logged with their code; nothing escapes. */
 async function answerKept(c: OwedCommand, deps: AdmitDeps): Promise<void> {
   const { cmd } = c;
+  const { locale } = deps.commands.settings.of(cmd.app);
   try {
     if (c.attempts > MAX_ATTEMPTS) {
       const err = asTaskbotError(new Error(`a command was taken ${c.attempts} times and never answered`));
@@ -100,11 +102,11 @@ async function answerKept(c: OwedCommand, deps: AdmitDeps): Promise<void> {
         { err: err.toJSON(), chat: cmd.chatId, command: parseCommand(cmd.text).command },
         'a command whose holders kept going away: answered with an apology',
       );
-      await send(cmd, errorCard(err, deps.commands.settings.locale), deps);
+      await send(cmd, errorCard(err, locale), deps);
     } else if (c.busy) {
       deps.telemetry?.command('any', 'busy');
       deps.logger?.warn({ chat: cmd.chatId, user: cmd.userId }, 'over the command limit: told to slow down');
-      await send(cmd, noticeCard(deps.commands.settings.locale, cardTexts(deps.commands.settings.locale).busy, { color: 'orange' }), deps);
+      await send(cmd, noticeCard(locale, cardTexts(locale).busy, { color: 'orange' }), deps);
     } else {
       await handleCommand(cmd, deps.commands, () => deps.inbox.guard(c.key));
     }
@@ -114,7 +116,7 @@ async function answerKept(c: OwedCommand, deps: AdmitDeps): Promise<void> {
     // The answer could not be sent, retries included: say which command in which chat went unanswered.
     const err = asTaskbotError(e);
     deps.logger?.error(
-      { code: err.code, err: err.toJSON(), platform: cmd.platform, chat: cmd.chatId, command: parseCommand(cmd.text).command },
+      { code: err.code, err: err.toJSON(), app: cmd.app, chat: cmd.chatId, command: parseCommand(cmd.text).command },
       'could not answer a command',
     );
   }
@@ -143,41 +145,56 @@ async function answerOutside(cmd: InboundCommand, card: CardModel, deps: Inbound
 }
 
 async function send(cmd: InboundCommand, card: CardModel, deps: InboundDeps): Promise<void> {
-  await messengerOf(deps.commands.messengers, cmd.platform).send({ platform: cmd.platform, chatId: cmd.chatId }, card, cmd.reply);
+  await messengerOf(deps.commands.messengers, cmd.app).send({ app: cmd.app, platform: cmd.platform, chatId: cmd.chatId }, card, cmd.reply);
 }
 
-/** The app side of the receivers: what a platform's events turn into. */
-export function inboundPort(deps: AdmitDeps): InboundPort {
+/**
+ * What one app's receivers hand their traffic to: everything they say is stamped with the app, and
+ * their keys (deliveries, cards, forms) moved into its namespace (appKey), so nothing of one app
+ * is taken for another's.
+ */
+export function inboundPort(deps: AdmitDeps, app: { id: string; platform: Platform }): InboundPort {
+  const { locale } = deps.commands.settings.of(app.id);
   const actions: CardActionDeps = {
     watch: deps.commands.watch,
     cards: deps.commands.cards,
-    locale: deps.commands.settings.locale,
+    locale,
     clock: deps.clock,
     ...(deps.logger && { logger: deps.logger }),
     may: (q) => may(deps.commands, q),
     presses: deps.presses,
     exportFailed: (cardKey, key) => startExport({ ...deps.commands, store: deps.store }, cardKey, key),
   };
+  const inApp = (k: string) => appKey(app, k);
+  const stamp = (cmd: PlatformCommand): InboundCommand => ({
+    ...cmd,
+    app: app.id,
+    reply: { ...cmd.reply, ...(cmd.reply.idempotencyKey && { idempotencyKey: inApp(cmd.reply.idempotencyKey) }) },
+  });
   const form = { commands: deps.commands, clock: deps.clock, presses: deps.presses, keep: (cmd: InboundCommand, keys: string[]) => accept(cmd, keys, deps) };
   return {
-    locale: deps.commands.settings.locale,
-    command: (cmd, keys) => accept(cmd, keys, deps),
+    locale,
+    command: (cmd, keys) => accept(stamp(cmd), keys.map(inApp), deps),
     trackForm: (submitted, budgetMs) =>
-      trackForm(submitted, budgetMs, form).catch((e: unknown) => {
+      trackForm(
+        { cmd: stamp(submitted.cmd), keys: submitted.keys.map(inApp), ...(submitted.delivered && { delivered: inApp(submitted.delivered) }) },
+        budgetMs,
+        form,
+      ).catch((e: unknown) => {
         // The store failing, or a bug: told with the id the log line carries.
         const err = asTaskbotError(e);
-        deps.logger?.warn({ err: err.toJSON(), chat: submitted.cmd.chatId }, 'form submission failed');
-        const { locale } = deps.commands.settings;
+        deps.logger?.warn({ err: err.toJSON(), app: app.id, chat: submitted.cmd.chatId }, 'form submission failed');
         return { ok: false, toast: `${cardTexts(locale).toastFailed}: ${errorLine(err, locale)}` };
       }),
-    event: (platform, type) => deps.telemetry?.event(platform, type),
+    event: (_platform, type) => deps.telemetry?.event({ app: app.id, platform: app.platform }, type),
     async cardAction(press, budgetMs) {
+      const inAppPress = { ...press, cardKey: inApp(press.cardKey), ...(press.deliveryKey && { deliveryKey: inApp(press.deliveryKey) }) };
       // A press the store cannot record is still answered (its work tells what fails).
-      const fresh = press.deliveryKey
-        ? await withDeadline(deps.store.inbox.claim([press.deliveryKey], deps.clock.now(), DEDUPE_TTL_MS), KEEP_DEADLINE_MS).catch(() => true)
+      const fresh = inAppPress.deliveryKey
+        ? await withDeadline(deps.store.inbox.claim([inAppPress.deliveryKey], deps.clock.now(), DEDUPE_TTL_MS), KEEP_DEADLINE_MS).catch(() => true)
         : true;
-      if (!fresh) return { kind: 'duplicate', toast: cardTexts(actions.locale).toastRefreshing };
-      return cardAction(press, actions, budgetMs);
+      if (!fresh) return { kind: 'duplicate', toast: cardTexts(locale).toastRefreshing };
+      return cardAction(inAppPress, actions, budgetMs);
     },
   };
 }

@@ -21,9 +21,9 @@ export class FloodGuard {
 
   constructor(private readonly limits: FloodLimits = DEFAULT_FLOOD_LIMITS) {}
 
-  check(platform: string, chatId: string, userId: string, now: number): FloodVerdict {
-    const user = `${platform}:u:${chatId}:${userId}`;
-    const chat = `${platform}:c:${chatId}`;
+  check(app: string, chatId: string, userId: string, now: number): FloodVerdict {
+    const user = `${app}:u:${chatId}:${userId}`;
+    const chat = `${app}:c:${chatId}`;
     const overUser = this.count(user, now) >= this.limits.perUser;
     const overChat = this.count(chat, now) >= this.limits.perChat;
     if (!overUser && !overChat) {

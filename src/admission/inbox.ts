@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { InboundCommand } from '../domain/inbound-port.js';
-import type { Platform } from '../domain/task.js';
 import type { Store } from '../store/store.js';
 import { LeaseKeeper } from '../domain/lease-keeper.js';
 
@@ -14,7 +13,8 @@ const ADOPT_EVERY_MS = 2000;
 
 /** A command as kept in the store until it is answered. */
 interface Kept {
-  cmd: Omit<InboundCommand, 'operator'>;
+  /** Its app is absent in commands kept before there were several apps. */
+  cmd: Omit<InboundCommand, 'operator' | 'app'> & { app?: string };
   /** The platform reads some tasks as the sender (DingTalk storage): looked up again from the user id. */
   operator: boolean;
   /** It came over the flood limits: its answer is "slow down". */
@@ -34,8 +34,8 @@ export interface InboxDeps {
   clock: Clock;
   owner: string;
   logger?: Logger;
-  /** The sender's lookup a command of `platform` from `userId` carries (DingTalk storage reads tasks as the sender). */
-  operatorOf: (platform: Platform, userId: string) => InboundCommand['operator'];
+  /** The sender's lookup a command to `app` from `userId` carries (DingTalk storage reads tasks as the sender). */
+  operatorOf: (app: string, userId: string) => InboundCommand['operator'];
   /** How many commands this replica can take on now (its work queue's room). */
   room: () => number;
   /** A command taken over from a holder that went away. */
@@ -132,10 +132,12 @@ export class Inbox {
         await this.done(o.key).catch(() => undefined);
         continue;
       }
-      const operator = kept.operator ? this.d.operatorOf(kept.cmd.platform, kept.cmd.userId) : undefined;
+      // Kept before there were several apps: the app named for its platform's (DESIGN §8).
+      const cmd = { ...kept.cmd, app: kept.cmd.app ?? kept.cmd.platform };
+      const operator = kept.operator ? this.d.operatorOf(cmd.app, cmd.userId) : undefined;
       this.working.hold(o.key);
       this.d.logger?.info({ key: o.key, chat: kept.cmd.chatId, attempts: o.attempts }, 'answering a command its first holder left unanswered');
-      this.d.adopted({ key: o.key, cmd: { ...kept.cmd, ...(operator && { operator }) }, busy: kept.busy, attempts: o.attempts });
+      this.d.adopted({ key: o.key, cmd: { ...cmd, ...(operator && { operator }) }, busy: kept.busy, attempts: o.attempts });
     }
   }
 }

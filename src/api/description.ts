@@ -44,14 +44,19 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
         WatchRequest: z.toJSONSchema(WatchRequest, { io: 'input', unrepresentable: 'any' }),
         Watch: {
           type: 'object',
-          required: ['cardKey', 'state'],
-          properties: { cardKey: { type: 'string' }, state: { type: 'string', enum: ['queued', 'running', 'succeeded', 'partial', 'failed'] } },
+          required: ['cardKey', 'app', 'state'],
+          properties: {
+            cardKey: { type: 'string' },
+            app: { type: 'string', description: 'the app it was posted through (APPS_FILE id, or feishu / dingtalk for the single-app variables)' },
+            state: { type: 'string', enum: ['queued', 'running', 'succeeded', 'partial', 'failed'] },
+          },
         },
         CardState: {
           type: 'object',
-          required: ['cardKey', 'platform', 'chatId', 'status', 'waiting'],
+          required: ['cardKey', 'app', 'platform', 'chatId', 'status', 'waiting'],
           properties: {
             cardKey: { type: 'string' },
+            app: { type: 'string', description: 'the app it was posted through (APPS_FILE id, or feishu / dingtalk for the single-app variables)' },
             platform: { type: 'string', enum: ['feishu', 'dingtalk'] },
             chatId: { type: 'string' },
             status: {
@@ -66,8 +71,12 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
         },
         Stopped: {
           type: 'object',
-          required: ['cardKey', 'status'],
-          properties: { cardKey: { type: 'string' }, status: { type: 'string', enum: CARD_STATUS } },
+          required: ['cardKey', 'app', 'status'],
+          properties: {
+            cardKey: { type: 'string' },
+            app: { type: 'string', description: 'the app it was posted through (APPS_FILE id, or feishu / dingtalk for the single-app variables)' },
+            status: { type: 'string', enum: CARD_STATUS },
+          },
         },
         Problem,
       },
@@ -90,12 +99,12 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/WatchRequest' } } } },
           responses: {
             '201': ok('posted and watched', 'Watch'),
-            '400': err('the body does not fit (each issue named), or the task id is malformed'),
+            '400': err('the body does not fit (each issue named), the task id is malformed, or several apps of the platform are served and `app` names none'),
             '401': err('no or wrong bearer token'),
             '403': err('the app lacks a scope (named in scopes), or the chat is not allowed'),
             '404': err('no such task'),
             '409': err('the same Idempotency-Key is still being worked'),
-            '422': err('the platform is not configured, or the Idempotency-Key was used for another request'),
+            '422': err('the platform or the app is not configured, or the Idempotency-Key was used for another request'),
             '429': err('rate-limited upstream (Retry-After)'),
             '502': err('the platform refused or answered nonsense'),
             '503': err('the platform is unavailable: try again'),

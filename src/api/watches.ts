@@ -10,11 +10,14 @@ import { maskContacts } from '../domain/mask.js';
 import { snapshotToJson } from '../domain/snapshot-json.js';
 import { ALL_KINDS, isTerminal, KINDS_BY_PLATFORM, type TaskKind, type TaskState } from '../domain/task.js';
 import { isPlatformUserId } from '../domain/user-id.js';
+import { APP_ID, pickApp } from '../domain/apps.js';
 
 /** What a script asks for: a live card of `taskId` in `chatId`. Strict: a misspelt field is an error, not ignored. */
 export const WatchRequest = z
   .strictObject({
     platform: z.enum(['feishu', 'dingtalk']),
+    /** The app (DESIGN §8); may be left out when one app of the platform is served. */
+    app: z.string().regex(APP_ID, 'must be an app id (a-z, 0-9 and -)').optional(),
     chatId: z.string().trim().min(1).max(200),
     taskId: z.string().trim().min(1).max(200),
     kind: z.enum(ALL_KINDS as [TaskKind, ...TaskKind[]]).optional(),
@@ -26,6 +29,7 @@ export const WatchRequest = z
 export type WatchRequest = z.output<typeof WatchRequest>;
 
 export interface PostedWatch {
+  app: string;
   cardKey: string;
   state: TaskState;
 }
@@ -36,37 +40,40 @@ export interface PostedWatch {
  * is answered, not posted. `idempotencyKey` makes the platform take a repeated post once where it can.
  */
 export async function postWatch(
-  deps: Pick<CommandDeps, 'registry' | 'watch' | 'messengers' | 'settings' | 'chats' | 'logger'>,
+  deps: Pick<CommandDeps, 'registry' | 'watch' | 'messengers' | 'settings' | 'chats' | 'logger' | 'apps'>,
   req: WatchRequest,
   idempotencyKey?: string,
 ): Promise<PostedWatch> {
-  const chat = { platform: req.platform, chatId: req.chatId };
+  const app = pickApp(deps.apps, req.platform, req.app); // NOT_CONFIGURED before anything is asked
+  const chat = { app: app.id, platform: req.platform, chatId: req.chatId };
   const v = await may(deps, { action: 'read', actor: SCRIPT, chat });
-  if (!v.ok) throw new TaskbotError('PERMISSION_DENIED', `chat ${req.chatId} is not in ALLOWED_CHAT_IDS`);
-  messengerOf(deps.messengers, req.platform); // NOT_CONFIGURED before anything is asked
+  if (!v.ok) throw new TaskbotError('PERMISSION_DENIED', `chat ${req.chatId} is not in the allowed chats of the app ${app.id}`);
+  messengerOf(deps.messengers, app.id);
   const unionId = req.unionId;
   const snap = await deps.registry.fetch({
+    app: app.id,
     platform: req.platform,
     id: req.taskId,
     ...(req.kind && { kind: req.kind }),
     ...(unionId && { operatorOf: async () => unionId }),
   });
-  const locale = await chatLocale(deps.chats, chat, deps.settings.locale, deps.logger);
+  const settings = deps.settings.of(app.id);
+  const locale = await chatLocale(deps.chats, chat, settings.locale, deps.logger);
   const live = !isTerminal(snap.state);
   const waiting = live ? (req.notify ?? []) : [];
   const title = req.title;
   const card = taskCard(snap, {
     locale,
-    timeZone: deps.settings.timeZone,
+    timeZone: settings.timeZone,
     mode: live ? 'live' : 'final',
     ...(title && { title }),
     ...(waiting.length && { waiting: waiting.length }),
   });
-  const reply = idempotencyKey ? { idempotencyKey: `api:${idempotencyKey}` } : undefined;
+  const reply = idempotencyKey ? { idempotencyKey: `${app.id}:api:${idempotencyKey}` } : undefined;
   const { handle, failed } = await startWatch(deps, { chat, snap, card, ...(reply && { reply }), origin: { ...(title && { title }) }, waiting });
   // Posted but not watched: the card says so, and so does the answer.
   if (failed) throw failed;
-  return { cardKey: cardKey(handle), state: snap.state };
+  return { app: app.id, cardKey: cardKey(handle), state: snap.state };
 }
 
 /**
@@ -76,14 +83,19 @@ export async function postWatch(
 export async function stopWatch(
   deps: Pick<CommandDeps, 'watch' | 'cards' | 'messengers' | 'settings' | 'chats'>,
   key: string,
-): Promise<{ cardKey: string; status: string } | { refused: string } | undefined> {
+): Promise<{ cardKey: string; app: string; status: string } | { refused: string } | undefined> {
   const card = await deps.cards.get(key);
   if (!card) return undefined;
-  const v = await may(deps, { action: 'stop', actor: SCRIPT, chat: { platform: card.platform, chatId: card.chat_id }, card: { askedBy: card.asked_by } });
+  const v = await may(deps, {
+    action: 'stop',
+    actor: SCRIPT,
+    chat: { app: card.app, platform: card.platform, chatId: card.chat_id },
+    card: { askedBy: card.asked_by },
+  });
   if (!v.ok) return { refused: refusalText('en', v.refusal, card.chat_id) };
   const r = await deps.watch.stopCard(key, { inline: false });
   if (r.status === 'unknown') return undefined;
-  return { cardKey: key, status: r.status === 'stopped' ? 'stopped' : ((await deps.cards.get(key))?.status ?? 'gone') };
+  return { cardKey: key, app: card.app, status: r.status === 'stopped' ? 'stopped' : ((await deps.cards.get(key))?.status ?? 'gone') };
 }
 
 const SCRIPT = { kind: 'script' } as const;
@@ -98,10 +110,11 @@ export async function describeWatch(
 ): Promise<Record<string, unknown> | { refused: string } | undefined> {
   const w = await deps.cards.described(key);
   if (!w) return undefined;
-  const v = await may(deps, { action: 'read', actor: SCRIPT, chat: { platform: w.card.platform, chatId: w.card.chat_id } });
+  const v = await may(deps, { action: 'read', actor: SCRIPT, chat: { app: w.card.app, platform: w.card.platform, chatId: w.card.chat_id } });
   if (!v.ok) return { refused: refusalText('en', v.refusal, w.card.chat_id) };
   return {
     cardKey: key,
+    app: w.card.app,
     platform: w.card.platform,
     chatId: w.card.chat_id,
     status: w.card.status,

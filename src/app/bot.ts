@@ -16,7 +16,7 @@ import { chatPrefs } from '../store/chat-settings.js';
 import type { Store } from '../store/store.js';
 import { WatchEngine, type WatchOptions } from '../watch/engine.js';
 import { DEFAULT_POLL_BUDGET, PollBudget } from '../watch/poll-budget.js';
-import { buildServices, type Services } from './services.js';
+import { appSettings, buildServices, type Services } from './services.js';
 import { apiRoutes } from '../api/routes.js';
 import { buildMessengers } from './messengers.js';
 import { WorkQueue } from '../admission/work-queue.js';
@@ -36,8 +36,8 @@ export interface Bot {
   metrics: Metrics;
   /** Settles only when the bot cannot go on without the operator (refused credentials). */
   fatal: Promise<TaskbotError>;
-  /** Each configured platform's connection, as /readyz shows it. */
-  platforms(): Partial<Record<Platform, PlatformStatus>>;
+  /** Each app's connection, by app id, as /readyz shows it. */
+  apps(): Record<string, PlatformStatus & { platform: Platform }>;
   stop(): Promise<void>;
 }
 
@@ -93,16 +93,16 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     activeCards: () => store.cards.countActive(),
     activeTasks: () => store.tasks.countActive(),
     queueDepth: () => queue.size,
-    platforms: () => runtimes.map((r) => ({ platform: r.platform, connected: r.status().ok })),
+    apps: () => runtimes.map((r) => ({ app: r.app, platform: r.platform, connected: r.status().ok })),
     storeUp: () => replicas.storeUp,
     replicas: () => replicas.count,
-    needsAdmin: () => engine.alerts.current(),
+    needsAdmin: () => engine.alerts.current().map((a) => ({ ...a, platform: services.apps.get(a.app)?.platform ?? 'unknown' })),
   });
   const replicas = new Presence(store, clock, log, o.heartbeatMs);
   // The poll budgets: the engine's polls take from them, people's reads are charged to them.
   const budget = new PollBudget(o.watch?.pollBudget ?? DEFAULT_POLL_BUDGET, replicas.share);
   const services = buildServices(config, { logger: log, clock, telemetry: metrics, share: replicas.share, budget });
-  const messengers = buildMessengers(config, services, { clock, logger: log, telemetry: metrics });
+  const messengers = buildMessengers(services, { clock, logger: log, telemetry: metrics });
   // One identity per replica for every lease it takes, so the others can tell when its holder is gone.
   const engine = new WatchEngine({
     store,
@@ -116,14 +116,17 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     owner: replicas.owner,
     ...(o.watch && { options: o.watch }),
   });
-  const feishuApi = services.feishu;
-  const reports: ReportSource | undefined = feishuApi && {
-    async submissions(w) {
-      const all = [];
-      for await (const s of reportSubmissions(feishuApi, w)) all.push(s);
-      return all;
-    },
-  };
+  const reports: ReportSource | undefined = [...services.apps.values()].some((a) => a.platform === 'feishu')
+    ? {
+        async submissions(appId, w) {
+          const app = services.apps.get(appId);
+          if (app?.platform !== 'feishu') throw new TaskbotError('NOT_CONFIGURED', `the app "${appId}" has no reports (Feishu apps only)`, { app: appId });
+          const all = [];
+          for await (const s of reportSubmissions(app.api, w)) all.push(s);
+          return all;
+        },
+      }
+    : undefined;
   const digests = new DigestScheduler({
     store,
     messengers,
@@ -134,18 +137,13 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     owner: replicas.owner,
   });
   const commands: CommandDeps = {
+    apps: config.apps.map((a) => ({ id: a.id, platform: a.platform })),
     registry: services.registry,
     watch: engine.cards,
     cards: store.cards,
     digests,
     messengers,
-    settings: {
-      locale: config.locale,
-      timeZone: config.digestTimeZone,
-      allowedChatIds: config.allowedChatIds,
-      adminUserIds: config.adminUserIds,
-      ...(config.publicUrl && { publicUrl: config.publicUrl }),
-    },
+    settings: appSettings(config),
     chats: chatPrefs(store, () => clock.now()),
     forms: store.forms,
     clock,
@@ -160,7 +158,10 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     clock,
     owner: replicas.owner,
     logger: log,
-    operatorOf: (platform, userId) => (platform === 'dingtalk' && services.dingtalk ? () => services.dingtalk!.unionIdOf(userId) : undefined),
+    operatorOf: (appId, userId) => {
+      const app = services.apps.get(appId);
+      return app?.platform === 'dingtalk' ? () => app.api.unionIdOf(userId) : undefined;
+    },
     room: () => queue.room,
     adopted: (c) => work(c, inbound),
   });
@@ -175,7 +176,6 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     presses: new FloodGuard(o.presses ?? DEFAULT_PRESS_LIMITS),
     inbox,
   };
-  const port = inboundPort(inbound);
 
   http.route('GET', '/healthz', () => ({ status: 200, body: { ok: true } }));
   http.route('GET', '/readyz', async () => {
@@ -183,10 +183,15 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     const store_ = await replicas.storeCheck();
     // Replicas sharing the database, so sharing the platforms' limits: told, never a failure.
     const replicaCheck = { ok: true, count: replicas.count };
-    const checks: Record<string, { ok: boolean }> = { store: store_, replicas: replicaCheck };
-    for (const r of runtimes) checks[r.platform] = r.status();
-    const ok = Object.values(checks).every((c) => c.ok);
-    return { status: ok ? 200 : 503, body: { ok, checks } };
+    const apps = Object.fromEntries(runtimes.map((r) => [r.app, appCheck(r)]));
+    const checks: Record<string, unknown> = { store: store_, replicas: replicaCheck, apps };
+    // The single-app variables' apps keep their keys of before.
+    for (const r of runtimes) if (r.app === r.platform) checks[r.platform] = r.status();
+    // No app configured (the script API alone, tests) has nothing to wait for.
+    const connected = runtimes.length === 0 || runtimes.some((r) => r.status().ok);
+    const ok = store_.ok && Object.values(apps).every((a) => a.ok);
+    // One app's (or platform's) outage shows here, in metrics and alerts; it takes no replica out of service.
+    return { status: store_.ok && connected ? 200 : 503, body: { ok, checks } };
   });
   http.route('GET', '/metrics', async (req) => {
     if (config.metricsToken && !bearerMatches(req.headers.authorization, config.metricsToken)) {
@@ -229,17 +234,25 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   }, o.sweepMs ?? 3600_000);
   sweep.unref();
 
-  let onFatal!: (e: TaskbotError) => void;
-  const fatal = new Promise<TaskbotError>((r) => (onFatal = r));
-  if (config.feishu && services.feishu) {
+  // Every app refused (bad credentials): nothing left to serve, the operator must act.
+  const refused: TaskbotError[] = [];
+  let allRefused!: (e: TaskbotError) => void;
+  const fatal = new Promise<TaskbotError>((r) => (allRefused = r));
+  const onFatal = (e: TaskbotError) => {
+    refused.push(e);
+    if (refused.length < runtimes.length) return;
+    // One line for the operator: each app's refusal names its own settings.
+    allRefused(refused.length === 1 ? e : new TaskbotError(e.code, refused.map((r) => r.message).join('; '), e.details));
+  };
+  for (const app of services.apps.values()) {
+    const port = inboundPort(inbound, { id: app.config.id, platform: app.platform });
     runtimes.push(
-      startFeishu({ config: config.feishu, api: services.feishu, http, port, logger: log, onFatal, ...(o.reconnect && { reconnect: o.reconnect }) }),
+      app.platform === 'feishu'
+        ? startFeishu({ config: app.config, api: app.api, http, port, logger: log, onFatal, ...(o.reconnect && { reconnect: o.reconnect }) })
+        : startDingtalk({ config: app.config, api: app.api, port, logger: log, onFatal, ...(o.stream && { stream: o.stream }) }),
     );
   }
-  if (config.dingtalk && services.dingtalk) {
-    runtimes.push(startDingtalk({ config: config.dingtalk, api: services.dingtalk, port, logger: log, onFatal, ...(o.stream && { stream: o.stream }) }));
-  }
-  log.info({ url, platforms: runtimes.map((r) => r.platform), replica: replicas.owner }, 'taskbot is running');
+  log.info({ url, apps: runtimes.map((r) => `${r.app} (${r.platform})`), replica: replicas.owner }, 'taskbot is running');
 
   return {
     url,
@@ -248,7 +261,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     services,
     metrics,
     fatal,
-    platforms: () => Object.fromEntries(runtimes.map((r) => [r.platform, r.status()])),
+    apps: () => Object.fromEntries(runtimes.map((r) => [r.app, { ...r.status(), platform: r.platform }])),
     async stop() {
       clearInterval(sweep);
       for (const r of runtimes) r.stop();
@@ -279,4 +292,11 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
       log.info('taskbot stopped');
     },
   };
+}
+
+/** An app as /readyz shows it (DESIGN §8). */
+function appCheck(r: PlatformRuntime): { ok: boolean; platform: Platform; state: 'connected' | 'connecting' | 'failed'; reason?: string } {
+  const st = r.status();
+  const state = st.state === 'reconnecting' ? 'connecting' : st.state;
+  return { ok: st.ok, platform: r.platform, state, ...(st.error && { reason: st.error }) };
 }

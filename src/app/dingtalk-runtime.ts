@@ -1,14 +1,15 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import { settingOf, type DingtalkAppConfig } from '../apps-file.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { registerDingtalkHandlers } from '../platforms/dingtalk/handlers.js';
 import type { DingtalkApi } from '../platforms/dingtalk/api-client.js';
 import { StreamClient } from '../platforms/dingtalk/stream-client.js';
+import { DINGTALK_CREDENTIALS } from '../platforms/dingtalk/access-token.js';
 import type { InboundPort } from '../domain/inbound-port.js';
 import { RECONNECT_POLICY, type OnFatal, type PlatformRuntime } from './platform-runtime.js';
 
 export interface DingtalkRuntimeDeps {
-  config: NonNullable<Config['dingtalk']>;
+  config: DingtalkAppConfig;
   api: DingtalkApi;
   /** What the platform's events turn into (admission/accept.ts). */
   port: InboundPort;
@@ -19,14 +20,16 @@ export interface DingtalkRuntimeDeps {
 }
 
 /**
- * DingTalk: robot messages and card callbacks over Stream mode, connected in the background
- * (the client retries with capped backoff); refused credentials are fatal.
+ * One DingTalk app: robot messages and card callbacks over Stream mode, connected in the background
+ * (the client retries with capped backoff); refused credentials fail this app only.
  */
 export function startDingtalk(d: DingtalkRuntimeDeps): PlatformRuntime {
-  const log = d.logger.child({ platform: 'dingtalk' });
+  const log = d.logger.child({ app: d.config.id, platform: 'dingtalk' });
+  let failed: string | undefined;
   const client = new StreamClient({
     clientId: d.config.clientId,
     clientSecret: d.config.clientSecret,
+    credentials: settingOf(d.config, DINGTALK_CREDENTIALS, 'clientId / clientSecret'),
     apiBase: d.config.apiBase,
     logger: log,
     backoffBaseMs: RECONNECT_POLICY.baseDelayMs,
@@ -34,10 +37,17 @@ export function startDingtalk(d: DingtalkRuntimeDeps): PlatformRuntime {
     ...d.stream,
   });
   registerDingtalkHandlers(client, { port: d.port, unionIdOf: (id) => d.api.unionIdOf(id), logger: log });
-  client.start().catch((e) => d.onFatal(asTaskbotError(e)));
+  client.start().catch((e: unknown) => {
+    const err = asTaskbotError(e);
+    failed = `${err.code}: ${err.message}`;
+    log.error({ code: err.code, err: err.toJSON() }, 'DingTalk app refused: it stays off until its configuration is fixed; the other apps go on');
+    d.onFatal(err);
+  });
   return {
+    app: d.config.id,
     platform: 'dingtalk',
     status() {
+      if (failed) return { ok: false, state: 'failed', error: failed };
       const ok = client.connected;
       return {
         ok,

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import type { FeishuAppConfig } from '../apps-file.js';
 import type { HttpServer } from '../http/server.js';
 import { persist, type RetryPolicy } from '../http/retry.js';
 import { feishuDispatcher } from '../platforms/feishu/dispatcher.js';
@@ -7,10 +7,11 @@ import type { FeishuApi } from '../platforms/feishu/api-client.js';
 import { handleFeishuWebhook } from '../platforms/feishu/webhook.js';
 import { FeishuWsReceiver } from '../platforms/feishu/ws-receiver.js';
 import type { InboundPort } from '../domain/inbound-port.js';
+import type { TaskbotError } from '../domain/errors.js';
 import { isFatal, RECONNECT_POLICY, type OnFatal, type PlatformRuntime, type PlatformStatus } from './platform-runtime.js';
 
 export interface FeishuRuntimeDeps {
-  config: NonNullable<Config['feishu']>;
+  config: FeishuAppConfig;
   api: FeishuApi;
   http: HttpServer;
   /** What the platform's events turn into (admission/accept.ts). */
@@ -22,16 +23,19 @@ export interface FeishuRuntimeDeps {
 }
 
 /**
- * Feishu, in the background: learn the bot's open_id, then receive over the long connection or
- * the webhook routes. Until that works it keeps trying with capped backoff and says why in
- * status(); webhook deliveries meanwhile get 503 so Feishu delivers them again later.
+ * One Feishu (or Lark) app, in the background: learn the bot's open_id, then receive over the long
+ * connection or its webhook routes (`/feishu/<id>/webhook/…`; the app `feishu` also keeps the
+ * single-app paths). Until that works it keeps trying with capped backoff and says why in
+ * status(); webhook deliveries meanwhile get 503 so Feishu delivers them again later. Refused
+ * credentials fail this app only.
  */
 export function startFeishu(d: FeishuRuntimeDeps): PlatformRuntime {
-  const log = d.logger.child({ platform: 'feishu' });
+  const log = d.logger.child({ app: d.config.id, platform: 'feishu' });
   const stopping = new AbortController();
   let identity: { openId: string; name: string } | undefined;
   let ws: FeishuWsReceiver | undefined;
   let error: string | undefined;
+  let failed = false;
   const keys = {
     ...(d.config.encryptKey && { encryptKey: d.config.encryptKey }),
     ...(d.config.verificationToken && { verificationToken: d.config.verificationToken }),
@@ -41,8 +45,10 @@ export function startFeishu(d: FeishuRuntimeDeps): PlatformRuntime {
 
   if (webhook) {
     // config.ts guarantees both keys in webhook mode.
-    const cfg = { encryptKey: d.config.encryptKey!, verificationToken: d.config.verificationToken!, dispatcher, logger: log };
-    for (const path of ['/feishu/webhook/event', '/feishu/webhook/card']) {
+    const cfg = { appId: d.config.appId, encryptKey: d.config.encryptKey!, verificationToken: d.config.verificationToken!, dispatcher, logger: log };
+    const paths = [`/feishu/${d.config.id}/webhook/event`, `/feishu/${d.config.id}/webhook/card`];
+    if (d.config.id === 'feishu') paths.push('/feishu/webhook/event', '/feishu/webhook/card');
+    for (const path of paths) {
       d.http.route(
         'POST',
         path,
@@ -91,16 +97,23 @@ export function startFeishu(d: FeishuRuntimeDeps): PlatformRuntime {
       .then((ok) => {
         if (ok) error = undefined;
       })
-      .catch((e) => d.onFatal(e))
+      .catch((e: TaskbotError) => {
+        failed = true;
+        error = `${e.code}: ${e.message}`;
+        log.error({ code: e.code, err: e.toJSON() }, 'Feishu app refused: it stays off until its configuration is fixed; the other apps go on');
+        d.onFatal(e);
+      })
       .finally(() => (running = false));
   };
   run();
 
   return {
+    app: d.config.id,
     platform: 'feishu',
     status(): PlatformStatus {
-      const up = identity !== undefined && (webhook || (ws?.connected ?? false));
-      return { ok: up, state: up ? 'connected' : identity ? 'reconnecting' : 'connecting', ...(!up && error && { error }) };
+      const up = !failed && identity !== undefined && (webhook || (ws?.connected ?? false));
+      const state = up ? 'connected' : failed ? 'failed' : identity ? 'reconnecting' : 'connecting';
+      return { ok: up, state, ...(!up && error && { error }) };
     },
     stop() {
       stopping.abort();

@@ -1,16 +1,16 @@
 import type { Messenger } from '../domain/chat.js';
 import { asTaskbotError } from '../domain/errors.js';
-import type { CardWriteOp, Telemetry } from '../domain/telemetry.js';
+import type { AppLabel, CardWriteOp, Telemetry } from '../domain/telemetry.js';
 
 /** A messenger that counts every card write and its outcome; the writes themselves are unchanged. */
-export function meteredMessenger(platform: string, m: Messenger, t: Pick<Telemetry, 'cardWrite'>): Messenger {
+export function meteredMessenger(app: AppLabel, m: Messenger, t: Pick<Telemetry, 'cardWrite'>): Messenger {
   const count = async <T>(op: CardWriteOp, write: () => Promise<T>): Promise<T> => {
     try {
       const r = await write();
-      t.cardWrite(platform, op, 'ok');
+      t.cardWrite(app, op, 'ok');
       return r;
     } catch (e) {
-      t.cardWrite(platform, op, asTaskbotError(e).code);
+      t.cardWrite(app, op, asTaskbotError(e).code);
       throw e;
     }
   };

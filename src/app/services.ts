@@ -11,16 +11,25 @@ import { TaskRegistry, type ReadBudget } from '../providers/registry.js';
 import type { RetryOptions } from '../http/retry.js';
 import type { Telemetry } from '../domain/telemetry.js';
 import type { LimitShare } from '../domain/limit-share.js';
+import { settingOf, type DingtalkAppConfig, type FeishuAppConfig } from '../apps-file.js';
+import { DINGTALK_CREDENTIALS } from '../platforms/dingtalk/access-token.js';
+import type { TaskProvider } from '../providers/provider.js';
+import type { Settings } from '../commands/deps.js';
+
+/** One served app's clients: its own token, base URL and limits (DESIGN §8). */
+export type AppClients =
+  | { config: FeishuAppConfig; platform: 'feishu'; api: FeishuApi }
+  | { config: DingtalkAppConfig; platform: 'dingtalk'; api: DingtalkApi };
 
 export interface Services {
-  feishu?: FeishuApi;
-  dingtalk?: DingtalkApi;
+  /** Every app, by id, in the order configured. */
+  apps: ReadonlyMap<string, AppClients>;
   registry: TaskRegistry;
 }
 
-/** The platform clients and task providers for whatever platforms the config enables. */
+/** Each app's platform client and task providers. */
 export function buildServices(
-  config: Config,
+  config: Pick<Config, 'apps' | 'upstreamTimeoutMs'>,
   opts: {
     logger?: Logger;
     clock?: Clock;
@@ -31,24 +40,37 @@ export function buildServices(
   } = {},
 ): Services {
   const t = opts.telemetry;
-  const retry: RetryOptions = {
-    ...opts.retry,
-    onRetry: (err, attempt, delayMs) => opts.logger?.warn({ code: err.code, err: err.toJSON(), attempt, delayMs }, 'upstream call failed; retrying'),
-    ...(t && { onCall: (api: string, outcome: string, retried: boolean) => t.upstreamCall(api, outcome, retried) }),
-  };
-  const onRateWait = t && ((limiter: string) => t.rateLimitWait(limiter));
-  const feishu = config.feishu
-    ? new FeishuApi({ ...config.feishu, timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock, logger: opts.logger, onRateWait, share: opts.share })
-    : undefined;
-  const dingtalk = config.dingtalk
-    ? new DingtalkApi({ ...config.dingtalk, timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock, onRateWait, share: opts.share })
-    : undefined;
-  const registry = new TaskRegistry(
-    {
-      ...(feishu && { feishu: [new FeishuContactProvider(feishu), new FeishuDriveProvider(feishu)] }),
-      ...(dingtalk && { dingtalk: [new DingtalkStorageProvider(dingtalk), new DingtalkDocProvider(dingtalk)] }),
-    },
-    { ...(opts.clock && { clock: opts.clock }), ...(opts.budget && { budget: opts.budget }) },
+  const apps = new Map<string, AppClients>();
+  const providers: Record<string, TaskProvider[]> = {};
+  for (const app of config.apps) {
+    const logger = opts.logger?.child({ app: app.id });
+    const label = { app: app.id, platform: app.platform };
+    const retry: RetryOptions = {
+      ...opts.retry,
+      onRetry: (err, attempt, delayMs) => logger?.warn({ code: err.code, err: err.toJSON(), attempt, delayMs }, 'upstream call failed; retrying'),
+      ...(t && { onCall: (api: string, outcome: string, retried: boolean) => t.upstreamCall(label, api, outcome, retried) }),
+    };
+    const onRateWait = t && ((limiter: string) => t.rateLimitWait(label, limiter));
+    const common = { timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock, onRateWait, share: opts.share };
+    if (app.platform === 'feishu') {
+      const api = new FeishuApi({ ...app, ...common, logger, credentials: settingOf(app, 'FEISHU_APP_ID / FEISHU_APP_SECRET', 'appId / appSecret') });
+      apps.set(app.id, { config: app, platform: 'feishu', api });
+      providers[app.id] = [new FeishuContactProvider(api), new FeishuDriveProvider(api)];
+    } else {
+      const api = new DingtalkApi({ ...app, ...common, credentials: settingOf(app, DINGTALK_CREDENTIALS, 'clientId / clientSecret') });
+      apps.set(app.id, { config: app, platform: 'dingtalk', api });
+      providers[app.id] = [new DingtalkStorageProvider(api), new DingtalkDocProvider(api)];
+    }
+  }
+  const registry = new TaskRegistry(providers, { ...(opts.clock && { clock: opts.clock }), ...(opts.budget && { budget: opts.budget }) });
+  return { apps, registry };
+}
+
+/** Each app's settings (its own lists, language and zone); an app not served gets the defaults and no admins. */
+export function appSettings(config: Pick<Config, 'apps' | 'locale' | 'digestTimeZone' | 'publicUrl'>): Settings {
+  const byId = new Map(
+    config.apps.map((a) => [a.id, { locale: a.locale, timeZone: a.digestTimeZone, allowedChatIds: a.allowedChatIds, adminUserIds: a.adminUserIds }]),
   );
-  return { feishu, dingtalk, registry };
+  const fallback = { locale: config.locale, timeZone: config.digestTimeZone, allowedChatIds: [], adminUserIds: [] };
+  return { of: (app) => byId.get(app) ?? fallback, ...(config.publicUrl && { publicUrl: config.publicUrl }) };
 }

@@ -2,14 +2,21 @@ import { runDoctor, type Check } from '../doctor/doctor.js';
 import { FakeDingtalk } from '../sandbox/fake-dingtalk.js';
 import { FakeFeishu } from '../sandbox/fake-feishu.js';
 import { sandboxConfig } from '../sandbox/sandbox.js';
-import { EXIT, type CliContext } from './cli-context.js';
+import { parseArgs } from 'node:util';
+import { EXIT, UsageError, type CliContext } from './cli-context.js';
+
+export const DOCTOR_USAGE = 'taskbot doctor [--app ID]      check credentials, scopes, event delivery, database and clock (of one app)';
 
 /** `taskbot doctor`: a checklist of what taskbot needs, each failure with its fix. Exit 1 on any failure. */
-export async function runDoctorCommand(ctx: CliContext): Promise<number> {
+export async function runDoctorCommand(ctx: CliContext, args: string[] = []): Promise<number> {
   const { io } = ctx;
+  const { values } = parseArgs({ args, options: { app: { type: 'string' } } });
+  if (values.app !== undefined && !ctx.config.apps.some((a) => a.id === values.app)) {
+    throw new UsageError(`--app: no app "${values.app}" is configured (apps: ${ctx.config.apps.map((a) => a.id).join(', ') || 'none'})`);
+  }
   let config = ctx.config;
   let fakes: { close(): Promise<void> }[] = [];
-  if (!config.feishu && !config.dingtalk) {
+  if (config.apps.length === 0) {
     const feishu = new FakeFeishu();
     const dingtalk = new FakeDingtalk();
     await Promise.all([feishu.listen(), dingtalk.listen()]);
@@ -19,7 +26,7 @@ export async function runDoctorCommand(ctx: CliContext): Promise<number> {
   }
   let checks: Check[];
   try {
-    checks = await runDoctor(config);
+    checks = await runDoctor(config, values.app);
   } finally {
     await Promise.all(fakes.map((f) => f.close()));
   }

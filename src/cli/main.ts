@@ -2,7 +2,7 @@ import { ConfigError, cliContext, EXIT, UsageError, type CliContext, type CliIo 
 import { runReports, REPORTS_USAGE } from './reports.js';
 import { runServe } from './serve.js';
 import { runStatus, STATUS_USAGE } from './status.js';
-import { runDoctorCommand } from './doctor.js';
+import { DOCTOR_USAGE, runDoctorCommand } from './doctor.js';
 import { runWatch, WATCH_USAGE } from './watch.js';
 
 const USAGE = [
@@ -12,7 +12,7 @@ const USAGE = [
   `  ${STATUS_USAGE}`,
   `  ${REPORTS_USAGE}`,
   `  ${WATCH_USAGE}`,
-  '  taskbot doctor                check credentials, scopes, event delivery, database and clock',
+  `  ${DOCTOR_USAGE}`,
   '',
   'configuration comes from the environment and an optional .env file (see .env.example)',
 ].join('\n');

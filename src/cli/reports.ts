@@ -2,12 +2,14 @@ import { parseArgs } from 'node:util';
 import { asTaskbotError } from '../domain/errors.js';
 import type { ReportSubmission } from '../domain/report.js';
 import { buildServices } from '../app/services.js';
+import { pickApp } from '../domain/apps.js';
+import type { FeishuApi } from '../platforms/feishu/api-client.js';
 import { reportSubmissions } from '../providers/feishu-report.js';
 import { messages } from '../i18n/messages.js';
 import { EXIT, UsageError, type CliContext } from './cli-context.js';
 import { formatError, formatTime } from './format.js';
 
-export const REPORTS_USAGE = 'taskbot reports [--since 24h|7d|90m] [--rule RULE_ID] [--json]';
+export const REPORTS_USAGE = 'taskbot reports [--app ID] [--since 24h|7d|90m] [--rule RULE_ID] [--json]';
 
 /** "24h", "7d", "90m" → milliseconds. */
 export function parseDuration(s: string): number {
@@ -23,13 +25,18 @@ export async function runReports(ctx: CliContext, args: string[]): Promise<numbe
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { since: { type: 'string', default: '24h' }, rule: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { app: { type: 'string' }, since: { type: 'string', default: '24h' }, rule: { type: 'string' }, json: { type: 'boolean', default: false } },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected "${positionals[0]}"\nusage: ${REPORTS_USAGE}`);
   const span = parseDuration(values.since);
-  const { feishu } = buildServices(ctx.config, { logger: ctx.logger });
-  if (!feishu) {
-    ctx.io.err('reports need Feishu: set FEISHU_APP_ID and FEISHU_APP_SECRET');
+  let feishu: FeishuApi;
+  try {
+    const app = pickApp(ctx.config.apps, 'feishu', values.app);
+    const clients = buildServices({ ...ctx.config, apps: ctx.config.apps.filter((a) => a.id === app.id) }, { logger: ctx.logger }).apps.get(app.id);
+    if (clients?.platform !== 'feishu') throw new Error('unreachable: a Feishu app without its client');
+    feishu = clients.api;
+  } catch (e) {
+    ctx.io.err(`reports need a Feishu app: ${asTaskbotError(e).message}`);
     return EXIT.usage;
   }
   const to = new Date();

@@ -15,7 +15,7 @@ const exitFor = (err: TaskbotError) => (NEEDS_OPERATOR.has(err.code) ? EXIT.usag
  */
 export async function runServe(ctx: CliContext, _args: string[] = [], forceSandbox = false): Promise<number> {
   const { config, io } = ctx;
-  const sandbox = forceSandbox || (!config.feishu && !config.dingtalk);
+  const sandbox = forceSandbox || config.apps.length === 0;
   // The server logs always (JSON to stdout), at LOG_LEVEL; the sandbox keeps the terminal for people.
   const logger = createLogger(sandbox && !ctx.io.env.LOG_LEVEL ? 'warn' : config.logLevel);
   const signalled = new Promise<'signal'>((resolve) => {

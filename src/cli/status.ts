@@ -3,12 +3,13 @@ import { systemClock } from '../domain/clock.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { ALL_KINDS, isTerminal, type Platform, type TaskKind, type TaskSnapshot } from '../domain/task.js';
 import { buildServices } from '../app/services.js';
+import { pickApp, type AppRef } from '../domain/apps.js';
 import { nextPollDelay, MAX_POLL_MS, WATCH_GIVE_UP_MS } from '../watch/backoff.js';
 import { EXIT, UsageError, type CliContext } from './cli-context.js';
 import { formatError, formatSnapshot, progressLine } from './format.js';
 
 export const STATUS_USAGE =
-  'taskbot status <id> --platform feishu|dingtalk [--kind contact|drive|storage|doc] [--union-id U] [--json] [--watch] [--interval SEC]';
+  'taskbot status <id> --platform feishu|dingtalk [--app ID] [--kind contact|drive|storage|doc] [--union-id U] [--json] [--watch] [--interval SEC]';
 
 export function parseStatusArgs(args: string[]) {
   const { values, positionals } = parseArgs({
@@ -16,6 +17,7 @@ export function parseStatusArgs(args: string[]) {
     allowPositionals: true,
     options: {
       platform: { type: 'string' },
+      app: { type: 'string' },
       kind: { type: 'string' },
       'union-id': { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -34,6 +36,7 @@ export function parseStatusArgs(args: string[]) {
   return {
     id,
     platform: values.platform as Platform,
+    app: values.app,
     kind: values.kind as TaskKind | undefined,
     operator: values['union-id'],
     json: values.json,
@@ -45,9 +48,16 @@ export function parseStatusArgs(args: string[]) {
 /** `taskbot status`: one look, or with --watch a redrawn progress bar until the task ends. */
 export async function runStatus(ctx: CliContext, args: string[]): Promise<number> {
   const a = parseStatusArgs(args);
-  const { registry } = buildServices(ctx.config, { logger: ctx.logger });
-  const fmt = { locale: ctx.config.locale, timeZone: ctx.config.digestTimeZone };
   const { io } = ctx;
+  const { registry } = buildServices(ctx.config, { logger: ctx.logger });
+  let app: AppRef;
+  try {
+    app = pickApp(ctx.config.apps, a.platform, a.app);
+  } catch (e) {
+    for (const l of formatError(asTaskbotError(e), ctx.config.locale)) io.err(l);
+    return EXIT.failed;
+  }
+  const fmt = { locale: ctx.config.locale, timeZone: ctx.config.digestTimeZone };
   const show = (s: TaskSnapshot) => {
     if (a.json) return io.out(JSON.stringify(s));
     for (const l of formatSnapshot(s, fmt)) io.out(l);
@@ -55,7 +65,7 @@ export async function runStatus(ctx: CliContext, args: string[]): Promise<number
 
   let snap: TaskSnapshot;
   try {
-    snap = await registry.fetch({ platform: a.platform, id: a.id, kind: a.kind, operator: a.operator });
+    snap = await registry.fetch({ app: app.id, platform: a.platform, id: a.id, kind: a.kind, operator: a.operator });
   } catch (e) {
     for (const l of formatError(asTaskbotError(e), ctx.config.locale)) io.err(l);
     return EXIT.failed;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { buildMessengers } from '../app/messengers.js';
-import { buildServices } from '../app/services.js';
+import { appSettings, buildServices } from '../app/services.js';
 import { postWatch, WatchRequest, type PostedWatch } from '../api/watches.js';
 import { systemClock } from '../domain/clock.js';
 import { asTaskbotError } from '../domain/errors.js';
@@ -12,7 +12,7 @@ import { EXIT, UsageError, type CliContext } from './cli-context.js';
 import { formatError } from './format.js';
 
 export const WATCH_USAGE =
-  'taskbot watch <taskId> --platform feishu|dingtalk --chat CHAT_ID [--kind K] [--union-id U] [--notify USER]... [--title T] [--url URL] [--idempotency-key KEY] [--json]';
+  'taskbot watch <taskId> --platform feishu|dingtalk [--app ID] --chat CHAT_ID [--kind K] [--union-id U] [--notify USER]... [--title T] [--url URL] [--idempotency-key KEY] [--json]';
 
 /**
  * `taskbot watch`: posts a live card of a task into a chat (what POST /api/v1/watches does). By
@@ -25,6 +25,7 @@ export async function runWatch(ctx: CliContext, args: string[]): Promise<number>
     allowPositionals: true,
     options: {
       platform: { type: 'string' },
+      app: { type: 'string' },
       chat: { type: 'string' },
       kind: { type: 'string' },
       'union-id': { type: 'string' },
@@ -38,6 +39,7 @@ export async function runWatch(ctx: CliContext, args: string[]): Promise<number>
   if (positionals.length !== 1) throw new UsageError(`give exactly one task id\nusage: ${WATCH_USAGE}`);
   const parsed = WatchRequest.safeParse({
     platform: values.platform,
+    ...(values.app !== undefined && { app: values.app }),
     chatId: values.chat,
     taskId: positionals[0],
     ...(values.kind !== undefined && { kind: values.kind }),
@@ -61,25 +63,27 @@ export async function runWatch(ctx: CliContext, args: string[]): Promise<number>
     else for (const l of formatError(asTaskbotError(e), ctx.config.locale)) io.err(l);
     return EXIT.failed;
   }
-  io.out(values.json ? JSON.stringify(posted) : `posted ${posted.cardKey} (${posted.state}) in ${parsed.data.chatId}`);
+  io.out(values.json ? JSON.stringify(posted) : `posted ${posted.cardKey} (${posted.state}) in ${parsed.data.chatId} (app ${posted.app})`);
   return EXIT.ok;
 }
 
 async function direct(ctx: CliContext, req: WatchRequest, key?: string): Promise<PostedWatch> {
   const clock = systemClock;
   const services = buildServices(ctx.config, { logger: ctx.logger });
-  const messengers = buildMessengers(ctx.config, services, { clock, logger: ctx.logger, telemetry: noTelemetry });
+  const messengers = buildMessengers(services, { clock, logger: ctx.logger, telemetry: noTelemetry });
   const store = await openStore(ctx.config.databaseUrl);
   try {
     // Not started: it only records the card; the taskbot serving this store updates it.
     const engine = new WatchEngine({ store, tasks: services.registry, messengers, timeZone: ctx.config.digestTimeZone, clock });
-    const settings = {
-      locale: ctx.config.locale,
-      timeZone: ctx.config.digestTimeZone,
-      allowedChatIds: ctx.config.allowedChatIds,
-      adminUserIds: ctx.config.adminUserIds,
+    const deps = {
+      apps: ctx.config.apps.map((a) => ({ id: a.id, platform: a.platform })),
+      registry: services.registry,
+      watch: engine.cards,
+      messengers,
+      settings: appSettings(ctx.config),
+      chats: chatPrefs(store, () => clock.now()),
     };
-    return await postWatch({ registry: services.registry, watch: engine.cards, messengers, settings, chats: chatPrefs(store, () => clock.now()) }, req, key);
+    return await postWatch(deps, req, key);
   } finally {
     await store.close();
   }
@@ -96,11 +100,12 @@ async function viaApi(ctx: CliContext, url: string, req: WatchRequest, key?: str
     throw new ApiFailure(`cannot reach ${url}: ${e instanceof Error ? e.message : String(e)}`);
   });
   const body = (await res.json().catch(() => ({}))) as {
+    app?: string;
     cardKey?: string;
     state?: PostedWatch['state'];
     error?: { code?: string; message?: string; scopes?: string[] };
   };
-  if (res.status === 201 && body.cardKey && body.state) return { cardKey: body.cardKey, state: body.state };
+  if (res.status === 201 && body.app && body.cardKey && body.state) return { app: body.app, cardKey: body.cardKey, state: body.state };
   throw new ApiFailure(
     `${url} answered ${res.status}: ${body.error?.code ?? ''} ${body.error?.message ?? ''}${body.error?.scopes ? ` (grant ${body.error.scopes.join(' or ')})` : ''}`.trim(),
   );

@@ -42,15 +42,15 @@ export async function cardAction(input: CardPress, deps: CardActionDeps, budgetM
   try {
     const row = await deps.cards.get(input.cardKey);
     if (!row) return { kind: 'toast', toast: t.toastUnknownCard, level: 'info' };
-    const card = { platform: row.platform, chatId: row.chat_id, locale: row.locale, askedBy: row.asked_by, status: row.status };
+    const card = { app: row.app, platform: row.platform, chatId: row.chat_id, locale: row.locale, askedBy: row.asked_by, status: row.status };
     locale = card.locale; // the chat's language, as its card was drawn in
     t = cardTexts(locale);
     // The card acts in its own chat only: a press the platform says came from elsewhere is not its.
     if (input.chatId !== undefined && input.chatId !== card.chatId) return { kind: 'toast', toast: t.toastOtherChat, level: 'error' };
-    if (deps.presses.check(card.platform, card.chatId, input.userId ?? '', deps.clock.mono()) !== 'ok')
+    if (deps.presses.check(card.app, card.chatId, input.userId ?? '', deps.clock.mono()) !== 'ok')
       return { kind: 'toast', toast: t.toastSlowDown, level: 'error' };
     const ask = (action: RightsQuestion['action']) =>
-      deps.may({ action, actor: person(input.userId), chat: { platform: card.platform, chatId: card.chatId }, card });
+      deps.may({ action, actor: person(input.userId), chat: { app: card.app, platform: card.platform, chatId: card.chatId }, card });
     const refused = (v: Verdict): CardActionOutcome | undefined =>
       v.ok ? undefined : { kind: 'toast', toast: refusalText(locale, v.refusal, card.chatId), level: 'error' };
     const notRead = refused(await ask('read'));

@@ -39,7 +39,7 @@ export async function pinCommand(input: HandlerInput): Promise<Answer> {
   if (on === undefined || args.length > 1) return usage(locale, t.pinUsage);
   const refused = await refusedFor(input, 'configure');
   if (refused) return refused;
-  const m = deps.messengers[chat.platform];
+  const m = deps.messengers[chat.app];
   const refusal = !m?.pin ? 'unsupported' : m.cannotPin?.(chat);
   if (on && refusal) return usage(locale, { unsupported: t.pinUnsupported, 'needs-template': t.pinNeedsTemplate, 'groups-only': t.pinGroupsOnly }[refusal]);
   await deps.chats.set(chat, { pin: on, pinBlocked: null });
@@ -61,8 +61,8 @@ export async function langCommand(input: HandlerInput): Promise<Answer> {
 export async function settingsCommand({ cmd, chat, locale, prefs, deps }: HandlerInput): Promise<Answer> {
   const t = cardTexts(locale);
   const digest = await deps.digests.get(chat);
-  const admins = deps.settings.adminUserIds.length;
-  const rolesUnknown = deps.messengers[chat.platform]?.chatRoles ? '' : t.rolesUnknown;
+  const admins = deps.settings.of(chat.app).adminUserIds.length;
+  const rolesUnknown = Object.hasOwn(deps.messengers, chat.app) && deps.messengers[chat.app]?.chatRoles ? '' : t.rolesUnknown;
   // What the sender may do here, asked of the policy itself (someone else's card stands for "others'").
   const place = { ...chat, ...(cmd.chatType && { chatType: cmd.chatType }) };
   const yours = await Promise.all(

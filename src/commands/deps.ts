@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import type { CardModel } from '../domain/card.js';
-import type { ChatRef, Messenger } from '../domain/chat.js';
+import type { ChatRef, Messengers } from '../domain/chat.js';
 import type { InboundCommand } from '../domain/inbound-port.js';
 import type { Clock } from '../domain/clock.js';
 import type { Telemetry } from '../domain/telemetry.js';
-import type { Platform, TaskSnapshot } from '../domain/task.js';
+import type { TaskSnapshot } from '../domain/task.js';
+import type { AppRef } from '../domain/apps.js';
 import type { DigestScheduler, ReportSource } from '../digest/scheduler.js';
 import type { Locale } from '../domain/locale.js';
 import type { TaskRegistry } from '../providers/registry.js';
@@ -15,11 +16,17 @@ import type { FormStore } from '../store/forms.js';
 
 export type { InboundCommand };
 
-export interface Settings {
+/** What the operator set for one app (DESIGN §8): its ids mean nothing in another app. */
+export interface AppSettings {
   locale: Locale;
   timeZone: string;
   allowedChatIds: string[];
   adminUserIds: string[];
+}
+
+export interface Settings {
+  /** An app's settings; an app not served gets the operator's defaults and no admins. */
+  of(app: string): AppSettings;
   /** Where scripts reach taskbot's HTTP API (for the `chatid` answer). */
   publicUrl?: string;
 }
@@ -31,13 +38,15 @@ export interface ChatPrefs {
 }
 
 export interface CommandDeps {
+  /** The apps served (DESIGN §8). */
+  apps: readonly AppRef[];
   registry: Pick<TaskRegistry, 'fetch' | 'failedRows' | 'candidates'>;
   /** Starting to watch a card, and what people do to cards (Refresh, Stop, Notify me). */
   watch: CardOperations;
   /** What commands read of cards: one, a chat's or a person's. */
   cards: Pick<CardStore, 'get' | 'described' | 'overview'>;
   digests: DigestScheduler;
-  messengers: Partial<Record<Platform, Messenger>>;
+  messengers: Messengers;
   settings: Settings;
   chats: ChatPrefs;
   clock: Clock;
@@ -74,5 +83,5 @@ export interface HandlerInput {
 
 /** Per-person and per-chat limits of button presses and forms (admission/flood.ts): anything but `ok` is over. */
 export interface PressLimit {
-  check(platform: string, chatId: string, userId: string, now: number): 'ok' | 'notify' | 'drop';
+  check(app: string, chatId: string, userId: string, now: number): 'ok' | 'notify' | 'drop';
 }

@@ -13,7 +13,7 @@ const NOW = new Set(['now', '立即', '现在']);
 export async function digestCommand(input: HandlerInput): Promise<Answer> {
   const { args, chat, locale, deps } = input;
   const t = cardTexts(locale);
-  const tz = deps.settings.timeZone;
+  const tz = deps.settings.of(chat.app).timeZone;
   const when = (ms: number, zone: string) => `${formatTime(new Date(ms), zone).slice(0, 16)}`;
   const first = args[0]?.toLowerCase();
 

@@ -37,7 +37,7 @@ export type ExportDeps = Pick<CommandDeps, 'messengers' | 'logger' | 'clock'> & 
 export async function startExport(deps: ExportDeps, cardKey: string, key: string): Promise<ExportStart> {
   const w = await deps.cards.described(cardKey);
   if (!w?.snapshot) return 'unknown';
-  const messenger = deps.messengers[w.card.platform];
+  const messenger = deps.messengers[w.card.app];
   if (!messenger?.sendFile || !KINDS_WITH_ROWS.includes(w.snapshot.ref.kind)) return 'unsupported';
   const hold = `export:${cardKey}`;
   const posted = `export-posted:${cardKey}`;
@@ -55,7 +55,7 @@ export async function startExport(deps: ExportDeps, cardKey: string, key: string
   });
   lease.hold(hold, asked);
   lease.start();
-  const handle: CardHandle = { platform: w.card.platform, chatId: w.card.chat_id, handle: w.card.handle };
+  const handle: CardHandle = { app: w.card.app, platform: w.card.platform, chatId: w.card.chat_id, handle: w.card.handle };
   void exportFile(deps, messenger, handle, w.snapshot.ref, w.card.locale, key, () => lease.ensure(hold))
     .then(async (sent) => {
       if (sent) await deps.store.inbox.claim([posted], deps.clock.now(), EXPORT_COOLDOWN_MS);

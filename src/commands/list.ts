@@ -14,7 +14,7 @@ const ORDER = { running: 0, queued: 1, failed: 2, partial: 3, succeeded: 4 } as 
 /** `list`: the tasks tracked in this chat, running first. */
 export async function listCommand({ chat, locale, deps }: HandlerInput): Promise<Answer> {
   const t = cardTexts(locale);
-  return taskList(await deps.cards.overview({ platform: chat.platform, chatId: chat.chatId, endedLimit: MAX_LINES }), locale, t.listTitle, t.listEmpty);
+  return taskList(await deps.cards.overview({ app: chat.app, chatId: chat.chatId, endedLimit: MAX_LINES }), locale, t.listTitle, t.listEmpty);
 }
 
 /**
@@ -25,7 +25,7 @@ export async function mineCommand(input: HandlerInput): Promise<Answer> {
   const { cmd, chat, locale, deps } = input;
   const t = cardTexts(locale);
   const everywhere = !(await refusedFor(input, 'see-other-chats'));
-  const rows = await deps.cards.overview({ platform: cmd.platform, askedBy: cmd.userId, ...(!everywhere && { chatId: chat.chatId }), endedLimit: MAX_LINES });
+  const rows = await deps.cards.overview({ app: cmd.app, askedBy: cmd.userId, ...(!everywhere && { chatId: chat.chatId }), endedLimit: MAX_LINES });
   return taskList(rows, locale, t.mineTitle, t.mineEmpty, everywhere ? undefined : t.mineGroupOnly);
 }
 

@@ -43,12 +43,13 @@ export async function reportsCommand({ cmd, args, locale, deps }: HandlerInput):
   if (periods.length > 1 || rules.length > 1 || (rules[0] && !/^[\w-]{1,64}$/.test(rules[0]))) {
     return { card: noticeCard(locale, t.reportsUsage, { color: 'orange', type: 'error' }) };
   }
-  const { from, to } = periodWindow(periods[0] ?? 'today', deps.clock.now(), deps.settings.timeZone);
+  const { timeZone } = deps.settings.of(cmd.app);
+  const { from, to } = periodWindow(periods[0] ?? 'today', deps.clock.now(), timeZone);
   const window = { from: new Date(from), to: new Date(to), ...(rules[0] && { ruleId: rules[0] }) };
   try {
-    const submissions = await deps.reports.submissions(window);
+    const submissions = await deps.reports.submissions(cmd.app, window);
     return {
-      card: { type: 'reports', locale, title: t.reportsTitle, color: 'blue', blocks: reportBlocks({ ...window, submissions }, locale, deps.settings.timeZone) },
+      card: { type: 'reports', locale, title: t.reportsTitle, color: 'blue', blocks: reportBlocks({ ...window, submissions }, locale, timeZone) },
     };
   } catch (e) {
     return { card: errorCard(asTaskbotError(e), locale) };

@@ -32,8 +32,8 @@ export function may(deps: RightsDeps, q: RightsQuestion): Promise<Verdict> {
     chatId: chat.chatId,
     ...(chat.chatType && { chatType: chat.chatType }),
     ...(q.card && { card: q.card }),
-    admins: deps.settings.adminUserIds,
-    allowedChats: deps.settings.allowedChatIds,
+    admins: deps.settings.of(chat.app).adminUserIds,
+    allowedChats: deps.settings.of(chat.app).allowedChatIds,
     stopRule: async () => q.stopRule ?? (await deps.chats.get(chat)).stopRule ?? 'asker',
     roles: () => rolesOf(deps, chat),
   });
@@ -60,7 +60,7 @@ const ROLES_DEADLINE_MS = 800;
 
 /** The group's owner and managers; undefined when the platform does not tell a bot, or cannot now (logged). */
 async function rolesOf(deps: RightsDeps, chat: ChatRef): Promise<ChatRoles | undefined> {
-  const m = deps.messengers[chat.platform];
+  const m = deps.messengers[chat.app];
   if (!m?.chatRoles) return undefined;
   try {
     // A press is answered within the platform's deadline: a platform slow to say decides nothing.

@@ -33,13 +33,13 @@ const HANDLERS: Record<CommandName, (i: HandlerInput) => Promise<Answer>> = {
 
 /** Decides the answer to one command: allowlist first, then the handler. Never throws. */
 export async function answer(cmd: InboundCommand, deps: CommandDeps): Promise<RoutedAnswer> {
-  const chat = { platform: cmd.platform, chatId: cmd.chatId };
+  const chat = { app: cmd.app, platform: cmd.platform, chatId: cmd.chatId };
   // The chat's own settings; when the store cannot say, the operator's defaults still answer.
   const prefs = await deps.chats.get(chat).catch((e: unknown): ChatSettings => {
     deps.logger?.warn({ err: asTaskbotError(e).toJSON(), chat: cmd.chatId }, 'chat settings unreadable; using the defaults');
     return {};
   });
-  const locale = prefs.locale ?? deps.settings.locale;
+  const locale = prefs.locale ?? deps.settings.of(cmd.app).locale;
   const parsed = parseCommand(cmd.text);
   const command = parsed.command === 'empty' || parsed.command === 'unknown' ? 'help' : parsed.command;
   // Anyone in a chat the allowlist admits may read; each handler asks the policy for more.
@@ -68,7 +68,7 @@ export async function answer(cmd: InboundCommand, deps: CommandDeps): Promise<Ro
 export async function handleCommand(cmd: InboundCommand, deps: CommandDeps, guard?: () => Promise<void>): Promise<void> {
   const a = await answer(cmd, deps);
   const outcome = a.denied ? 'denied' : a.card.type === 'error' ? 'error' : 'ok';
-  const chat = { platform: cmd.platform, chatId: cmd.chatId };
+  const chat = { app: cmd.app, platform: cmd.platform, chatId: cmd.chatId };
   try {
     await guard?.();
     if (a.track) {
@@ -81,7 +81,7 @@ export async function handleCommand(cmd: InboundCommand, deps: CommandDeps, guar
         ...(a.subscribe && { waiting: [cmd.userId] }),
       });
     } else {
-      const handle = await messengerOf(deps.messengers, cmd.platform).send(chat, a.card, cmd.reply);
+      const handle = await messengerOf(deps.messengers, cmd.app).send(chat, a.card, cmd.reply);
       if (handle.form) await recordForm(deps, cmd, handle.form);
     }
     deps.telemetry?.command(a.command, outcome);
@@ -95,6 +95,7 @@ export async function handleCommand(cmd: InboundCommand, deps: CommandDeps, guar
 async function recordForm(deps: CommandDeps, cmd: InboundCommand, formKey: string): Promise<void> {
   const row = {
     form_key: formKey,
+    app: cmd.app,
     platform: cmd.platform,
     chat_id: cmd.chatId,
     for_user: cmd.chatType === 'p2p' ? cmd.userId : null,

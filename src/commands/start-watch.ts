@@ -29,7 +29,7 @@ export async function startWatch(
   deps: Pick<CommandDeps, 'watch' | 'messengers' | 'settings' | 'logger'>,
   w: WatchStart,
 ): Promise<{ handle: CardHandle; failed?: TaskbotError }> {
-  const messenger = messengerOf(deps.messengers, w.chat.platform);
+  const messenger = messengerOf(deps.messengers, w.chat.app);
   const handle = await messenger.send(w.chat, w.card, w.reply);
   const { locale } = w.card;
   try {
@@ -41,7 +41,7 @@ export async function startWatch(
     deps.logger?.error({ code: err.code, err: err.toJSON(), chat: w.chat.chatId }, 'could not start watching a card; it shows the error');
     const errorCard = taskCard(w.snap, {
       locale,
-      timeZone: deps.settings.timeZone,
+      timeZone: deps.settings.of(w.chat.app).timeZone,
       mode: 'error',
       errorText: errorLine(err, locale),
       ...(w.origin.title && { title: w.origin.title }),

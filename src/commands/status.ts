@@ -27,6 +27,7 @@ export async function statusCommand({ cmd, args, locale, prefs, deps }: HandlerI
   try {
     // A person's read: it joins a read of the task in flight, or one just made (the form's lookup, a poll).
     const snap = await deps.registry.fetch({
+      app: cmd.app,
       platform: cmd.platform,
       id,
       ...(kind && { kind }),
@@ -36,7 +37,7 @@ export async function statusCommand({ cmd, args, locale, prefs, deps }: HandlerI
     const live = !isTerminal(snap.state);
     // The asker waits for the end when they said `notify`, or the chat does that for everyone.
     const subscribe = live && (notify ?? prefs.notifyDefault ?? false) && isPlatformUserId(cmd.userId);
-    const card = taskCard(snap, { locale, timeZone: deps.settings.timeZone, mode: live ? 'live' : 'final', ...(subscribe && { waiting: 1 }) });
+    const card = taskCard(snap, { locale, timeZone: deps.settings.of(cmd.app).timeZone, mode: live ? 'live' : 'final', ...(subscribe && { waiting: 1 }) });
     return { card, track: snap, ...(subscribe && { subscribe }) };
   } catch (e) {
     return { card: errorCard(asTaskbotError(e), locale) };

@@ -3,7 +3,7 @@ import { readStatusArgs } from './status.js';
 import { may, person, refusalText } from './rights.js';
 import { clip } from '../domain/card.js';
 import { asTaskbotError } from '../domain/errors.js';
-import type { FormSubmission, InboundCommand } from '../domain/inbound-port.js';
+import type { AppFormSubmission, InboundCommand } from '../domain/inbound-port.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import { errorLine, fill } from '../i18n/messages.js';
 import type { Clock } from '../domain/clock.js';
@@ -26,22 +26,29 @@ export interface FormDeps {
  * found, or a lookup still running at the deadline, makes it the `status` command itself, kept
  * and answered like a typed one (its read joins this one: no second upstream call).
  */
-export async function trackForm(form: FormSubmission, budgetMs: number, deps: FormDeps): Promise<Answer> {
+export async function trackForm(form: AppFormSubmission, budgetMs: number, deps: FormDeps): Promise<Answer> {
   const { settings, chats, registry } = deps.commands;
   const placed = await formChat(form, deps);
-  if ('refused' in placed) return { ok: false, toast: cardTexts(settings.locale)[placed.refused] };
+  if ('refused' in placed) return { ok: false, toast: cardTexts(settings.of(form.cmd.app).locale)[placed.refused] };
   const { cmd } = placed;
-  const chat = { platform: cmd.platform, chatId: cmd.chatId };
-  const locale = (await chats.get(chat).catch(() => undefined))?.locale ?? settings.locale;
+  const chat = { app: cmd.app, platform: cmd.platform, chatId: cmd.chatId };
+  const locale = (await chats.get(chat).catch(() => undefined))?.locale ?? settings.of(cmd.app).locale;
   const t = cardTexts(locale);
-  if (deps.presses.check(cmd.platform, cmd.chatId, cmd.userId, deps.clock.mono()) !== 'ok') return { ok: false, toast: t.toastSlowDown };
+  if (deps.presses.check(cmd.app, cmd.chatId, cmd.userId, deps.clock.mono()) !== 'ok') return { ok: false, toast: t.toastSlowDown };
   const v = await may(deps.commands, { action: 'read', actor: person(cmd.userId), chat: { ...chat, ...(cmd.chatType && { chatType: cmd.chatType }) } });
   if (!v.ok) return { ok: false, toast: refusalText(locale, v.refusal, cmd.chatId) };
   const parsed = parseCommand(cmd.text);
   const read = readStatusArgs('args' in parsed ? parsed.args : [], locale);
   if ('problem' in read) return { ok: false, toast: read.problem };
   const lookup = registry
-    .fetch({ platform: cmd.platform, id: read.id, ...(read.kind && { kind: read.kind }), ...(cmd.operator && { operatorOf: cmd.operator }), interactive: true })
+    .fetch({
+      app: cmd.app,
+      platform: cmd.platform,
+      id: read.id,
+      ...(read.kind && { kind: read.kind }),
+      ...(cmd.operator && { operatorOf: cmd.operator }),
+      interactive: true,
+    })
     .then(
       () => undefined,
       (e: unknown) => asTaskbotError(e),
@@ -54,12 +61,12 @@ export async function trackForm(form: FormSubmission, budgetMs: number, deps: Fo
 }
 
 /** The command in the chat it acts in: the platform's word, or the chat its form card was delivered to. */
-async function formChat(form: FormSubmission, deps: FormDeps): Promise<{ cmd: InboundCommand } | { refused: 'formOutdated' | 'formOtherChat' }> {
+async function formChat(form: AppFormSubmission, deps: FormDeps): Promise<{ cmd: InboundCommand } | { refused: 'formOutdated' | 'formOtherChat' }> {
   // A submission nobody is named for cannot be taken (the platform always names who submits).
   if (!form.cmd.userId) return { refused: 'formOutdated' };
   if (!form.delivered) return { cmd: form.cmd };
   const sent = await deps.commands.forms?.get(form.delivered);
-  if (!sent || sent.platform !== form.cmd.platform) return { refused: 'formOutdated' };
+  if (!sent || sent.app !== form.cmd.app) return { refused: 'formOutdated' };
   // What the client says of its chat must agree, and a 1:1 chat's form is its person's alone.
   if ((form.cmd.chatId !== '' && form.cmd.chatId !== sent.chat_id) || (sent.for_user !== null && sent.for_user !== form.cmd.userId))
     return { refused: 'formOtherChat' };

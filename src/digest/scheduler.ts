@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CardModel } from '../domain/card.js';
-import { chatKey, messengerOf, type ChatRef, type Messenger } from '../domain/chat.js';
+import { chatKey, messengerOf, type ChatRef, type Messengers } from '../domain/chat.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { backoffDelay } from '../http/retry.js';
@@ -23,14 +23,14 @@ const DIGEST_RETRY = { attempts: MAX_DIGEST_ATTEMPTS, baseDelayMs: 30_000, maxDe
 /** A digest lists at most this many ended cards of its period (its groups say "and N more" past 15 lines each). */
 const DIGEST_ENDED_CARDS = 500;
 
-/** Where report submissions come from (Feishu only). */
+/** Where report submissions come from (Feishu apps only), each app's its own. */
 export interface ReportSource {
-  submissions(w: ReportWindow): Promise<ReportSubmission[]>;
+  submissions(app: string, w: ReportWindow): Promise<ReportSubmission[]>;
 }
 
 export interface DigestDeps {
   store: Store;
-  messengers: Partial<Record<Platform, Messenger>>;
+  messengers: Messengers;
   reports?: ReportSource;
   clock?: Clock;
   logger?: Logger;
@@ -81,6 +81,7 @@ export class DigestScheduler {
     const next = nextFire(s.cron, s.timeZone, now);
     await this.d.store.digests.upsert({
       chat_key: chatKey(chat),
+      app: chat.app,
       platform: chat.platform,
       chat_id: chat.chatId,
       cron: s.cron,
@@ -107,12 +108,12 @@ export class DigestScheduler {
   async build(chat: ChatRef, locale: Locale, timeZone: string, since: number): Promise<CardModel> {
     const now = this.clock.now();
     // Every task still running, whatever came after it, and what ended in the period.
-    const { cards: rows } = await this.d.store.cards.overview({ platform: chat.platform, chatId: chat.chatId, since, endedLimit: DIGEST_ENDED_CARDS });
+    const { cards: rows } = await this.d.store.cards.overview({ app: chat.app, chatId: chat.chatId, since, endedLimit: DIGEST_ENDED_CARDS });
     let reports: ReportSummary | undefined;
     if (chat.platform === 'feishu' && this.d.reports) {
       const window = { from: new Date(since), to: new Date(now) };
       try {
-        reports = { ...window, submissions: await this.d.reports.submissions(window) };
+        reports = { ...window, submissions: await this.d.reports.submissions(chat.app, window) };
       } catch (e) {
         // A missing report scope must not cost the chat its task digest.
         const err = asTaskbotError(e);
@@ -178,12 +179,12 @@ export class DigestScheduler {
       await this.d.store.digests.complete(row.chat_key, this.owner, null, next, now);
       return false;
     }
-    const chat = { platform: row.platform as Platform, chatId: row.chat_id };
+    const chat = { app: row.app, platform: row.platform as Platform, chatId: row.chat_id };
     try {
       // The chat's language now (`lang`), else the one the digest was set in.
       const locale = await chatLocale({ get: (c) => getChatSettings(this.d.store, c) }, chat, row.locale as Locale, this.d.logger);
       const card = await this.build(chat, locale, row.time_zone, row.last_fired_at ?? row.created_at);
-      const messenger = messengerOf(this.d.messengers, chat.platform);
+      const messenger = messengerOf(this.d.messengers, chat.app);
       // Still ours after building it (report pages can take a while): else its new holder sends it.
       await this.leases.guard(row.chat_key);
       await messenger.sendDigest(chat, card, `digest:${row.chat_key}:${latest}`);

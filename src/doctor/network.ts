@@ -4,11 +4,13 @@ import { maskProxy, proxyFor } from '../http/proxy.js';
 import { httpRequest } from '../http/request.js';
 import type { Check } from './check.js';
 
-/** Each platform host taskbot calls, by the variable that names it. */
-function hosts(config: Config): { platform: string; url: string }[] {
+/** Each platform host taskbot calls, once however many apps call it. */
+function hosts(config: Pick<Config, 'apps'>): { platform: string; url: string }[] {
   const out: { platform: string; url: string }[] = [];
-  if (config.feishu) out.push({ platform: 'Feishu', url: config.feishu.domain });
-  if (config.dingtalk) out.push({ platform: 'DingTalk', url: config.dingtalk.apiBase }, { platform: 'DingTalk', url: config.dingtalk.oapiBase });
+  for (const a of config.apps) {
+    if (a.platform === 'feishu') out.push({ platform: 'Feishu', url: a.domain });
+    else out.push({ platform: 'DingTalk', url: a.apiBase }, { platform: 'DingTalk', url: a.oapiBase });
+  }
   const seen = new Set<string>();
   return out.filter((h) => !seen.has(h.url) && seen.add(h.url));
 }
@@ -17,7 +19,7 @@ function hosts(config: Config): { platform: string; url: string }[] {
  * Which way each platform host is reached (direct, or through which proxy: HTTPS_PROXY /
  * HTTP_PROXY / NO_PROXY) and whether it answers that way: any HTTP answer proves the path.
  */
-export async function networkChecks(config: Config): Promise<Check[]> {
+export async function networkChecks(config: Pick<Config, 'apps' | 'upstreamTimeoutMs'>): Promise<Check[]> {
   return Promise.all(
     hosts(config).map(async ({ platform, url }): Promise<Check> => {
       const proxy = proxyFor(url);

@@ -3,7 +3,9 @@ import { TaskbotError } from './errors.js';
 import type { CardModel } from './card.js';
 import type { Platform } from './task.js';
 
+/** A chat of one app (DESIGN §8): chat ids, like user ids, are only compared within their app. */
 export interface ChatRef {
+  app: string;
   platform: Platform;
   chatId: string;
 }
@@ -17,7 +19,7 @@ export interface CardHandle extends ChatRef {
   pinned?: boolean;
   /**
    * A form card sent with it whose submissions will not say which chat they come from (DingTalk):
-   * its key (`platform:handle`), to be recorded with this chat.
+   * its key (`app:handle`), to be recorded with this chat.
    */
   form?: string;
 }
@@ -25,12 +27,24 @@ export interface CardHandle extends ChatRef {
 /** Why pins cannot be turned on in a chat: the platform has none for bots, wants a template, or pins in groups only. */
 export type PinRefusal = 'unsupported' | 'needs-template' | 'groups-only';
 
-export function cardKey(h: Pick<CardHandle, 'platform' | 'handle'>): string {
-  return `${h.platform}:${h.handle}`;
+/** `app:handle`; the single-app variables' apps are named for their platform, so older keys stay theirs. */
+export function cardKey(h: Pick<CardHandle, 'app' | 'handle'>): string {
+  return `${h.app}:${h.handle}`;
 }
 
-export function chatKey(c: ChatRef): string {
-  return `${c.platform}:${c.chatId}`;
+/**
+ * A key a platform receiver made in its platform's namespace (`feishu:msg:om_1`, a card's
+ * `dingtalk:<outTrackId>`) moved into its app's (`hq:msg:om_1`): two apps of one tenant receive the
+ * same message and each answers it once. The single-app variables' apps keep their keys.
+ */
+export function appKey(app: { id: string; platform: Platform }, platformKey: string): string {
+  const prefix = `${app.platform}:`;
+  return `${app.id}:${platformKey.startsWith(prefix) ? platformKey.slice(prefix.length) : platformKey}`;
+}
+
+/** `app:chatId` (see cardKey). */
+export function chatKey(c: Pick<ChatRef, 'app' | 'chatId'>): string {
+  return `${c.app}:${c.chatId}`;
 }
 
 /** What the command being answered came with, so a reply can thread to it and stay idempotent. */
@@ -96,9 +110,12 @@ export interface Messenger {
   cannotPin?(chat: ChatRef): PinRefusal | undefined;
 }
 
-/** The messenger of a platform (of an app), or NOT_CONFIGURED: the one way every sender finds it. */
-export function messengerOf(messengers: Partial<Record<Platform, Messenger>>, platform: Platform): Messenger {
-  const m = messengers[platform];
-  if (!m) throw new TaskbotError('NOT_CONFIGURED', `${platform} is not configured on this taskbot`, { platform });
+/** Each served app's messenger, by app id. */
+export type Messengers = Readonly<Record<string, Messenger>>;
+
+/** The messenger of an app, or NOT_CONFIGURED: the one way every sender finds it. */
+export function messengerOf(messengers: Messengers, app: string): Messenger {
+  const m = Object.hasOwn(messengers, app) ? messengers[app] : undefined;
+  if (!m) throw new TaskbotError('NOT_CONFIGURED', `the app "${app}" is not configured on this taskbot`, { app });
   return m;
 }

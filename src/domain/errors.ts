@@ -77,7 +77,8 @@ export function adminProblem(err: TaskbotError): string {
 export interface ErrorDetails {
   /** Scopes the app lacks (PERMISSION_DENIED). */
   scopes?: string[];
-  /** Which platform and endpoint answered. */
+  /** Which app, platform and endpoint answered. */
+  app?: string;
   platform?: string;
   endpoint?: string;
   httpStatus?: number;

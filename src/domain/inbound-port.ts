@@ -3,8 +3,10 @@ import type { ReplyContext } from './chat.js';
 import type { Platform } from './task.js';
 import type { Locale } from './locale.js';
 
-/** A command as the platform layer hands it over: mentions stripped, sender known. */
+/** A command as the core works it: of one app (DESIGN §8), mentions stripped, sender known. */
 export interface InboundCommand {
+  /** The app it came to; its chat and user ids mean nothing in another. */
+  app: string;
   platform: Platform;
   chatId: string;
   /** When the platform says (a message does; a card callback or a menu click does not). */
@@ -18,7 +20,16 @@ export interface InboundCommand {
   operator?: () => Promise<string | undefined>;
 }
 
-/** A button pressed on one of our cards, as the platform layer hands it over. */
+/**
+ * A command as a platform receiver hands it over: it serves one app and knows nothing of others;
+ * the app's port (admission/app-port.ts) says which.
+ */
+export type PlatformCommand = Omit<InboundCommand, 'app'>;
+
+/**
+ * A button pressed on one of our cards, as the platform layer hands it over. Its keys are in the
+ * platform's namespace (`feishu:…`); the app's port moves them into the app's.
+ */
 export interface CardPress {
   cardKey: string;
   action: ButtonAction;
@@ -36,10 +47,15 @@ export interface FormSubmission {
    * The `status` command it stands for. Its chat is the platform's word where the submission says
    * (Feishu); where it does not (DingTalk), what the client sent, checked against `delivered`.
    */
-  cmd: InboundCommand;
+  cmd: PlatformCommand;
   keys: string[];
   /** The form card as taskbot delivered it (`platform:handle`), when the submission names no chat: it acts in the chat recorded for it. */
   delivered?: string;
+}
+
+/** A form submission once its app's port has taken it: the command stamped with the app, the keys in its namespace. */
+export interface AppFormSubmission extends Omit<FormSubmission, 'cmd'> {
+  cmd: InboundCommand;
 }
 
 export type CardActionOutcome =
@@ -57,7 +73,7 @@ export interface InboundPort {
    * A message addressed to the bot: kept for background work (in the store, so it outlives this
    * process), resolving once it is; acknowledge the event then. `keys` identify the delivery. Never rejects.
    */
-  command(cmd: InboundCommand, keys: string[]): Promise<void>;
+  command(cmd: PlatformCommand, keys: string[]): Promise<void>;
   /** A card button: answered within `budgetMs`; never throws. */
   cardAction(press: CardPress, budgetMs: number): Promise<CardActionOutcome>;
   /**

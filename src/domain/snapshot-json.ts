@@ -10,6 +10,9 @@ export function snapshotFromJson(text: string): TaskSnapshot {
   for (const k of ['startedAt', 'finishedAt', 'fetchedAt'] as const) {
     if (typeof o[k] === 'string') o[k] = new Date(o[k] as string);
   }
+  // Stored before there were several apps: the task was the app named for its platform's (DESIGN §8).
+  const ref = o.ref as { app?: string; platform: string };
+  if (ref && ref.app === undefined) o.ref = { app: ref.platform, ...ref };
   return o as unknown as TaskSnapshot;
 }
 

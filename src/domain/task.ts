@@ -10,6 +10,8 @@ export const KINDS_BY_PLATFORM: Readonly<Record<Platform, readonly TaskKind[]>> 
 export const ALL_KINDS: readonly TaskKind[] = ['contact', 'drive', 'storage', 'doc'];
 
 export interface TaskRef {
+  /** The app it is read through (DESIGN §8): one task id in two apps is two tasks. */
+  app: string;
   platform: Platform;
   kind: TaskKind;
   id: string;
@@ -71,6 +73,7 @@ function clampPercent(p: number): number {
   return Math.max(0, Math.min(100, Math.round(p)));
 }
 
+/** `app:kind:id`. The single-app variables' apps are named for their platform: keys made before there were several stay theirs. */
 export function refKey(ref: TaskRef): string {
-  return `${ref.platform}:${ref.kind}:${ref.id}`;
+  return `${ref.app}:${ref.kind}:${ref.id}`;
 }

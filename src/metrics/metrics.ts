@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Telemetry } from '../domain/telemetry.js';
+import type { AppLabel, Telemetry } from '../domain/telemetry.js';
 import { withDeadline } from '../domain/deadline.js';
 
 /** How long a scrape waits for the store's counts. */
@@ -10,13 +10,14 @@ export interface MetricSources {
   activeCards(): Promise<number>;
   activeTasks(): Promise<number>;
   queueDepth(): number;
-  platforms(): { platform: string; connected: boolean }[];
+  /** Each app's event connection. */
+  apps(): (AppLabel & { connected: boolean })[];
   /** Whether the store took this replica's last write (its heartbeat). */
   storeUp(): boolean;
   /** Replicas on this store as this one counts them (itself included). */
   replicas(): number;
-  /** Card writes waiting for the admin, per platform and code. */
-  needsAdmin(): { platform: string; code: string }[];
+  /** Card writes waiting for the admin, per app and code. */
+  needsAdmin(): (AppLabel & { code: string })[];
 }
 
 /**
@@ -25,19 +26,24 @@ export interface MetricSources {
  */
 export class Metrics implements Telemetry {
   readonly registry = new Registry();
-  private readonly events = this.counter('taskbot_events_total', 'Inbound platform events, by platform and type', ['platform', 'type']);
+  private readonly events = this.counter('taskbot_events_total', 'Inbound platform events, by app, platform and type', ['app', 'platform', 'type']);
   private readonly commands = this.counter('taskbot_commands_total', 'Commands answered, by command and outcome', ['command', 'outcome']);
   private readonly upstream = this.counter(
     'taskbot_upstream_calls_total',
-    'Upstream API call attempts, by API, outcome (ok or error code) and whether it was a retry',
-    ['api', 'outcome', 'retried'],
+    'Upstream API call attempts, by app, platform, API, outcome (ok or error code) and whether it was a retry',
+    ['app', 'platform', 'api', 'outcome', 'retried'],
   );
-  private readonly cards = this.counter('taskbot_card_writes_total', 'Cards sent, updated and digests posted, by platform, operation and outcome', [
+  private readonly cards = this.counter('taskbot_card_writes_total', 'Cards sent, updated and digests posted, by app, platform, operation and outcome', [
+    'app',
     'platform',
     'op',
     'outcome',
   ]);
-  private readonly waits = this.counter('taskbot_rate_limit_waits_total', 'Calls held back by our own rate limiters, by limiter', ['limiter']);
+  private readonly waits = this.counter('taskbot_rate_limit_waits_total', 'Calls held back by our own rate limiters, by app, platform and limiter', [
+    'app',
+    'platform',
+    'limiter',
+  ]);
   private readonly digests = this.counter('taskbot_digest_runs_total', 'Scheduled digest runs, by outcome', ['outcome']);
 
   constructor(sources: MetricSources) {
@@ -74,20 +80,20 @@ export class Metrics implements Telemetry {
     gauge('taskbot_work_queue_depth', 'Inbound commands waiting or running', (g) => g.set(sources.queueDepth()));
     gauge(
       'taskbot_platform_connected',
-      '1 while the platform connection is up, by platform',
+      "1 while an app's event connection is up, by app and platform",
       (g) => {
-        for (const p of sources.platforms()) g.set({ platform: p.platform }, p.connected ? 1 : 0);
+        for (const a of sources.apps()) g.set({ app: a.app, platform: a.platform }, a.connected ? 1 : 0);
       },
-      ['platform'],
+      ['app', 'platform'],
     );
     gauge(
       'taskbot_needs_admin',
-      '1 while card writes to a platform wait for the admin (a scope, an authorisation, a quota), by platform and code',
+      "1 while an app's card writes wait for its admin (a scope, an authorisation, a quota), by app, platform and code",
       (g) => {
         g.reset();
-        for (const a of sources.needsAdmin()) g.set({ platform: a.platform, code: a.code }, 1);
+        for (const a of sources.needsAdmin()) g.set({ app: a.app, platform: a.platform, code: a.code }, 1);
       },
-      ['platform', 'code'],
+      ['app', 'platform', 'code'],
     );
     gauge('taskbot_replicas', 'Replicas sharing the store and the platform limits, as this replica counts them', (g) => g.set(sources.replicas()));
     gauge('taskbot_store_up', '1 while the store takes writes (the last heartbeat went through within its deadline)', (g) => g.set(sources.storeUp() ? 1 : 0));
@@ -97,20 +103,20 @@ export class Metrics implements Telemetry {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
-  event(platform: string, type: string): void {
-    this.events.inc({ platform, type });
+  event(a: AppLabel, type: string): void {
+    this.events.inc({ app: a.app, platform: a.platform, type });
   }
   command(command: string, outcome: string): void {
     this.commands.inc({ command, outcome });
   }
-  upstreamCall(api: string, outcome: string, retried: boolean): void {
-    this.upstream.inc({ api, outcome, retried: String(retried) });
+  upstreamCall(a: AppLabel, api: string, outcome: string, retried: boolean): void {
+    this.upstream.inc({ app: a.app, platform: a.platform, api, outcome, retried: String(retried) });
   }
-  cardWrite(platform: string, op: string, outcome: string): void {
-    this.cards.inc({ platform, op, outcome });
+  cardWrite(a: AppLabel, op: string, outcome: string): void {
+    this.cards.inc({ app: a.app, platform: a.platform, op, outcome });
   }
-  rateLimitWait(limiter: string): void {
-    this.waits.inc({ limiter });
+  rateLimitWait(a: AppLabel, limiter: string): void {
+    this.waits.inc({ app: a.app, platform: a.platform, limiter });
   }
   digestRun(outcome: string): void {
     this.digests.inc({ outcome });

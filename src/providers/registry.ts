@@ -13,7 +13,7 @@ export interface ReadOptions {
 
 /** Where people's reads are counted, so background polls make room for them (watch/poll-budget.ts). */
 export interface ReadBudget {
-  charge(api: string, now: number): void;
+  charge(app: string, api: string, now: number): void;
 }
 
 /** What a task id of each kind looks like; a mismatch is INVALID_TASK_ID before any call. */
@@ -25,6 +25,8 @@ const ID_SHAPE: Record<TaskKind, { re: RegExp; hint: string }> = {
 };
 
 export interface Lookup {
+  /** The app asked through: its rights decide what it may read (DESIGN §8). */
+  app: string;
   platform: Platform;
   id: string;
   /** An explicit kind always wins over the id's shape. */
@@ -54,13 +56,14 @@ export class TaskRegistry {
   private readonly recent = new Map<string, { at: number; snap: TaskSnapshot }>();
   private readonly clock: Clock;
 
+  /** `byApp`: each app's providers, built on its own client (its token, its base URL). */
   constructor(
-    byPlatform: Partial<Record<Platform, TaskProvider[]>>,
+    byApp: Readonly<Record<string, readonly TaskProvider[]>>,
     private readonly o: { clock?: Clock; budget?: ReadBudget } = {},
   ) {
     this.clock = o.clock ?? systemClock;
-    for (const [platform, list] of Object.entries(byPlatform)) {
-      for (const p of list ?? []) this.providers.set(`${platform}:${p.kind}`, p);
+    for (const [app, list] of Object.entries(byApp)) {
+      for (const p of list) this.providers.set(`${app}:${p.kind}`, p);
     }
   }
 
@@ -100,7 +103,7 @@ export class TaskRegistry {
         }
       }
       try {
-        return await this.fetchRef({ platform: l.platform, kind, id, ...(operator && { operator }) }, { interactive: l.interactive === true });
+        return await this.fetchRef({ app: l.app, platform: l.platform, kind, id, ...(operator && { operator }) }, { interactive: l.interactive === true });
       } catch (e) {
         const notThisKind = isTaskbotError(e, 'TASK_NOT_FOUND') || isTaskbotError(e, 'INVALID_TASK_ID');
         if (kinds.length === 1 || !notThisKind) throw e;
@@ -120,7 +123,7 @@ export class TaskRegistry {
     const flying = this.inFlight.get(key);
     if (flying) return flying;
     const provider = this.provider(ref);
-    if (o.interactive) this.o.budget?.charge(`${ref.platform}:${ref.kind}`, now);
+    if (o.interactive) this.o.budget?.charge(ref.app, `${ref.platform}:${ref.kind}`, now);
     const read = provider
       .fetch(ref)
       .then((snap) => {
@@ -151,8 +154,8 @@ export class TaskRegistry {
   }
 
   private provider(ref: TaskRef): TaskProvider {
-    const p = this.providers.get(`${ref.platform}:${ref.kind}`);
-    if (!p) throw new TaskbotError('NOT_CONFIGURED', `${ref.platform} is not configured: set its credentials`, { platform: ref.platform });
+    const p = this.providers.get(`${ref.app}:${ref.kind}`);
+    if (!p) throw new TaskbotError('NOT_CONFIGURED', `the app "${ref.app}" is not configured: set its credentials`, { platform: ref.platform, app: ref.app });
     return p;
   }
 }

@@ -20,26 +20,40 @@ export interface Sandbox {
 
 /** The settings the bot runs with in the sandbox: the user's, pointed at the simulated platforms. */
 export function sandboxConfig(base: Config, feishu: FakeFeishu, dingtalk: FakeDingtalk): Config {
+  const shared = { locale: base.locale, digestTimeZone: base.digestTimeZone, allowedChatIds: [] };
   return {
     ...base,
-    feishu: { appId: feishu.appId, appSecret: feishu.appSecret, domain: feishu.baseUrl, eventMode: 'ws' },
-    dingtalk: {
-      clientId: dingtalk.clientId,
-      clientSecret: dingtalk.clientSecret,
-      robotCode: dingtalk.clientId,
-      apiBase: dingtalk.baseUrl,
-      oapiBase: dingtalk.baseUrl,
-      cardTemplateId: 'sandbox-template',
-      topBoxTemplateId: 'sandbox-topbox',
-      formTemplateId: 'sandbox-form',
-    },
+    // The person at the console runs this taskbot: each app's admin (who may do what: README).
+    apps: [
+      {
+        id: 'feishu',
+        platform: 'feishu',
+        ...shared,
+        adminUserIds: [CONSOLE_USER.feishu],
+        appId: feishu.appId,
+        appSecret: feishu.appSecret,
+        domain: feishu.baseUrl,
+        eventMode: 'ws',
+      },
+      {
+        id: 'dingtalk',
+        platform: 'dingtalk',
+        ...shared,
+        adminUserIds: [CONSOLE_USER.dingtalk],
+        clientId: dingtalk.clientId,
+        clientSecret: dingtalk.clientSecret,
+        robotCode: dingtalk.clientId,
+        apiBase: dingtalk.baseUrl,
+        oapiBase: dingtalk.baseUrl,
+        cardTemplateId: 'sandbox-template',
+        topBoxTemplateId: 'sandbox-topbox',
+        formTemplateId: 'sandbox-form',
+      },
+    ],
     // The sandbox's tasks exist only while it runs: keep its state in memory.
     databaseUrl: 'sqlite::memory:',
     // The script API is on, for the console's "post from a script" form (the token stays on the server).
     apiToken: base.apiToken ?? randomBytes(24).toString('hex'),
-    allowedChatIds: [],
-    // The person at the console runs this taskbot: its admin on both platforms (who may do what: README).
-    adminUserIds: [CONSOLE_USER.feishu, CONSOLE_USER.dingtalk],
   };
 }
 

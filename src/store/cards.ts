@@ -206,12 +206,12 @@ export class CardStore {
             .where('subscribers.notified_at', 'is', null)
             .as('waiting'),
         )
-        // The chat's `pin on`, unless pinning there waits for the admin (chat_key is `platform:chat_id`).
+        // The chat's `pin on`, unless pinning there waits for the admin (chat_key is `app:chat_id`).
         .select((eb) =>
           eb
             .selectFrom('chat_settings')
             .select('chat_settings.pin')
-            .where('chat_settings.chat_key', '=', sql<string>`cards.platform || ':' || cards.chat_id`)
+            .where('chat_settings.chat_key', '=', sql<string>`cards.app || ':' || cards.chat_id`)
             .where('chat_settings.pin_blocked', 'is', null)
             .as('pin_chat'),
         )
@@ -223,17 +223,11 @@ export class CardStore {
    * `list`, `mine` and digests: every active card, however many came after it, then the newest
    * `endedLimit` ended ones created since `since`. `tasks` counts the distinct tasks of all of them.
    */
-  async overview(f: {
-    platform: string;
-    chatId?: string;
-    askedBy?: string;
-    since?: number;
-    endedLimit: number;
-  }): Promise<{ cards: CardWithTask[]; tasks: number }> {
+  async overview(f: { app: string; chatId?: string; askedBy?: string; since?: number; endedLimit: number }): Promise<{ cards: CardWithTask[]; tasks: number }> {
     const since = f.since ?? 0;
     const scoped = <Q extends SelectQueryBuilder<Database, 'cards' | 'tasks', object>>(q: Q): Q =>
       q
-        .where('cards.platform', '=', f.platform as CardRow['platform'])
+        .where('cards.app', '=', f.app)
         .$if(f.chatId !== undefined, (w) => w.where('cards.chat_id', '=', f.chatId!))
         .$if(f.askedBy !== undefined, (w) => w.where('cards.asked_by', '=', f.askedBy!)) as Q;
     const [active, ended, count] = await Promise.all([
@@ -248,9 +242,9 @@ export class CardStore {
   }
 
   /** The active cards of one chat showing task `taskId` (of `kind`, when named): what `stop <id>` stops. */
-  activeOfTask(platform: string, chatId: string, taskId: string, kind?: string): Promise<CardWithTask[]> {
+  activeOfTask(app: string, chatId: string, taskId: string, kind?: string): Promise<CardWithTask[]> {
     return this.withTasks()
-      .where('cards.platform', '=', platform as CardRow['platform'])
+      .where('cards.app', '=', app)
       .where('cards.chat_id', '=', chatId)
       .where('cards.status', '=', 'active')
       .where('tasks.task_id', '=', taskId)

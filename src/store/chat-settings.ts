@@ -47,6 +47,7 @@ export async function setChatSettings(store: Store, chat: ChatRef, patch: ChatSe
     .insertInto('chat_settings')
     .values({
       chat_key: chatKey(chat),
+      app: chat.app,
       platform: chat.platform,
       chat_id: chat.chatId,
       locale: null,

@@ -209,6 +209,27 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('forms_created').on('forms').column('created_at').execute();
     },
   },
+  '012_apps': {
+    // Several apps (DESIGN §8): every chat's rows belong to one app. Rows made before belong to the
+    // apps the single-app variables define, named for their platform (keys of the form
+    // `platform:…` are already theirs).
+    async up(db: Kysely<any>) {
+      for (const table of ['cards', 'tasks', 'digests', 'chat_settings', 'forms']) {
+        await db.schema
+          .alterTable(table)
+          .addColumn('app', 'text', (c) => c.notNull().defaultTo(''))
+          .execute();
+        await db
+          .updateTable(table)
+          .set({ app: sql.ref('platform') })
+          .execute();
+      }
+      await db.schema.dropIndex('cards_chat').execute();
+      await db.schema.createIndex('cards_chat').on('cards').columns(['app', 'chat_id', 'created_at']).execute();
+      await db.schema.dropIndex('cards_asked_by').execute();
+      await db.schema.createIndex('cards_asked_by').on('cards').columns(['asked_by', 'app']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

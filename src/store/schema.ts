@@ -6,8 +6,10 @@ import type { StopRule } from '../domain/policy.js';
 
 /** One row per card taskbot keeps up to date (a Feishu message_id or a DingTalk outTrackId). */
 export interface CardTable {
-  /** `${platform}:${handle}` */
+  /** `${app}:${handle}` */
   card_key: string;
+  /** The app it was sent through (DESIGN §8). */
+  app: string;
   platform: Platform;
   handle: string;
   chat_id: string;
@@ -38,7 +40,9 @@ export interface CardTable {
 
 /** One row per distinct upstream task, however many cards show it. */
 export interface TaskTable {
+  /** `${app}:${kind}:${task_id}`: one task id in two apps is two tasks. */
   task_key: string;
+  app: string;
   platform: Platform;
   kind: string;
   task_id: string;
@@ -82,7 +86,9 @@ export interface SubscriberTable {
 
 /** A chat's own settings; null columns follow the operator's defaults. */
 export interface ChatSettingsTable {
+  /** `${app}:${chat_id}` */
   chat_key: string;
+  app: string;
   platform: Platform;
   chat_id: string;
   locale: Locale | null;
@@ -112,6 +118,7 @@ export interface ApiRequestTable {
 
 export interface DigestTable {
   chat_key: string;
+  app: string;
   platform: string;
   chat_id: string;
   cron: string;
@@ -161,8 +168,9 @@ export interface MigrationMarker {
  * from (DingTalk): the chat is the one recorded here, never a value the client sends.
  */
 export interface FormTable {
-  /** `${platform}:${handle}` (a DingTalk outTrackId). */
+  /** `${app}:${handle}` (a DingTalk outTrackId). */
   form_key: string;
+  app: string;
   platform: Platform;
   chat_id: string;
   /** The person whose 1:1 chat it is (only they submit it); null in a group. */

@@ -5,7 +5,7 @@ import type { CardHandle, ChatRef } from '../domain/chat.js';
 import type { Clock } from '../domain/clock.js';
 import type { Locale } from '../domain/locale.js';
 import { snapshotFromJson } from '../domain/snapshot-json.js';
-import { isTerminal, type Platform, type TaskRef, type TaskSnapshot } from '../domain/task.js';
+import { isTerminal, type TaskRef, type TaskSnapshot } from '../domain/task.js';
 import type { CardRow, Store } from '../store/store.js';
 import type { QueuedCard } from './card-queue.js';
 import { BUSY, type Intent } from './intent.js';
@@ -38,7 +38,7 @@ export interface CardOperationsDeps {
   /** Runs an intent on the task under its lease; BUSY when another holds it (who is told to look again soon). */
   work(taskKey: string, intent: Intent): Promise<InlineCard | undefined | typeof BUSY>;
   /** Offers a card's update to its platform's card queue. */
-  offer(platform: Platform, card: QueuedCard): void;
+  offer(app: string, card: QueuedCard): void;
 }
 
 /**
@@ -128,7 +128,7 @@ export class CardOperations {
    * chat stops, of those `may` allows (who may stop each is the policy's: commands/rights.ts).
    */
   async stopInChat(chat: ChatRef, taskId: string, kind?: string, may: (c: CardRow) => Promise<boolean> = async () => true): Promise<number> {
-    const cards = await this.d.store.cards.activeOfTask(chat.platform, chat.chatId, taskId, kind);
+    const cards = await this.d.store.cards.activeOfTask(chat.app, chat.chatId, taskId, kind);
     let stopped = 0;
     for (const c of cards) if ((await may(c)) && (await this.stopCard(c.card_key, { inline: false })).status === 'stopped') stopped++;
     return stopped;
@@ -139,6 +139,6 @@ export class CardOperations {
     await this.d.life.inlineLost(key, model);
     const c = await this.d.store.cards.get(key);
     const now = this.d.clock.now();
-    if (c) this.d.offer(c.platform, { key, taskKey: c.task_key, lane: 'people', shownAt: c.last_update_at ?? now, notBefore: this.d.clock.mono(), hash: '' });
+    if (c) this.d.offer(c.app, { key, taskKey: c.task_key, lane: 'people', shownAt: c.last_update_at ?? now, notBefore: this.d.clock.mono(), hash: '' });
   }
 }

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Messenger } from '../domain/chat.js';
+import type { Messengers } from '../domain/chat.js';
 import { SEND_LANES, type SendLane } from '../domain/chat.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { LeaseKeeper, LeaseLost } from '../domain/lease-keeper.js';
 import type { LimitShare } from '../domain/limit-share.js';
 import { yieldIfBusy } from '../domain/slice.js';
-import type { Platform, TaskRef, TaskSnapshot } from '../domain/task.js';
+import type { TaskRef, TaskSnapshot } from '../domain/task.js';
 import type { Store, TaskRow } from '../store/store.js';
 import { AdminAlerts } from './admin-alerts.js';
 import { MAX_POLL_MS, MIN_POLL_MS, WATCH_GIVE_UP_MS } from './backoff.js';
@@ -49,7 +49,7 @@ export const DEFAULT_WATCH: WatchOptions = {
 export interface WatchDeps {
   store: Store;
   tasks: { fetchRef(ref: TaskRef, o?: { interactive?: boolean }): Promise<TaskSnapshot> };
-  messengers: Partial<Record<Platform, Messenger>>;
+  messengers: Messengers;
   timeZone: string;
   clock?: Clock;
   logger?: Logger;
@@ -81,8 +81,8 @@ export class WatchEngine {
   readonly alerts: AdminAlerts;
   /** The tasks this engine holds (rounds, queue turns, Stop, Refresh), renewed while worked and checked before each write. */
   private readonly leases: LeaseKeeper;
-  /** One card queue per platform (per app): rounds offer what cards owe, it sends the most valuable first. */
-  private readonly queues = new Map<Platform, CardQueue>();
+  /** One card queue per app (each has its own limits): rounds offer what cards owe, it sends the most valuable first. */
+  private readonly queues = new Map<string, CardQueue>();
   /** What a pass over one task needs (task-pass.ts). */
   private readonly pass: PassDeps;
   /** What people and scripts do to cards: Refresh, Stop, Notify me, start watching. */
@@ -130,12 +130,12 @@ export class WatchEngine {
       clock: this.clock,
       minPollMs: this.o.minPollMs,
       work: (taskKey, intent) => this.work(taskKey, intent),
-      offer: (platform, card) => this.queues.get(platform)?.offer(card),
+      offer: (app, card) => this.queues.get(app)?.offer(card),
     });
-    for (const [p, m] of Object.entries(d.messengers) as [Platform, Messenger][]) {
+    for (const [app, m] of Object.entries(d.messengers)) {
       const readyAt = m.readyAt?.bind(m);
       this.queues.set(
-        p,
+        app,
         new CardQueue((cs) => this.sendQueued(cs), this.clock, {
           concurrency: this.o.sendConcurrency,
           ...(d.logger && { logger: d.logger }),
@@ -261,7 +261,7 @@ export class WatchEngine {
    * turns would find it held.
    */
   private async run(task: TaskRow, intent: Intent): Promise<InlineCard | undefined> {
-    const queue = this.queues.get(task.platform);
+    const queue = this.queues.get(task.app);
     const offers: QueuedCard[] = [];
     const guard = () => this.leases.guard(task.task_key);
     const how: Delivery =

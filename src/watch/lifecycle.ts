@@ -2,12 +2,12 @@ import type { Logger } from 'pino';
 import { cardHash, compactCard } from '../cards/task-card.js';
 import type { CardModel } from '../domain/card.js';
 import { RESTARTABLE, sourcesOf, type CardStatus } from '../domain/card-status.js';
-import { cardKey, messengerOf, type CardHandle, type Messenger, type SendLane } from '../domain/chat.js';
+import { cardKey, messengerOf, type CardHandle, type Messengers, type SendLane } from '../domain/chat.js';
 import type { QueuedCard } from './card-queue.js';
 import type { Clock } from '../domain/clock.js';
 import { asTaskbotError, type TaskbotError } from '../domain/errors.js';
 import { snapshotFingerprint, snapshotToJson } from '../domain/snapshot-json.js';
-import { computeProgress, isTerminal, refKey, type Platform, type TaskSnapshot } from '../domain/task.js';
+import { computeProgress, isTerminal, refKey, type TaskSnapshot } from '../domain/task.js';
 import type { Locale } from '../domain/locale.js';
 import { addSample } from '../domain/eta.js';
 import type { CardRow, Store } from '../store/store.js';
@@ -62,7 +62,7 @@ export class CardLifecycle {
   constructor(
     private readonly d: {
       store: Store;
-      messengers: Partial<Record<Platform, Messenger>>;
+      messengers: Messengers;
       timeZone: string;
       clock: Clock;
       /** Who holds the leases of the tasks it works on (the engine's owner). */
@@ -83,6 +83,7 @@ export class CardLifecycle {
     await this.d.store.cards.add(
       {
         card_key: cardKey(handle),
+        app: handle.app,
         platform: handle.platform,
         handle: handle.handle,
         chat_id: handle.chatId,
@@ -98,6 +99,7 @@ export class CardLifecycle {
       },
       {
         task_key: key,
+        app: snap.ref.app,
         platform: snap.ref.platform,
         kind: snap.ref.kind,
         task_id: snap.ref.id,
@@ -230,7 +232,7 @@ export class CardLifecycle {
       await how.guard?.();
       const er = await this.sendOrCompact(c, model, how.lane);
       if (er) return this.sendFailed(c, er, later);
-      this.d.alerts.cleared(c.platform, this.d.clock.now());
+      this.d.alerts.cleared(c.app, this.d.clock.now());
       if (await this.d.store.cards.recordShown(c.card_key, c.status, hash, this.d.clock.now())) return c;
       // Stopped or restarted while the send was in flight: show what it is now.
       c = await this.d.store.cards.get(c.card_key);
@@ -274,7 +276,7 @@ export class CardLifecycle {
   }
 
   private async send(card: CardRow, model: CardModel, lane: SendLane): Promise<void> {
-    const messenger = messengerOf(this.d.messengers, card.platform);
+    const messenger = messengerOf(this.d.messengers, card.app);
     this.d.onSend?.(lane);
     await messenger.update(handleOf(card), model, lane);
   }

@@ -1,8 +1,8 @@
 import { taskTitle } from '../cards/task-card.js';
 import { countsText } from '../cards/text.js';
-import { messengerOf, type CardHandle, type Messenger } from '../domain/chat.js';
+import { messengerOf, type CardHandle, type Messengers } from '../domain/chat.js';
 import { asTaskbotError } from '../domain/errors.js';
-import type { Platform, TaskSnapshot } from '../domain/task.js';
+import type { TaskSnapshot } from '../domain/task.js';
 import { isPlatformUserId } from '../domain/user-id.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import { fill, messages } from '../i18n/messages.js';
@@ -10,7 +10,7 @@ import type { CardRow } from '../store/store.js';
 import { retryLater, type WriteDeps } from './write-failures.js';
 
 export interface MentionDeps extends WriteDeps {
-  messengers: Partial<Record<Platform, Messenger>>;
+  messengers: Messengers;
   /** Who holds the task's lease: the mention is begun only while it does. */
   owner: string;
 }
@@ -26,7 +26,7 @@ export interface MentionDeps extends WriteDeps {
 export async function mentionWaiting(d: MentionDeps, c: CardRow, snap: TaskSnapshot, later: (at: number) => void, guard: () => Promise<void>): Promise<void> {
   const owed = await d.store.subscribers.owed(c.card_key);
   if (owed.length === 0) return;
-  const messenger = d.messengers[c.platform];
+  const messenger = d.messengers[c.app];
   const repeats = messenger?.dedupesRepeats === true;
   const begun = owed.filter((o) => o.begun).map((o) => o.userId);
   if (begun.length > 0 && !repeats) {
@@ -46,8 +46,8 @@ export async function mentionWaiting(d: MentionDeps, c: CardRow, snap: TaskSnaps
   const title = taskTitle(snap.ref, c.locale, c.title);
   const text = fill(cardTexts(c.locale).notifyMessage, { title, state: messages(c.locale).state[snap.state], counts: counts ? ` (${counts})` : '' });
   try {
-    if (users.length > 0) await messengerOf(d.messengers, c.platform).mention(handleOf(c), users, text, `${c.card_key}:notify:${users.join(',')}`);
-    d.alerts.cleared(c.platform, d.clock.now());
+    if (users.length > 0) await messengerOf(d.messengers, c.app).mention(handleOf(c), users, text, `${c.card_key}:notify:${users.join(',')}`);
+    d.alerts.cleared(c.app, d.clock.now());
   } catch (e) {
     const er = asTaskbotError(e);
     if (er.details.ambiguous && !repeats) {
@@ -67,6 +67,7 @@ export async function mentionWaiting(d: MentionDeps, c: CardRow, snap: TaskSnaps
 /** The card as the platform knows it. */
 export function handleOf(card: CardRow): CardHandle {
   return {
+    app: card.app,
     platform: card.platform,
     chatId: card.chat_id,
     handle: card.handle,

@@ -1,8 +1,7 @@
 import { noticeCard } from '../cards/notices.js';
 import type { CardModel } from '../domain/card.js';
-import type { Messenger } from '../domain/chat.js';
+import type { Messengers } from '../domain/chat.js';
 import { adminProblem, asTaskbotError, needsAdmin } from '../domain/errors.js';
-import type { Platform } from '../domain/task.js';
 import { cardTexts } from '../i18n/card-texts.js';
 import { fill } from '../i18n/messages.js';
 import { blockPins, getChatSettings } from '../store/chat-settings.js';
@@ -11,7 +10,7 @@ import { handleOf } from './mentions.js';
 import type { WriteDeps } from './write-failures.js';
 
 export interface PinDeps extends WriteDeps {
-  messengers: Partial<Record<Platform, Messenger>>;
+  messengers: Messengers;
 }
 
 /**
@@ -22,11 +21,11 @@ export interface PinDeps extends WriteDeps {
  * the next round.
  */
 export async function syncPin(d: PinDeps, c: CardRow, chatWants: boolean, guard: () => Promise<void>, model: () => CardModel): Promise<void> {
-  const m = d.messengers[c.platform];
+  const m = d.messengers[c.app];
   const have = c.pinned === 1;
-  const want = chatWants && c.status === 'active' && !m?.cannotPin?.({ platform: c.platform, chatId: c.chat_id });
+  const want = chatWants && c.status === 'active' && !m?.cannotPin?.({ app: c.app, platform: c.platform, chatId: c.chat_id });
   if (want === have || !m?.pin || !m.unpin) return;
-  const chat = { platform: c.platform, chatId: c.chat_id };
+  const chat = { app: c.app, platform: c.platform, chatId: c.chat_id };
   // Refused in this chat since the round read its cards (another card, another replica): not asked again.
   if (want && (await getChatSettings(d.store, chat)).pinBlocked) return;
   await guard();
@@ -46,10 +45,7 @@ export async function syncPin(d: PinDeps, c: CardRow, chatWants: boolean, guard:
     if (!(await blockPins(d.store, chat, problem, d.clock.now()))) return; // told already
     d.logger?.error({ code: er.code, err: er.toJSON(), chat: c.chat_id }, `pinning in this chat waits for the admin (${problem})`);
     await m
-      .send(
-        { platform: c.platform, chatId: c.chat_id },
-        noticeCard(c.locale, fill(cardTexts(c.locale).pinBlocked, { problem }), { color: 'orange', type: 'error' }),
-      )
+      .send(chat, noticeCard(c.locale, fill(cardTexts(c.locale).pinBlocked, { problem }), { color: 'orange', type: 'error' }))
       .catch((e2: unknown) =>
         d.logger?.warn({ err: asTaskbotError(e2).toJSON(), chat: c.chat_id }, 'could not tell the chat that pinning waits for the admin'),
       );

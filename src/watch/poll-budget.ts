@@ -1,7 +1,8 @@
 import { ALONE, sharedLimit, type LimitShare } from '../domain/limit-share.js';
 
 /**
- * Background polls per upstream API, within a budget per second (per app: replicas share it). Polling never
+ * Background polls per app and upstream API, within a budget per second (each app has its own
+ * limits; its replicas share them). Polling never
  * spends more than its share of an API's limit, so a person's `status` or Refresh never waits behind
  * the watch engine's polls: people's reads never wait for the budget, but are charged to it, so
  * the polls make room for them. Over the budget, polls
@@ -12,16 +13,17 @@ export class PollBudget {
   /** Tasks waiting for a slot, per API, in the order they were turned away (with the turn they were given). */
   private readonly waiting = new Map<string, { key: string; turnAt: number }[]>();
 
-  /** `perSecond`: the budget of each API (e.g. `feishu:drive`); APIs not named are not limited. */
+  /** `perSecond`: the budget of each API (e.g. `feishu:drive`) in each app; APIs not named are not limited. */
   constructor(
     private readonly perSecond: Readonly<Record<string, number>>,
     private readonly share: LimitShare = ALONE,
   ) {}
 
-  /** Takes one poll of `api` for task `key` at `now` (monotonic), or says how long until its turn. */
-  take(api: string, key: string, now: number): { ok: true } | { ok: false; waitMs: number } {
+  /** Takes one poll of `app`'s `api` for task `key` at `now` (monotonic), or says how long until its turn. */
+  take(app: string, api: string, key: string, now: number): { ok: true } | { ok: false; waitMs: number } {
     const budget = this.perSecond[api];
     if (budget === undefined) return { ok: true };
+    api = `${app}\u0000${api}`;
     const limit = sharedLimit(budget, this.share());
     const times = (this.recent.get(api) ?? []).filter((t) => now - t < 1000);
     this.recent.set(api, times);
@@ -43,9 +45,10 @@ export class PollBudget {
     return { ok: false, waitMs: turnAt - now };
   }
 
-  /** A person's read of `api` reached upstream at `now`: it uses the budget too, so background polls make room. */
-  charge(api: string, now: number): void {
+  /** A person's read of `app`'s `api` reached upstream at `now`: it uses the budget too, so background polls make room. */
+  charge(app: string, api: string, now: number): void {
     if (this.perSecond[api] === undefined) return;
+    api = `${app}\u0000${api}`;
     const times = (this.recent.get(api) ?? []).filter((t) => now - t < 1000);
     times.push(now);
     this.recent.set(api, times);

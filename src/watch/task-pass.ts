@@ -96,10 +96,16 @@ async function redraw(
 async function poll(d: PassDeps, task: TaskRow, intent: Intent, cards: CardRow[], how: Delivery, queue?: Pick<CardQueue, 'expectEnd'>): Promise<PassResult> {
   const at = d.clock.now();
   const inlineKey = inlineOf(intent);
-  const ref: TaskRef = { platform: task.platform, kind: task.kind as TaskRef['kind'], id: task.task_id, ...(task.operator && { operator: task.operator }) };
+  const ref: TaskRef = {
+    app: task.app,
+    platform: task.platform,
+    kind: task.kind as TaskRef['kind'],
+    id: task.task_id,
+    ...(task.operator && { operator: task.operator }),
+  };
   // A person's Refresh is not a background poll: it never waits for the budget (it is charged to it).
   const interactive = intent.kind === 'refresh';
-  const slot = interactive ? ({ ok: true } as const) : d.budget.take(`${task.platform}:${task.kind}`, task.task_key, d.clock.mono());
+  const slot = interactive ? ({ ok: true } as const) : d.budget.take(task.app, `${task.platform}:${task.kind}`, task.task_key, d.clock.mono());
   if (!slot.ok) {
     // Over the API's poll budget this second: due again when it has room (people's calls go first).
     d.stats.deferred++;

@@ -25,7 +25,7 @@ export async function retryLater(d: WriteDeps, c: CardRow, er: TaskbotError, lat
   if (!admin && ((er.persistence === 'permanent' && !content) || failures >= MAX_CARD_FAILURES)) return false;
   const now = d.clock.now();
   const at = now + Math.max(cardRetryDelay(failures), er.details.retryAfterMs ?? 0);
-  const problem = admin ? d.alerts.blocked(c.platform, er, now) : null;
+  const problem = admin ? d.alerts.blocked(c.app, er, now) : null;
   d.logger?.[admin ? 'info' : 'warn'](
     { code: er.code, err: er.toJSON(), card: c.card_key, failures },
     admin ? 'card waits for the admin; will retry' : 'card write failed; will retry',

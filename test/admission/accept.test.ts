@@ -8,7 +8,15 @@ import { RecordingMessenger } from '../helpers/recording-messenger.js';
 import { Inbox } from '../../src/admission/inbox.js';
 import { freshStore } from '../helpers/stores.js';
 
-const cmd: InboundCommand = { platform: 'feishu', chatId: 'oc_slow', chatType: 'group', userId: 'ou_1', text: 'help', reply: { messageId: 'om_in' } };
+const cmd: InboundCommand = {
+  app: 'feishu',
+  platform: 'feishu',
+  chatId: 'oc_slow',
+  chatType: 'group',
+  userId: 'ou_1',
+  text: 'help',
+  reply: { messageId: 'om_in' },
+};
 
 describe('accepting a command', () => {
   it('a store too slow to keep it in time: acknowledged with an apology at once; kept late, it is let go (the apology was its answer), not answered again', async () => {
@@ -21,7 +29,7 @@ describe('accepting a command', () => {
       flood: new FloodGuard(),
       queue: new WorkQueue(1, 10, () => undefined),
       inbox,
-      commands: { messengers: { feishu: messenger }, settings: { locale: 'en' } },
+      commands: { messengers: { feishu: messenger }, settings: { of: () => ({ locale: 'en' }) } },
     } as unknown as AdmitDeps;
     const t = performance.now();
     await accept(cmd, ['feishu:msg:om_in'], deps);

@@ -39,7 +39,7 @@ describe('mentions from hostile data', () => {
       fc.asyncProperty(hostile, userIds, async (text, ids) => {
         const sent: FeishuMessage[] = [];
         const api = { reply: async (_c: string, _p: string, msg: FeishuMessage) => (sent.push(msg), 'om_1') } as unknown as FeishuApi;
-        await new FeishuMessenger(api).mention({ platform: 'feishu', chatId: 'oc_1', handle: 'om_card' }, ids, text, 'k');
+        await new FeishuMessenger(api).mention({ app: 'feishu', platform: 'feishu', chatId: 'oc_1', handle: 'om_card' }, ids, text, 'k');
         const body = (JSON.parse(sent[0]!.content) as { text: string }).text;
         const valid = ids.filter(isPlatformUserId);
         expect(body.match(/<at /g)?.length ?? 0).toBe(valid.length);
@@ -59,7 +59,13 @@ describe('mentions from hostile data', () => {
         } as unknown as DingtalkApi;
         const m = new DingtalkMessenger(api, { robotCode: 'r', now: () => 0 });
         await m.mention(
-          { platform: 'dingtalk', chatId: 'cid==', handle: 'tb-1', meta: { sessionWebhook: 'http://127.0.0.1/s', sessionWebhookExpiresAt: 60_000 } },
+          {
+            app: 'dingtalk',
+            platform: 'dingtalk',
+            chatId: 'cid==',
+            handle: 'tb-1',
+            meta: { sessionWebhook: 'http://127.0.0.1/s', sessionWebhookExpiresAt: 60_000 },
+          },
           ids,
           text,
         );

@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import { until } from '../helpers/bot.js';
@@ -240,6 +240,8 @@ describe('taskbot doctor', () => {
 describe('taskbot serve', () => {
   it('without credentials starts the sandbox, prints the console address, and stops cleanly on SIGTERM', async () => {
     const child = spawn(process.execPath, [CLI, 'serve'], { cwd, env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0' } });
+    // A failed expectation must not leave the sandbox running.
+    onTestFinished(() => void (child.exitCode === null && child.kill('SIGKILL')));
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     const url = await new Promise<string>((resolve, reject) => {
@@ -256,14 +258,27 @@ describe('taskbot serve', () => {
     const page = await fetch(url);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('taskbot sandbox');
-    // The platforms connect in the background: ready within moments.
+    // The apps connect in the background: ready within moments (200 with one app up; `ok` with all).
     const ready = await until(
       'ready',
-      async () => ((await fetch(new URL('/readyz', url))).status === 200 ? await (await fetch(new URL('/readyz', url))).json() : undefined),
+      async () => {
+        const res = await fetch(new URL('/readyz', url));
+        const body = res.status === 200 ? ((await res.json()) as { ok: boolean }) : undefined;
+        return body?.ok ? body : undefined;
+      },
       10_000,
     );
     const up = { ok: true, state: 'connected' };
-    expect(ready).toEqual({ ok: true, checks: { store: { ok: true }, replicas: { ok: true, count: 1 }, feishu: up, dingtalk: up } });
+    expect(ready).toEqual({
+      ok: true,
+      checks: {
+        store: { ok: true },
+        replicas: { ok: true, count: 1 },
+        apps: { feishu: { ...up, platform: 'feishu' }, dingtalk: { ...up, platform: 'dingtalk' } },
+        feishu: up,
+        dingtalk: up,
+      },
+    });
     child.kill('SIGTERM');
     const code = await new Promise((r) => child.once('exit', r));
     expect(code).toBe(0);

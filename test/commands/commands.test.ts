@@ -15,7 +15,7 @@ import { WatchEngine } from '../../src/watch/engine.js';
 import { DigestScheduler } from '../../src/digest/scheduler.js';
 import { handleCommand } from '../../src/commands/router.js';
 import { COMMANDS, parseCommand, parseStatusArgs, tokenize } from '../../src/commands/parse.js';
-import type { CommandDeps, InboundCommand, Settings } from '../../src/commands/deps.js';
+import type { CommandDeps, InboundCommand, Settings, AppSettings } from '../../src/commands/deps.js';
 import type { CardModel } from '../../src/domain/card.js';
 import type { Store } from '../../src/store/store.js';
 import { RecordingMessenger } from '../helpers/recording-messenger.js';
@@ -71,6 +71,8 @@ describe('command handlers', () => {
   let dm: RecordingMessenger;
   let deps: CommandDeps;
   let settings: Settings;
+  /** The settings of every app here (each test changes them). */
+  let app: AppSettings;
   let n = 0;
 
   beforeEach(async () => {
@@ -95,19 +97,24 @@ describe('command handlers', () => {
     dm = new RecordingMessenger('dingtalk');
     const messengers = { feishu: fm, dingtalk: dm };
     const reports = {
-      submissions: async (w: { from: Date; to: Date; ruleId?: string }) => {
+      submissions: async (_app: string, w: { from: Date; to: Date; ruleId?: string }) => {
         const all = [];
         for await (const s of reportSubmissions(fapi, w)) all.push(s);
         return all;
       },
     };
-    settings = { locale: 'zh', timeZone: 'Asia/Shanghai', allowedChatIds: [], adminUserIds: [] };
+    app = { locale: 'zh', timeZone: 'Asia/Shanghai', allowedChatIds: [], adminUserIds: [] };
+    settings = { of: () => app };
     deps = {
       registry,
       watch: new WatchEngine({ store, tasks: registry, messengers, timeZone: 'Asia/Shanghai', clock }).cards,
       cards: store.cards,
       digests: new DigestScheduler({ store, messengers, clock, reports }),
       messengers,
+      apps: [
+        { id: 'feishu', platform: 'feishu' },
+        { id: 'dingtalk', platform: 'dingtalk' },
+      ],
       settings,
       chats: chatPrefs(store, () => clock.now()),
       clock,
@@ -121,6 +128,7 @@ describe('command handlers', () => {
 
   async function say(t: string, over: Partial<InboundCommand> = {}): Promise<CardModel> {
     const cmd: InboundCommand = {
+      app: over.platform ?? 'feishu',
       platform: 'feishu',
       chatId: 'oc_1',
       chatType: 'group',
@@ -184,7 +192,7 @@ describe('command handlers', () => {
     expect(text(await say('stauts 1'))).toContain('你是不是想用：status');
     expect(text(await say('foobar'))).toContain('没有“foobar”这个命令');
     expect((await say('')).type).toBe('help');
-    settings.locale = 'en';
+    app.locale = 'en';
     expect(text(await say('hepl'))).toContain('Did you mean: help?');
   });
 
@@ -215,7 +223,7 @@ describe('command handlers', () => {
       '已设置本群摘要：weekdays 18:30（America/New_York），下次发送：2026-11-23 18:30',
     );
     expect(text(await say('digest'))).toContain('本群摘要：weekdays 18:30');
-    settings.adminUserIds = ['ou_admin'];
+    app.adminUserIds = ['ou_admin'];
     expect(text(await say('digest off'))).toContain('只有管理员可以修改本群设置');
     expect(text(await say('digest now'))).toContain('任务摘要');
     expect(text(await say('digest off', { userId: 'ou_admin' }))).toContain('已关闭本群的定时摘要');
@@ -248,7 +256,7 @@ describe('command handlers', () => {
   });
 
   it("reports counts days in the chat's zone, also across a clock change (New York, spring forward)", async () => {
-    settings.timeZone = 'America/New_York';
+    app.timeZone = 'America/New_York';
     // 2026-03-09 15:00 EDT; the day before (2026-03-08) had 23 hours there.
     clock = new ManualClock(Date.UTC(2026, 2, 9, 19, 0));
     deps.clock = clock;
@@ -289,7 +297,7 @@ describe('command handlers', () => {
   });
 
   it('a chat not on the allowlist is told so, and nothing else happens', async () => {
-    settings.allowedChatIds = ['oc_ok'];
+    app.allowedChatIds = ['oc_ok'];
     feishu.addTask({ id: '5', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 9 });
     expect(text(await say('status 5'))).toContain('本群未被允许使用 taskbot');
     expect(feishu.calls(/task_check/)).toHaveLength(0);
@@ -313,7 +321,7 @@ describe('command handlers', () => {
   it('notify on|off sets the chat default (admin-only with ADMIN_USER_IDS); every asker then waits', async () => {
     expect(text(await say('notify'))).toContain('本群自动提醒：关闭');
     expect(text(await say('notify maybe'))).toContain('用法：notify on | notify off');
-    settings.adminUserIds = ['ou_admin'];
+    app.adminUserIds = ['ou_admin'];
     expect(text(await say('提醒 开'))).toContain('只有管理员可以修改本群设置');
     expect(text(await say('提醒 开', { userId: 'ou_admin' }))).toContain('已开启自动提醒');
     expect(text(await say('notify'))).toContain('本群自动提醒：开启');
@@ -343,7 +351,7 @@ describe('command handlers', () => {
     // Switching after the digest was set: the digest follows the chat's language when it fires.
     expect(text(await say('lang zh'))).toContain('本群已改用中文');
     const fire = async () => {
-      const d = (await deps.digests.get({ platform: 'feishu', chatId: 'oc_1' }))!;
+      const d = (await deps.digests.get({ app: 'feishu', platform: 'feishu', chatId: 'oc_1' }))!;
       await clock.advance(d.next_fire_at - clock.now() + 1000);
       await deps.digests.tick();
     };
@@ -352,7 +360,7 @@ describe('command handlers', () => {
     await say('lang en');
     await fire();
     expect(fm.digests.at(-1)!.card).toMatchObject({ locale: 'en' });
-    settings.adminUserIds = ['ou_admin'];
+    app.adminUserIds = ['ou_admin'];
     expect(text(await say('lang zh'))).toContain('Only admins');
   });
 

@@ -9,8 +9,13 @@ import { latch } from '../helpers/latch.js';
 import { RecordingMessenger } from '../helpers/recording-messenger.js';
 import { freshStore } from '../helpers/stores.js';
 
-const card = { card_key: 'feishu:om_1', platform: 'feishu', chat_id: 'oc_1', handle: 'om_1', locale: 'en' } as WatchedCard;
-const snapshot: TaskSnapshot = { ref: { platform: 'feishu', kind: 'contact', id: 'c1' }, state: 'partial', label: 'add_user', fetchedAt: new Date(0) };
+const card = { card_key: 'feishu:om_1', app: 'feishu', platform: 'feishu', chat_id: 'oc_1', handle: 'om_1', locale: 'en' } as WatchedCard;
+const snapshot: TaskSnapshot = {
+  ref: { app: 'feishu', platform: 'feishu', kind: 'contact', id: 'c1' },
+  state: 'partial',
+  label: 'add_user',
+  fetchedAt: new Date(0),
+};
 
 describe('Export failed items: the hold on the card', () => {
   let store: Store | undefined;

@@ -66,6 +66,20 @@ describe('observability as files: alert rules, dashboard and a real scrape', () 
     expect(dashboard.uid).toBe('taskbot');
   });
 
+  it('the dashboard has an app variable, and every query of a metric labelled by app is filtered by it (DESIGN §8)', () => {
+    const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as {
+      templating: { list: { name: string; query?: { query: string } }[] };
+      panels: { targets?: { expr: string }[] }[];
+    };
+    expect(dashboard.templating.list.find((v) => v.name === 'app')?.query?.query).toMatch(/^label_values\(taskbot_\w+\{job=~"\$job"\}, app\)$/);
+    // The metrics a real scrape labels with `app`.
+    const byApp = new Set([...scrape.matchAll(/^(taskbot_\w+)\{[^}]*\bapp="/gm)].map((m) => m[1]!.replace(/_(bucket|sum|count)$/, '')));
+    expect(byApp.size).toBeGreaterThanOrEqual(4);
+    const selectors = dashboard.panels.flatMap((p) => (p.targets ?? []).flatMap((t) => [...t.expr.matchAll(/(taskbot_\w+)\{([^}]*)\}/g)]));
+    const unfiltered = selectors.filter(([, name, labels]) => byApp.has(name!) && !labels!.includes('app=~"$app"')).map(([s]) => s);
+    expect(unfiltered).toEqual([]);
+  });
+
   describe.runIf(existsSync(PROMTOOL))('promtool', () => {
     it('a scrape passes promtool check metrics', () => {
       const r = spawnSync(PROMTOOL, ['check', 'metrics'], { input: scrape, encoding: 'utf8' });

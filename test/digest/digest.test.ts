@@ -11,7 +11,7 @@ import { reportSubmissions } from '../../src/providers/feishu-report.js';
 import { RecordingMessenger } from '../helpers/recording-messenger.js';
 import { freshStore, STORE_KINDS } from '../helpers/stores.js';
 
-const chat = { platform: 'feishu' as const, chatId: 'oc_digest' };
+const chat = { app: 'feishu', platform: 'feishu' as const, chatId: 'oc_digest' };
 const iso = (t: number) => new Date(t).toISOString();
 
 describe('digest schedules', () => {
@@ -337,6 +337,7 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
     const cron = '0,10,20-59 23 * * *';
     await store.digests.upsert({
       chat_key: 'feishu:oc_digest',
+      app: 'feishu',
       platform: 'feishu',
       chat_id: chat.chatId,
       cron,
@@ -391,7 +392,7 @@ describe.each(STORE_KINDS)('digest scheduler (%s)', (kind) => {
         });
       }
       const reports = {
-        submissions: async (w: { from: Date; to: Date }) => {
+        submissions: async (_app: string, w: { from: Date; to: Date }) => {
           const all = [];
           for await (const s of reportSubmissions(api, w)) all.push(s);
           return all;

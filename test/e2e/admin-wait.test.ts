@@ -41,12 +41,12 @@ describe('a scope removed under a live card, then granted again (the fake Feishu
       status: 'done',
       last_error: 'PERMISSION_DENIED: im:message | im:message:send_as_bot',
     });
-    expect(await bot.metrics.text()).toMatch(/^taskbot_needs_admin\{platform="feishu",code="PERMISSION_DENIED"\} 1$/m);
+    expect(await bot.metrics.text()).toMatch(/^taskbot_needs_admin\{app="feishu",platform="feishu",code="PERMISSION_DENIED"\} 1$/m);
     const ack = await fake.gateway.push(fake.click(card.message_id, 'refresh'));
     expect(JSON.stringify(ack.data)).toContain('taskbot cannot update this card');
     expect(JSON.stringify(ack.data)).toContain('im:message');
     await new Promise((r) => setTimeout(r, 3000)); // more tries, still refused
-    expect(sink.lines.filter((l) => l.includes('until the admin acts'))).toHaveLength(1);
+    expect(sink.lines.filter((l) => l.includes('the cards of the app feishu until its admin acts'))).toHaveLength(1);
     expect(JSON.stringify(card.card)).not.toContain('"template":"green"');
 
     // Granted again: the card catches up by itself, then the person waiting is told.
@@ -58,7 +58,7 @@ describe('a scope removed under a live card, then granted again (the fake Feishu
       10_000,
     );
     expect(mention.text).toContain('Succeeded');
-    expect(sink.text).toContain('cards on feishu update again');
+    expect(sink.text).toContain('the cards of the app feishu update again');
     expect(await bot.metrics.text()).not.toMatch(/^taskbot_needs_admin\{[^}]*\} 1$/m);
   }, 60_000);
 });

@@ -140,7 +140,15 @@ describe('Feishu bot over the long connection (real WSClient, fake gateway)', ()
   it('reports readiness with the connection and the store', async () => {
     const r = await fetch(`${bot.url}/readyz`);
     expect(r.status).toBe(200);
-    expect(await r.json()).toEqual({ ok: true, checks: { store: { ok: true }, replicas: { ok: true, count: 1 }, feishu: { ok: true, state: 'connected' } } });
+    expect(await r.json()).toEqual({
+      ok: true,
+      checks: {
+        store: { ok: true },
+        replicas: { ok: true, count: 1 },
+        apps: { feishu: { ok: true, platform: 'feishu', state: 'connected' } },
+        feishu: { ok: true, state: 'connected' },
+      },
+    });
     expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${bot.url}/metrics`)).text()).toContain('taskbot_active_cards');
   });

@@ -62,6 +62,7 @@ describe('/metrics after a scripted session on both platforms', () => {
     const now = Date.now();
     await bot.store.digests.upsert({
       chat_key: 'feishu:oc_m',
+      app: 'feishu',
       platform: 'feishu',
       chat_id: 'oc_m',
       cron: '0 9 * * *',

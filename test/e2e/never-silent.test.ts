@@ -100,9 +100,9 @@ describe('every command gets an answer, also when the normal way fails', () => {
     const d = await withDingtalk({ ALLOWED_CHAT_IDS: 'cidAllowed==' });
     d.addTask({ id: 'copy-7', kind: 'doc', total: 10, outcome: 'succeeded', queuedSteps: 0, runningSteps: 50 });
     // A card in a chat that is not (or no longer) allowed.
-    const snap = await bot!.services.registry.fetch({ platform: 'dingtalk', id: 'copy-7', kind: 'doc' });
+    const snap = await bot!.services.registry.fetch({ app: 'dingtalk', platform: 'dingtalk', id: 'copy-7', kind: 'doc' });
     const model = taskCard(snap, { locale: 'en', timeZone: 'Asia/Shanghai', mode: 'live' });
-    await bot!.engine.cards.track({ platform: 'dingtalk', chatId: 'cidOther==', handle: 'tb-elsewhere' }, snap, 'en', model);
+    await bot!.engine.cards.track({ app: 'dingtalk', platform: 'dingtalk', chatId: 'cidOther==', handle: 'tb-elsewhere' }, snap, 'en', model);
     const ack = await d.stream.push(TOPIC_CARD, d.cardClick('tb-elsewhere', 'refresh'));
     expect(ack.data).toMatchObject({
       response: { cardData: { cardParamMap: { note: 'This chat may not use taskbot. Ask an admin to add chat id cidOther== to ALLOWED_CHAT_IDS.' } } },

@@ -68,12 +68,13 @@ describe('the OpenAPI description of the script API', () => {
     expect(created.response.status).toBe(201);
     const cardKey = created.data!.cardKey;
     expect(cardKey).toMatch(/^feishu:om_/);
+    expect(created.data!.app).toBe('feishu');
 
     const got = await api.GET('/api/v1/watches/{cardKey}', { params: { path: { cardKey } } });
-    expect(got.data).toMatchObject({ cardKey, platform: 'feishu', chatId: 'oc_client', status: 'active', waiting: 0 });
+    expect(got.data).toMatchObject({ cardKey, app: 'feishu', platform: 'feishu', chatId: 'oc_client', status: 'active', waiting: 0 });
 
     const stopped = await api.DELETE('/api/v1/watches/{cardKey}', { params: { path: { cardKey } } });
-    expect(stopped.data).toEqual({ cardKey, status: 'stopped' });
+    expect(stopped.data).toEqual({ cardKey, app: 'feishu', status: 'stopped' });
     await until('the card marked stopped', () => JSON.stringify(fake.im.inChat('oc_client')[0]?.card).includes('stopped'));
 
     // Errors come back typed as the description says.

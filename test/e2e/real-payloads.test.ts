@@ -38,8 +38,9 @@ for (const transport of ['long connection', 'webhook'] as const) {
       const m = (envelope as { event?: { message?: { message_id?: string; chat_id?: string } } }).event?.message;
       if (m?.message_id && m.chat_id) fake.im.inbound.set(m.message_id, m.chat_id);
       if (transport === 'long connection') return (await fake.gateway.push(envelope)).data;
-      // Feishu signs with the app's own verification token; the samples carry their apps' tokens.
-      const body = JSON.stringify({ ...(envelope as object), header: { ...(envelope as { header: object }).header, token: VERIFICATION_TOKEN } });
+      // Feishu signs with the app's own verification token and names the app; the samples carry their apps' own.
+      const header = { ...(envelope as { header: object }).header, token: VERIFICATION_TOKEN, app_id: fake.appId };
+      const body = JSON.stringify({ ...(envelope as object), header });
       const r = await fetch(`${bot.url}/feishu/webhook/event`, { method: 'POST', body, headers: signed(body) });
       expect(r.status).toBe(200);
       return r.json();

@@ -110,7 +110,7 @@ describe('who may do what, end to end (Feishu)', () => {
     for (let i = 0; i < 300; i++) {
       const key = `feishu:drive:8${String(i).padStart(5, '0')}`;
       const snapshot = JSON.stringify({
-        ref: { platform: 'feishu', kind: 'drive', id: key.split(':')[2] },
+        ref: { app: 'feishu', platform: 'feishu', kind: 'drive', id: key.split(':')[2] },
         state: 'succeeded',
         label: 'move',
         fetchedAt: new Date(at).toISOString(),
@@ -118,6 +118,7 @@ describe('who may do what, end to end (Feishu)', () => {
       await store.cards.add(
         {
           card_key: `feishu:om_old${i}`,
+          app: 'feishu',
           platform: 'feishu',
           handle: `om_old${i}`,
           chat_id: 'oc_busy',
@@ -128,6 +129,7 @@ describe('who may do what, end to end (Feishu)', () => {
         },
         {
           task_key: key,
+          app: 'feishu',
           platform: 'feishu',
           kind: 'drive',
           task_id: key.split(':')[2]!,

@@ -91,7 +91,7 @@ describe('DingTalk: a repeated answer names the same card instance', () => {
       const api = new DingtalkApi({ clientId: d.clientId, clientSecret: d.clientSecret, apiBase: d.baseUrl, oapiBase: d.baseUrl, timeoutMs: 2000 });
       const m = new DingtalkMessenger(api, { robotCode: d.clientId, cardTemplateId: 'tpl' });
       const card = { ...noticeCard('en', 'x'), type: 'task' as const };
-      const chat = { platform: 'dingtalk' as const, chatId: 'cidKeys==' };
+      const chat = { app: 'dingtalk', platform: 'dingtalk' as const, chatId: 'cidKeys==' };
       const a = await m.send(chat, card, { idempotencyKey: 'api:nightly' });
       const b = await m.send(chat, card, { idempotencyKey: 'api:nightly' });
       expect(b.handle).toBe(a.handle);

@@ -49,16 +49,19 @@ describe('one platform down: the other works, and the bot says which is down', (
     const reply = await until('the reply', () => feishu.im.inChat('oc_up').find((m) => m.reply_to === messageId));
     await until('the final card', () => JSON.stringify(reply.card).includes('Succeeded'), 10_000);
 
+    // One app down serves on (DESIGN §8): ready, and the body says which app is not.
     const r = await readyz(bot);
-    expect(r.status).toBe(503);
+    expect(r.status).toBe(200);
+    expect(r.body.ok).toBe(false);
     expect(r.body.checks.feishu).toEqual({ ok: true, state: 'connected' });
     expect(r.body.checks.dingtalk).toMatchObject({ ok: false, state: 'connecting' });
     expect(r.body.checks.dingtalk!.error).toMatch(/HTTP 503/);
+    expect(r.body.checks.apps).toMatchObject({ dingtalk: { ok: false, platform: 'dingtalk', state: 'connecting', reason: expect.stringMatching(/HTTP 503/) } });
     expect(dingtalk.stream.openCalls).toBeGreaterThan(1); // still trying
 
     // The gateway comes back: DingTalk connects without a restart.
     dingtalk.stream.refuseNext = 0;
-    await until('DingTalk connected', async () => (await readyz(bot!)).status === 200, 10_000);
+    await until('DingTalk connected', async () => (await readyz(bot!)).body.ok === true, 10_000);
   }, 30_000);
 
   it('Feishu endpoint failing: DingTalk cards are answered and updated to the end', async () => {
@@ -73,13 +76,14 @@ describe('one platform down: the other works, and the bot says which is down', (
     await until('the final update', () => card.params.stateCode === 'succeeded', 10_000);
 
     const r = await readyz(bot);
-    expect(r.status).toBe(503);
+    expect(r.status).toBe(200);
+    expect(r.body.ok).toBe(false);
     expect(r.body.checks.dingtalk).toEqual({ ok: true, state: 'connected' });
     expect(r.body.checks.feishu).toMatchObject({ ok: false });
     expect(r.body.checks.feishu!.error).toMatch(/system busy/);
     expect(feishu.gateway.endpointCalls).toBeGreaterThan(1);
     feishu.gateway.refuseNext = 0;
-    await until('Feishu connected', async () => (await readyz(bot!)).status === 200, 10_000);
+    await until('Feishu connected', async () => (await readyz(bot!)).body.ok === true, 10_000);
   }, 30_000);
 });
 
@@ -165,13 +169,37 @@ describe('start-up and shutdown of the process', () => {
     30_000,
   );
 
-  it('refused credentials: one clear line naming them, exit 2, nothing left open', async () => {
+  it("one app's credentials refused: that app is reported failed, once, and the other serves on", async () => {
     await fakes();
     child = serve({ ...bothEnv(feishu, dingtalk), DINGTALK_CLIENT_SECRET: 'wrong-secret', DATABASE_URL: 'sqlite::memory:' });
+    await child.ready;
+    await feishu.gateway.waitForConnection();
+    const ready = await until('DingTalk reported failed', async () => {
+      const r = await fetch(new URL('/readyz', child!.url()));
+      const body = (await r.json()) as { checks: { apps: Record<string, { state: string; reason?: string }> } };
+      return body.checks.apps.dingtalk?.state === 'failed' ? { status: r.status, body } : undefined;
+    });
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks.apps.feishu).toMatchObject({ ok: true, state: 'connected' });
+    expect(ready.body.checks.apps.dingtalk!.reason).toMatch(/^AUTH_FAILED: .*DINGTALK_CLIENT_ID \/ DINGTALK_CLIENT_SECRET refused/);
+    expect(child.log().match(/DingTalk app refused/g)).toHaveLength(1);
+    expect(child.child.exitCode).toBeNull();
+  }, 30_000);
+
+  it("every app refused: one clear line naming each app's credentials, exit 2, nothing left open", async () => {
+    await fakes();
+    child = serve({ ...bothEnv(feishu, dingtalk), FEISHU_APP_SECRET: 'wrong-secret', DINGTALK_CLIENT_SECRET: 'wrong-secret', DATABASE_URL: 'sqlite::memory:' });
     const code = await exited(child.child);
     expect(code).toBe(2);
-    expect(child.log()).toMatch(/taskbot stopped: AUTH_FAILED: .*DINGTALK_CLIENT_ID \/ DINGTALK_CLIENT_SECRET refused/);
-    await until('Feishu connection closed', () => feishu.gateway.connected === 0);
+    const line = child
+      .log()
+      .split('\n')
+      .find((l) => l.startsWith('taskbot stopped'));
+    expect(line).toMatch(/taskbot stopped: AUTH_FAILED: /);
+    expect(line).toContain('FEISHU_APP_ID / FEISHU_APP_SECRET');
+    expect(line).toContain('DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET refused');
+    expect(line).not.toContain('wrong-secret');
+    expect(feishu.gateway.connected).toBe(0);
   }, 30_000);
 
   it('SIGTERM while a platform is still connecting: stops at once and exits 0', async () => {

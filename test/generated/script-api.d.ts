@@ -46,6 +46,7 @@ export interface components {
         WatchRequest: {
             /** @enum {string} */
             platform: "feishu" | "dingtalk";
+            app?: string;
             chatId: string;
             taskId: string;
             /** @enum {string} */
@@ -56,11 +57,15 @@ export interface components {
         };
         Watch: {
             cardKey: string;
+            /** @description the app it was posted through (APPS_FILE id, or feishu / dingtalk for the single-app variables) */
+            app: string;
             /** @enum {string} */
             state: "queued" | "running" | "succeeded" | "partial" | "failed";
         };
         CardState: {
             cardKey: string;
+            /** @description the app it was posted through (APPS_FILE id, or feishu / dingtalk for the single-app variables) */
+            app: string;
             /** @enum {string} */
             platform: "feishu" | "dingtalk";
             chatId: string;
@@ -78,6 +83,8 @@ export interface components {
         };
         Stopped: {
             cardKey: string;
+            /** @description the app it was posted through (APPS_FILE id, or feishu / dingtalk for the single-app variables) */
+            app: string;
             /** @enum {string} */
             status: "active" | "stopped" | "expired" | "error" | "done" | "gone";
         };
@@ -149,7 +156,7 @@ export interface operations {
                     "application/json": components["schemas"]["Watch"];
                 };
             };
-            /** @description the body does not fit (each issue named), or the task id is malformed */
+            /** @description the body does not fit (each issue named), the task id is malformed, or several apps of the platform are served and `app` names none */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -194,7 +201,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the platform is not configured, or the Idempotency-Key was used for another request */
+            /** @description the platform or the app is not configured, or the Idempotency-Key was used for another request */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -39,7 +39,7 @@ export async function startTestBot(
     ...extra,
   });
   if (extra.connected !== false) {
-    await until('platforms connected', () => Object.values(bot.platforms()).every((p) => p.ok), 10_000).catch(async (e) => {
+    await until('apps connected', () => Object.values(bot.apps()).every((p) => p.ok), 10_000).catch(async (e) => {
       await bot.stop();
       throw e;
     });

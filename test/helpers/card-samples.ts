@@ -12,7 +12,7 @@ const TZ = 'Asia/Shanghai';
 const at = (iso: string) => new Date(iso);
 
 export const RUNNING_CONTACT: TaskSnapshot = {
-  ref: { platform: 'feishu', kind: 'contact', id: '0123456789abcdef0123456789abcdef' },
+  ref: { app: 'feishu', platform: 'feishu', kind: 'contact', id: '0123456789abcdef0123456789abcdef' },
   state: 'running',
   progress: 45,
   total: 200,
@@ -32,7 +32,7 @@ export const RUNNING_CONTACT: TaskSnapshot = {
 };
 
 export const FAILED_STORAGE: TaskSnapshot = {
-  ref: { platform: 'dingtalk', kind: 'storage', id: 'mv-20261121', operator: 'union-1' },
+  ref: { app: 'dingtalk', platform: 'dingtalk', kind: 'storage', id: 'mv-20261121', operator: 'union-1' },
   state: 'failed',
   progress: 30,
   total: 40,
@@ -46,7 +46,7 @@ export const FAILED_STORAGE: TaskSnapshot = {
 };
 
 export const DONE_DRIVE: TaskSnapshot = {
-  ref: { platform: 'feishu', kind: 'drive', id: '7360595374803812356' },
+  ref: { app: 'feishu', platform: 'feishu', kind: 'drive', id: '7360595374803812356' },
   state: 'succeeded',
   progress: 100,
   label: 'drive_folder_task',

@@ -55,7 +55,7 @@ export async function engineRig(kind: string, o: { start?: number; options?: Par
     async show(id, chatId = 'oc_1', e = engine) {
       const snap = tasks.snapshot(id);
       const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
-      const handle = await messenger.send({ platform: 'feishu', chatId }, model);
+      const handle = await messenger.send({ app: 'feishu', platform: 'feishu', chatId }, model);
       await e.cards.track(handle, snap, 'en', model);
       return handle;
     },

@@ -3,6 +3,7 @@ import type { NewCard, NewTask } from '../../src/store/store.js';
 /** A task row as the store takes it (a Feishu drive task unless `over` says otherwise); its id is the key's last part. */
 export const taskRow = (key: string, over: Partial<NewTask> = {}): NewTask => ({
   task_key: key,
+  app: over.platform ?? 'feishu', // the single-app deployment's app of the platform
   platform: 'feishu',
   kind: 'drive',
   task_id: key.split(':')[2]!,
@@ -19,6 +20,7 @@ export const taskRow = (key: string, over: Partial<NewTask> = {}): NewTask => ({
 /** A card row as the store takes it: an active card of task `taskKey` in chat oc_1 unless `over` says otherwise. */
 export const cardRow = (ck: string, taskKey: string, over: Partial<NewCard> = {}): NewCard => ({
   card_key: ck,
+  app: over.platform ?? 'feishu',
   platform: 'feishu',
   handle: ck.split(':')[1]!,
   chat_id: 'oc_1',

@@ -36,7 +36,7 @@ export class ScriptedTasks {
     const t = this.tasks.get(id);
     if (!t) throw new TaskbotError('TASK_NOT_FOUND', id);
     return {
-      ref: { platform: 'feishu', kind: 'contact', id },
+      ref: { app: 'feishu', platform: 'feishu', kind: 'contact', id },
       state: t.state,
       total: 100,
       succeeded: t.done,

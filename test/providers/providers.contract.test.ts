@@ -9,10 +9,10 @@ import type { TaskRef } from '../../src/domain/task.js';
 import { fixture } from '../helpers/fixtures.js';
 
 const now = new Date('2026-11-21T10:00:00Z');
-const contactRef: TaskRef = { platform: 'feishu', kind: 'contact', id: '123456784b68a7c89abcdef092dc09ea' };
-const driveRef: TaskRef = { platform: 'feishu', kind: 'drive', id: '7360595374803812356' };
-const storageRef: TaskRef = { platform: 'dingtalk', kind: 'storage', id: 'task-7d8f', operator: 'union-1' };
-const docRef: TaskRef = { platform: 'dingtalk', kind: 'doc', id: 'abcd' };
+const contactRef: TaskRef = { app: 'feishu', platform: 'feishu', kind: 'contact', id: '123456784b68a7c89abcdef092dc09ea' };
+const driveRef: TaskRef = { app: 'feishu', platform: 'feishu', kind: 'drive', id: '7360595374803812356' };
+const storageRef: TaskRef = { app: 'dingtalk', platform: 'dingtalk', kind: 'storage', id: 'task-7d8f', operator: 'union-1' };
+const docRef: TaskRef = { app: 'dingtalk', platform: 'dingtalk', kind: 'doc', id: 'abcd' };
 
 function expectBadUpstream(fn: () => unknown, field: RegExp) {
   try {

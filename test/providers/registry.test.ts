@@ -9,29 +9,29 @@ const registry = new TaskRegistry({});
 
 describe('provider choice for an id', () => {
   it('Feishu: 32 hex is a contact task, digits a drive task', () => {
-    expect(registry.candidates({ platform: 'feishu', id: '0123456789ABCDEF0123456789abcdef' })).toEqual(['contact']);
-    expect(registry.candidates({ platform: 'feishu', id: '7360595374803812356' })).toEqual(['drive']);
+    expect(registry.candidates({ app: 'feishu', platform: 'feishu', id: '0123456789ABCDEF0123456789abcdef' })).toEqual(['contact']);
+    expect(registry.candidates({ app: 'feishu', platform: 'feishu', id: '7360595374803812356' })).toEqual(['drive']);
   });
 
   it('DingTalk: both kinds are candidates', () => {
-    expect(registry.candidates({ platform: 'dingtalk', id: 'abcd' })).toEqual(['storage', 'doc']);
+    expect(registry.candidates({ app: 'dingtalk', platform: 'dingtalk', id: 'abcd' })).toEqual(['storage', 'doc']);
   });
 
   it('an explicit kind wins, and must fit the platform and the id', () => {
-    expect(registry.candidates({ platform: 'dingtalk', id: '12345678', kind: 'doc' })).toEqual(['doc']);
-    expect(() => registry.candidates({ platform: 'feishu', id: '123', kind: 'doc' })).toThrow(/not a feishu task kind/);
-    expect(() => registry.candidates({ platform: 'feishu', id: 'abc', kind: 'drive' })).toThrow(/digits only/);
+    expect(registry.candidates({ app: 'dingtalk', platform: 'dingtalk', id: '12345678', kind: 'doc' })).toEqual(['doc']);
+    expect(() => registry.candidates({ app: 'feishu', platform: 'feishu', id: '123', kind: 'doc' })).toThrow(/not a feishu task kind/);
+    expect(() => registry.candidates({ app: 'feishu', platform: 'feishu', id: 'abc', kind: 'drive' })).toThrow(/digits only/);
   });
 
   it('rejects ids no kind accepts, naming the shapes', () => {
     for (const id of ['', 'abc', '123x', '1; DROP TABLE watches', '0123456789abcdef0123456789abcde']) {
-      expect(() => registry.candidates({ platform: 'feishu', id })).toThrow(/32 hexadecimal characters/);
+      expect(() => registry.candidates({ app: 'feishu', platform: 'feishu', id })).toThrow(/32 hexadecimal characters/);
     }
-    expect(() => registry.candidates({ platform: 'dingtalk', id: '../etc' })).toThrow(expect.objectContaining({ code: 'INVALID_TASK_ID' }));
+    expect(() => registry.candidates({ app: 'dingtalk', platform: 'dingtalk', id: '../etc' })).toThrow(expect.objectContaining({ code: 'INVALID_TASK_ID' }));
   });
 
   it('answers NOT_CONFIGURED for a platform without credentials', async () => {
-    await expect(registry.fetch({ platform: 'feishu', id: '42' })).rejects.toMatchObject({ code: 'NOT_CONFIGURED' });
+    await expect(registry.fetch({ app: 'feishu', platform: 'feishu', id: '42' })).rejects.toMatchObject({ code: 'NOT_CONFIGURED' });
   });
 });
 

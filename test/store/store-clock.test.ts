@@ -33,7 +33,7 @@ describe('the store clock on SQLite, across steps of the wall clock', () => {
     tasks.set('1', 'running', 10);
     const snap = tasks.snapshot('1');
     const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
-    const h = await messenger.send({ platform: 'feishu', chatId: 'oc_1' }, model);
+    const h = await messenger.send({ app: 'feishu', platform: 'feishu', chatId: 'oc_1' }, model);
     await engine.cards.track(h, snap, 'en', model);
     return { wall, clock, tasks, messenger, h, e: engine };
   }

@@ -165,14 +165,14 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
 
   it('chat settings: each field on its own, per chat', async () => {
     await open();
-    const chat = { platform: 'feishu' as const, chatId: 'oc_1' };
+    const chat = { app: 'feishu', platform: 'feishu' as const, chatId: 'oc_1' };
     expect(await getChatSettings(store, chat)).toEqual({});
     await setChatSettings(store, chat, { locale: 'en' }, 1);
     await setChatSettings(store, chat, { notifyDefault: true }, 2);
     expect(await getChatSettings(store, chat)).toEqual({ locale: 'en', notifyDefault: true });
     await setChatSettings(store, chat, { notifyDefault: false }, 3);
     expect(await getChatSettings(store, chat)).toEqual({ locale: 'en', notifyDefault: false });
-    expect(await getChatSettings(store, { platform: 'dingtalk', chatId: 'oc_1' })).toEqual({});
+    expect(await getChatSettings(store, { app: 'dingtalk', platform: 'dingtalk', chatId: 'oc_1' })).toEqual({});
   });
 
   it('idempotency keys: one request wins, a retry gets its answer, another body is a conflict, a released key is free', async () => {
@@ -327,7 +327,7 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
       ['dingtalk:old_form', 1 * day],
       ['dingtalk:new_form', 40 * day],
     ] as const) {
-      await store.forms.add({ form_key: k, platform: 'dingtalk', chat_id: 'cidA==', for_user: null, created_at: at });
+      await store.forms.add({ form_key: k, app: 'dingtalk', platform: 'dingtalk', chat_id: 'cidA==', for_user: null, created_at: at });
     }
     expect(await store.retention.prune(35 * day)).toEqual({ cards: 2, tasks: 1, forms: 1 });
     expect(await store.forms.get('dingtalk:old_form')).toBeUndefined();
@@ -393,19 +393,19 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
       false,
     );
 
-    const all = await store.cards.overview({ platform: 'feishu', chatId: 'oc_1', endedLimit: 20 });
+    const all = await store.cards.overview({ app: 'feishu', chatId: 'oc_1', endedLimit: 20 });
     expect(all.cards.map((r) => r.card_key)).toEqual(['feishu:active_old', ...Array.from({ length: 20 }, (_, i) => `feishu:c${299 - i}`)]);
     expect(all.tasks).toBe(301);
     expect(all.cards[0]).toMatchObject({ snapshot: expect.any(String), status: 'active' });
     // A digest's period: what ended since, and the active card whatever its age.
-    const since = await store.cards.overview({ platform: 'feishu', chatId: 'oc_1', since: 1290, endedLimit: 500 });
+    const since = await store.cards.overview({ app: 'feishu', chatId: 'oc_1', since: 1290, endedLimit: 500 });
     expect(since.cards.map((r) => r.card_key)).toEqual(['feishu:active_old', ...Array.from({ length: 10 }, (_, i) => `feishu:c${299 - i}`)]);
     expect(since.tasks).toBe(11);
     // One person's, in one chat or in every chat of the platform.
-    const mine = await store.cards.overview({ platform: 'feishu', askedBy: 'ou_a', endedLimit: 3 });
+    const mine = await store.cards.overview({ app: 'feishu', askedBy: 'ou_a', endedLimit: 3 });
     expect(mine.cards.map((r) => r.card_key)).toEqual(['feishu:elsewhere', 'feishu:active_old', 'feishu:c299', 'feishu:c297', 'feishu:c295']);
     expect(mine.tasks).toBe(152);
-    expect((await store.cards.overview({ platform: 'feishu', askedBy: 'ou_a', chatId: 'oc_1', endedLimit: 1 })).cards.map((r) => r.card_key)).toEqual([
+    expect((await store.cards.overview({ app: 'feishu', askedBy: 'ou_a', chatId: 'oc_1', endedLimit: 1 })).cards.map((r) => r.card_key)).toEqual([
       'feishu:active_old',
       'feishu:c299',
     ]);
@@ -421,6 +421,7 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     await open();
     const d = {
       chat_key: 'feishu:oc_1',
+      app: 'feishu',
       platform: 'feishu',
       chat_id: 'oc_1',
       cron: '0 9 * * *',
@@ -448,6 +449,7 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
   it('claims a digest planned at a time still ahead of now (the clock went back) once, to plan it again; not one planned before now or never', async () => {
     await open();
     const d = {
+      app: 'feishu',
       platform: 'feishu',
       cron: '0 9 * * *',
       time_zone: 'Asia/Shanghai',

@@ -37,9 +37,9 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
 
   /** What a command does: fetch, send the card, start watching it. */
   async function showCard(e: WatchEngine, chatId: string, id: string) {
-    const snap = await registry.fetch({ platform: 'feishu', id });
+    const snap = await registry.fetch({ app: 'feishu', platform: 'feishu', id });
     const model = taskCard(snap, { locale: 'zh', timeZone: TZ, mode: 'live' });
-    const handle = await messenger.send({ platform: 'feishu', chatId }, model);
+    const handle = await messenger.send({ app: 'feishu', platform: 'feishu', chatId }, model);
     await e.cards.track(handle, snap, 'zh', model);
     return handle;
   }
@@ -86,9 +86,9 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const e = engine();
     fake.addTask({ id: hex(31), kind: 'contact', total: 50, outcome: 'succeeded', queuedSteps: 0, runningSteps: 20 });
     const zh = [await showCard(e, 'oc_1', hex(31)), await showCard(e, 'oc_2', hex(31))];
-    const snap = await registry.fetch({ platform: 'feishu', id: hex(31) });
+    const snap = await registry.fetch({ app: 'feishu', platform: 'feishu', id: hex(31) });
     const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
-    const en = await messenger.send({ platform: 'feishu', chatId: 'oc_3' }, model);
+    const en = await messenger.send({ app: 'feishu', platform: 'feishu', chatId: 'oc_3' }, model);
     await e.cards.track(en, snap, 'en', model);
     await clock.advance(2000);
     expect(await round(e)).toBe(1);
@@ -288,7 +288,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const waiting = (await store.cards.get(cardKey(h)))!;
     expect(waiting).toMatchObject({ status: 'done', last_error: 'PERMISSION_DENIED' });
     expect(waiting.shown).not.toBe('done');
-    expect(e.alerts.current()).toEqual([{ platform: 'feishu', code: 'PERMISSION_DENIED' }]);
+    expect(e.alerts.current()).toEqual([{ app: 'feishu', code: 'PERMISSION_DENIED' }]);
     expect(messenger.mentions).toHaveLength(0);
     // Retried, but rarely: never more than one try a minute once it has backed off.
     const tries = messenger.attempts;
@@ -354,13 +354,13 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const stopped = await e.cards.stopCard(cardKey(a), { inline: true });
     expect(stopped.status === 'stopped' && stopped.card?.note).toContain('已停止自动更新');
     expect(messenger.updatesOf(a.handle)).toHaveLength(0); // answered inline
-    expect(await e.cards.stopInChat({ platform: 'feishu', chatId: 'oc_1' }, hex(8))).toBe(1);
+    expect(await e.cards.stopInChat({ app: 'feishu', platform: 'feishu', chatId: 'oc_1' }, hex(8))).toBe(1);
     expect(messenger.updatesOf(b.handle).at(-1)!.note).toContain('已停止自动更新');
     await clock.advance(2000);
     await round(e);
     expect(messenger.updatesOf(c.handle)).toHaveLength(1);
     expect(messenger.updatesOf(a.handle)).toHaveLength(0);
-    expect(await e.cards.stopInChat({ platform: 'feishu', chatId: 'oc_2' }, hex(8))).toBe(1);
+    expect(await e.cards.stopInChat({ app: 'feishu', platform: 'feishu', chatId: 'oc_2' }, hex(8))).toBe(1);
     expect((await store.tasks.get(`feishu:contact:${hex(8)}`))!.active).toBe(0);
   });
 

@@ -28,7 +28,7 @@ describe('the time-left estimate on the card and in polling', () => {
     tasks.set('1', 'running', 0);
     const snap = tasks.snapshot('1');
     const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
-    await engine.cards.track(await messenger.send({ platform: 'feishu', chatId: 'oc_1' }, model), snap, 'en', model);
+    await engine.cards.track(await messenger.send({ app: 'feishu', platform: 'feishu', chatId: 'oc_1' }, model), snap, 'en', model);
     for (let s = 0; s < minutes * 60; s++) {
       await clock.advance(1000);
       tasks.set('1', 'running', Math.min(99, Math.floor((clock.now() - start) / 1000 / secPerPercent)));
@@ -58,7 +58,7 @@ describe('the time-left estimate on the card and in polling', () => {
     const show = async (id: string) => {
       const snap = tasks.snapshot(id);
       const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
-      const h = await messenger.send({ platform: 'feishu', chatId: `oc_${id}` }, model);
+      const h = await messenger.send({ app: 'feishu', platform: 'feishu', chatId: `oc_${id}` }, model);
       await e.cards.track(h, snap, 'en', model);
       return h;
     };
@@ -94,7 +94,7 @@ describe('the time-left estimate on the card and in polling', () => {
     tasks.set('2', 'running', 10);
     const snap = tasks.snapshot('2');
     const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
-    const h = await messenger.send({ platform: 'feishu', chatId: 'oc_1' }, model);
+    const h = await messenger.send({ app: 'feishu', platform: 'feishu', chatId: 'oc_1' }, model);
     await engine.cards.track(h, snap, 'en', model);
     const count = async (seconds: number) => {
       const before = tasks.fetchCount('2');
@@ -119,7 +119,7 @@ describe('the time-left estimate on the card and in polling', () => {
       tasks.set(`b${i}`, 'running', 10);
       const snap = tasks.snapshot(`b${i}`);
       const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
-      const h = await messenger.send({ platform: 'feishu', chatId: `oc_${i}` }, model);
+      const h = await messenger.send({ app: 'feishu', platform: 'feishu', chatId: `oc_${i}` }, model);
       await limited.cards.track(h, snap, 'en', model);
       handles.push(h);
     }

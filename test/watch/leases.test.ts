@@ -56,7 +56,7 @@ describe.each(STORE_KINDS)('leases cover the work they guard (%s)', (kind) => {
   async function show(id: string, chatId: string): Promise<CardHandle> {
     const snap = tasks.snapshot(id);
     const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
-    const handle = await messenger.send({ platform: 'feishu', chatId }, model);
+    const handle = await messenger.send({ app: 'feishu', platform: 'feishu', chatId }, model);
     await a.cards.track(handle, snap, 'en', model);
     return handle;
   }

@@ -130,7 +130,7 @@ class World {
     const w = new World(stores, violations);
     const db = { now: () => w.clock.mono() + Date.UTC(2026, 10, 22, 2), mono: () => w.clock.mono(), sleep: (ms: number) => w.clock.sleep(ms) };
     // The first chat keeps its live cards pinned: the pins follow the cards' lives too.
-    await setChatSettings(stores[0]!, { platform: 'feishu', chatId: PINNED_CHAT }, { pin: true }, db.now());
+    await setChatSettings(stores[0]!, { app: 'feishu', platform: 'feishu', chatId: PINNED_CHAT }, { pin: true }, db.now());
     w.time = kind === 'sqlite' ? await StoreClock.open(stores[0]!, w.clock) : db;
     w.engines.push(w.engine(0), w.engine(1));
     return w;
@@ -193,7 +193,7 @@ class World {
     this.touched.add(id);
     const snap = this.tasks.snapshot(id);
     const model = taskCard(snap, { locale: 'en', timeZone: 'Asia/Shanghai', mode: isTerminal(snap.state) ? 'final' : 'live' });
-    const handle = await this.messenger.send({ platform: 'feishu', chatId: CHATS[chat]! }, model);
+    const handle = await this.messenger.send({ app: 'feishu', platform: 'feishu', chatId: CHATS[chat]! }, model);
     this.seen.push({ handle: handle.handle, model });
     await this.engines[e]!.cards.track(handle, snap, 'en', model);
     this.cards.push({ handle, task: id });

@@ -38,7 +38,7 @@ describe.each(STORE_KINDS)('notify me when done (%s)', (kind) => {
   async function show(id: string, chatId = 'oc_1'): Promise<CardHandle> {
     const snap = tasks.snapshot(id);
     const model = taskCard(snap, { locale: 'en', timeZone: TZ, mode: 'live' });
-    const handle = await messenger.send({ platform: 'feishu', chatId }, model);
+    const handle = await messenger.send({ app: 'feishu', platform: 'feishu', chatId }, model);
     await engines[0]!.cards.track(handle, snap, 'en', model);
     return handle;
   }

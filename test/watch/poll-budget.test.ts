@@ -4,24 +4,34 @@ import { PollBudget } from '../../src/watch/poll-budget.js';
 describe('poll budget', () => {
   it('lets at most its share through in any second, per API, and serves those it turned away first', () => {
     const b = new PollBudget({ 'feishu:drive': 2 });
-    expect(b.take('feishu:drive', 'a', 1000)).toEqual({ ok: true });
-    expect(b.take('feishu:drive', 'b', 1400)).toEqual({ ok: true });
-    expect(b.take('feishu:drive', 'c', 1500)).toEqual({ ok: false, waitMs: 500 });
-    expect(b.take('feishu:drive', 'd', 1600)).toEqual({ ok: false, waitMs: 800 });
-    expect(b.take('feishu:contact', 'x', 1600)).toEqual({ ok: true }); // another API, not limited here
+    expect(b.take('feishu', 'feishu:drive', 'a', 1000)).toEqual({ ok: true });
+    expect(b.take('feishu', 'feishu:drive', 'b', 1400)).toEqual({ ok: true });
+    expect(b.take('feishu', 'feishu:drive', 'c', 1500)).toEqual({ ok: false, waitMs: 500 });
+    expect(b.take('feishu', 'feishu:drive', 'd', 1600)).toEqual({ ok: false, waitMs: 800 });
+    expect(b.take('feishu', 'feishu:contact', 'x', 1600)).toEqual({ ok: true }); // another API, not limited here
     // At 2000 one slot is free: it is c's, not the newcomer a's.
-    expect(b.take('feishu:drive', 'a', 2000)).toMatchObject({ ok: false });
-    expect(b.take('feishu:drive', 'c', 2000)).toEqual({ ok: true });
-    expect(b.take('feishu:drive', 'd', 2400)).toEqual({ ok: true });
+    expect(b.take('feishu', 'feishu:drive', 'a', 2000)).toMatchObject({ ok: false });
+    expect(b.take('feishu', 'feishu:drive', 'c', 2000)).toEqual({ ok: true });
+    expect(b.take('feishu', 'feishu:drive', 'd', 2400)).toEqual({ ok: true });
   });
   it("a person's read that reached upstream is charged to the budget: the polls of that second make room for it", () => {
     const b = new PollBudget({ 'feishu:drive': 2 });
-    b.charge('feishu:drive', 1000);
-    expect(b.take('feishu:drive', 'a', 1100)).toEqual({ ok: true });
-    expect(b.take('feishu:drive', 'b', 1200)).toMatchObject({ ok: false });
-    b.charge('feishu:contact', 1200); // an API without a budget: nothing to charge
-    expect(b.take('feishu:contact', 'x', 1200)).toEqual({ ok: true });
-    expect(b.take('feishu:drive', 'b', 2000)).toEqual({ ok: true }); // the charge aged out
+    b.charge('feishu', 'feishu:drive', 1000);
+    expect(b.take('feishu', 'feishu:drive', 'a', 1100)).toEqual({ ok: true });
+    expect(b.take('feishu', 'feishu:drive', 'b', 1200)).toMatchObject({ ok: false });
+    b.charge('feishu', 'feishu:contact', 1200); // an API without a budget: nothing to charge
+    expect(b.take('feishu', 'feishu:contact', 'x', 1200)).toEqual({ ok: true });
+    expect(b.take('feishu', 'feishu:drive', 'b', 2000)).toEqual({ ok: true }); // the charge aged out
+  });
+
+  it("each app has its own budget: one app's polls and charges never take another's", () => {
+    const b = new PollBudget({ 'feishu:drive': 1 });
+    expect(b.take('feishu', 'feishu:drive', 'a', 1000)).toEqual({ ok: true });
+    expect(b.take('feishu', 'feishu:drive', 'b', 1000)).toMatchObject({ ok: false });
+    // The same task key in another app is another task, with its own second.
+    expect(b.take('lark', 'feishu:drive', 'a', 1000)).toEqual({ ok: true });
+    b.charge('lark', 'feishu:drive', 1500);
+    expect(b.take('feishu', 'feishu:drive', 'b', 2000)).toEqual({ ok: true });
   });
 
   it('a line longer than half a minute still serves everyone once, in order (a task keeps its turn until it comes back)', () => {
@@ -32,7 +42,7 @@ describe('poll budget', () => {
     for (let now = 0; now <= 90_000 && due.size > 0; now += 100) {
       for (const [key, at] of [...due]) {
         if (at > now) continue;
-        const r = budget.take('feishu:contact', key, now);
+        const r = budget.take('feishu', 'feishu:contact', key, now);
         if (r.ok) {
           polled.push(key);
           due.delete(key);
@@ -47,7 +57,7 @@ describe('poll budget', () => {
     let share = 1 / 3;
     const budget = new PollBudget({ 'feishu:contact': 12 }, () => share);
     const waiting = new Set(Array.from({ length: 20 }, (_, i) => `t${i}`));
-    const round = (now: number) => [...waiting].filter((k) => budget.take('feishu:contact', k, now).ok && waiting.delete(k)).length;
+    const round = (now: number) => [...waiting].filter((k) => budget.take('feishu', 'feishu:contact', k, now).ok && waiting.delete(k)).length;
     expect(round(0)).toBe(4);
     share = 1;
     expect(round(1000)).toBe(12);
@@ -62,7 +72,7 @@ describe('poll budget', () => {
     for (let now = 0; now <= 300_000; now += 100) {
       for (const [key, at] of [...due]) {
         if (at > now) continue;
-        const r = budget.take('feishu:contact', key, now);
+        const r = budget.take('feishu', 'feishu:contact', key, now);
         if (r.ok) {
           worstWait = Math.max(worstWait, now - (last.get(key) ?? 0));
           last.set(key, now);

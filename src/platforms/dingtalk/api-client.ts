@@ -16,6 +16,8 @@ import { fetchAccessToken } from './access-token.js';
 export interface DingtalkApiOptions {
   clientId: string;
   clientSecret: string;
+  /** What the operator calls these credentials, for the one line that says they were refused. */
+  credentials?: string;
   apiBase: string;
   oapiBase: string;
   timeoutMs: number;

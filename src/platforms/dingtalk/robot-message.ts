@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { InboundCommand } from '../../domain/inbound-port.js';
+import type { PlatformCommand } from '../../domain/inbound-port.js';
 import { loose, looseObject, parseJsonText } from '../lenient.js';
 import { USER_CHAT_PREFIX } from './messenger.js';
 
@@ -21,7 +21,7 @@ const RobotMessage = z.object({
 });
 type RobotMessage = z.output<typeof RobotMessage>;
 
-export type ReadResult = { cmd?: InboundCommand; keys: string[] } | { issue: string };
+export type ReadResult = { cmd?: PlatformCommand; keys: string[] } | { issue: string };
 
 /** Reads a robot message (the Stream frame's `data` text): the command, or why it could not be read. Never throws. */
 export function readRobotMessage(data: string, deps: { unionIdOf: (staffId: string) => Promise<string> }): ReadResult {
@@ -31,7 +31,7 @@ export function readRobotMessage(data: string, deps: { unionIdOf: (staffId: stri
 }
 
 /** A robot message as a neutral command; 1:1 chats are keyed by the person. */
-export function toInbound(m: RobotMessage, deps: { unionIdOf: (staffId: string) => Promise<string> }): InboundCommand | undefined {
+export function toInbound(m: RobotMessage, deps: { unionIdOf: (staffId: string) => Promise<string> }): PlatformCommand | undefined {
   const staffId = m.senderStaffId;
   const p2p = m.conversationType === '1';
   if (p2p && !staffId) return undefined; // nobody to answer

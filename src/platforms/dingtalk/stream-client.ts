@@ -4,10 +4,13 @@ import WebSocket from 'ws';
 import { TaskbotError } from '../../domain/errors.js';
 import { httpRequest, parseJson } from '../../http/request.js';
 import { proxyRefusal, webSocketAgent } from '../../http/proxy.js';
+import { DINGTALK_CREDENTIALS } from './access-token.js';
 
 export interface StreamClientOptions {
   clientId: string;
   clientSecret: string;
+  /** What the operator calls these credentials, for the one line that says they were refused. */
+  credentials?: string;
   apiBase: string;
   logger?: Logger;
   timeoutMs?: number;
@@ -121,7 +124,7 @@ export class StreamClient extends dingtalkStream.DWClient {
       endpoint,
     });
     if (res.status === 401 || res.status === 403 || (res.status === 400 && /client|secret|auth/i.test(res.text))) {
-      throw new TaskbotError('AUTH_FAILED', `${endpoint}: DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET refused (HTTP ${res.status})`, {
+      throw new TaskbotError('AUTH_FAILED', `${endpoint}: ${this.o.credentials ?? DINGTALK_CREDENTIALS} refused (HTTP ${res.status})`, {
         endpoint,
         httpStatus: res.status,
       });

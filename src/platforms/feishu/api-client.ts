@@ -18,6 +18,8 @@ import type { LimitShare } from '../../domain/limit-share.js';
 export interface FeishuApiOptions {
   appId: string;
   appSecret: string;
+  /** What the operator calls these credentials, for the one line that says they were refused. */
+  credentials?: string;
   domain: string;
   timeoutMs: number;
   retry?: RetryOptions;
@@ -218,7 +220,11 @@ export class FeishuApi implements FeishuTaskApi {
     const b = body as { tenant_access_token?: unknown; expire?: unknown } | undefined;
     if (err) {
       if (err.retryable) throw err;
-      throw new TaskbotError('AUTH_FAILED', `Feishu refused FEISHU_APP_ID / FEISHU_APP_SECRET: ${err.details.upstreamMessage || err.message}`, err.details);
+      throw new TaskbotError(
+        'AUTH_FAILED',
+        `Feishu refused ${this.opts.credentials ?? 'FEISHU_APP_ID / FEISHU_APP_SECRET'}: ${err.details.upstreamMessage || err.message}`,
+        err.details,
+      );
     }
     if (typeof b?.tenant_access_token !== 'string' || typeof b.expire !== 'number') {
       throw new TaskbotError('BAD_UPSTREAM_RESPONSE', `${endpoint}: answer has no tenant_access_token`, { endpoint });

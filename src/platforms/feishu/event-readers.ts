@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { InboundCommand } from '../../domain/inbound-port.js';
+import type { PlatformCommand } from '../../domain/inbound-port.js';
 import { loose, looseArray, looseObject, parseJsonText } from '../lenient.js';
 import { TrackFormValues, trackFormText } from '../form-values.js';
 
@@ -24,7 +24,7 @@ export const MessageEvent = z.object({
 });
 export type MessageEvent = z.output<typeof MessageEvent>;
 
-export type ReadResult = { cmd?: InboundCommand; keys: string[] } | { issue: string };
+export type ReadResult = { cmd?: PlatformCommand; keys: string[] } | { issue: string };
 
 /**
  * Reads a delivered message: the command for us (undefined when it is not addressed to us) and
@@ -41,7 +41,7 @@ export function readMessage(data: unknown, botOpenId: string): ReadResult {
  * A message for us, as a neutral command: group messages only when they mention the bot,
  * 1:1 messages always; mention placeholders (and @_all) removed. Undefined when not for us.
  */
-export function toInbound(ev: MessageEvent, botOpenId: string): InboundCommand | undefined {
+export function toInbound(ev: MessageEvent, botOpenId: string): PlatformCommand | undefined {
   const m = ev.message;
   const sender = ev.sender;
   if (sender?.sender_type && sender.sender_type !== 'user') return undefined; // other bots, system
@@ -110,7 +110,7 @@ export type CardActionEvent = z.output<typeof CardActionEvent>;
  * A submitted Track a task form as the `status` command it stands for, answered as a reply to the
  * card that carried the form; undefined when the event holds no form values.
  */
-export function trackFormCommand(ev: CardActionEvent): { cmd: InboundCommand; keys: string[] } | undefined {
+export function trackFormCommand(ev: CardActionEvent): { cmd: PlatformCommand; keys: string[] } | undefined {
   const f = TrackFormValues.safeParse(ev.action?.form_value ?? undefined);
   const chatId = ev.context.open_chat_id;
   if (!f.success || !chatId) return undefined;
@@ -141,7 +141,7 @@ export const MENU_COMMANDS: Readonly<Record<string, string>> = { track: 'help', 
  * A bot menu click as a command answered to the clicker in their 1:1 chat (the event names no
  * chat: the answer goes to their open_id). An item we do not know is answered with help, not silence.
  */
-export function menuCommand(data: unknown): { cmd: InboundCommand; keys: string[] } | { issue: string } {
+export function menuCommand(data: unknown): { cmd: PlatformCommand; keys: string[] } | { issue: string } {
   const p = MenuEvent.safeParse(data);
   const user = p.success ? p.data.operator?.operator_id?.open_id : undefined;
   if (!p.success || !user)

@@ -3,6 +3,8 @@ import { lark, type LarkSdk } from './sdk.js';
 import type { Logger } from 'pino';
 
 export interface WebhookConfig {
+  /** The app whose path this is: an event whose header names another app is refused. */
+  appId: string;
   encryptKey: string;
   verificationToken: string;
   dispatcher: LarkSdk.EventDispatcher;
@@ -48,7 +50,8 @@ export async function handleFeishuWebhook(req: WebhookRequest, cfg: WebhookConfi
     return { status: 400, body: { error: 'body is not JSON' } };
   }
   const plain = body.encrypt !== undefined ? decrypt(body.encrypt, cfg.encryptKey) : body;
-  if (!plain) return { status: 400, body: { error: 'cannot decrypt' } };
+  // Encrypted with another key: not this app's (another app's event, or a forgery).
+  if (!plain) return { status: 401, body: { error: 'cannot decrypt' } };
 
   // The URL check when the URL is saved in the console: prove we know the token, echo the challenge.
   if (plain.type === 'url_verification') {
@@ -69,6 +72,9 @@ export async function handleFeishuWebhook(req: WebhookRequest, cfg: WebhookConfi
   if (!Number.isFinite(sentAt) || Math.abs(now - sentAt) > MAX_SKEW_MS) return { status: 401, body: { error: 'stale timestamp' } };
   const token = (plain.header as { token?: unknown } | undefined)?.token ?? plain.token;
   if (typeof token !== 'string' || !sameText(token, cfg.verificationToken)) return { status: 401, body: { error: 'bad verification token' } };
+  // Several apps may share keys by mistake: an event is only ever the app's whose path it came to.
+  const appId = (plain.header as { app_id?: unknown } | undefined)?.app_id;
+  if (appId !== undefined && appId !== cfg.appId) return { status: 401, body: { error: "another app's event" } };
 
   // Checked: the dispatcher only parses (and decrypts) now.
   const result = await cfg.dispatcher.invoke(body, { needCheck: false });

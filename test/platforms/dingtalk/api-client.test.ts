@@ -38,7 +38,7 @@ describe('DingTalk task providers over undici against the fake', () => {
   it('follows a storage task INIT → IN_PROGRESS → FAIL with its fail message, asking as the operator', async () => {
     fake.addTask({ id: 'mv-1', kind: 'storage', total: 20, outcome: 'failed', runningSteps: 2, failMessage: '目标文件夹不存在' });
     const states = [];
-    for (let i = 0; i < 4; i++) states.push(await registry.fetch({ platform: 'dingtalk', id: 'mv-1', kind: 'storage', operator: UNION }));
+    for (let i = 0; i < 4; i++) states.push(await registry.fetch({ app: 'dingtalk', platform: 'dingtalk', id: 'mv-1', kind: 'storage', operator: UNION }));
     expect(states.map((s) => s.state)).toEqual(['queued', 'running', 'running', 'failed']);
     expect(states[3]).toMatchObject({ failureReason: '目标文件夹不存在', total: 20 });
     expect(fake.calls(/storage/).every((r) => r.query.get('unionId') === UNION)).toBe(true);
@@ -47,7 +47,7 @@ describe('DingTalk task providers over undici against the fake', () => {
   it('follows a doc task -1 → 0 → 2 (partial), reading succCount', async () => {
     fake.addTask({ id: 'copy-1', kind: 'doc', total: 5, outcome: 'partial', runningSteps: 1 });
     const states = [];
-    for (let i = 0; i < 3; i++) states.push(await registry.fetch({ platform: 'dingtalk', id: 'copy-1', kind: 'doc' }));
+    for (let i = 0; i < 3; i++) states.push(await registry.fetch({ app: 'dingtalk', platform: 'dingtalk', id: 'copy-1', kind: 'doc' }));
     expect(states.map((s) => s.state)).toEqual(['queued', 'running', 'partial']);
     expect(states[2]).toMatchObject({ succeeded: 4, failed: 1, total: 5 });
   });
@@ -55,12 +55,12 @@ describe('DingTalk task providers over undici against the fake', () => {
   it('asks doc, then storage, and keeps the one that knows the id', async () => {
     fake.addTask({ id: 'only-storage', kind: 'storage', total: 3, outcome: 'succeeded' });
     fake.addTask({ id: 'only-doc', kind: 'doc', total: 3, outcome: 'succeeded' });
-    expect((await registry.fetch({ platform: 'dingtalk', id: 'only-storage', operator: UNION })).ref.kind).toBe('storage');
-    expect((await registry.fetch({ platform: 'dingtalk', id: 'only-doc', operator: UNION })).ref.kind).toBe('doc');
-    expect((await registry.fetch({ platform: 'dingtalk', id: 'only-doc' })).ref.kind).toBe('doc');
-    await expect(registry.fetch({ platform: 'dingtalk', id: 'nobody', operator: UNION })).rejects.toMatchObject({ code: 'TASK_NOT_FOUND' });
+    expect((await registry.fetch({ app: 'dingtalk', platform: 'dingtalk', id: 'only-storage', operator: UNION })).ref.kind).toBe('storage');
+    expect((await registry.fetch({ app: 'dingtalk', platform: 'dingtalk', id: 'only-doc', operator: UNION })).ref.kind).toBe('doc');
+    expect((await registry.fetch({ app: 'dingtalk', platform: 'dingtalk', id: 'only-doc' })).ref.kind).toBe('doc');
+    await expect(registry.fetch({ app: 'dingtalk', platform: 'dingtalk', id: 'nobody', operator: UNION })).rejects.toMatchObject({ code: 'TASK_NOT_FOUND' });
     // Without an operator, storage cannot be asked: the answer says so.
-    const e = await registry.fetch({ platform: 'dingtalk', id: 'only-storage' }).catch((x) => x);
+    const e = await registry.fetch({ app: 'dingtalk', platform: 'dingtalk', id: 'only-storage' }).catch((x) => x);
     expect(e).toMatchObject({ code: 'TASK_NOT_FOUND' });
     expect(e.message).toMatch(/storage tasks are looked up as the user/);
   });
@@ -70,15 +70,15 @@ describe('DingTalk task providers over undici against the fake', () => {
     fake.addTask({ id: 'a-storage', kind: 'storage', total: 3, outcome: 'succeeded' });
     fake.denyScope('member');
     const operatorOf = () => api.unionIdOf('staff001');
-    expect((await registry.fetch({ platform: 'dingtalk', id: 'a-doc', operatorOf })).ref.kind).toBe('doc');
+    expect((await registry.fetch({ app: 'dingtalk', platform: 'dingtalk', id: 'a-doc', operatorOf })).ref.kind).toBe('doc');
     expect(fake.calls('/topapi/v2/user/get')).toHaveLength(0);
-    const e = await registry.fetch({ platform: 'dingtalk', id: 'a-storage', operatorOf }).catch((x) => x);
+    const e = await registry.fetch({ app: 'dingtalk', platform: 'dingtalk', id: 'a-storage', operatorOf }).catch((x) => x);
     expect(e).toMatchObject({ code: 'PERMISSION_DENIED', details: { scopes: ['qyapi_get_member'] } });
   });
 
   it('surfaces a real error from one side of "ask both" rather than not-found', async () => {
     fake.denyScope('storage');
-    const e = await registry.fetch({ platform: 'dingtalk', id: 'x1', operator: UNION }).catch((x) => x);
+    const e = await registry.fetch({ app: 'dingtalk', platform: 'dingtalk', id: 'x1', operator: UNION }).catch((x) => x);
     expect(e).toMatchObject({ code: 'PERMISSION_DENIED', details: { scopes: ['Storage.Task.Read'] } });
   });
 

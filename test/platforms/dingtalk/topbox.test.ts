@@ -48,7 +48,7 @@ describe('DingTalk top box (吊顶)', () => {
   it("taskbot's pin sends every field of the example's top box, and its unpin closes that box", async () => {
     const m = new DingtalkMessenger(api, { robotCode: fake.clientId, cardTemplateId: 'tpl', topBoxTemplateId: 'tpl-top' });
     const model = Object.values(sampleCards('zh')).find((c) => c.type === 'task' && !c.final)!;
-    const card = { platform: 'dingtalk' as const, chatId: 'cidG==', handle: 'tb-card-1' };
+    const card = { app: 'dingtalk', platform: 'dingtalk' as const, chatId: 'cidG==', handle: 'tb-card-1' };
     await m.pin(card, model);
     const ours = fake.calls('/v1.0/card/instances/createAndDeliver').at(-1)!.body as Record<string, unknown>;
     const shape = (o: unknown): unknown =>
@@ -62,7 +62,7 @@ describe('DingTalk top box (吊顶)', () => {
     await m.unpin({ ...card, pinned: true });
     expect(fake.im.openTopBoxes('cidG==')).toEqual([]);
     // 1:1 chats have no top box; without the template there are no pins.
-    expect(m.cannotPin({ platform: 'dingtalk', chatId: 'user:staff001' })).toBe('groups-only');
+    expect(m.cannotPin({ app: 'dingtalk', platform: 'dingtalk', chatId: 'user:staff001' })).toBe('groups-only');
     expect(new DingtalkMessenger(api, { robotCode: 'r' }).cannotPin(card)).toBe('needs-template');
   });
 });

@@ -34,7 +34,7 @@ describe('Feishu task providers through the SDK Client against the fake', () => 
   it('follows a contact task from queued through running to partial, with failed items', async () => {
     fake.addTask({ id: CONTACT_ID, kind: 'contact', total: 10, outcome: 'partial', queuedSteps: 1, runningSteps: 2 });
     const seen: TaskSnapshot[] = [];
-    for (let i = 0; i < 4; i++) seen.push(await registry.fetch({ platform: 'feishu', id: CONTACT_ID }));
+    for (let i = 0; i < 4; i++) seen.push(await registry.fetch({ app: 'feishu', platform: 'feishu', id: CONTACT_ID }));
     expect(seen.map((s) => s.state)).toEqual(['queued', 'running', 'running', 'partial']);
     expect(seen.map((s) => s.succeeded! + s.failed!)).toEqual([0, 3, 6, 10]);
     const last = seen[3]!;
@@ -46,10 +46,10 @@ describe('Feishu task providers through the SDK Client against the fake', () => 
   it('reads drive tasks through the typed taskCheck helper: process → success / fail', async () => {
     fake.addTask({ id: DRIVE_ID, kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 1 });
     fake.addTask({ id: '42', kind: 'drive', total: 1, outcome: 'failed', queuedSteps: 0, runningSteps: 1 });
-    expect((await registry.fetch({ platform: 'feishu', id: DRIVE_ID })).state).toBe('running');
-    expect((await registry.fetch({ platform: 'feishu', id: DRIVE_ID })).state).toBe('succeeded');
-    await registry.fetch({ platform: 'feishu', id: '42' });
-    expect((await registry.fetch({ platform: 'feishu', id: '42' })).state).toBe('failed');
+    expect((await registry.fetch({ app: 'feishu', platform: 'feishu', id: DRIVE_ID })).state).toBe('running');
+    expect((await registry.fetch({ app: 'feishu', platform: 'feishu', id: DRIVE_ID })).state).toBe('succeeded');
+    await registry.fetch({ app: 'feishu', platform: 'feishu', id: '42' });
+    expect((await registry.fetch({ app: 'feishu', platform: 'feishu', id: '42' })).state).toBe('failed');
     expect(fake.calls('/open-apis/drive/v1/files/task_check')[0]!.query.get('task_id')).toBe(DRIVE_ID);
   });
 
@@ -112,13 +112,13 @@ describe('Feishu task providers through the SDK Client against the fake', () => 
 
   it('names the missing scope', async () => {
     fake.denyScope('/open-apis/contact/v2/task/get');
-    const e = await registry.fetch({ platform: 'feishu', id: CONTACT_ID }).catch((x) => x);
+    const e = await registry.fetch({ app: 'feishu', platform: 'feishu', id: CONTACT_ID }).catch((x) => x);
     expect(e).toMatchObject({ code: 'PERMISSION_DENIED', details: { scopes: ['contact:contact', 'contact:contact:readonly_as_app'] } });
     expect(e.message).toContain('contact:contact');
   });
 
   it('reports an unknown contact task as TASK_NOT_FOUND and a bad secret as AUTH_FAILED', async () => {
-    await expect(registry.fetch({ platform: 'feishu', id: CONTACT_ID })).rejects.toMatchObject({ code: 'TASK_NOT_FOUND' });
+    await expect(registry.fetch({ app: 'feishu', platform: 'feishu', id: CONTACT_ID })).rejects.toMatchObject({ code: 'TASK_NOT_FOUND' });
     const wrong = client({ appSecret: 'nope' });
     await expect(wrong.driveTaskCheck(DRIVE_ID)).rejects.toMatchObject({ code: 'AUTH_FAILED', details: { upstreamCode: 10014 } });
   });
