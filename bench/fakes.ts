@@ -8,6 +8,8 @@ export interface FakesProcess {
   dingtalk: string;
   feishuApp: [string, string];
   dingtalkApp: [string, string];
+  /** Every app's fake (FAKE_APPS of each platform; the first is the one above). */
+  apps: { feishu: { url: string; appId: string; appSecret: string }[]; dingtalk: { url: string; clientId: string; clientSecret: string }[] };
   addTasks(platform: 'feishu' | 'dingtalk', scripts: TaskScript[]): Promise<void>;
   requests(platform: 'feishu' | 'dingtalk', path: RegExp): Promise<number>;
   configure(platform: 'feishu' | 'dingtalk', settings: Record<string, unknown>): Promise<void>;
@@ -16,15 +18,16 @@ export interface FakesProcess {
 }
 
 /** Starts the fake platforms in a child process, so their work does not count as taskbot's. */
-export async function startFakes(): Promise<FakesProcess> {
+export async function startFakes(appsPerPlatform = 1): Promise<FakesProcess> {
   const child: ChildProcess = spawn(process.execPath, [new URL('../src/sandbox/fake-process.js', import.meta.url).pathname], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, FAKE_APPS: String(appsPerPlatform) },
   });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`fake platforms exited with ${code}`)));
   });
-  const info = JSON.parse(line) as Pick<FakesProcess, 'feishu' | 'dingtalk' | 'feishuApp' | 'dingtalkApp'>;
+  const info = JSON.parse(line) as Pick<FakesProcess, 'feishu' | 'dingtalk' | 'feishuApp' | 'dingtalkApp' | 'apps'>;
   const base = (p: 'feishu' | 'dingtalk') => (p === 'feishu' ? info.feishu : info.dingtalk);
   return {
     ...info,

@@ -24,6 +24,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   freshness: async () => (await import('./freshness.js')).benchFreshness(),
   growth: async () => (await import('./growth.js')).benchGrowth(),
   burst: async () => (await import('./burst.js')).benchBurst(),
+  apps: async () => (await import('./apps.js')).benchApps(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -14,7 +14,8 @@ const el = (tag, attrs = {}, ...children) => {
 };
 
 const entries = new Map();
-let chats = {};
+/** The app a message of the transcript belongs to: presses and forms go to that app's platform. */
+const appOf = (id) => entries.get(id)?.app;
 
 async function post(path, body) {
   const r = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -73,7 +74,7 @@ function feishuElement(node, messageId) {
         {
           class: node.type === 'primary' ? 'primary' : node.type === 'danger' ? 'danger' : '',
           'data-action': action,
-          onclick: () => click('feishu', messageId, action),
+          onclick: () => click(messageId, action),
         },
         feishuText(node.text),
       );
@@ -145,7 +146,7 @@ function trackForm(node, messageId) {
         ev.preventDefault();
         const f = ev.target;
         const values = { task_id: f.elements.task_id.value, kind: f.elements.kind.value, notify: f.elements.notify.checked };
-        const r = await post('/console/form', { platform: 'feishu', id: messageId, values });
+        const r = await post('/console/form', { app: appOf(messageId), id: messageId, values });
         toast(r.toast);
       },
     },
@@ -263,7 +264,7 @@ function dingtalkForm(p, outTrackId) {
         const values = Object.fromEntries(
           shown.map((f) => [f.name, f.type === 'CHECKBOX' ? ev.target.elements[f.name].checked : ev.target.elements[f.name].value]),
         );
-        const r = await post('/console/form', { platform: 'dingtalk', id: outTrackId, values });
+        const r = await post('/console/form', { app: appOf(outTrackId), id: outTrackId, values });
         toast(r.toast);
       },
     },
@@ -275,9 +276,9 @@ function dingtalkForm(p, outTrackId) {
 function dingtalkCard(p, outTrackId) {
   const buttons = [];
   if (p.showRefresh === 'true')
-    buttons.push(el('button', { class: 'primary', 'data-action': 'refresh', onclick: () => click('dingtalk', outTrackId, 'refresh') }, p.refreshLabel));
-  if (p.showStop === 'true') buttons.push(el('button', { 'data-action': 'stop', onclick: () => click('dingtalk', outTrackId, 'stop') }, p.stopLabel));
-  if (p.showNotify === 'true') buttons.push(el('button', { 'data-action': 'notify', onclick: () => click('dingtalk', outTrackId, 'notify') }, p.notifyLabel));
+    buttons.push(el('button', { class: 'primary', 'data-action': 'refresh', onclick: () => click(outTrackId, 'refresh') }, p.refreshLabel));
+  if (p.showStop === 'true') buttons.push(el('button', { 'data-action': 'stop', onclick: () => click(outTrackId, 'stop') }, p.stopLabel));
+  if (p.showNotify === 'true') buttons.push(el('button', { 'data-action': 'notify', onclick: () => click(outTrackId, 'notify') }, p.notifyLabel));
   return el(
     'div',
     { class: 'card', 'data-card': outTrackId },
@@ -330,7 +331,7 @@ function render(e) {
 
 /** DingTalk's top box (吊顶): above the group's messages while it is open, gone once closed. */
 function topBox(e) {
-  const bar = $('.chat[data-platform=dingtalk] .topbox');
+  const bar = $(`.chat[data-app="${CSS.escape(e.app)}"] .topbox`);
   bar.querySelector(`[data-id="${CSS.escape(e.id)}"]`)?.remove();
   if (!e.topBox.open) return;
   const p = e.params;
@@ -349,7 +350,7 @@ function topBox(e) {
 function upsert(e) {
   entries.set(e.id, e);
   if (e.topBox) return topBox(e);
-  const list = $(`.chat[data-platform=${e.platform}] .messages`);
+  const list = $(`.chat[data-app="${CSS.escape(e.app)}"] .messages`);
   const old = list.querySelector(`[data-id="${CSS.escape(e.id)}"]`);
   const node = render(e);
   if (old) old.replaceWith(node);
@@ -359,20 +360,45 @@ function upsert(e) {
   }
 }
 
-async function say(platform, text) {
+async function say(app, text) {
   if (!text.trim()) return;
-  await post('/console/say', { platform, text });
+  await post('/console/say', { app, text });
 }
 
-async function click(platform, id, action) {
-  const r = await post('/console/click', { platform, id, action });
+async function click(id, action) {
+  const r = await post('/console/click', { app: appOf(id), id, action });
   toast(r.toast);
 }
 
+/** One group per app: one taskbot serving them all, each group labelled with its app. */
+function drawGroups(groups) {
+  $('.groups').replaceChildren(
+    ...groups.map((g) =>
+      el(
+        'section',
+        { class: 'chat', 'data-app': g.app, 'data-platform': g.platform },
+        el('h2', {}, `${g.label} · `, el('span', { class: 'app-id' }, `app ${g.app}`), ' · ', el('span', { class: 'chat-id' }, g.chat)),
+        g.platform === 'dingtalk' ? el('div', { class: 'topbox', 'aria-live': 'polite' }) : null,
+        el('ol', { class: 'messages', 'aria-live': 'polite' }),
+        el(
+          'form',
+          { class: 'composer' },
+          el('span', { class: 'at' }, '@taskbot'),
+          el('input', { name: 'text', autocomplete: 'off', placeholder: g.platform === 'feishu' ? 'status 5a4d…' : 'status copy-2001' }),
+          el('button', { type: 'submit' }, 'Send'),
+        ),
+      ),
+    ),
+  );
+  $('.script select[name=app]').replaceChildren(...groups.map((g) => el('option', { value: g.app }, `${g.app} (${g.platform})`)));
+}
+
+let groups = [];
+
 async function boot() {
   const state = await (await fetch('/console/state')).json();
-  chats = state.chats;
-  for (const p of ['feishu', 'dingtalk']) $(`.chat[data-platform=${p}] .chat-id`).textContent = chats[p];
+  groups = state.groups;
+  drawGroups(groups);
   state.entries.sort((a, b) => a.at - b.at).forEach(upsert);
   drawSamples(state.samples);
   const events = new EventSource('/console/events');
@@ -382,7 +408,7 @@ async function boot() {
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       const input = form.elements.text;
-      say(form.closest('.chat').dataset.platform, input.value);
+      say(form.closest('.chat').dataset.app, input.value);
       input.value = '';
     });
   }
@@ -390,7 +416,7 @@ async function boot() {
     ev.preventDefault();
     const f = ev.target.elements;
     const r = await post('/console/script', {
-      platform: f.platform.value,
+      app: f.app.value,
       taskId: f.taskId.value.trim(),
       notify: f.notify.checked,
       ...(f.title.value.trim() && { title: f.title.value.trim() }),
@@ -416,7 +442,7 @@ function drawSamples(samples) {
         {},
         el(
           'button',
-          { 'data-sample': s.id, onclick: () => say(s.platform, `status ${s.id}`) },
+          { 'data-sample': s.id, onclick: () => say(groups.find((g) => g.platform === s.platform).app, `status ${s.id}`) },
           `${s.platform} · ${s.kind} · ${s.id}`,
           el('small', {}, s.description),
         ),

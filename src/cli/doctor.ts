@@ -1,7 +1,5 @@
 import { runDoctor, type Check } from '../doctor/doctor.js';
-import { FakeDingtalk } from '../sandbox/fake-dingtalk.js';
-import { FakeFeishu } from '../sandbox/fake-feishu.js';
-import { sandboxConfig } from '../sandbox/sandbox.js';
+import { sandboxConfig, sandboxGroups } from '../sandbox/sandbox.js';
 import { parseArgs } from 'node:util';
 import { EXIT, UsageError, type CliContext } from './cli-context.js';
 
@@ -17,11 +15,9 @@ export async function runDoctorCommand(ctx: CliContext, args: string[] = []): Pr
   let config = ctx.config;
   let fakes: { close(): Promise<void> }[] = [];
   if (config.apps.length === 0) {
-    const feishu = new FakeFeishu();
-    const dingtalk = new FakeDingtalk();
-    await Promise.all([feishu.listen(), dingtalk.listen()]);
-    fakes = [feishu, dingtalk];
-    config = sandboxConfig(config, feishu, dingtalk);
+    const groups = await sandboxGroups();
+    fakes = groups.map((g) => g.fake);
+    config = sandboxConfig(config, groups);
     io.out('No platform credentials are set: checking against the sandbox (simulated Feishu and DingTalk).');
   }
   let checks: Check[];

@@ -11,8 +11,16 @@ import type { FakeDingtalk } from './fake-dingtalk.js';
 import type { FakeFeishu } from './fake-feishu.js';
 import { newSample, SAMPLES, scriptOf, type Sample } from './samples.js';
 
+/** One group of the console: a chat of one app, on that app's own fake platform. */
+export type ConsoleGroup = { app: string; label: string; chat: string } & (
+  | { platform: 'feishu'; fake: FakeFeishu }
+  | { platform: 'dingtalk'; fake: FakeDingtalk }
+);
+
 export interface Entry {
   id: string;
+  /** The app whose group it is in. */
+  app: string;
   platform: 'feishu' | 'dingtalk';
   from: 'user' | 'bot';
   at: number;
@@ -33,19 +41,20 @@ export interface Entry {
   script?: { status: number; body: unknown };
 }
 
-const Say = z.object({ platform: z.enum(['feishu', 'dingtalk']), text: z.string().max(2000) });
+const App = z.string().max(40);
+const Say = z.object({ app: App, text: z.string().max(2000) });
 const Click = z.object({
-  platform: z.enum(['feishu', 'dingtalk']),
+  app: App,
   id: z.string().max(200),
   action: z.enum(BUTTON_ACTIONS as [ButtonAction, ...ButtonAction[]]),
 });
 const Form = z.object({
-  platform: z.enum(['feishu', 'dingtalk']),
+  app: App,
   id: z.string().max(200),
   values: z.record(z.string(), z.union([z.string().max(300), z.boolean()])),
 });
 const Script = z.object({
-  platform: z.enum(['feishu', 'dingtalk']),
+  app: App,
   taskId: z.string().min(1).max(200),
   title: z.string().max(100).optional(),
   notify: z.boolean().optional(),
@@ -58,35 +67,45 @@ const STATIC: Record<string, string> = { '/': 'index.html', '/console/app.js': '
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
 /**
- * The web console's server side: a transcript of both sandbox groups built from what the fake
- * platforms saw, pushed live over server-sent events; people's messages and button presses go
- * in through the same gateways the real platforms use.
+ * The web console's server side: a transcript of the sandbox groups (one per app) built from what
+ * the fake platforms saw, pushed live over server-sent events; people's messages and button
+ * presses go in through the same gateways the real platforms use.
  */
 export class ConsoleHub {
   readonly entries = new Map<string, Entry>();
   private readonly streams = new Set<ServerResponse>();
   private readonly samples: Sample[] = [...SAMPLES];
+  private readonly byApp: Map<string, ConsoleGroup>;
 
-  constructor(
-    private readonly feishu: FakeFeishu,
-    private readonly dingtalk: FakeDingtalk,
-    private readonly chats: { feishu: string; dingtalk: string },
-  ) {
-    feishu.im.listeners.add((m) => {
-      if (m.chat_id !== chats.feishu) return;
-      const shown = m.file
-        ? { file: { key: m.file.key, name: m.file.name, size: m.file.bytes.byteLength } }
-        : m.text === undefined
-          ? { card: m.card }
-          : { text: m.text };
-      this.put({ id: m.message_id, platform: 'feishu', from: 'bot', at: m.created_at, ...shown, pinned: feishu.im.pinned.has(m.message_id) });
-    });
+  constructor(private readonly groups: ConsoleGroup[]) {
+    this.byApp = new Map(groups.map((g) => [g.app, g]));
+    for (const g of groups) this.listen(g);
+  }
+
+  /** What the group's fake platform shows in its chat, as transcript entries (ids are the app's: two fakes may count alike). */
+  private listen(g: ConsoleGroup): void {
+    const { app } = g;
+    if (g.platform === 'feishu') {
+      const feishu = g.fake;
+      feishu.im.listeners.add((m) => {
+        if (m.chat_id !== g.chat) return;
+        const shown = m.file
+          ? { file: { key: m.file.key, name: m.file.name, size: m.file.bytes.byteLength } }
+          : m.text === undefined
+            ? { card: m.card }
+            : { text: m.text };
+        this.put({ id: m.message_id, app, platform: 'feishu', from: 'bot', at: m.created_at, ...shown, pinned: feishu.im.pinned.has(m.message_id) });
+      });
+      return;
+    }
+    const dingtalk = g.fake;
     let n = 0;
     dingtalk.im.listeners.add((kind, item) => {
       if (kind === 'card' && 'outTrackId' in item) {
         const top = item.topBox && { topBox: { open: dingtalk.im.topBoxOpen(item) } };
         this.put({
           id: item.outTrackId,
+          app,
           platform: 'dingtalk',
           from: 'bot',
           at: item.history[0]!.at,
@@ -95,7 +114,7 @@ export class ConsoleHub {
         });
       }
       if (kind === 'message' && 'title' in item)
-        this.put({ id: `md-${++n}`, platform: 'dingtalk', from: 'bot', at: item.at, markdown: { title: item.title, text: item.text } });
+        this.put({ id: `md-${app}-${++n}`, app, platform: 'dingtalk', from: 'bot', at: item.at, markdown: { title: item.title, text: item.text } });
     });
   }
 
@@ -108,109 +127,124 @@ export class ConsoleHub {
       }));
     }
     http.raw('GET', '/console/file', (_req, res, input) => {
-      const f = this.feishu.im.files.get(input.query.get('key') ?? '');
+      const key = input.query.get('key') ?? '';
+      const f = this.groups.flatMap((g) => (g.platform === 'feishu' ? [g.fake.im.files.get(key)] : [])).find(Boolean);
       if (!f) return void res.writeHead(404).end();
       res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(f.name)}` });
       res.end(f.bytes);
     });
-    http.route('GET', '/console/state', () => ({ status: 200, body: { chats: this.chats, samples: this.samples, entries: [...this.entries.values()] } }));
+    const groups = this.groups.map(({ app, label, platform, chat }) => ({ app, label, platform, chat }));
+    http.route('GET', '/console/state', () => ({ status: 200, body: { groups, samples: this.samples, entries: [...this.entries.values()] } }));
     http.raw('GET', '/console/events', (req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
       res.write(': hello\n\n');
       this.streams.add(res);
       req.on('close', () => this.streams.delete(res));
     });
-    http.route('POST', '/console/say', async (req) => {
-      const p = Say.safeParse(parse(req.rawBody));
-      if (!p.success) return { status: 400, body: { error: 'platform and text are required' } };
-      return { status: 200, body: await this.say(p.data.platform, p.data.text) };
-    });
-    http.route('POST', '/console/click', async (req) => {
-      const p = Click.safeParse(parse(req.rawBody));
-      if (!p.success) return { status: 400, body: { error: 'platform, id and action are required' } };
-      return { status: 200, body: await this.click(p.data.platform, p.data.id, p.data.action) };
-    });
-    http.route('POST', '/console/form', async (req) => {
-      const p = Form.safeParse(parse(req.rawBody));
-      if (!p.success) return { status: 400, body: { error: 'id and values are required' } };
-      return { status: 200, body: await this.submit(p.data.platform, p.data.id, p.data.values) };
-    });
-    http.route('POST', '/console/script', async (req) => {
-      const p = Script.safeParse(parse(req.rawBody));
-      if (!p.success || !this.api) return { status: 400, body: { error: 'platform and taskId are required' } };
-      return { status: 200, body: await this.script(p.data) };
-    });
+    /** A request naming one of the groups' apps, checked; anything else is a 400 saying what is needed. */
+    const take =
+      <T extends { app: string }>(schema: z.ZodType<T>, needs: string, act: (g: ConsoleGroup, v: T) => Promise<unknown>) =>
+      async (req: { rawBody: Buffer }) => {
+        const p = schema.safeParse(parse(req.rawBody));
+        const g = p.success ? this.byApp.get(p.data.app) : undefined;
+        if (!p.success || !g) return { status: 400, body: { error: `${needs} are required (app: ${[...this.byApp.keys()].join(', ')})` } };
+        return { status: 200, body: await act(g, p.data) };
+      };
+    http.route(
+      'POST',
+      '/console/say',
+      take(Say, 'app and text', (g, v) => this.say(g, v.text)),
+    );
+    http.route(
+      'POST',
+      '/console/click',
+      take(Click, 'app, id and action', (g, v) => this.click(g, v.id, v.action)),
+    );
+    http.route(
+      'POST',
+      '/console/form',
+      take(Form, 'app, id and values', (g, v) => this.submit(g, v.id, v.values)),
+    );
+    http.route(
+      'POST',
+      '/console/script',
+      take(Script, 'app and taskId', (g, v) => this.script(g, v)),
+    );
     http.route('POST', '/console/tasks', (req) => {
       const p = NewTask.safeParse(parse(req.rawBody));
       if (!p.success) return { status: 400, body: { error: 'kind and outcome are required' } };
       const s = newSample(p.data.kind, p.data.outcome);
-      (s.platform === 'feishu' ? this.feishu : this.dingtalk).tasks.add(scriptOf(s));
+      // Every app of the platform has it: the same task id in two apps is two tasks.
+      for (const g of this.groups) if (g.platform === s.platform) g.fake.tasks.add(scriptOf(s));
       this.samples.push(s);
       return { status: 200, body: s };
     });
   }
 
-  /** A person writes `text` in the platform's sandbox group, mentioning the bot. */
-  async say(platform: 'feishu' | 'dingtalk', text: string): Promise<{ id: string }> {
-    if (platform === 'feishu') {
-      const { messageId, event } = this.feishu.say(this.chats.feishu, text);
-      this.put({ id: messageId, platform, from: 'user', at: Date.now(), text });
-      await this.feishu.gateway.push(event);
+  /** A person writes `text` in the group, mentioning the bot. */
+  async say(g: ConsoleGroup, text: string): Promise<{ id: string }> {
+    const { app, platform } = g;
+    if (g.platform === 'feishu') {
+      const { messageId, event } = g.fake.say(g.chat, text);
+      this.put({ id: messageId, app, platform, from: 'user', at: Date.now(), text });
+      await g.fake.gateway.push(event);
       return { id: messageId };
     }
-    const { msgId, data } = this.dingtalk.robotMessage(this.chats.dingtalk, text);
-    this.put({ id: msgId, platform, from: 'user', at: Date.now(), text });
-    await this.dingtalk.stream.push(TOPIC_ROBOT, data);
+    const { msgId, data } = g.fake.robotMessage(g.chat, text);
+    this.put({ id: msgId, app, platform, from: 'user', at: Date.now(), text });
+    await g.fake.stream.push(TOPIC_ROBOT, data);
     return { id: msgId };
   }
 
   /** Where the script form sends its request: the bot's own API (set once the bot listens). */
   api?: { url: string; token: string };
 
-  /** What a script does: POST /api/v1/watches over HTTP with the bearer token, for the sandbox group. */
-  async script(s: z.output<typeof Script>): Promise<{ status: number; body: unknown; curl: string }> {
+  /** What a script does: POST /api/v1/watches over HTTP with the bearer token, for the group's chat. */
+  async script(g: ConsoleGroup, s: z.output<typeof Script>): Promise<{ status: number; body: unknown; curl: string }> {
+    if (!this.api) return { status: 503, body: { error: 'the bot is not listening yet' }, curl: '' };
     const body = {
-      platform: s.platform,
-      chatId: this.chats[s.platform],
+      platform: g.platform,
+      app: g.app,
+      chatId: g.chat,
       taskId: s.taskId,
       ...(s.title && { title: s.title }),
-      ...(s.notify && { notify: [CONSOLE_USER[s.platform]] }),
+      ...(s.notify && { notify: [CONSOLE_USER[g.platform]] }),
     };
-    const res = await fetch(`${this.api!.url}/api/v1/watches`, {
+    const res = await fetch(`${this.api.url}/api/v1/watches`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${this.api!.token}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${this.api.token}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
     const answer = { status: res.status, body: (await res.json()) as unknown };
-    const curl = `curl -X POST ${this.api!.url}/api/v1/watches -H "Authorization: Bearer $API_TOKEN" -H "Content-Type: application/json" -d '${JSON.stringify(body)}'`;
+    const curl = `curl -X POST ${this.api.url}/api/v1/watches -H "Authorization: Bearer $API_TOKEN" -H "Content-Type: application/json" -d '${JSON.stringify(body)}'`;
     return { ...answer, curl };
   }
 
   /** A person presses a card button; the answer is shown in place as the platform's client would. */
-  async click(platform: 'feishu' | 'dingtalk', id: string, action: ButtonAction): Promise<{ toast: string }> {
-    if (platform === 'feishu') {
-      const ack = await this.feishu.gateway.push(this.feishu.click(id, action, { chatId: this.chats.feishu, user: CONSOLE_USER.feishu }));
+  async click(g: ConsoleGroup, id: string, action: ButtonAction): Promise<{ toast: string }> {
+    if (g.platform === 'feishu') {
+      const ack = await g.fake.gateway.push(g.fake.click(id, action, { chatId: g.chat, user: CONSOLE_USER.feishu }));
       const answer = ack.data as { toast?: { content?: string }; card?: { data?: Record<string, unknown> } } | undefined;
-      if (answer?.card?.data) this.feishu.im.applyInline(id, answer.card.data);
+      if (answer?.card?.data) g.fake.im.applyInline(id, answer.card.data);
       return { toast: answer?.toast?.content ?? '' };
     }
-    const ack = await this.dingtalk.stream.push(TOPIC_CARD, this.dingtalk.cardClick(id, action, CONSOLE_USER.dingtalk));
+    const ack = await g.fake.stream.push(TOPIC_CARD, g.fake.cardClick(id, action, CONSOLE_USER.dingtalk));
     const params = (ack.data as { response?: { cardData?: { cardParamMap?: Record<string, string> } } } | undefined)?.response?.cardData?.cardParamMap;
-    if (params) this.dingtalk.im.applyInline(id, params);
+    if (params) g.fake.im.applyInline(id, params);
     const did = { stop: 'Stopped', refresh: 'Refreshed', notify: 'Notify me toggled', export: 'Export' }[action];
     return { toast: params?.note || (params ? `${did}: the callback answered with fresh card data` : '') };
   }
 
   /** A person submits a card's Track a task form; the answer is shown as the platform's client would (Feishu's toast, DingTalk's private note). */
-  async submit(platform: 'feishu' | 'dingtalk', id: string, values: Record<string, string | boolean>): Promise<{ toast: string }> {
-    if (platform === 'feishu') {
-      const ack = await this.feishu.gateway.push(this.feishu.submitForm(id, values, { user: CONSOLE_USER.feishu }));
+  async submit(g: ConsoleGroup, id: string, values: Record<string, string | boolean>): Promise<{ toast: string }> {
+    if (g.platform === 'feishu') {
+      const ack = await g.fake.gateway.push(g.fake.submitForm(id, values, { user: CONSOLE_USER.feishu }));
       return { toast: (ack.data as { toast?: { content?: string } } | undefined)?.toast?.content ?? '' };
     }
-    const ack = await this.dingtalk.stream.push(TOPIC_CARD, this.dingtalk.submitForm(id, values, CONSOLE_USER.dingtalk));
+    const ack = await g.fake.stream.push(TOPIC_CARD, g.fake.submitForm(id, values, CONSOLE_USER.dingtalk));
     const mine = (ack.data as { response?: { userPrivateData?: { cardParamMap?: Record<string, string> } } } | undefined)?.response?.userPrivateData
       ?.cardParamMap;
-    if (mine) this.dingtalk.im.applyPrivate(id, CONSOLE_USER.dingtalk, mine);
+    if (mine) g.fake.im.applyPrivate(id, CONSOLE_USER.dingtalk, mine);
     return { toast: mine?.note ?? '' };
   }
 

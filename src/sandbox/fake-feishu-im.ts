@@ -43,6 +43,8 @@ export class FakeFeishuIm {
   readonly files = new Map<string, FakeFile>();
   private readonly byUuid = new Map<string, string>();
   private n = 0;
+  /** How this tenant's message ids begin (two fakes in one console must not hand out the same ids). */
+  idPrefix = 'om_fake';
   /** Enforce sends and patches 50/s and 1000/min per app, sends 5/s per chat, patches 5/s per message (answering 99991400 / 230020). */
   enforceLimits = false;
   limitViolations = 0;
@@ -142,7 +144,7 @@ export class FakeFeishuIm {
   }
 
   private add(chat: string, card: Record<string, unknown>, replyTo?: string, text?: string, file?: FakeFile): string {
-    const id = `om_fake${String(++this.n).padStart(6, '0')}`;
+    const id = `${this.idPrefix}${String(++this.n).padStart(6, '0')}`;
     const m: FakeMessage = {
       message_id: id,
       chat_id: chat,

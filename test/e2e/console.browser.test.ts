@@ -3,7 +3,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { SANDBOX_APPS, startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { SAMPLES } from '../../src/sandbox/samples.js';
 import { LogSink } from '../helpers/bot.js';
 
@@ -44,7 +44,7 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
 
   for (const platform of ['feishu', 'dingtalk'] as const) {
     it(`${platform}: a status command shows a card that updates until the task ends; Refresh and Stop work`, async () => {
-      const chat = page.locator(`.chat[data-platform=${platform}]`);
+      const chat = page.locator(`.chat[data-app=${platform}]`);
       const done = SAMPLES.find((s) => s.platform === platform && s.outcome === 'succeeded' && !s.slow)!;
       await chat.locator('input[name=text]').fill(`status ${done.id}`);
       await chat.locator('button[type=submit]').click();
@@ -73,7 +73,7 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
 
   it('Notify me: pressed on a live card, the card counts one waiting and the end mentions you (both groups); a slow card shows the time left', async () => {
     for (const platform of ['feishu', 'dingtalk'] as const) {
-      const chat = page.locator(`.chat[data-platform=${platform}]`);
+      const chat = page.locator(`.chat[data-app=${platform}]`);
       // A fresh task (about 12 s long) from the console's "start a task" form.
       await page.locator('.new-task select[name=kind]').selectOption(platform === 'feishu' ? 'drive' : 'doc');
       await page.locator('.new-task button[type=submit]').click();
@@ -95,7 +95,7 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
       expect(said).toContain('has ended');
     }
     // A slow task says how long is left once its pace is known.
-    const chat = page.locator('.chat[data-platform=feishu]');
+    const chat = page.locator('.chat[data-app=feishu]');
     const slow = SAMPLES.filter((s) => s.platform === 'feishu' && s.slow)[0]!;
     await page.locator(`[data-sample="${slow.id}"]`).click();
     await expect.poll(() => chat.locator('.msg.bot .card').last().textContent(), { timeout: 45_000 }).toMatch(/about \d+ min left|less than a minute left/);
@@ -107,10 +107,10 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
   }, 120_000);
 
   it('the script form posts through the API and the card appears in the group', async () => {
-    const chat = page.locator('.chat[data-platform=feishu]');
+    const chat = page.locator('.chat[data-app=feishu]');
     const before = await chat.locator('.msg.bot .card').count();
     const done = SAMPLES.find((s) => s.platform === 'feishu' && s.kind === 'drive' && s.slow)!;
-    await page.locator('.script select[name=platform]').selectOption('feishu');
+    await page.locator('.script select[name=app]').selectOption('feishu');
     await page.locator('.script input[name=taskId]').fill(done.id);
     await page.locator('.script input[name=title]').fill('Posted by a script');
     await page.locator('.script button[type=submit]').click();
@@ -129,7 +129,7 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
   }, 30_000);
 
   it('Export failed items: the final card folds its failures and offers the file; the CSV is posted under it and downloads', async () => {
-    const chat = page.locator('.chat[data-platform=feishu]');
+    const chat = page.locator('.chat[data-app=feishu]');
     const partial = SAMPLES.find((s) => s.platform === 'feishu' && s.kind === 'contact' && s.outcome === 'partial')!;
     await chat.locator('input[name=text]').fill(`status ${partial.id}`);
     await chat.locator('input[name=text]').press('Enter');
@@ -158,7 +158,7 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
   }, 60_000);
 
   it('pin on: a live card is pinned (📌; DingTalk: in the top box) while it runs and unpinned when stopped; help carries the Track a task form', async () => {
-    const chat = page.locator('.chat[data-platform=feishu]');
+    const chat = page.locator('.chat[data-app=feishu]');
     const say = async (text: string) => {
       const before = await chat.locator('.msg.bot').count();
       await chat.locator('input[name=text]').fill(text);
@@ -175,7 +175,7 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
     await live.locator('.card-header .pin').waitFor({ state: 'detached', timeout: 10_000 });
     await say('pin off');
     // DingTalk pins in the group's top box (吊顶), above its messages, until the card stops.
-    const dt = page.locator('.chat[data-platform=dingtalk]');
+    const dt = page.locator('.chat[data-app=dingtalk]');
     const dtBefore = await dt.locator('.msg.bot').count();
     await dt.locator('input[name=text]').fill('pin on');
     await dt.locator('input[name=text]').press('Enter');
@@ -203,7 +203,7 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
   }, 60_000);
 
   it('DingTalk help: the Track a task form (our form template) follows the usage; a bad id is told under it and it stays filled; a good one posts the live card', async () => {
-    const dt = page.locator('.chat[data-platform=dingtalk]');
+    const dt = page.locator('.chat[data-app=dingtalk]');
     await dt.locator('input[name=text]').fill('help');
     await dt.locator('input[name=text]').press('Enter');
     // Held by its id: other cards' messages (ends, mentions) may still arrive below it.
@@ -228,16 +228,44 @@ describe.runIf(existsSync(CHROMIUM))('sandbox console in a browser (Playwright, 
     await page.screenshot({ path: `${ARTIFACTS}console-dingtalk-form.png` });
   }, 30_000);
 
+  it('one taskbot serves four apps, each group labelled with its app: the same task in two apps makes a card in each, and nothing crosses', async () => {
+    const titles = await page.locator('.chat h2').allTextContents();
+    expect(titles).toHaveLength(4);
+    for (const g of SANDBOX_APPS) expect(titles.find((t) => t.includes(`app ${g.app}`))).toContain(g.label);
+    const slow = SAMPLES.filter((s) => s.platform === 'feishu' && s.slow)[2] ?? SAMPLES.find((s) => s.platform === 'feishu' && s.slow)!;
+    const feishu = page.locator('.chat[data-app=feishu]');
+    const lark = page.locator('.chat[data-app=lark]');
+    const beijing = page.locator('.chat[data-app=dingtalk-bj]');
+    const before = { feishu: await feishu.locator('.msg.bot').count(), beijing: await beijing.locator('.msg.bot').count() };
+    await lark.locator('input[name=text]').fill(`status ${slow.id}`);
+    await lark.locator('input[name=text]').press('Enter');
+    const card = lark.locator(`.msg.bot .card:has(.card-header:has-text("${slow.id}"))`).last();
+    await card.waitFor({ timeout: 10_000 });
+    // Stop on the Lark card acts in Lark: its own app's card, its own admin.
+    await card.locator('button[data-action=stop]').click();
+    await expect.poll(() => page.locator('.toast').textContent(), { timeout: 5000 }).toContain('Stopped');
+    const dtDoc = SAMPLES.find((s) => s.platform === 'dingtalk' && s.kind === 'doc' && !s.slow)!;
+    await beijing.locator('input[name=text]').fill(`status ${dtDoc.id}`);
+    await beijing.locator('input[name=text]').press('Enter');
+    await expect.poll(() => beijing.locator('.msg.bot').count(), { timeout: 10_000 }).toBeGreaterThan(before.beijing);
+    // Nothing of Lark's or Beijing's shows in the first apps' groups.
+    expect(await feishu.locator('.msg.bot').count()).toBe(before.feishu);
+    expect(await sandbox.bot.store.cards.overview({ app: 'lark', chatId: 'oc_sandbox_lark', endedLimit: 10 })).toMatchObject({
+      cards: [expect.objectContaining({ app: 'lark' })],
+    });
+    await page.screenshot({ path: `${ARTIFACTS}console-apps.png` });
+  }, 30_000);
+
   it('help and list answer in both groups, and the screenshot of the console is saved', async () => {
     for (const platform of ['feishu', 'dingtalk'] as const) {
-      const chat = page.locator(`.chat[data-platform=${platform}]`);
+      const chat = page.locator(`.chat[data-app=${platform}]`);
       const before = await chat.locator('.msg.bot').count();
       await chat.locator('input[name=text]').fill('list');
       await chat.locator('input[name=text]').press('Enter');
       await expect.poll(() => chat.locator('.msg.bot').count(), { timeout: 10_000 }).toBeGreaterThan(before);
     }
     // The digest draws the period's tasks by outcome as bars, from the chart spec it carries.
-    const feishu = page.locator('.chat[data-platform=feishu]');
+    const feishu = page.locator('.chat[data-app=feishu]');
     const tracked = SAMPLES.find((s) => s.platform === 'feishu' && s.outcome === 'failed')!;
     await feishu.locator('input[name=text]').fill(`status ${tracked.id}`);
     await feishu.locator('input[name=text]').press('Enter');
