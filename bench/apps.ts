@@ -6,12 +6,9 @@
  * beyond the first of each platform.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakes, type FakesProcess } from './fakes.js';
-import { startBenchBot } from './bot.js';
+import { appsFile, startBenchBot } from './bot.js';
 import { round, sleep, type BenchResult } from './stats.js';
 import { tuneRuntime } from '../src/runtime-flags.js';
 
@@ -53,7 +50,6 @@ export async function benchApps(): Promise<BenchResult> {
 
 /** `n` apps (Feishu first, alternating) in a node process of their own, this one's flags included. */
 async function inChild(fakes: FakesProcess, n: number): Promise<Measured> {
-  const file = join(mkdtempSync(join(tmpdir(), 'taskbot-bench-apps-')), 'apps.json');
   const apps = Array.from({ length: n }, (_, i) => {
     const k = Math.floor(i / 2);
     if (i % 2 === 0) {
@@ -63,8 +59,7 @@ async function inChild(fakes: FakesProcess, n: number): Promise<Measured> {
     const d = fakes.apps.dingtalk[k]!;
     return { id: `d${k}`, platform: 'dingtalk', clientId: d.clientId, clientSecret: d.clientSecret, apiBase: d.url, oapiBase: d.url, cardTemplateId: 'tpl' };
   });
-  writeFileSync(file, JSON.stringify({ apps }));
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), appsFile(apps)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const code = await new Promise<number | null>((r) => child.on('exit', r));

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBot, type Bot, type BotOptions } from '../src/app/bot.js';
@@ -21,4 +21,11 @@ export async function waitFor<T>(fn: () => T | undefined, timeoutMs = 10_000): P
     if (Date.now() > end) throw new Error('bench: timed out');
     await new Promise((r) => setImmediate(r));
   }
+}
+
+/** An APPS_FILE (JSON) holding `apps`, in a fresh temporary folder: its path. */
+export function appsFile(apps: Record<string, unknown>[]): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'taskbot-bench-apps-')), 'apps.json');
+  writeFileSync(file, JSON.stringify({ apps }));
+  return file;
 }

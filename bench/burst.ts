@@ -27,7 +27,7 @@ const PER_SECOND = 50;
  * Time that runs `scale` times faster than the wall clock, for everyone that takes it (the bot,
  * the fake and its limits); the scale can change on the way, and sleepers wake at the right time.
  */
-class ScaledClock implements Clock {
+export class ScaledClock implements Clock {
   private base = Date.now();
   private realBase = this.base;
   constructor(private scale: number) {}

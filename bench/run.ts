@@ -25,6 +25,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   growth: async () => (await import('./growth.js')).benchGrowth(),
   burst: async () => (await import('./burst.js')).benchBurst(),
   apps: async () => (await import('./apps.js')).benchApps(),
+  'burst-apps': async () => (await import('./burst-apps.js')).benchBurstApps(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

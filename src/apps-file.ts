@@ -161,7 +161,7 @@ export function readAppsFile(
       const present = issue.path.length === 1 && (filled as Record<string, unknown>)[String(issue.path[0])] !== undefined;
       fail(where, `${key}: ${present || issue.code === 'custom' ? issue.message : 'is required'}`);
     }
-    const app = toApp(r.data!, defaults);
+    const app = appFromKeys(r.data!, defaults);
     const clash = [...taken, ...apps].find((a) => a.id === app.id);
     if (clash) fail(where, `id: "${app.id}" is already ${taken.includes(clash) ? 'defined by the environment variables' : 'taken'}`);
     const same = [...taken, ...apps].find((a) => credentialId(a) === credentialId(app));
@@ -171,7 +171,8 @@ export function readAppsFile(
   return apps;
 }
 
-function toApp(a: z.output<typeof FeishuApp> | z.output<typeof DingtalkApp>, d: AppDefaults): AppConfig {
+/** An app's settings from its keys (an APPS_FILE entry, or the single-app variables), the global defaults filling what it leaves out. */
+export function appFromKeys(a: z.output<typeof FeishuApp> | z.output<typeof DingtalkApp>, d: AppDefaults): AppConfig {
   const shared = {
     id: a.id,
     adminUserIds: a.adminUserIds,

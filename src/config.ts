@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { isTimeZone } from './domain/time-zone.js';
-import { AppsFileError, readAppsFile, type AppConfig } from './apps-file.js';
+import { AppsFileError, appFromKeys, readAppsFile, type AppConfig } from './apps-file.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -193,38 +193,45 @@ export function loadConfig(env: Record<string, string | undefined>, readFile?: (
   }
   const e = r.data;
   const defaults = { locale: e.BOT_LOCALE, digestTimeZone: e.DIGEST_TIMEZONE };
-  const lists = { adminUserIds: e.ADMIN_USER_IDS, allowedChatIds: e.ALLOWED_CHAT_IDS, ...defaults };
+  // The single-app variables are the apps `feishu` and `dingtalk`, with the keys an APPS_FILE entry has.
+  const lists = { adminUserIds: e.ADMIN_USER_IDS, allowedChatIds: e.ALLOWED_CHAT_IDS };
   const envApps: AppConfig[] = [
     ...(e.FEISHU_APP_ID && e.FEISHU_APP_SECRET
       ? [
-          {
-            id: 'feishu',
-            platform: 'feishu' as const,
-            ...lists,
-            appId: e.FEISHU_APP_ID,
-            appSecret: e.FEISHU_APP_SECRET,
-            domain: e.FEISHU_DOMAIN,
-            eventMode: e.FEISHU_EVENT_MODE,
-            ...(e.FEISHU_ENCRYPT_KEY && { encryptKey: e.FEISHU_ENCRYPT_KEY }),
-            ...(e.FEISHU_VERIFICATION_TOKEN && { verificationToken: e.FEISHU_VERIFICATION_TOKEN }),
-          },
+          appFromKeys(
+            {
+              id: 'feishu',
+              platform: 'feishu',
+              ...lists,
+              appId: e.FEISHU_APP_ID,
+              appSecret: e.FEISHU_APP_SECRET,
+              domain: e.FEISHU_DOMAIN,
+              eventMode: e.FEISHU_EVENT_MODE,
+              encryptKey: e.FEISHU_ENCRYPT_KEY,
+              verificationToken: e.FEISHU_VERIFICATION_TOKEN,
+            },
+            defaults,
+          ),
         ]
       : []),
     ...(e.DINGTALK_CLIENT_ID && e.DINGTALK_CLIENT_SECRET
       ? [
-          {
-            id: 'dingtalk',
-            platform: 'dingtalk' as const,
-            ...lists,
-            clientId: e.DINGTALK_CLIENT_ID,
-            clientSecret: e.DINGTALK_CLIENT_SECRET,
-            robotCode: e.DINGTALK_ROBOT_CODE ?? e.DINGTALK_CLIENT_ID,
-            apiBase: e.DINGTALK_API_BASE,
-            oapiBase: e.DINGTALK_OAPI_BASE,
-            ...(e.DINGTALK_CARD_TEMPLATE_ID && { cardTemplateId: e.DINGTALK_CARD_TEMPLATE_ID }),
-            ...(e.DINGTALK_TOPBOX_TEMPLATE_ID && { topBoxTemplateId: e.DINGTALK_TOPBOX_TEMPLATE_ID }),
-            ...(e.DINGTALK_FORM_TEMPLATE_ID && { formTemplateId: e.DINGTALK_FORM_TEMPLATE_ID }),
-          },
+          appFromKeys(
+            {
+              id: 'dingtalk',
+              platform: 'dingtalk',
+              ...lists,
+              clientId: e.DINGTALK_CLIENT_ID,
+              clientSecret: e.DINGTALK_CLIENT_SECRET,
+              robotCode: e.DINGTALK_ROBOT_CODE,
+              apiBase: e.DINGTALK_API_BASE,
+              oapiBase: e.DINGTALK_OAPI_BASE,
+              cardTemplateId: e.DINGTALK_CARD_TEMPLATE_ID,
+              topboxTemplateId: e.DINGTALK_TOPBOX_TEMPLATE_ID,
+              formTemplateId: e.DINGTALK_FORM_TEMPLATE_ID,
+            },
+            defaults,
+          ),
         ]
       : []),
   ];

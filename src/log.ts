@@ -41,7 +41,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   return pino(
     {
       level,
-      base: { app: 'taskbot' },
+      // `app` names the served app (DESIGN §8) in the lines about one; this names the program.
+      base: { service: 'taskbot' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       serializers: { err: pino.stdSerializers.err },
     },

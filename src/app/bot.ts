@@ -8,6 +8,7 @@ import { HttpServer, type ServerLimits } from '../http/server.js';
 import { bearerMatches } from '../http/auth.js';
 import { Metrics } from '../metrics/metrics.js';
 import { TaskbotError } from '../domain/errors.js';
+import { logConnections } from './connection-log.js';
 import type { PlatformRuntime, PlatformStatus } from './platform-runtime.js';
 import { reportSubmissions } from '../providers/feishu-report.js';
 import { openStore, type OpenOptions } from '../store/open.js';
@@ -252,6 +253,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
         : startDingtalk({ config: app.config, api: app.api, port, logger: log, onFatal, ...(o.stream && { stream: o.stream }) }),
     );
   }
+  const connections = logConnections(runtimes, log);
   log.info({ url, apps: runtimes.map((r) => `${r.app} (${r.platform})`), replica: replicas.owner }, 'taskbot is running');
 
   return {
@@ -264,6 +266,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     apps: () => Object.fromEntries(runtimes.map((r) => [r.app, { ...r.status(), platform: r.platform }])),
     async stop() {
       clearInterval(sweep);
+      connections.stop();
       for (const r of runtimes) r.stop();
       // Requests and commands in flight finish first; then the loops; the store closes last.
       await stopWithin(o.shutdownMs ?? SHUTDOWN_DEADLINE_MS, clock, log, [

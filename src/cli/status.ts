@@ -54,8 +54,8 @@ export async function runStatus(ctx: CliContext, args: string[]): Promise<number
   try {
     app = pickApp(ctx.config.apps, a.platform, a.app);
   } catch (e) {
-    for (const l of formatError(asTaskbotError(e), ctx.config.locale)) io.err(l);
-    return EXIT.failed;
+    // An app not served, or several to choose from: the command line is what needs fixing.
+    throw new UsageError(`${asTaskbotError(e).message}\nusage: ${STATUS_USAGE}`);
   }
   const fmt = { locale: ctx.config.locale, timeZone: ctx.config.digestTimeZone };
   const show = (s: TaskSnapshot) => {

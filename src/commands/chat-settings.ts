@@ -92,6 +92,8 @@ export async function settingsCommand({ cmd, chat, locale, prefs, deps }: Handle
       {
         type: 'fields',
         fields: [
+          // Its own app's: rights, lists and settings mean nothing in another app (DESIGN §8).
+          { label: t.settingApp, value: `${chat.app} (${chat.platform})` },
           { label: t.settingLang, value: cardTexts(locale).langName },
           { label: t.settingDigest, value: digest ? `${digest.spec} (${digest.time_zone})` : t.notSet },
           { label: t.settingNotify, value: prefs.notifyDefault ? t.on : t.off },
@@ -117,7 +119,7 @@ export async function settingsCommand({ cmd, chat, locale, prefs, deps }: Handle
 export async function chatidCommand({ chat, locale, deps }: HandlerInput): Promise<Answer> {
   const t = cardTexts(locale);
   const base = deps.settings.publicUrl ?? 'http://127.0.0.1:3000';
-  const body = JSON.stringify({ platform: chat.platform, chatId: chat.chatId, taskId: '<taskId>' });
+  const body = JSON.stringify({ platform: chat.platform, app: chat.app, chatId: chat.chatId, taskId: '<taskId>' });
   const curl = `curl -X POST ${base}/api/v1/watches -H "Authorization: Bearer $API_TOKEN" -H "Content-Type: application/json" -d '${body}'`;
   return {
     card: {

@@ -140,6 +140,7 @@ export const en: CardTexts = {
   langSet: 'This chat now uses English.',
   langUsage: 'Usage: lang zh | lang en',
   settingsTitle: 'Chat settings',
+  settingApp: 'App',
   settingLang: 'Language',
   settingDigest: 'Digest',
   settingNotify: 'Notify by default',

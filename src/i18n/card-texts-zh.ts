@@ -137,6 +137,7 @@ export const zh = {
   langSet: '本群已改用中文。',
   langUsage: '用法：lang zh | lang en',
   settingsTitle: '本群设置',
+  settingApp: '应用',
   settingLang: '语言',
   settingDigest: '定时摘要',
   settingNotify: '自动提醒',

@@ -150,6 +150,11 @@ describe('taskbot status', () => {
     [['status', '1', '--platform', 'feishu', '--frobnicate'], /Unknown option '--frobnicate'/],
     [['status', '1', '--platform', 'feishu', '--watch', '--interval', '0'], /--interval must be a positive number/],
     [['reports', '--since', 'yesterday'], /--since takes a duration like 24h/],
+    // Several apps (DESIGN §8): an app that is not served is named with the choices.
+    [['status', '1', '--platform', 'feishu', '--app', 'nope'], /no feishu app "nope" is configured \(feishu apps: feishu\)/],
+    [['status', '1', '--platform', 'dingtalk'], /dingtalk is not configured on this taskbot/],
+    [['doctor', '--app', 'nope'], /--app: no app "nope" is configured \(apps: feishu\)/],
+    [['reports', '--app', 'nope'], /reports need a Feishu app: no feishu app "nope" is configured/],
     [['launch'], /unknown command "launch"/],
     [['constructor'], /unknown command "constructor"/],
   ])('usage error %j exits 2', async (args, message) => {
@@ -274,7 +279,13 @@ describe('taskbot serve', () => {
       checks: {
         store: { ok: true },
         replicas: { ok: true, count: 1 },
-        apps: { feishu: { ...up, platform: 'feishu' }, dingtalk: { ...up, platform: 'dingtalk' } },
+        // The sandbox serves four apps: two Feishu (one a Lark tenant), two DingTalk organisations.
+        apps: {
+          feishu: { ...up, platform: 'feishu' },
+          dingtalk: { ...up, platform: 'dingtalk' },
+          lark: { ...up, platform: 'feishu' },
+          'dingtalk-bj': { ...up, platform: 'dingtalk' },
+        },
         feishu: up,
         dingtalk: up,
       },

@@ -135,13 +135,20 @@ describe('DingTalk bot over Stream mode (real DWClient subclass, fake gateway an
   it('keeps working after the gateway drops the socket; /readyz follows the connection', async () => {
     await start();
     expect((await fetch(`${bot.url}/readyz`)).status).toBe(200);
-    fake.stream.refuseNext = 2;
+    // Up long enough for the connection log (it looks every 250 ms) to have seen it up.
+    await new Promise((r) => setTimeout(r, 600));
+    // Refused for a second or so (the test's backoff is 50 ms doubling to 400 ms).
+    fake.stream.refuseNext = 6;
     fake.stream.dropAll();
     await until('down', async () => (await fetch(`${bot.url}/readyz`)).status === 503, 3000);
     await until('back', () => fake.stream.connected === 1, 8000);
     fake.addTask({ id: 'd1', kind: 'doc', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 0 });
     await fake.stream.push(TOPIC_ROBOT, fake.robotMessage(GROUP, 'status d1').data);
     await until('card after reconnect', () => cards().length === 1);
-    expect(fake.stream.openCalls).toBe(4);
+    expect(fake.stream.openCalls).toBe(8);
+    // One line when it went and one when it came back, naming the app, whatever the retries between.
+    await until('told back', () => sink.text.includes('the app dingtalk (dingtalk) is connected again'), 3000);
+    expect(sink.lines.filter((l) => l.includes('the app dingtalk (dingtalk) is not connected'))).toHaveLength(1);
+    expect(sink.lines.filter((l) => l.includes('is connected again'))).toHaveLength(1);
   });
 });

@@ -133,6 +133,12 @@ describe('several apps in one taskbot', () => {
     expect(hq.im.inChat('oc_shared').some((m) => m.reply_to === d.message_id)).toBe(false);
   });
 
+  it('`settings` names the app, and `chatid` gives scripts the app to post through', async () => {
+    expect(text((await ask(intl, 'oc_shared', 'settings')).card)).toContain('intl (feishu)');
+    expect(text((await ask(hq, 'oc_shared', 'settings')).card)).toContain('hq (feishu)');
+    expect(text((await ask(intl, 'oc_shared', 'chatid')).card)).toContain('\\"app\\":\\"intl\\"');
+  });
+
   it('metrics and the log name the app', async () => {
     const m = await bot.metrics.text();
     for (const [app, platform] of [
