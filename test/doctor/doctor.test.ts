@@ -6,6 +6,7 @@ import { runDoctor } from '../../src/doctor/doctor.js';
 import { loadConfig } from '../../src/config.js';
 import { FakeDingtalk } from '../../src/sandbox/fake-dingtalk.js';
 import { dingtalkEnv } from '../helpers/env.js';
+import { appsFileEnv } from '../helpers/apps.js';
 import { cardRow, taskRow } from '../helpers/rows.js';
 
 describe('taskbot doctor: the DingTalk card template', () => {
@@ -70,5 +71,32 @@ describe('taskbot doctor: what the running bot ran into', () => {
     const after = (await runDoctor(loadConfig({ DATABASE_URL: url }))).find((c) => c.group === 'Cards')!;
     expect(after).toMatchObject({ ok: false, detail: '2 card(s) cannot be updated: PERMISSION_DENIED: im:message | im:message:send_as_bot' });
     expect(after.fix).toContain('grant the scope');
+  });
+});
+
+describe('taskbot doctor: several apps', () => {
+  it('checks each app in its own group, naming its APPS_FILE keys; --app checks one', async () => {
+    const [sh, bj] = [new FakeDingtalk(), new FakeDingtalk('dingfakeclientbj', 'bj-secret')];
+    await Promise.all([sh.listen(), bj.listen()]);
+    try {
+      sh.im.templates.add('tpl-taskbot');
+      bj.im.templates.add('tpl-taskbot');
+      const env = appsFileEnv([
+        { id: 'sh', fake: sh },
+        { id: 'bj', fake: bj, extra: { cardTemplateId: 'tpl-typo' } },
+      ]);
+      const config = loadConfig({ ...env, DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'doctor-')), 'd.db')}` });
+      const card = (checks: Awaited<ReturnType<typeof runDoctor>>, group: string) =>
+        checks.find((c) => c.group === group && c.name === 'card template and card permission');
+      const all = await runDoctor(config);
+      expect(card(all, 'DingTalk app sh')).toMatchObject({ ok: true });
+      // One app's mistake is its own, told with the key of its entry, never the single-app variable.
+      expect(card(all, 'DingTalk app bj')).toMatchObject({ ok: false, fix: expect.stringContaining('cardTemplateId of the app "bj" in APPS_FILE') });
+      const one = await runDoctor(config, 'sh');
+      expect(one.some((c) => c.group.startsWith('DingTalk app bj'))).toBe(false);
+      expect(card(one, 'DingTalk app sh')).toMatchObject({ ok: true });
+    } finally {
+      await Promise.all([sh.close(), bj.close()]);
+    }
   });
 });
