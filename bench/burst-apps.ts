@@ -9,9 +9,11 @@ import { feishuCardText } from '../src/cards/feishu.js';
 import { taskCard } from '../src/cards/task-card.js';
 import { FakeFeishu } from '../src/sandbox/fake-feishu.js';
 import { mapLimit } from '../src/watch/map-limit.js';
-import { appsFile, startBenchBot } from './bot.js';
+import { request } from 'undici';
+import { appsFile, freshDatabase, serveProcess, startBenchBot, type Served } from './bot.js';
+import { startFakes } from './fakes.js';
 import { ScaledClock } from './burst.js';
-import { round, type BenchResult } from './stats.js';
+import { round, sleep, type BenchResult } from './stats.js';
 
 const SCALE = 6;
 const PER_MINUTE = 1000;
@@ -94,4 +96,120 @@ export async function benchBurstApps(): Promise<BenchResult> {
     targets: { north_writes_per_limit: '≥ 0.95', south_writes_per_limit: '≥ 0.95', north_rate_limit_answers: '0', south_rate_limit_answers: '0' },
     pass,
   };
+}
+
+/**
+ * `npm run bench -- burst-apps-replicas`: the same on three `taskbot serve` processes sharing one
+ * PostgreSQL database, in real time, against the two fakes in a process of their own. Each app's
+ * 1,000 cards are posted through the replicas' script API (once they count each other), their
+ * tasks end together, and each app's finals are drained by the three replicas within its own
+ * limit: its patches per minute while the finals go out, against 1000/min; no 429.
+ */
+export async function benchBurstAppsReplicas(): Promise<BenchResult> {
+  const CARDS = 1000;
+  const fakes = await startFakes(2);
+  const db = await freshDatabase();
+  const replicas: Served[] = [];
+  try {
+    const ids = ['north', 'south'] as const;
+    const apps = ids.map((id, i) => ({ id, ...fakes.apps.feishu[i]! }));
+    for (const a of apps) await control(a.url, '/_fake/config', { enforceLimits: true });
+    const file = appsFile(apps.map((a) => ({ id: a.id, platform: 'feishu', appId: a.appId, appSecret: a.appSecret, domain: a.url })));
+    const token = 'bench-token-0123456789abcdef';
+    for (let r = 0; r < 3; r++) replicas.push(serveProcess({ DATABASE_URL: db.url, APPS_FILE: file, API_TOKEN: token }));
+    const urls = await Promise.all(replicas.map((r) => r.url));
+    // Steady state: each replica counts the others (and takes its third of each app's limits) before the cards come.
+    for (const url of urls) {
+      for (;;) {
+        const ready = (await (await request(`${url}/readyz`)).body.json()) as { checks: { replicas: { count: number } } };
+        if (ready.checks.replicas.count === 3) break;
+        await sleep(200);
+      }
+    }
+    // The tasks end together, once every card is posted (posting 1,000 cards an app takes a minute at its limit).
+    const endsAt = Date.now() + 100_000;
+    const taskId = (i: number) => `c2${i.toString(16).padStart(30, '0')}`;
+    for (const a of apps) {
+      const scripts = Array.from({ length: CARDS / 10 }, (_, i) => ({
+        id: taskId(i),
+        kind: 'contact',
+        total: 50,
+        outcome: 'succeeded',
+        queuedSteps: 0,
+        // Moving every 2 s until they end together: polled often, so the ends are seen at once and the finals queue up.
+        runningSteps: 50,
+        advance: (endsAt - Date.now()) / 50,
+      }));
+      await control(a.url, '/_fake/tasks', scripts);
+    }
+    const posted = await Promise.all(
+      apps.map((a) =>
+        mapLimit(
+          Array.from({ length: CARDS }, (_, k) => k),
+          16,
+          async (k) => {
+            const res = await request(`${urls[k % 3]}/api/v1/watches`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ platform: 'feishu', app: a.id, chatId: `oc_${a.id}_${k % 300}`, taskId: taskId(Math.floor(k / 10)) }),
+            });
+            await res.body.text();
+            return res.statusCode;
+          },
+        ),
+      ),
+    );
+    const patches = async (url: string) => {
+      const { requests } = (await (await request(`${url}/_fake/stats`)).body.json()) as { requests: Record<string, number> };
+      return Object.entries(requests)
+        .filter(([p]) => /^\/open-apis\/im\/v1\/messages\/[^/]+$/.test(p))
+        .reduce((n, [, c]) => n + c, 0);
+    };
+    // Patches per app, second by second, from the end of the tasks until no more go out.
+    while (Date.now() < endsAt) await sleep(500);
+    const series = apps.map(() => [] as { at: number; n: number }[]);
+    for (let quiet = 0; quiet < 10 && Date.now() < endsAt + 5 * 60_000; ) {
+      await sleep(1000);
+      const now = Date.now();
+      const counts = await Promise.all(apps.map((a) => patches(a.url)));
+      let grew = false;
+      for (const [i, n] of counts.entries()) {
+        const s = series[i]!;
+        if (s.length > 0 && n > s.at(-1)!.n) grew = true;
+        s.push({ at: now, n });
+      }
+      quiet = grew ? 0 : quiet + 1;
+    }
+    const stats = await Promise.all(apps.map(async (a) => (await (await request(`${a.url}/_fake/stats`)).body.json()) as { limitViolations: number }));
+    const figures: Record<string, number> = { replicas: 3, cards_per_app: CARDS };
+    let pass = true;
+    for (const [i, a] of apps.entries()) {
+      const s = series[i]!;
+      const start = s[0]!;
+      // The drain: until the last second a patch went out.
+      const last = s.findLast((p, j) => j > 0 && p.n > s[j - 1]!.n) ?? start;
+      const sent = last.n - start.n;
+      const perMinute = last.at > start.at ? (sent / (last.at - start.at)) * 60_000 : 0;
+      figures[`${a.id}_posted_201`] = posted[i]!.filter((c) => c === 201).length;
+      figures[`${a.id}_patches_after_end`] = sent;
+      figures[`${a.id}_writes_per_limit`] = round(perMinute / PER_MINUTE, 3);
+      figures[`${a.id}_rate_limit_answers`] = stats[i]!.limitViolations;
+      pass &&= sent >= CARDS && perMinute / PER_MINUTE >= 0.95 && stats[i]!.limitViolations === 0;
+    }
+    return {
+      name: 'burst-apps-replicas',
+      figures,
+      targets: { north_writes_per_limit: '≥ 0.95', south_writes_per_limit: '≥ 0.95', north_rate_limit_answers: '0', south_rate_limit_answers: '0' },
+      pass,
+    };
+  } finally {
+    for (const r of replicas) r.child.kill('SIGKILL');
+    await fakes.stop();
+    await db.drop();
+  }
+}
+
+async function control(url: string, path: string, body: unknown): Promise<void> {
+  const r = await request(`${url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  await r.body.text();
 }
