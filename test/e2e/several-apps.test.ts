@@ -133,6 +133,20 @@ describe('several apps in one taskbot', () => {
     expect(hq.im.inChat('oc_shared').some((m) => m.reply_to === d.message_id)).toBe(false);
   });
 
+  it("Notify me in one app mentions the presser in that app's chat when its task ends, and only there", async () => {
+    hq.addTask({ id: '4501', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 5000, advance: 1000 });
+    intl.addTask({ id: '4501', kind: 'drive', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 3, advance: 1000 });
+    const a = await ask(hq, 'oc_notify', 'status 4501');
+    const b = await ask(intl, 'oc_notify', 'status 4501');
+    const ack = await intl.gateway.push(intl.click(b.message_id, 'notify', { chatId: 'oc_notify', user: 'ou_ann' }));
+    expect(toast(ack)).toContain('You will be mentioned here when the task ends');
+    const mention = await until('the mention in intl', () => intl.im.inChat('oc_notify').find((m) => m.text?.includes('ou_ann')), 10_000);
+    expect(mention.reply_to).toBe(b.message_id);
+    // hq's card of the same task id is another task: still running, nobody waits on it, nothing mentioned there.
+    expect(hq.im.inChat('oc_notify').filter((m) => m.text !== undefined)).toEqual([]);
+    expect(await bot.store.cards.get(`hq:${a.message_id}`)).toMatchObject({ status: 'active' });
+  });
+
   it('`settings` names the app, and `chatid` gives scripts the app to post through', async () => {
     expect(text((await ask(intl, 'oc_shared', 'settings')).card)).toContain('intl (feishu)');
     expect(text((await ask(hq, 'oc_shared', 'settings')).card)).toContain('hq (feishu)');
