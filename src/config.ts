@@ -133,8 +133,6 @@ export interface Config {
    * (ADMIN_USER_IDS and ALLOWED_CHAT_IDS are theirs), APPS_FILE any others.
    */
   apps: AppConfig[];
-  /** Whether APPS_FILE is set: it counts as credentials (no sandbox). */
-  appsFile?: string;
   databaseUrl: string;
   http: { host: string; port: number };
   locale: 'zh' | 'en';
@@ -246,7 +244,6 @@ export function loadConfig(env: Record<string, string | undefined>, readFile?: (
   }
   return {
     apps: [...envApps, ...fileApps],
-    ...(e.APPS_FILE && { appsFile: e.APPS_FILE }),
     databaseUrl: e.DATABASE_URL,
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
     locale: e.BOT_LOCALE,

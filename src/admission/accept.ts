@@ -186,7 +186,7 @@ export function inboundPort(deps: AdmitDeps, app: { id: string; platform: Platfo
         deps.logger?.warn({ err: err.toJSON(), app: app.id, chat: submitted.cmd.chatId }, 'form submission failed');
         return { ok: false, toast: `${cardTexts(locale).toastFailed}: ${errorLine(err, locale)}` };
       }),
-    event: (_platform, type) => deps.telemetry?.event({ app: app.id, platform: app.platform }, type),
+    event: (type) => deps.telemetry?.event({ app: app.id, platform: app.platform }, type),
     async cardAction(press, budgetMs) {
       const inAppPress = { ...press, cardKey: inApp(press.cardKey), ...(press.deliveryKey && { deliveryKey: inApp(press.deliveryKey) }) };
       // A press the store cannot record is still answered (its work tells what fails).

@@ -22,7 +22,7 @@ export interface InboundCommand {
 
 /**
  * A command as a platform receiver hands it over: it serves one app and knows nothing of others;
- * the app's port (admission/app-port.ts) says which.
+ * the app's port (`inboundPort` in admission/accept.ts) says which.
  */
 export type PlatformCommand = Omit<InboundCommand, 'app'>;
 
@@ -84,8 +84,8 @@ export interface InboundPort {
    * Never rejects.
    */
   trackForm(form: FormSubmission, budgetMs: number): Promise<{ ok: boolean; toast: string }>;
-  /** Something arrived (for metrics), whether or not it is understood. */
-  event(platform: Platform, type: string): void;
+  /** Something arrived for this port's app (for metrics), whether or not it is understood. */
+  event(type: string): void;
   /** The language of the receivers' own short answers. */
   readonly locale: Locale;
 }

@@ -31,7 +31,7 @@ export function registerDingtalkHandlers(client: StreamClient, deps: DingtalkEve
 }
 
 async function onRobotMessage(msg: DWClientDownStream, deps: DingtalkEventDeps): Promise<void> {
-  deps.port.event('dingtalk', 'robot_message');
+  deps.port.event('robot_message');
   const read = readRobotMessage(msg.data, deps);
   if ('issue' in read) return void deps.logger?.warn({ issue: read.issue }, 'malformed robot message ignored');
   if (read.cmd) await deps.port.command(read.cmd, read.keys);
@@ -39,7 +39,7 @@ async function onRobotMessage(msg: DWClientDownStream, deps: DingtalkEventDeps):
 }
 
 async function onCardCallback(msg: DWClientDownStream, deps: DingtalkEventDeps): Promise<Record<string, unknown>> {
-  deps.port.event('dingtalk', 'card_callback');
+  deps.port.event('card_callback');
   const cb = readCardCallback(msg.data);
   const form = cb && readFormSubmission(cb, msg.headers.messageId, deps.unionIdOf);
   if (cb && form) return onFormSubmission(cb, form, deps);

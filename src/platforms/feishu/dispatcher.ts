@@ -35,7 +35,7 @@ export function feishuDispatcher(deps: FeishuEventDeps, keys: { encryptKey?: str
 
 /** Quick: the ACK goes back once the command is kept (the SDK answers when this resolves); the work is queued. */
 async function onMessage(data: unknown, deps: FeishuEventDeps): Promise<void> {
-  deps.port.event('feishu', 'im.message.receive_v1');
+  deps.port.event('im.message.receive_v1');
   const read = readMessage(data, deps.botOpenId());
   if ('issue' in read) return void deps.logger?.warn({ issue: read.issue }, 'malformed im.message.receive_v1 ignored');
   if (read.cmd) await deps.port.command(read.cmd, read.keys); // else: not addressed to us
@@ -43,7 +43,7 @@ async function onMessage(data: unknown, deps: FeishuEventDeps): Promise<void> {
 
 /** A bot menu click: acknowledged once kept, like a message; answered in the clicker's 1:1 chat. */
 async function onMenu(data: unknown, deps: FeishuEventDeps): Promise<void> {
-  deps.port.event('feishu', 'application.bot.menu_v6');
+  deps.port.event('application.bot.menu_v6');
   const read = menuCommand(data);
   if ('issue' in read) return void deps.logger?.warn({ issue: read.issue }, 'malformed application.bot.menu_v6 ignored');
   await deps.port.command(read.cmd, read.keys);
@@ -52,7 +52,7 @@ async function onMenu(data: unknown, deps: FeishuEventDeps): Promise<void> {
 export type CardCallbackAnswer = { toast: { type: 'success' | 'info' | 'error'; content: string }; card?: { type: 'raw'; data: unknown } };
 
 async function onCardAction(data: unknown, deps: FeishuEventDeps): Promise<CardCallbackAnswer> {
-  deps.port.event('feishu', 'card.action.trigger');
+  deps.port.event('card.action.trigger');
   const parsed = CardActionEvent.safeParse(data);
   const action = (parsed.success ? (parsed.data.action?.value as { action?: unknown } | undefined)?.action : undefined) as
     | ButtonAction
