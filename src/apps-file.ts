@@ -26,6 +26,12 @@ interface AppCommon {
 export const settingOf = (app: { id: string }, variable: string, key: string): string =>
   app.id === 'feishu' || app.id === 'dingtalk' ? variable : `${key} of the app "${app.id}" in APPS_FILE`;
 
+/** Where an app's credentials are written: what the line saying they were refused names. */
+export const credentialsSetting = (app: AppConfig): string =>
+  app.platform === 'feishu'
+    ? settingOf(app, 'FEISHU_APP_ID / FEISHU_APP_SECRET', 'appId / appSecret')
+    : settingOf(app, 'DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET', 'clientId / clientSecret');
+
 export interface FeishuAppConfig extends AppCommon {
   platform: 'feishu';
   appId: string;

@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
-import { settingOf, type DingtalkAppConfig } from '../apps-file.js';
+import { credentialsSetting, type DingtalkAppConfig } from '../apps-file.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { registerDingtalkHandlers } from '../platforms/dingtalk/handlers.js';
 import type { DingtalkApi } from '../platforms/dingtalk/api-client.js';
 import { StreamClient } from '../platforms/dingtalk/stream-client.js';
-import { DINGTALK_CREDENTIALS } from '../platforms/dingtalk/access-token.js';
 import type { InboundPort } from '../domain/inbound-port.js';
 import { RECONNECT_POLICY, type OnFatal, type PlatformRuntime } from './platform-runtime.js';
 
@@ -29,7 +28,7 @@ export function startDingtalk(d: DingtalkRuntimeDeps): PlatformRuntime {
   const client = new StreamClient({
     clientId: d.config.clientId,
     clientSecret: d.config.clientSecret,
-    credentials: settingOf(d.config, DINGTALK_CREDENTIALS, 'clientId / clientSecret'),
+    credentials: credentialsSetting(d.config),
     apiBase: d.config.apiBase,
     logger: log,
     backoffBaseMs: RECONNECT_POLICY.baseDelayMs,

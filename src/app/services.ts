@@ -11,8 +11,7 @@ import { TaskRegistry, type ReadBudget } from '../providers/registry.js';
 import type { RetryOptions } from '../http/retry.js';
 import type { Telemetry } from '../domain/telemetry.js';
 import type { LimitShare } from '../domain/limit-share.js';
-import { settingOf, type DingtalkAppConfig, type FeishuAppConfig } from '../apps-file.js';
-import { DINGTALK_CREDENTIALS } from '../platforms/dingtalk/access-token.js';
+import { credentialsSetting, type DingtalkAppConfig, type FeishuAppConfig } from '../apps-file.js';
 import type { TaskProvider } from '../providers/provider.js';
 import type { Settings } from '../commands/deps.js';
 
@@ -53,11 +52,11 @@ export function buildServices(
     const onRateWait = t && ((limiter: string) => t.rateLimitWait(label, limiter));
     const common = { timeoutMs: config.upstreamTimeoutMs, retry, clock: opts.clock, onRateWait, share: opts.share };
     if (app.platform === 'feishu') {
-      const api = new FeishuApi({ ...app, ...common, logger, credentials: settingOf(app, 'FEISHU_APP_ID / FEISHU_APP_SECRET', 'appId / appSecret') });
+      const api = new FeishuApi({ ...app, ...common, logger, credentials: credentialsSetting(app) });
       apps.set(app.id, { config: app, platform: 'feishu', api });
       providers[app.id] = [new FeishuContactProvider(api), new FeishuDriveProvider(api)];
     } else {
-      const api = new DingtalkApi({ ...app, ...common, credentials: settingOf(app, DINGTALK_CREDENTIALS, 'clientId / clientSecret') });
+      const api = new DingtalkApi({ ...app, ...common, credentials: credentialsSetting(app) });
       apps.set(app.id, { config: app, platform: 'dingtalk', api });
       providers[app.id] = [new DingtalkStorageProvider(api), new DingtalkDocProvider(api)];
     }

@@ -1,4 +1,4 @@
-import { settingOf, type FeishuAppConfig } from '../apps-file.js';
+import { credentialsSetting, settingOf, type FeishuAppConfig } from '../apps-file.js';
 import { asTaskbotError } from '../domain/errors.js';
 import { httpRequest } from '../http/request.js';
 import type { FeishuApi } from '../platforms/feishu/api-client.js';
@@ -23,7 +23,7 @@ export async function feishuAppChecks(f: FeishuAppConfig, feishu: FeishuApi, tim
             name: 'credentials and token',
             ok: false,
             detail: err.message,
-            fix: `copy App ID and App Secret again into ${settingOf(f, 'FEISHU_APP_ID / FEISHU_APP_SECRET', 'appId / appSecret')} (developer console → Credentials & Basic Info)`,
+            fix: `copy App ID and App Secret again into ${credentialsSetting(f)} (developer console → Credentials & Basic Info)`,
           }
         : {
             group: g,
