@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { settingOf, type DingtalkAppConfig } from '../apps-file.js';
+import { credentialsSetting, settingOf, type DingtalkAppConfig } from '../apps-file.js';
 import { asTaskbotError } from '../domain/errors.js';
 import type { DingtalkApi } from '../platforms/dingtalk/api-client.js';
 import { StreamClient } from '../platforms/dingtalk/stream-client.js';
@@ -25,7 +25,13 @@ export async function dingtalkAppChecks(d: DingtalkAppConfig, dingtalk: Dingtalk
   out.push(await cardTemplate(dingtalk, TEMPLATES.topBox, d, d.topBoxTemplateId, g, console_));
   out.push(await cardTemplate(dingtalk, TEMPLATES.form, d, d.formTemplateId, g, console_));
   try {
-    await new StreamClient({ clientId: d.clientId, clientSecret: d.clientSecret, apiBase: d.apiBase, timeoutMs }).getEndpoint();
+    await new StreamClient({
+      clientId: d.clientId,
+      clientSecret: d.clientSecret,
+      credentials: credentialsSetting(d),
+      apiBase: d.apiBase,
+      timeoutMs,
+    }).getEndpoint();
     out.push({ group: g, name: 'Stream mode', ok: true, detail: 'gateway issued a connection ticket' });
   } catch (e) {
     out.push({

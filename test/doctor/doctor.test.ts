@@ -92,6 +92,13 @@ describe('taskbot doctor: several apps', () => {
       expect(card(all, 'DingTalk app sh')).toMatchObject({ ok: true });
       // One app's mistake is its own, told with the key of its entry, never the single-app variable.
       expect(card(all, 'DingTalk app bj')).toMatchObject({ ok: false, fix: expect.stringContaining('cardTemplateId of the app "bj" in APPS_FILE') });
+      // Refused credentials of a file app name its keys, not the single-app variables.
+      const refused = loadConfig({
+        ...appsFileEnv([{ id: 'bj', fake: bj, extra: { clientSecret: 'wrong-secret' } }]),
+        DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'doctor-')), 'd.db')}`,
+      });
+      const stream = (await runDoctor(refused)).find((c) => c.group === 'DingTalk app bj' && c.name === 'Stream mode');
+      expect(stream).toMatchObject({ ok: false, detail: expect.stringContaining('clientId / clientSecret of the app "bj" in APPS_FILE refused') });
       const one = await runDoctor(config, 'sh');
       expect(one.some((c) => c.group.startsWith('DingTalk app bj'))).toBe(false);
       expect(card(one, 'DingTalk app sh')).toMatchObject({ ok: true });
