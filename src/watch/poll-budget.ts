@@ -23,13 +23,13 @@ export class PollBudget {
   take(app: string, api: string, key: string, now: number): { ok: true } | { ok: false; waitMs: number } {
     const budget = this.perSecond[api];
     if (budget === undefined) return { ok: true };
-    api = `${app}\u0000${api}`;
+    const line = budgetLine(app, api);
     const limit = sharedLimit(budget, this.share());
-    const times = (this.recent.get(api) ?? []).filter((t) => now - t < 1000);
-    this.recent.set(api, times);
+    const times = (this.recent.get(line) ?? []).filter((t) => now - t < 1000);
+    this.recent.set(line, times);
     // A task that never came back for its turn (it ended, was stopped) gives it up.
-    const queue = (this.waiting.get(api) ?? []).filter((w) => now - w.turnAt < GIVE_UP_TURN_MS);
-    this.waiting.set(api, queue);
+    const queue = (this.waiting.get(line) ?? []).filter((w) => now - w.turnAt < GIVE_UP_TURN_MS);
+    this.waiting.set(line, queue);
     const free = limit - times.length;
     let pos = queue.findIndex((w) => w.key === key);
     if (free > 0 && (pos === -1 ? queue.length < free : pos < free)) {
@@ -48,12 +48,15 @@ export class PollBudget {
   /** A person's read of `app`'s `api` reached upstream at `now`: it uses the budget too, so background polls make room. */
   charge(app: string, api: string, now: number): void {
     if (this.perSecond[api] === undefined) return;
-    api = `${app}\u0000${api}`;
-    const times = (this.recent.get(api) ?? []).filter((t) => now - t < 1000);
+    const line = budgetLine(app, api);
+    const times = (this.recent.get(line) ?? []).filter((t) => now - t < 1000);
     times.push(now);
-    this.recent.set(api, times);
+    this.recent.set(line, times);
   }
 }
+
+/** Each app's API has a budget of its own: one app's polls never take another's. */
+const budgetLine = (app: string, api: string) => `${app}\u0000${api}`;
 
 /** A waiting task that has not come back this long after its turn has left the line. */
 const GIVE_UP_TURN_MS = 10_000;
