@@ -141,6 +141,50 @@ export class TaskStore {
     return Number(r.numUpdatedRows);
   }
 
+  /** How many ended tasks whose cards still owe their last rendering each replica holds queued, per app. */
+  async queuedFinals(): Promise<{ app: string; holder: string; tasks: number }[]> {
+    const rows = await this.ctx.db
+      .selectFrom('tasks')
+      .select(['app', 'held_by', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('active', '=', 0)
+      .where('pending', '=', 1)
+      .where('held_by', 'is not', null)
+      .groupBy(['app', 'held_by'])
+      .execute();
+    return rows.map((r) => ({ app: r.app, holder: r.held_by!, tasks: Number(r.n) }));
+  }
+
+  /**
+   * Up to `limit` of the ended tasks of `app` whose finals wait in `from`'s queue — the last it
+   * queued, the ones it would send last — and not being worked now, become `owner`'s, leased to it
+   * until `leaseUntil`. The old holder skips them on their turn (held_by is not it).
+   */
+  async adoptQueued(app: string, from: string, owner: string, now: number, leaseUntil: number, limit: number): Promise<TaskRow[]> {
+    const { db, dialect } = this.ctx;
+    let theirs = db
+      .selectFrom('tasks')
+      .select('task_key')
+      .where('app', '=', app)
+      .where('active', '=', 0)
+      .where('pending', '=', 1)
+      .where('held_by', '=', from)
+      .where(leaseFree(now))
+      .orderBy('next_due_at', 'desc')
+      .limit(limit);
+    if (dialect === 'postgres') theirs = theirs.forUpdate().skipLocked();
+    return (
+      db
+        .updateTable('tasks')
+        .set({ held_by: owner, lease_owner: owner, lease_until: leaseUntil, poked: 0 })
+        .where('task_key', 'in', theirs)
+        // Re-checked on the row: its holder may have sent it, or leased it for its turn, meanwhile.
+        .where('held_by', '=', from)
+        .where(leaseFree(now))
+        .returningAll()
+        .execute()
+    );
+  }
+
   /** Every task still polled, for metrics. */
   async countActive(): Promise<number> {
     const r = await this.ctx.db

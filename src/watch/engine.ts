@@ -34,6 +34,12 @@ export interface WatchOptions {
   sendConcurrency: number;
 }
 
+/** A queue with this many card writes or fewer waiting is about to run dry: it looks for another replica's finals to take over. */
+const LOW_WATER = 16;
+/** How often a replica running dry looks, per app, and how many tasks it takes at most at once. */
+const ADOPT_EVERY_MS = 1000;
+const ADOPT_AT_ONCE = 8;
+
 export const DEFAULT_WATCH: WatchOptions = {
   leaseMs: 15_000,
   batch: 200,
@@ -87,6 +93,8 @@ export class WatchEngine {
   private readonly pass: PassDeps;
   /** What people and scripts do to cards: Refresh, Stop, Notify me, start watching. */
   readonly cards: CardOperations;
+  /** When the loop next looks for another replica's queued finals to take over (monotonic). */
+  private nextAdopt = -Infinity;
 
   constructor(private readonly d: WatchDeps) {
     const owner = d.owner ?? `engine-${randomUUID()}`;
@@ -182,6 +190,50 @@ export class WatchEngine {
     return claimed.length;
   }
 
+  /**
+   * Evens out the apps' queued finals across replicas: for each app whose queue here is about to
+   * run dry, when the replica holding most of its ended tasks' finals holds at least two more than
+   * this one, half the difference (the last it queued) is taken over and queued here. Otherwise the
+   * replica that saw most tasks end drains alone at its share of the app's limit while the others'
+   * shares go unused. Returns how many tasks were taken.
+   */
+  async adopt(): Promise<number> {
+    if ((this.d.share?.() ?? 1) >= 1) return 0;
+    const held = await this.d.store.tasks.queuedFinals();
+    let n = 0;
+    for (const [app, q] of this.queues) {
+      if (q.size > LOW_WATER) continue;
+      const ofApp = held.filter((h) => h.app === app);
+      const mine = ofApp.find((h) => h.holder === this.owner)?.tasks ?? 0;
+      const most = ofApp.filter((h) => h.holder !== this.owner).sort((a, b) => b.tasks - a.tasks)[0];
+      if (!most || most.tasks - mine < 2) continue;
+      const now = this.clock.now();
+      const asked = this.clock.mono();
+      const take = Math.min(ADOPT_AT_ONCE, Math.floor((most.tasks - mine) / 2));
+      const taken = await this.d.store.tasks.adoptQueued(app, most.holder, this.owner, now, now + this.o.leaseMs, take);
+      n += taken.length;
+      if (taken.length > 0) this.d.logger?.debug({ app, from: most.holder, tasks: taken.length }, 'took over queued finals from a busier replica');
+      for (const t of taken) this.leases.hold(t.task_key, asked);
+      await mapLimit(taken, this.o.concurrency, async (t) => {
+        try {
+          await this.run(t, { kind: 'round' });
+        } catch (e) {
+          if (!(e instanceof LeaseLost)) this.d.logger?.error({ err: e, task: t.task_key }, 'could not queue the finals taken over');
+        } finally {
+          this.leases.drop(t.task_key);
+        }
+      });
+    }
+    return n;
+  }
+
+  private async adoptDue(): Promise<void> {
+    const now = this.clock.mono();
+    if (now < this.nextAdopt) return;
+    this.nextAdopt = now + ADOPT_EVERY_MS;
+    await this.adopt();
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -191,6 +243,7 @@ export class WatchEngine {
       while (this.running) {
         let n = 0;
         try {
+          await this.adoptDue();
           n = await this.tick();
         } catch (e) {
           // The store is unreachable: nothing is lost, the rows wait for us.
@@ -223,7 +276,7 @@ export class WatchEngine {
    */
   private async sendQueued(cards: QueuedCard[]): Promise<'done' | 'busy'> {
     const { taskKey, lane } = cards[0]!;
-    const r = await this.work(taskKey, { kind: 'redraw', cards: cards.map((c) => c.key), lane }, false);
+    const r = await this.work(taskKey, { kind: 'redraw', cards: cards.map((c) => c.key), lane, turn: true }, false);
     return r === BUSY ? 'busy' : 'done';
   }
 
@@ -262,6 +315,11 @@ export class WatchEngine {
    */
   private async run(task: TaskRow, intent: Intent): Promise<InlineCard | undefined> {
     const queue = this.queues.get(task.app);
+    if (intent.kind === 'redraw' && intent.turn && task.held_by !== null && task.held_by !== this.owner) {
+      // Another replica took these writes over (adoptQueued): they are its to send now.
+      await this.d.store.tasks.complete(task.task_key, this.owner, this.clock.now(), {});
+      return undefined;
+    }
     const offers: QueuedCard[] = [];
     const guard = () => this.leases.guard(task.task_key);
     const how: Delivery =

@@ -10,13 +10,14 @@ import type { SendLane } from '../domain/chat.js';
  * - `stop`: a Stop. The stopped card is drawn now at the people's lane, inline when asked and only
  *   when it does not show it already (two presses must not both draw it).
  * - `redraw`: these cards drawn again from what is stored, now at `lane`: the people waiting
- *   changed (Notify me), or a queued update's turn came; `inline` is answered to its press.
+ *   changed (Notify me), or a queued update's turn came (`turn`: skipped when another replica
+ *   took the task's queued writes over meanwhile); `inline` is answered to its press.
  */
 export type Intent =
   | { kind: 'round' }
   | { kind: 'refresh'; card: string; inline: boolean }
   | { kind: 'stop'; card: string; inline: boolean }
-  | { kind: 'redraw'; cards: readonly string[]; lane: SendLane; inline?: string };
+  | { kind: 'redraw'; cards: readonly string[]; lane: SendLane; inline?: string; turn?: true };
 
 /** The cards an intent is about; undefined: all of the task's that want work. */
 export function cardsOf(i: Intent): readonly string[] | undefined {

@@ -255,6 +255,43 @@ describe.each(STORE_KINDS)('Store contract (%s)', (kind) => {
     expect((await store.tasks.claimDue('alive', 14_000, 29_000, 10)).map((t) => t.task_key)).toEqual(['feishu:drive:1']);
   });
 
+  it("queued finals are counted per app and holder; another replica takes over the last-queued, never one being worked, still watched, sent already, or another app's", async () => {
+    await open();
+    const held = async (key: string, holder: string, due: number, o: { ended?: boolean; app?: string } = {}) => {
+      await store.cards.add(card(`${key}:c`, key, { app: o.app ?? 'feishu' }), task(key, { app: o.app ?? 'feishu' }), false);
+      if (o.ended !== false) await store.cards.transition(`${key}:c`, ['active'], 'done');
+      await store.tasks.lease(key, holder, 1000, 16_000);
+      await store.tasks.complete(key, holder, 2000, { next_due_at: due, held_by: holder });
+    };
+    for (let i = 1; i <= 7; i++) await held(`feishu:drive:a${i}`, 'A', 30_000 + i);
+    await held('feishu:drive:b1', 'B', 30_000);
+    await held('feishu:drive:live', 'A', 40_000, { ended: false });
+    await held('lark:drive:a9', 'A', 40_000, { app: 'lark' });
+    // A has sent this one's final already (held_by stays until its re-check): nothing to take.
+    await held('feishu:drive:sent', 'A', 50_000);
+    await store.cards.recordShown('feishu:drive:sent:c', 'done', 'h', 2500);
+    // A is sending a7 right now.
+    await store.tasks.lease('feishu:drive:a7', 'A', 3000, 18_000);
+    // Counted: ended tasks whose finals are still owed, per app and holder.
+    const count = async () => (await store.tasks.queuedFinals()).sort((x, y) => `${x.app}${x.holder}`.localeCompare(`${y.app}${y.holder}`));
+    expect(await count()).toEqual([
+      { app: 'feishu', holder: 'A', tasks: 7 },
+      { app: 'feishu', holder: 'B', tasks: 1 },
+      { app: 'lark', holder: 'A', tasks: 1 },
+    ]);
+    // B takes three of A's: the last A queued, skipping a7 (being worked) and the one A sent.
+    const taken = await store.tasks.adoptQueued('feishu', 'A', 'B', 3000, 18_000, 3);
+    expect(taken.map((t) => t.task_key).sort()).toEqual(['feishu:drive:a4', 'feishu:drive:a5', 'feishu:drive:a6']);
+    for (const t of taken) expect(t).toMatchObject({ held_by: 'B', lease_owner: 'B', lease_until: 18_000 });
+    expect(await store.tasks.get('feishu:drive:a7')).toMatchObject({ held_by: 'A', lease_owner: 'A' });
+    expect(await store.tasks.get('feishu:drive:live')).toMatchObject({ held_by: 'A' });
+    expect(await store.tasks.get('lark:drive:a9')).toMatchObject({ held_by: 'A' });
+    expect(await store.tasks.get('feishu:drive:sent')).toMatchObject({ held_by: 'A', pending: 0 });
+    expect((await count()).filter((c) => c.app === 'feishu').map((c) => c.tasks)).toEqual([4, 4]);
+    // Nothing of a holder that has none left to take.
+    expect(await store.tasks.adoptQueued('feishu', 'nobody', 'B', 3000, 18_000, 3)).toEqual([]);
+  });
+
   it('keeps one task row for many cards and wakes an idle task with a new window', async () => {
     await open();
     await store.cards.add(card('feishu:om_1', 'feishu:drive:1'), task('feishu:drive:1', { created_at: 10 }), false);

@@ -405,6 +405,40 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     expect(a.stats.fetches + b.stats.fetches).toBe(60);
   });
 
+  it("a replica whose queue runs dry takes over half the other's queued finals: every final goes out once, from both", async () => {
+    // Replicas share a database on PostgreSQL; on SQLite (one process) they share the store.
+    const other = kind === 'postgres' ? await openStore(url) : store;
+    if (other !== store) stores.push(other);
+    const two = () => 0.5;
+    const a = new WatchEngine({ store, tasks: registry, messengers: { feishu: messenger }, timeZone: TZ, clock, owner: 'A', share: two });
+    const b = new WatchEngine({ store: other, tasks: registry, messengers: { feishu: messenger }, timeZone: TZ, clock, owner: 'B', share: two });
+    const alone = engine(store, {}, 'C');
+    engines.push(a, b);
+    for (let t = 0; t < 10; t++) fake.addTask({ id: hex(t + 500), kind: 'contact', total: 10, outcome: 'succeeded', queuedSteps: 0, runningSteps: 2 });
+    for (let c = 0; c < 20; c++) await showCard(a, `oc_${c}`, hex((c % 10) + 500));
+    await clock.advance(2000);
+    // A sees every task end: all twenty finals wait in its queue.
+    expect(await a.tick()).toBe(10);
+    expect(a.queueStats().waiting).toBe(20);
+    // A replica alone has nobody to take from; A's own queue is full.
+    expect(await alone.adopt()).toBe(0);
+    expect(await a.adopt()).toBe(0);
+    expect(await b.adopt()).toBe(5);
+    expect(b.queueStats().waiting).toBe(10);
+    // Both send at once (a turn finding the task held by the other waits a moment): A skips the five tasks B took.
+    for (let i = 0; i < 5 && a.queueStats().waiting + b.queueStats().waiting > 0; i++) {
+      await Promise.all([a.flush(), b.flush()]);
+      await clock.advance(1000);
+    }
+    const { updates } = messenger;
+    expect(new Set(updates.map((u) => u.handle)).size).toBe(20);
+    expect(updates).toHaveLength(20);
+    const sent = (e: WatchEngine) => Object.values(e.stats.sent).reduce((x, y) => x + y, 0);
+    expect(sent(a)).toBe(10);
+    expect(sent(b)).toBe(10);
+    expect(await b.adopt()).toBe(0);
+  });
+
   it.runIf(kind === 'sqlite')('survives a database locked by another process: the busy round fails, the next one carries on', async () => {
     const e = engine();
     fake.addTask({ id: hex(400), kind: 'contact', total: 500, outcome: 'succeeded', queuedSteps: 0, runningSteps: 9 });

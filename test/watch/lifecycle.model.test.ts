@@ -19,7 +19,8 @@ import { round } from '../helpers/round.js';
 /**
  * Model-based test of the card lifecycle: random interleavings of task progress, new cards, Stop,
  * `stop <id>`, Refresh, Notify me, vanished cards, failing sends and polls, two engines (each with
- * its card queue, sending on its own turns) and engine restarts; a write paused past its lease (a
+ * its card queue, sending on its own turns, taking over the other's queued finals when it runs
+ * dry) and engine restarts; a write paused past its lease (a
  * stopped process) while the other engine goes on; commands acknowledged (kept in the store) by a
  * replica that then dies before answering them, and taken over by the other; and steps of the wall
  * clock. Run against the real engine and store (with the store's clock), with the invariants
@@ -53,6 +54,7 @@ type Op =
   | { t: 'answer'; replica: number }
   | { t: 'die'; replica: number }
   | { t: 'adopt'; replica: number }
+  | { t: 'takeOver'; engine: number }
   | { t: 'step'; ms: number };
 
 const nat = (max: number) => fc.integer({ min: 0, max });
@@ -76,6 +78,7 @@ const single: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('answer' as const), replica: nat(1) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('die' as const), replica: nat(1) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('adopt' as const), replica: nat(1) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('takeOver' as const), engine: nat(1) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('step' as const), ms: fc.constantFrom(-3600_000, -90_000, 90_000, 3600_000) }) },
 );
 /** A step is one operation or several started together (their awaits interleave at random). */
@@ -184,6 +187,8 @@ class World {
       clock: this.time,
       owner: this.owner(i),
       options: { leaseMs: LEASE_MS },
+      // Two replicas: each takes over the other's queued finals when its own queue runs dry.
+      share: () => 0.5,
     });
   }
 
@@ -317,6 +322,10 @@ class World {
       case 'send':
         // The card queue's turn on its own, racing whatever else this step does.
         return this.engines[op.engine]!.flush();
+      case 'takeOver':
+        // The engine's queue runs dry: it takes over queued finals the other holds (their turns there are skipped).
+        await this.engines[op.engine]!.adopt();
+        return;
       case 'advance':
         return this.pass(op.ms);
       case 'restart': {
