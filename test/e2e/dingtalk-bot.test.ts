@@ -12,7 +12,7 @@ describe('DingTalk bot over Stream mode (real DWClient subclass, fake gateway an
   let sink: LogSink;
 
   async function start(template = true) {
-    ({ fake, bot, sink } = await dingtalkBot({ UPSTREAM_TIMEOUT_MS: '1200', DINGTALK_CARD_TEMPLATE_ID: template ? 'tpl-taskbot' : '' }));
+    ({ fake, bot, sink } = await dingtalkBot({ UPSTREAM_TIMEOUT_MS: '1200', DINGTALK_CARD_TEMPLATE_ID: template ? 'tpl-taskbot' : '' }, { neighbour: true }));
     fake.users.set('staff001', 'union-001');
   }
   afterEach(async () => {
@@ -132,15 +132,30 @@ describe('DingTalk bot over Stream mode (real DWClient subclass, fake gateway an
     expect(text).not.toMatch(/(?<!\\)\]\(|https?:\/\/|@all\b/);
   });
 
-  it('keeps working after the gateway drops the socket; /readyz follows the connection', async () => {
+  it('keeps working after the gateway drops the socket; /readyz follows the connection, and the other app serves on', async () => {
     await start();
-    expect((await fetch(`${bot.url}/readyz`)).status).toBe(200);
+    const ready = async () => {
+      const r = await fetch(`${bot.url}/readyz`);
+      return { status: r.status, body: (await r.json()) as { ok: boolean; checks: { apps: Record<string, { ok: boolean }> } } };
+    };
+    expect((await ready()).status).toBe(200);
     // Up long enough for the connection log (it looks every 250 ms) to have seen it up.
     await new Promise((r) => setTimeout(r, 600));
     // Refused for a second or so (the test's backoff is 50 ms doubling to 400 ms).
     fake.stream.refuseNext = 6;
     fake.stream.dropAll();
-    await until('down', async () => (await fetch(`${bot.url}/readyz`)).status === 503, 3000);
+    // The neighbour app is still connected: ready (200), with this app shown down in the body.
+    const down = await until(
+      'down',
+      async () => {
+        const r = await ready();
+        return !r.body.checks.apps.dingtalk!.ok && r;
+      },
+      3000,
+    );
+    expect(down.status).toBe(200);
+    expect(down.body.ok).toBe(false);
+    expect(down.body.checks.apps['dingtalk-bj']).toMatchObject({ ok: true, state: 'connected' });
     await until('back', () => fake.stream.connected === 1, 8000);
     fake.addTask({ id: 'd1', kind: 'doc', total: 1, outcome: 'succeeded', queuedSteps: 0, runningSteps: 0 });
     await fake.stream.push(TOPIC_ROBOT, fake.robotMessage(GROUP, 'status d1').data);

@@ -10,7 +10,7 @@ const FORM_ENV = { DINGTALK_FORM_TEMPLATE_ID: 'tpl-form' };
 
 /** Help's Track a task form on DingTalk (our form template), over the real Stream SDK. */
 describe('DingTalk: a form to start tracking', () => {
-  const t = platformsEach();
+  const t = platformsEach({ neighbours: true });
 
   async function help(d: FakeDingtalk, cid: string, o: { p2p?: boolean; staffId?: string } = {}): Promise<FakeCard> {
     await d.stream.push(TOPIC_ROBOT, d.robotMessage(cid, 'help', o).data);

@@ -20,7 +20,7 @@ const HOSTILE = [
 ];
 
 describe('Export failed items, end to end (Feishu: upload and file message; DingTalk: said it cannot)', () => {
-  const t = platformsEach();
+  const t = platformsEach({ neighbours: true });
 
   const feishuBot = () => withFeishu(t);
 

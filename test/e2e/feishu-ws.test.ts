@@ -13,7 +13,7 @@ describe('Feishu bot over the long connection (real WSClient, fake gateway)', ()
   let sink: LogSink;
 
   beforeEach(async () => {
-    ({ fake, bot, sink } = await feishuBot({ UPSTREAM_TIMEOUT_MS: '1200' }));
+    ({ fake, bot, sink } = await feishuBot({ UPSTREAM_TIMEOUT_MS: '1200' }, { neighbour: true }));
   });
   afterEach(async () => {
     await bot.stop();
@@ -145,7 +145,8 @@ describe('Feishu bot over the long connection (real WSClient, fake gateway)', ()
       checks: {
         store: { ok: true },
         replicas: { ok: true, count: 1 },
-        apps: { feishu: { ok: true, platform: 'feishu', state: 'connected' } },
+        // The neighbour app (a second Feishu app from APPS_FILE) is reported beside it.
+        apps: { feishu: { ok: true, platform: 'feishu', state: 'connected' }, lark: { ok: true, platform: 'feishu', state: 'connected' } },
         feishu: { ok: true, state: 'connected' },
       },
     });

@@ -4,7 +4,7 @@ import { platformsEach, until, withDingtalk, withFeishu } from '../helpers/bot.j
 
 /** Notify me over the real transports: the button, the count on the card, and the one mention at the end. */
 describe('Notify me, end to end', () => {
-  const t = platformsEach();
+  const t = platformsEach({ neighbours: true });
 
   it('Feishu: the press is answered with the card counting one waiting; the end is one reply to the card mentioning the presser', async () => {
     const feishu = await withFeishu(t);

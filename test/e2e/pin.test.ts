@@ -14,7 +14,7 @@ const ADMIN = 'ou_admin';
 
 /** Pinned while it runs (Feishu im/v1/pins), over the real SDK: the card's pin follows its life, across a restart, and a refusal is told once. */
 describe('pin live cards while their task runs', () => {
-  const t = platformsEach();
+  const t = platformsEach({ neighbours: true });
 
   const freshDb = () => ({ DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'pin-')), 'bot.db')}` });
   const say = async (f: FakeFeishu, chat: string, text: string, user = ADMIN) => {

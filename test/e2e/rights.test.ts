@@ -10,7 +10,7 @@ const OWNER = 'ou_owner';
 
 /** Who may do what, as people in a Feishu group meet it: over the real SDK and long connection. */
 describe('who may do what, end to end (Feishu)', () => {
-  const t = platformsEach();
+  const t = platformsEach({ neighbours: true });
 
   /** `user` says `words` in `chat`; resolves with the answer. */
   async function say(f: FakeFeishu, chat: string, words: string, user = 'ou_alice', o: { p2p?: boolean } = {}) {

@@ -12,7 +12,7 @@ const isStopped = (card: unknown) => JSON.stringify(card).includes('Automatic up
 
 /** Who may stop a card, over the real transports: the asker, admins, the group's owner and managers; a chat's rule; a script's cards. */
 describe('who may stop a card, end to end', () => {
-  const t = platformsEach();
+  const t = platformsEach({ neighbours: true });
 
   const feishuBot = () => withFeishu(t, { ADMIN_USER_IDS: 'ou_admin', API_TOKEN: TOKEN });
 
@@ -76,7 +76,7 @@ describe('who may stop a card, end to end', () => {
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
-    const r = await api('POST', '', { platform: 'feishu', chatId: 'oc_s', taskId: '5001' });
+    const r = await api('POST', '', { platform: 'feishu', app: 'feishu', chatId: 'oc_s', taskId: '5001' });
     expect(r.status).toBe(201);
     const [card] = f.im.inChat('oc_s');
     for (const user of ['ou_alice', 'ou_owner'])
@@ -88,7 +88,7 @@ describe('who may stop a card, end to end', () => {
     expect(refused.status).toBe(403);
     expect(await refused.json()).toEqual({ error: { code: 'PERMISSION_DENIED', message: expect.stringContaining('Only the person who asked for this card') } });
     expect(isStopped(f.im.messages.get(person.message_id)!.card)).toBe(false);
-    const scripted = await api('POST', '', { platform: 'feishu', chatId: 'oc_s', taskId: '5001' });
+    const scripted = await api('POST', '', { platform: 'feishu', app: 'feishu', chatId: 'oc_s', taskId: '5001' });
     const { cardKey } = (await scripted.json()) as { cardKey: string };
     expect((await api('DELETE', `/${encodeURIComponent(cardKey)}`)).status).toBe(200);
   });

@@ -10,7 +10,7 @@ const USER = 'ou_user00000000000000000000000001';
 
 /** The help card's Track a task form and the bot menu, over the real SDK and transports. */
 describe('Feishu: a form to start tracking, and the bot menu', () => {
-  const t = platformsEach();
+  const t = platformsEach({ neighbours: true });
   const start = () => withFeishu(t);
 
   async function helpCard(f: FakeFeishu, chat: string): Promise<FakeMessage> {
