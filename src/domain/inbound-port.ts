@@ -7,6 +7,12 @@ import type { Locale } from './locale.js';
 export interface InboundCommand {
   /** The app it came to; its chat and user ids mean nothing in another. */
   app: string;
+  /**
+   * The organisation it came from, where the platform says (Feishu `tenant_key`, DingTalk
+   * `chatbotCorpId`). A self-built app has one; a marketplace or suite app (not supported yet)
+   * serves many, and would key its data by app and tenant.
+   */
+  tenant?: string;
   platform: Platform;
   chatId: string;
   /** When the platform says (a message does; a card callback or a menu click does not). */

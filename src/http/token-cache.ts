@@ -6,6 +6,13 @@ export interface IssuedToken {
 }
 
 /**
+ * Where an app's access token comes from. A self-built app asks with its own credentials (the API
+ * clients' default); a marketplace or suite app (not supported yet) would derive one per tenant
+ * from the ticket the platform pushes, and hand the client that source instead.
+ */
+export type TokenSource = () => Promise<IssuedToken>;
+
+/**
  * An access token shared by every caller: one fetch in flight at a time (concurrent first
  * calls wait for the same fetch), refreshed `refreshBeforeMs` before it expires, and evicted
  * when the platform says it is invalid.

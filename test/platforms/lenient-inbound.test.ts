@@ -89,7 +89,8 @@ describe('the Feishu message parser against the real corpus, mutated', () => {
   it('reads the message whose user ids are null (a tenant without the employee-id scope)', () => {
     const raw = fixture('feishu/message-user-id-null.json') as { header: object; event: object };
     const read = readMessage({ ...raw.header, ...raw.event }, 'ou_27ade7346f1dc5a485d4de0c5944dd13');
-    expect(read).toMatchObject({ cmd: { text: '1212', userId: 'ou_83e067208fac1cc307e9ce95257f79dd' } });
+    // The header's tenant_key rides along: the key a marketplace app would scope its data by beside the app.
+    expect(read).toMatchObject({ cmd: { text: '1212', userId: 'ou_83e067208fac1cc307e9ce95257f79dd', tenant: '736588c9260f175d' } });
   });
 });
 
@@ -117,6 +118,11 @@ describe('the DingTalk robot message parser against the real corpus, mutated', (
       );
     });
   }
+
+  it("names the organisation the robot serves (chatbotCorpId) as the command's tenant", () => {
+    const f = manifest.dingtalk.messages.find((x) => x.file.endsWith('text-group-stream-frame.json'))!;
+    expect(readRobotMessage(JSON.stringify(dataOf(f)), deps)).toMatchObject({ cmd: { tenant: 'ding9f*****cd16741' } });
+  });
 
   it('accepts numbers where strings are documented and the other way round', () => {
     const data = { ...dataOf(manifest.dingtalk.messages[1]!), conversationType: 2, sessionWebhookExpiredTime: '1690367502152' };

@@ -7,7 +7,7 @@ import { RATE_WINDOW_MS } from '../../http/rate-limit.js';
 import { SendPacer } from '../../http/send-pacer.js';
 import type { SendLane } from '../../domain/chat.js';
 import type { RetryOptions } from '../../http/retry.js';
-import { TokenCache } from '../../http/token-cache.js';
+import { TokenCache, type TokenSource } from '../../http/token-cache.js';
 import type { DingtalkTaskApi } from '../../providers/ports.js';
 import { classifyDingtalk, classifyOapi, type DingtalkCallContext } from './errors.js';
 import type { LimitShare } from '../../domain/limit-share.js';
@@ -29,6 +29,8 @@ export interface DingtalkApiOptions {
   onRateWait?: (limiter: string) => void;
   /** This replica's share of the app's limits; alone when not given. */
   share?: LimitShare;
+  /** Where the access token comes from; by default the app's own credentials (oauth2 accessToken). */
+  tokenSource?: TokenSource;
 }
 
 export const DINGTALK_PER_API_PER_SECOND = 18;
@@ -64,7 +66,7 @@ export class DingtalkApi implements DingtalkTaskApi {
     const clock = opts.clock ?? systemClock;
     this.clock = clock;
     this.retry = { clock, ...opts.retry };
-    this.tokens = new TokenCache(() => fetchAccessToken(this.opts), 5 * 60_000, clock);
+    this.tokens = new TokenCache(opts.tokenSource ?? (() => fetchAccessToken(this.opts)), 5 * 60_000, clock);
   }
 
   /** One OpenAPI call; returns the parsed JSON of a 2xx answer. */

@@ -11,6 +11,7 @@ const RobotMessage = z.object({
   msgId: loose.id,
   conversationId: loose.id,
   conversationType: loose.string,
+  chatbotCorpId: loose.string,
   senderStaffId: loose.string,
   senderId: loose.string,
   msgtype: loose.string,
@@ -38,6 +39,7 @@ export function toInbound(m: RobotMessage, deps: { unionIdOf: (staffId: string) 
   const text = robotText(m);
   return {
     platform: 'dingtalk',
+    ...(m.chatbotCorpId && { tenant: m.chatbotCorpId }),
     chatId: p2p ? `${USER_CHAT_PREFIX}${staffId}` : m.conversationId,
     chatType: p2p ? 'p2p' : 'group',
     userId: staffId ?? m.senderId ?? '',

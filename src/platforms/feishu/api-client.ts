@@ -8,7 +8,7 @@ import { RATE_WINDOW_MS, SlidingWindowLimiter } from '../../http/rate-limit.js';
 import { SendPacer, type PacerLimits } from '../../http/send-pacer.js';
 import type { SendLane } from '../../domain/chat.js';
 import type { RetryOptions } from '../../http/retry.js';
-import { TokenCache } from '../../http/token-cache.js';
+import { TokenCache, type TokenSource } from '../../http/token-cache.js';
 import { classifyFeishu, type FeishuCallContext } from './errors.js';
 import { FeishuHttpAnswer, undiciHttpInstance } from './http-instance.js';
 import { sdkLogger } from './sdk-logger.js';
@@ -29,6 +29,8 @@ export interface FeishuApiOptions {
   onRateWait?: (limiter: string) => void;
   /** This replica's share of the app's limits; alone when not given. */
   share?: LimitShare;
+  /** Where the tenant token comes from; by default the app's own credentials (tenant_access_token/internal). */
+  tokenSource?: TokenSource;
 }
 
 export type CallOptions = ReturnType<typeof lark.withTenantToken>;
@@ -77,7 +79,7 @@ export class FeishuApi implements FeishuTaskApi {
       loggerLevel: lark.LoggerLevel.warn,
     });
     // Feishu's token lives 2 h; refresh 3 min early as the SDK does.
-    this.tokens = new TokenCache(() => this.fetchTenantToken(), 3 * 60_000, clock);
+    this.tokens = new TokenCache(opts.tokenSource ?? (() => this.fetchTenantToken()), 3 * 60_000, clock);
     this.reportLimiter = new SlidingWindowLimiter(REPORT_QUERY_PER_SECOND, RATE_WINDOW_MS, clock, () => opts.onRateWait?.('feishu report'), opts.share);
     this.sendPacer = new SendPacer(FEISHU_SEND_LIMITS, clock, RATE_WINDOW_MS, () => opts.onRateWait?.('feishu send'), opts.share);
   }

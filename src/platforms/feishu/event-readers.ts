@@ -12,6 +12,7 @@ const UserIds = looseObject({ open_id: loose.string, user_id: loose.string, unio
  */
 export const MessageEvent = z.object({
   event_id: loose.string,
+  tenant_key: loose.string,
   sender: looseObject({ sender_id: UserIds, sender_type: loose.string }),
   message: z.object({
     message_id: loose.id,
@@ -59,6 +60,7 @@ export function toInbound(ev: MessageEvent, botOpenId: string): PlatformCommand 
   const ids = sender?.sender_id;
   return {
     platform: 'feishu',
+    ...(ev.tenant_key && { tenant: ev.tenant_key }),
     chatId: m.chat_id,
     chatType: p2p ? 'p2p' : 'group',
     userId: ids?.open_id ?? ids?.union_id ?? ids?.user_id ?? '',

@@ -52,6 +52,20 @@ describe('DingTalk task providers over undici against the fake', () => {
     expect(states[2]).toMatchObject({ succeeded: 4, failed: 1, total: 5 });
   });
 
+  it("takes its tokens from the app's token source when given one (the seam for suite apps), never from oauth2", async () => {
+    fake.addTask({ id: 'copy-2', kind: 'doc', total: 1, outcome: 'succeeded' });
+    let asked = 0;
+    const viaSource = client({
+      clientSecret: 'not-the-secret',
+      tokenSource: async () => ({ token: fake.tokens.issue(`suite${++asked}`), expiresInSec: 7200 }),
+    });
+    const reg = new TaskRegistry({ dingtalk: [new DingtalkDocProvider(viaSource)] });
+    await reg.fetch({ app: 'dingtalk', platform: 'dingtalk', id: 'copy-2', kind: 'doc' });
+    await reg.fetch({ app: 'dingtalk', platform: 'dingtalk', id: 'copy-2', kind: 'doc' });
+    expect(asked).toBe(1);
+    expect(fake.calls(/oauth2/)).toHaveLength(0);
+  });
+
   it('asks doc, then storage, and keeps the one that knows the id', async () => {
     fake.addTask({ id: 'only-storage', kind: 'storage', total: 3, outcome: 'succeeded' });
     fake.addTask({ id: 'only-doc', kind: 'doc', total: 3, outcome: 'succeeded' });

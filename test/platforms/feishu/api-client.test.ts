@@ -60,6 +60,16 @@ describe('Feishu task providers through the SDK Client against the fake', () => 
     expect(fake.calls(TASK).every((r) => /^Bearer t-1-/.test(String(r.headers.authorization)))).toBe(true);
   });
 
+  it("takes its tokens from the app's token source when given one (the seam for marketplace apps), never from the internal endpoint", async () => {
+    fake.addTask({ id: DRIVE_ID, kind: 'drive', total: 1, outcome: 'succeeded' });
+    let asked = 0;
+    const viaSource = client({ appSecret: 'not-the-secret', tokenSource: async () => ({ token: fake.tokens.issue(`isv${++asked}`), expiresInSec: 7200 }) });
+    await Promise.all(Array.from({ length: 5 }, () => viaSource.driveTaskCheck(DRIVE_ID)));
+    expect(asked).toBe(1);
+    expect(fake.calls(TOKEN)).toHaveLength(0);
+    expect(fake.calls(TASK).every((r) => /^Bearer isv1-/.test(String(r.headers.authorization)))).toBe(true);
+  });
+
   it('retries a 5xx and succeeds', async () => {
     fake.addTask({ id: DRIVE_ID, kind: 'drive', total: 1, outcome: 'succeeded' });
     fake.inject({ path: TASK, kind: '5xx', times: 2 });
