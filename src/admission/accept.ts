@@ -116,7 +116,7 @@ async function answerKept(c: OwedCommand, deps: AdmitDeps): Promise<void> {
     // The answer could not be sent, retries included: say which command in which chat went unanswered.
     const err = asTaskbotError(e);
     deps.logger?.error(
-      { code: err.code, err: err.toJSON(), app: cmd.app, chat: cmd.chatId, command: parseCommand(cmd.text).command },
+      { code: err.code, err: err.toJSON(), app: cmd.app, tenant: cmd.tenant, chat: cmd.chatId, command: parseCommand(cmd.text).command },
       'could not answer a command',
     );
   }

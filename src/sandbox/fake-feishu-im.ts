@@ -205,6 +205,12 @@ export class FakeFeishuIm {
     }
   }
 
+  /** How many writes the app's minute still counts (benchmarks: what a burst starting now cannot use). */
+  minuteWrites(): number {
+    const now = this.now();
+    return this.writes.filter((w) => now - w.at < 60_000).length;
+  }
+
   /**
    * Sends and patches count together against the app's 50/s and 1000/min (the stricter reading of
    * the two documents); sends also 5/s per chat, patches 5/s per message. Undefined: allowed.

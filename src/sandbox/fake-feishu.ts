@@ -161,7 +161,7 @@ export class FakeFeishu extends FakeServer {
   }
 
   protected override extraStats(): Record<string, unknown> {
-    return { limitViolations: this.im.limitViolations, violations: this.im.violations, messages: this.im.messages.size };
+    return { limitViolations: this.im.limitViolations, violations: this.im.violations, messages: this.im.messages.size, minuteWrites: this.im.minuteWrites() };
   }
 
   protected addScript(script: TaskScript): void {

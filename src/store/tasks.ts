@@ -1,5 +1,13 @@
+import type { Platform } from '../domain/task.js';
 import type { StoreContext, TaskRow } from './store-context.js';
 import { leaseFree, leaseHeldBy, renewLeases } from './leases.js';
+
+/** An upstream API of one app whose poll budget is spent for now. */
+export interface PollLine {
+  app: string;
+  platform: Platform;
+  kind: string;
+}
 
 /** How long a Refresh or a repeated `status` makes its task poll faster. */
 export const INTEREST_MS = 3 * 60_000;
@@ -15,13 +23,23 @@ export type TaskPatch = Partial<
 export class TaskStore {
   constructor(private readonly ctx: StoreContext) {}
 
-  /** Leases up to `limit` due tasks that have work to `owner` until `leaseUntil`; rows another owner holds are skipped. */
-  async claimDue(owner: string, now: number, leaseUntil: number, limit: number): Promise<TaskRow[]> {
+  /**
+   * Leases up to `limit` due tasks that have work to `owner` until `leaseUntil`; rows another owner
+   * holds are skipped, and so are the watched tasks of `full` APIs (no poll left for them here).
+   */
+  async claimDue(owner: string, now: number, leaseUntil: number, limit: number, full: readonly PollLine[] = []): Promise<TaskRow[]> {
     const { db, dialect } = this.ctx;
     let due = db
       .selectFrom('tasks')
       .select('task_key')
       .where((eb) => eb.or([eb('active', '=', 1), eb('pending', '=', 1)]))
+      .where((eb) =>
+        full.length === 0
+          ? eb.lit(true)
+          : eb.not(
+              eb.and([eb('active', '=', 1), eb.or(full.map((f) => eb.and([eb('app', '=', f.app), eb('platform', '=', f.platform), eb('kind', '=', f.kind)])))]),
+            ),
+      )
       .where('next_due_at', '<=', now)
       .where(leaseFree(now))
       .orderBy('next_due_at')

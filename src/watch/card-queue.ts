@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import TinyQueue from 'tinyqueue';
 import { laneRank, type SendLane } from '../domain/chat.js';
 import type { Clock } from '../domain/clock.js';
+import { sharedLimit, type LimitShare } from '../domain/limit-share.js';
 
 /** A card that owes an update: which one, not what, since it is drawn from the store when its turn comes. */
 export interface QueuedCard {
@@ -77,6 +78,12 @@ export class CardQueue {
     private readonly clock: Clock,
     private readonly o: {
       concurrency?: number;
+      /**
+       * This replica's share of the app's limits (read at each turn: replicas come and go): with a
+       * third of them it works a third as many turns at once, of a third as many cards, so what it
+       * cannot send soon stays queued, where a replica running dry can take it over.
+       */
+      share?: LimitShare;
       logger?: Logger;
       /** When the platform could take a write of this lane (leaving `hold` of the minute to finals): cards are not taken (nor their task leased) before. */
       readyAt?: (lane: SendLane, hold: number) => number;
@@ -154,7 +161,7 @@ export class CardQueue {
   }
 
   private spawn(): void {
-    while (this.workers < (this.o.concurrency ?? 8)) {
+    while (this.workers < sharedLimit(this.o.concurrency ?? 8, this.o.share?.() ?? 1)) {
       const c = this.take();
       if (!c) break;
       this.workers++;
@@ -212,14 +219,23 @@ export class CardQueue {
       if (!this.roomFor(it.rank, e.lane, now)) return undefined;
       this.due.pop();
       const batch = [e];
+      const most = sharedLimit(MAX_BATCH, this.o.share?.() ?? 1);
       for (const k of this.byTask.get(e.taskKey) ?? []) {
         const s = this.entries.get(k)!;
-        if (batch.length < MAX_BATCH && s !== e && s.lane === e.lane && s.notBefore <= now) batch.push(s);
+        if (batch.length < most && s !== e && s.lane === e.lane && s.notBefore <= now) batch.push(s);
       }
       // The siblings' heap items go stale with their entries.
       for (const s of batch) this.forget(s);
       this.tasksInFlight.add(e.taskKey);
       return batch;
+    }
+  }
+
+  /** Forgets every card of a task waiting here (another replica holds its writes); their heap items go stale. */
+  dropTask(taskKey: string): void {
+    for (const k of this.byTask.get(taskKey) ?? []) {
+      const e = this.entries.get(k);
+      if (e) this.forget(e);
     }
   }
 

@@ -6,7 +6,7 @@ import { systemClock, type Clock } from '../domain/clock.js';
 import { LeaseKeeper, LeaseLost } from '../domain/lease-keeper.js';
 import type { LimitShare } from '../domain/limit-share.js';
 import { yieldIfBusy } from '../domain/slice.js';
-import type { TaskRef, TaskSnapshot } from '../domain/task.js';
+import type { Platform, TaskRef, TaskSnapshot } from '../domain/task.js';
 import type { Store, TaskRow } from '../store/store.js';
 import { AdminAlerts } from './admin-alerts.js';
 import { MAX_POLL_MS, MIN_POLL_MS, WATCH_GIVE_UP_MS } from './backoff.js';
@@ -34,8 +34,12 @@ export interface WatchOptions {
   sendConcurrency: number;
 }
 
-/** A queue with this many card writes or fewer waiting is about to run dry: it looks for another replica's finals to take over. */
-const LOW_WATER = 16;
+/**
+ * A replica holding the finals of this many ended tasks or fewer is about to run dry of them: it
+ * looks for another replica's to take over. (Its queue's size says little: it also holds entries
+ * for cards whose finals another replica holds, each skipped on its turn.)
+ */
+const LOW_WATER_TASKS = 1;
 /** How often a replica running dry looks, per app, and how many tasks it takes at most at once. */
 const ADOPT_EVERY_MS = 1000;
 const ADOPT_AT_ONCE = 8;
@@ -146,6 +150,7 @@ export class WatchEngine {
         app,
         new CardQueue((cs) => this.sendQueued(cs), this.clock, {
           concurrency: this.o.sendConcurrency,
+          ...(d.share && { share: d.share }),
           ...(d.logger && { logger: d.logger }),
           ...(readyAt && { readyAt }),
         }),
@@ -169,7 +174,12 @@ export class WatchEngine {
     const now = this.clock.now();
     const asked = this.clock.mono();
     // A task this engine holds already (a queue turn, a Stop) is left to that holder.
-    const claimed = (await this.d.store.tasks.claimDue(this.owner, now, now + this.o.leaseMs, this.o.batch)).filter((t) => !this.leases.has(t.task_key));
+    // APIs with no poll left here this second: their watched tasks stay in the store for whoever has room.
+    const full = this.budget.full(asked).map(({ app, api }) => {
+      const [platform, kind] = api.split(':') as [Platform, string];
+      return { app, platform, kind };
+    });
+    const claimed = (await this.d.store.tasks.claimDue(this.owner, now, now + this.o.leaseMs, this.o.batch, full)).filter((t) => !this.leases.has(t.task_key));
     if (claimed.length === 0) return 0;
     this.stats.rounds++;
     this.stats.claimed += claimed.length;
@@ -191,8 +201,8 @@ export class WatchEngine {
   }
 
   /**
-   * Evens out the apps' queued finals across replicas: for each app whose queue here is about to
-   * run dry, when the replica holding most of its ended tasks' finals holds at least two more than
+   * Evens out the apps' queued finals across replicas: for each app whose finals here are about to
+   * run out, when the replica holding most of its ended tasks' finals holds at least two more than
    * this one, half the difference (the last it queued) is taken over and queued here. Otherwise the
    * replica that saw most tasks end drains alone at its share of the app's limit while the others'
    * shares go unused. Returns how many tasks were taken.
@@ -201,12 +211,11 @@ export class WatchEngine {
     if ((this.d.share?.() ?? 1) >= 1) return 0;
     const held = await this.d.store.tasks.queuedFinals();
     let n = 0;
-    for (const [app, q] of this.queues) {
-      if (q.size > LOW_WATER) continue;
+    for (const app of this.queues.keys()) {
       const ofApp = held.filter((h) => h.app === app);
       const mine = ofApp.find((h) => h.holder === this.owner)?.tasks ?? 0;
       const most = ofApp.filter((h) => h.holder !== this.owner).sort((a, b) => b.tasks - a.tasks)[0];
-      if (!most || most.tasks - mine < 2) continue;
+      if (mine > LOW_WATER_TASKS || !most || most.tasks - mine < 2) continue;
       const now = this.clock.now();
       const asked = this.clock.mono();
       const take = Math.min(ADOPT_AT_ONCE, Math.floor((most.tasks - mine) / 2));
@@ -316,8 +325,11 @@ export class WatchEngine {
   private async run(task: TaskRow, intent: Intent): Promise<InlineCard | undefined> {
     const queue = this.queues.get(task.app);
     if (intent.kind === 'redraw' && intent.turn && task.held_by !== null && task.held_by !== this.owner) {
-      // Another replica took these writes over (adoptQueued): they are its to send now.
-      await this.d.store.tasks.complete(task.task_key, this.owner, this.clock.now(), {});
+      // Another replica holds the task's writes now (it saw the task since, or took them over:
+      // adoptQueued): they are its to send, and nothing of the task left here is. The lease goes,
+      // the schedule stays.
+      queue?.dropTask(task.task_key);
+      await this.d.store.tasks.complete(task.task_key, this.owner, this.clock.now(), { next_due_at: task.next_due_at });
       return undefined;
     }
     const offers: QueuedCard[] = [];

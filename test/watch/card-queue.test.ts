@@ -26,6 +26,49 @@ describe('card queue', () => {
     expect(sent).toEqual(['answer', 'end', 'seen', 'p-old', 'p-new']);
   });
 
+  it("works fewer turns of fewer cards at once on a share of the app's limits, as the share is at the time", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const turns: number[] = [];
+    let share = 1 / 3;
+    const q = new CardQueue(
+      async (cs) => {
+        turns.push(cs.length);
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+        return 'done';
+      },
+      new ManualClock(),
+      { concurrency: 6, share: () => share },
+    );
+    // Four tasks of ten cards each.
+    const offer = (tag: string) => {
+      for (let i = 0; i < 40; i++) q.offer(card(`${tag}${i}`, 'final', { taskKey: `${tag}-task${i % 4}` }));
+    };
+    offer('a');
+    await q.drain();
+    expect([most, Math.max(...turns)]).toEqual([2, 3]);
+    share = 1; // the other replicas went away
+    most = 0;
+    turns.length = 0;
+    offer('b');
+    await q.drain();
+    expect([most, Math.max(...turns)]).toEqual([4, 10]);
+  });
+
+  it("forgets every card of a task whose writes another replica holds, and only that task's", async () => {
+    const sent: string[] = [];
+    const q = new CardQueue(async (cs) => (sent.push(...cs.map((c) => c.key)), 'done'), new ManualClock(), { concurrency: 1 });
+    for (const k of ['a1', 'a2', 'a3']) q.offer(card(k, 'final', { taskKey: 'ta' }));
+    q.offer(card('a4', 'progress', { taskKey: 'ta' }));
+    q.offer(card('b1', 'final', { taskKey: 'tb' }));
+    q.dropTask('ta');
+    expect(q.size).toBe(1);
+    await q.drain();
+    expect(sent).toEqual(['b1']);
+  });
+
   it('keeps one entry per card: newer content replaces what had not gone out, counted as superseded, in the higher lane', async () => {
     const sent: QueuedCard[] = [];
     const q = new CardQueue(async (cs) => (sent.push(...cs), 'done'), new ManualClock(), { concurrency: 1 });

@@ -12,6 +12,7 @@ import { taskCard } from '../../src/cards/task-card.js';
 import { WatchEngine, type WatchOptions } from '../../src/watch/engine.js';
 import { cardKey } from '../../src/domain/chat.js';
 import { RecordingMessenger } from '../helpers/recording-messenger.js';
+import { createLogger } from '../../src/log.js';
 import { freshStore, STORE_KINDS } from '../helpers/stores.js';
 import { round } from '../helpers/round.js';
 
@@ -410,8 +411,10 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const other = kind === 'postgres' ? await openStore(url) : store;
     if (other !== store) stores.push(other);
     const two = () => 0.5;
-    const a = new WatchEngine({ store, tasks: registry, messengers: { feishu: messenger }, timeZone: TZ, clock, owner: 'A', share: two });
-    const b = new WatchEngine({ store: other, tasks: registry, messengers: { feishu: messenger }, timeZone: TZ, clock, owner: 'B', share: two });
+    const logged: string[] = [];
+    const logger = createLogger('warn', { write: (l: string) => void logged.push(l) });
+    const a = new WatchEngine({ store, tasks: registry, messengers: { feishu: messenger }, timeZone: TZ, clock, owner: 'A', share: two, logger });
+    const b = new WatchEngine({ store: other, tasks: registry, messengers: { feishu: messenger }, timeZone: TZ, clock, owner: 'B', share: two, logger });
     const alone = engine(store, {}, 'C');
     engines.push(a, b);
     for (let t = 0; t < 10; t++) fake.addTask({ id: hex(t + 500), kind: 'contact', total: 10, outcome: 'succeeded', queuedSteps: 0, runningSteps: 2 });
@@ -436,7 +439,33 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     const sent = (e: WatchEngine) => Object.values(e.stats.sent).reduce((x, y) => x + y, 0);
     expect(sent(a)).toBe(10);
     expect(sent(b)).toBe(10);
+    // A's skipped turns let the tasks go cleanly: nothing failed, no lease left behind.
+    expect(logged).toEqual([]);
+    for (let t = 0; t < 10; t++) expect(await store.tasks.get(`feishu:contact:${hex(t + 500)}`)).toMatchObject({ lease_owner: null });
     expect(await b.adopt()).toBe(0);
+  });
+
+  it('a replica with no poll of an API left claims none of its due tasks: they stay in the store for a replica with room', async () => {
+    const other = kind === 'postgres' ? await openStore(url) : store;
+    if (other !== store) stores.push(other);
+    // Contact polls: 4 a second for the app, 2 for each of the two replicas; a round claims 2 at a time.
+    const options = { pollBudget: { 'feishu:contact': 4 }, batch: 2 };
+    const a = new WatchEngine({ store, tasks: registry, messengers: { feishu: messenger }, timeZone: TZ, clock, owner: 'A', share: () => 0.5, options });
+    const b = new WatchEngine({ store: other, tasks: registry, messengers: { feishu: messenger }, timeZone: TZ, clock, owner: 'B', share: () => 0.5, options });
+    engines.push(a, b);
+    for (let t = 0; t < 6; t++) {
+      fake.addTask({ id: hex(t + 600), kind: 'contact', total: 10, outcome: 'succeeded', queuedSteps: 0, runningSteps: 9 });
+      await showCard(a, `oc_${t}`, hex(t + 600));
+    }
+    await clock.advance(2000);
+    expect(await a.tick()).toBe(2);
+    expect(a.stats.fetches).toBe(2);
+    // A's contact polls are spent for this second: it leaves the other four due tasks alone...
+    expect(await a.tick()).toBe(0);
+    expect(a.stats.deferred).toBe(0);
+    // ...and B, with room, polls them.
+    expect(await b.tick()).toBe(2);
+    expect(b.stats.fetches).toBe(2);
   });
 
   it.runIf(kind === 'sqlite')('survives a database locked by another process: the busy round fails, the next one carries on', async () => {

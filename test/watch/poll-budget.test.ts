@@ -63,6 +63,44 @@ describe('poll budget', () => {
     expect(round(1000)).toBe(12);
   });
 
+  it('replicas sharing the tasks keep polling at the whole budget: none holds slots for tasks that come back to another, and one with no poll left claims none', () => {
+    // Three replicas, a third of 12 a second each, looking for due tasks in turn (each every 75 ms)
+    // and claiming what they find, as a round does, unless their budget is spent (full); 60 tasks
+    // wanting a poll every 2 s.
+    const replicas = [0, 1, 2].map(() => new PollBudget({ 'feishu:contact': 12 }, () => 1 / 3));
+    const due = new Map<string, number>(Array.from({ length: 60 }, (_, i) => [`t${i}`, 0]));
+    let polls = 0;
+    for (let now = 0, tick = 0; now < 60_000; now += 25, tick++) {
+      const replica = replicas[tick % 3]!;
+      if (replica.full(now).length > 0) continue;
+      for (const [key, at] of [...due]) {
+        if (at > now) continue;
+        const r = replica.take('feishu', 'feishu:contact', key, now);
+        if (r.ok) polls++;
+        due.set(key, now + (r.ok ? 2000 : r.waitMs));
+      }
+    }
+    // The app's budget is 12 a second; the replicas together poll at nearly all of it (each loses a
+    // little to looking only every 75 ms). With a line of its own, each held slots for tasks that
+    // came back to another replica: about four polls a second in all.
+    expect(polls / 60).toBeGreaterThan(11);
+  });
+
+  it('says which APIs have no poll left this second', () => {
+    const b = new PollBudget({ 'feishu:contact': 2, 'feishu:drive': 1 });
+    b.take('feishu', 'feishu:contact', 'a', 0);
+    b.take('lark', 'feishu:drive', 'b', 100);
+    expect(b.full(100)).toEqual([{ app: 'lark', api: 'feishu:drive' }]);
+    b.take('feishu', 'feishu:contact', 'c', 200);
+    expect(b.full(200)).toEqual([
+      { app: 'feishu', api: 'feishu:contact' },
+      { app: 'lark', api: 'feishu:drive' },
+    ]);
+    // A second after the first poll, the contact API has room again; the drive one a little later.
+    expect(b.full(1050)).toEqual([{ app: 'lark', api: 'feishu:drive' }]);
+    expect(b.full(1100)).toEqual([]);
+  });
+
   it('under a constant load beyond the budget, no task is turned away forever (its turn holds past half a minute)', () => {
     const budget = new PollBudget({ 'feishu:contact': 2 });
     // 150 live tasks, each wanting a poll 2 s after its last: far more than 2 a second.
