@@ -6,7 +6,7 @@ import { systemClock, type Clock } from '../domain/clock.js';
 import { LeaseKeeper, LeaseLost } from '../domain/lease-keeper.js';
 import type { LimitShare } from '../domain/limit-share.js';
 import { yieldIfBusy } from '../domain/slice.js';
-import type { Platform, TaskRef, TaskSnapshot } from '../domain/task.js';
+import type { TaskRef, TaskSnapshot } from '../domain/task.js';
 import type { Store, TaskRow } from '../store/store.js';
 import { AdminAlerts } from './admin-alerts.js';
 import { MAX_POLL_MS, MIN_POLL_MS, WATCH_GIVE_UP_MS } from './backoff.js';
@@ -16,6 +16,7 @@ import { BUSY, type Intent } from './intent.js';
 import type { InlineCard } from './card-drawing.js';
 import { CardLifecycle, type Delivery } from './lifecycle.js';
 import { mapLimit } from './map-limit.js';
+import { FinalsAdoption } from './finals-adoption.js';
 import { DEFAULT_POLL_BUDGET, PollBudget } from './poll-budget.js';
 import { taskPass, type PassDeps } from './task-pass.js';
 
@@ -33,16 +34,6 @@ export interface WatchOptions {
   /** Queued card updates drawn and sent at once per platform (the platform's pacer keeps the rate). */
   sendConcurrency: number;
 }
-
-/**
- * A replica holding the finals of this many ended tasks or fewer is about to run dry of them: it
- * looks for another replica's to take over. (Its queue's size says little: it also holds entries
- * for cards whose finals another replica holds, each skipped on its turn.)
- */
-const LOW_WATER_TASKS = 1;
-/** How often a replica running dry looks, per app, and how many tasks it takes at most at once. */
-const ADOPT_EVERY_MS = 1000;
-const ADOPT_AT_ONCE = 8;
 
 export const DEFAULT_WATCH: WatchOptions = {
   leaseMs: 15_000,
@@ -97,8 +88,8 @@ export class WatchEngine {
   private readonly pass: PassDeps;
   /** What people and scripts do to cards: Refresh, Stop, Notify me, start watching. */
   readonly cards: CardOperations;
-  /** When the loop next looks for another replica's queued finals to take over (monotonic). */
-  private nextAdopt = -Infinity;
+  /** Takes over another replica's queued finals when this one's run out (finals-adoption.ts). */
+  readonly adoption: FinalsAdoption;
 
   constructor(private readonly d: WatchDeps) {
     const owner = d.owner ?? `engine-${randomUUID()}`;
@@ -156,6 +147,18 @@ export class WatchEngine {
         }),
       );
     }
+    this.adoption = new FinalsAdoption({
+      tasks: d.store.tasks,
+      owner,
+      clock: this.clock,
+      share: d.share,
+      apps: [...this.queues.keys()],
+      leaseMs: this.o.leaseMs,
+      concurrency: this.o.concurrency,
+      leases: this.leases,
+      run: (t) => this.run(t, { kind: 'round' }),
+      ...(d.logger && { logger: d.logger }),
+    });
   }
 
   /** Card updates offered to the queues and superseded by newer content before their turn. */
@@ -175,10 +178,7 @@ export class WatchEngine {
     const asked = this.clock.mono();
     // A task this engine holds already (a queue turn, a Stop) is left to that holder.
     // APIs with no poll left here this second: their watched tasks stay in the store for whoever has room.
-    const full = this.budget.full(asked).map(({ app, api }) => {
-      const [platform, kind] = api.split(':') as [Platform, string];
-      return { app, platform, kind };
-    });
+    const full = this.budget.full(asked);
     const claimed = (await this.d.store.tasks.claimDue(this.owner, now, now + this.o.leaseMs, this.o.batch, full)).filter((t) => !this.leases.has(t.task_key));
     if (claimed.length === 0) return 0;
     this.stats.rounds++;
@@ -200,49 +200,6 @@ export class WatchEngine {
     return claimed.length;
   }
 
-  /**
-   * Evens out the apps' queued finals across replicas: for each app whose finals here are about to
-   * run out, when the replica holding most of its ended tasks' finals holds at least two more than
-   * this one, half the difference (the last it queued) is taken over and queued here. Otherwise the
-   * replica that saw most tasks end drains alone at its share of the app's limit while the others'
-   * shares go unused. Returns how many tasks were taken.
-   */
-  async adopt(): Promise<number> {
-    if ((this.d.share?.() ?? 1) >= 1) return 0;
-    const held = await this.d.store.tasks.queuedFinals();
-    let n = 0;
-    for (const app of this.queues.keys()) {
-      const ofApp = held.filter((h) => h.app === app);
-      const mine = ofApp.find((h) => h.holder === this.owner)?.tasks ?? 0;
-      const most = ofApp.filter((h) => h.holder !== this.owner).sort((a, b) => b.tasks - a.tasks)[0];
-      if (mine > LOW_WATER_TASKS || !most || most.tasks - mine < 2) continue;
-      const now = this.clock.now();
-      const asked = this.clock.mono();
-      const take = Math.min(ADOPT_AT_ONCE, Math.floor((most.tasks - mine) / 2));
-      const taken = await this.d.store.tasks.adoptQueued(app, most.holder, this.owner, now, now + this.o.leaseMs, take);
-      n += taken.length;
-      if (taken.length > 0) this.d.logger?.debug({ app, from: most.holder, tasks: taken.length }, 'took over queued finals from a busier replica');
-      for (const t of taken) this.leases.hold(t.task_key, asked);
-      await mapLimit(taken, this.o.concurrency, async (t) => {
-        try {
-          await this.run(t, { kind: 'round' });
-        } catch (e) {
-          if (!(e instanceof LeaseLost)) this.d.logger?.error({ err: e, task: t.task_key }, 'could not queue the finals taken over');
-        } finally {
-          this.leases.drop(t.task_key);
-        }
-      });
-    }
-    return n;
-  }
-
-  private async adoptDue(): Promise<void> {
-    const now = this.clock.mono();
-    if (now < this.nextAdopt) return;
-    this.nextAdopt = now + ADOPT_EVERY_MS;
-    await this.adopt();
-  }
-
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -252,7 +209,7 @@ export class WatchEngine {
       while (this.running) {
         let n = 0;
         try {
-          await this.adoptDue();
+          await this.adoption.due();
           n = await this.tick();
         } catch (e) {
           // The store is unreachable: nothing is lost, the rows wait for us.

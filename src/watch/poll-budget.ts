@@ -1,4 +1,6 @@
 import { ALONE, sharedLimit, type LimitShare } from '../domain/limit-share.js';
+import type { Platform } from '../domain/task.js';
+import type { PollLine } from '../store/tasks.js';
 
 /**
  * Background polls per app and upstream API, within a budget per second (each app has its own
@@ -66,15 +68,16 @@ export class PollBudget {
    * store (where another replica with room, or this one a moment later, takes them) rather than
    * claiming them only to turn them away.
    */
-  full(now: number): { app: string; api: string }[] {
-    const out: { app: string; api: string }[] = [];
+  full(now: number): PollLine[] {
+    const out: PollLine[] = [];
     for (const [line, times] of this.recent) {
       const [app, api] = line.split('\u0000') as [string, string];
       const budget = this.perSecond[api];
       if (budget === undefined) continue;
       let n = 0;
       for (const t of times) if (now - t < 1000) n++;
-      if (n >= sharedLimit(budget, this.share())) out.push({ app, api });
+      const [platform, kind] = api.split(':') as [Platform, string];
+      if (n >= sharedLimit(budget, this.share())) out.push({ app, platform, kind });
     }
     return out;
   }

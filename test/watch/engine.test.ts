@@ -424,9 +424,9 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     expect(await a.tick()).toBe(10);
     expect(a.queueStats().waiting).toBe(20);
     // A replica alone has nobody to take from; A's own queue is full.
-    expect(await alone.adopt()).toBe(0);
-    expect(await a.adopt()).toBe(0);
-    expect(await b.adopt()).toBe(5);
+    expect(await alone.adoption.look()).toBe(0);
+    expect(await a.adoption.look()).toBe(0);
+    expect(await b.adoption.look()).toBe(5);
     expect(b.queueStats().waiting).toBe(10);
     // Both send at once (a turn finding the task held by the other waits a moment): A skips the five tasks B took.
     for (let i = 0; i < 5 && a.queueStats().waiting + b.queueStats().waiting > 0; i++) {
@@ -442,7 +442,7 @@ describe.each(STORE_KINDS)('watch engine (%s)', (kind) => {
     // A's skipped turns let the tasks go cleanly: nothing failed, no lease left behind.
     expect(logged).toEqual([]);
     for (let t = 0; t < 10; t++) expect(await store.tasks.get(`feishu:contact:${hex(t + 500)}`)).toMatchObject({ lease_owner: null });
-    expect(await b.adopt()).toBe(0);
+    expect(await b.adoption.look()).toBe(0);
   });
 
   it('a replica with no poll of an API left claims none of its due tasks: they stay in the store for a replica with room', async () => {

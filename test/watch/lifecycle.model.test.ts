@@ -324,7 +324,7 @@ class World {
         return this.engines[op.engine]!.flush();
       case 'takeOver':
         // The engine's queue runs dry: it takes over queued finals the other holds (their turns there are skipped).
-        await this.engines[op.engine]!.adopt();
+        await this.engines[op.engine]!.adoption.look();
         return;
       case 'advance':
         return this.pass(op.ms);

@@ -90,14 +90,14 @@ describe('poll budget', () => {
     const b = new PollBudget({ 'feishu:contact': 2, 'feishu:drive': 1 });
     b.take('feishu', 'feishu:contact', 'a', 0);
     b.take('lark', 'feishu:drive', 'b', 100);
-    expect(b.full(100)).toEqual([{ app: 'lark', api: 'feishu:drive' }]);
+    expect(b.full(100)).toEqual([{ app: 'lark', platform: 'feishu', kind: 'drive' }]);
     b.take('feishu', 'feishu:contact', 'c', 200);
     expect(b.full(200)).toEqual([
-      { app: 'feishu', api: 'feishu:contact' },
-      { app: 'lark', api: 'feishu:drive' },
+      { app: 'feishu', platform: 'feishu', kind: 'contact' },
+      { app: 'lark', platform: 'feishu', kind: 'drive' },
     ]);
     // A second after the first poll, the contact API has room again; the drive one a little later.
-    expect(b.full(1050)).toEqual([{ app: 'lark', api: 'feishu:drive' }]);
+    expect(b.full(1050)).toEqual([{ app: 'lark', platform: 'feishu', kind: 'drive' }]);
     expect(b.full(1100)).toEqual([]);
   });
 
