@@ -33,17 +33,17 @@ export class TaskStore {
       .selectFrom('tasks')
       .select('task_key')
       .where((eb) => eb.or([eb('active', '=', 1), eb('pending', '=', 1)]))
-      .where((eb) =>
-        full.length === 0
-          ? eb.lit(true)
-          : eb.not(
-              eb.and([eb('active', '=', 1), eb.or(full.map((f) => eb.and([eb('app', '=', f.app), eb('platform', '=', f.platform), eb('kind', '=', f.kind)])))]),
-            ),
-      )
       .where('next_due_at', '<=', now)
       .where(leaseFree(now))
       .orderBy('next_due_at')
       .limit(limit);
+    if (full.length > 0) {
+      due = due.where((eb) =>
+        eb.not(
+          eb.and([eb('active', '=', 1), eb.or(full.map((f) => eb.and([eb('app', '=', f.app), eb('platform', '=', f.platform), eb('kind', '=', f.kind)])))]),
+        ),
+      );
+    }
     if (dialect === 'postgres') due = due.forUpdate().skipLocked();
     return (
       db

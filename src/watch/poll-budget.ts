@@ -64,11 +64,13 @@ export class PollBudget {
   }
 
   /**
-   * The APIs of each app with no poll left this second here: a round leaves their due tasks in the
-   * store (where another replica with room, or this one a moment later, takes them) rather than
-   * claiming them only to turn them away.
+   * With replicas, the APIs of each app with no poll left this second here: a round leaves their
+   * due tasks in the store (where another replica with room, or this one a moment later, takes
+   * them) rather than claiming them only to turn them away.
    */
   full(now: number): PollLine[] {
+    // Alone, nobody else would take them, and the line orders them better than the store's due times.
+    if (this.share() >= 1) return [];
     const out: PollLine[] = [];
     for (const [line, times] of this.recent) {
       const [app, api] = line.split('\u0000') as [string, string];

@@ -86,8 +86,8 @@ describe('poll budget', () => {
     expect(polls / 60).toBeGreaterThan(11);
   });
 
-  it('says which APIs have no poll left this second', () => {
-    const b = new PollBudget({ 'feishu:contact': 2, 'feishu:drive': 1 });
+  it('with replicas, says which APIs have no poll left here this second; alone, none (its line orders them)', () => {
+    const b = new PollBudget({ 'feishu:contact': 4, 'feishu:drive': 2 }, () => 0.5);
     b.take('feishu', 'feishu:contact', 'a', 0);
     b.take('lark', 'feishu:drive', 'b', 100);
     expect(b.full(100)).toEqual([{ app: 'lark', platform: 'feishu', kind: 'drive' }]);
@@ -99,6 +99,9 @@ describe('poll budget', () => {
     // A second after the first poll, the contact API has room again; the drive one a little later.
     expect(b.full(1050)).toEqual([{ app: 'lark', platform: 'feishu', kind: 'drive' }]);
     expect(b.full(1100)).toEqual([]);
+    const alone = new PollBudget({ 'feishu:drive': 1 });
+    alone.take('feishu', 'feishu:drive', 'a', 0);
+    expect(alone.full(0)).toEqual([]);
   });
 
   it('under a constant load beyond the budget, no task is turned away forever (its turn holds past half a minute)', () => {
