@@ -69,8 +69,9 @@ export class PollBudget {
    * them) rather than claiming them only to turn them away.
    */
   full(now: number): PollLine[] {
+    const share = this.share();
     // Alone, nobody else would take them, and the line orders them better than the store's due times.
-    if (this.share() >= 1) return [];
+    if (share >= 1) return [];
     const out: PollLine[] = [];
     for (const [line, times] of this.recent) {
       const [app, api] = line.split('\u0000') as [string, string];
@@ -79,7 +80,7 @@ export class PollBudget {
       let n = 0;
       for (const t of times) if (now - t < 1000) n++;
       const [platform, kind] = api.split(':') as [Platform, string];
-      if (n >= sharedLimit(budget, this.share())) out.push({ app, platform, kind });
+      if (n >= sharedLimit(budget, share)) out.push({ app, platform, kind });
     }
     return out;
   }
@@ -98,7 +99,7 @@ export class PollBudget {
 const budgetLine = (app: string, api: string) => `${app}\u0000${api}`;
 
 /** A waiting task that has not come back this long after its turn has left the line. */
-const GIVE_UP_TURN_MS = 500;
+const GIVE_UP_TURN_MS = 10_000;
 
 /**
  * Default poll budgets, leaving the rest of each API's limit to people: Feishu's usual limit is

@@ -14,6 +14,15 @@ describe('poll budget', () => {
     expect(b.take('feishu', 'feishu:drive', 'c', 2000)).toEqual({ ok: true });
     expect(b.take('feishu', 'feishu:drive', 'd', 2400)).toEqual({ ok: true });
   });
+  it('a task back a few seconds after its turn (a slow round) still goes before newcomers', () => {
+    const b = new PollBudget({ 'feishu:drive': 1 });
+    expect(b.take('feishu', 'feishu:drive', 'a', 0)).toEqual({ ok: true });
+    expect(b.take('feishu', 'feishu:drive', 'late', 100)).toEqual({ ok: false, waitMs: 900 });
+    // Its turn was at 1000; it comes back at 4000, when a newcomer asks first: the slot is its own.
+    expect(b.take('feishu', 'feishu:drive', 'new', 4000)).toMatchObject({ ok: false });
+    expect(b.take('feishu', 'feishu:drive', 'late', 4000)).toEqual({ ok: true });
+  });
+
   it("a person's read that reached upstream is charged to the budget: the polls of that second make room for it", () => {
     const b = new PollBudget({ 'feishu:drive': 2 });
     b.charge('feishu', 'feishu:drive', 1000);
