@@ -1,6 +1,6 @@
-import type { Agent } from 'node:http';
+import type { Agent as HttpAgent } from 'node:http';
 import { ProxyAgent as RoutingAgent } from 'proxy-agent';
-import { ProxyAgent, type Dispatcher } from 'undici';
+import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import { TaskbotError } from '../domain/errors.js';
 import { bypassesProxy } from './no-proxy.js';
 
@@ -39,15 +39,21 @@ export function maskProxy(proxy: string): string {
 }
 
 const dispatchers = new Map<string, ProxyAgent>();
+/*
+ * Direct requests get an agent of their own rather than undici's global one: that one is whichever
+ * undici set it first, and the runtime's built-in copy (behind fetch, which a dependency touches
+ * while it loads) sets it before ours does: the pinned undici would parse no answer at all.
+ */
+let direct: Agent | undefined;
 
 /**
- * The undici dispatcher for a request to `target`: undefined (the global one) when it goes direct,
- * else one agent per proxy. https targets go through a CONNECT tunnel; http targets are forwarded
- * (many proxies allow CONNECT to port 443 only). Credentials in the proxy URL are sent as Basic.
+ * The undici dispatcher for a request to `target`: our direct agent when it goes direct, else one
+ * agent per proxy. https targets go through a CONNECT tunnel; http targets are forwarded (many
+ * proxies allow CONNECT to port 443 only). Credentials in the proxy URL are sent as Basic.
  */
-export function dispatcherFor(target: string | URL): Dispatcher | undefined {
+export function dispatcherFor(target: string | URL): Dispatcher {
   const proxy = proxyFor(target);
-  if (!proxy) return undefined;
+  if (!proxy) return (direct ??= new Agent());
   let d = dispatchers.get(proxy);
   if (!d) {
     d = new ProxyAgent({ uri: proxy, proxyTunnel: false });
@@ -56,11 +62,11 @@ export function dispatcherFor(target: string | URL): Dispatcher | undefined {
   return d;
 }
 
-let wsAgent: Agent | undefined;
+let wsAgent: HttpAgent | undefined;
 
 /** The agent for WebSockets (`ws`): picks the proxy for each connection by its URL, as above. */
-export function webSocketAgent(): Agent {
-  wsAgent ??= new RoutingAgent({ getProxyForUrl: (url: string) => proxyFor(url) ?? '' }) as unknown as Agent;
+export function webSocketAgent(): HttpAgent {
+  wsAgent ??= new RoutingAgent({ getProxyForUrl: (url: string) => proxyFor(url) ?? '' }) as unknown as HttpAgent;
   return wsAgent;
 }
 

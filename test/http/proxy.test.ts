@@ -1,6 +1,11 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PROXY_SETTINGS } from '../../src/config.js';
 import { maskProxy, proxyFor } from '../../src/http/proxy.js';
+import { httpRequest } from '../../src/http/request.js';
 
 const P = 'http://proxy.corp:3128';
 const env = (vars: Record<string, string>) => {
@@ -138,5 +143,27 @@ describe('which proxy a connection goes through', () => {
     expect(maskProxy('http://ops:s3cr%40t@proxy.corp:3128')).toBe('http://ops:***@proxy.corp:3128');
     expect(maskProxy('http://proxy.corp:3128/')).toBe('http://proxy.corp:3128');
     expect(maskProxy('not a url')).toBe('(unparsable proxy URL)');
+  });
+});
+
+describe('a direct request', () => {
+  it('goes through our own undici agent, whichever undici set the global dispatcher', async () => {
+    // The runtime's built-in undici sets the global dispatcher when anything touches fetch first.
+    class Elsewhere extends Dispatcher {
+      override dispatch(): boolean {
+        throw new Error('the global dispatcher was used');
+      }
+    }
+    const server = createServer((_, res) => res.end('{"ok":true}')).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const global = getGlobalDispatcher();
+    setGlobalDispatcher(new Elsewhere());
+    try {
+      const res = await httpRequest({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, timeoutMs: 2000, endpoint: 'test' });
+      expect(res).toMatchObject({ status: 200, text: '{"ok":true}' });
+    } finally {
+      setGlobalDispatcher(global);
+      server.close();
+    }
   });
 });
