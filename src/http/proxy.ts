@@ -53,7 +53,10 @@ let direct: Agent | undefined;
  */
 export function dispatcherFor(target: string | URL): Dispatcher {
   const proxy = proxyFor(target);
-  if (!proxy) return (direct ??= new Agent());
+  if (!proxy) {
+    direct ??= new Agent();
+    return direct;
+  }
   let d = dispatchers.get(proxy);
   if (!d) {
     d = new ProxyAgent({ uri: proxy, proxyTunnel: false });
