@@ -3,21 +3,21 @@ import type { Config } from '../config.js';
 import type { CommandDeps } from '../commands/deps.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import type { Platform } from '../domain/task.js';
-import { DigestScheduler, type ReportSource } from '../digest/scheduler.js';
+import { DigestScheduler } from '../digest/scheduler.js';
 import { HttpServer, type ServerLimits } from '../http/server.js';
 import { bearerMatches } from '../http/auth.js';
 import { Metrics } from '../metrics/metrics.js';
 import { TaskbotError } from '../domain/errors.js';
 import { logConnections } from './connection-log.js';
 import type { PlatformRuntime, PlatformStatus } from './platform-runtime.js';
-import { reportSubmissions } from '../providers/feishu-report.js';
 import { openStore, type OpenOptions } from '../store/open.js';
 import { StoreClock } from '../store/store-clock.js';
 import { chatPrefs } from '../store/chat-settings.js';
 import type { Store } from '../store/store.js';
-import { WatchEngine, type WatchOptions } from '../watch/engine.js';
+import { WatchEngine } from '../watch/engine.js';
+import type { WatchOptions } from '../watch/watch-options.js';
 import { DEFAULT_POLL_BUDGET, PollBudget } from '../watch/poll-budget.js';
-import { appSettings, buildServices, type Services } from './services.js';
+import { appSettings, buildServices, reportSource, type Services } from './services.js';
 import { apiRoutes } from '../api/routes.js';
 import { buildMessengers } from './messengers.js';
 import { WorkQueue } from '../admission/work-queue.js';
@@ -121,17 +121,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
     owner: replicas.owner,
     ...(o.watch && { options: o.watch }),
   });
-  const reports: ReportSource | undefined = [...services.apps.values()].some((a) => a.platform === 'feishu')
-    ? {
-        async submissions(appId, w) {
-          const app = services.apps.get(appId);
-          if (app?.platform !== 'feishu') throw new TaskbotError('NOT_CONFIGURED', `the app "${appId}" has no reports (Feishu apps only)`, { app: appId });
-          const all = [];
-          for await (const s of reportSubmissions(app.api, w)) all.push(s);
-          return all;
-        },
-      }
-    : undefined;
+  const reports = reportSource(services);
   const digests = new DigestScheduler({
     store,
     messengers,

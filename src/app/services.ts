@@ -14,6 +14,9 @@ import type { LimitShare } from '../domain/limit-share.js';
 import { credentialsSetting, type DingtalkAppConfig, type FeishuAppConfig } from '../apps-file.js';
 import type { TaskProvider } from '../providers/provider.js';
 import type { Settings } from '../commands/deps.js';
+import type { ReportSource } from '../digest/scheduler.js';
+import { TaskbotError } from '../domain/errors.js';
+import { reportSubmissions } from '../providers/feishu-report.js';
 
 /** One served app's clients: its own token, base URL and limits (DESIGN §8). */
 export type AppClients =
@@ -72,4 +75,18 @@ export function appSettings(config: Pick<Config, 'apps' | 'locale' | 'digestTime
   );
   const fallback = { locale: config.locale, timeZone: config.digestTimeZone, allowedChatIds: [], adminUserIds: [] };
   return { of: (app) => byId.get(app) ?? fallback, ...(config.publicUrl && { publicUrl: config.publicUrl }) };
+}
+
+/** The report submissions digests read, from the Feishu apps (DingTalk has none): undefined when no app has them. */
+export function reportSource(services: Services): ReportSource | undefined {
+  if (![...services.apps.values()].some((a) => a.platform === 'feishu')) return undefined;
+  return {
+    async submissions(appId, w) {
+      const app = services.apps.get(appId);
+      if (app?.platform !== 'feishu') throw new TaskbotError('NOT_CONFIGURED', `the app "${appId}" has no reports (Feishu apps only)`, { app: appId });
+      const all = [];
+      for await (const s of reportSubmissions(app.api, w)) all.push(s);
+      return all;
+    },
+  };
 }

@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
-import type { Messengers } from '../domain/chat.js';
 import { SEND_LANES, type SendLane } from '../domain/chat.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { LeaseKeeper, LeaseLost } from '../domain/lease-keeper.js';
-import type { LimitShare } from '../domain/limit-share.js';
 import { yieldIfBusy } from '../domain/slice.js';
-import type { TaskRef, TaskSnapshot } from '../domain/task.js';
-import type { Store, TaskRow } from '../store/store.js';
+import type { TaskRow } from '../store/store.js';
 import { AdminAlerts } from './admin-alerts.js';
-import { MAX_POLL_MS, MIN_POLL_MS, WATCH_GIVE_UP_MS } from './backoff.js';
 import { CardOperations } from './card-operations.js';
 import { CardQueue, type QueuedCard } from './card-queue.js';
 import { BUSY, type Intent } from './intent.js';
@@ -17,50 +12,9 @@ import type { InlineCard } from './card-drawing.js';
 import { CardLifecycle, type Delivery } from './lifecycle.js';
 import { mapLimit } from './map-limit.js';
 import { FinalsAdoption } from './finals-adoption.js';
-import { DEFAULT_POLL_BUDGET, PollBudget } from './poll-budget.js';
+import { PollBudget } from './poll-budget.js';
+import { DEFAULT_WATCH, type WatchDeps, type WatchOptions } from './watch-options.js';
 import { taskPass, type PassDeps } from './task-pass.js';
-
-export interface WatchOptions {
-  leaseMs: number;
-  batch: number;
-  concurrency: number;
-  minPollMs: number;
-  maxPollMs: number;
-  giveUpMs: number;
-  /** Idle wait between rounds when nothing was due. */
-  tickMs: number;
-  /** Background polls per second per upstream API (`platform:kind`); see poll-budget.ts. */
-  pollBudget: Readonly<Record<string, number>>;
-  /** Queued card updates drawn and sent at once per platform (the platform's pacer keeps the rate). */
-  sendConcurrency: number;
-}
-
-export const DEFAULT_WATCH: WatchOptions = {
-  leaseMs: 15_000,
-  batch: 200,
-  concurrency: 16,
-  minPollMs: MIN_POLL_MS,
-  maxPollMs: MAX_POLL_MS,
-  giveUpMs: WATCH_GIVE_UP_MS,
-  tickMs: 250,
-  pollBudget: DEFAULT_POLL_BUDGET,
-  sendConcurrency: 8,
-};
-
-export interface WatchDeps {
-  store: Store;
-  tasks: { fetchRef(ref: TaskRef, o?: { interactive?: boolean }): Promise<TaskSnapshot> };
-  messengers: Messengers;
-  timeZone: string;
-  clock?: Clock;
-  logger?: Logger;
-  owner?: string;
-  options?: Partial<WatchOptions>;
-  /** This replica's share of the poll budgets; alone when not given. */
-  share?: LimitShare;
-  /** The poll budgets, shared with the task reads that charge people's reads to them; the engine's own when not given. */
-  budget?: PollBudget;
-}
 
 /**
  * Keeps cards up to date: one poll per distinct task per due time however many cards show it,
