@@ -82,11 +82,7 @@ const HTTP_GRACE_MS = 5000;
  */
 export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   const log = o.logger;
-  const store = await openStore(config.databaseUrl, {
-    onPoolError: (e) => log.warn({ err: e.message }, 'database connection lost; reconnecting'),
-    onCheckpointFailed: (e) => log.warn({ err: e.message }, 'SQLite background checkpoints stopped; the main connection checkpoints again'),
-    ...o.store,
-  });
+  const store = await openStore(config.databaseUrl, { onPoolError: (e) => log.warn({ err: e.message }, 'database connection lost; reconnecting'), ...o.store });
   // Schedules, leases and heartbeats by the store's clock (the database's, on PostgreSQL); durations by the monotonic one.
   const clock = await StoreClock.open(store, o.clock ?? systemClock, log).catch(async (e: unknown) => {
     await store.close();

@@ -10,15 +10,12 @@ import type { Database } from './schema.js';
 import { Store } from './store.js';
 import { YieldingSqliteDialect } from './sqlite-yield.js';
 import { PG_DEADLINES, pgPool, type PgDeadlines } from './pg-pool.js';
-import { startWalCheckpointer } from './wal-checkpointer.js';
 
 export interface OpenOptions {
   /** Told when a database connection broke (it is replaced on the next query). */
   onPoolError?: (e: Error) => void;
   /** PostgreSQL's deadlines (tests shorten them). */
   deadlines?: Partial<PgDeadlines>;
-  /** Told when SQLite's background checkpoints stopped (the main connection does them again). */
-  onCheckpointFailed?: (e: Error) => void;
 }
 
 /**
@@ -54,8 +51,7 @@ export async function openStore(url: string, o: OpenOptions = {}): Promise<Store
     // Another process holding a lock (a backup, a second taskbot) is waited for briefly; the
     // wait blocks the event loop, so it is short: a busy round fails and the next one retries.
     sqlite.pragma('busy_timeout = 250');
-    const checkpointer = path === ':memory:' ? undefined : startWalCheckpointer(sqlite, path, o.onCheckpointFailed ?? (() => {}));
-    db = new Kysely<Database>({ dialect: new YieldingSqliteDialect({ database: withStatementCache(sqlite) }, checkpointer?.stop) });
+    db = new Kysely<Database>({ dialect: new YieldingSqliteDialect({ database: withStatementCache(sqlite) }) });
   }
   // The first query: a refusal no retry fixes is told in one line. Kysely's bookkeeping tables are
   // found in our schema alone (its introspector sees no other: pg-dialect.ts).

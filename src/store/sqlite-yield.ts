@@ -9,34 +9,18 @@ import { yieldIfBusy } from '../domain/slice.js';
  * Never inside a transaction: its write lock would be held across the pause.
  */
 class YieldingSqliteDriver extends SqliteDriver {
-  constructor(
-    config: SqliteDialectConfig,
-    private readonly beforeClose?: () => Promise<void>,
-  ) {
-    super(config);
-  }
-
   override async acquireConnection(): Promise<DatabaseConnection> {
     await yieldIfBusy();
     return super.acquireConnection();
   }
-
-  override async destroy(): Promise<void> {
-    await this.beforeClose?.();
-    await super.destroy();
-  }
 }
 
-/** `beforeClose` runs before the connection closes (the WAL checkpointer stops there). */
 export class YieldingSqliteDialect extends SqliteDialect {
-  constructor(
-    private readonly config: SqliteDialectConfig,
-    private readonly beforeClose?: () => Promise<void>,
-  ) {
+  constructor(private readonly config: SqliteDialectConfig) {
     super(config);
   }
 
   override createDriver(): Driver {
-    return new YieldingSqliteDriver(this.config, this.beforeClose);
+    return new YieldingSqliteDriver(this.config);
   }
 }
