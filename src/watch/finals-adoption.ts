@@ -14,6 +14,8 @@ import { mapLimit } from './map-limit.js';
 const LOW_WATER_TASKS = 1;
 /** The most tasks taken at once. */
 const ADOPT_AT_ONCE = 8;
+/** How often a replica looks (the watch loop asks at every pass). */
+const ADOPT_EVERY_MS = 1000;
 
 export interface AdoptionDeps {
   tasks: Pick<TaskStore, 'queuedFinals' | 'adoptQueued'>;
@@ -28,9 +30,6 @@ export interface AdoptionDeps {
   run: (task: TaskRow) => Promise<unknown>;
   logger?: Logger;
 }
-
-/** How often a replica looks (the watch loop asks at every pass). */
-const ADOPT_EVERY_MS = 1000;
 
 /**
  * Evens out the apps' queued finals across replicas: for each app whose finals here are about to
