@@ -82,7 +82,11 @@ const HTTP_GRACE_MS = 5000;
  */
 export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   const log = o.logger;
-  const store = await openStore(config.databaseUrl, { onPoolError: (e) => log.warn({ err: e.message }, 'database connection lost; reconnecting'), ...o.store });
+  const store = await openStore(config.databaseUrl, {
+    onPoolError: (e) => log.warn({ err: e.message }, 'database connection lost; reconnecting'),
+    onCheckpointFailed: (e) => log.warn({ err: e.message }, 'SQLite checkpoint failed; SQLite retries it when its log reaches 1,000 pages'),
+    ...o.store,
+  });
   // Schedules, leases and heartbeats by the store's clock (the database's, on PostgreSQL); durations by the monotonic one.
   const clock = await StoreClock.open(store, o.clock ?? systemClock, log).catch(async (e: unknown) => {
     await store.close();

@@ -9,6 +9,7 @@ import { redactUrl } from '../domain/mask.js';
 import type { Database } from './schema.js';
 import { Store } from './store.js';
 import { YieldingSqliteDialect } from './sqlite-yield.js';
+import { QuietCheckpoint } from './quiet-checkpoint.js';
 import { PG_DEADLINES, pgPool, type PgDeadlines } from './pg-pool.js';
 
 export interface OpenOptions {
@@ -16,6 +17,8 @@ export interface OpenOptions {
   onPoolError?: (e: Error) => void;
   /** PostgreSQL's deadlines (tests shorten them). */
   deadlines?: Partial<PgDeadlines>;
+  /** Told when SQLite's checkpoint in a quiet moment failed (its own, at 1,000 WAL pages, still runs). */
+  onCheckpointFailed?: (e: Error) => void;
 }
 
 /**
@@ -51,7 +54,8 @@ export async function openStore(url: string, o: OpenOptions = {}): Promise<Store
     // Another process holding a lock (a backup, a second taskbot) is waited for briefly; the
     // wait blocks the event loop, so it is short: a busy round fails and the next one retries.
     sqlite.pragma('busy_timeout = 250');
-    db = new Kysely<Database>({ dialect: new YieldingSqliteDialect({ database: withStatementCache(sqlite) }) });
+    const checkpoint = path === ':memory:' ? undefined : new QuietCheckpoint(sqlite, o.onCheckpointFailed ?? (() => {}));
+    db = new Kysely<Database>({ dialect: new YieldingSqliteDialect({ database: withStatementCache(sqlite) }, checkpoint) });
   }
   // The first query: a refusal no retry fixes is told in one line. Kysely's bookkeeping tables are
   // found in our schema alone (its introspector sees no other: pg-dialect.ts).

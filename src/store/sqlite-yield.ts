@@ -1,5 +1,6 @@
 import { SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import { yieldIfBusy } from '../domain/slice.js';
+import type { QuietCheckpoint } from './quiet-checkpoint.js';
 
 /**
  * SQLite answers without touching the event loop, and every caller waiting for its one
@@ -9,18 +10,39 @@ import { yieldIfBusy } from '../domain/slice.js';
  * Never inside a transaction: its write lock would be held across the pause.
  */
 class YieldingSqliteDriver extends SqliteDriver {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly checkpoint?: QuietCheckpoint,
+  ) {
+    super(config);
+  }
+
   override async acquireConnection(): Promise<DatabaseConnection> {
     await yieldIfBusy();
     return super.acquireConnection();
   }
+
+  override async releaseConnection(): Promise<void> {
+    this.checkpoint?.touched();
+    return super.releaseConnection();
+  }
+
+  override async destroy(): Promise<void> {
+    this.checkpoint?.stop();
+    return super.destroy();
+  }
 }
 
+/** `checkpoint` is told of every store call's end, and stopped before the connection closes. */
 export class YieldingSqliteDialect extends SqliteDialect {
-  constructor(private readonly config: SqliteDialectConfig) {
+  constructor(
+    private readonly config: SqliteDialectConfig,
+    private readonly checkpoint?: QuietCheckpoint,
+  ) {
     super(config);
   }
 
   override createDriver(): Driver {
-    return new YieldingSqliteDriver(this.config);
+    return new YieldingSqliteDriver(this.config, this.checkpoint);
   }
 }

@@ -1,0 +1,132 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/open.js';
+import { QuietCheckpoint } from '../../src/store/quiet-checkpoint.js';
+
+const dbFile = () => join(mkdtempSync(join(tmpdir(), 'taskbot-ckpt-')), 'c.db');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves once `check` holds; fails the test after `ms`. */
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(10);
+  }
+}
+
+/** A WAL-mode database with a table of page-sized rows: the main file grows only when a checkpoint copies them in. */
+function walDatabase(path: string): BetterSqlite3.Database {
+  const db = new BetterSqlite3(path);
+  db.pragma('journal_mode = WAL');
+  db.exec('create table filler (b blob)');
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  return db;
+}
+const fill = (db: BetterSqlite3.Database, rows: number) => {
+  for (let i = 0; i < rows; i++) db.prepare('insert into filler values (randomblob(4000))').run();
+};
+
+describe('SQLite checkpoints in a quiet moment', () => {
+  it("copies the store's WAL into the database file once the store is quiet, long before SQLite's own 1,000 pages", async () => {
+    const path = dbFile();
+    const failed: Error[] = [];
+    const store = await openStore(`sqlite:${path}`, { onCheckpointFailed: (e) => failed.push(e) });
+    try {
+      await sql`create table filler (b blob)`.execute(store.db);
+      await sleep(50);
+      const before = statSync(path).size;
+      // About 100 pages, a tenth of SQLite's own threshold.
+      for (let i = 0; i < 100; i++) await sql`insert into filler values (randomblob(4000))`.execute(store.db);
+      await until(() => statSync(path).size >= before + 100 * 4000);
+      expect(failed).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('waits while store calls keep coming, and checkpoints when they stop', async () => {
+    const path = dbFile();
+    const db = walDatabase(path);
+    const checkpoint = new QuietCheckpoint(db, (e) => expect.fail(e.message), { quietMs: 200, minChanges: 1 });
+    try {
+      const before = statSync(path).size;
+      fill(db, 50);
+      // A call every 5 ms for half a second: never 200 ms of quiet.
+      for (let end = Date.now() + 500; Date.now() < end; ) {
+        checkpoint.touched();
+        await sleep(5);
+      }
+      expect(statSync(path).size).toBe(before);
+      await until(() => statSync(path).size >= before + 50 * 4000);
+    } finally {
+      checkpoint.stop();
+      db.close();
+    }
+  });
+
+  it('leaves a WAL of few changes alone', async () => {
+    const path = dbFile();
+    const db = walDatabase(path);
+    const checkpoint = new QuietCheckpoint(db, (e) => expect.fail(e.message), { quietMs: 10, minChanges: 64 });
+    try {
+      const before = statSync(path).size;
+      fill(db, 63);
+      checkpoint.touched();
+      await sleep(100);
+      expect(statSync(path).size).toBe(before);
+      fill(db, 1);
+      checkpoint.touched();
+      await until(() => statSync(path).size >= before + 64 * 4000);
+    } finally {
+      checkpoint.stop();
+      db.close();
+    }
+  });
+
+  it('not inside a transaction that is waiting on something else: it tries again once that ends', async () => {
+    const path = dbFile();
+    const db = walDatabase(path);
+    const failed: Error[] = [];
+    const checkpoint = new QuietCheckpoint(db, (e) => failed.push(e), { quietMs: 10, minChanges: 1 });
+    try {
+      const before = statSync(path).size;
+      fill(db, 10);
+      db.exec('begin immediate');
+      checkpoint.touched();
+      await sleep(100);
+      expect(statSync(path).size).toBe(before);
+      db.exec('commit');
+      await until(() => statSync(path).size >= before + 10 * 4000);
+      expect(failed).toEqual([]);
+    } finally {
+      checkpoint.stop();
+      db.close();
+    }
+  });
+
+  it('says when a checkpoint fails', async () => {
+    const db = walDatabase(dbFile());
+    const failed: Error[] = [];
+    const checkpoint = new QuietCheckpoint(db, (e) => failed.push(e), { quietMs: 10, minChanges: 1 });
+    fill(db, 1);
+    db.close();
+    checkpoint.touched();
+    await until(() => failed.length > 0);
+    expect(failed[0]!.message).toMatch(/not open/);
+  });
+
+  it('is stopped when the store closes: no checkpoint on a closed connection', async () => {
+    const failed: Error[] = [];
+    const store = await openStore(`sqlite:${dbFile()}`, { onCheckpointFailed: (e) => failed.push(e) });
+    await sql`create table filler (b blob)`.execute(store.db);
+    for (let i = 0; i < 70; i++) await sql`insert into filler values (1)`.execute(store.db);
+    await store.close();
+    await sleep(100);
+    expect(failed).toEqual([]);
+  });
+});
