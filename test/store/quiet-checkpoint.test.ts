@@ -5,7 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
-import { QuietCheckpoint } from '../../src/store/quiet-checkpoint.js';
+import { QuietCheckpoint, type QuietCheckpointOptions } from '../../src/store/quiet-checkpoint.js';
 
 const dbFile = () => join(mkdtempSync(join(tmpdir(), 'taskbot-ckpt-')), 'c.db');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -31,6 +31,36 @@ const fill = (db: BetterSqlite3.Database, rows: number) => {
   for (let i = 0; i < rows; i++) db.prepare('insert into filler values (randomblob(4000))').run();
 };
 
+interface Rig {
+  db: BetterSqlite3.Database;
+  checkpoint: QuietCheckpoint;
+  /** The main file is as it was: nothing was checkpointed. */
+  unchanged(): void;
+  /** Resolves once `rows` page-sized rows have reached the main file. */
+  copied(rows: number): Promise<void>;
+}
+
+/** A checkpoint over a fresh WAL database; no failure may be told. */
+async function withCheckpoint(o: QuietCheckpointOptions, body: (rig: Rig) => Promise<void>): Promise<void> {
+  const path = dbFile();
+  const db = walDatabase(path);
+  const failed: Error[] = [];
+  const checkpoint = new QuietCheckpoint(db, (e) => failed.push(e), o);
+  const before = statSync(path).size;
+  try {
+    await body({
+      db,
+      checkpoint,
+      unchanged: () => expect(statSync(path).size).toBe(before),
+      copied: (rows) => until(() => statSync(path).size >= before + rows * 4000),
+    });
+    expect(failed).toEqual([]);
+  } finally {
+    checkpoint.stop();
+    db.close();
+  }
+}
+
 describe('SQLite checkpoints in a quiet moment', () => {
   it("copies the store's WAL into the database file once the store is quiet, long before SQLite's own 1,000 pages", async () => {
     const path = dbFile();
@@ -49,65 +79,39 @@ describe('SQLite checkpoints in a quiet moment', () => {
     }
   });
 
-  it('waits while store calls keep coming, and checkpoints when they stop', async () => {
-    const path = dbFile();
-    const db = walDatabase(path);
-    const checkpoint = new QuietCheckpoint(db, (e) => expect.fail(e.message), { quietMs: 200, minChanges: 1 });
-    try {
-      const before = statSync(path).size;
+  it('waits while store calls keep coming, and checkpoints when they stop', () =>
+    withCheckpoint({ quietMs: 200, minChanges: 1 }, async ({ db, checkpoint, unchanged, copied }) => {
       fill(db, 50);
       // A call every 5 ms for half a second: never 200 ms of quiet.
       for (let end = Date.now() + 500; Date.now() < end; ) {
         checkpoint.touched();
         await sleep(5);
       }
-      expect(statSync(path).size).toBe(before);
-      await until(() => statSync(path).size >= before + 50 * 4000);
-    } finally {
-      checkpoint.stop();
-      db.close();
-    }
-  });
+      unchanged();
+      await copied(50);
+    }));
 
-  it('leaves a WAL of few changes alone', async () => {
-    const path = dbFile();
-    const db = walDatabase(path);
-    const checkpoint = new QuietCheckpoint(db, (e) => expect.fail(e.message), { quietMs: 10, minChanges: 64 });
-    try {
-      const before = statSync(path).size;
+  it('leaves a WAL of few changes alone', () =>
+    withCheckpoint({ quietMs: 10, minChanges: 64 }, async ({ db, checkpoint, unchanged, copied }) => {
       fill(db, 63);
       checkpoint.touched();
       await sleep(100);
-      expect(statSync(path).size).toBe(before);
+      unchanged();
       fill(db, 1);
       checkpoint.touched();
-      await until(() => statSync(path).size >= before + 64 * 4000);
-    } finally {
-      checkpoint.stop();
-      db.close();
-    }
-  });
+      await copied(64);
+    }));
 
-  it('not inside a transaction that is waiting on something else: it tries again once that ends', async () => {
-    const path = dbFile();
-    const db = walDatabase(path);
-    const failed: Error[] = [];
-    const checkpoint = new QuietCheckpoint(db, (e) => failed.push(e), { quietMs: 10, minChanges: 1 });
-    try {
-      const before = statSync(path).size;
+  it('not inside a transaction that is waiting on something else: it tries again once that ends', () =>
+    withCheckpoint({ quietMs: 10, minChanges: 1 }, async ({ db, checkpoint, unchanged, copied }) => {
       fill(db, 10);
       db.exec('begin immediate');
       checkpoint.touched();
       await sleep(100);
-      expect(statSync(path).size).toBe(before);
+      unchanged();
       db.exec('commit');
-      await until(() => statSync(path).size >= before + 10 * 4000);
-      expect(failed).toEqual([]);
-    } finally {
-      checkpoint.stop();
-      db.close();
-    }
-  });
+      await copied(10);
+    }));
 
   it('says when a checkpoint fails', async () => {
     const db = walDatabase(dbFile());
