@@ -40,20 +40,22 @@ export class QuietCheckpoint {
   }
 
   private quiet(): void {
+    let changes = this.changesAtLast;
     try {
       // A transaction waiting on something else holds the connection: not quiet yet.
       if (this.db.inTransaction) {
         this.touched();
         return;
       }
-      const changes = this.totalChanges.get() as number;
+      changes = this.totalChanges.get() as number;
       if (changes - this.changesAtLast < this.o.minChanges) return;
       // PASSIVE never waits on another process's lock: what it cannot copy now waits for the next one.
       this.db.pragma('wal_checkpoint(PASSIVE)');
-      this.changesAtLast = changes;
     } catch (e) {
       // Nothing is lost: the WAL keeps the commits, and SQLite's own checkpoint still runs.
       this.onFailed(e as Error);
     }
+    // A failed one too: tried again after as many changes, not in every quiet moment of an outage.
+    this.changesAtLast = changes;
   }
 }

@@ -1,5 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { FakeFeishu } from '../../src/sandbox/fake-feishu.js';
 import { startTestBot, until, type LogSink } from '../helpers/bot.js';
 import { feishuEnv } from '../helpers/env.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
+import { smallDisk } from '../helpers/small-disk.js';
 import { dropFreshStore, freshStoreUrl } from '../helpers/stores.js';
 import { exited, serve } from '../helpers/serve.js';
 
@@ -155,34 +156,16 @@ describe('the store fails under a running taskbot', () => {
     await until('/readyz 200 again', async () => (await readyz(bot!)).status === 200, 5000);
   }, 30_000);
 
-  /** A small tmpfs for the SQLite file, when this machine lets the tests mount one (as root). */
-  function smallDisk(): string | undefined {
-    const dir = mkdtempSync(join(tmpdir(), 'taskbot-full-'));
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dir], { stdio: 'ignore' });
-      return dir;
-    } catch {
-      return undefined;
-    }
-  }
   it('the disk is full: a command is answered with an apology, /readyz says the store takes no writes, and all is well once there is room again', async (ctx) => {
     const disk = smallDisk();
     if (!disk) return ctx.skip();
     try {
       fake = new FakeFeishu();
       await fake.listen();
-      mkdirSync(join(disk, 'data'));
+      mkdirSync(join(disk.dir, 'data'));
       let sink: LogSink;
-      ({ bot, sink } = await startTestBot({ ...feishuEnv(fake), DATABASE_URL: `sqlite:${join(disk, 'data', 'bot.db')}` }, undefined, { heartbeatMs: 200 }));
-      // Fill what is left of the disk.
-      const filler = openSync(join(disk, 'filler'), 'w');
-      try {
-        for (const chunk = Buffer.alloc(64 * 1024, 1); ; ) writeSync(filler, chunk);
-      } catch {
-        // ENOSPC: full.
-      } finally {
-        closeSync(filler);
-      }
+      ({ bot, sink } = await startTestBot({ ...feishuEnv(fake), DATABASE_URL: `sqlite:${join(disk.dir, 'data', 'bot.db')}` }, undefined, { heartbeatMs: 200 }));
+      disk.fill();
       const { messageId, event } = fake.say('oc_full', 'help');
       await fake.gateway.push(event);
       const reply = await until('the apology', () => fake!.im.inChat('oc_full').find((m) => m.reply_to === messageId));
@@ -190,7 +173,7 @@ describe('the store fails under a running taskbot', () => {
       expect(sink.text).toMatch(/the store could not keep a command[^\n]*|SQLITE_FULL|database or disk is full/);
       await until('/readyz 503', async () => (await readyz(bot!)).status === 503, 5000);
 
-      rmSync(join(disk, 'filler'));
+      disk.free();
       await until('/readyz 200', async () => (await readyz(bot!)).status === 200, 5000);
       const again = fake.say('oc_full', 'help');
       await fake.gateway.push(again.event);
@@ -199,7 +182,7 @@ describe('the store fails under a running taskbot', () => {
     } finally {
       await bot?.stop().catch(() => undefined);
       bot = undefined;
-      execFileSync('umount', [disk]);
+      disk.unmount();
     }
   }, 30_000);
 });

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 import { QuietCheckpoint, type QuietCheckpointOptions } from '../../src/store/quiet-checkpoint.js';
+import { smallDisk } from '../helpers/small-disk.js';
 
 const dbFile = () => join(mkdtempSync(join(tmpdir(), 'taskbot-ckpt-')), 'c.db');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -122,6 +123,37 @@ describe('SQLite checkpoints in a quiet moment', () => {
     checkpoint.touched();
     await until(() => failed.length > 0);
     expect(failed[0]!.message).toMatch(/not open/);
+  });
+
+  it('a failed checkpoint is told once, and tried again only after as many changes (the disk is full)', async (ctx) => {
+    const disk = smallDisk();
+    if (!disk) return ctx.skip();
+    const path = join(disk.dir, 'c.db');
+    const db = walDatabase(path);
+    const failed: Error[] = [];
+    const checkpoint = new QuietCheckpoint(db, (e) => failed.push(e), { quietMs: 10, minChanges: 64 });
+    try {
+      const before = statSync(path).size;
+      fill(db, 100);
+      disk.fill();
+      for (let i = 0; i < 5; i++) {
+        checkpoint.touched();
+        await sleep(30);
+      }
+      expect(failed.map((e) => (e as { code?: string }).code)).toEqual(['SQLITE_FULL']);
+      disk.free();
+      checkpoint.touched();
+      await sleep(50);
+      expect(statSync(path).size).toBe(before);
+      fill(db, 64);
+      checkpoint.touched();
+      await until(() => statSync(path).size >= before + 164 * 4000);
+      expect(failed).toHaveLength(1);
+    } finally {
+      checkpoint.stop();
+      db.close();
+      disk.unmount();
+    }
   });
 
   it('is stopped when the store closes: no checkpoint on a closed connection', async () => {
