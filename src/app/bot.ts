@@ -84,7 +84,7 @@ export async function startBot(config: Config, o: BotOptions): Promise<Bot> {
   const log = o.logger;
   const store = await openStore(config.databaseUrl, {
     onPoolError: (e) => log.warn({ err: e.message }, 'database connection lost; reconnecting'),
-    onCheckpointFailed: (e) => log.warn({ err: e.message }, 'SQLite checkpoint failed; SQLite retries it when its log reaches 1,000 pages'),
+    onCheckpointFailed: (e) => log.warn({ err: e.message }, 'SQLite checkpoint failed; its -wal file keeps every change, tried again after more writes'),
     ...o.store,
   });
   // Schedules, leases and heartbeats by the store's clock (the database's, on PostgreSQL); durations by the monotonic one.

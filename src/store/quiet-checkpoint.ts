@@ -18,6 +18,7 @@ export const QUIET_CHECKPOINT: QuietCheckpointOptions = { quietMs: 10, minChange
 
 export class QuietCheckpoint {
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private changesAtLast = 0;
   private readonly totalChanges: BetterSqlite3.Statement;
 
@@ -31,11 +32,13 @@ export class QuietCheckpoint {
 
   /** A store call ended: the quiet moment is counted from now. */
   touched(): void {
+    if (this.stopped) return;
     if (this.timer) this.timer.refresh();
     else this.timer = setTimeout(() => this.quiet(), this.o.quietMs).unref();
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
   }
 

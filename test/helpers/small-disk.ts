@@ -18,6 +18,7 @@ export function smallDisk(): SmallDisk | undefined {
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dir], { stdio: 'ignore' });
   } catch {
+    rmSync(dir, { recursive: true, force: true });
     return undefined;
   }
   const filler = join(dir, 'filler');
@@ -34,6 +35,9 @@ export function smallDisk(): SmallDisk | undefined {
       }
     },
     free: () => rmSync(filler),
-    unmount: () => execFileSync('umount', [dir]),
+    unmount() {
+      execFileSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -1,6 +1,6 @@
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,7 @@ async function withCheckpoint(o: QuietCheckpointOptions, body: (rig: Rig) => Pro
   } finally {
     checkpoint.stop();
     db.close();
+    rmSync(dirname(path), { recursive: true, force: true });
   }
 }
 
@@ -114,7 +115,7 @@ describe('SQLite checkpoints in a quiet moment', () => {
       await copied(10);
     }));
 
-  it('says when a checkpoint fails', async () => {
+  it('says when it cannot look (the connection is closed)', async () => {
     const db = walDatabase(dbFile());
     const failed: Error[] = [];
     const checkpoint = new QuietCheckpoint(db, (e) => failed.push(e), { quietMs: 10, minChanges: 1 });
@@ -129,14 +130,19 @@ describe('SQLite checkpoints in a quiet moment', () => {
     const disk = smallDisk();
     if (!disk) return ctx.skip();
     const path = join(disk.dir, 'c.db');
-    const db = walDatabase(path);
     const failed: Error[] = [];
-    const checkpoint = new QuietCheckpoint(db, (e) => failed.push(e), { quietMs: 10, minChanges: 64 });
+    let db: BetterSqlite3.Database | undefined;
+    let checkpoint: QuietCheckpoint | undefined;
     try {
+      db = walDatabase(path);
+      checkpoint = new QuietCheckpoint(db, (e) => failed.push(e), { quietMs: 10, minChanges: 64 });
       const before = statSync(path).size;
       fill(db, 100);
       disk.fill();
-      for (let i = 0; i < 5; i++) {
+      checkpoint.touched();
+      await until(() => failed.length > 0);
+      // More quiet moments, no more changes: not tried again.
+      for (let i = 0; i < 4; i++) {
         checkpoint.touched();
         await sleep(30);
       }
@@ -150,10 +156,21 @@ describe('SQLite checkpoints in a quiet moment', () => {
       await until(() => statSync(path).size >= before + 164 * 4000);
       expect(failed).toHaveLength(1);
     } finally {
-      checkpoint.stop();
-      db.close();
+      checkpoint?.stop();
+      db?.close();
       disk.unmount();
     }
+  });
+
+  it('once stopped, a store call arms nothing', async () => {
+    const db = walDatabase(dbFile());
+    const failed: Error[] = [];
+    const checkpoint = new QuietCheckpoint(db, (e) => failed.push(e), { quietMs: 10, minChanges: 0 });
+    checkpoint.stop();
+    db.close();
+    checkpoint.touched();
+    await sleep(50);
+    expect(failed).toEqual([]);
   });
 
   it('is stopped when the store closes: no checkpoint on a closed connection', async () => {
