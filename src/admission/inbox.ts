@@ -69,24 +69,19 @@ export class Inbox {
     const { operator, ...plain } = cmd;
     const kept: Kept = { cmd: plain, operator: operator !== undefined, busy };
     const key = keys[0]!;
-    // Being answered here already: a repeat delivery, and the first keeps its hold.
+    // Being answered here already: a repeat delivery, and the first keeps its hold. (One arriving
+    // while the first is being kept is told a duplicate by the store.)
     if (this.working.has(key)) return undefined;
-    this.working.hold(key);
-    try {
-      if (
-        await this.d.store.inbox.claim(keys, this.d.clock.now(), DEDUPE_TTL_MS, {
-          payload: JSON.stringify(kept),
-          owner: this.d.owner,
-          leaseUntil: this.working.until(),
-        })
-      )
-        return key;
-    } catch (e) {
-      this.working.drop(key);
-      throw e;
-    }
-    this.working.drop(key);
-    return undefined;
+    const asked = this.d.clock.mono();
+    const claimed = await this.d.store.inbox.claim(keys, this.d.clock.now(), DEDUPE_TTL_MS, {
+      payload: JSON.stringify(kept),
+      owner: this.d.owner,
+      leaseUntil: this.working.until(),
+    });
+    if (!claimed) return undefined;
+    // Held once its row exists: a renewal before that finds no row and would take the lease for lost.
+    this.working.hold(key, asked);
+    return key;
   }
 
   /** The command was answered (or given up): it is no longer kept. */
