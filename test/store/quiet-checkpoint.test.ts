@@ -6,19 +6,11 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 import { QuietCheckpoint, type QuietCheckpointOptions } from '../../src/store/quiet-checkpoint.js';
+import { until } from '../helpers/bot.js';
 import { smallDisk } from '../helpers/small-disk.js';
 
 const dbFile = () => join(mkdtempSync(join(tmpdir(), 'taskbot-ckpt-')), 'c.db');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Resolves once `check` holds; fails the test after `ms`. */
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(10);
-  }
-}
 
 /** A WAL-mode database with a table of page-sized rows: the main file grows only when a checkpoint copies them in. */
 function walDatabase(path: string): BetterSqlite3.Database {
@@ -53,7 +45,7 @@ async function withCheckpoint(o: QuietCheckpointOptions, body: (rig: Rig) => Pro
       db,
       checkpoint,
       unchanged: () => expect(statSync(path).size).toBe(before),
-      copied: (rows) => until(() => statSync(path).size >= before + rows * 4000),
+      copied: async (rows) => void (await until('the rows copied in', () => statSync(path).size >= before + rows * 4000, 5000)),
     });
     expect(failed).toEqual([]);
   } finally {
@@ -74,7 +66,7 @@ describe('SQLite checkpoints in a quiet moment', () => {
       const before = statSync(path).size;
       // About 100 pages, a tenth of SQLite's own threshold.
       for (let i = 0; i < 100; i++) await sql`insert into filler values (randomblob(4000))`.execute(store.db);
-      await until(() => statSync(path).size >= before + 100 * 4000);
+      await until('the rows copied in', () => statSync(path).size >= before + 100 * 4000, 5000);
       expect(failed).toEqual([]);
     } finally {
       await store.close();
@@ -122,7 +114,7 @@ describe('SQLite checkpoints in a quiet moment', () => {
     fill(db, 1);
     db.close();
     checkpoint.touched();
-    await until(() => failed.length > 0);
+    await until('the failure told', () => failed.length > 0, 5000);
     expect(failed[0]!.message).toMatch(/not open/);
   });
 
@@ -140,7 +132,7 @@ describe('SQLite checkpoints in a quiet moment', () => {
       fill(db, 100);
       disk.fill();
       checkpoint.touched();
-      await until(() => failed.length > 0);
+      await until('the failure told', () => failed.length > 0, 5000);
       // More quiet moments, no more changes: not tried again.
       for (let i = 0; i < 4; i++) {
         checkpoint.touched();
@@ -153,7 +145,7 @@ describe('SQLite checkpoints in a quiet moment', () => {
       expect(statSync(path).size).toBe(before);
       fill(db, 64);
       checkpoint.touched();
-      await until(() => statSync(path).size >= before + 164 * 4000);
+      await until('the rows copied in', () => statSync(path).size >= before + 164 * 4000, 5000);
       expect(failed).toHaveLength(1);
     } finally {
       checkpoint?.stop();
